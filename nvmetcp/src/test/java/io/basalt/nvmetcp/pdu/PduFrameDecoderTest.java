@@ -1,0 +1,99 @@
+package io.basalt.nvmetcp.pdu;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.DecoderException;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class PduFrameDecoderTest {
+
+    private static ByteBuf header(int type, int hlen, int pdo, int plen) {
+        ByteBuf buf = Unpooled.buffer(Math.max(plen, 8));
+        buf.writeByte(type).writeByte(0).writeByte(hlen).writeByte(pdo).writeIntLE(plen);
+        buf.writeZero(Math.max(0, plen - 8));
+        return buf;
+    }
+
+    @Test
+    void reassemblesAPduSplitAcrossReads() {
+        EmbeddedChannel ch = new EmbeddedChannel(new PduFrameDecoder(4096));
+        ByteBuf pdu = header(Pdu.CAPSULE_CMD, 72, 0, 72);
+        ch.writeInbound(pdu.readRetainedSlice(5));
+        assertNull(ch.readInbound());
+        ch.writeInbound(pdu.readRetainedSlice(40));
+        assertNull(ch.readInbound());
+        ch.writeInbound(pdu.readRetainedSlice(27));
+        ByteBuf frame = ch.readInbound();
+        assertEquals(72, frame.readableBytes());
+        assertEquals(Pdu.CAPSULE_CMD, Pdu.type(frame));
+        frame.release();
+        pdu.release();
+    }
+
+    @Test
+    void splitsTwoPdusInOneRead() {
+        EmbeddedChannel ch = new EmbeddedChannel(new PduFrameDecoder(4096));
+        ByteBuf both = Unpooled.wrappedBuffer(header(Pdu.CAPSULE_CMD, 72, 0, 72), header(Pdu.H2C_DATA, 24, 24, 40));
+        ch.writeInbound(both);
+        ByteBuf first = ch.readInbound();
+        ByteBuf second = ch.readInbound();
+        assertEquals(72, first.readableBytes());
+        assertEquals(Pdu.H2C_DATA, Pdu.type(second));
+        assertEquals(40, second.readableBytes());
+        first.release();
+        second.release();
+    }
+
+    private static PduException rejected(ByteBuf input, int maxPdu) {
+        EmbeddedChannel ch = new EmbeddedChannel(new PduFrameDecoder(maxPdu));
+        DecoderException e = assertThrows(DecoderException.class, () -> ch.writeInbound(input));
+        return assertInstanceOf(PduException.class, e.getCause());
+    }
+
+    @Test
+    void rejectsUnknownType() {
+        PduException e = rejected(header(0x0F, 24, 0, 24), 4096);
+        assertEquals(Pdu.FES_INVALID_HEADER_FIELD, e.fes());
+        assertEquals(Pdu.TYPE, e.fei());
+    }
+
+    @Test
+    void rejectsWrongHeaderLength() {
+        PduException e = rejected(header(Pdu.CAPSULE_CMD, 64, 0, 72), 4096);
+        assertEquals(Pdu.HLEN, e.fei());
+    }
+
+    @Test
+    void rejectsPduLongerThanTheLimit() {
+        ByteBuf small = Unpooled.buffer(8).writeByte(Pdu.H2C_DATA).writeByte(0).writeByte(24).writeByte(24).writeIntLE(1 << 20);
+        PduException e = rejected(small, 4096);
+        assertEquals(Pdu.PLEN, e.fei());
+    }
+
+    @Test
+    void rejectsPduShorterThanItsHeader() {
+        ByteBuf small = Unpooled.buffer(8).writeByte(Pdu.CAPSULE_CMD).writeByte(0).writeByte(72).writeByte(0).writeIntLE(16);
+        assertEquals(Pdu.PLEN, rejected(small, 4096).fei());
+    }
+
+    @Test
+    void rejectsDataOffsetOutsideThePdu() {
+        assertEquals(Pdu.PDO, rejected(header(Pdu.H2C_DATA, 24, 200, 40), 4096).fei());
+        assertEquals(Pdu.PDO, rejected(header(Pdu.H2C_DATA, 24, 8, 40), 4096).fei());
+    }
+
+    @Test
+    void crc32cMatchesTheStandardCheckValue() {
+        ByteBuf buf = Unpooled.copiedBuffer("123456789", java.nio.charset.StandardCharsets.US_ASCII);
+        assertEquals(0xE3069283, new Crc32cDigest().compute(buf, 0, 9));
+        ByteBuf composite = Unpooled.wrappedBuffer(Unpooled.copiedBuffer("1234", java.nio.charset.StandardCharsets.US_ASCII),
+                Unpooled.copiedBuffer("56789", java.nio.charset.StandardCharsets.US_ASCII));
+        assertEquals(0xE3069283, new Crc32cDigest().compute(composite, 0, 9));
+    }
+}
