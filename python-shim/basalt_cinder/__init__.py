@@ -1,0 +1,1 @@
+"""Basalt's Cinder volume driver: a thin client of the Basalt volume API."""
