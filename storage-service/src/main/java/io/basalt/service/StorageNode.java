@@ -1,0 +1,166 @@
+package io.basalt.service;
+
+import io.basalt.bridge.api.Portal;
+import io.basalt.bridge.http.VolumeApi;
+import io.basalt.nvmetcp.target.NvmeTarget;
+import io.basalt.nvmetcp.target.TargetPort;
+import io.basalt.service.config.BasaltConfig;
+import io.basalt.service.metrics.NodeGauges;
+import io.basalt.service.metrics.PrometheusEndpoint;
+import io.basalt.service.metrics.VolumeIoMetrics;
+import io.basalt.service.volume.VolumeManager;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.impl.VertxInternal;
+import io.vertx.core.http.HttpServer;
+import io.vertx.ext.web.Router;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A running storage node: the volumes, the NVMe/TCP target serving them on the Vert.x event loops,
+ * and the HTTP server with the volume API and metrics.
+ */
+public final class StorageNode implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(StorageNode.class);
+    private static final long STEP_TIMEOUT_SECONDS = 30;
+
+    private final BasaltConfig config;
+    private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile List<Portal> portals = List.of();
+    private VolumeManager volumes;
+    private Vertx vertx;
+    private NvmeTarget target;
+    private HttpServer http;
+    private InetSocketAddress nvmeAddress;
+    private InetSocketAddress discoveryAddress;
+
+    private StorageNode(BasaltConfig config) {
+        this.config = config;
+    }
+
+    /** Starts every part, or stops the parts already started and explains what failed. */
+    public static StorageNode start(BasaltConfig config) throws StartupException {
+        StorageNode node = new StorageNode(config);
+        try {
+            node.startParts();
+        } catch (StartupException | RuntimeException e) {
+            node.close();
+            throw e;
+        }
+        return node;
+    }
+
+    public InetSocketAddress nvmeAddress() {
+        return nvmeAddress;
+    }
+
+    public InetSocketAddress discoveryAddress() {
+        return discoveryAddress;
+    }
+
+    public InetSocketAddress apiAddress() {
+        return new InetSocketAddress(config.apiBind(), http.actualPort());
+    }
+
+    private void startParts() throws StartupException {
+        try {
+            volumes = VolumeManager.open(config.dataDir(), config.blockSize(), () -> portals,
+                    new VolumeIoMetrics(metrics));
+        } catch (IOException e) {
+            throw new StartupException("cannot open data directory " + config.dataDir().toAbsolutePath()
+                    + ": " + e.getMessage(), e);
+        }
+        // Native epoll when the platform has it; the target runs its connections on the same loops.
+        vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+        target = new NvmeTarget(config.targetOptions(volumes.subsystem().serial()), ((VertxInternal) vertx).getEventLoopGroup());
+        target.addSubsystem(volumes.subsystem());
+        nvmeAddress = await(target.listen(new TargetPort(config.nvmeBind(), config.nvmePort(),
+                config.advertisedAddress(), false)), "listen for NVMe/TCP on " + config.nvmeBind() + ":" + config.nvmePort());
+        discoveryAddress = await(target.listen(new TargetPort(config.nvmeBind(), config.discoveryPort(),
+                config.advertisedAddress(), true)),
+                "listen for NVMe/TCP discovery on " + config.nvmeBind() + ":" + config.discoveryPort());
+        portals = List.of(new Portal("tcp", config.advertisedAddress(), nvmeAddress.getPort()));
+
+        NodeGauges.register(metrics, target::connectionCount, target::queuePairCount, target::controllerCount,
+                () -> volumes.list().size());
+        Router router = VolumeApi.router(vertx, volumes);
+        router.get(PrometheusEndpoint.PATH).handler(new PrometheusEndpoint(metrics));
+        http = await(vertx.createHttpServer().requestHandler(router).listen(config.apiPort(), config.apiBind()),
+                "listen for the volume API on " + config.apiBind() + ":" + config.apiPort());
+
+        LOG.info("Basalt ready: nvme={} discovery={} api=http://{}", hostPort(nvmeAddress),
+                hostPort(discoveryAddress), hostPort(apiAddress()));
+    }
+
+    /** Stops serving hosts first, then the API, then closes the volumes' files. Safe to call twice. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        if (http != null) {
+            awaitQuietly(http.close(), "closing the volume API");
+        }
+        if (target != null) {
+            target.close();
+        }
+        if (vertx != null) {
+            awaitQuietly(vertx.close(), "stopping Vert.x");
+        }
+        if (volumes != null) {
+            try {
+                volumes.close();
+            } catch (IOException e) {
+                LOG.warn("closing volumes: {}", e.toString());
+            }
+        }
+        metrics.close();
+        LOG.info("Basalt stopped");
+    }
+
+    private static <T> T await(Future<T> future, String what) throws StartupException {
+        return await(future.toCompletionStage().toCompletableFuture(), what);
+    }
+
+    private static <T> T await(CompletableFuture<T> future, String what) throws StartupException {
+        try {
+            return future.get(STEP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            throw new StartupException("cannot " + what + ": " + cause.getMessage(), cause);
+        } catch (TimeoutException e) {
+            throw new StartupException("cannot " + what + ": no answer in " + STEP_TIMEOUT_SECONDS + " s", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StartupException("interrupted while trying to " + what, e);
+        }
+    }
+
+    private static void awaitQuietly(Future<?> future, String what) {
+        try {
+            future.toCompletionStage().toCompletableFuture().get(STEP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.warn("{} failed: {}", what, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static String hostPort(InetSocketAddress address) {
+        return address.getHostString() + ":" + address.getPort();
+    }
+}

@@ -1,0 +1,34 @@
+package io.basalt.service.metrics;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+
+import java.util.function.IntSupplier;
+
+/** Gauges of the node as a whole, read when metrics are scraped. */
+public final class NodeGauges {
+    private NodeGauges() {
+    }
+
+    /**
+     * @param connections TCP connections to the NVMe target
+     * @param queuePairs  admin and I/O queue pairs of all controllers
+     * @param controllers controllers hosts have created
+     * @param volumes     volumes of the node
+     */
+    public static void register(MeterRegistry registry, IntSupplier connections, IntSupplier queuePairs,
+                                IntSupplier controllers, IntSupplier volumes) {
+        gauge(registry, "basalt.nvme.connections", "Open NVMe/TCP connections", connections);
+        gauge(registry, "basalt.nvme.queue.pairs", "NVMe queue pairs, admin and I/O", queuePairs);
+        gauge(registry, "basalt.nvme.controllers", "NVMe controllers created by hosts", controllers);
+        gauge(registry, "basalt.volumes", "Volumes on this node", volumes);
+    }
+
+    /** Strong references: the gauge would otherwise read NaN once the supplier is garbage collected. */
+    private static void gauge(MeterRegistry registry, String name, String description, IntSupplier value) {
+        Gauge.builder(name, value, IntSupplier::getAsInt)
+                .description(description)
+                .strongReference(true)
+                .register(registry);
+    }
+}
