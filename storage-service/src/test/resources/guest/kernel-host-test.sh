@@ -1,0 +1,295 @@
+#!/bin/sh
+# KernelHostTest, guest side: a real Linux NVMe/TCP host (nvme-tcp, nvme-cli, fio) against a
+# Basalt node. Runs as /test.sh in the QEMU guest built by src/test/guest/build-guest.sh.
+#
+# Parameters (from /params):
+#   TARGET_ADDR      address of the target as seen from the guest (10.0.2.2 = host loopback)
+#   NVME_PORT        NVMe/TCP I/O (and discovery) port
+#   DISCOVERY_PORT   NVMe/TCP discovery port
+#   SUBNQN           the subsystem NQN all volumes are namespaces of
+#   VOL_A_UUID VOL_A_SIZE   volume the guest's host NQN is allowed to see (size in bytes)
+#   VOL_B_UUID VOL_B_SIZE   volume the guest's host NQN is not allowed to see (yet)
+#   FIO_SIZE_MB      amount of random writes on volume A (default 64)
+#   FIO_B_SIZE_MB    amount of random writes on volume B (default 8)
+#   WAIT_SECS        bound for each "wait until" (default 90)
+#   HOST_WAIT_SECS   bound for the host to answer a request (default 300)
+#   FIO_TIMEOUT_SECS bound for one fio run (default 900)
+#
+# Protocol with the host (serial console):
+#   guest prints  "BASALT-REQUEST <name>", host acts, then sends the line "go <name>"
+#   (or "fail <reason>"). Requests: restart-service, allow-volume-b.
+#   Progress: "BASALT-STEP <text>"; failure: "BASALT-TEST-FAIL <reason>" then exit 1.
+#   /init prints "BASALT-GUEST-EXIT <rc>" after this script ends.
+
+. /etc/basalt-lib.sh
+. /params
+
+WAIT_SECS="${WAIT_SECS:-90}"
+HOST_WAIT_SECS="${HOST_WAIT_SECS:-300}"
+FIO_TIMEOUT_SECS="${FIO_TIMEOUT_SECS:-900}"
+FIO_SIZE_MB="${FIO_SIZE_MB:-64}"
+FIO_B_SIZE_MB="${FIO_B_SIZE_MB:-8}"
+CONNECT_OPTS="--reconnect-delay=1 --ctrl-loss-tmo=${CTRL_LOSS_TMO:-120} --keep-alive-tmo=${KATO:-15}"
+
+step() { echo "BASALT-STEP $*"; }
+
+lower() { echo "$1" | tr 'A-F' 'a-f'; }
+
+diagnostics() {
+    echo "---- diagnostics ----"
+    nvme list 2>&1
+    for c in /sys/class/nvme/nvme*; do
+        [ -e "$c" ] || continue
+        echo "$(basename "$c"): state=$(cat "$c/state" 2>/dev/null) subsysnqn=$(cat "$c/subsysnqn" 2>/dev/null) address=$(cat "$c/address" 2>/dev/null) cntlid=$(cat "$c/cntlid" 2>/dev/null)"
+    done
+    for b in /sys/block/nvme*; do
+        [ -e "$b" ] || continue
+        echo "$(basename "$b"): uuid=$(cat "$b/uuid" 2>/dev/null) size=$(cat "$b/size" 2>/dev/null)"
+    done
+    echo "---- dmesg (tail) ----"
+    dmesg | tail -n 60
+    echo "---- end of diagnostics ----"
+}
+
+fail() {
+    echo "BASALT-TEST-FAIL $*"
+    diagnostics
+    nvme disconnect-all >/dev/null 2>&1
+    exit 1
+}
+
+# host_request NAME: ask the host to do something and wait (bounded) for "go NAME".
+# A self-check hook may define after_host_request NAME to act as the host itself.
+host_request() {
+    echo "BASALT-REQUEST $1"
+    deadline=$(( $(date +%s) + HOST_WAIT_SECS ))
+    while [ "$(date +%s)" -lt "$deadline" ]; do
+        line=""
+        # shellcheck disable=SC3045 # busybox ash has read -t
+        if read -t 5 -r line; then
+            line="$(echo "$line" | tr -d '\r')"
+            case "$line" in
+                "go $1") echo "host answered: $line"
+                         if type after_host_request >/dev/null 2>&1; then after_host_request "$1"; fi
+                         return 0 ;;
+                "fail "*) fail "host could not do '$1': ${line#fail }" ;;
+                "") ;;
+                *) echo "ignoring console input: $line" ;;
+            esac
+        fi
+    done
+    fail "no 'go $1' from the host within ${HOST_WAIT_SECS}s"
+}
+
+# A self-check can replace the target with the guest kernel's own (see nvmet-standin-hooks.sh).
+[ -f /test-hooks.sh ] && . /test-hooks.sh
+
+# visible (multipath head) block devices only: nvmeXnY, never the hidden per-path nvmeXcZnY
+visible_namespaces() {
+    for b in /sys/block/nvme*n*; do
+        [ -e "$b" ] || continue
+        case "$(basename "$b")" in
+            nvme*c*n*) ;;
+            *) echo "$(basename "$b")" ;;
+        esac
+    done
+}
+
+# ns_by_uuid UUID: prints the visible block device name whose namespace uuid is UUID
+ns_by_uuid() {
+    want="$(lower "$1")"
+    for n in $(visible_namespaces); do
+        if [ "$(lower "$(cat "/sys/block/$n/uuid" 2>/dev/null)")" = "$want" ]; then
+            echo "$n"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# wait_ns_by_uuid UUID SECS: waits for the namespace to appear, prints its block device name
+wait_ns_by_uuid() {
+    deadline=$(( $(date +%s) + $2 ))
+    while [ "$(date +%s)" -lt "$deadline" ]; do
+        if n="$(ns_by_uuid "$1")"; then
+            echo "$n"
+            return 0
+        fi
+        sleep 1
+    done
+    return 1
+}
+
+# ctrl_for_subsys: prints the controller (nvmeX) connected to SUBNQN over tcp
+ctrl_for_subsys() {
+    for c in /sys/class/nvme/nvme*; do
+        [ -e "$c" ] || continue
+        if [ "$(cat "$c/subsysnqn" 2>/dev/null)" = "$SUBNQN" ] && [ "$(cat "$c/transport" 2>/dev/null)" = "tcp" ]; then
+            basename "$c"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# wait_ctrl_live SECS: waits for a live controller of SUBNQN, prints its name
+wait_ctrl_live() {
+    deadline=$(( $(date +%s) + $1 ))
+    while [ "$(date +%s)" -lt "$deadline" ]; do
+        if c="$(ctrl_for_subsys)" && [ "$(cat "/sys/class/nvme/$c/state" 2>/dev/null)" = "live" ]; then
+            echo "$c"
+            return 0
+        fi
+        sleep 1
+    done
+    return 1
+}
+
+wait_no_ctrl() {
+    deadline=$(( $(date +%s) + $1 ))
+    while [ "$(date +%s)" -lt "$deadline" ]; do
+        ctrl_for_subsys >/dev/null || return 0
+        sleep 1
+    done
+    return 1
+}
+
+# reconnects: how many times the kernel host has re-established a controller so far
+reconnects() { dmesg | grep -c "Successfully reconnected"; }
+
+# id_field DEVICE-COMMAND FIELD: value of "FIELD : value" from nvme id-ctrl / id-ns output
+id_field() {
+    awk -v f="$2" -F: '{k=$1; gsub(/[ \t]/, "", k)} k == f {v=$0; sub(/^[^:]*:[ \t]*/, "", v); sub(/[ \t]+$/, "", v); print v; exit}' "$1"
+}
+
+# fio_job NAME DEVICE SIZE_MB SEED MODE(write|verify)
+fio_job() {
+    name="$1" dev="$2" size="$3" seed="$4" mode="$5"
+    set -- --name="$name" --filename="/dev/$dev" --ioengine=libaio --direct=1 \
+        --rw=randwrite --bsrange=4k-1m --iodepth=16 --size="${size}m" \
+        --randrepeat=1 --randseed="$seed" \
+        --verify=crc32c --verify_fatal=1 --verify_dump=0 --eta=never
+    if [ "$mode" = verify ]; then
+        set -- "$@" --verify_only=1
+    else
+        set -- "$@" --do_verify=1 --end_fsync=1
+    fi
+    echo "fio $*"
+    start=$(date +%s)
+    timeout -s KILL "$FIO_TIMEOUT_SECS" fio "$@" </dev/null > /tmp/fio.out 2>&1
+    rc=$?
+    grep -E 'err=|WRITE:|READ:|verify|bad|fail' /tmp/fio.out | head -n 30
+    echo "fio $name: rc=$rc in $(( $(date +%s) - start ))s"
+    if [ $rc -ne 0 ]; then
+        cat /tmp/fio.out | tail -n 60
+        return 1
+    fi
+    return 0
+}
+
+echo "kernel-host-test: target=$TARGET_ADDR:$NVME_PORT discovery=$DISCOVERY_PORT subnqn=$SUBNQN hostnqn=$(cat /etc/nvme/hostnqn)"
+[ -n "${TARGET_ADDR:-}" ] && [ -n "${NVME_PORT:-}" ] && [ -n "${DISCOVERY_PORT:-}" ] && [ -n "${SUBNQN:-}" ] \
+    && [ -n "${VOL_A_UUID:-}" ] && [ -n "${VOL_A_SIZE:-}" ] && [ -n "${VOL_B_UUID:-}" ] && [ -n "${VOL_B_SIZE:-}" ] \
+    || fail "missing parameters in /params"
+A_BLOCKS=$(( VOL_A_SIZE / 512 ))
+B_BLOCKS=$(( VOL_B_SIZE / 512 ))
+
+# ---- 1. discovery, on the I/O port and on the discovery port ----------------------------
+for port in "$NVME_PORT" "$DISCOVERY_PORT"; do
+    step "discover $TARGET_ADDR:$port"
+    timeout -s KILL 60 nvme discover -t tcp -a "$TARGET_ADDR" -s "$port" > /tmp/disc.out 2>&1
+    rc=$?
+    cat /tmp/disc.out
+    [ $rc -eq 0 ] || fail "nvme discover on port $port failed (rc=$rc)"
+    grep -E '^subnqn:' /tmp/disc.out | sed 's/^subnqn:[[:space:]]*//; s/[[:space:]]*$//' | grep -qxF "$SUBNQN" \
+        || fail "discovery log on port $port does not list subsystem $SUBNQN"
+done
+
+# ---- 2. connect without digests; identify ------------------------------------------------
+step "connect (no digests)"
+nvme connect -t tcp -a "$TARGET_ADDR" -s "$NVME_PORT" -n "$SUBNQN" $CONNECT_OPTS \
+    || fail "nvme connect to $SUBNQN at $TARGET_ADDR:$NVME_PORT failed"
+CTRL="$(wait_ctrl_live "$WAIT_SECS")" || fail "controller for $SUBNQN not live within ${WAIT_SECS}s"
+echo "controller $CTRL: $(cat /sys/class/nvme/$CTRL/address)"
+DEV_A="$(wait_ns_by_uuid "$VOL_A_UUID" "$WAIT_SECS")" \
+    || fail "no namespace with volume A's uuid $VOL_A_UUID within ${WAIT_SECS}s"
+echo "volume A is /dev/$DEV_A"
+nvme list
+
+step "identify controller and namespace"
+nvme id-ctrl "/dev/$CTRL" > /tmp/id-ctrl.out || fail "nvme id-ctrl /dev/$CTRL failed"
+grep -E '^(vid|sn|mn|fr|mdts|cntlid|ver|kas|oncs|vwc|sgls|subnqn|ioccsz|iorcsz|icdoff|maxcmd|nn)[[:space:]]' /tmp/id-ctrl.out
+[ "$(id_field /tmp/id-ctrl.out subnqn)" = "$SUBNQN" ] || fail "id-ctrl subnqn is '$(id_field /tmp/id-ctrl.out subnqn)', expected $SUBNQN"
+[ "$(cat /sys/class/nvme/$CTRL/subsysnqn)" = "$SUBNQN" ] || fail "sysfs subsysnqn mismatch"
+nvme id-ns "/dev/$DEV_A" > /tmp/id-ns.out || fail "nvme id-ns /dev/$DEV_A failed"
+grep -E '^(nsze|ncap|nuse|nsfeat|nlbaf|flbas|nguid|eui64|lbaf  0)' /tmp/id-ns.out
+nsze=$(( $(id_field /tmp/id-ns.out nsze) ))
+[ "$nsze" -eq "$A_BLOCKS" ] || fail "volume A nsze is $nsze blocks, expected $A_BLOCKS (size $VOL_A_SIZE / 512)"
+ncap=$(( $(id_field /tmp/id-ns.out ncap) ))
+[ "$ncap" -gt 0 ] && [ "$ncap" -le "$nsze" ] || fail "volume A ncap $ncap not in 1..nsze"
+[ "$(cat /sys/block/$DEV_A/queue/logical_block_size)" = 512 ] \
+    || fail "logical block size is $(cat /sys/block/$DEV_A/queue/logical_block_size), expected 512"
+[ "$(cat /sys/block/$DEV_A/size)" -eq "$A_BLOCKS" ] \
+    || fail "block device size $(cat /sys/block/$DEV_A/size) sectors, expected $A_BLOCKS"
+if n="$(ns_by_uuid "$VOL_B_UUID")"; then fail "volume B (not allowed for this host) is visible as /dev/$n"; fi
+
+# ---- 3. random writes of mixed sizes, verified ---------------------------------------------
+step "fio random writes ${FIO_SIZE_MB} MiB with crc32c verify"
+fio_job basalt-a "$DEV_A" "$FIO_SIZE_MB" 4242 write || fail "fio write/verify on volume A failed"
+
+step "disconnect"
+nvme disconnect -n "$SUBNQN" || fail "nvme disconnect failed"
+wait_no_ctrl "$WAIT_SECS" || fail "controller still present ${WAIT_SECS}s after disconnect"
+if n="$(ns_by_uuid "$VOL_A_UUID")"; then fail "volume A still visible as /dev/$n after disconnect"; fi
+
+# ---- 4. reconnect with header and data digests, verify --------------------------------------
+step "connect with header and data digests"
+nvme connect -t tcp -a "$TARGET_ADDR" -s "$NVME_PORT" -n "$SUBNQN" -g -G $CONNECT_OPTS \
+    || fail "nvme connect -g -G (header+data digests) failed"
+CTRL="$(wait_ctrl_live "$WAIT_SECS")" || fail "controller (digests) not live within ${WAIT_SECS}s"
+DEV_A="$(wait_ns_by_uuid "$VOL_A_UUID" "$WAIT_SECS")" \
+    || fail "volume A not visible after reconnect with digests"
+echo "volume A is /dev/$DEV_A on $CTRL (digests on)"
+step "verify volume A over digests"
+fio_job basalt-a "$DEV_A" "$FIO_SIZE_MB" 4242 verify || fail "fio verify over header/data digests failed"
+
+# ---- 5. the service restarts under the connected host ---------------------------------------
+CNTLID_BEFORE="$(cat /sys/class/nvme/$CTRL/cntlid)"
+RECONNECTS_BEFORE="$(reconnects)"
+host_request restart-service
+step "wait for the kernel host to reconnect"
+deadline=$(( $(date +%s) + WAIT_SECS ))
+while [ "$(reconnects)" -le "$RECONNECTS_BEFORE" ] && [ "$(date +%s)" -lt "$deadline" ]; do sleep 1; done
+[ "$(reconnects)" -gt "$RECONNECTS_BEFORE" ] \
+    || fail "the kernel host did not reconnect within ${WAIT_SECS}s of the restart (no 'Successfully reconnected' in dmesg)"
+CTRL="$(wait_ctrl_live "$WAIT_SECS")" || fail "controller did not come back to live within ${WAIT_SECS}s after the restart"
+echo "controller $CTRL live again (cntlid $CNTLID_BEFORE -> $(cat /sys/class/nvme/$CTRL/cntlid))"
+DEV_A="$(wait_ns_by_uuid "$VOL_A_UUID" "$WAIT_SECS")" || fail "volume A gone after the restart"
+step "verify volume A after the restart"
+fio_job basalt-a "$DEV_A" "$FIO_SIZE_MB" 4242 verify || fail "fio verify after the service restart failed"
+
+# ---- 6. ACL: volume B appears without reconnect once allowed ---------------------------------
+step "volume B must be invisible"
+nvme list-ns "/dev/$CTRL" 2>&1
+if n="$(ns_by_uuid "$VOL_B_UUID")"; then fail "volume B (not allowed) is visible as /dev/$n"; fi
+CNTLID="$(cat /sys/class/nvme/$CTRL/cntlid)"
+host_request allow-volume-b
+step "wait for volume B to appear without reconnect"
+DEV_B="$(wait_ns_by_uuid "$VOL_B_UUID" "${NS_APPEAR_SECS:-60}")" \
+    || fail "volume B did not appear within ${NS_APPEAR_SECS:-60}s after its ACL allowed this host (no AEN / rescan?)"
+[ "$(cat /sys/class/nvme/$CTRL/state)" = live ] && [ "$(cat /sys/class/nvme/$CTRL/cntlid)" = "$CNTLID" ] \
+    || fail "controller $CTRL was reset or reconnected while volume B appeared"
+echo "volume B is /dev/$DEV_B"
+nvme list
+nvme id-ns "/dev/$DEV_B" > /tmp/id-ns-b.out || fail "nvme id-ns /dev/$DEV_B failed"
+nsze=$(( $(id_field /tmp/id-ns-b.out nsze) ))
+[ "$nsze" -eq "$B_BLOCKS" ] || fail "volume B nsze is $nsze blocks, expected $B_BLOCKS"
+step "fio on volume B"
+fio_job basalt-b "$DEV_B" "$FIO_B_SIZE_MB" 777 write || fail "fio write/verify on volume B failed"
+
+# ---- 7. done ----------------------------------------------------------------------------
+step "disconnect"
+nvme disconnect -n "$SUBNQN" || fail "final nvme disconnect failed"
+wait_no_ctrl "$WAIT_SECS" || fail "controller still present after the final disconnect"
+echo "BASALT-TEST-PASS"
+exit 0
