@@ -1,0 +1,176 @@
+package io.basalt.nvmetcp.target;
+
+import io.basalt.nvmetcp.pdu.PduFrameDecoder;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * An NVMe/TCP target: subsystems, the discovery controller, and the ports hosts connect to.
+ * Work for a connection stays on one event loop of the group given.
+ */
+public final class NvmeTarget implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(NvmeTarget.class);
+    private static final int MAX_CNTLID = 0xFFEF;
+
+    private final TargetOptions options;
+    private final EventLoopGroup group;
+    private final Map<String, Subsystem> subsystems = new ConcurrentHashMap<>();
+    private final Map<Integer, Controller> controllers = new ConcurrentHashMap<>();
+    private final List<BoundPort> ports = new CopyOnWriteArrayList<>();
+    private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    private final AtomicInteger nextCntlid = new AtomicInteger(1);
+    private final AtomicInteger connections = new AtomicInteger();
+    private final AtomicInteger queuePairs = new AtomicInteger();
+
+    /** A port the target listens on, with the number the discovery log gives it. */
+    public record BoundPort(int id, String advertisedAddress, int port, boolean discoveryOnly) {
+    }
+
+    public NvmeTarget(TargetOptions options, EventLoopGroup group) {
+        this.options = options;
+        this.group = group;
+    }
+
+    public TargetOptions options() {
+        return options;
+    }
+
+    public void addSubsystem(Subsystem subsystem) {
+        if (subsystems.putIfAbsent(subsystem.nqn(), subsystem) != null) {
+            throw new IllegalStateException("subsystem " + subsystem.nqn() + " already exists");
+        }
+    }
+
+    public Subsystem subsystem(String nqn) {
+        return subsystems.get(nqn);
+    }
+
+    public Collection<Subsystem> subsystems() {
+        return List.copyOf(subsystems.values());
+    }
+
+    List<BoundPort> ioPorts() {
+        return ports.stream().filter(p -> !p.discoveryOnly()).toList();
+    }
+
+    /** Starts listening; port 0 picks a free port. Completes with the bound address. */
+    public CompletableFuture<InetSocketAddress> listen(TargetPort port) {
+        CompletableFuture<InetSocketAddress> result = new CompletableFuture<>();
+        Class<? extends ServerChannel> channelType =
+                group instanceof EpollEventLoopGroup ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        int maxPdu = TargetQueue.maxPduLength(options);
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(group)
+                .channel(channelType)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        channels.add(ch);
+                        ch.pipeline().addLast(
+                                new FlushConsolidationHandler(256, true),
+                                new PduFrameDecoder(maxPdu),
+                                new TargetQueue(NvmeTarget.this));
+                    }
+                });
+        bootstrap.bind(port.bindAddress(), port.port()).addListener(f -> {
+            if (!f.isSuccess()) {
+                result.completeExceptionally(f.cause());
+                return;
+            }
+            Channel server = ((io.netty.channel.ChannelFuture) f).channel();
+            channels.add(server);
+            InetSocketAddress bound = (InetSocketAddress) server.localAddress();
+            ports.add(new BoundPort(ports.size() + 1, port.advertisedAddress(), bound.getPort(), port.discoveryOnly()));
+            log.info("NVMe/TCP {} listening on {}:{}", port.discoveryOnly() ? "discovery" : "target",
+                    port.bindAddress(), bound.getPort());
+            result.complete(bound);
+        });
+        return result;
+    }
+
+    /** Creates a controller for an admin queue Connect; null when every controller ID is taken. */
+    Controller createController(Subsystem subsystem, String hostNqn, UUID hostId, int keepAliveMillis, TargetQueue admin) {
+        for (int attempt = 0; attempt < MAX_CNTLID; attempt++) {
+            int cntlid = nextCntlid.getAndUpdate(id -> id >= MAX_CNTLID ? 1 : id + 1);
+            if (!controllers.containsKey(cntlid)) {
+                Controller ctrl = new Controller(this, cntlid, subsystem, hostNqn, hostId, keepAliveMillis, admin);
+                if (controllers.putIfAbsent(cntlid, ctrl) == null) {
+                    if (subsystem != null) {
+                        subsystem.register(ctrl);
+                    }
+                    return ctrl;
+                }
+            }
+        }
+        return null;
+    }
+
+    Controller controller(int cntlid) {
+        return controllers.get(cntlid);
+    }
+
+    void controllerDestroyed(Controller ctrl) {
+        controllers.remove(ctrl.cntlid(), ctrl);
+    }
+
+    void connectionOpened() {
+        connections.incrementAndGet();
+    }
+
+    void connectionClosed(TargetQueue queue) {
+        connections.decrementAndGet();
+        if (queue.controller() != null) {
+            queuePairs.decrementAndGet();
+        }
+    }
+
+    void queueConnected() {
+        queuePairs.incrementAndGet();
+    }
+
+    public int connectionCount() {
+        return connections.get();
+    }
+
+    public int queuePairCount() {
+        return queuePairs.get();
+    }
+
+    public int controllerCount() {
+        return controllers.size();
+    }
+
+    /** Stops listening and closes every connection; the event loop group stays the caller's. */
+    @Override
+    public void close() {
+        channels.close().awaitUninterruptibly();
+    }
+}

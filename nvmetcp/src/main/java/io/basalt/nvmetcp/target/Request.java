@@ -1,0 +1,101 @@
+package io.basalt.nvmetcp.target;
+
+import io.basalt.nvmetcp.nvme.Sqe;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+
+/**
+ * One command in flight on a queue. A queue owns a fixed set of these, reused for every command,
+ * so the I/O path allocates nothing but pooled data buffers. The index doubles as the transfer tag
+ * (TTAG) that R2T and H2CData carry.
+ */
+public final class Request implements IoCallback, Runnable {
+    final TargetQueue queue;
+    final int index;
+    /** The submission queue entry, copied out of the capsule. */
+    final ByteBuf sqe = Unpooled.buffer(Sqe.SIZE, Sqe.SIZE);
+    int cid;
+    /** Host-to-controller data (writes) or controller-to-host data (reads, identify, logs). */
+    ByteBuf data;
+    /** Bytes the command transfers, from its SGL. */
+    int transferLength;
+    /** Host-to-controller bytes received so far through H2CData. */
+    int received;
+    int status;
+    int dw0;
+    int dw1;
+    long startNanos;
+    /** The namespace an I/O command addresses, for its observer. */
+    Namespace namespace;
+    boolean inUse;
+
+    Request(TargetQueue queue, int index) {
+        this.queue = queue;
+        this.index = index;
+    }
+
+    public ByteBuf sqe() {
+        return sqe;
+    }
+
+    public int cid() {
+        return cid;
+    }
+
+    /** The data buffer: received data for host-to-controller commands, to be filled otherwise. */
+    public ByteBuf data() {
+        return data;
+    }
+
+    public int transferLength() {
+        return transferLength;
+    }
+
+    public Controller controller() {
+        return queue.controller();
+    }
+
+    public TargetQueue queue() {
+        return queue;
+    }
+
+    /** Sets completion dword 0 (the command specific result). */
+    public void result(int dw0) {
+        this.dw0 = dw0;
+    }
+
+    public void result(int dw0, int dw1) {
+        this.dw0 = dw0;
+        this.dw1 = dw1;
+    }
+
+    /** Completes the command; may be called from any thread, once. */
+    @Override
+    public void complete(int status) {
+        this.status = status;
+        if (queue.inEventLoop()) {
+            queue.finish(this);
+        } else {
+            queue.execute(this);
+        }
+    }
+
+    @Override
+    public void run() {
+        queue.finish(this);
+    }
+
+    void reset() {
+        if (data != null) {
+            data.release();
+            data = null;
+        }
+        transferLength = 0;
+        received = 0;
+        status = 0;
+        dw0 = 0;
+        dw1 = 0;
+        namespace = null;
+        inUse = false;
+    }
+}

@@ -1,0 +1,136 @@
+package io.basalt.nvmetcp.target;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * An NVM subsystem: an NQN and its namespaces. Controllers created by hosts that connect to it
+ * register here so that namespace changes reach them as Namespace Attribute Changed events.
+ */
+public final class Subsystem {
+    /** Highest NSID (Identify Controller NN and MNAN); bounds the ANA log a host allocates. */
+    public static final int MAX_NAMESPACES = 1024;
+
+    private final String nqn;
+    private final String serial;
+    private final String model;
+    private final ConcurrentHashMap<Integer, Namespace> namespaces = new ConcurrentHashMap<>();
+    private final List<NamespaceChangeListener> listeners = new CopyOnWriteArrayList<>();
+
+    /** A connected controller, told which namespaces changed for its host. */
+    public interface NamespaceChangeListener {
+        String hostNqn();
+
+        void namespacesChanged(Collection<Integer> nsids);
+    }
+
+    public Subsystem(String nqn, String serial, String model) {
+        this.nqn = Nqn.requireValid(nqn);
+        this.serial = Objects.requireNonNull(serial);
+        this.model = Objects.requireNonNull(model);
+    }
+
+    public String nqn() {
+        return nqn;
+    }
+
+    public String serial() {
+        return serial;
+    }
+
+    public String model() {
+        return model;
+    }
+
+    public Namespace namespace(int nsid) {
+        return namespaces.get(nsid);
+    }
+
+    /** The namespace if {@code hostNqn} may see it, else null. */
+    public Namespace visibleNamespace(int nsid, String hostNqn) {
+        Namespace ns = namespaces.get(nsid);
+        return ns != null && ns.isVisibleTo(hostNqn) ? ns : null;
+    }
+
+    /** NSIDs visible to a host, ascending. */
+    public int[] visibleNsids(String hostNqn) {
+        return namespaces.values().stream()
+                .filter(ns -> ns.isVisibleTo(hostNqn))
+                .mapToInt(Namespace::nsid)
+                .sorted()
+                .toArray();
+    }
+
+    public Collection<Namespace> namespaces() {
+        return List.copyOf(namespaces.values());
+    }
+
+    /** Whether a host may connect: it must be allowed at least one namespace. */
+    public boolean admits(String hostNqn) {
+        return namespaces.values().stream().anyMatch(ns -> ns.isVisibleTo(hostNqn));
+    }
+
+    public void addNamespace(Namespace ns) {
+        if (ns.nsid() > MAX_NAMESPACES) {
+            throw new IllegalArgumentException("NSID " + ns.nsid() + " above the limit " + MAX_NAMESPACES);
+        }
+        if (namespaces.putIfAbsent(ns.nsid(), ns) != null) {
+            throw new IllegalStateException("NSID " + ns.nsid() + " already exists in " + nqn);
+        }
+        notifyHosts(ns.nsid(), ns.allowedHosts());
+    }
+
+    public Namespace removeNamespace(int nsid) {
+        Namespace ns = namespaces.remove(nsid);
+        if (ns != null) {
+            notifyHosts(nsid, ns.allowedHosts());
+        }
+        return ns;
+    }
+
+    /** Replaces the ACL of a namespace; hosts that gain or lose it are told. */
+    public void setAllowedHosts(int nsid, Set<String> hosts) {
+        Namespace ns = namespaces.get(nsid);
+        if (ns == null) {
+            throw new IllegalArgumentException("no namespace " + nsid + " in " + nqn);
+        }
+        Set<String> before = ns.allowedHosts();
+        ns.allowedHosts(hosts);
+        Set<String> changed = new HashSet<>(before);
+        changed.addAll(hosts);
+        changed.removeIf(h -> before.contains(h) && hosts.contains(h));
+        notifyHosts(nsid, changed);
+    }
+
+    /** Tells every host that can see the namespace that its attributes (such as its size) changed. */
+    public void namespaceResized(int nsid) {
+        Namespace ns = namespaces.get(nsid);
+        if (ns != null) {
+            notifyHosts(nsid, ns.allowedHosts());
+        }
+    }
+
+    public void register(NamespaceChangeListener listener) {
+        listeners.add(listener);
+    }
+
+    public void unregister(NamespaceChangeListener listener) {
+        listeners.remove(listener);
+    }
+
+    private void notifyHosts(int nsid, Set<String> hosts) {
+        List<Integer> changed = new ArrayList<>(1);
+        changed.add(nsid);
+        for (NamespaceChangeListener l : listeners) {
+            if (hosts.contains(l.hostNqn())) {
+                l.namespacesChanged(changed);
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package io.basalt.nvmetcp.target;
+
+/**
+ * Limits a target advertises and enforces.
+ *
+ * @param maxIoQueues       I/O queues a controller may create (Set Features Number of Queues caps here)
+ * @param maxQueueSize      entries per I/O queue (CAP.MQES + 1)
+ * @param inCapsuleDataSize bytes of write data a host may send inside a command capsule (IOCCSZ)
+ * @param maxH2CData        largest H2CData PDU payload accepted (MAXH2CDATA in ICResp)
+ * @param maxTransferSize   largest single transfer (MDTS), a power of two multiple of 4 KiB
+ * @param serial            controller serial number reported in Identify Controller
+ */
+public record TargetOptions(int maxIoQueues, int maxQueueSize, int inCapsuleDataSize, int maxH2CData,
+                            int maxTransferSize, String serial) {
+
+    public static TargetOptions defaults(String serial) {
+        return new TargetOptions(16, 128, 8192, 128 * 1024, 1024 * 1024, serial);
+    }
+
+    public TargetOptions {
+        if (maxIoQueues < 1 || maxIoQueues > 0xFFFE) {
+            throw new IllegalArgumentException("maxIoQueues out of range: " + maxIoQueues);
+        }
+        if (maxQueueSize < 2 || maxQueueSize > 1024) {
+            throw new IllegalArgumentException("maxQueueSize out of range: " + maxQueueSize);
+        }
+        if (inCapsuleDataSize < 0 || inCapsuleDataSize % 16 != 0 || inCapsuleDataSize > 131072) {
+            throw new IllegalArgumentException("inCapsuleDataSize must be a multiple of 16 up to 128 KiB");
+        }
+        if (maxH2CData < 4096 || maxH2CData % 4 != 0) {
+            throw new IllegalArgumentException("maxH2CData must be at least 4096 and a multiple of 4");
+        }
+        if (maxTransferSize < 4096 || Integer.bitCount(maxTransferSize) != 1) {
+            throw new IllegalArgumentException("maxTransferSize must be a power of two >= 4096");
+        }
+    }
+}

@@ -1,0 +1,416 @@
+package io.basalt.nvmetcp.target;
+
+import io.basalt.nvmetcp.nvme.Opcodes;
+import io.basalt.nvmetcp.nvme.Sqe;
+import io.basalt.nvmetcp.nvme.Status;
+import io.basalt.nvmetcp.pdu.Pdu;
+import io.basalt.nvmetcp.pdu.PduException;
+import io.basalt.nvmetcp.pdu.PduWriter;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The target side of one NVMe/TCP connection, which is one queue (admin or I/O) of a controller:
+ * the initialize exchange, command capsules, write data through R2T/H2CData, read data through
+ * C2HData, completions, and termination on protocol violations. Runs on the channel's event loop.
+ */
+public final class TargetQueue extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(TargetQueue.class);
+    /** Linux sends admin queue capsules with up to 8 KiB of data (NVME_TCP_ADMIN_CCSZ). */
+    static final int ADMIN_IN_CAPSULE_DATA = 8192;
+    static final int ADMIN_QUEUE_SIZE = 32;
+
+    private final NvmeTarget target;
+    private final TargetOptions options;
+    private final PduWriter writer = new PduWriter();
+    private final Request[] requests;
+    private final int[] free;
+    private int freeCount;
+    private Channel channel;
+    private boolean initialized;
+    private boolean terminated;
+    private Controller controller;
+    private int qid = -1;
+    private int queueSize;
+    private int sqhd;
+    private boolean sqFlowControlDisabled;
+
+    TargetQueue(NvmeTarget target) {
+        this.target = target;
+        this.options = target.options();
+        int slots = Math.max(ADMIN_QUEUE_SIZE, options.maxQueueSize());
+        this.requests = new Request[slots];
+        this.free = new int[slots];
+        for (int i = 0; i < slots; i++) {
+            requests[i] = new Request(this, i);
+        }
+        this.freeCount = 1; // only the Connect command until the queue size is known
+        this.queueSize = 1;
+    }
+
+    /** The longest PDU a host may send to a target with these options. */
+    static int maxPduLength(TargetOptions options) {
+        int digests = 2 * Pdu.DIGEST_LENGTH;
+        int capsule = Pdu.CAPSULE_CMD_HEADER_LENGTH + Math.max(ADMIN_IN_CAPSULE_DATA, options.inCapsuleDataSize());
+        int data = Pdu.DATA_HEADER_LENGTH + options.maxH2CData();
+        return Math.max(capsule, data) + digests + 128; // room for host data alignment padding
+    }
+
+    public Controller controller() {
+        return controller;
+    }
+
+    public int qid() {
+        return qid;
+    }
+
+    public boolean isAdmin() {
+        return qid == 0;
+    }
+
+    boolean inEventLoop() {
+        return channel.eventLoop().inEventLoop();
+    }
+
+    void execute(Runnable task) {
+        channel.eventLoop().execute(task);
+    }
+
+    Channel channel() {
+        return channel;
+    }
+
+    String remote() {
+        return String.valueOf(channel.remoteAddress());
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
+        target.connectionOpened();
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        target.connectionClosed(this);
+        if (controller != null) {
+            controller.queueClosed(this);
+        }
+        for (Request r : requests) {
+            if (r.inUse && isAwaitingData(r)) {
+                r.reset(); // no device holds it: release its buffer now
+            }
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf pdu = (ByteBuf) msg;
+        try {
+            if (!terminated) {
+                dispatch(pdu);
+            }
+        } catch (PduException e) {
+            terminate(e, pdu);
+        } finally {
+            pdu.release();
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+        if (root instanceof PduException e) {
+            terminate(e, null);
+        } else {
+            log.info("Closing connection from {}: {}", remote(), root.toString());
+            ctx.close();
+        }
+    }
+
+    private void dispatch(ByteBuf pdu) {
+        int type = Pdu.type(pdu);
+        if (!initialized) {
+            if (type != Pdu.IC_REQ) {
+                throw new PduException(Pdu.FES_PDU_SEQUENCE_ERROR, Pdu.TYPE, Pdu.name(type) + " before ICReq");
+            }
+            initialize(pdu);
+            return;
+        }
+        switch (type) {
+            case Pdu.CAPSULE_CMD -> capsule(pdu);
+            case Pdu.H2C_DATA -> h2cData(pdu);
+            case Pdu.H2C_TERM_REQ -> {
+                log.warn("Host {} terminated the connection: FES 0x{}", remote(),
+                        Integer.toHexString(pdu.getUnsignedShortLE(pdu.readerIndex() + Pdu.TERM_FES)));
+                terminated = true;
+                channel.close();
+            }
+            case Pdu.IC_REQ -> throw new PduException(Pdu.FES_PDU_SEQUENCE_ERROR, Pdu.TYPE, "second ICReq");
+            default -> throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, Pdu.TYPE,
+                    Pdu.name(type) + " is not a host-to-controller PDU");
+        }
+    }
+
+    private void initialize(ByteBuf pdu) {
+        int ri = pdu.readerIndex();
+        int pfv = pdu.getUnsignedShortLE(ri + Pdu.IC_PFV);
+        int hpda = pdu.getUnsignedByte(ri + Pdu.IC_PDA);
+        int digests = pdu.getUnsignedByte(ri + Pdu.IC_DIGEST);
+        if (pfv != 0) {
+            throw new PduException(Pdu.FES_UNSUPPORTED_PARAMETER, Pdu.IC_PFV, "unsupported PDU format version " + pfv);
+        }
+        if (hpda > 31) {
+            throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, Pdu.IC_PDA, "HPDA " + hpda + " out of range");
+        }
+        boolean headerDigest = (digests & Pdu.IC_DIGEST_HEADER) != 0;
+        boolean dataDigest = (digests & Pdu.IC_DIGEST_DATA) != 0;
+        channel.writeAndFlush(PduWriter.icResp(channel.alloc(), 0, headerDigest, dataDigest, options.maxH2CData()));
+        writer.negotiated(headerDigest, dataDigest, hpda);
+        initialized = true;
+    }
+
+    /** Checks the header digest and digest flags of a post-initialization PDU; returns its data or null. */
+    private ByteBuf dataOf(ByteBuf pdu) {
+        int ri = pdu.readerIndex();
+        int flags = Pdu.flags(pdu);
+        int hlen = Pdu.hlen(pdu);
+        int pdo = Pdu.pdo(pdu);
+        int plen = Pdu.plen(pdu);
+        boolean hasHeaderDigest = (flags & Pdu.FLAG_HDGST) != 0;
+        boolean hasDataDigest = (flags & Pdu.FLAG_DDGST) != 0;
+        if (hasHeaderDigest != writer.headerDigest()) {
+            throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, Pdu.FLAGS, "header digest flag does not match the negotiation");
+        }
+        int headerEnd = hlen + (hasHeaderDigest ? Pdu.DIGEST_LENGTH : 0);
+        if (plen < headerEnd) {
+            throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, Pdu.PLEN, "PLEN shorter than header and digest");
+        }
+        if (hasHeaderDigest && !writer.digest().verify(pdu, ri, hlen)) {
+            throw new PduException(Pdu.FES_HEADER_DIGEST_ERROR, hlen, "header digest mismatch on " + Pdu.name(Pdu.type(pdu)));
+        }
+        if (pdo == 0) {
+            if (plen != headerEnd || hasDataDigest) {
+                throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, Pdu.PLEN, "data without a data offset");
+            }
+            return null;
+        }
+        if (pdo < headerEnd) {
+            throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, Pdu.PDO, "PDO overlaps the header digest");
+        }
+        if (hasDataDigest != writer.dataDigest()) {
+            throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, Pdu.FLAGS, "data digest flag does not match the negotiation");
+        }
+        int dataLength = plen - pdo - (hasDataDigest ? Pdu.DIGEST_LENGTH : 0);
+        if (dataLength <= 0) {
+            throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, Pdu.PLEN, "PDO with no data");
+        }
+        if (hasDataDigest && !writer.digest().verify(pdu, ri + pdo, dataLength)) {
+            throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, plen - Pdu.DIGEST_LENGTH,
+                    "data digest mismatch on " + Pdu.name(Pdu.type(pdu)));
+        }
+        return pdu.slice(ri + pdo, dataLength);
+    }
+
+    private void capsule(ByteBuf pdu) {
+        ByteBuf inCapsule = dataOf(pdu);
+        Request req = acquire();
+        pdu.getBytes(pdu.readerIndex() + Pdu.COMMON_HEADER_LENGTH, req.sqe, 0, Sqe.SIZE);
+        req.sqe.setIndex(0, Sqe.SIZE);
+        req.cid = Sqe.cid(req.sqe);
+        req.startNanos = System.nanoTime();
+        if (queueSize > 1) {
+            sqhd = (sqhd + 1) % queueSize;
+        }
+        int direction = DataDirection.of(req.sqe);
+        int sglType = Sqe.sglType(req.sqe);
+        int sglLength = Sqe.sglLength(req.sqe);
+        if (inCapsule != null) {
+            int limit = isAdmin() || controller == null ? Math.max(ADMIN_IN_CAPSULE_DATA, options.inCapsuleDataSize())
+                    : options.inCapsuleDataSize();
+            if (inCapsule.readableBytes() > limit) {
+                throw new PduException(Pdu.FES_DATA_LIMIT_EXCEEDED, Pdu.PLEN,
+                        inCapsule.readableBytes() + " bytes of in-capsule data, the limit is " + limit);
+            }
+            if (sglType != Sqe.SGL_INCAPSULE) {
+                req.complete(Status.SGL_DESCRIPTOR_TYPE_INVALID | Status.DNR);
+            } else if (Sqe.sglAddress(req.sqe) != 0) {
+                req.complete(Status.SGL_OFFSET_INVALID | Status.DNR);
+            } else if (direction != DataDirection.HOST_TO_CONTROLLER || sglLength != inCapsule.readableBytes()) {
+                req.complete(Status.SGL_DATA_LENGTH_INVALID | Status.DNR);
+            } else {
+                req.transferLength = sglLength;
+                req.data = inCapsule.retain();
+                execute(req);
+            }
+            return;
+        }
+        if (sglLength == 0 || direction == DataDirection.NONE) {
+            execute(req);
+            return;
+        }
+        if (sglType != Sqe.SGL_TRANSPORT) {
+            req.complete(Status.SGL_DESCRIPTOR_TYPE_INVALID | Status.DNR);
+            return;
+        }
+        if (Integer.compareUnsigned(sglLength, options.maxTransferSize()) > 0) {
+            req.complete(Status.INVALID_FIELD | Status.DNR);
+            return;
+        }
+        req.transferLength = sglLength;
+        req.data = channel.alloc().directBuffer(sglLength, sglLength);
+        if (direction == DataDirection.HOST_TO_CONTROLLER) {
+            writer.writeR2T(channel, req.cid, req.index, 0, sglLength);
+            channel.flush();
+        } else {
+            execute(req);
+        }
+    }
+
+    private void h2cData(ByteBuf pdu) {
+        int ri = pdu.readerIndex();
+        int cccid = pdu.getUnsignedShortLE(ri + Pdu.DATA_CCCID);
+        int ttag = pdu.getUnsignedShortLE(ri + Pdu.DATA_TTAG);
+        int offset = pdu.getIntLE(ri + Pdu.DATA_OFFSET);
+        int length = pdu.getIntLE(ri + Pdu.DATA_LENGTH);
+        ByteBuf payload = dataOf(pdu);
+        Request req = ttag < requests.length ? requests[ttag] : null;
+        if (req == null || !req.inUse || req.cid != cccid || !isAwaitingData(req)) {
+            throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, Pdu.DATA_TTAG,
+                    "H2CData for no outstanding R2T (CCCID " + cccid + ", TTAG " + ttag + ")");
+        }
+        if (Integer.compareUnsigned(length, options.maxH2CData()) > 0) {
+            throw new PduException(Pdu.FES_DATA_LIMIT_EXCEEDED, Pdu.DATA_LENGTH,
+                    "H2CData of " + Integer.toUnsignedString(length) + " bytes exceeds MAXH2CDATA " + options.maxH2CData());
+        }
+        if (offset != req.received || Integer.toUnsignedLong(offset) + Integer.toUnsignedLong(length) > req.transferLength) {
+            throw new PduException(Pdu.FES_DATA_OUT_OF_RANGE, Pdu.DATA_OFFSET,
+                    "H2CData at offset " + Integer.toUnsignedString(offset) + " length " + Integer.toUnsignedString(length)
+                            + " for a transfer of " + req.transferLength + " with " + req.received + " received");
+        }
+        if (payload == null || payload.readableBytes() != length) {
+            throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, Pdu.PLEN, "H2CData carries a different length than DATAL");
+        }
+        req.data.writeBytes(payload);
+        req.received += length;
+        if (req.received == req.transferLength) {
+            execute(req);
+        }
+    }
+
+    private static boolean isAwaitingData(Request r) {
+        return r.data != null && DataDirection.of(r.sqe) == DataDirection.HOST_TO_CONTROLLER
+                && r.received < r.transferLength && r.data.writerIndex() < r.transferLength;
+    }
+
+    private void execute(Request req) {
+        req.received = req.transferLength; // no longer awaiting data
+        int opcode = Sqe.opcode(req.sqe);
+        if (opcode == Opcodes.FABRICS) {
+            Fabrics.execute(req, target);
+        } else if (controller == null) {
+            req.complete(Status.COMMAND_SEQUENCE_ERROR | Status.DNR);
+        } else if (isAdmin()) {
+            if (!controller.isReady()) {
+                req.complete(Status.COMMAND_SEQUENCE_ERROR | Status.DNR);
+            } else {
+                controller.executeAdmin(req);
+            }
+        } else {
+            controller.executeIo(req);
+        }
+    }
+
+    /** Sends a command's data (for controller-to-host transfers) and completion. Event loop only. */
+    void finish(Request req) {
+        if (!channel.isActive() || terminated) {
+            release(req);
+            return;
+        }
+        int status = req.status;
+        int opcode = Sqe.opcode(req.sqe);
+        if (req.namespace != null) {
+            req.namespace.observer().completed(opcode, req.transferLength, System.nanoTime() - req.startNanos, status);
+        }
+        boolean sendsData = Status.isSuccess(status) && req.data != null && req.transferLength > 0
+                && DataDirection.of(req.sqe) == DataDirection.CONTROLLER_TO_HOST;
+        if (sendsData) {
+            ByteBuf data = req.data;
+            req.data = null;
+            if (data.writerIndex() < req.transferLength) {
+                data.writeZero(req.transferLength - data.writerIndex());
+            }
+            data.writerIndex(req.transferLength);
+            int flags = Pdu.FLAG_DATA_LAST | (sqFlowControlDisabled ? Pdu.FLAG_DATA_SUCCESS : 0);
+            writer.writeData(channel, Pdu.C2H_DATA, flags, req.cid, 0, 0, data);
+        }
+        if (!sendsData || !sqFlowControlDisabled) {
+            writer.writeCapsuleResp(channel, req.dw0, req.dw1, sqhd, Math.max(qid, 0), req.cid, status);
+        }
+        channel.flush();
+        release(req);
+    }
+
+    private Request acquire() {
+        if (freeCount == 0) {
+            throw new PduException(Pdu.FES_PDU_SEQUENCE_ERROR, Pdu.TYPE,
+                    "more outstanding commands than the queue size " + queueSize);
+        }
+        Request r = requests[free[--freeCount]];
+        r.inUse = true;
+        return r;
+    }
+
+    private void release(Request req) {
+        req.reset();
+        free[freeCount++] = req.index;
+    }
+
+    /** Called when Connect succeeds: the queue now belongs to a controller and has its size. */
+    void connected(Controller controller, int qid, int queueSize, boolean sqFlowControlDisabled) {
+        this.controller = controller;
+        this.qid = qid;
+        this.sqFlowControlDisabled = sqFlowControlDisabled;
+        this.queueSize = queueSize;
+        // Only the Connect command (still in use) was allowed until now; open the rest of the queue.
+        freeCount = 0;
+        for (Request r : requests) {
+            if (freeCount == queueSize - 1) {
+                break;
+            }
+            if (!r.inUse) {
+                free[freeCount++] = r.index;
+            }
+        }
+        target.queueConnected();
+    }
+
+    /** Ends the connection because of a protocol violation. */
+    void terminate(PduException e, ByteBuf offending) {
+        if (terminated) {
+            return;
+        }
+        terminated = true;
+        log.warn("Terminating connection from {}{}: {} (FES 0x{}, FEI {})", remote(),
+                controller == null ? "" : " (controller " + controller.cntlid() + ", queue " + qid + ")",
+                e.getMessage(), Integer.toHexString(e.fes()), e.fei());
+        ByteBuf header = offending == null ? null : offending.slice(offending.readerIndex(),
+                Math.min(offending.readableBytes(), Pdu.hlen(offending)));
+        channel.writeAndFlush(PduWriter.termReq(channel.alloc(), Pdu.C2H_TERM_REQ, e.fes(), e.fei(), header))
+                .addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /** Closes the connection without a TermReq (controller teardown, keep alive expiry). */
+    void close() {
+        terminated = true;
+        channel.close();
+    }
+}

@@ -1,0 +1,360 @@
+package io.basalt.nvmetcp.target;
+
+import io.basalt.nvmetcp.nvme.Opcodes;
+import io.basalt.nvmetcp.nvme.Sqe;
+import io.basalt.nvmetcp.nvme.Status;
+import io.basalt.nvmetcp.pdu.Crc32cDigest;
+import io.basalt.nvmetcp.pdu.Pdu;
+import io.basalt.nvmetcp.pdu.PduWriter;
+import io.basalt.nvmetcp.target.EmbeddedHost.Completion;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.UUID;
+
+import static io.basalt.nvmetcp.target.EmbeddedHost.HOST_NQN;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TargetQueueTest {
+    private static final String SUBNQN = "nqn.2026-11.io.basalt:subsystem:test";
+    private static final UUID NS1_UUID = UUID.fromString("aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee");
+    private static final int BLOCKS = 4096;
+
+    private final UnpooledByteBufAllocator alloc = new UnpooledByteBufAllocator(true);
+    private final List<EmbeddedHost> hosts = new ArrayList<>();
+    private NvmeTarget nvme;
+    private Subsystem subsystem;
+
+    @BeforeEach
+    void setUp() {
+        nvme = new NvmeTarget(new TargetOptions(4, 32, 4096, 4096, 1 << 20, "BASALT-TEST"), null);
+        subsystem = new Subsystem(SUBNQN, "BASALT-TEST", "Basalt test");
+        subsystem.addNamespace(new Namespace(1, NS1_UUID, new byte[16], new MemoryDevice(512, BLOCKS), Set.of(HOST_NQN)));
+        subsystem.addNamespace(new Namespace(2, UUID.randomUUID(), new byte[16], new MemoryDevice(512, BLOCKS), Set.of()));
+        nvme.addSubsystem(subsystem);
+    }
+
+    @AfterEach
+    void noBufferLeaks() {
+        hosts.forEach(EmbeddedHost::close);
+        assertEquals(0, alloc.metric().usedDirectMemory(), "direct memory still held by the target");
+        assertEquals(0, alloc.metric().usedHeapMemory(), "heap buffers still held by the target");
+    }
+
+    private EmbeddedHost host() {
+        EmbeddedHost host = new EmbeddedHost(nvme, alloc);
+        hosts.add(host);
+        return host;
+    }
+
+    private static Completion single(List<ByteBuf> frames) {
+        assertEquals(1, frames.size(), "expected exactly one PDU");
+        return Completion.of(frames.get(0));
+    }
+
+    /** A host with an enabled admin queue; returns the controller ID. */
+    private int adminReady(EmbeddedHost host, int queueSize) {
+        host.initialize(false, false);
+        Completion c = single(host.command(EmbeddedHost.connect(0, queueSize, 0),
+                EmbeddedHost.connectData(SUBNQN, HOST_NQN, 0xFFFF)));
+        assertEquals(Status.SUCCESS, c.status());
+        Completion enabled = single(host.command(EmbeddedHost.propertySet(Opcodes.PROP_CC, 0x00460001), null));
+        assertEquals(Status.SUCCESS, enabled.status());
+        return c.dw0();
+    }
+
+    private EmbeddedHost ioQueue(int cntlid) {
+        EmbeddedHost io = host();
+        io.initialize(false, false);
+        Completion c = single(io.command(EmbeddedHost.connect(1, 32, 0), EmbeddedHost.connectData(SUBNQN, HOST_NQN, cntlid)));
+        assertEquals(Status.SUCCESS, c.status());
+        return io;
+    }
+
+    private static void assertTerminated(EmbeddedHost host, List<ByteBuf> frames, int fes, int fei) {
+        ByteBuf term = frames.get(frames.size() - 1);
+        assertEquals(Pdu.C2H_TERM_REQ, Pdu.type(term));
+        assertEquals(fes, term.getUnsignedShortLE(term.readerIndex() + Pdu.TERM_FES));
+        assertEquals(fei, term.getIntLE(term.readerIndex() + Pdu.TERM_FEI));
+        host.target.runPendingTasks();
+        assertFalse(host.target.isActive(), "connection must be closed after a TermReq");
+    }
+
+    @Test
+    void icRespAdvertisesLimitsAndAcceptsDigests() {
+        ByteBuf resp = host().initialize(true, true);
+        assertEquals(Pdu.IC_RESP, Pdu.type(resp));
+        assertEquals(128, Pdu.plen(resp));
+        assertEquals(4096, resp.getIntLE(resp.readerIndex() + Pdu.IC_MAXR2T_OR_MAXH2CDATA));
+        assertEquals(Pdu.IC_DIGEST_HEADER | Pdu.IC_DIGEST_DATA, resp.getUnsignedByte(resp.readerIndex() + Pdu.IC_DIGEST));
+    }
+
+    @Test
+    void capsuleBeforeInitializationTerminates() {
+        EmbeddedHost host = host();
+        List<ByteBuf> frames = host.command(EmbeddedHost.sqe(Opcodes.ADMIN_KEEP_ALIVE), null);
+        assertTerminated(host, frames, Pdu.FES_PDU_SEQUENCE_ERROR, Pdu.TYPE);
+    }
+
+    @Test
+    void unsupportedPduFormatVersionTerminates() {
+        EmbeddedHost host = host();
+        ByteBuf ic = PduWriter.icReq(Unpooled.buffer().alloc(), 0, false, false, 0);
+        ic.setShortLE(Pdu.IC_PFV, 1);
+        assertTerminated(host, host.send(ic), Pdu.FES_UNSUPPORTED_PARAMETER, Pdu.IC_PFV);
+    }
+
+    @Test
+    void adminCommandBeforeConnectIsACommandSequenceError() {
+        EmbeddedHost host = host();
+        host.initialize(false, false);
+        Completion c = single(host.command(EmbeddedHost.sqe(Opcodes.ADMIN_KEEP_ALIVE), null));
+        assertEquals(Status.COMMAND_SEQUENCE_ERROR | Status.DNR, c.status());
+    }
+
+    @Test
+    void connectRefusesAHostThatNoNamespaceAllows() {
+        EmbeddedHost host = host();
+        host.initialize(false, false);
+        String stranger = "nqn.2014-08.org.nvmexpress:uuid:99999999-2222-3333-4444-555555555555";
+        Completion c = single(host.command(EmbeddedHost.connect(0, 32, 0), EmbeddedHost.connectData(SUBNQN, stranger, 0xFFFF)));
+        assertEquals(Status.CONNECT_INVALID_HOST | Status.DNR, c.status());
+    }
+
+    @Test
+    void connectRefusesAnUnknownSubsystemNamingTheField() {
+        EmbeddedHost host = host();
+        host.initialize(false, false);
+        Completion c = single(host.command(EmbeddedHost.connect(0, 32, 0),
+                EmbeddedHost.connectData("nqn.2026-11.io.basalt:nothing", HOST_NQN, 0xFFFF)));
+        assertEquals(Status.CONNECT_INVALID_PARAMETERS | Status.DNR, c.status());
+        assertEquals(1 << 16 | 256, c.dw0(), "IATTR=data, IPO=SUBNQN");
+    }
+
+    @Test
+    void propertiesAndIdentifyController() {
+        EmbeddedHost host = host();
+        int cntlid = adminReady(host, 32);
+        ByteBuf getCap = EmbeddedHost.sqe(Opcodes.FABRICS);
+        getCap.setByte(Sqe.FCTYPE, Opcodes.FCTYPE_PROPERTY_GET);
+        getCap.setByte(Sqe.CDW10, 1);
+        Completion cap = single(host.command(getCap, null));
+        assertEquals(31, cap.dw0() & 0xFFFF, "MQES is the I/O queue size minus one");
+        assertEquals(1, (cap.dw1() >> 5) & 1, "CAP.CSS advertises the NVM command set");
+
+        List<ByteBuf> frames = host.command(EmbeddedHost.withTransfer(EmbeddedHost.sqe(Opcodes.ADMIN_IDENTIFY), 4096)
+                .setIntLE(Sqe.CDW10, Opcodes.CNS_CONTROLLER), null);
+        assertEquals(2, frames.size());
+        ByteBuf data = frames.get(0);
+        assertEquals(Pdu.C2H_DATA, Pdu.type(data));
+        int d = data.readerIndex() + Pdu.pdo(data);
+        assertEquals(4096, Pdu.plen(data) - Pdu.pdo(data));
+        assertEquals(cntlid, data.getUnsignedShortLE(d + 78));
+        assertEquals(8, data.getUnsignedByte(d + 77), "MDTS 1 MiB in 4 KiB pages");
+        assertEquals((64 + 4096) / 16, data.getIntLE(d + 1792), "IOCCSZ");
+        assertEquals(SUBNQN, data.toString(d + 768, SUBNQN.length(), StandardCharsets.UTF_8));
+        assertEquals(0, data.getByte(d + 768 + SUBNQN.length()));
+        assertEquals(IdentifyData.CONTROLLER_TYPE_IO, data.getUnsignedByte(d + 111));
+        assertEquals(Status.SUCCESS, Completion.of(frames.get(1)).status());
+    }
+
+    private ByteBuf identify(EmbeddedHost host, int cns, int nsid) {
+        ByteBuf sqe = EmbeddedHost.withTransfer(EmbeddedHost.sqe(Opcodes.ADMIN_IDENTIFY), 4096);
+        sqe.setIntLE(Sqe.CDW10, cns);
+        sqe.setIntLE(Sqe.NSID, nsid);
+        List<ByteBuf> frames = host.command(sqe, null);
+        Completion c = Completion.of(frames.get(frames.size() - 1));
+        assertEquals(Status.SUCCESS, c.status(), "identify CNS " + cns + " NSID " + nsid);
+        ByteBuf data = frames.get(0);
+        return data.slice(data.readerIndex() + Pdu.pdo(data), 4096);
+    }
+
+    @Test
+    void hostSeesOnlyTheNamespacesItsAclAllows() {
+        EmbeddedHost host = host();
+        adminReady(host, 32);
+        ByteBuf active = identify(host, Opcodes.CNS_ACTIVE_NAMESPACES, 0);
+        assertEquals(1, active.getIntLE(0));
+        assertEquals(0, active.getIntLE(4), "namespace 2 is not in this host's ACL");
+        ByteBuf ns1 = identify(host, Opcodes.CNS_NAMESPACE, 1);
+        assertEquals(BLOCKS, ns1.getLongLE(0), "NSZE");
+        assertEquals(9, ns1.getUnsignedByte(130), "512-byte LBA format");
+        ByteBuf ns2 = identify(host, Opcodes.CNS_NAMESPACE, 2);
+        assertEquals(0, ns2.getLongLE(0), "an invisible namespace identifies as inactive");
+        ByteBuf descriptors = identify(host, Opcodes.CNS_NAMESPACE_DESCRIPTORS, 1);
+        assertEquals(3, descriptors.getUnsignedByte(20), "UUID descriptor");
+        assertEquals(NS1_UUID, new UUID(descriptors.getLong(24), descriptors.getLong(32)));
+    }
+
+    @Test
+    void writeInCapsuleThenReadBack() {
+        EmbeddedHost admin = host();
+        EmbeddedHost io = ioQueue(adminReady(admin, 32));
+        byte[] pattern = new byte[4096];
+        new Random(1).nextBytes(pattern);
+        Completion w = single(io.command(rw(Opcodes.IO_WRITE, 10, 8), Unpooled.wrappedBuffer(pattern)));
+        assertEquals(Status.SUCCESS, w.status());
+        assertEquals(1, w.sqid());
+        assertArrayEquals(pattern, read(io, 10, 8));
+    }
+
+    private static ByteBuf rw(int opcode, long slba, int blocks) {
+        ByteBuf sqe = EmbeddedHost.sqe(opcode);
+        sqe.setIntLE(Sqe.NSID, 1);
+        sqe.setLongLE(Sqe.CDW10, slba);
+        sqe.setShortLE(Sqe.CDW12, blocks - 1);
+        return sqe;
+    }
+
+    private byte[] read(EmbeddedHost io, long slba, int blocks) {
+        List<ByteBuf> frames = io.command(EmbeddedHost.withTransfer(rw(Opcodes.IO_READ, slba, blocks), blocks * 512), null);
+        assertEquals(2, frames.size(), "C2HData and CapsuleResp");
+        assertEquals(Status.SUCCESS, Completion.of(frames.get(1)).status());
+        ByteBuf data = frames.get(0);
+        assertTrue((Pdu.flags(data) & Pdu.FLAG_DATA_LAST) != 0);
+        return ByteBufUtil.getBytes(data, data.readerIndex() + Pdu.pdo(data), blocks * 512);
+    }
+
+    @Test
+    void largeWriteGoesThroughR2TAndH2CData() {
+        EmbeddedHost admin = host();
+        EmbeddedHost io = ioQueue(adminReady(admin, 32));
+        byte[] pattern = new byte[16384];
+        new Random(2).nextBytes(pattern);
+        List<ByteBuf> r2t = io.command(EmbeddedHost.withTransfer(rw(Opcodes.IO_WRITE, 100, 32), pattern.length), null);
+        ByteBuf r = r2t.get(0);
+        assertEquals(Pdu.R2T, Pdu.type(r));
+        int ttag = r.getUnsignedShortLE(r.readerIndex() + Pdu.DATA_TTAG);
+        assertEquals(pattern.length, r.getIntLE(r.readerIndex() + Pdu.DATA_LENGTH));
+        int cid = io.lastCid();
+        for (int offset = 0; offset < pattern.length; offset += 4096) {
+            List<ByteBuf> answer = io.h2cData(cid, ttag, offset, Unpooled.wrappedBuffer(pattern, offset, 4096),
+                    offset + 4096 == pattern.length);
+            if (offset + 4096 < pattern.length) {
+                assertTrue(answer.isEmpty());
+            } else {
+                assertEquals(Status.SUCCESS, single(answer).status());
+            }
+        }
+        assertArrayEquals(pattern, read(io, 100, 32));
+    }
+
+    @Test
+    void outOfRangeReadFailsWithDoNotRetry() {
+        EmbeddedHost admin = host();
+        EmbeddedHost io = ioQueue(adminReady(admin, 32));
+        Completion c = single(io.command(EmbeddedHost.withTransfer(rw(Opcodes.IO_READ, BLOCKS - 1, 2), 1024), null));
+        assertEquals(Status.LBA_OUT_OF_RANGE | Status.DNR, c.status());
+    }
+
+    @Test
+    void invisibleNamespaceAndUnknownOpcodeAreRefused() {
+        EmbeddedHost admin = host();
+        EmbeddedHost io = ioQueue(adminReady(admin, 32));
+        ByteBuf other = EmbeddedHost.sqe(Opcodes.IO_FLUSH);
+        other.setIntLE(Sqe.NSID, 2);
+        assertEquals(Status.INVALID_NAMESPACE | Status.DNR, single(io.command(other, null)).status());
+        ByteBuf unknown = EmbeddedHost.sqe(0x7E);
+        unknown.setIntLE(Sqe.NSID, 1);
+        assertEquals(Status.INVALID_OPCODE | Status.DNR, single(io.command(unknown, null)).status());
+    }
+
+    @Test
+    void headerDigestMismatchTerminates() {
+        EmbeddedHost host = host();
+        host.initialize(true, false);
+        ByteBuf wire = Unpooled.buffer();
+        ByteBuf sqe = EmbeddedHost.sqe(Opcodes.ADMIN_KEEP_ALIVE);
+        wire.writeByte(Pdu.CAPSULE_CMD).writeByte(Pdu.FLAG_HDGST).writeByte(72).writeByte(0).writeIntLE(76);
+        wire.writeBytes(sqe);
+        int good = new Crc32cDigest().compute(wire, 0, 72);
+        wire.writeIntLE(good ^ 1);
+        assertTerminated(host, host.send(wire), Pdu.FES_HEADER_DIGEST_ERROR, 72);
+    }
+
+    @Test
+    void h2cDataWithoutAnR2TTerminates() {
+        EmbeddedHost admin = host();
+        EmbeddedHost io = ioQueue(adminReady(admin, 32));
+        List<ByteBuf> frames = io.h2cData(7, 3, 0, Unpooled.wrappedBuffer(new byte[512]), true);
+        assertTerminated(io, frames, Pdu.FES_INVALID_HEADER_FIELD, Pdu.DATA_TTAG);
+    }
+
+    @Test
+    void h2cDataAboveMaxH2CDataTerminates() {
+        EmbeddedHost admin = host();
+        EmbeddedHost io = ioQueue(adminReady(admin, 32));
+        List<ByteBuf> r2t = io.command(EmbeddedHost.withTransfer(rw(Opcodes.IO_WRITE, 0, 16), 8192), null);
+        int ttag = r2t.get(0).getUnsignedShortLE(r2t.get(0).readerIndex() + Pdu.DATA_TTAG);
+        List<ByteBuf> frames = io.h2cData(io.lastCid(), ttag, 0, Unpooled.wrappedBuffer(new byte[8192]), true);
+        assertTerminated(io, frames, Pdu.FES_DATA_LIMIT_EXCEEDED, Pdu.DATA_LENGTH);
+    }
+
+    @Test
+    void h2cDataOutOfOrderTerminates() {
+        EmbeddedHost admin = host();
+        EmbeddedHost io = ioQueue(adminReady(admin, 32));
+        List<ByteBuf> r2t = io.command(EmbeddedHost.withTransfer(rw(Opcodes.IO_WRITE, 0, 16), 8192), null);
+        int ttag = r2t.get(0).getUnsignedShortLE(r2t.get(0).readerIndex() + Pdu.DATA_TTAG);
+        List<ByteBuf> frames = io.h2cData(io.lastCid(), ttag, 4096, Unpooled.wrappedBuffer(new byte[4096]), true);
+        assertTerminated(io, frames, Pdu.FES_DATA_OUT_OF_RANGE, Pdu.DATA_OFFSET);
+    }
+
+    @Test
+    void moreOutstandingCommandsThanTheQueueSizeTerminates() {
+        EmbeddedHost host = host();
+        adminReady(host, 2);
+        assertTrue(host.command(EmbeddedHost.sqe(Opcodes.ADMIN_ASYNC_EVENT_REQUEST), null).isEmpty());
+        assertTrue(host.command(EmbeddedHost.sqe(Opcodes.ADMIN_ASYNC_EVENT_REQUEST), null).isEmpty());
+        List<ByteBuf> frames = host.command(EmbeddedHost.sqe(Opcodes.ADMIN_KEEP_ALIVE), null);
+        assertTerminated(host, frames, Pdu.FES_PDU_SEQUENCE_ERROR, Pdu.TYPE);
+    }
+
+    @Test
+    void namespaceAddedToTheAclRaisesANamespaceAttributeNotice() {
+        EmbeddedHost host = host();
+        adminReady(host, 32);
+        ByteBuf enableNotices = EmbeddedHost.sqe(Opcodes.ADMIN_SET_FEATURES);
+        enableNotices.setIntLE(Sqe.CDW10, Opcodes.FEATURE_ASYNC_EVENT_CONFIG);
+        enableNotices.setIntLE(Sqe.CDW11, Controller.AEC_NAMESPACE_ATTRIBUTE);
+        assertEquals(Status.SUCCESS, single(host.command(enableNotices, null)).status());
+        assertTrue(host.command(EmbeddedHost.sqe(Opcodes.ADMIN_ASYNC_EVENT_REQUEST), null).isEmpty());
+        int aerCid = host.lastCid();
+
+        subsystem.setAllowedHosts(2, Set.of(HOST_NQN));
+        host.target.runPendingTasks();
+        Completion event = single(host.received());
+        assertEquals(aerCid, event.cid());
+        assertEquals(0x00040002, event.dw0(), "notice, namespace attribute changed, log page 04h");
+
+        ByteBuf log = EmbeddedHost.withTransfer(EmbeddedHost.sqe(Opcodes.ADMIN_GET_LOG_PAGE), 4096);
+        log.setIntLE(Sqe.CDW10, Opcodes.LOG_CHANGED_NAMESPACES | (1024 - 1) << 16);
+        List<ByteBuf> frames = host.command(log, null);
+        ByteBuf data = frames.get(0);
+        assertEquals(2, data.getIntLE(data.readerIndex() + Pdu.pdo(data)));
+        assertEquals(0, data.getIntLE(data.readerIndex() + Pdu.pdo(data) + 4));
+        ByteBuf active = identify(host, Opcodes.CNS_ACTIVE_NAMESPACES, 0);
+        assertEquals(2, active.getIntLE(4), "namespace 2 is now active for the host");
+    }
+
+    @Test
+    void inCapsuleDataBeyondTheLimitTerminates() {
+        EmbeddedHost admin = host();
+        EmbeddedHost io = ioQueue(adminReady(admin, 32));
+        List<ByteBuf> frames = io.command(rw(Opcodes.IO_WRITE, 0, 12), Unpooled.wrappedBuffer(new byte[6144]));
+        assertTerminated(io, frames, Pdu.FES_DATA_LIMIT_EXCEEDED, Pdu.PLEN);
+    }
+}
