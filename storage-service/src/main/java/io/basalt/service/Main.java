@@ -1,5 +1,6 @@
 package io.basalt.service;
 
+import io.basalt.service.bench.BenchCommand;
 import io.basalt.service.config.BasaltConfig;
 import io.basalt.service.config.ConfigException;
 import io.basalt.service.config.ConfigKey;
@@ -33,6 +34,7 @@ public final class Main {
         List<String> options = Arrays.asList(args).subList(1, args.length);
         return switch (args[0]) {
             case "serve" -> options.contains("--help") ? usage(System.out) : serve(options);
+            case "bench" -> BenchCommand.run(options.toArray(String[]::new));
             case "help", "--help", "-h" -> usage(System.out);
             default -> {
                 System.err.println("basalt: unknown command '" + args[0] + "'");
@@ -77,6 +79,7 @@ public final class Main {
 
                 Commands:
                   serve   run a storage node: NVMe/TCP target, volume API and Prometheus metrics
+                  bench   measure an NVMe/TCP target with the built-in host (bench --help for options)
                   help    show this message
 
                 Options of serve:

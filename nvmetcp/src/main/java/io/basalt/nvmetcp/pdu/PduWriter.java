@@ -6,7 +6,8 @@ import io.netty.channel.Channel;
 
 /**
  * Writes PDUs of one connection, adding header and data digests and data alignment as negotiated
- * in the connection's initialize exchange. Data buffers are written as they are (no copy).
+ * in the connection's initialize exchange. Data buffers are written as they are (no copy), with the
+ * channel's void promise (no allocation per PDU): a failed write reaches exceptionCaught.
  */
 public final class PduWriter {
     private final Crc32cDigest digest = new Crc32cDigest();
@@ -88,14 +89,14 @@ public final class PduWriter {
         buf.setShortLE(18, sqid);
         buf.setShortLE(20, cid);
         buf.setShortLE(22, status << 1);
-        ch.write(finishHeader(buf, Pdu.CAPSULE_RESP_HEADER_LENGTH));
+        ch.write(finishHeader(buf, Pdu.CAPSULE_RESP_HEADER_LENGTH), ch.voidPromise());
     }
 
     /** Writes an R2T asking for {@code length} bytes at {@code offset} of command {@code cid}. */
     public void writeR2T(Channel ch, int cid, int ttag, int offset, int length) {
         ByteBuf buf = headerBuffer(ch.alloc(), Pdu.R2T, 0, Pdu.R2T_HEADER_LENGTH, 0);
         dataFields(buf, cid, ttag, offset, length);
-        ch.write(finishHeader(buf, Pdu.R2T_HEADER_LENGTH));
+        ch.write(finishHeader(buf, Pdu.R2T_HEADER_LENGTH), ch.voidPromise());
     }
 
     /** Writes a CapsuleCmd: the 64-byte SQE and optional in-capsule data (consumed, may be null). */
@@ -128,14 +129,14 @@ public final class PduWriter {
             if (data != null) {
                 data.release();
             }
-            ch.write(finishHeader(header, hlen));
+            ch.write(finishHeader(header, hlen), ch.voidPromise());
             return;
         }
         int crc = dataDigest ? digest.compute(data, data.readerIndex(), data.readableBytes()) : 0;
-        ch.write(finishHeader(header, hlen));
-        ch.write(data);
+        ch.write(finishHeader(header, hlen), ch.voidPromise());
+        ch.write(data, ch.voidPromise());
         if (dataDigest) {
-            ch.write(ch.alloc().buffer(Pdu.DIGEST_LENGTH).writeIntLE(crc));
+            ch.write(ch.alloc().buffer(Pdu.DIGEST_LENGTH).writeIntLE(crc), ch.voidPromise());
         }
     }
 

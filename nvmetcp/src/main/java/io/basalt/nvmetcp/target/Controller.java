@@ -114,12 +114,20 @@ public final class Controller implements Subsystem.NamespaceChangeListener {
         volatileWriteCache = enabled;
     }
 
-    int grantedIoQueues() {
+    synchronized int grantedIoQueues() {
         return grantedIoQueues;
     }
 
-    /** Grants up to the target's limit; returns the number granted. */
-    int requestIoQueues(int requested) {
+    /**
+     * Grants up to the target's limit; returns the number granted, or -1 once I/O queues exist (the
+     * number cannot change then).
+     */
+    synchronized int requestIoQueues(int requested) {
+        for (int qid = 1; qid < ioQueues.length; qid++) {
+            if (ioQueues[qid] != null) {
+                return -1;
+            }
+        }
         grantedIoQueues = Math.min(requested, target.options().maxIoQueues());
         return grantedIoQueues;
     }

@@ -1,5 +1,6 @@
 package io.basalt.nvmetcp.target;
 
+import io.basalt.nvmetcp.nvme.Nqn;
 import io.basalt.nvmetcp.nvme.Opcodes;
 import io.basalt.nvmetcp.nvme.Sqe;
 import io.basalt.nvmetcp.nvme.Status;

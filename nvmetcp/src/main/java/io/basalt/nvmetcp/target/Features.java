@@ -31,8 +31,12 @@ final class Features {
                     req.complete(Status.INVALID_FIELD | Status.DNR);
                     return;
                 }
-                int granted = ctrl.requestIoQueues(Math.min(submission, completion) + 1) - 1;
-                req.result(granted | granted << 16);
+                int granted = ctrl.requestIoQueues(Math.min(submission, completion) + 1);
+                if (granted < 0) {
+                    req.complete(Status.COMMAND_SEQUENCE_ERROR | Status.DNR);
+                    return;
+                }
+                req.result(granted - 1 | (granted - 1) << 16);
             }
             case Opcodes.FEATURE_ASYNC_EVENT_CONFIG -> ctrl.asyncEventConfig(value);
             case Opcodes.FEATURE_KEEP_ALIVE_TIMER -> ctrl.keepAliveMillis(value);

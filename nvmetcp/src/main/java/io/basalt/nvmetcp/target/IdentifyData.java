@@ -1,5 +1,6 @@
 package io.basalt.nvmetcp.target;
 
+import io.basalt.nvmetcp.nvme.Nqn;
 import io.netty.buffer.ByteBuf;
 
 import java.nio.charset.StandardCharsets;
@@ -37,8 +38,8 @@ final class IdentifyData {
         out.setByte(base + 77, Integer.numberOfTrailingZeros(options.maxTransferSize() / 4096)); // MDTS
         out.setShortLE(base + 78, ctrl.cntlid());
         out.setIntLE(base + 80, Controller.VERSION_1_3);
-        // OAES: namespace attribute notices; discovery log change notices for discovery controllers
-        out.setIntLE(base + 92, discovery ? 1 << 31 : 1 << 8);
+        // OAES: namespace attribute notices (discovery controllers send no discovery log change notices)
+        out.setIntLE(base + 92, discovery ? 0 : 1 << 8);
         out.setByte(base + 111, discovery ? CONTROLLER_TYPE_DISCOVERY : CONTROLLER_TYPE_IO);
         out.setByte(base + 258, 3); // ACL: abort command limit, zero based
         out.setByte(base + 259, Controller.MAX_ASYNC_EVENT_REQUESTS - 1); // AERL, zero based

@@ -1,5 +1,6 @@
 package io.basalt.nvmetcp.target;
 
+import io.basalt.nvmetcp.nvme.Nqn;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;

@@ -1,10 +1,12 @@
 package io.basalt.nvmetcp.target;
 
+import io.basalt.nvmetcp.nvme.DataDirection;
 import io.basalt.nvmetcp.nvme.Opcodes;
 import io.basalt.nvmetcp.nvme.Sqe;
 import io.basalt.nvmetcp.nvme.Status;
 import io.basalt.nvmetcp.pdu.Pdu;
 import io.basalt.nvmetcp.pdu.PduException;
+import io.basalt.nvmetcp.pdu.PduReader;
 import io.basalt.nvmetcp.pdu.PduWriter;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -29,6 +31,7 @@ public final class TargetQueue extends ChannelInboundHandlerAdapter {
     private final NvmeTarget target;
     private final TargetOptions options;
     private final PduWriter writer = new PduWriter();
+    private final PduReader reader = new PduReader(writer);
     private final Request[] requests;
     private final int[] free;
     private int freeCount;
@@ -178,46 +181,17 @@ public final class TargetQueue extends ChannelInboundHandlerAdapter {
         initialized = true;
     }
 
-    /** Checks the header digest and digest flags of a post-initialization PDU; returns its data or null. */
+    /** Checks a post-initialization PDU's framing and digests; returns its data, or null if it has none. */
     private ByteBuf dataOf(ByteBuf pdu) {
-        int ri = pdu.readerIndex();
-        int flags = Pdu.flags(pdu);
-        int hlen = Pdu.hlen(pdu);
-        int pdo = Pdu.pdo(pdu);
-        int plen = Pdu.plen(pdu);
-        boolean hasHeaderDigest = (flags & Pdu.FLAG_HDGST) != 0;
-        boolean hasDataDigest = (flags & Pdu.FLAG_DDGST) != 0;
-        if (hasHeaderDigest != writer.headerDigest()) {
-            throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, Pdu.FLAGS, "header digest flag does not match the negotiation");
-        }
-        int headerEnd = hlen + (hasHeaderDigest ? Pdu.DIGEST_LENGTH : 0);
-        if (plen < headerEnd) {
-            throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, Pdu.PLEN, "PLEN shorter than header and digest");
-        }
-        if (hasHeaderDigest && !writer.digest().verify(pdu, ri, hlen)) {
-            throw new PduException(Pdu.FES_HEADER_DIGEST_ERROR, hlen, "header digest mismatch on " + Pdu.name(Pdu.type(pdu)));
-        }
-        if (pdo == 0) {
-            if (plen != headerEnd || hasDataDigest) {
-                throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, Pdu.PLEN, "data without a data offset");
-            }
+        int index = reader.dataIndex(pdu);
+        if (index < 0) {
             return null;
         }
-        if (pdo < headerEnd) {
-            throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, Pdu.PDO, "PDO overlaps the header digest");
-        }
-        if (hasDataDigest != writer.dataDigest()) {
-            throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, Pdu.FLAGS, "data digest flag does not match the negotiation");
-        }
-        int dataLength = plen - pdo - (hasDataDigest ? Pdu.DIGEST_LENGTH : 0);
-        if (dataLength <= 0) {
-            throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, Pdu.PLEN, "PDO with no data");
-        }
-        if (hasDataDigest && !writer.digest().verify(pdu, ri + pdo, dataLength)) {
-            throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, plen - Pdu.DIGEST_LENGTH,
+        if (!reader.dataDigestMatches(pdu, index)) {
+            throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, Pdu.plen(pdu) - Pdu.DIGEST_LENGTH,
                     "data digest mismatch on " + Pdu.name(Pdu.type(pdu)));
         }
-        return pdu.slice(ri + pdo, dataLength);
+        return pdu.slice(index, reader.dataLength());
     }
 
     private void capsule(ByteBuf pdu) {
@@ -316,14 +290,10 @@ public final class TargetQueue extends ChannelInboundHandlerAdapter {
         int opcode = Sqe.opcode(req.sqe);
         if (opcode == Opcodes.FABRICS) {
             Fabrics.execute(req, target);
-        } else if (controller == null) {
+        } else if (controller == null || !controller.isReady()) {
             req.complete(Status.COMMAND_SEQUENCE_ERROR | Status.DNR);
         } else if (isAdmin()) {
-            if (!controller.isReady()) {
-                req.complete(Status.COMMAND_SEQUENCE_ERROR | Status.DNR);
-            } else {
-                controller.executeAdmin(req);
-            }
+            controller.executeAdmin(req);
         } else {
             controller.executeIo(req);
         }

@@ -357,4 +357,36 @@ class TargetQueueTest {
         List<ByteBuf> frames = io.command(rw(Opcodes.IO_WRITE, 0, 12), Unpooled.wrappedBuffer(new byte[6144]));
         assertTerminated(io, frames, Pdu.FES_DATA_LIMIT_EXCEEDED, Pdu.PLEN);
     }
+
+    @Test
+    void ioQueueRefusesCommandsOnceTheControllerIsDisabled() {
+        EmbeddedHost admin = host();
+        EmbeddedHost io = ioQueue(adminReady(admin, 32));
+        assertEquals(Status.SUCCESS, single(admin.command(EmbeddedHost.propertySet(Opcodes.PROP_CC, 0x00460000), null)).status());
+        Completion c = single(io.command(EmbeddedHost.withTransfer(rw(Opcodes.IO_READ, 0, 1), 512), null));
+        assertEquals(Status.COMMAND_SEQUENCE_ERROR | Status.DNR, c.status());
+    }
+
+    @Test
+    void numberOfQueuesIsFixedOnceAnIoQueueExists() {
+        EmbeddedHost admin = host();
+        ioQueue(adminReady(admin, 32));
+        ByteBuf setQueues = EmbeddedHost.sqe(Opcodes.ADMIN_SET_FEATURES);
+        setQueues.setIntLE(Sqe.CDW10, Opcodes.FEATURE_NUMBER_OF_QUEUES);
+        setQueues.setIntLE(Sqe.CDW11, 0);
+        assertEquals(Status.COMMAND_SEQUENCE_ERROR | Status.DNR, single(admin.command(setQueues, null)).status());
+    }
+
+    @Test
+    void discoveryControllerAdvertisesNoEventsItNeverSends() {
+        EmbeddedHost host = host();
+        host.initialize(false, false);
+        Completion c = single(host.command(EmbeddedHost.connect(0, 32, 0),
+                EmbeddedHost.connectData(io.basalt.nvmetcp.nvme.Nqn.DISCOVERY, HOST_NQN, 0xFFFF)));
+        assertEquals(Status.SUCCESS, c.status());
+        single(host.command(EmbeddedHost.propertySet(Opcodes.PROP_CC, 0x00460001), null));
+        ByteBuf id = identify(host, Opcodes.CNS_CONTROLLER, 0);
+        assertEquals(IdentifyData.CONTROLLER_TYPE_DISCOVERY, id.getUnsignedByte(111));
+        assertEquals(0, id.getIntLE(92), "OAES");
+    }
 }

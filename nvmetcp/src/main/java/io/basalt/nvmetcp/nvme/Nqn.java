@@ -1,4 +1,4 @@
-package io.basalt.nvmetcp.target;
+package io.basalt.nvmetcp.nvme;
 
 import java.nio.charset.StandardCharsets;
 import java.util.regex.Pattern;
