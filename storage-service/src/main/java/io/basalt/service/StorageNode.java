@@ -85,7 +85,10 @@ public final class StorageNode implements AutoCloseable {
                     + ": " + e.getMessage(), e);
         }
         // Native epoll when the platform has it; the target runs its connections on the same loops.
-        vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+        // One event loop per core (Vert.x defaults to two): a queue pair stays on its loop, and the
+        // NVMe/TCP target shares these loops with the API.
+        vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true)
+                .setEventLoopPoolSize(Runtime.getRuntime().availableProcessors()));
         target = new NvmeTarget(config.targetOptions(volumes.subsystem().serial()), ((VertxInternal) vertx).getEventLoopGroup());
         target.addSubsystem(volumes.subsystem());
         nvmeAddress = await(target.listen(new TargetPort(config.nvmeBind(), config.nvmePort(),

@@ -117,6 +117,14 @@ class KernelHostTest {
             String reason = guest.failureReason();
             assertEquals(0, rc, "the guest's kernel-host test failed: " + (reason != null ? reason : "exit code " + rc));
 
+            // Counters start again at the restart; after it the guest verified A and wrote and verified B.
+            String metrics = send(HttpRequest.newBuilder(node.api("/metrics")).GET()).body();
+            long fioBytes = Integer.getInteger("basalt.guest.fioMb", 128) * MIB;
+            assertTrue(ioBytes(metrics, a.path("id").asText(), "read") >= fioBytes, "volume A read bytes in /metrics");
+            assertTrue(ioBytes(metrics, b.path("id").asText(), "write") >= 16 * MIB, "volume B write bytes in /metrics");
+            assertTrue(ioBytes(metrics, b.path("id").asText(), "read") >= 16 * MIB, "volume B read bytes in /metrics");
+            assertEquals(0.0, gauge(metrics, "basalt_nvme_connections"), "no connection left after the guest disconnected");
+
             deleteVolume(node, a.path("id").asText());
             deleteVolume(node, b.path("id").asText());
             passed = true;
@@ -176,6 +184,21 @@ class KernelHostTest {
 
     private HttpResponse<String> send(HttpRequest.Builder request) throws IOException, InterruptedException {
         return http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Sum of basalt_volume_io_bytes_total for one volume and operation in Prometheus text. */
+    private static double ioBytes(String metrics, String volumeId, String op) {
+        return metrics.lines()
+                .filter(l -> l.startsWith("basalt_volume_io_bytes_total{") && l.contains("volume=\"" + volumeId + "\"")
+                        && l.contains("op=\"" + op + "\""))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .sum();
+    }
+
+    private static double gauge(String metrics, String name) {
+        return metrics.lines().filter(l -> l.startsWith(name + " ")).findFirst()
+                .map(l -> Double.parseDouble(l.substring(name.length() + 1)))
+                .orElseThrow(() -> new AssertionError(name + " missing from /metrics"));
     }
 
     private static List<Integer> portalPorts(JsonNode volume) {
