@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.LongAdder;
  * asynchronous events and keep alive timer. State changes happen on the admin queue's event loop;
  * I/O queue attachment, which comes from other event loops, is synchronized.
  */
-public final class Controller implements Subsystem.NamespaceChangeListener {
+final class Controller implements Subsystem.NamespaceChangeListener {
     private static final Logger log = LoggerFactory.getLogger(Controller.class);
     static final int VERSION_1_3 = 0x00010300;
     /** Outstanding Asynchronous Event Requests accepted (AERL + 1). */

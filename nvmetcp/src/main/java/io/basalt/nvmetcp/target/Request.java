@@ -9,7 +9,7 @@ import io.netty.buffer.Unpooled;
  * so the I/O path allocates nothing but pooled data buffers. The index doubles as the transfer tag
  * (TTAG) that R2T and H2CData carry.
  */
-public final class Request implements IoCallback, Runnable {
+final class Request implements IoCallback, Runnable {
     final TargetQueue queue;
     final int index;
     /** The submission queue entry, copied out of the capsule. */
@@ -34,37 +34,12 @@ public final class Request implements IoCallback, Runnable {
         this.index = index;
     }
 
-    public ByteBuf sqe() {
-        return sqe;
-    }
-
-    public int cid() {
-        return cid;
-    }
-
-    /** The data buffer: received data for host-to-controller commands, to be filled otherwise. */
-    public ByteBuf data() {
-        return data;
-    }
-
-    public int transferLength() {
-        return transferLength;
-    }
-
-    public Controller controller() {
-        return queue.controller();
-    }
-
-    public TargetQueue queue() {
-        return queue;
-    }
-
     /** Sets completion dword 0 (the command specific result). */
-    public void result(int dw0) {
+    void result(int dw0) {
         this.dw0 = dw0;
     }
 
-    public void result(int dw0, int dw1) {
+    void result(int dw0, int dw1) {
         this.dw0 = dw0;
         this.dw1 = dw1;
     }

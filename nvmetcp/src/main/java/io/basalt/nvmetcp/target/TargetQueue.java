@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * the initialize exchange, command capsules, write data through R2T/H2CData, read data through
  * C2HData, completions, and termination on protocol violations. Runs on the channel's event loop.
  */
-public final class TargetQueue extends ChannelInboundHandlerAdapter {
+final class TargetQueue extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(TargetQueue.class);
     /** Linux sends admin queue capsules with up to 8 KiB of data (NVME_TCP_ADMIN_CCSZ). */
     static final int ADMIN_IN_CAPSULE_DATA = 8192;
