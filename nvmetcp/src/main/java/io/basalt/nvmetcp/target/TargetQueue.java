@@ -181,21 +181,22 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         initialized = true;
     }
 
-    /** Checks a post-initialization PDU's framing and digests; returns its data, or null if it has none. */
-    private ByteBuf dataOf(ByteBuf pdu) {
+    /**
+     * Checks a post-initialization PDU's framing and digests; returns the index of its data (of
+     * {@code reader.dataLength()} bytes), or -1 if it has none.
+     */
+    private int dataIndex(ByteBuf pdu) {
         int index = reader.dataIndex(pdu);
-        if (index < 0) {
-            return null;
-        }
-        if (!reader.dataDigestMatches(pdu, index)) {
+        if (index >= 0 && !reader.dataDigestMatches(pdu, index)) {
             throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, Pdu.plen(pdu) - Pdu.DIGEST_LENGTH,
                     "data digest mismatch on " + Pdu.name(Pdu.type(pdu)));
         }
-        return pdu.slice(index, reader.dataLength());
+        return index;
     }
 
     private void capsule(ByteBuf pdu) {
-        ByteBuf inCapsule = dataOf(pdu);
+        int dataIndex = dataIndex(pdu);
+        int dataLength = reader.dataLength();
         Request req = acquire();
         pdu.getBytes(pdu.readerIndex() + Pdu.COMMON_HEADER_LENGTH, req.sqe, 0, Sqe.SIZE);
         req.sqe.setIndex(0, Sqe.SIZE);
@@ -207,22 +208,22 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         int direction = DataDirection.of(req.sqe);
         int sglType = Sqe.sglType(req.sqe);
         int sglLength = Sqe.sglLength(req.sqe);
-        if (inCapsule != null) {
+        if (dataIndex >= 0) {
             int limit = isAdmin() || controller == null ? Math.max(ADMIN_IN_CAPSULE_DATA, options.inCapsuleDataSize())
                     : options.inCapsuleDataSize();
-            if (inCapsule.readableBytes() > limit) {
+            if (dataLength > limit) {
                 throw new PduException(Pdu.FES_DATA_LIMIT_EXCEEDED, Pdu.PLEN,
-                        inCapsule.readableBytes() + " bytes of in-capsule data, the limit is " + limit);
+                        dataLength + " bytes of in-capsule data, the limit is " + limit);
             }
             if (sglType != Sqe.SGL_INCAPSULE) {
                 req.complete(Status.SGL_DESCRIPTOR_TYPE_INVALID | Status.DNR);
             } else if (Sqe.sglAddress(req.sqe) != 0) {
                 req.complete(Status.SGL_OFFSET_INVALID | Status.DNR);
-            } else if (direction != DataDirection.HOST_TO_CONTROLLER || sglLength != inCapsule.readableBytes()) {
+            } else if (direction != DataDirection.HOST_TO_CONTROLLER || sglLength != dataLength) {
                 req.complete(Status.SGL_DATA_LENGTH_INVALID | Status.DNR);
             } else {
                 req.transferLength = sglLength;
-                req.data = inCapsule.retain();
+                req.data = pdu.retainedSlice(dataIndex, dataLength);
                 execute(req);
             }
             return;
@@ -255,7 +256,7 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         int ttag = pdu.getUnsignedShortLE(ri + Pdu.DATA_TTAG);
         int offset = pdu.getIntLE(ri + Pdu.DATA_OFFSET);
         int length = pdu.getIntLE(ri + Pdu.DATA_LENGTH);
-        ByteBuf payload = dataOf(pdu);
+        int payload = dataIndex(pdu);
         Request req = ttag < requests.length ? requests[ttag] : null;
         if (req == null || !req.inUse || req.cid != cccid || !isAwaitingData(req)) {
             throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, Pdu.DATA_TTAG,
@@ -270,10 +271,10 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
                     "H2CData at offset " + Integer.toUnsignedString(offset) + " length " + Integer.toUnsignedString(length)
                             + " for a transfer of " + req.transferLength + " with " + req.received + " received");
         }
-        if (payload == null || payload.readableBytes() != length) {
+        if (payload < 0 || reader.dataLength() != length) {
             throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, Pdu.PLEN, "H2CData carries a different length than DATAL");
         }
-        req.data.writeBytes(payload);
+        req.data.writeBytes(pdu, payload, length);
         req.received += length;
         if (req.received == req.transferLength) {
             execute(req);
