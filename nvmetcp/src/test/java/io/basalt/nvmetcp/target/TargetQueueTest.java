@@ -6,6 +6,7 @@ import io.basalt.nvmetcp.nvme.Status;
 import io.basalt.nvmetcp.pdu.Crc32cDigest;
 import io.basalt.nvmetcp.pdu.Pdu;
 import io.basalt.nvmetcp.pdu.PduWriter;
+import io.basalt.nvmetcp.protocol.TestDevice;
 import io.basalt.nvmetcp.target.EmbeddedHost.Completion;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -38,12 +39,13 @@ class TargetQueueTest {
     private NvmeTarget nvme;
     private Subsystem subsystem;
 
+    /** Devices complete on the calling thread: the embedded channel runs everything on the test's thread. */
     @BeforeEach
     void setUp() {
         nvme = new NvmeTarget(new TargetOptions(4, 32, 4096, 4096, 1 << 20, "BASALT-TEST"), null);
         subsystem = new Subsystem(SUBNQN, "BASALT-TEST", "Basalt test");
-        subsystem.addNamespace(new Namespace(1, NS1_UUID, new byte[16], new MemoryDevice(512, BLOCKS), Set.of(HOST_NQN)));
-        subsystem.addNamespace(new Namespace(2, UUID.randomUUID(), new byte[16], new MemoryDevice(512, BLOCKS), Set.of()));
+        subsystem.addNamespace(new Namespace(1, NS1_UUID, new byte[16], new TestDevice(512, BLOCKS, Runnable::run), Set.of(HOST_NQN)));
+        subsystem.addNamespace(new Namespace(2, UUID.randomUUID(), new byte[16], new TestDevice(512, BLOCKS, Runnable::run), Set.of()));
         nvme.addSubsystem(subsystem);
     }
 
