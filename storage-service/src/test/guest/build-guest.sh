@@ -86,7 +86,7 @@ for applet in $("$ST/bin/busybox" --list); do
 done
 
 # kernel modules: each top-level module gets an ordered load list (dependencies and softdeps first)
-HOST_MODULES="virtio_pci virtio_net crc32c_generic crc32c-intel nvme-core nvme-fabrics nvme-tcp"
+HOST_MODULES="virtio_pci virtio_net virtio_blk crc32c_generic crc32c-intel nvme-core nvme-fabrics nvme-tcp"
 SELFCHECK_MODULES="nvmet nvmet-tcp loop configfs"
 for mod in $HOST_MODULES $SELFCHECK_MODULES; do
     deps="$(modprobe -d "$KROOT" -S "$KVER" --show-depends "$mod" 2>/dev/null)" || {

@@ -1,0 +1,49 @@
+package io.basalt.attach.kernel;
+
+import io.basalt.attach.AttachException;
+import io.basalt.attach.Attachment;
+import io.basalt.attach.DiskSource;
+import io.basalt.attach.VolumeConnector;
+import io.basalt.attach.api.VolumeConnection;
+
+import java.time.Duration;
+
+/** Kernel mode: nvme-tcp connects, QEMU opens the namespace's block device. */
+public final class KernelConnector implements VolumeConnector {
+    private final NvmeCli nvme;
+    private final SysfsNamespaces namespaces;
+    private final String hostNqn;
+    private final Duration deviceTimeout;
+
+    public KernelConnector(NvmeCli nvme, SysfsNamespaces namespaces, String hostNqn, Duration deviceTimeout) {
+        this.nvme = nvme;
+        this.namespaces = namespaces;
+        this.hostNqn = hostNqn;
+        this.deviceTimeout = deviceTimeout;
+    }
+
+    @Override
+    public DiskSource connect(VolumeConnection volume, String domain, boolean subsystemUsedElsewhere) throws AttachException {
+        nvme.connect(volume, hostNqn);
+        try {
+            return new DiskSource.BlockDevice(namespaces.awaitDevice(volume.uuid(), deviceTimeout));
+        } catch (AttachException e) {
+            if (!subsystemUsedElsewhere) {
+                try {
+                    nvme.disconnect(volume.nqn());
+                } catch (AttachException undo) {
+                    e.addSuppressed(undo);
+                }
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public void disconnect(Attachment attachment, boolean subsystemUsedElsewhere) throws AttachException {
+        // one subsystem carries every volume of a node: the connection stays while any of them is attached here
+        if (!subsystemUsedElsewhere) {
+            nvme.disconnect(attachment.nqn());
+        }
+    }
+}
