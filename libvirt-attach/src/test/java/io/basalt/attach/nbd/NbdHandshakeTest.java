@@ -1,10 +1,7 @@
 package io.basalt.attach.nbd;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -15,25 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The negotiation phase against a raw client. */
 @Timeout(30)
-class NbdHandshakeTest {
-    @TempDir
-    static Path dir;
-    static RestartableTarget target;
-    static NbdBridge bridge;
-
-    @BeforeAll
-    static void start() throws IOException {
-        target = new RestartableTarget();
-        bridge = NbdBridge.start(target.bridgeOptions(dir.resolve("nbd.sock")));
-    }
-
-    @AfterAll
-    static void stop() {
-        if (bridge != null) {
-            bridge.close();
-        }
-        target.close();
-    }
+class NbdHandshakeTest extends BridgeOverLiveTarget {
 
     @Test
     void greetsWithFixedNewstyleAndNoZeroes() throws IOException {

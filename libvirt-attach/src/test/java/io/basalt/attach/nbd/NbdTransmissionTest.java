@@ -1,10 +1,7 @@
 package io.basalt.attach.nbd;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -17,25 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The transmission phase against a raw client, checked against the target's device. */
 @Timeout(30)
-class NbdTransmissionTest {
-    @TempDir
-    static Path dir;
-    static RestartableTarget target;
-    static NbdBridge bridge;
-
-    @BeforeAll
-    static void start() throws IOException {
-        target = new RestartableTarget();
-        bridge = NbdBridge.start(target.bridgeOptions(dir.resolve("nbd.sock")));
-    }
-
-    @AfterAll
-    static void stop() {
-        if (bridge != null) {
-            bridge.close();
-        }
-        target.close();
-    }
+class NbdTransmissionTest extends BridgeOverLiveTarget {
 
     private static RawNbdClient client() throws IOException {
         RawNbdClient client = RawNbdClient.connect(bridge.socketPath());

@@ -1,12 +1,8 @@
 package io.basalt.attach.nbd;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 
@@ -17,27 +13,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** QEMU's own NBD client (qemu-io, qemu-img) against the bridge and a live target. */
 @Timeout(120)
-class QemuNbdClientTest {
+class QemuNbdClientTest extends BridgeOverLiveTarget {
     private static final long QEMU_TIMEOUT_SECONDS = 60;
-    @TempDir
-    static Path dir;
-    static RestartableTarget target;
-    static NbdBridge bridge;
-
-    @BeforeAll
-    static void start() throws IOException {
-        target = new RestartableTarget();
-        bridge = NbdBridge.start(target.bridgeOptions(dir.resolve("nbd.sock")));
-    }
-
-    @AfterAll
-    static void stop() {
-        if (bridge != null) {
-            bridge.close();
-        }
-        target.close();
-    }
-
     @Test
     void qemuIoWritesReadsDiscardsAndFlushes() throws Exception {
         QemuTool.Result result = QemuTool.qemuIo(bridge.socketPath(), QEMU_TIMEOUT_SECONDS,
