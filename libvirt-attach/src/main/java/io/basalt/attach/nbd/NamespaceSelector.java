@@ -5,7 +5,6 @@ import io.basalt.nvmetcp.host.NvmeTransportException;
 
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 /**
  * Which namespace of the subsystem to export: a fixed NSID, or the namespace with a UUID (which stays

@@ -1,6 +1,5 @@
 package io.basalt.nvmetcp.target;
 
-import io.basalt.nvmetcp.nvme.Opcodes;
 import io.basalt.nvmetcp.nvme.Sqe;
 import io.basalt.nvmetcp.nvme.Status;
 import io.netty.buffer.ByteBuf;
