@@ -1,8 +1,8 @@
 package io.basalt.bridge;
 
-/** No volume has the given ID. */
-public final class VolumeNotFoundException extends RuntimeException {
+/** No volume with that ID exists in the caller's project. */
+public final class VolumeNotFoundException extends NotFoundException {
     public VolumeNotFoundException(String id) {
-        super("no volume with id " + id);
+        super("volume", id);
     }
 }

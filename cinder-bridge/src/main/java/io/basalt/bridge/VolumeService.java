@@ -1,6 +1,9 @@
 package io.basalt.bridge;
 
+import io.basalt.bridge.api.CreateSnapshotRequest;
 import io.basalt.bridge.api.CreateVolumeRequest;
+import io.basalt.bridge.api.NodeStats;
+import io.basalt.bridge.api.Snapshot;
 import io.basalt.bridge.api.Volume;
 
 import java.util.List;
@@ -9,29 +12,91 @@ import java.util.Optional;
 /**
  * The control plane behind the volume API, implemented by the storage service.
  *
+ * <p>Every object belongs to a project (an opaque tenant name such as a Keystone project ID; the
+ * API's un-prefixed routes use {@link #DEFAULT_PROJECT}). Names are unique within a project, IDs
+ * are unique on the node. An object of another project is treated exactly as a missing one.
+ *
  * <p>Requests arrive already validated for shape (names, sizes, NQNs); the service enforces what
- * only it can know: unique names, its own block size, free namespace IDs. Methods may block on
- * file I/O, so callers must not invoke them on an event loop. A failed call changes nothing.
+ * only it can know: unique names, its own block size, free namespace IDs, free space. Methods may
+ * block on I/O, so callers must not invoke them on an event loop. A failed call changes nothing.
  */
 public interface VolumeService {
+    String DEFAULT_PROJECT = "default";
 
     /**
-     * @throws VolumeConflictException       if a volume with that name exists
-     * @throws InvalidVolumeRequestException if the service cannot honour a field (e.g. its block size)
+     * Creates an empty volume, or one that starts as a copy of {@code sourceSnapshotId} or
+     * {@code sourceVolumeId} (sharing its blocks; O(1)).
+     *
+     * @throws VolumeConflictException        if a volume with that name exists in the project
+     * @throws NotFoundException              if the named source does not exist in the project
+     * @throws InvalidVolumeRequestException  if the service cannot honour a field (block size, a size
+     *                                        smaller than the source's, replicas on a single node)
+     * @throws InsufficientCapacityException  if the node's over-subscription limit would be passed
      */
-    Volume create(CreateVolumeRequest request);
+    Volume create(String project, CreateVolumeRequest request);
 
-    List<Volume> list();
+    /** The project's volumes, ordered by NSID; only those called {@code name} when it is not null. */
+    List<Volume> list(String project, String name);
 
-    Optional<Volume> find(String id);
+    Optional<Volume> find(String project, String id);
+
+    /**
+     * Grows the volume to {@code sizeBytes}; connected hosts see the new size without reconnecting.
+     * Asking for the current size succeeds and changes nothing.
+     *
+     * @throws NotFoundException             if there is no such volume
+     * @throws InvalidVolumeRequestException if {@code sizeBytes} is smaller than the current size
+     * @throws InsufficientCapacityException if the node's over-subscription limit would be passed
+     */
+    Volume extend(String project, String id, long sizeBytes);
 
     /**
      * Replaces the host NQNs allowed to see the volume.
      *
-     * @throws VolumeNotFoundException if there is no such volume
+     * @throws NotFoundException if there is no such volume
      */
-    Volume setHosts(String id, List<String> hosts);
+    Volume setHosts(String project, String id, List<String> hosts);
 
-    /** @throws VolumeNotFoundException if there is no such volume */
-    void delete(String id);
+    /** Allows one more host; allowing a host twice is not an error. @throws NotFoundException */
+    Volume addHost(String project, String id, String hostNqn);
+
+    /** Stops allowing a host; removing a host that is not allowed is not an error. @throws NotFoundException */
+    Volume removeHost(String project, String id, String hostNqn);
+
+    /**
+     * Deletes the volume and frees the blocks that no snapshot or clone still references. The
+     * volume's snapshots survive it.
+     *
+     * @throws NotFoundException if there is no such volume
+     */
+    void delete(String project, String id);
+
+    /**
+     * Takes a read-only point-in-time image of a volume in O(1): it holds every write acknowledged
+     * before this call and none issued after it returns.
+     *
+     * @throws NotFoundException        if the source volume does not exist in the project
+     * @throws VolumeConflictException  if a snapshot with that name exists in the project
+     */
+    Snapshot createSnapshot(String project, CreateSnapshotRequest request);
+
+    /** The project's snapshots, oldest first; only those called {@code name} when it is not null. */
+    List<Snapshot> listSnapshots(String project, String name);
+
+    Optional<Snapshot> findSnapshot(String project, String id);
+
+    /** Deletes the snapshot; volumes cloned from it keep their data. @throws NotFoundException */
+    void deleteSnapshot(String project, String id);
+
+    /**
+     * Makes the volume's content that of one of its own snapshots again. If the snapshot is smaller
+     * than the volume, the volume keeps its size and the tail reads as zeros.
+     *
+     * @throws NotFoundException             if the volume or snapshot does not exist in the project
+     * @throws InvalidVolumeRequestException if the snapshot was not taken of this volume
+     */
+    Volume revert(String project, String volumeId, String snapshotId);
+
+    /** Capacity and usage of the whole node. */
+    NodeStats stats();
 }

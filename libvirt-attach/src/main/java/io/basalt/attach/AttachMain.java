@@ -25,11 +25,11 @@ public final class AttachMain {
             usage: attach --domain NAME --volume ID [--mode kernel|userspace] [options]
                    detach --domain NAME --volume ID [options]
             options: --api URL (default $BASALT_API_URL or http://127.0.0.1:8470)
-                     --token T (default $BASALT_API_TOKEN)
+                     --token-file PATH (the API's bearer token; default $BASALT_API_TOKEN)
                      --host-nqn NQN (default: the contents of /etc/nvme/hostnqn)
                      --libvirt-uri URI (default qemu:///system)
                      --state-dir DIR (default /run/basalt-attach)""";
-    private static final Set<String> OPTIONS = Set.of("--domain", "--volume", "--mode", "--api", "--token",
+    private static final Set<String> OPTIONS = Set.of("--domain", "--volume", "--mode", "--api", "--token-file",
             "--host-nqn", "--libvirt-uri", "--state-dir");
     private static final Path HOST_NQN_FILE = Path.of("/etc/nvme/hostnqn");
 
@@ -88,7 +88,7 @@ public final class AttachMain {
     private static Attacher attacher(Map<String, String> options) throws AttachException {
         String hostNqn = options.containsKey("--host-nqn") ? options.get("--host-nqn") : hostNqnOfThisMachine();
         URI apiUrl = URI.create(options.getOrDefault("--api", envOr("BASALT_API_URL", "http://127.0.0.1:8470")));
-        String token = options.getOrDefault("--token", System.getenv("BASALT_API_TOKEN"));
+        String token = apiToken(options.get("--token-file"));
         AttachmentStore store = new AttachmentStore(Path.of(options.getOrDefault("--state-dir", "/run/basalt-attach")));
         KernelConnector kernel = new KernelConnector(new NvmeCli("nvme", Duration.ofSeconds(60)),
                 new SysfsNamespaces(Path.of("/sys")), hostNqn, Duration.ofSeconds(30));
@@ -98,6 +98,25 @@ public final class AttachMain {
                 new Domains(options.getOrDefault("--libvirt-uri", Domains.DEFAULT_URI)),
                 Map.of(AttachMode.KERNEL, kernel, AttachMode.USERSPACE, userspace),
                 store, hostNqn, Duration.ofSeconds(60));
+    }
+
+    /**
+     * The token comes from a file or the environment, never from an argument, because arguments
+     * are visible to every user of the machine in the process list.
+     */
+    private static String apiToken(String tokenFile) throws AttachException {
+        if (tokenFile == null) {
+            return envOr("BASALT_API_TOKEN", null);
+        }
+        try {
+            String token = Files.readString(Path.of(tokenFile)).strip();
+            if (token.isEmpty()) {
+                throw new AttachException("the token file " + tokenFile + " is empty");
+            }
+            return token;
+        } catch (IOException e) {
+            throw new AttachException("cannot read the API token from " + tokenFile + ": " + e.getMessage(), e);
+        }
     }
 
     private static String hostNqnOfThisMachine() throws AttachException {

@@ -27,11 +27,13 @@ import java.util.stream.Stream;
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.client.WireMock.delete;
+import static com.github.tomakehurst.wiremock.client.WireMock.deleteRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalToJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
-import static com.github.tomakehurst.wiremock.client.WireMock.put;
-import static com.github.tomakehurst.wiremock.client.WireMock.putRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED;
@@ -48,6 +50,7 @@ class AttacherTest {
     private static final String HOST = "nqn.2014-08.com.example:host-1";
     private static final String VOLUME_ID = "5f0e7a52-9a3c-4c8e-8f0b-3b9a1d2c4e6f";
     private static final String VOLUME_PATH = "/api/v1/volumes/" + VOLUME_ID;
+    private static final String HOST_PATH = VOLUME_PATH + "/hosts/nqn.2014-08.com.example%3Ahost-1";
     private static final String NO_HOSTS = volumeJson("[]");
     private static final String THIS_HOST = volumeJson("[\"" + HOST + "\"]");
 
@@ -81,10 +84,10 @@ class AttacherTest {
     /** An ACL that remembers this host between calls, as the real API does. */
     private void stubAclStartingWithout() {
         api.stubFor(get(VOLUME_PATH).inScenario("acl").whenScenarioStateIs(STARTED).willReturn(okJson(NO_HOSTS)));
-        api.stubFor(put(VOLUME_PATH + "/hosts").inScenario("acl").whenScenarioStateIs(STARTED)
+        api.stubFor(post(VOLUME_PATH + "/hosts").inScenario("acl").whenScenarioStateIs(STARTED)
                 .willReturn(okJson(THIS_HOST)).willSetStateTo("allowed"));
         api.stubFor(get(VOLUME_PATH).inScenario("acl").whenScenarioStateIs("allowed").willReturn(okJson(THIS_HOST)));
-        api.stubFor(put(VOLUME_PATH + "/hosts").inScenario("acl").whenScenarioStateIs("allowed")
+        api.stubFor(delete(HOST_PATH).inScenario("acl").whenScenarioStateIs("allowed")
                 .willReturn(okJson(NO_HOSTS)).willSetStateTo(STARTED));
     }
 
@@ -237,8 +240,8 @@ class AttacherTest {
         assertEquals(1, connected.size());
         assertEquals(1, disconnected.size());
         assertNothingLeftBehind();
-        api.verify(putRequestedFor(urlEqualTo(VOLUME_PATH + "/hosts")).withRequestBody(equalToJson("{\"hosts\":[\"" + HOST + "\"]}")));
-        api.verify(putRequestedFor(urlEqualTo(VOLUME_PATH + "/hosts")).withRequestBody(equalToJson("{\"hosts\":[]}")));
+        api.verify(postRequestedFor(urlEqualTo(VOLUME_PATH + "/hosts")).withRequestBody(equalToJson("{\"hostNqn\":\"" + HOST + "\"}")));
+        api.verify(deleteRequestedFor(urlEqualTo(HOST_PATH)));
     }
 
     @Test
@@ -246,7 +249,8 @@ class AttacherTest {
         api.stubFor(get(VOLUME_PATH).willReturn(okJson(THIS_HOST)));
         assertThrows(AttachException.class,
                 () -> attacher(refusingGuest(domainXml()), bridges()).attach("guest", VOLUME_ID, AttachMode.USERSPACE));
-        api.verify(0, putRequestedFor(anyUrl()));
+        api.verify(0, postRequestedFor(anyUrl()));
+        api.verify(0, deleteRequestedFor(anyUrl()));
         assertNothingLeftBehind();
     }
 
@@ -257,7 +261,7 @@ class AttacherTest {
         AttachException e = assertThrows(AttachException.class,
                 () -> attacher(refusingGuest(domainXml()), silent).attach("guest", VOLUME_ID, AttachMode.USERSPACE));
         assertTrue(e.getMessage().contains("NBD bridge was not ready"), e.getMessage());
-        api.verify(putRequestedFor(urlEqualTo(VOLUME_PATH + "/hosts")).withRequestBody(equalToJson("{\"hosts\":[]}")));
+        api.verify(deleteRequestedFor(urlEqualTo(HOST_PATH)));
         assertNothingLeftBehind();
     }
 
@@ -282,13 +286,13 @@ class AttacherTest {
     @Test
     void detachingFromAGuestThatIsGoneStillStopsTheBridgeAndDropsTheAclEntry() throws Exception {
         api.stubFor(get(VOLUME_PATH).willReturn(okJson(THIS_HOST)));
-        api.stubFor(put(VOLUME_PATH + "/hosts").willReturn(okJson(NO_HOSTS)));
+        api.stubFor(delete(HOST_PATH).willReturn(okJson(NO_HOSTS)));
         VolumeConnection volume = new VolumeConnection(VOLUME_ID, "nqn.2026-11.io.basalt:subsystem:n1", 1,
                 "1b1e5cfc-f504-41d0-bc39-3592c6f1ee74", List.of(HOST), List.of(new VolumeConnection.Portal("tcp", "127.0.0.1", 4420)));
         DiskSource bridge = recording(bridges()).connect(volume, "gone", false);
         store.save(new Attachment("gone", VOLUME_ID, AttachMode.USERSPACE, volume.nqn(), ((DiskSource.NbdSocket) bridge).bridgePid()));
         attacher(noDomains(), bridges()).detach("gone", VOLUME_ID);
         assertNothingLeftBehind();
-        api.verify(putRequestedFor(urlEqualTo(VOLUME_PATH + "/hosts")).withRequestBody(equalToJson("{\"hosts\":[]}")));
+        api.verify(deleteRequestedFor(urlEqualTo(HOST_PATH)));
     }
 }

@@ -19,11 +19,16 @@ final class BasaltNodeProcess implements AutoCloseable {
     private final Process process;
     final int nvmePort;
     final String apiUrl;
+    /** The admin token the node generated into its data directory. */
+    final Path tokenFile;
+    final String token;
 
-    private BasaltNodeProcess(Process process, int nvmePort, String apiUrl) {
+    private BasaltNodeProcess(Process process, int nvmePort, String apiUrl, Path tokenFile) throws IOException {
         this.process = process;
         this.nvmePort = nvmePort;
         this.apiUrl = apiUrl;
+        this.tokenFile = tokenFile;
+        this.token = Files.readString(tokenFile).trim();
     }
 
     static BasaltNodeProcess start(Path workDir) throws IOException, InterruptedException {
@@ -34,13 +39,14 @@ final class BasaltNodeProcess implements AutoCloseable {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process p = new ProcessBuilder(java, "-cp", SERVICE_TARGET.resolve("classes") + ":" + SERVICE_TARGET.resolve("lib") + "/*",
                 "io.basalt.service.Main", "serve", "--data-dir", workDir.resolve("data").toString(),
-                "--nvme.port=0", "--nvme.discovery-port=0", "--api.port=0")
+                "--nvme.port=0", "--nvme.discovery-port=0", "--api.port=0", "--engine.drive-size=1GiB")
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         Instant deadline = Instant.now().plusSeconds(120);
         while (true) {
             Matcher m = READY.matcher(Files.exists(log) ? Files.readString(log) : "");
             if (m.find()) {
-                return new BasaltNodeProcess(p, Integer.parseInt(m.group(1)), m.group(2));
+                return new BasaltNodeProcess(p, Integer.parseInt(m.group(1)), m.group(2),
+                        workDir.resolve("data").resolve("api-admin-token"));
             }
             if (!p.isAlive() || Instant.now().isAfter(deadline)) {
                 p.destroyForcibly();

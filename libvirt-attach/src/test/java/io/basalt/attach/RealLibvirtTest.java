@@ -111,6 +111,7 @@ class RealLibvirtTest {
                 HostController reader = HostController.connect(group, HostOptions.defaults(READER_NQN), "127.0.0.1",
                         node.nvmePort, volume.path("nqn").asText()).get(30, TimeUnit.SECONDS);
                 List<String> common = List.of("--domain", DOMAIN, "--volume", volumeId, "--api", node.apiUrl,
+                        "--token-file", node.tokenFile.toString(),
                         "--host-nqn", HOST_NQN, "--libvirt-uri", LibvirtDaemon.URI, "--state-dir", stateDir.toString());
                 try {
                     for (int i = 1; i <= CYCLES; i++) {
@@ -208,7 +209,7 @@ class RealLibvirtTest {
     private JsonNode createVolume(BasaltNodeProcess node, List<String> hosts) throws IOException, InterruptedException {
         String body = JSON.writeValueAsString(Map.of("name", "attach-test", "sizeBytes", 64L << 20, "hosts", hosts));
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(node.apiUrl + "/api/v1/volumes"))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                .header("Content-Type", "application/json").header("Authorization", "Bearer " + node.token).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(201, r.statusCode(), r.body());
         return JSON.readTree(r.body());
@@ -253,7 +254,7 @@ class RealLibvirtTest {
         ByteBuf block = Unpooled.directBuffer(4096);
         try {
             CompletableFuture<Integer> done = new CompletableFuture<>();
-            reader.ioQueue(0).eventLoop().execute(() -> reader.read(nsid, 0, 8, block, (status, result) -> done.complete(status)));
+            reader.ioQueue(0).eventLoop().execute(() -> reader.read(nsid, 0, 1, block, (status, result) -> done.complete(status)));
             assertEquals(0, done.get(30, TimeUnit.SECONDS), "read status");
             byte[] head = new byte[20];
             block.getBytes(0, head);
@@ -269,7 +270,8 @@ class RealLibvirtTest {
         }
         assertTrue(ProcessHandle.allProcesses().noneMatch(p -> p.info().commandLine().orElse("").contains(stateDir.toString())),
                 "a bridge still runs");
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(node.apiUrl + "/api/v1/volumes/" + volumeId)).build(),
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(node.apiUrl + "/api/v1/volumes/" + volumeId))
+                        .header("Authorization", "Bearer " + node.token).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(List.of(READER_NQN), JSON.convertValue(JSON.readTree(r.body()).path("hosts"), List.class));
     }

@@ -1,79 +1,192 @@
 package io.basalt.bridge.http;
 
+import io.basalt.bridge.InsufficientCapacityException;
+import io.basalt.bridge.InvalidVolumeRequestException;
+import io.basalt.bridge.SnapshotNotFoundException;
 import io.basalt.bridge.VolumeConflictException;
 import io.basalt.bridge.VolumeNotFoundException;
 import io.basalt.bridge.VolumeService;
+import io.basalt.bridge.api.CreateSnapshotRequest;
 import io.basalt.bridge.api.CreateVolumeRequest;
+import io.basalt.bridge.api.NodeStats;
 import io.basalt.bridge.api.Portal;
+import io.basalt.bridge.api.Snapshot;
+import io.basalt.bridge.api.SpaceUsage;
 import io.basalt.bridge.api.Volume;
 import io.vertx.core.Context;
 
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
 
-/** A volume service kept in maps, with hooks to make it fail and to catch calls made on an event loop. */
+/**
+ * A single-node volume service kept in maps. Every method is synchronized, as the port promises
+ * that the service serialises what must be serialised. Hooks make it fail and count calls made on
+ * an event loop.
+ */
 final class InMemoryVolumeService implements VolumeService {
     static final String NQN = "nqn.2026-11.io.basalt:subsystem:test";
     static final Portal PORTAL = new Portal("tcp", "192.0.2.10", 4420);
+    static final long DEFAULT_CAPACITY = 1L << 50;
 
-    private final Map<String, Volume> byId = new ConcurrentHashMap<>();
-    private final Map<String, String> idByName = new ConcurrentHashMap<>();
-    private final AtomicInteger nextNsid = new AtomicInteger(1);
+    private final Map<String, Volume> volumes = new LinkedHashMap<>();
+    private final Map<String, Snapshot> snapshots = new LinkedHashMap<>();
+    private int nextNsid = 1;
+    private long capacityBytes = DEFAULT_CAPACITY;
     private final AtomicInteger eventLoopCalls = new AtomicInteger();
     private final AtomicReference<RuntimeException> nextFailure = new AtomicReference<>();
 
     @Override
-    public Volume create(CreateVolumeRequest request) {
+    public synchronized Volume create(String project, CreateVolumeRequest request) {
         enter();
-        String id = UUID.randomUUID().toString();
-        // Widen the window between the uniqueness check and the insert that concurrent creates race for.
-        Thread.yield();
-        if (idByName.putIfAbsent(request.name(), id) != null) {
+        if (volumes.values().stream().anyMatch(v -> v.project().equals(project) && v.name().equals(request.name()))) {
             throw new VolumeConflictException("name", "a volume named " + request.name() + " already exists");
         }
-        Volume volume = new Volume(id, request.name(), request.sizeBytes(), NQN, nextNsid.getAndIncrement(),
-                UUID.randomUUID(), "00112233445566778899aabbccddeeff", request.hosts(), List.of(PORTAL));
-        byId.put(id, volume);
+        long sourceSize = 0;
+        if (request.sourceSnapshotId() != null) {
+            sourceSize = snapshot(project, request.sourceSnapshotId())
+                    .orElseThrow(() -> new SnapshotNotFoundException(request.sourceSnapshotId())).sizeBytes();
+        }
+        if (request.sourceVolumeId() != null) {
+            sourceSize = volume(project, request.sourceVolumeId())
+                    .orElseThrow(() -> new VolumeNotFoundException(request.sourceVolumeId())).sizeBytes();
+        }
+        long size = request.sizeBytes() == 0 ? sourceSize : request.sizeBytes();
+        if (size < sourceSize) {
+            throw new InvalidVolumeRequestException("sizeBytes", "sizeBytes is smaller than the source's " + sourceSize);
+        }
+        if (request.replicas() != null && request.replicas() != 1) {
+            throw new InvalidVolumeRequestException("replicas", "a single node keeps 1 replica");
+        }
+        reserve(size);
+        Volume volume = new Volume(UUID.randomUUID().toString(), request.name(), project, size,
+                request.compression() != null && request.compression(), 1, NQN, nextNsid++, UUID.randomUUID(),
+                "00112233445566778899aabbccddeeff", List.copyOf(new LinkedHashSet<>(request.hosts())),
+                List.of(PORTAL), request.sourceSnapshotId(), request.sourceVolumeId(), SpaceUsage.EMPTY);
+        volumes.put(volume.id(), volume);
         return volume;
     }
 
     @Override
-    public List<Volume> list() {
+    public synchronized List<Volume> list(String project, String name) {
         enter();
-        return new ArrayList<>(byId.values());
+        return volumes.values().stream()
+                .filter(v -> v.project().equals(project) && (name == null || v.name().equals(name)))
+                .sorted(Comparator.comparingInt(Volume::nsid))
+                .toList();
     }
 
     @Override
-    public Optional<Volume> find(String id) {
+    public synchronized Optional<Volume> find(String project, String id) {
         enter();
-        return Optional.ofNullable(byId.get(id));
+        return volume(project, id);
     }
 
     @Override
-    public Volume setHosts(String id, List<String> hosts) {
+    public synchronized Volume extend(String project, String id, long sizeBytes) {
         enter();
-        Volume updated = byId.computeIfPresent(id, (key, v) -> new Volume(v.id(), v.name(), v.sizeBytes(),
-                v.nqn(), v.nsid(), v.uuid(), v.nguid(), hosts, v.portals()));
-        if (updated == null) {
-            throw new VolumeNotFoundException(id);
+        Volume volume = volume(project, id).orElseThrow(() -> new VolumeNotFoundException(id));
+        if (sizeBytes < volume.sizeBytes()) {
+            throw new InvalidVolumeRequestException("sizeBytes", "sizeBytes " + sizeBytes
+                    + " is smaller than the volume's " + volume.sizeBytes());
         }
-        return updated;
+        reserve(sizeBytes - volume.sizeBytes());
+        return replace(volume, v -> new Volume(v.id(), v.name(), v.project(), sizeBytes, v.compression(),
+                v.replicas(), v.nqn(), v.nsid(), v.uuid(), v.nguid(), v.hosts(), v.portals(), v.sourceSnapshotId(),
+                v.sourceVolumeId(), v.space()));
     }
 
     @Override
-    public void delete(String id) {
+    public synchronized Volume setHosts(String project, String id, List<String> hosts) {
         enter();
-        Volume removed = byId.remove(id);
-        if (removed == null) {
-            throw new VolumeNotFoundException(id);
+        return withHosts(project, id, hosts);
+    }
+
+    @Override
+    public synchronized Volume addHost(String project, String id, String hostNqn) {
+        enter();
+        Set<String> hosts = new LinkedHashSet<>(volume(project, id).orElseThrow(() -> new VolumeNotFoundException(id)).hosts());
+        hosts.add(hostNqn);
+        return withHosts(project, id, List.copyOf(hosts));
+    }
+
+    @Override
+    public synchronized Volume removeHost(String project, String id, String hostNqn) {
+        enter();
+        List<String> hosts = new ArrayList<>(volume(project, id).orElseThrow(() -> new VolumeNotFoundException(id)).hosts());
+        hosts.remove(hostNqn);
+        return withHosts(project, id, hosts);
+    }
+
+    @Override
+    public synchronized void delete(String project, String id) {
+        enter();
+        volume(project, id).orElseThrow(() -> new VolumeNotFoundException(id));
+        volumes.remove(id);
+    }
+
+    @Override
+    public synchronized Snapshot createSnapshot(String project, CreateSnapshotRequest request) {
+        enter();
+        Volume source = volume(project, request.sourceVolumeId())
+                .orElseThrow(() -> new VolumeNotFoundException(request.sourceVolumeId()));
+        if (snapshots.values().stream().anyMatch(s -> s.project().equals(project) && s.name().equals(request.name()))) {
+            throw new VolumeConflictException("name", "a snapshot named " + request.name() + " already exists");
         }
-        idByName.remove(removed.name());
+        Snapshot snapshot = new Snapshot(UUID.randomUUID().toString(), request.name(), project, source.id(),
+                source.sizeBytes(), Instant.now(), SpaceUsage.EMPTY);
+        snapshots.put(snapshot.id(), snapshot);
+        return snapshot;
+    }
+
+    @Override
+    public synchronized List<Snapshot> listSnapshots(String project, String name) {
+        enter();
+        return snapshots.values().stream()
+                .filter(s -> s.project().equals(project) && (name == null || s.name().equals(name)))
+                .toList();
+    }
+
+    @Override
+    public synchronized Optional<Snapshot> findSnapshot(String project, String id) {
+        enter();
+        return snapshot(project, id);
+    }
+
+    @Override
+    public synchronized void deleteSnapshot(String project, String id) {
+        enter();
+        snapshot(project, id).orElseThrow(() -> new SnapshotNotFoundException(id));
+        snapshots.remove(id);
+    }
+
+    /** Content is not modelled; a revert checks its arguments and leaves the volume as it is. */
+    @Override
+    public synchronized Volume revert(String project, String volumeId, String snapshotId) {
+        enter();
+        Volume volume = volume(project, volumeId).orElseThrow(() -> new VolumeNotFoundException(volumeId));
+        Snapshot snapshot = snapshot(project, snapshotId).orElseThrow(() -> new SnapshotNotFoundException(snapshotId));
+        if (!snapshot.sourceVolumeId().equals(volumeId)) {
+            throw new InvalidVolumeRequestException("snapshotId", "snapshot " + snapshotId + " was not taken of volume " + volumeId);
+        }
+        return volume;
+    }
+
+    @Override
+    public synchronized NodeStats stats() {
+        enter();
+        return new NodeStats(capacityBytes, capacityBytes, 0, provisioned(), 1.0, 1.0, 1.0,
+                volumes.size(), snapshots.size());
     }
 
     /** The next service call throws {@code failure} before changing anything. */
@@ -81,13 +194,52 @@ final class InMemoryVolumeService implements VolumeService {
         nextFailure.set(failure);
     }
 
+    synchronized void setCapacity(long bytes) {
+        capacityBytes = bytes;
+    }
+
     int eventLoopCalls() {
         return eventLoopCalls.get();
     }
 
-    void clear() {
-        byId.clear();
-        idByName.clear();
+    synchronized void clear() {
+        volumes.clear();
+        snapshots.clear();
+        nextNsid = 1;
+        capacityBytes = DEFAULT_CAPACITY;
+        eventLoopCalls.set(0);
+    }
+
+    private Optional<Volume> volume(String project, String id) {
+        return Optional.ofNullable(volumes.get(id)).filter(v -> v.project().equals(project));
+    }
+
+    private Optional<Snapshot> snapshot(String project, String id) {
+        return Optional.ofNullable(snapshots.get(id)).filter(s -> s.project().equals(project));
+    }
+
+    private Volume withHosts(String project, String id, List<String> hosts) {
+        Volume volume = volume(project, id).orElseThrow(() -> new VolumeNotFoundException(id));
+        return replace(volume, v -> new Volume(v.id(), v.name(), v.project(), v.sizeBytes(), v.compression(),
+                v.replicas(), v.nqn(), v.nsid(), v.uuid(), v.nguid(), hosts, v.portals(), v.sourceSnapshotId(),
+                v.sourceVolumeId(), v.space()));
+    }
+
+    private Volume replace(Volume volume, UnaryOperator<Volume> change) {
+        Volume changed = change.apply(volume);
+        volumes.put(volume.id(), changed);
+        return changed;
+    }
+
+    private void reserve(long bytes) {
+        if (provisioned() + bytes > capacityBytes) {
+            throw new InsufficientCapacityException("provisioning " + bytes + " more bytes would pass the node's "
+                    + capacityBytes + " bytes");
+        }
+    }
+
+    private long provisioned() {
+        return volumes.values().stream().mapToLong(Volume::sizeBytes).sum();
     }
 
     private void enter() {

@@ -1,17 +1,15 @@
 package io.basalt.bridge.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.basalt.bridge.InvalidVolumeRequestException;
-import io.vertx.core.Future;
+import io.basalt.bridge.auth.ApiTokens;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
-import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.Router;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -21,171 +19,308 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.util.ArrayList;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import java.util.stream.Stream;
 
+import static io.basalt.bridge.http.ApiServer.ADMIN;
+import static io.basalt.bridge.http.ApiServer.HOST_A;
+import static io.basalt.bridge.http.ApiServer.HOST_B;
+import static io.basalt.bridge.http.ApiServer.assertError;
+import static io.basalt.bridge.http.ApiServer.await;
+import static io.basalt.bridge.http.ApiServer.json;
+import static io.basalt.bridge.http.ApiServer.strings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
-/** The volume API served by its real router on a real port, over an in-memory service. */
+/** The volume routes, as the admin, under both prefixes. */
 class VolumeApiTest {
-    private static final String HOST_A = "nqn.2014-08.org.nvmexpress:uuid:8b3e5c2a-1f4d-4e6a-9b7c-0d2e4f6a8b1c";
-    private static final String HOST_B = "nqn.2014-08.com.example:host-b";
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String VOLUMES = "/api/v1/volumes";
+    private static final String ALPHA_VOLUMES = "/api/v1/projects/alpha/volumes";
 
-    private static Vertx vertx;
-    private static HttpServer server;
-    private static WebClient client;
-    private static final InMemoryVolumeService service = new InMemoryVolumeService();
+    private static ApiServer api;
 
     @BeforeAll
     static void start() throws Exception {
-        vertx = Vertx.vertx();
-        server = await(vertx.createHttpServer()
-                .requestHandler(VolumeApi.router(vertx, service))
-                .listen(0, "127.0.0.1"));
-        client = WebClient.create(vertx, new WebClientOptions()
-                .setDefaultHost("127.0.0.1")
-                .setDefaultPort(server.actualPort())
-                .setMaxPoolSize(64));
+        api = new ApiServer();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        client.close();
-        await(server.close());
-        await(vertx.close());
+        api.close();
     }
 
     @AfterEach
     void noServiceCallOnAnEventLoop() {
-        assertEquals(0, service.eventLoopCalls(), "service called on an event loop");
-        service.clear();
+        assertEquals(0, api.service.eventLoopCalls(), "service called on an event loop");
+        api.service.clear();
     }
 
     @Test
-    void healthReportsOkAndTheVolumeCount() throws Exception {
-        create("{\"name\":\"v1\",\"sizeBytes\":4096}");
-        HttpResponse<Buffer> response = send(HttpMethod.GET, "/api/v1/health", null);
+    void healthSaysOkAndNothingElseWithoutAToken() throws Exception {
+        api.createVolume("v1");
+        HttpResponse<Buffer> response = api.send(HttpMethod.GET, "/api/v1/health", null, null);
         assertEquals(200, response.statusCode());
-        JsonNode body = json(response);
-        assertEquals("ok", body.get("status").asText());
-        assertEquals(1, body.get("volumes").asInt());
+        assertEquals(ApiServer.JSON.readTree("{\"status\":\"ok\"}"), json(response));
     }
 
     @Test
     void createReturnsTheVolumeAndWhereToFindIt() throws Exception {
-        HttpResponse<Buffer> response = send(HttpMethod.POST, "/api/v1/volumes",
+        HttpResponse<Buffer> response = api.send(HttpMethod.POST, VOLUMES,
                 "{\"name\":\"vol-1\",\"sizeBytes\":1073741824,\"hosts\":[\"" + HOST_A + "\"]}");
         assertEquals(201, response.statusCode());
         assertEquals("application/json", response.getHeader("Content-Type"));
         JsonNode volume = json(response);
         String id = volume.get("id").asText();
-        assertEquals("/api/v1/volumes/" + id, response.getHeader("Location"));
+        assertEquals(VOLUMES + "/" + id, response.getHeader("Location"));
         assertEquals("vol-1", volume.get("name").asText());
+        assertEquals("default", volume.get("project").asText());
         assertEquals(1073741824L, volume.get("sizeBytes").asLong());
+        assertFalse(volume.get("compression").asBoolean());
+        assertEquals(1, volume.get("replicas").asInt());
         assertEquals(InMemoryVolumeService.NQN, volume.get("nqn").asText());
-        assertTrue(volume.get("nsid").asInt() > 0);
+        assertEquals(1, volume.get("nsid").asInt());
         assertEquals(36, volume.get("uuid").asText().length());
         assertEquals(32, volume.get("nguid").asText().length());
         assertEquals(List.of(HOST_A), strings(volume.get("hosts")));
-        JsonNode portal = volume.get("portals").get(0);
-        assertEquals("tcp", portal.get("transport").asText());
-        assertEquals("192.0.2.10", portal.get("address").asText());
-        assertEquals(4420, portal.get("port").asInt());
+        assertEquals(ApiServer.JSON.readTree("[{\"transport\":\"tcp\",\"address\":\"192.0.2.10\",\"port\":4420}]"),
+                volume.get("portals"));
+        assertEquals(0, volume.get("space").get("storedBytes").asLong());
+        assertFalse(volume.has("sourceSnapshotId"), "null fields are omitted");
+        assertFalse(volume.has("sourceVolumeId"), "null fields are omitted");
+        assertEquals(volume, json(api.send(HttpMethod.GET, response.getHeader("Location"), null)));
+    }
+
+    @Test
+    void aProjectsVolumesLiveUnderItsPrefixOnly() throws Exception {
+        HttpResponse<Buffer> response = api.send(HttpMethod.POST, ALPHA_VOLUMES, "{\"name\":\"v\",\"sizeBytes\":512}");
+        assertEquals(201, response.statusCode(), response.bodyAsString());
+        JsonNode volume = json(response);
+        String id = volume.get("id").asText();
+        assertEquals(ALPHA_VOLUMES + "/" + id, response.getHeader("Location"));
+        assertEquals("alpha", volume.get("project").asText());
+
+        assertEquals(volume, json(api.send(HttpMethod.GET, ALPHA_VOLUMES + "/" + id, null)));
+        assertEquals(404, api.send(HttpMethod.GET, VOLUMES + "/" + id, null).statusCode());
+        assertEquals(0, api.count(VOLUMES, "volumes"));
+        assertEquals(0, api.count("/api/v1/projects/beta/volumes", "volumes"));
+        assertEquals(1, api.count(ALPHA_VOLUMES, "volumes"));
+    }
+
+    @Test
+    void theDefaultProjectAnswersUnderBothPrefixes() throws Exception {
+        String id = api.createVolume("v");
+        assertEquals(200, api.send(HttpMethod.GET, "/api/v1/projects/default/volumes/" + id, null).statusCode());
+        assertEquals(1, api.count("/api/v1/projects/default/volumes", "volumes"));
     }
 
     @Test
     void createWithoutHostsAllowsNoHost() throws Exception {
-        JsonNode volume = create("{\"name\":\"private\",\"sizeBytes\":512}");
-        assertEquals(List.of(), strings(volume.get("hosts")));
+        assertEquals(List.of(), strings(api.create(VOLUMES, "{\"name\":\"private\",\"sizeBytes\":512}").get("hosts")));
     }
 
     @Test
     void repeatedHostsAreKeptOnce() throws Exception {
-        JsonNode volume = create("{\"name\":\"v\",\"sizeBytes\":512,\"hosts\":[\""
+        JsonNode volume = api.create(VOLUMES, "{\"name\":\"v\",\"sizeBytes\":512,\"hosts\":[\""
                 + HOST_B + "\",\"" + HOST_A + "\",\"" + HOST_B + "\"]}");
         assertEquals(List.of(HOST_B, HOST_A), strings(volume.get("hosts")));
     }
 
     @Test
+    void optionalFieldsReachTheService() throws Exception {
+        JsonNode volume = api.create(VOLUMES, "{\"name\":\"v\",\"sizeBytes\":512,\"compression\":true,\"replicas\":1}");
+        assertEquals(true, volume.get("compression").asBoolean());
+        assertEquals(1, volume.get("replicas").asInt());
+    }
+
+    @Test
     void jsonWithACharsetIsAccepted() throws Exception {
-        HttpResponse<Buffer> response = client.post("/api/v1/volumes")
-                .putHeader("Content-Type", "application/json; charset=utf-8")
-                .sendBuffer(Buffer.buffer("{\"name\":\"v\",\"sizeBytes\":512}"))
-                .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        HttpResponse<Buffer> response = await(api.request(HttpMethod.POST, VOLUMES, "application/json; charset=utf-8", ADMIN)
+                .sendBuffer(Buffer.buffer("{\"name\":\"v\",\"sizeBytes\":512}")));
         assertEquals(201, response.statusCode());
     }
 
     @Test
-    void getAndListShowCreatedVolumes() throws Exception {
-        JsonNode first = create("{\"name\":\"first\",\"sizeBytes\":512}");
-        JsonNode second = create("{\"name\":\"second\",\"sizeBytes\":1024}");
+    void listShowsTheProjectsVolumesInNsidOrderAndFiltersByName() throws Exception {
+        api.createVolume("first");
+        api.createVolume("second");
+        List<String> names = json(api.send(HttpMethod.GET, VOLUMES, null)).get("volumes").findValuesAsText("name");
+        assertEquals(List.of("first", "second"), names);
 
-        HttpResponse<Buffer> got = send(HttpMethod.GET, "/api/v1/volumes/" + second.get("id").asText(), null);
-        assertEquals(200, got.statusCode());
-        assertEquals(second, json(got));
-
-        HttpResponse<Buffer> listed = send(HttpMethod.GET, "/api/v1/volumes", null);
-        assertEquals(200, listed.statusCode());
-        List<String> names = new ArrayList<>();
-        json(listed).get("volumes").forEach(v -> names.add(v.get("name").asText()));
-        assertEquals(2, names.size());
-        assertTrue(names.containsAll(List.of(first.get("name").asText(), "second")));
+        JsonNode filtered = json(api.send(HttpMethod.GET, VOLUMES + "?name=second", null)).get("volumes");
+        assertEquals(List.of("second"), filtered.findValuesAsText("name"));
+        assertEquals(0, api.count(VOLUMES + "?name=third", "volumes"));
+        assertError(api.send(HttpMethod.GET, VOLUMES + "?name=a%20b", null), 400, "name", "1 to 64");
+        assertError(api.send(HttpMethod.GET, VOLUMES + "?name=", null), 400, "name", "1 to 64");
+        assertError(api.send(HttpMethod.GET, VOLUMES + "?name=a&name=b", null), 400, "name", "at most once");
     }
 
     @Test
-    void unknownVolumeIsNotFound() throws Exception {
-        assertError(send(HttpMethod.GET, "/api/v1/volumes/nope", null), 404, null, "nope");
-        assertError(send(HttpMethod.DELETE, "/api/v1/volumes/nope", null), 404, null, "nope");
-        assertError(send(HttpMethod.PUT, "/api/v1/volumes/nope/hosts", "{\"hosts\":[]}"), 404, null, "nope");
+    void unknownVolumeIsNotFoundOnEveryRouteThatNamesIt() throws Exception {
+        String path = VOLUMES + "/nope";
+        assertError(api.send(HttpMethod.GET, path, null), 404, null, "nope");
+        assertError(api.send(HttpMethod.PUT, path, "{\"sizeBytes\":1024}"), 404, null, "nope");
+        assertError(api.send(HttpMethod.PUT, path + "/hosts", "{\"hosts\":[]}"), 404, null, "nope");
+        assertError(api.send(HttpMethod.POST, path + "/hosts", "{\"hostNqn\":\"" + HOST_A + "\"}"), 404, null, "nope");
+        assertError(api.send(HttpMethod.DELETE, path + "/hosts/" + HOST_A, null), 404, null, "nope");
+        assertError(api.send(HttpMethod.POST, path + "/revert", "{\"snapshotId\":\"s\"}"), 404, null, "nope");
+    }
+
+    @Test
+    void deleteIsIdempotent() throws Exception {
+        String id = api.createVolume("v");
+
+        HttpResponse<Buffer> response = api.send(HttpMethod.DELETE, VOLUMES + "/" + id, null);
+        assertEquals(204, response.statusCode());
+        assertEquals(0, response.bodyAsBuffer() == null ? 0 : response.bodyAsBuffer().length());
+        assertEquals(404, api.send(HttpMethod.GET, VOLUMES + "/" + id, null).statusCode());
+        assertEquals(204, api.send(HttpMethod.DELETE, VOLUMES + "/" + id, null).statusCode());
+        assertEquals(204, api.send(HttpMethod.DELETE, VOLUMES + "/never-existed", null).statusCode());
+        // The name is free again.
+        api.createVolume("v");
+    }
+
+    @Test
+    void extendGrowsAndNeverShrinks() throws Exception {
+        String path = VOLUMES + "/" + api.createVolume("v");
+
+        HttpResponse<Buffer> grown = api.send(HttpMethod.PUT, path, "{\"sizeBytes\":8192}");
+        assertEquals(200, grown.statusCode(), grown.bodyAsString());
+        assertEquals(8192, json(grown).get("sizeBytes").asLong());
+        assertEquals(200, api.send(HttpMethod.PUT, path, "{\"sizeBytes\":8192}").statusCode());
+
+        assertError(api.send(HttpMethod.PUT, path, "{\"sizeBytes\":4096}"), 400, "sizeBytes", "smaller");
+        assertError(api.send(HttpMethod.PUT, path, "{\"sizeBytes\":8000}"), 400, "sizeBytes", "multiple of 512");
+        assertError(api.send(HttpMethod.PUT, path, "{\"sizeBytes\":0}"), 400, "sizeBytes", "positive");
+        assertError(api.send(HttpMethod.PUT, path, "{}"), 400, "sizeBytes", "required");
+        assertError(api.send(HttpMethod.PUT, path, "{\"sizeBytes\":9216,\"name\":\"w\"}"), 400, "name", "unknown field");
+        assertEquals(415, api.request(HttpMethod.PUT, path, "text/plain", ADMIN)
+                .sendBuffer(Buffer.buffer("{\"sizeBytes\":9216}")).toCompletionStage().toCompletableFuture()
+                .get().statusCode());
+        assertEquals(8192, json(api.send(HttpMethod.GET, path, null)).get("sizeBytes").asLong());
+    }
+
+    @Test
+    void extendBeyondTheNodesCapacityIsInsufficientStorage() throws Exception {
+        String path = VOLUMES + "/" + api.createVolume("v");
+        api.service.setCapacity(8192);
+        assertError(api.send(HttpMethod.PUT, path, "{\"sizeBytes\":16384}"), 507, null, "8192");
+        assertError(api.send(HttpMethod.POST, VOLUMES, "{\"name\":\"w\",\"sizeBytes\":8192}"), 507, null, "8192");
+        assertEquals(4096, json(api.send(HttpMethod.GET, path, null)).get("sizeBytes").asLong());
     }
 
     @Test
     void setHostsReplacesTheAcl() throws Exception {
-        String id = create("{\"name\":\"v\",\"sizeBytes\":512,\"hosts\":[\"" + HOST_A + "\"]}").get("id").asText();
+        String id = api.create(VOLUMES, "{\"name\":\"v\",\"sizeBytes\":512,\"hosts\":[\"" + HOST_A + "\"]}").get("id").asText();
 
-        HttpResponse<Buffer> response = send(HttpMethod.PUT, "/api/v1/volumes/" + id + "/hosts",
-                "{\"hosts\":[\"" + HOST_B + "\"]}");
+        HttpResponse<Buffer> response = api.send(HttpMethod.PUT, VOLUMES + "/" + id + "/hosts", "{\"hosts\":[\"" + HOST_B + "\"]}");
         assertEquals(200, response.statusCode());
         assertEquals(List.of(HOST_B), strings(json(response).get("hosts")));
 
-        response = send(HttpMethod.PUT, "/api/v1/volumes/" + id + "/hosts", "{\"hosts\":[]}");
+        response = api.send(HttpMethod.PUT, VOLUMES + "/" + id + "/hosts", "{\"hosts\":[]}");
         assertEquals(List.of(), strings(json(response).get("hosts")));
-        assertEquals(List.of(), strings(json(send(HttpMethod.GET, "/api/v1/volumes/" + id, null)).get("hosts")));
+        assertEquals(List.of(), strings(json(api.send(HttpMethod.GET, VOLUMES + "/" + id, null)).get("hosts")));
     }
 
     @Test
     void invalidHostsLeaveTheAclAlone() throws Exception {
-        String id = create("{\"name\":\"v\",\"sizeBytes\":512,\"hosts\":[\"" + HOST_A + "\"]}").get("id").asText();
-        String path = "/api/v1/volumes/" + id + "/hosts";
+        String id = api.create(VOLUMES, "{\"name\":\"v\",\"sizeBytes\":512,\"hosts\":[\"" + HOST_A + "\"]}").get("id").asText();
+        String path = VOLUMES + "/" + id + "/hosts";
 
-        assertError(send(HttpMethod.PUT, path, "{}"), 400, "hosts", "required");
-        assertError(send(HttpMethod.PUT, path, "{\"hosts\":null}"), 400, "hosts", "array");
-        assertError(send(HttpMethod.PUT, path, "{\"hosts\":\"" + HOST_B + "\"}"), 400, "hosts", "array");
-        assertError(send(HttpMethod.PUT, path, "{\"hosts\":[\"" + HOST_B + "\",\"bad\"]}"), 400, "hosts", "hosts[1]");
-        assertError(send(HttpMethod.PUT, path, "{\"hosts\":[],\"name\":\"x\"}"), 400, "name", "unknown field");
-        assertError(send(HttpMethod.PUT, path, "{\"hosts\":["), 400, null, "not valid JSON");
-        assertEquals(415, send(HttpMethod.PUT, path, "{\"hosts\":[]}", "text/plain").statusCode());
+        assertError(api.send(HttpMethod.PUT, path, "{}"), 400, "hosts", "required");
+        assertError(api.send(HttpMethod.PUT, path, "{\"hosts\":null}"), 400, "hosts", "required");
+        assertError(api.send(HttpMethod.PUT, path, "{\"hosts\":\"" + HOST_B + "\"}"), 400, "hosts", "array");
+        assertError(api.send(HttpMethod.PUT, path, "{\"hosts\":[\"" + HOST_B + "\",\"bad\"]}"), 400, "hosts", "hosts[1]");
+        assertError(api.send(HttpMethod.PUT, path, "{\"hosts\":[\"" + HOST_B + "\",null]}"), 400, "hosts", "hosts[1] must be a string");
+        assertError(api.send(HttpMethod.PUT, path, "{\"hosts\":[],\"name\":\"x\"}"), 400, "name", "unknown field");
+        assertError(api.send(HttpMethod.PUT, path, "{\"hosts\":["), 400, null, "not valid JSON");
+        assertEquals(415, await(api.request(HttpMethod.PUT, path, "text/plain", ADMIN)
+                .sendBuffer(Buffer.buffer("{\"hosts\":[]}"))).statusCode());
 
-        assertEquals(List.of(HOST_A), strings(json(send(HttpMethod.GET, "/api/v1/volumes/" + id, null)).get("hosts")));
+        assertEquals(List.of(HOST_A), strings(json(api.send(HttpMethod.GET, VOLUMES + "/" + id, null)).get("hosts")));
     }
 
     @Test
-    void deleteRemovesTheVolume() throws Exception {
-        String id = create("{\"name\":\"v\",\"sizeBytes\":512}").get("id").asText();
+    void addHostIsIdempotent() throws Exception {
+        String path = VOLUMES + "/" + api.createVolume("v") + "/hosts";
+        String body = "{\"hostNqn\":\"" + HOST_A + "\"}";
 
-        HttpResponse<Buffer> response = send(HttpMethod.DELETE, "/api/v1/volumes/" + id, null);
-        assertEquals(204, response.statusCode());
-        assertEquals(0, response.bodyAsBuffer() == null ? 0 : response.bodyAsBuffer().length());
-        assertEquals(404, send(HttpMethod.GET, "/api/v1/volumes/" + id, null).statusCode());
-        assertEquals(404, send(HttpMethod.DELETE, "/api/v1/volumes/" + id, null).statusCode());
-        // The name is free again.
-        create("{\"name\":\"v\",\"sizeBytes\":512}");
+        HttpResponse<Buffer> response = api.send(HttpMethod.POST, path, body);
+        assertEquals(200, response.statusCode(), response.bodyAsString());
+        assertEquals(List.of(HOST_A), strings(json(response).get("hosts")));
+        assertEquals(List.of(HOST_A), strings(json(api.send(HttpMethod.POST, path, body)).get("hosts")));
+        assertEquals(List.of(HOST_A, HOST_B),
+                strings(json(api.send(HttpMethod.POST, path, "{\"hostNqn\":\"" + HOST_B + "\"}")).get("hosts")));
+    }
+
+    @Test
+    void invalidHostToAddIsRefused() throws Exception {
+        String path = VOLUMES + "/" + api.createVolume("v") + "/hosts";
+        assertError(api.send(HttpMethod.POST, path, "{}"), 400, "hostNqn", "required");
+        assertError(api.send(HttpMethod.POST, path, "{\"hostNqn\":\"host-a\"}"), 400, "hostNqn", "not a valid host NQN");
+        assertError(api.send(HttpMethod.POST, path, "{\"hostNqn\":[\"" + HOST_A + "\"]}"), 400, "hostNqn", "must be a string");
+        assertError(api.send(HttpMethod.POST, path, "{\"hosts\":[\"" + HOST_A + "\"]}"), 400, "hosts", "unknown field 'hosts'");
+    }
+
+    @Test
+    void removeHostTakesAnUrlEncodedNqnAndIsIdempotent() throws Exception {
+        String id = api.create(VOLUMES, "{\"name\":\"v\",\"sizeBytes\":512,\"hosts\":[\"" + HOST_A + "\",\"" + HOST_B + "\"]}")
+                .get("id").asText();
+        String path = VOLUMES + "/" + id + "/hosts/" + URLEncoder.encode(HOST_A, StandardCharsets.UTF_8);
+
+        HttpResponse<Buffer> response = api.send(HttpMethod.DELETE, path, null);
+        assertEquals(200, response.statusCode(), response.bodyAsString());
+        assertEquals(List.of(HOST_B), strings(json(response).get("hosts")));
+        assertEquals(List.of(HOST_B), strings(json(api.send(HttpMethod.DELETE, path, null)).get("hosts")));
+        assertEquals(List.of(), strings(json(api.send(HttpMethod.DELETE, VOLUMES + "/" + id + "/hosts/" + HOST_B, null))
+                .get("hosts")));
+        assertError(api.send(HttpMethod.DELETE, VOLUMES + "/" + id + "/hosts/not-an-nqn", null), 400, "nqn",
+                "not a valid host NQN");
+    }
+
+    @Test
+    void revertTakesOneOfTheVolumesOwnSnapshots() throws Exception {
+        String id = api.createVolume("v");
+        String other = api.createVolume("w");
+        String snapshot = api.create("/api/v1/snapshots", "{\"name\":\"s\",\"sourceVolumeId\":\"" + id + "\"}").get("id").asText();
+        String otherSnapshot = api.create("/api/v1/snapshots", "{\"name\":\"t\",\"sourceVolumeId\":\"" + other + "\"}")
+                .get("id").asText();
+        String path = VOLUMES + "/" + id + "/revert";
+
+        HttpResponse<Buffer> response = api.send(HttpMethod.POST, path, "{\"snapshotId\":\"" + snapshot + "\"}");
+        assertEquals(200, response.statusCode(), response.bodyAsString());
+        assertEquals(id, json(response).get("id").asText());
+
+        assertError(api.send(HttpMethod.POST, path, "{\"snapshotId\":\"" + otherSnapshot + "\"}"), 400, "snapshotId", "not taken of");
+        assertError(api.send(HttpMethod.POST, path, "{\"snapshotId\":\"nope\"}"), 404, null, "snapshot");
+        assertError(api.send(HttpMethod.POST, path, "{}"), 400, "snapshotId", "required");
+        assertError(api.send(HttpMethod.POST, path, "{\"snapshotId\":\"\"}"), 400, "snapshotId", "empty");
+    }
+
+    @Test
+    void aVolumeCanStartFromAVolumeOrASnapshot() throws Exception {
+        String source = api.createVolume("source");
+        String snapshot = api.create("/api/v1/snapshots", "{\"name\":\"s\",\"sourceVolumeId\":\"" + source + "\"}")
+                .get("id").asText();
+
+        JsonNode clone = api.create(VOLUMES, "{\"name\":\"clone\",\"sizeBytes\":0,\"sourceVolumeId\":\"" + source + "\"}");
+        assertEquals(4096, clone.get("sizeBytes").asLong(), "0 takes the source's size");
+        assertEquals(source, clone.get("sourceVolumeId").asText());
+        assertFalse(clone.has("sourceSnapshotId"));
+
+        JsonNode restored = api.create(VOLUMES, "{\"name\":\"restored\",\"sizeBytes\":8192,\"sourceSnapshotId\":\"" + snapshot + "\"}");
+        assertEquals(8192, restored.get("sizeBytes").asLong());
+        assertEquals(snapshot, restored.get("sourceSnapshotId").asText());
+
+        assertError(api.send(HttpMethod.POST, VOLUMES, "{\"name\":\"x\",\"sizeBytes\":0,\"sourceSnapshotId\":\"nope\"}"),
+                404, null, "nope");
+        assertError(api.send(HttpMethod.POST, VOLUMES, "{\"name\":\"x\",\"sizeBytes\":1024,\"sourceVolumeId\":\"" + source + "\"}"),
+                400, "sizeBytes", "smaller");
+        assertError(api.send(HttpMethod.POST, ALPHA_VOLUMES, "{\"name\":\"x\",\"sizeBytes\":0,\"sourceVolumeId\":\"" + source + "\"}"),
+                404, null, source);
     }
 
     static Stream<Arguments> invalidCreateBodies() {
@@ -199,23 +334,26 @@ class VolumeApiTest {
                 Arguments.of("{\"name\":\"v\",\"sizeBytes\":512} {}", null, "not valid JSON"),
                 Arguments.of("{\"name\":\"v\",\"name\":\"w\",\"sizeBytes\":512}", null, "Duplicate field"),
                 Arguments.of("{\"name\":\"v\",\"sizeBytes\":512,\"size\":1}", "size", "unknown field 'size'"),
+                Arguments.of("{\"name\":\"v\",\"sizeBytes\":512,\"size\":1}", "size", "allowed fields: compression, hosts, name"),
                 Arguments.of("{\"sizeBytes\":512}", "name", "required"),
                 Arguments.of("{\"name\":null,\"sizeBytes\":512}", "name", "required"),
-                Arguments.of("{\"name\":7,\"sizeBytes\":512}", "name", "string"),
+                Arguments.of("{\"name\":7,\"sizeBytes\":512}", "name", "name must be a string"),
+                Arguments.of("{\"name\":true,\"sizeBytes\":512}", "name", "name must be a string"),
                 Arguments.of("{\"name\":\"\",\"sizeBytes\":512}", "name", "1 to 64"),
                 Arguments.of("{\"name\":\"" + name65 + "\",\"sizeBytes\":512}", "name", "1 to 64"),
                 Arguments.of("{\"name\":\"a/b\",\"sizeBytes\":512}", "name", "1 to 64"),
                 Arguments.of("{\"name\":\"a b\",\"sizeBytes\":512}", "name", "1 to 64"),
                 Arguments.of("{\"name\":\"v\"}", "sizeBytes", "required"),
-                Arguments.of("{\"name\":\"v\",\"sizeBytes\":\"512\"}", "sizeBytes", "integer"),
-                Arguments.of("{\"name\":\"v\",\"sizeBytes\":512.0}", "sizeBytes", "integer"),
-                Arguments.of("{\"name\":\"v\",\"sizeBytes\":5e3}", "sizeBytes", "integer"),
+                Arguments.of("{\"name\":\"v\",\"sizeBytes\":\"512\"}", "sizeBytes", "sizeBytes must be an integer"),
+                Arguments.of("{\"name\":\"v\",\"sizeBytes\":512.0}", "sizeBytes", "sizeBytes must be an integer"),
+                Arguments.of("{\"name\":\"v\",\"sizeBytes\":5e3}", "sizeBytes", "sizeBytes must be an integer"),
                 Arguments.of("{\"name\":\"v\",\"sizeBytes\":0}", "sizeBytes", "positive"),
                 Arguments.of("{\"name\":\"v\",\"sizeBytes\":-512}", "sizeBytes", "positive"),
+                Arguments.of("{\"name\":\"v\",\"sizeBytes\":-512,\"sourceVolumeId\":\"x\"}", "sizeBytes", "positive"),
                 Arguments.of("{\"name\":\"v\",\"sizeBytes\":1000}", "sizeBytes", "multiple of 512 bytes"),
                 Arguments.of("{\"name\":\"v\",\"sizeBytes\":" + ((64L << 40) + 512) + "}", "sizeBytes", "64 TiB"),
                 Arguments.of("{\"name\":\"v\",\"sizeBytes\":123456789012345678901234567890}", "sizeBytes", "64 TiB"),
-                Arguments.of("{\"name\":\"v\",\"sizeBytes\":512,\"hosts\":\"" + HOST_A + "\"}", "hosts", "array"),
+                Arguments.of("{\"name\":\"v\",\"sizeBytes\":512,\"hosts\":\"" + HOST_A + "\"}", "hosts", "hosts must be an array"),
                 Arguments.of("{\"name\":\"v\",\"sizeBytes\":512,\"hosts\":[1]}", "hosts", "hosts[0] must be a string"),
                 Arguments.of("{\"name\":\"v\",\"sizeBytes\":512,\"hosts\":[\"host-a\"]}", "hosts", "hosts[0]"),
                 Arguments.of("{\"name\":\"v\",\"sizeBytes\":512,\"hosts\":[\"nqn.2014-08.com.example\"]}",
@@ -227,15 +365,25 @@ class VolumeApiTest {
                 Arguments.of("{\"name\":\"v\",\"sizeBytes\":512,\"hosts\":[\"nqn.2014-08.org.nvmexpress:uuid:xyz\"]}",
                         "hosts", "<uuid>"),
                 Arguments.of("{\"name\":\"v\",\"sizeBytes\":512,\"hosts\":[\"" + longHost + "\"]}",
-                        "hosts", "223 bytes"));
+                        "hosts", "223 bytes"),
+                Arguments.of("{\"name\":\"v\",\"sizeBytes\":512,\"compression\":\"yes\"}", "compression", "true or false"),
+                Arguments.of("{\"name\":\"v\",\"sizeBytes\":512,\"compression\":1}", "compression", "true or false"),
+                Arguments.of("{\"name\":\"v\",\"sizeBytes\":512,\"replicas\":0}", "replicas", "1 to 3"),
+                Arguments.of("{\"name\":\"v\",\"sizeBytes\":512,\"replicas\":4}", "replicas", "1 to 3"),
+                Arguments.of("{\"name\":\"v\",\"sizeBytes\":512,\"replicas\":1.5}", "replicas", "an integer"),
+                Arguments.of("{\"name\":\"v\",\"sizeBytes\":512,\"replicas\":99999999999}", "replicas", "an integer"),
+                Arguments.of("{\"name\":\"v\",\"sizeBytes\":512,\"sourceVolumeId\":\"\"}", "sourceVolumeId", "empty"),
+                Arguments.of("{\"name\":\"v\",\"sizeBytes\":512,\"sourceSnapshotId\":\"\"}", "sourceSnapshotId", "empty"),
+                Arguments.of("{\"name\":\"v\",\"sizeBytes\":0,\"sourceSnapshotId\":\"a\",\"sourceVolumeId\":\"b\"}",
+                        "sourceVolumeId", "at most one"));
     }
 
     @ParameterizedTest
     @MethodSource("invalidCreateBodies")
     void invalidCreateIsRefusedWithTheFieldAtFaultAndCreatesNothing(String body, String field, String message)
             throws Exception {
-        assertError(send(HttpMethod.POST, "/api/v1/volumes", body), 400, field, message);
-        assertEquals(0, json(send(HttpMethod.GET, "/api/v1/volumes", null)).get("volumes").size());
+        assertError(api.send(HttpMethod.POST, VOLUMES, body), 400, field, message);
+        assertEquals(0, api.count(VOLUMES, "volumes"));
     }
 
     @ParameterizedTest
@@ -245,149 +393,98 @@ class VolumeApiTest {
             "nqn.2026-11.io.basalt:compute.node-7",
             "nqn.1992-05.com.vendor.storage:nvme:sn-d78432"})
     void validHostNqnsAreAccepted(String host) throws Exception {
-        JsonNode volume = create("{\"name\":\"v\",\"sizeBytes\":512,\"hosts\":[\"" + host + "\"]}");
+        JsonNode volume = api.create(VOLUMES, "{\"name\":\"v\",\"sizeBytes\":512,\"hosts\":[\"" + host + "\"]}");
         assertEquals(List.of(host), strings(volume.get("hosts")));
     }
 
     @Test
     void theLargestSizeIsAccepted() throws Exception {
-        assertEquals(64L << 40, create("{\"name\":\"big\",\"sizeBytes\":" + (64L << 40) + "}").get("sizeBytes").asLong());
+        assertEquals(64L << 40, api.create(VOLUMES, "{\"name\":\"big\",\"sizeBytes\":" + (64L << 40) + "}")
+                .get("sizeBytes").asLong());
     }
 
-    @Test
-    void duplicateNameIsAConflict() throws Exception {
-        create("{\"name\":\"v\",\"sizeBytes\":512}");
-        assertError(send(HttpMethod.POST, "/api/v1/volumes", "{\"name\":\"v\",\"sizeBytes\":1024}"), 409, "name", "v");
-        assertEquals(1, json(send(HttpMethod.GET, "/api/v1/volumes", null)).get("volumes").size());
-    }
-
-    @Test
-    void concurrentCreatesWithOneNameYieldExactlyOneVolume() throws Exception {
-        int attempts = 32;
-        List<Future<HttpResponse<Buffer>>> responses = new ArrayList<>();
-        for (int i = 0; i < attempts; i++) {
-            responses.add(request(HttpMethod.POST, "/api/v1/volumes", "application/json")
-                    .sendBuffer(Buffer.buffer("{\"name\":\"contested\",\"sizeBytes\":" + (512 * (i + 1)) + "}")));
-        }
-        int created = 0;
-        int conflicts = 0;
-        for (Future<HttpResponse<Buffer>> response : responses) {
-            int status = await(response).statusCode();
-            created += status == 201 ? 1 : 0;
-            conflicts += status == 409 ? 1 : 0;
-        }
-        assertEquals(1, created);
-        assertEquals(attempts - 1, conflicts);
-        assertEquals(1, json(send(HttpMethod.GET, "/api/v1/volumes", null)).get("volumes").size());
+    @ParameterizedTest
+    @ValueSource(strings = {"a%20b", "x%2Fy", "pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp"})
+    void invalidProjectNamesAreRefused(String project) throws Exception {
+        assertError(api.send(HttpMethod.GET, "/api/v1/projects/" + project + "/volumes", null), 400, "project", "1 to 64");
     }
 
     @Test
     void bodiesThatAreNotJsonAreUnsupported() throws Exception {
-        String body = "{\"name\":\"v\",\"sizeBytes\":512}";
-        assertError(send(HttpMethod.POST, "/api/v1/volumes", body, "text/plain"), 415, null, "application/json");
-        assertError(send(HttpMethod.POST, "/api/v1/volumes", body, "application/x-www-form-urlencoded"),
+        Buffer body = Buffer.buffer("{\"name\":\"v\",\"sizeBytes\":512}");
+        assertError(await(api.request(HttpMethod.POST, VOLUMES, "text/plain", ADMIN).sendBuffer(body)),
                 415, null, "application/json");
-        assertError(send(HttpMethod.POST, "/api/v1/volumes", body, null), 415, null, "application/json");
-        assertEquals(0, json(send(HttpMethod.GET, "/api/v1/volumes", null)).get("volumes").size());
+        assertError(await(api.request(HttpMethod.POST, VOLUMES, "application/x-www-form-urlencoded", ADMIN).sendBuffer(body)),
+                415, null, "application/json");
+        assertError(await(api.request(HttpMethod.POST, VOLUMES, null, ADMIN).sendBuffer(body)), 415, null, "application/json");
+        assertEquals(0, api.count(VOLUMES, "volumes"));
     }
 
     @Test
     void unsupportedMethodsAndPathsAnswerInJson() throws Exception {
-        assertError(send(HttpMethod.PATCH, "/api/v1/volumes/x", "{}"), 405, null, "PATCH");
-        assertError(send(HttpMethod.DELETE, "/api/v1/volumes", null), 405, null, "DELETE");
-        assertError(send(HttpMethod.GET, "/api/v1/nothing-here", null), 404, null, "/api/v1/nothing-here");
-        assertError(send(HttpMethod.GET, "/elsewhere", null), 404, null, "/elsewhere");
+        assertError(api.send(HttpMethod.PATCH, VOLUMES + "/x", "{}"), 405, null, "PATCH");
+        assertError(api.send(HttpMethod.DELETE, VOLUMES, null), 405, null, "DELETE");
+        assertError(api.send(HttpMethod.DELETE, ALPHA_VOLUMES, null), 405, null, "DELETE");
+        assertError(api.send(HttpMethod.GET, "/api/v1/nothing-here", null), 404, null, "/api/v1/nothing-here");
+        assertError(api.send(HttpMethod.GET, "/elsewhere", null, null), 404, null, "/elsewhere");
     }
 
     @Test
     void oversizedBodiesAreRefused() throws Exception {
         String hosts = ("\"" + HOST_B + "\",").repeat(40_000);
         String body = "{\"name\":\"v\",\"sizeBytes\":512,\"hosts\":[" + hosts + "\"" + HOST_A + "\"]}";
-        assertEquals(413, send(HttpMethod.POST, "/api/v1/volumes", body).statusCode());
-        assertEquals(0, json(send(HttpMethod.GET, "/api/v1/volumes", null)).get("volumes").size());
+        assertError(api.send(HttpMethod.POST, VOLUMES, body), 413, null, "larger than");
+        assertEquals(0, api.count(VOLUMES, "volumes"));
     }
 
     @Test
     void serviceRejectionsCarryTheirField() throws Exception {
-        service.failNextCall(new InvalidVolumeRequestException("sizeBytes", "sizeBytes must be a multiple of 4096"));
-        assertError(send(HttpMethod.POST, "/api/v1/volumes", "{\"name\":\"v\",\"sizeBytes\":512}"),
-                400, "sizeBytes", "4096");
+        api.service.failNextCall(new InvalidVolumeRequestException("sizeBytes", "sizeBytes must be a multiple of 4096"));
+        assertError(api.send(HttpMethod.POST, VOLUMES, "{\"name\":\"v\",\"sizeBytes\":512}"), 400, "sizeBytes", "4096");
+        assertError(api.send(HttpMethod.POST, VOLUMES, "{\"name\":\"v\",\"sizeBytes\":512,\"replicas\":2}"),
+                400, "replicas", "single node");
     }
 
     @Test
     void serviceFailuresAreInternalErrorsInJson() throws Exception {
-        service.failNextCall(new IllegalStateException("disk on fire"));
-        assertError(send(HttpMethod.POST, "/api/v1/volumes", "{\"name\":\"v\",\"sizeBytes\":512}"),
-                500, null, "disk on fire");
-        assertEquals(0, json(send(HttpMethod.GET, "/api/v1/volumes", null)).get("volumes").size());
+        api.service.failNextCall(new IllegalStateException("disk on fire"));
+        assertError(api.send(HttpMethod.POST, VOLUMES, "{\"name\":\"v\",\"sizeBytes\":512}"), 500, null, "disk on fire");
+        assertEquals(0, api.count(VOLUMES, "volumes"));
     }
 
     @Test
-    void routesCanBeAddedNextToTheApi() throws Exception {
+    void statsDescribeTheNode() throws Exception {
+        api.createVolume("v");
+        api.create(ALPHA_VOLUMES, "{\"name\":\"w\",\"sizeBytes\":8192}");
+        HttpResponse<Buffer> response = api.send(HttpMethod.GET, "/api/v1/stats", null);
+        assertEquals(200, response.statusCode(), response.bodyAsString());
+        JsonNode stats = json(response);
+        assertEquals(2, stats.get("volumes").asInt());
+        assertEquals(0, stats.get("snapshots").asInt());
+        assertEquals(4096 + 8192, stats.get("provisionedBytes").asLong());
+        assertEquals(InMemoryVolumeService.DEFAULT_CAPACITY, stats.get("totalBytes").asLong());
+        assertEquals(1.0, stats.get("maxOversubscriptionRatio").asDouble());
+    }
+
+    @Test
+    void routesCanBeAddedNextToTheApiBehindTheSameTokens() throws Exception {
         Vertx other = Vertx.vertx();
         try {
-            var router = VolumeApi.router(other, service);
-            router.get("/metrics").handler(ctx -> ctx.response().end("up 1\n"));
+            ApiTokens tokens = ApiTokens.of(ADMIN, Map.of("alpha", ApiServer.ALPHA));
+            Router router = VolumeApi.router(other, api.service, tokens);
+            router.get("/metrics").handler(tokens.requireValidToken()).handler(ctx -> ctx.response().end("up 1\n"));
             HttpServer extra = await(other.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
-            HttpResponse<Buffer> metrics = await(client.get(extra.actualPort(), "127.0.0.1", "/metrics").send());
+            WebClient client = WebClient.create(other);
+            HttpResponse<Buffer> metrics = await(client.get(extra.actualPort(), "127.0.0.1", "/metrics")
+                    .bearerTokenAuthentication(ApiServer.ALPHA).send());
             assertEquals("up 1\n", metrics.bodyAsString());
-            HttpResponse<Buffer> health = await(client.get(extra.actualPort(), "127.0.0.1", "/api/v1/health").send());
-            assertEquals(200, health.statusCode());
+            HttpResponse<Buffer> anonymous = await(client.get(extra.actualPort(), "127.0.0.1", "/metrics").send());
+            assertError(anonymous, 401, null, "bearer token");
+            assertEquals("Bearer", anonymous.getHeader("WWW-Authenticate"));
+            assertNull(anonymous.getHeader("Location"));
+            assertEquals(200, await(client.get(extra.actualPort(), "127.0.0.1", "/api/v1/health").send()).statusCode());
         } finally {
             await(other.close());
         }
-    }
-
-    private static JsonNode create(String body) throws Exception {
-        HttpResponse<Buffer> response = send(HttpMethod.POST, "/api/v1/volumes", body);
-        assertEquals(201, response.statusCode(), response.bodyAsString());
-        return json(response);
-    }
-
-    private static void assertError(HttpResponse<Buffer> response, int status, String field, String messagePart)
-            throws Exception {
-        assertEquals(status, response.statusCode(), response.bodyAsString());
-        assertEquals("application/json", response.getHeader("Content-Type"));
-        JsonNode error = json(response);
-        assertNotNull(error.get("error"), response.bodyAsString());
-        assertTrue(error.get("error").asText().contains(messagePart),
-                "'" + error.get("error").asText() + "' should mention '" + messagePart + "'");
-        if (field == null) {
-            assertFalse(error.has("field"), response.bodyAsString());
-        } else {
-            assertEquals(field, error.get("field").asText());
-        }
-    }
-
-    private static HttpResponse<Buffer> send(HttpMethod method, String path, String body) throws Exception {
-        return send(method, path, body, body == null ? null : "application/json");
-    }
-
-    private static HttpResponse<Buffer> send(HttpMethod method, String path, String body, String contentType)
-            throws Exception {
-        HttpRequest<Buffer> request = request(method, path, contentType);
-        return await(body == null ? request.send() : request.sendBuffer(Buffer.buffer(body)));
-    }
-
-    private static HttpRequest<Buffer> request(HttpMethod method, String path, String contentType) {
-        HttpRequest<Buffer> request = client.request(method, path);
-        if (contentType != null) {
-            request.putHeader("Content-Type", contentType);
-        }
-        return request;
-    }
-
-    private static JsonNode json(HttpResponse<Buffer> response) throws Exception {
-        return JSON.readTree(response.bodyAsString());
-    }
-
-    private static List<String> strings(JsonNode array) {
-        List<String> values = new ArrayList<>();
-        array.forEach(node -> values.add(node.asText()));
-        return values;
-    }
-
-    private static <T> T await(Future<T> future) throws Exception {
-        return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 }

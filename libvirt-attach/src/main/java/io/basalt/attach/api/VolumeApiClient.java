@@ -7,14 +7,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.LinkedHashSet;
 import java.util.Map;
-import java.util.Set;
 
 /** A client of Basalt's volume API for the few calls attaching a volume needs. */
 public final class VolumeApiClient {
@@ -27,7 +27,7 @@ public final class VolumeApiClient {
 
     /**
      * @param base    the API's address, e.g. {@code http://127.0.0.1:8470}
-     * @param token   bearer token, or null where the node needs none
+     * @param token   bearer token sent as {@code Authorization: Bearer}, or null to send none
      * @param timeout bound on connecting and on each request
      */
     public VolumeApiClient(URI base, String token, Duration timeout) {
@@ -41,33 +41,31 @@ public final class VolumeApiClient {
         return parse(send(request(volumePath(id)).GET()), VolumeConnection.class);
     }
 
-    /** Adds a host NQN to the volume's ACL (no change if it is there already). */
+    /** Adds a host NQN to the volume's ACL (no change if it is there already), atomically on the node. */
     public VolumeConnection allowHost(String id, String hostNqn) throws VolumeApiException {
-        Set<String> hosts = new LinkedHashSet<>(volume(id).hosts());
-        return hosts.add(hostNqn) ? putHosts(id, hosts) : volume(id);
-    }
-
-    /** Removes a host NQN from the volume's ACL (no change if it is not there). */
-    public VolumeConnection denyHost(String id, String hostNqn) throws VolumeApiException {
-        Set<String> hosts = new LinkedHashSet<>(volume(id).hosts());
-        return hosts.remove(hostNqn) ? putHosts(id, hosts) : volume(id);
-    }
-
-    private VolumeConnection putHosts(String id, Set<String> hosts) throws VolumeApiException {
         String body;
         try {
-            body = JSON.writeValueAsString(Map.of("hosts", hosts));
+            body = JSON.writeValueAsString(Map.of("hostNqn", hostNqn));
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
+            throw new IllegalStateException("a map of one string is always JSON", e);
         }
-        HttpRequest.Builder put = request(volumePath(id) + "/hosts")
+        HttpRequest.Builder post = request(volumePath(id) + "/hosts")
                 .header("Content-Type", "application/json")
-                .PUT(HttpRequest.BodyPublishers.ofString(body));
-        return parse(send(put), VolumeConnection.class);
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        return parse(send(post), VolumeConnection.class);
+    }
+
+    /** Removes a host NQN from the volume's ACL (no change if it is not there), atomically on the node. */
+    public VolumeConnection denyHost(String id, String hostNqn) throws VolumeApiException {
+        return parse(send(request(volumePath(id) + "/hosts/" + encode(hostNqn)).DELETE()), VolumeConnection.class);
     }
 
     private static String volumePath(String id) {
-        return "/api/v1/volumes/" + java.net.URLEncoder.encode(id, java.nio.charset.StandardCharsets.UTF_8);
+        return "/api/v1/volumes/" + encode(id);
+    }
+
+    private static String encode(String pathSegment) {
+        return URLEncoder.encode(pathSegment, StandardCharsets.UTF_8);
     }
 
     private HttpRequest.Builder request(String path) {

@@ -13,9 +13,13 @@ import java.util.List;
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalToJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.delete;
+import static com.github.tomakehurst.wiremock.client.WireMock.deleteRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
-import static com.github.tomakehurst.wiremock.client.WireMock.put;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.putRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
@@ -30,6 +34,7 @@ class VolumeApiClientTest {
             {"id":"v1","name":"a","sizeBytes":1048576,"nqn":"nqn.2026-11.io.basalt:subsystem:x","nsid":3,
              "uuid":"aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee","nguid":"00","hosts":[],
              "portals":[{"transport":"tcp","address":"127.0.0.1","port":4420}],"futureField":true}""";
+    private static final String WITH_HOST = VOLUME.replace("\"hosts\":[]", "\"hosts\":[\"" + HOST + "\"]");
 
     private WireMockServer api;
     private VolumeApiClient client;
@@ -38,7 +43,8 @@ class VolumeApiClientTest {
     void start() {
         api = new WireMockServer(options().bindAddress("127.0.0.1").dynamicPort());
         api.start();
-        client = new VolumeApiClient(URI.create(api.baseUrl()), "secret", Duration.ofMillis(500));
+        // Generous, because a cold JVM's first request can take seconds; only slowAnswerTimesOut wants a short one.
+        client = new VolumeApiClient(URI.create(api.baseUrl()), "secret", Duration.ofSeconds(10));
     }
 
     @AfterEach
@@ -55,11 +61,41 @@ class VolumeApiClientTest {
     }
 
     @Test
-    void allowHostReplacesTheAclWithTheHostAdded() throws Exception {
-        api.stubFor(get("/api/v1/volumes/v1").willReturn(okJson(VOLUME)));
-        api.stubFor(put("/api/v1/volumes/v1/hosts").willReturn(okJson(VOLUME.replace("\"hosts\":[]", "\"hosts\":[\"" + HOST + "\"]"))));
+    void allowHostAsksTheNodeToAddTheHostInOneRequest() throws Exception {
+        api.stubFor(post("/api/v1/volumes/v1/hosts").willReturn(okJson(WITH_HOST)));
         assertEquals(List.of(HOST), client.allowHost("v1", HOST).hosts());
-        api.verify(putRequestedFor(urlEqualTo("/api/v1/volumes/v1/hosts")).withRequestBody(equalToJson("{\"hosts\":[\"" + HOST + "\"]}")));
+        api.verify(1, postRequestedFor(urlEqualTo("/api/v1/volumes/v1/hosts"))
+                .withHeader("Authorization", equalTo("Bearer secret"))
+                .withHeader("Content-Type", equalTo("application/json"))
+                .withRequestBody(equalToJson("{\"hostNqn\":\"" + HOST + "\"}")));
+        api.verify(0, getRequestedFor(urlEqualTo("/api/v1/volumes/v1")));
+        api.verify(0, putRequestedFor(urlEqualTo("/api/v1/volumes/v1/hosts")));
+    }
+
+    @Test
+    void denyHostAsksTheNodeToRemoveTheUrlEncodedHostInOneRequest() throws Exception {
+        String encoded = "/api/v1/volumes/v1/hosts/nqn.2014-08.org.nvmexpress%3Auuid%3A11111111-2222-3333-4444-555555555555";
+        api.stubFor(delete(urlEqualTo(encoded)).willReturn(okJson(VOLUME)));
+        assertEquals(List.of(), client.denyHost("v1", HOST).hosts());
+        api.verify(1, deleteRequestedFor(urlEqualTo(encoded)).withHeader("Authorization", equalTo("Bearer secret")));
+        api.verify(0, getRequestedFor(urlEqualTo("/api/v1/volumes/v1")));
+    }
+
+    @Test
+    void aRefusedTokenIsReportedWithItsStatus() {
+        api.stubFor(post("/api/v1/volumes/v1/hosts").willReturn(aResponse().withStatus(401)
+                .withHeader("WWW-Authenticate", "Bearer").withHeader("Content-Type", "application/json")
+                .withBody("{\"error\":\"the bearer token is not valid\"}")));
+        VolumeApiException e = assertThrows(VolumeApiException.class, () -> client.allowHost("v1", HOST));
+        assertEquals(401, e.status());
+        assertTrue(e.getMessage().contains("the bearer token is not valid"), e.getMessage());
+    }
+
+    @Test
+    void withoutATokenNoAuthorizationIsSent() throws Exception {
+        api.stubFor(get("/api/v1/volumes/v1").willReturn(okJson(VOLUME)));
+        new VolumeApiClient(URI.create(api.baseUrl()), null, Duration.ofSeconds(10)).volume("v1");
+        api.verify(getRequestedFor(urlEqualTo("/api/v1/volumes/v1")).withoutHeader("Authorization"));
     }
 
     @Test
@@ -89,7 +125,8 @@ class VolumeApiClientTest {
     @Test
     void slowAnswerTimesOut() {
         api.stubFor(get("/api/v1/volumes/v1").willReturn(okJson(VOLUME).withFixedDelay(3000)));
-        VolumeApiException e = assertThrows(VolumeApiException.class, () -> client.volume("v1"));
+        VolumeApiClient impatient = new VolumeApiClient(URI.create(api.baseUrl()), "secret", Duration.ofMillis(500));
+        VolumeApiException e = assertThrows(VolumeApiException.class, () -> impatient.volume("v1"));
         assertEquals(0, e.status());
         assertTrue(e.getMessage().contains("no answer within 500 ms"), e.getMessage());
     }

@@ -1,0 +1,33 @@
+package io.basalt.bridge.http;
+
+import java.math.BigInteger;
+import java.util.List;
+
+/**
+ * Request bodies as they arrive, before validation: every field nullable so that a missing field
+ * can be told apart from a zero, sizes as BigInteger so that a huge number is reported as too
+ * large rather than as not a number.
+ */
+final class RequestBodies {
+    private RequestBodies() {
+    }
+
+    record CreateVolume(String name, BigInteger sizeBytes, List<String> hosts, Boolean compression,
+                        Integer replicas, String sourceSnapshotId, String sourceVolumeId) {
+    }
+
+    record ExtendVolume(BigInteger sizeBytes) {
+    }
+
+    record SetHosts(List<String> hosts) {
+    }
+
+    record AddHost(String hostNqn) {
+    }
+
+    record RevertVolume(String snapshotId) {
+    }
+
+    record CreateSnapshot(String name, String sourceVolumeId) {
+    }
+}
