@@ -1,10 +1,12 @@
 package io.basalt.service;
 
 import io.basalt.bridge.api.Portal;
+import io.basalt.bridge.auth.ApiTokens;
 import io.basalt.bridge.http.VolumeApi;
 import io.basalt.nvmetcp.target.NvmeTarget;
 import io.basalt.nvmetcp.target.TargetPort;
 import io.basalt.service.config.BasaltConfig;
+import io.basalt.service.metrics.EngineGauges;
 import io.basalt.service.metrics.NodeGauges;
 import io.basalt.service.metrics.PrometheusEndpoint;
 import io.basalt.service.metrics.VolumeIoMetrics;
@@ -16,6 +18,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.impl.VertxInternal;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.web.Router;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,7 +45,8 @@ public final class StorageNode implements AutoCloseable {
     private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile List<Portal> portals = List.of();
-    private VolumeManager volumes;
+    private volatile VolumeManager volumes;
+    private ApiTokens tokens;
     private Vertx vertx;
     private NvmeTarget target;
     private HttpServer http;
@@ -78,8 +83,12 @@ public final class StorageNode implements AutoCloseable {
 
     private void startParts() throws StartupException {
         try {
-            volumes = VolumeManager.open(config.dataDir(), config.blockSize(), () -> portals,
-                    new VolumeIoMetrics(metrics));
+            volumes = VolumeManager.open(config.dataDir(),
+                    new VolumeManager.Defaults(config.blockSize(), config.compression()),
+                    nodeId -> config.engine().engineConfig(config.dataDir(), nodeId), () -> portals,
+                    new VolumeIoMetrics(metrics, id -> volumes == null ? 1.0 : volumes.compressionRatio(id)));
+            tokens = ApiTokens.of(config.apiSecurity().adminToken() != null ? config.apiSecurity().adminToken()
+                    : AdminToken.inDataDir(config.dataDir()), config.apiSecurity().projectTokens());
         } catch (IOException e) {
             throw new StartupException("cannot open data directory " + config.dataDir().toAbsolutePath()
                     + ": " + e.getMessage(), e);
@@ -99,14 +108,28 @@ public final class StorageNode implements AutoCloseable {
         portals = List.of(new Portal("tcp", config.advertisedAddress(), nvmeAddress.getPort()));
 
         NodeGauges.register(metrics, target::connectionCount, target::queuePairCount, target::controllerCount,
-                () -> volumes.list().size());
-        Router router = VolumeApi.router(vertx, volumes);
-        router.get(PrometheusEndpoint.PATH).handler(new PrometheusEndpoint(metrics));
-        http = await(vertx.createHttpServer().requestHandler(router).listen(config.apiPort(), config.apiBind()),
+                () -> volumes.stats().volumes());
+        EngineGauges.register(metrics, volumes.engine(), () -> volumes.stats().compressionRatio());
+        Router router = VolumeApi.router(vertx, volumes, tokens);
+        router.get(PrometheusEndpoint.PATH).handler(tokens.requireValidToken())
+                .handler(new PrometheusEndpoint(metrics));
+        http = await(vertx.createHttpServer(httpOptions()).requestHandler(router)
+                        .listen(config.apiPort(), config.apiBind()),
                 "listen for the volume API on " + config.apiBind() + ":" + config.apiPort());
 
-        LOG.info("Basalt ready: nvme={} discovery={} api=http://{}", hostPort(nvmeAddress),
-                hostPort(discoveryAddress), hostPort(apiAddress()));
+        LOG.info("Basalt ready: nvme={} discovery={} api={}://{}", hostPort(nvmeAddress),
+                hostPort(discoveryAddress), config.apiSecurity().tls() ? "https" : "http", hostPort(apiAddress()));
+    }
+
+    /** HTTPS with the configured PEM certificate and key, else plain HTTP. */
+    private HttpServerOptions httpOptions() {
+        HttpServerOptions options = new HttpServerOptions();
+        if (config.apiSecurity().tls()) {
+            options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
+                    .setCertPath(config.apiSecurity().tlsCert().toString())
+                    .setKeyPath(config.apiSecurity().tlsKey().toString()));
+        }
+        return options;
     }
 
     /** Stops serving hosts first, then the API, then closes the volumes' files. Safe to call twice. */

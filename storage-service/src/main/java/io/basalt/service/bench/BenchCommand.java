@@ -28,6 +28,9 @@ public final class BenchCommand {
         if (list.contains("--report")) {
             return BenchReport.run(args);
         }
+        if (list.contains("--write-amplification") || list.contains("--compression")) {
+            return EngineBench.run(args);
+        }
         BenchOptions options;
         try {
             options = BenchOptions.parse(args);

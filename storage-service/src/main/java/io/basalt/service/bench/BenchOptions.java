@@ -1,5 +1,6 @@
 package io.basalt.service.bench;
 
+import java.nio.file.Path;
 import java.util.Locale;
 
 /**
@@ -12,10 +13,13 @@ import java.util.Locale;
  * @param digests       header and data digests on every connection ({@code --digest})
  * @param echoBaseline  run against the in-process echo server instead of an NVMe/TCP target
  * @param workingSet    bytes of the namespace the I/Os spread over; 0 for the default
+ * @param engine        with {@code --self}: the namespace is a volume of a storage engine on a temporary
+ *                      drive file ({@code --engine}) instead of memory
+ * @param engineDir     where that drive file goes ({@code --engine-dir}); null for the temporary directory
  */
 record BenchOptions(String address, int port, String nqn, int nsid, String hostNqn, boolean self, Workload workload,
                     int ioSize, int queueDepth, int connections, int seconds, int warmUpSeconds, boolean digests,
-                    boolean echoBaseline, long workingSet) {
+                    boolean echoBaseline, long workingSet, boolean engine, Path engineDir) {
     static final String DEFAULT_HOST_NQN = "nqn.2026-11.io.basalt:bench";
 
     BenchOptions {
@@ -28,17 +32,20 @@ record BenchOptions(String address, int port, String nqn, int nsid, String hostN
         if (!self && !echoBaseline && (address == null || nqn == null)) {
             throw new IllegalArgumentException("give --target ADDR:PORT and --nqn NQN, or --self, or --baseline echo");
         }
+        if (engine && !self) {
+            throw new IllegalArgumentException("--engine is a kind of --self target");
+        }
     }
 
-    /** The same run against another system: the in-process target, or the echo baseline. */
-    BenchOptions against(boolean selfTarget, boolean echo) {
+    /** The same run against another system: the in-process target (on memory or on the engine), or the echo baseline. */
+    BenchOptions against(boolean selfTarget, boolean onEngine, boolean echo) {
         return new BenchOptions(address, port, nqn, nsid, hostNqn, selfTarget, workload, ioSize, queueDepth, connections,
-                seconds, warmUpSeconds, digests, echo, workingSet);
+                seconds, warmUpSeconds, digests, echo, workingSet, onEngine, engineDir);
     }
 
     BenchOptions with(Workload w, int bs, int qd) {
         return new BenchOptions(address, port, nqn, nsid, hostNqn, self, w, bs, qd, connections, seconds, warmUpSeconds,
-                digests, echoBaseline, workingSet);
+                digests, echoBaseline, workingSet, engine, engineDir);
     }
 
     static BenchOptions parse(String[] args) {
@@ -57,10 +64,17 @@ record BenchOptions(String address, int port, String nqn, int nsid, String hostN
         boolean digests = false;
         boolean echo = false;
         long workingSet = 0;
+        boolean engine = false;
+        Path engineDir = null;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             switch (arg) {
                 case "--self" -> self = true;
+                case "--engine" -> {
+                    engine = true;
+                    self = true;
+                }
+                case "--engine-dir" -> engineDir = Path.of(value(args, ++i, arg));
                 case "--digest" -> digests = true;
                 case "--target" -> {
                     String target = value(args, ++i, arg);
@@ -95,17 +109,17 @@ record BenchOptions(String address, int port, String nqn, int nsid, String hostN
             throw new IllegalArgumentException("give one of --target, --self and --baseline echo");
         }
         return new BenchOptions(address, port, nqn, nsid, hostNqn, self, workload, ioSize, queueDepth, connections,
-                seconds, warmUp, digests, echo, workingSet);
+                seconds, warmUp, digests, echo, workingSet, engine, engineDir);
     }
 
-    private static String value(String[] args, int index, String option) {
+    static String value(String[] args, int index, String option) {
         if (index >= args.length) {
             throw new IllegalArgumentException(option + " needs a value");
         }
         return args[index];
     }
 
-    private static int integer(String value, String option) {
+    static int integer(String value, String option) {
         try {
             return Integer.parseInt(value);
         } catch (NumberFormatException e) {

@@ -33,7 +33,7 @@ final class Benchmark {
 
     private static BenchResult runNvme(BenchOptions o) throws Exception {
         long localSize = o.workingSet() > 0 ? o.workingSet() : DEFAULT_LOCAL_WORKING_SET;
-        SelfTarget self = o.self() ? new SelfTarget(localSize, o.hostNqn()) : null;
+        SelfTarget self = o.self() ? new SelfTarget(localSize, o.hostNqn(), o.engine(), o.engineDir()) : null;
         EventLoopGroup group = EventLoops.create(clientThreads(o));
         try {
             HostOptions host = HostOptions.defaults(o.hostNqn()).withDigests(o.digests(), o.digests())

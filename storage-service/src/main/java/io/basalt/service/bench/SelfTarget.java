@@ -1,5 +1,6 @@
 package io.basalt.service.bench;
 
+import io.basalt.nvmetcp.target.BlockDevice;
 import io.basalt.nvmetcp.target.Namespace;
 import io.basalt.nvmetcp.target.NvmeTarget;
 import io.basalt.nvmetcp.target.Subsystem;
@@ -7,64 +8,94 @@ import io.basalt.nvmetcp.target.TargetOptions;
 import io.basalt.nvmetcp.target.TargetPort;
 import io.basalt.service.volume.MemoryBlockDevice;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoopGroup;
 
+import java.nio.file.Path;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * An NVMe/TCP target in this process on 127.0.0.1, with one namespace on a memory device, so that a
- * benchmark measures the protocol path (host, TCP, target) without a node or a disk.
+ * An NVMe/TCP target in this process on 127.0.0.1 with one namespace, so that a benchmark measures
+ * the protocol path (host, TCP, target) without a node: on a memory device, or on a volume of a
+ * storage engine whose drive is a sparse file in a temporary directory (the engine's path, with the
+ * page cache as its disk).
  */
 final class SelfTarget implements AutoCloseable {
     static final String NQN = "nqn.2026-11.io.basalt:bench-self";
     static final int NSID = 1;
     /** The node's default volume block size. */
     static final int BLOCK_SIZE = 512;
-    private static final int FILL_CHUNK = 1 << 20;
+    /** Size of the engine's (sparse) drive file. */
+    static final long ENGINE_DRIVE_BYTES = 8L << 30;
+    private static final int FILL_IO_SIZE = 128 * 1024;
+    private static final int FILL_DEPTH = 16;
 
     private final EventLoopGroup group;
     private final NvmeTarget target;
-    private final MemoryBlockDevice device;
+    private final MemoryBlockDevice memory;
+    private final BenchEngine engine;
     private final int port;
 
-    /** @param sizeBytes namespace size, written through once so that reads return data, not holes */
-    SelfTarget(long sizeBytes, String hostNqn) throws Exception {
+    /**
+     * @param sizeBytes namespace size, written through once (random data) so that reads return data, not holes
+     * @param onEngine  the namespace is an engine volume rather than memory
+     * @param engineDir where the engine's temporary directory goes; null for the system's
+     */
+    SelfTarget(long sizeBytes, String hostNqn, boolean onEngine, Path engineDir) throws Exception {
+        BlockDevice device;
+        if (onEngine) {
+            memory = null;
+            engine = BenchEngine.open(engineDir, ENGINE_DRIVE_BYTES);
+            device = engine.createVolume(BLOCK_SIZE, sizeBytes, false);
+        } else {
+            memory = new MemoryBlockDevice(BLOCK_SIZE, sizeBytes / BLOCK_SIZE);
+            engine = null;
+            device = memory;
+        }
         group = EventLoops.create(EventLoops.serverThreads());
-        device = new MemoryBlockDevice(BLOCK_SIZE, sizeBytes / BLOCK_SIZE);
-        fill(device, sizeBytes);
-        target = new NvmeTarget(TargetOptions.defaults("BASALT-BENCH"), group);
-        Subsystem subsystem = new Subsystem(NQN, "BASALT-BENCH", "Basalt benchmark");
-        subsystem.addNamespace(new Namespace(NSID, UUID.randomUUID(), new byte[16], device, Set.of(hostNqn)));
-        target.addSubsystem(subsystem);
-        port = target.listen(new TargetPort("127.0.0.1", 0, "127.0.0.1", false)).get().getPort();
+        try {
+            fill(device, sizeBytes);
+            target = new NvmeTarget(TargetOptions.defaults("BASALT-BENCH"), group);
+            Subsystem subsystem = new Subsystem(NQN, "BASALT-BENCH", "Basalt benchmark");
+            subsystem.addNamespace(new Namespace(NSID, UUID.randomUUID(), new byte[16], device, Set.of(hostNqn)));
+            target.addSubsystem(subsystem);
+            port = target.listen(new TargetPort("127.0.0.1", 0, "127.0.0.1", false)).get().getPort();
+        } catch (Exception | Error e) {
+            EventLoops.shutdown(group);
+            closeDevice();
+            throw e;
+        }
     }
 
     int port() {
         return port;
     }
 
-    private static void fill(MemoryBlockDevice device, long sizeBytes) throws Exception {
-        byte[] random = new byte[FILL_CHUNK];
-        ThreadLocalRandom.current().nextBytes(random);
-        ByteBuf chunk = Unpooled.wrappedBuffer(random);
-        for (long at = 0; at < sizeBytes; at += FILL_CHUNK) {
-            int blocks = (int) (Math.min(FILL_CHUNK, sizeBytes - at) / BLOCK_SIZE);
-            CompletableFuture<Integer> done = new CompletableFuture<>();
-            device.write(at / BLOCK_SIZE, blocks, chunk.slice(0, blocks * BLOCK_SIZE), false, done::complete);
-            if (done.get() != 0) {
-                throw new IllegalStateException("filling the memory device failed: status " + done.get());
+    private static void fill(BlockDevice device, long sizeBytes) throws Exception {
+        ByteBuf data = DataKind.RANDOM.pool(0);
+        try {
+            DeviceLoad.Result r = DeviceLoad.write(device, data, FILL_IO_SIZE, FILL_DEPTH, false, sizeBytes, sizeBytes);
+            if (r.errors() > 0) {
+                throw new IllegalStateException("filling the namespace failed: " + r.errorText());
             }
+        } finally {
+            data.release();
         }
     }
 
     @Override
-    public void close() {
+    public void close() throws Exception {
         target.close();
         EventLoops.shutdown(group);
-        device.close();
+        closeDevice();
+    }
+
+    private void closeDevice() throws Exception {
+        if (memory != null) {
+            memory.close();
+        }
+        if (engine != null) {
+            engine.close();
+        }
     }
 }

@@ -4,6 +4,12 @@ import io.basalt.nvmetcp.target.TargetOptions;
 import org.apache.commons.configuration2.ImmutableConfiguration;
 
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -20,9 +26,13 @@ import java.util.Set;
  * @param maxIoQueues       I/O queues a controller may create
  * @param maxQueueSize      entries per I/O queue
  * @param blockSize         logical block size of new volumes
+ * @param compression       whether new volumes are compressed unless the request says otherwise
+ * @param engine            the storage engine's settings
+ * @param apiSecurity       tokens and TLS of the volume API
  */
 public record BasaltConfig(Path dataDir, String nvmeBind, int nvmePort, int discoveryPort, String advertisedAddress,
-                           String apiBind, int apiPort, int maxIoQueues, int maxQueueSize, int blockSize) {
+                           String apiBind, int apiPort, int maxIoQueues, int maxQueueSize, int blockSize,
+                           boolean compression, EngineSettings engine, ApiSecurity apiSecurity) {
 
     private static final Set<Integer> BLOCK_SIZES = Set.of(512, 4096);
     private static final Set<String> WILDCARD_ADDRESSES = Set.of("0.0.0.0", "::", "[::]");
@@ -58,7 +68,97 @@ public record BasaltConfig(Path dataDir, String nvmeBind, int nvmePort, int disc
                 port(config, ConfigKey.API_PORT),
                 integer(config, ConfigKey.NVME_MAX_IO_QUEUES),
                 integer(config, ConfigKey.NVME_MAX_QUEUE_SIZE),
-                integer(config, ConfigKey.VOLUME_BLOCK_SIZE));
+                integer(config, ConfigKey.VOLUME_BLOCK_SIZE),
+                bool(config, ConfigKey.VOLUME_COMPRESSION),
+                engine(config),
+                apiSecurity(config));
+    }
+
+    private static EngineSettings engine(ImmutableConfiguration config) {
+        List<Path> drives = Arrays.stream(optional(config, ConfigKey.ENGINE_DRIVES).orElse("").split(","))
+                .map(String::trim).filter(s -> !s.isEmpty()).map(Path::of).toList();
+        long segmentSize = bytes(config, ConfigKey.ENGINE_SEGMENT_SIZE);
+        if (Long.bitCount(segmentSize) != 1 || segmentSize < (2 << 20) || segmentSize > (16 << 20)) {
+            throw new ConfigException(ConfigKey.ENGINE_SEGMENT_SIZE.key() + " must be a power of two from 2MiB to 16MiB");
+        }
+        double ratio = decimal(config, ConfigKey.ENGINE_MAX_OVERSUBSCRIPTION);
+        if (ratio < 1.0) {
+            throw new ConfigException(ConfigKey.ENGINE_MAX_OVERSUBSCRIPTION.key() + " must be at least 1.0, not " + ratio);
+        }
+        return new EngineSettings(drives, bytes(config, ConfigKey.ENGINE_DRIVE_SIZE), (int) segmentSize,
+                bool(config, ConfigKey.ENGINE_SYNC_EVERY_WRITE), ratio, bytes(config, ConfigKey.ENGINE_CHECKPOINT_BYTES),
+                positive(config, ConfigKey.ENGINE_CHECKPOINT_SECONDS), positive(config, ConfigKey.ENGINE_THROTTLE_SECONDS));
+    }
+
+    private static ApiSecurity apiSecurity(ImmutableConfiguration config) {
+        Map<String, String> projectTokens = new LinkedHashMap<>();
+        for (String pair : optional(config, ConfigKey.API_PROJECT_TOKENS).orElse("").split(",")) {
+            if (pair.isBlank()) {
+                continue;
+            }
+            int equals = pair.indexOf('=');
+            if (equals <= 0 || equals == pair.length() - 1) {
+                throw new ConfigException(ConfigKey.API_PROJECT_TOKENS.key() + " must look like project=token,project2=token2");
+            }
+            projectTokens.put(pair.substring(0, equals).trim(), pair.substring(equals + 1).trim());
+        }
+        return new ApiSecurity(optional(config, ConfigKey.API_ADMIN_TOKEN).orElse(null), projectTokens,
+                optional(config, ConfigKey.API_TLS_CERT).map(Path::of).orElse(null),
+                optional(config, ConfigKey.API_TLS_KEY).map(Path::of).orElse(null));
+    }
+
+    private static Optional<String> optional(ImmutableConfiguration config, ConfigKey key) {
+        String value = config.getString(key.key());
+        return value == null || value.isBlank() ? Optional.empty() : Optional.of(value.trim());
+    }
+
+    private static boolean bool(ImmutableConfiguration config, ConfigKey key) {
+        String value = required(config, key);
+        return switch (value.toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "on" -> true;
+            case "false", "no", "off" -> false;
+            default -> throw new ConfigException(key.key() + " must be true or false, not '" + value + "'");
+        };
+    }
+
+    private static double decimal(ImmutableConfiguration config, ConfigKey key) {
+        String value = required(config, key);
+        try {
+            return Double.parseDouble(value);
+        } catch (NumberFormatException e) {
+            throw new ConfigException(key.key() + " must be a number, not '" + value + "'", e);
+        }
+    }
+
+    private static long positive(ImmutableConfiguration config, ConfigKey key) {
+        int value = integer(config, key);
+        if (value <= 0) {
+            throw new ConfigException(key.key() + " must be positive, not " + value);
+        }
+        return value;
+    }
+
+    /** A size such as {@code 4096}, {@code 4KiB}, {@code 4MiB}, {@code 16GiB} or {@code 2TiB}. */
+    private static long bytes(ImmutableConfiguration config, ConfigKey key) {
+        String value = required(config, key);
+        String[] units = {"KiB", "MiB", "GiB", "TiB"};
+        long multiplier = 1;
+        String number = value;
+        for (int i = 0; i < units.length; i++) {
+            if (value.endsWith(units[i])) {
+                multiplier = 1L << (10 * (i + 1));
+                number = value.substring(0, value.length() - units[i].length()).trim();
+            }
+        }
+        try {
+            long result = Math.multiplyExact(Long.parseLong(number), multiplier);
+            if (result <= 0) {
+                throw new ConfigException(key.key() + " must be positive, not " + value);
+            }
+            return result;
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new ConfigException(key.key() + " must be a size like 4096, 64MiB or 16GiB, not '" + value + "'", e);
+        }
     }
 
     /** The target's limits with the configured queue settings. */

@@ -16,7 +16,24 @@ public enum ConfigKey {
     API_PORT("api.port", "8470"),
     NVME_MAX_IO_QUEUES("nvme.max-io-queues", "16"),
     NVME_MAX_QUEUE_SIZE("nvme.max-queue-size", "128"),
-    VOLUME_BLOCK_SIZE("volume.block-size", "512");
+    VOLUME_BLOCK_SIZE("volume.block-size", "4096"),
+    VOLUME_COMPRESSION("volume.compression", "false"),
+    /** Comma-separated block devices or files; empty means one file under the data directory. */
+    ENGINE_DRIVES("engine.drives", ""),
+    ENGINE_DRIVE_SIZE("engine.drive-size", "16GiB"),
+    ENGINE_SEGMENT_SIZE("engine.segment-size", "4MiB"),
+    ENGINE_SYNC_EVERY_WRITE("engine.sync-every-write", "false"),
+    ENGINE_MAX_OVERSUBSCRIPTION("engine.max-oversubscription", "10"),
+    ENGINE_CHECKPOINT_BYTES("engine.checkpoint-bytes", "256MiB"),
+    ENGINE_CHECKPOINT_SECONDS("engine.checkpoint-seconds", "30"),
+    ENGINE_THROTTLE_SECONDS("engine.throttle-seconds", "10"),
+    /** No built-in default: the node generates one into {@code <data>/api-admin-token}. */
+    API_ADMIN_TOKEN("api.admin-token", null),
+    /** {@code project=token,project2=token2}. */
+    API_PROJECT_TOKENS("api.project-tokens", ""),
+    /** PEM certificate chain and key; HTTPS when both are set. */
+    API_TLS_CERT("api.tls-cert", null),
+    API_TLS_KEY("api.tls-key", null);
 
     public static final String ENV_PREFIX = "BASALT_";
 

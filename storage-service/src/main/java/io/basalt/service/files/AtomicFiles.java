@@ -1,4 +1,4 @@
-package io.basalt.service.volume;
+package io.basalt.service.files;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -9,12 +9,12 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
 /** Writing files so that a crash leaves either the old content or the new, never a mix. */
-final class AtomicFiles {
+public final class AtomicFiles {
     private AtomicFiles() {
     }
 
     /** Replaces {@code target}: temp file, fsync, rename over the target, fsync the directory. */
-    static void write(Path target, byte[] content) throws IOException {
+    public static void write(Path target, byte[] content) throws IOException {
         Path temp = target.resolveSibling(target.getFileName() + ".tmp");
         try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
@@ -29,7 +29,7 @@ final class AtomicFiles {
     }
 
     /** Makes creations, renames and deletions of directory entries durable. */
-    static void syncDirectory(Path directory) throws IOException {
+    public static void syncDirectory(Path directory) throws IOException {
         try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
             channel.force(true);
         }

@@ -4,6 +4,7 @@ import io.basalt.nvmetcp.nvme.Opcodes;
 import io.basalt.nvmetcp.nvme.Status;
 import io.basalt.nvmetcp.target.IoObserver;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
@@ -12,6 +13,7 @@ import io.micrometer.core.instrument.Timer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.DoubleSupplier;
 
 /**
  * The I/O meters of one volume, created up front so that recording a completion, which happens on
@@ -30,7 +32,12 @@ final class VolumeIoMeters implements IoObserver {
     private final Counter[] errors = new Counter[OPERATIONS.length];
     private final List<Meter> meters = new ArrayList<>();
 
-    VolumeIoMeters(MeterRegistry registry, String volumeId, String volumeName) {
+    static final String COMPRESSION = "basalt.volume.compression.ratio";
+
+    VolumeIoMeters(MeterRegistry registry, String volumeId, String volumeName, DoubleSupplier compressionRatio) {
+        meters.add(Gauge.builder(COMPRESSION, compressionRatio, DoubleSupplier::getAsDouble)
+                .description("Logical bytes mapped per byte stored").tags("volume", volumeId, "name", volumeName)
+                .strongReference(true).register(registry));
         for (int i = 0; i < OPERATIONS.length; i++) {
             Tags tags = Tags.of("volume", volumeId, "name", volumeName, "op", OPERATIONS[i]);
             latency[i] = Timer.builder(LATENCY).description("Latency of completed I/O commands")

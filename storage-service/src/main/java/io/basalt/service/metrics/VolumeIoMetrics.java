@@ -6,19 +6,24 @@ import io.micrometer.core.instrument.MeterRegistry;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.ToDoubleFunction;
 
-/** Gives every volume its own I/O meters and drops them when the volume is deleted. */
+/** Gives every volume its own I/O meters and compression gauge, and drops them when the volume is deleted. */
 public final class VolumeIoMetrics implements VolumeObservers {
     private final MeterRegistry registry;
+    private final ToDoubleFunction<String> compressionRatio;
     private final Map<String, VolumeIoMeters> byVolume = new ConcurrentHashMap<>();
 
-    public VolumeIoMetrics(MeterRegistry registry) {
+    /** @param compressionRatio a volume's logical-to-stored ratio by volume ID, computed when scraped */
+    public VolumeIoMetrics(MeterRegistry registry, ToDoubleFunction<String> compressionRatio) {
         this.registry = registry;
+        this.compressionRatio = compressionRatio;
     }
 
     @Override
     public IoObserver observerFor(String volumeId, String volumeName) {
-        return byVolume.computeIfAbsent(volumeId, id -> new VolumeIoMeters(registry, id, volumeName));
+        return byVolume.computeIfAbsent(volumeId,
+                id -> new VolumeIoMeters(registry, id, volumeName, () -> compressionRatio.applyAsDouble(id)));
     }
 
     @Override

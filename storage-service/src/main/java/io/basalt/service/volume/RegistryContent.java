@@ -1,22 +1,27 @@
 package io.basalt.service.volume;
 
 import java.util.List;
+import java.util.UUID;
 
 /**
  * The registry file's content.
  *
  * @param format       layout version of this file, so later releases can tell what they read
  * @param subsystemNqn the node's subsystem NQN, generated on first start and kept for good
+ * @param nodeId       the node's identity, written into its drives' superblocks
  * @param volumes      every volume of the node
+ * @param snapshots    every snapshot of the node
  */
-record RegistryContent(int format, String subsystemNqn, List<VolumeRecord> volumes) {
-    static final int CURRENT_FORMAT = 1;
+record RegistryContent(int format, String subsystemNqn, UUID nodeId, List<VolumeRecord> volumes,
+                       List<SnapshotRecord> snapshots) {
+    static final int CURRENT_FORMAT = 2;
 
     RegistryContent {
         volumes = List.copyOf(volumes);
+        snapshots = List.copyOf(snapshots);
     }
 
-    RegistryContent withVolumes(List<VolumeRecord> newVolumes) {
-        return new RegistryContent(format, subsystemNqn, newVolumes);
+    RegistryContent with(List<VolumeRecord> newVolumes, List<SnapshotRecord> newSnapshots) {
+        return new RegistryContent(format, subsystemNqn, nodeId, newVolumes, newSnapshots);
     }
 }

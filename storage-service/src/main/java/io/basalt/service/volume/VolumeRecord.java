@@ -7,24 +7,37 @@ import java.util.UUID;
 /**
  * What the registry keeps about one volume.
  *
- * @param id        identifier, also the image file's name
- * @param name      the caller's unique name
- * @param sizeBytes capacity
- * @param blockSize logical block size, fixed when the volume is created
- * @param nsid      namespace ID in the node's subsystem
- * @param uuid      namespace UUID
- * @param nguid     namespace GUID, 32 hex digits
- * @param hosts     host NQNs allowed to see the namespace
+ * @param id               identifier
+ * @param name             the caller's name, unique within the project
+ * @param project          owning project
+ * @param sizeBytes        capacity
+ * @param blockSize        logical block size, fixed when the volume is created
+ * @param nsid             namespace ID in the node's subsystem
+ * @param uuid             namespace UUID
+ * @param nguid            namespace GUID, 32 hex digits
+ * @param hosts            host NQNs allowed to see the namespace
+ * @param compression      whether the engine compresses its blocks
+ * @param replicas         copies kept (1 on a single node)
+ * @param mapId            the engine map holding its blocks
+ * @param sourceSnapshotId snapshot it was created from, or null
+ * @param sourceVolumeId   volume it was cloned from, or null
  */
-public record VolumeRecord(String id, String name, long sizeBytes, int blockSize, int nsid, UUID uuid,
-                           String nguid, List<String> hosts) {
+public record VolumeRecord(String id, String name, String project, long sizeBytes, int blockSize, int nsid, UUID uuid,
+                           String nguid, List<String> hosts, boolean compression, int replicas, int mapId,
+                           String sourceSnapshotId, String sourceVolumeId) {
 
     public VolumeRecord {
         hosts = List.copyOf(hosts);
     }
 
     VolumeRecord withHosts(List<String> newHosts) {
-        return new VolumeRecord(id, name, sizeBytes, blockSize, nsid, uuid, nguid, newHosts);
+        return new VolumeRecord(id, name, project, sizeBytes, blockSize, nsid, uuid, nguid, newHosts, compression,
+                replicas, mapId, sourceSnapshotId, sourceVolumeId);
+    }
+
+    VolumeRecord withSize(long newSizeBytes) {
+        return new VolumeRecord(id, name, project, newSizeBytes, blockSize, nsid, uuid, nguid, hosts, compression,
+                replicas, mapId, sourceSnapshotId, sourceVolumeId);
     }
 
     byte[] nguidBytes() {

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import io.basalt.service.files.AtomicFiles;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -19,6 +21,8 @@ final class VolumeRegistry {
     private static final JsonMapper MAPPER = JsonMapper.builder()
             .enable(SerializationFeature.INDENT_OUTPUT)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .addModule(new JavaTimeModule())
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
             .build();
 
     private final Path file;
@@ -35,7 +39,7 @@ final class VolumeRegistry {
     RegistryContent loadOrCreate() throws IOException {
         if (!Files.exists(file)) {
             RegistryContent fresh = new RegistryContent(RegistryContent.CURRENT_FORMAT,
-                    NQN_PREFIX + UUID.randomUUID(), List.of());
+                    NQN_PREFIX + UUID.randomUUID(), UUID.randomUUID(), List.of(), List.of());
             save(fresh);
             return fresh;
         }
@@ -48,7 +52,9 @@ final class VolumeRegistry {
         }
         if (content.format() != RegistryContent.CURRENT_FORMAT) {
             throw new IOException("registry " + file + " has format " + content.format()
-                    + ", this release reads format " + RegistryContent.CURRENT_FORMAT);
+                    + ", this release reads format " + RegistryContent.CURRENT_FORMAT
+                    + (content.format() < RegistryContent.CURRENT_FORMAT
+                    ? " (format 1 kept volumes in image files; copy their data onto new volumes with a host)" : ""));
         }
         return content;
     }

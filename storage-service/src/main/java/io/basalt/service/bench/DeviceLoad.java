@@ -1,0 +1,76 @@
+package io.basalt.service.bench;
+
+import io.basalt.nvmetcp.target.BlockDevice;
+import io.netty.buffer.ByteBuf;
+
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Writes straight to a {@link BlockDevice}, no network: a closed loop of {@code depth} writes in
+ * flight, issued from the calling thread, each slot refilled when its write completes (on whatever
+ * thread the device completes it; a device may complete inline). Used to fill namespaces and for the
+ * engine's write-amplification and compression measurements.
+ */
+final class DeviceLoad {
+    /** A write that does not complete in this long means the device is stuck (the engine throttles for 10 s at most). */
+    private static final long TIMEOUT_SECONDS = 60;
+
+    /**
+     * @param writes  writes completed (successfully or not)
+     * @param errors  writes that failed; {@code firstStatus} is the first one's NVMe status
+     */
+    record Result(long writes, long bytes, double seconds, long errors, int firstStatus) {
+        double mbPerSecond() {
+            return bytes / seconds / 1e6;
+        }
+
+        String errorText() {
+            return errors == 0 ? "" : errors + " writes failed (first: status 0x" + Integer.toHexString(firstStatus) + ")";
+        }
+    }
+
+    private DeviceLoad() {
+    }
+
+    /**
+     * Writes {@code totalBytes} in {@code ioSize} pieces of {@code data} (a pool whose size is a
+     * multiple of {@code ioSize}) over the first {@code rangeBytes} of the device: in order from the
+     * start, wrapping around, or at uniformly random multiples of {@code ioSize}.
+     */
+    static Result write(BlockDevice device, ByteBuf data, int ioSize, int depth, boolean random, long rangeBytes,
+                        long totalBytes) throws InterruptedException {
+        int blockSize = device.blockSize();
+        if (ioSize % blockSize != 0 || data.readableBytes() % ioSize != 0) {
+            throw new IllegalArgumentException("I/O size " + ioSize + " does not fit block size " + blockSize);
+        }
+        long slots = Math.min(rangeBytes, device.blockCount() * blockSize) / ioSize;
+        long total = totalBytes / ioSize;
+        int poolSlots = data.readableBytes() / ioSize;
+        Semaphore slotsFree = new Semaphore(depth);
+        AtomicLong errors = new AtomicLong();
+        AtomicInteger firstStatus = new AtomicInteger();
+        long start = System.nanoTime();
+        for (long n = 0; n < total; n++) {
+            if (!slotsFree.tryAcquire(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("no write completed for " + TIMEOUT_SECONDS + " s");
+            }
+            long slot = random ? ThreadLocalRandom.current().nextLong(slots) : n % slots;
+            ByteBuf src = data.slice((int) (n % poolSlots) * ioSize, ioSize);
+            device.write(slot * ioSize / blockSize, ioSize / blockSize, src, false, status -> {
+                if (status != 0 && errors.getAndIncrement() == 0) {
+                    firstStatus.set(status);
+                }
+                slotsFree.release();
+            });
+        }
+        if (!slotsFree.tryAcquire(depth, TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("writes did not complete in " + TIMEOUT_SECONDS + " s");
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        return new Result(total, total * ioSize, seconds, errors.get(), firstStatus.get());
+    }
+}

@@ -1,0 +1,35 @@
+package io.basalt.service.config;
+
+import io.basalt.service.engine.EngineConfig;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * The storage engine's settings.
+ *
+ * @param drives              configured drives; empty means {@code <data>/drives/drive0.img}
+ * @param driveSize           size of a drive file the node creates
+ * @param segmentSize         bytes per log segment
+ * @param syncEveryWrite      acknowledge writes only once durable (no volatile write cache)
+ * @param maxOversubscription provisioned bytes may reach capacity times this
+ * @param checkpointBytes     log bytes between checkpoints
+ * @param checkpointSeconds   longest time between checkpoints while anything is written
+ * @param throttleSeconds     longest a write waits for free space before Capacity Exceeded
+ */
+public record EngineSettings(List<Path> drives, long driveSize, int segmentSize, boolean syncEveryWrite,
+                             double maxOversubscription, long checkpointBytes, long checkpointSeconds,
+                             long throttleSeconds) {
+
+    public EngineSettings {
+        drives = List.copyOf(drives);
+    }
+
+    /** The engine's configuration for a node with ID {@code nodeId} whose data directory is {@code dataDir}. */
+    public EngineConfig engineConfig(Path dataDir, UUID nodeId) {
+        List<Path> paths = drives.isEmpty() ? List.of(dataDir.resolve("drives").resolve("drive0.img")) : drives;
+        return new EngineConfig(paths, driveSize, dataDir.resolve("engine"), nodeId, segmentSize, syncEveryWrite,
+                checkpointBytes, checkpointSeconds * 1000, throttleSeconds * 1000, maxOversubscription);
+    }
+}

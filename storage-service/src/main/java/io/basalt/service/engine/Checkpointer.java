@@ -1,0 +1,178 @@
+package io.basalt.service.engine;
+
+import io.basalt.service.engine.drive.DriveSet;
+import io.basalt.service.engine.log.Checkpoint;
+import io.basalt.service.engine.log.LogOp;
+import io.basalt.service.engine.log.LogWriter;
+import io.basalt.service.engine.log.SegmentTable;
+import io.basalt.service.engine.map.MapStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Lock;
+
+/**
+ * Takes checkpoints: the state is captured on the writer thread between batches (a short pause of
+ * the log), then the drives are synced and the image written atomically on the checkpoint thread, and
+ * finally segments emptied by garbage collection before the capture are freed. Taken every so many
+ * logged bytes, every so many seconds when anything was logged, when garbage collection asks, and
+ * on close; this bounds how much log a recovery replays.
+ */
+final class Checkpointer {
+    private static final Logger LOG = LoggerFactory.getLogger(Checkpointer.class);
+    private final Path directory;
+    private final DriveSet drives;
+    private final MapStore maps;
+    private final SegmentTable segments;
+    private final Lock lock;
+    private final LogWriter writer;
+    private final AtomicInteger nextMapId;
+    private final EngineCounters counters;
+    private final long everyBytes;
+    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("basalt-checkpoint").daemon(true).factory());
+    private final AtomicLong loggedSince = new AtomicLong();
+    private final AtomicBoolean queued = new AtomicBoolean();
+
+    Checkpointer(Path directory, DriveSet drives, MapStore maps, SegmentTable segments, Lock lock, LogWriter writer,
+                 AtomicInteger nextMapId, EngineCounters counters, long everyBytes, long everyMillis) {
+        this.directory = directory;
+        this.drives = drives;
+        this.maps = maps;
+        this.segments = segments;
+        this.lock = lock;
+        this.writer = writer;
+        this.nextMapId = nextMapId;
+        this.counters = counters;
+        this.everyBytes = everyBytes;
+        thread.scheduleWithFixedDelay(() -> {
+            if (loggedSince.get() > 0) {
+                requestSoon();
+            }
+        }, everyMillis, everyMillis, TimeUnit.MILLISECONDS);
+    }
+
+    void logged(long bytes) {
+        if (loggedSince.addAndGet(bytes) >= everyBytes) {
+            requestSoon();
+        }
+    }
+
+    /** A checkpoint in the background, unless one is already queued. */
+    void requestSoon() {
+        if (queued.compareAndSet(false, true)) {
+            thread.execute(() -> {
+                queued.set(false);
+                try {
+                    take();
+                } catch (IOException | RuntimeException e) {
+                    LOG.error("checkpoint failed; the next one will retry", e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        }
+    }
+
+    /** A checkpoint captured after this call, durable when it returns. */
+    void checkpointNow() throws IOException, InterruptedException {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        thread.execute(() -> {
+            try {
+                take();
+                done.complete(null);
+            } catch (Exception e) {
+                done.completeExceptionally(e);
+            }
+        });
+        await(done);
+    }
+
+    private void take() throws IOException, InterruptedException {
+        long started = System.nanoTime();
+        CompletableFuture<Captured> captured = new CompletableFuture<>();
+        writer.submit(new LogOp.Task(() -> captured.complete(capture())));
+        Captured image = await(captured);
+        drives.syncAll();
+        Checkpoint.write(directory, image.bytes());
+        // Waited for, so that a caller (garbage collection) sees the freed segments when this returns
+        // instead of picking more victims with no free segment left to move their blocks into.
+        CompletableFuture<Void> freed = new CompletableFuture<>();
+        writer.submit(new LogOp.Task(() -> {
+            freeEmptied(image.sequence());
+            freed.complete(null);
+        }));
+        await(freed);
+        counters.checkpointed();
+        LOG.debug("checkpoint at sequence {} ({} bytes) in {} ms", image.sequence(), image.bytes().length,
+                (System.nanoTime() - started) / 1_000_000);
+    }
+
+    /** The final checkpoint after the writer stopped: nothing changes any more, so no pause is needed. */
+    void takeFinal() throws IOException {
+        thread.shutdownNow();
+        Captured image = capture();
+        drives.syncAll();
+        Checkpoint.write(directory, image.bytes());
+    }
+
+    /** Stops taking checkpoints and waits for one in progress to end, so none is written after this returns. */
+    void stop() throws InterruptedException {
+        thread.shutdownNow();
+        if (!thread.awaitTermination(30, TimeUnit.SECONDS)) {
+            LOG.warn("a checkpoint is still being written after 30 s");
+        }
+    }
+
+    private record Captured(long sequence, byte[] bytes) {
+    }
+
+    private Captured capture() {
+        lock.lock();
+        try {
+            loggedSince.set(0);
+            long sequence = writer.sequence();
+            return new Captured(sequence, Checkpoint.capture(maps, segments, sequence, nextMapId.get()));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void freeEmptied(long durableSequence) {
+        lock.lock();
+        try {
+            for (int s = 0; s < segments.count(); s++) {
+                if (segments.state(s) == SegmentTable.State.EMPTY && segments.lastSequence(s) <= durableSequence
+                        && segments.release(s)) {
+                    counters.segmentReclaimed();
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static <T> T await(CompletableFuture<T> future) throws IOException, InterruptedException {
+        try {
+            return future.get(120, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException("checkpoint failed: " + e.getCause(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new IOException("checkpoint did not finish within 120 s", e);
+        }
+    }
+}

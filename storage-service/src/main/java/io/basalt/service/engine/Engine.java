@@ -1,0 +1,331 @@
+package io.basalt.service.engine;
+
+import io.basalt.service.engine.drive.DriveSet;
+import io.basalt.service.engine.gc.GarbageCollector;
+import io.basalt.service.engine.log.LogEntry;
+import io.basalt.service.engine.log.LogOp;
+import io.basalt.service.engine.log.LogWriter;
+import io.basalt.service.engine.log.Recovery;
+import io.basalt.service.engine.log.SegmentTable;
+import io.basalt.service.engine.map.MapStore;
+import io.basalt.service.engine.map.VolumeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Basalt's log-structured storage engine: maps (volumes and snapshots) over segments of the node's
+ * drives. See docs/storage-engine.md for the on-drive format, the durability contract and recovery.
+ *
+ * <p>Map changes (create, clone, resize, delete, revert) are logged and durable when the call
+ * returns; they may block and must not be called on an event loop.
+ */
+public final class Engine implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
+    private static final long CONTROL_TIMEOUT_SECONDS = 60;
+
+    private final EngineConfig config;
+    private final DriveSet drives;
+    private final SegmentTable segments;
+    private final MapStore maps;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final EngineCounters counters = new EngineCounters();
+    private final AtomicInteger nextMapId;
+    private final LogWriter writer;
+    private final Checkpointer checkpointer;
+    private final GarbageCollector gc;
+    private final int reserveSegments;
+    private final Recovery.Result recovery;
+    private boolean closed;
+
+    private Engine(EngineConfig config, DriveSet drives, SegmentTable segments, MapStore maps,
+                   Recovery.Result recovery) {
+        this.config = config;
+        this.drives = drives;
+        this.segments = segments;
+        this.maps = maps;
+        this.recovery = recovery;
+        this.nextMapId = new AtomicInteger(recovery.nextMapId());
+        int count = segments.count();
+        this.reserveSegments = Math.max(2, count / 50);
+        int gcStart = reserveSegments + Math.max(2, count / 10);
+        int gcStop = gcStart + Math.max(1, count / 20);
+        GarbageCollector[] collector = new GarbageCollector[1];
+        Checkpointer[] checkpoints = new Checkpointer[1];
+        this.writer = new LogWriter(drives, segments, maps, lock, counters, new LogWriter.Listener() {
+            @Override
+            public void spaceLow() {
+                collector[0].wake();
+            }
+
+            @Override
+            public void logged(long bytes) {
+                checkpoints[0].logged(bytes);
+            }
+        }, recovery.sequence(), config.syncEveryWrite(), reserveSegments, config.throttleMillis());
+        this.checkpointer = new Checkpointer(config.metadataDir(), drives, maps, segments, lock, writer, nextMapId,
+                counters, config.checkpointEveryBytes(), config.checkpointEveryMillis());
+        checkpoints[0] = checkpointer;
+        this.gc = new GarbageCollector(drives, segments, maps, lock, writer, checkpointer::checkpointNow, counters,
+                gcStart, gcStop);
+        collector[0] = gc;
+    }
+
+    /** Opens the drives (formatting blank ones), recovers the maps and starts the writer and collector. */
+    public static Engine open(EngineConfig config) throws IOException {
+        DriveSet drives = DriveSet.open(config.drives(), config.nodeId(), config.segmentSize(),
+                config.driveCreateBytes());
+        try {
+            SegmentTable segments = new SegmentTable(drives.segmentCount(), drives.segmentSize());
+            MapStore maps = new MapStore(segments);
+            Recovery.Result recovery = Recovery.run(drives, maps, segments, config.metadataDir());
+            int[] driveOf = new int[segments.count()];
+            for (int s = 0; s < driveOf.length; s++) {
+                driveOf[s] = drives.driveOf(s);
+            }
+            segments.rebuildFreeList(driveOf);
+            LOG.info("storage engine recovered in {} ms: {}, replayed {} log batches ({} KiB); {} maps, {} of {} "
+                            + "segments free, {} MiB live", recovery.millis(),
+                    recovery.fromCheckpoint() ? "from a checkpoint" : "without a checkpoint (full scan)",
+                    recovery.replayedBatches(), recovery.replayedBytes() >> 10, maps.all().size(),
+                    segments.freeCount(), segments.count(), segments.liveBytes() >> 20);
+            Engine engine = new Engine(config, drives, segments, maps, recovery);
+            engine.writer.start();
+            // A checkpoint before any new write, always: recovery sealed the segments it replayed at the
+            // end of what it replayed, and only a checkpoint records that. Without one, a crash before
+            // the next checkpoint would make the next recovery scan those segments again and find their
+            // torn or unflushed tail batches, whose sequence numbers the new log reuses.
+            try {
+                engine.checkpointer.checkpointNow();
+            } catch (IOException | RuntimeException e) {
+                engine.abort();
+                throw e;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                engine.abort();
+                throw new IOException("interrupted while checkpointing the recovered state", e);
+            }
+            engine.gc.start();
+            return engine;
+        } catch (IOException | RuntimeException e) {
+            drives.close();
+            throw e;
+        }
+    }
+
+    public Recovery.Result recovery() {
+        return recovery;
+    }
+
+    public EngineCounters counters() {
+        return counters;
+    }
+
+    /** Ids of every map, volumes and snapshots alike. */
+    public List<Integer> mapIds() {
+        lock.lock();
+        try {
+            return maps.all().stream().map(VolumeMap::id).toList();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The map's volume, for serving it; empty if there is no such map. */
+    public Optional<EngineVolume> volume(int id) {
+        lock.lock();
+        try {
+            VolumeMap map = maps.get(id);
+            return map == null ? Optional.empty()
+                    : Optional.of(new EngineVolume(map, drives, segments, writer, counters));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public long sizeBlocks(int id) {
+        return existing(id).sizeBlocks();
+    }
+
+    public int createVolume(int blockSize, long sizeBlocks, boolean compressed) {
+        int id = nextMapId.getAndIncrement();
+        control(new LogEntry.Create(id, blockSize, sizeBlocks, compressed));
+        return id;
+    }
+
+    /**
+     * A new map sharing every block of {@code source}, in O(pages): a snapshot when {@code readOnly},
+     * else a clone. It holds every write acknowledged before this call.
+     */
+    public int cloneOf(int source, long sizeBlocks, boolean compressed, boolean readOnly) {
+        existing(source);
+        int id = nextMapId.getAndIncrement();
+        control(new LogEntry.Clone(id, source, sizeBlocks, compressed, readOnly));
+        return id;
+    }
+
+    public void resize(int id, long sizeBlocks) {
+        long current = existing(id).sizeBlocks();
+        if (sizeBlocks < current) {
+            // The map keeps the pages past a smaller size, so growing again would bring old data back.
+            throw new IllegalArgumentException("map " + id + " has " + current + " blocks; shrinking to " + sizeBlocks
+                    + " is refused");
+        }
+        control(new LogEntry.Resize(id, sizeBlocks));
+    }
+
+    public void delete(int id) {
+        existing(id);
+        control(new LogEntry.Delete(id));
+    }
+
+    public void revert(int id, int snapshot) {
+        VolumeMap volume = existing(id);
+        VolumeMap source = existing(snapshot);
+        if (volume.lineage() != source.lineage()) {
+            // Garbage collection moves a block only in the maps of the lineage that wrote it: a map of
+            // another lineage sharing its pages would be left pointing at freed space.
+            throw new IllegalArgumentException("map " + snapshot + " is not a snapshot of volume " + id
+                    + "'s lineage; a volume can only be reverted to one of its own snapshots");
+        }
+        if (volume.readOnly()) {
+            throw new IllegalArgumentException("map " + id + " is a snapshot; only a volume can be reverted");
+        }
+        control(new LogEntry.Revert(id, snapshot));
+    }
+
+    public MapStore.Usage usage(int id) {
+        lock.lock();
+        try {
+            return maps.usage(id);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public EngineStats stats() {
+        lock.lock();
+        try {
+            long mapped = 0;
+            for (VolumeMap map : maps.all()) {
+                mapped += maps.usage(map.id()).mappedBytes();
+            }
+            return new EngineStats(capacityBytes(), segments.liveBytes(), mapped, segments.count(),
+                    segments.freeCount(), counters.writeAmplification());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Usable capacity: every segment except the reserve garbage collection needs to move blocks. */
+    public long capacityBytes() {
+        return (long) (segments.count() - reserveSegments) * segments.segmentSize();
+    }
+
+    public double maxOversubscription() {
+        return config.maxOversubscription();
+    }
+
+    /** Runs garbage collection now, until enough segments are free or nothing is worth moving. */
+    public void collectGarbage() throws IOException, InterruptedException {
+        gc.collect();
+    }
+
+    /** Takes a checkpoint and waits until it is durable. */
+    public void checkpoint() throws IOException, InterruptedException {
+        checkpointer.checkpointNow();
+    }
+
+    /** Finishes queued work, writes a final checkpoint (so the next start replays nothing) and closes. */
+    @Override
+    public synchronized void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            gc.stop(10_000);
+            checkpointer.stop();
+            writer.stop(30_000);
+            checkpointer.takeFinal();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            drives.close();
+        }
+    }
+
+    /**
+     * Test hook: stops like a killed process. Operations already queued complete (their data reaches the
+     * drive files, i.e. the page cache, as with kill -9), but no final checkpoint is written, so the next
+     * {@link #open} must recover by replaying the log written since the last checkpoint.
+     */
+    void crashForTest() throws IOException {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        try {
+            gc.stop(10_000);
+            checkpointer.stop();
+            writer.stop(30_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            drives.close();
+        }
+    }
+
+    /** Stops the threads after a failed open; the caller closes the drives. */
+    private void abort() {
+        closed = true;
+        try {
+            checkpointer.stop();
+            writer.stop(30_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private VolumeMap existing(int id) {
+        lock.lock();
+        try {
+            VolumeMap map = maps.get(id);
+            if (map == null) {
+                throw new IllegalArgumentException("the engine has no map " + id);
+            }
+            return map;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void control(LogEntry entry) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        writer.submit(new LogOp.Control(entry, done));
+        try {
+            done.get(CONTROL_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while logging " + entry, e);
+        } catch (ExecutionException e) {
+            throw new UncheckedIOException(new IOException("logging " + entry + " failed: " + e.getCause().getMessage(),
+                    e.getCause()));
+        } catch (TimeoutException e) {
+            throw new UncheckedIOException(new IOException("logging " + entry + " did not finish in "
+                    + CONTROL_TIMEOUT_SECONDS + " s", e));
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package io.basalt.service.engine;
+
+import java.util.concurrent.atomic.LongAdder;
+
+/** Running totals the engine keeps for its metrics and statistics. */
+public final class EngineCounters {
+    private final LongAdder hostBytesWritten = new LongAdder();
+    private final LongAdder driveBytesWritten = new LongAdder();
+    private final LongAdder relocatedBytes = new LongAdder();
+    private final LongAdder syncs = new LongAdder();
+    private final LongAdder throttled = new LongAdder();
+    private final LongAdder capacityExceeded = new LongAdder();
+    private final LongAdder checksumErrors = new LongAdder();
+    private final LongAdder checkpoints = new LongAdder();
+    private final LongAdder segmentsReclaimed = new LongAdder();
+
+    public void hostBytesWritten(long bytes) {
+        hostBytesWritten.add(bytes);
+    }
+
+    public void driveBytesWritten(long bytes) {
+        driveBytesWritten.add(bytes);
+    }
+
+    public void relocated(long bytes) {
+        relocatedBytes.add(bytes);
+    }
+
+    public void synced() {
+        syncs.increment();
+    }
+
+    public void throttled() {
+        throttled.increment();
+    }
+
+    public void capacityExceeded() {
+        capacityExceeded.increment();
+    }
+
+    public void checksumError() {
+        checksumErrors.increment();
+    }
+
+    public void checkpointed() {
+        checkpoints.increment();
+    }
+
+    public void segmentReclaimed() {
+        segmentsReclaimed.increment();
+    }
+
+    public long hostBytesWritten() {
+        return hostBytesWritten.sum();
+    }
+
+    public long driveBytesWritten() {
+        return driveBytesWritten.sum();
+    }
+
+    public long relocatedBytes() {
+        return relocatedBytes.sum();
+    }
+
+    public long syncs() {
+        return syncs.sum();
+    }
+
+    public long throttledEpisodes() {
+        return throttled.sum();
+    }
+
+    public long capacityErrors() {
+        return capacityExceeded.sum();
+    }
+
+    public long checksumErrors() {
+        return checksumErrors.sum();
+    }
+
+    public long checkpoints() {
+        return checkpoints.sum();
+    }
+
+    public long segmentsReclaimed() {
+        return segmentsReclaimed.sum();
+    }
+
+    /** Bytes written to drives per byte written by hosts; 1.0 before any host write. */
+    public double writeAmplification() {
+        long host = hostBytesWritten();
+        return host == 0 ? 1.0 : (double) driveBytesWritten() / host;
+    }
+}

@@ -1,0 +1,114 @@
+package io.basalt.service.engine.drive;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * The node's drives seen as one row of numbered segments: drive 0's segments first, then drive 1's.
+ */
+public final class DriveSet implements Closeable {
+    private final List<Drive> drives;
+    private final int[] firstSegment;
+    private final int segmentSize;
+    private final int segmentCount;
+
+    private DriveSet(List<Drive> drives, int segmentSize) {
+        this.drives = List.copyOf(drives);
+        this.segmentSize = segmentSize;
+        this.firstSegment = new int[drives.size()];
+        int next = 0;
+        for (int i = 0; i < drives.size(); i++) {
+            firstSegment[i] = next;
+            next = Math.addExact(next, drives.get(i).superblock().segmentCount());
+        }
+        this.segmentCount = next;
+    }
+
+    /** Opens (formatting blank ones) the drives in configuration order. */
+    public static DriveSet open(List<Path> paths, UUID nodeId, int segmentSize, long createBytes) throws IOException {
+        List<Drive> opened = new ArrayList<>();
+        try {
+            for (int i = 0; i < paths.size(); i++) {
+                opened.add(Drive.open(paths.get(i), nodeId, i, segmentSize, createBytes));
+            }
+        } catch (IOException | RuntimeException e) {
+            for (Drive drive : opened) {
+                try {
+                    drive.close();
+                } catch (IOException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
+        }
+        return new DriveSet(opened, segmentSize);
+    }
+
+    public int segmentSize() {
+        return segmentSize;
+    }
+
+    public int segmentCount() {
+        return segmentCount;
+    }
+
+    public List<Drive> drives() {
+        return drives;
+    }
+
+    /** The drive holding global segment {@code segment}. */
+    public int driveOf(int segment) {
+        for (int i = drives.size() - 1; i >= 0; i--) {
+            if (segment >= firstSegment[i]) {
+                return i;
+            }
+        }
+        throw new IllegalArgumentException("segment " + segment);
+    }
+
+    public void write(int segment, int offset, ByteBuffer source) throws IOException {
+        int drive = driveOf(segment);
+        drives.get(drive).write(source, drives.get(drive).position(segment - firstSegment[drive], offset));
+    }
+
+    /** Writes the parts one after another from {@code offset}, with one gathering write where possible. */
+    public void write(int segment, int offset, ByteBuffer[] parts) throws IOException {
+        int drive = driveOf(segment);
+        drives.get(drive).write(parts, drives.get(drive).position(segment - firstSegment[drive], offset));
+    }
+
+    public void read(int segment, int offset, ByteBuffer destination) throws IOException {
+        int drive = driveOf(segment);
+        drives.get(drive).read(destination, drives.get(drive).position(segment - firstSegment[drive], offset));
+    }
+
+    public void sync(int drive) throws IOException {
+        drives.get(drive).sync();
+    }
+
+    public void syncAll() throws IOException {
+        for (Drive drive : drives) {
+            drive.sync();
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        IOException failure = null;
+        for (Drive drive : drives) {
+            try {
+                drive.close();
+            } catch (IOException e) {
+                failure = e;
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+}

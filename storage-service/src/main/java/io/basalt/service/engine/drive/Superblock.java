@@ -1,0 +1,79 @@
+package io.basalt.service.engine.drive;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.UUID;
+import java.util.zip.CRC32C;
+
+/**
+ * The first {@value #SIZE} bytes of every drive: what it is, whose it is and how it is cut into
+ * segments. Little-endian, protected by a CRC32C.
+ *
+ * <pre>
+ * 0   magic "BASALTDR"       8
+ * 8   format version         u32
+ * 12  segment size (bytes)   u32
+ * 16  node id                UUID (16)
+ * 32  drive id               UUID (16)
+ * 48  first segment offset   u64
+ * 56  segment count          u32
+ * 60  drive index            u32
+ * 64  created (epoch ms)     u64
+ * 72  CRC32C of bytes 0..71  u32
+ * </pre>
+ */
+public record Superblock(int formatVersion, int segmentSize, UUID nodeId, UUID driveId, long firstSegmentOffset,
+                         int segmentCount, int driveIndex, long createdMillis) {
+    public static final int SIZE = 4096;
+    public static final int CURRENT_FORMAT = 1;
+    static final byte[] MAGIC = "BASALTDR".getBytes(StandardCharsets.US_ASCII);
+    private static final int CRC_OFFSET = 72;
+
+    public ByteBuffer encode() {
+        ByteBuffer buffer = ByteBuffer.allocate(SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        buffer.put(MAGIC).putInt(formatVersion).putInt(segmentSize)
+                .putLong(nodeId.getMostSignificantBits()).putLong(nodeId.getLeastSignificantBits())
+                .putLong(driveId.getMostSignificantBits()).putLong(driveId.getLeastSignificantBits())
+                .putLong(firstSegmentOffset).putInt(segmentCount).putInt(driveIndex).putLong(createdMillis);
+        buffer.putInt(CRC_OFFSET, crc(buffer));
+        return buffer.clear();
+    }
+
+    /** True if the bytes start with the magic, i.e. someone formatted this drive for Basalt. */
+    static boolean hasMagic(ByteBuffer bytes) {
+        for (int i = 0; i < MAGIC.length; i++) {
+            if (bytes.get(i) != MAGIC[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static Superblock decode(ByteBuffer raw, String drive) throws DriveFormatException {
+        ByteBuffer buffer = raw.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        if (!hasMagic(buffer)) {
+            throw new DriveFormatException(drive + " is not a Basalt drive");
+        }
+        int version = buffer.getInt(8);
+        if (version > CURRENT_FORMAT) {
+            throw new DriveFormatException(drive + " has drive format " + version
+                    + ", newer than the " + CURRENT_FORMAT + " this Basalt understands; upgrade Basalt");
+        }
+        if (buffer.getInt(CRC_OFFSET) != crc(buffer)) {
+            throw new DriveFormatException(drive + ": superblock checksum mismatch (damaged superblock)");
+        }
+        buffer.position(12);
+        int segmentSize = buffer.getInt();
+        UUID node = new UUID(buffer.getLong(), buffer.getLong());
+        UUID id = new UUID(buffer.getLong(), buffer.getLong());
+        return new Superblock(version, segmentSize, node, id, buffer.getLong(), buffer.getInt(), buffer.getInt(),
+                buffer.getLong());
+    }
+
+    private static int crc(ByteBuffer buffer) {
+        CRC32C crc = new CRC32C();
+        crc.update(buffer.duplicate().position(0).limit(CRC_OFFSET));
+        return (int) crc.getValue();
+    }
+}

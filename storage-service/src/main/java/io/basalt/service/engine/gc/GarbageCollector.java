@@ -1,0 +1,298 @@
+package io.basalt.service.engine.gc;
+
+import io.basalt.service.engine.EngineCounters;
+import io.basalt.service.engine.drive.DriveSet;
+import io.basalt.service.engine.log.LogEntry;
+import io.basalt.service.engine.log.LogFormat;
+import io.basalt.service.engine.log.LogOp;
+import io.basalt.service.engine.log.LogWriter;
+import io.basalt.service.engine.log.SegmentTable;
+import io.basalt.service.engine.map.Address;
+import io.basalt.service.engine.map.MapStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Lock;
+
+/**
+ * Reclaims segments in the background. When free segments run low it picks sealed segments by
+ * cost and benefit (little live data, long untouched: {@code (1 - u) * age / (1 + u)} as in LFS),
+ * queues their live blocks to the log writer as relocations, and once a victim holds nothing live
+ * asks for a checkpoint, after which the victim is free again. Host I/O never waits for it except
+ * when the writer throttles at the reserve.
+ */
+public final class GarbageCollector implements Runnable {
+    private static final Logger LOG = LoggerFactory.getLogger(GarbageCollector.class);
+    /** A segment fuller than this is not worth moving. */
+    private static final double MAX_VICTIM_UTILISATION = 0.97;
+    private static final int VICTIMS_PER_ROUND = 8;
+
+    /** Makes a checkpoint and waits until it is durable. */
+    public interface Checkpoints {
+        void checkpointNow() throws IOException, InterruptedException;
+    }
+
+    private final DriveSet drives;
+    private final SegmentTable segments;
+    private final MapStore maps;
+    private final Lock lock;
+    private final LogWriter writer;
+    private final Checkpoints checkpoints;
+    private final EngineCounters counters;
+    private final int startBelowFree;
+    private final int stopAtFree;
+    private final Object signal = new Object();
+    private final Thread thread;
+    private volatile boolean running = true;
+    private boolean requested;
+
+    public GarbageCollector(DriveSet drives, SegmentTable segments, MapStore maps, Lock lock, LogWriter writer,
+                            Checkpoints checkpoints, EngineCounters counters, int startBelowFree, int stopAtFree) {
+        this.drives = drives;
+        this.segments = segments;
+        this.maps = maps;
+        this.lock = lock;
+        this.writer = writer;
+        this.checkpoints = checkpoints;
+        this.counters = counters;
+        this.startBelowFree = startBelowFree;
+        this.stopAtFree = stopAtFree;
+        this.thread = Thread.ofPlatform().name("basalt-gc").daemon(true).unstarted(this);
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    /** Asks for a collection round soon. */
+    public void wake() {
+        synchronized (signal) {
+            requested = true;
+            signal.notifyAll();
+        }
+    }
+
+    public void stop(long millis) throws InterruptedException {
+        running = false;
+        wake();
+        thread.join(millis);
+    }
+
+    @Override
+    public void run() {
+        while (running) {
+            try {
+                synchronized (signal) {
+                    if (!requested) {
+                        signal.wait(1000);
+                    }
+                    requested = false;
+                }
+                if (running && freeSegments() < startBelowFree) {
+                    collect();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (IOException | RuntimeException e) {
+                LOG.error("garbage collection round failed; retrying in a second", e);
+                sleep();
+            }
+        }
+    }
+
+    /** Runs rounds until enough segments are free or nothing is worth moving. */
+    public void collect() throws IOException, InterruptedException {
+        while (running && freeSegments() < stopAtFree) {
+            int reclaimed = 0;
+            for (int i = 0; i < VICTIMS_PER_ROUND && running; i++) {
+                if (reclaimed > 0 && freeSegments() <= 1) {
+                    // Emptied victims come free only with the checkpoint below; take it before moving
+                    // more blocks, or their relocation finds no segment left and the round fails.
+                    break;
+                }
+                int victim = pickVictim();
+                if (victim < 0) {
+                    break;
+                }
+                relocate(victim);
+                reclaimed++;
+                if (freeSegments() + reclaimed >= stopAtFree) {
+                    break;
+                }
+            }
+            if (reclaimed == 0) {
+                return;
+            }
+            checkpoints.checkpointNow();
+        }
+    }
+
+    private int freeSegments() {
+        lock.lock();
+        try {
+            return segments.freeCount();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private int pickVictim() {
+        lock.lock();
+        try {
+            long now = writer.sequence();
+            int best = -1;
+            double bestScore = 0;
+            for (int s = 0; s < segments.count(); s++) {
+                if (segments.state(s) != SegmentTable.State.SEALED) {
+                    continue;
+                }
+                double u = (double) segments.live(s) / segments.segmentSize();
+                if (u > MAX_VICTIM_UTILISATION) {
+                    continue;
+                }
+                double age = 1 + now - segments.sealedAtSequence(s);
+                double score = (1 - u) * age / (1 + u);
+                if (score > bestScore) {
+                    bestScore = score;
+                    best = s;
+                }
+            }
+            if (best >= 0) {
+                segments.state(best, SegmentTable.State.RELOCATING);
+            }
+            return best;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void relocate(int victim) throws IOException, InterruptedException {
+        try {
+            moveLiveBlocks(victim);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            lock.lock();
+            try {
+                segments.state(victim, SegmentTable.State.SEALED);
+            } finally {
+                lock.unlock();
+            }
+            throw e;
+        }
+    }
+
+    private void moveLiveBlocks(int victim) throws IOException, InterruptedException {
+        ByteBuffer bytes = ByteBuffer.allocate((int) segments.written(victim));
+        drives.read(victim, 0, bytes);
+        bytes.flip();
+        List<LogEntry.Relocate> blocks = new ArrayList<>();
+        List<ByteBuffer> payloads = new ArrayList<>();
+        int pending = 0;
+        int offset = LogFormat.SEGMENT_HEADER;
+        while (offset < bytes.limit()) {
+            LogFormat.Batch batch = LogFormat.parse(bytes.duplicate().position(offset), offset);
+            if (batch == null) {
+                break;
+            }
+            int at = batch.payloadOffset();
+            for (LogEntry entry : batch.entries()) {
+                switch (entry) {
+                    case LogEntry.Write w -> {
+                        int lineage = lineage(w.volume());
+                        for (int i = 0; i < w.lengths().length; i++) {
+                            pending += keepIfLive(victim, lineage, w.lba() + i, at, w.lengths()[i], w.crcs()[i],
+                                    bytes, blocks, payloads);
+                            at += w.lengths()[i];
+                        }
+                    }
+                    case LogEntry.Relocate r -> {
+                        pending += keepIfLive(victim, r.lineage(), r.lba(), at, r.length(), r.crc(), bytes, blocks,
+                                payloads);
+                        at += r.length();
+                    }
+                    default -> {
+                    }
+                }
+                if (pending >= LogWriter.MAX_BATCH_PAYLOAD / 2) {
+                    submit(blocks, payloads);
+                    pending = 0;
+                }
+            }
+            offset += batch.length();
+        }
+        submit(blocks, payloads);
+        lock.lock();
+        try {
+            if (segments.live(victim) == 0) {
+                // Not the victim's own last sequence: a checkpoint captured before the relocations still
+                // points into the victim, and freeing the victim on its word would let new batches
+                // overwrite blocks that checkpoint (and a recovery from it) needs.
+                segments.emptied(victim, writer.sequence());
+            } else {
+                LOG.warn("segment {} still holds {} live bytes after relocation; leaving it sealed", victim,
+                        segments.live(victim));
+                segments.state(victim, SegmentTable.State.SEALED);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private int lineage(int map) {
+        lock.lock();
+        try {
+            return maps.lineageOf(map);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private int keepIfLive(int victim, int lineage, long lba, int at, int length, int crc, ByteBuffer bytes,
+                           List<LogEntry.Relocate> blocks, List<ByteBuffer> payloads) {
+        long address = Address.of(victim, at, length);
+        boolean live;
+        lock.lock();
+        try {
+            live = lineage >= 0 && maps.isLive(lineage, lba, address);
+        } finally {
+            lock.unlock();
+        }
+        if (!live) {
+            return 0;
+        }
+        blocks.add(new LogEntry.Relocate(lineage, lba, address, length, crc));
+        payloads.add(bytes.duplicate().position(at).limit(at + length).slice());
+        counters.relocated(length);
+        return length;
+    }
+
+    private void submit(List<LogEntry.Relocate> blocks, List<ByteBuffer> payloads) throws IOException,
+            InterruptedException {
+        if (blocks.isEmpty()) {
+            return;
+        }
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        writer.submit(new LogOp.Relocation(List.copyOf(blocks), List.copyOf(payloads), done));
+        blocks.clear();
+        payloads.clear();
+        try {
+            done.get(60, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IOException("relocating blocks failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static void sleep() {
+        try {
+            Thread.sleep(1000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

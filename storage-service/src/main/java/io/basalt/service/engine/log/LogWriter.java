@@ -1,0 +1,460 @@
+package io.basalt.service.engine.log;
+
+import io.basalt.nvmetcp.nvme.Status;
+import io.basalt.service.engine.EngineCounters;
+import io.basalt.service.engine.drive.DriveSet;
+import io.basalt.service.engine.map.MapStore;
+import io.basalt.service.engine.map.VolumeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Lock;
+
+/**
+ * The single thread that appends to the log. It drains queued operations into one batch, writes the
+ * batch with one gathering write at the end of the open segment, applies the batch's entries to the
+ * maps, syncs the drives once if any operation in the batch needs it (group commit: every flush and
+ * FUA write of the batch shares that sync), and only then completes the operations.
+ *
+ * <p>When free segments run down to the reserve, host writes wait (the only throttling) while
+ * relocations and control changes, which may use the reserve, go on; a host write that waits longer
+ * than the throttle limit, or arrives when nothing is reclaimable, fails with Capacity Exceeded.
+ */
+public final class LogWriter implements Runnable {
+    /** Payload of one batch; a segment holds several. */
+    public static final int MAX_BATCH_PAYLOAD = 1 << 20;
+    private static final int MAX_BATCH_ENTRIES = 64 * 1024;
+    private static final int MAX_OPS_PER_BATCH = 256;
+    private static final Logger LOG = LoggerFactory.getLogger(LogWriter.class);
+
+    /** Hooks into the rest of the engine. */
+    public interface Listener {
+        /** Free space fell to the level where garbage collection should run. */
+        void spaceLow();
+
+        /** Another {@code bytes} of log were written since the last call. */
+        void logged(long bytes);
+    }
+
+    private final DriveSet drives;
+    private final SegmentTable segments;
+    private final MapStore maps;
+    private final LogApplier applier;
+    private final Lock lock;
+    private final EngineCounters counters;
+    private final Listener listener;
+    private final boolean syncEveryWrite;
+    private final int reserveSegments;
+    private final long throttleNanos;
+    private final LinkedBlockingQueue<LogOp> queue = new LinkedBlockingQueue<>();
+    private final ArrayDeque<LogOp.HostWrite> deferred = new ArrayDeque<>();
+    private final BlockCodec codec = new BlockCodec();
+    private final ByteBuffer header = ByteBuffer.allocateDirect(LogFormat.BATCH_HEADER).order(ByteOrder.LITTLE_ENDIAN);
+    private final ByteBuffer entries = ByteBuffer.allocateDirect(MAX_BATCH_ENTRIES).order(ByteOrder.LITTLE_ENDIAN);
+    private final ByteBuffer payload = ByteBuffer.allocateDirect(MAX_BATCH_PAYLOAD);
+    private final ByteBuffer padding = ByteBuffer.allocateDirect(8);
+    private final List<LogEntry> batchEntries = new ArrayList<>();
+    private final List<LogOp> batchOps = new ArrayList<>();
+    private final boolean[] drivesDirty;
+    private final Thread thread;
+    private volatile boolean running = true;
+    /** Volatile: garbage collection reads it to date when a segment was emptied. */
+    private volatile long sequence;
+    private int openSegment = -1;
+    private boolean batchNeedsSync;
+
+    public LogWriter(DriveSet drives, SegmentTable segments, MapStore maps, Lock lock, EngineCounters counters,
+                     Listener listener, long lastSequence, boolean syncEveryWrite, int reserveSegments,
+                     long throttleMillis) {
+        this.drives = drives;
+        this.segments = segments;
+        this.maps = maps;
+        this.applier = new LogApplier(maps, segments);
+        this.lock = lock;
+        this.counters = counters;
+        this.listener = listener;
+        this.sequence = lastSequence;
+        this.syncEveryWrite = syncEveryWrite;
+        this.reserveSegments = reserveSegments;
+        this.throttleNanos = TimeUnit.MILLISECONDS.toNanos(throttleMillis);
+        this.drivesDirty = new boolean[drives.drives().size()];
+        this.thread = Thread.ofPlatform().name("basalt-log-writer").daemon(true).unstarted(this);
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    public void submit(LogOp op) {
+        if (!running) {
+            fail(op, new IllegalStateException("the storage engine is closed"));
+            return;
+        }
+        queue.add(op);
+    }
+
+    /** Sequence number of the last batch written. Writer thread (or after {@link #stop}). */
+    public long sequence() {
+        return sequence;
+    }
+
+    public int openSegment() {
+        return openSegment;
+    }
+
+    /** Stops after finishing what is queued; waits at most {@code millis}. */
+    public void stop(long millis) throws InterruptedException {
+        queue.add(new LogOp.Task(() -> running = false));
+        thread.join(millis);
+    }
+
+    public boolean onWriterThread() {
+        return Thread.currentThread() == thread;
+    }
+
+    @Override
+    public void run() {
+        List<LogOp> drained = new ArrayList<>(MAX_OPS_PER_BATCH);
+        while (running) {
+            int processed = 0;
+            try {
+                LogOp first = queue.poll(deferred.isEmpty() ? 200 : 10, TimeUnit.MILLISECONDS);
+                if (first != null) {
+                    drained.add(first);
+                    queue.drainTo(drained, MAX_OPS_PER_BATCH - 1);
+                }
+                retryDeferred();
+                for (LogOp op : drained) {
+                    process(op);
+                    processed++;
+                }
+                drained.clear();
+                writeBatch();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            } catch (RuntimeException | Error e) {
+                LOG.error("log writer failed; failing the operations of the batch", e);
+                // Fail each operation once: those already completed by an earlier batch of this round are
+                // done, those in the failed batch are failed by failBatch, and only the rest from here.
+                List<LogOp> rest = new ArrayList<>();
+                for (int i = processed; i < drained.size(); i++) {
+                    LogOp op = drained.get(i);
+                    if (batchOps.stream().noneMatch(queued -> queued == op)) {
+                        rest.add(op);
+                    }
+                }
+                failBatch(e);
+                rest.forEach(op -> fail(op, e));
+                drained.clear();
+            }
+        }
+        List<LogOp> left = new ArrayList<>(deferred);
+        deferred.clear();
+        queue.drainTo(left);
+        left.forEach(op -> fail(op, new IllegalStateException("the storage engine is closed")));
+    }
+
+    private void process(LogOp op) {
+        switch (op) {
+            case LogOp.HostWrite write -> {
+                if (!deferred.isEmpty() || !hostMayWrite()) {
+                    defer(write);
+                } else {
+                    addWrite(write);
+                }
+            }
+            case LogOp.HostUnmap unmap -> {
+                if (unmap.map().deleted()) {
+                    unmap.callback().complete(Status.INTERNAL_ERROR);
+                    return;
+                }
+                add(new LogEntry.Unmap(unmap.map().id(), unmap.lba(), unmap.blocks()), null, op);
+            }
+            case LogOp.HostFlush flush -> {
+                batchNeedsSync = true;
+                batchOps.add(op);
+            }
+            case LogOp.Relocation relocation -> {
+                for (int i = 0; i < relocation.blocks().size(); i++) {
+                    add(relocation.blocks().get(i), relocation.payloads().get(i), null);
+                }
+                batchOps.add(op);
+            }
+            case LogOp.Control control -> {
+                // Alone in its batch and checked against the maps as they are: an entry that cannot be
+                // applied must never reach the log, or every later recovery would fail replaying it.
+                writeBatch();
+                String invalid = invalid(control.entry());
+                if (invalid != null) {
+                    control.done().completeExceptionally(new IllegalArgumentException(invalid));
+                    return;
+                }
+                add(control.entry(), null, op);
+                batchNeedsSync = true;
+                writeBatch();
+            }
+            case LogOp.Task task -> {
+                writeBatch();
+                task.action().run();
+            }
+        }
+    }
+
+    /** Why a map change cannot be applied to the maps as they are now; null if it can. */
+    private String invalid(LogEntry entry) {
+        lock.lock();
+        try {
+            return switch (entry) {
+                case LogEntry.Create c -> maps.get(c.volume()) != null ? "map " + c.volume() + " exists" : null;
+                case LogEntry.Clone c -> maps.get(c.volume()) != null ? "map " + c.volume() + " exists"
+                        : maps.get(c.source()) == null ? "no map " + c.source() : null;
+                case LogEntry.Resize r -> maps.get(r.volume()) == null ? "no map " + r.volume() : null;
+                case LogEntry.Delete d -> maps.get(d.volume()) == null ? "no map " + d.volume() : null;
+                case LogEntry.Revert r -> maps.get(r.volume()) == null ? "no map " + r.volume()
+                        : maps.get(r.snapshot()) == null ? "no map " + r.snapshot() : null;
+                default -> null;
+            };
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void addWrite(LogOp.HostWrite write) {
+        VolumeMap map = write.map();
+        if (map.deleted() || map.readOnly()) {
+            write.callback().complete(Status.INTERNAL_ERROR);
+            return;
+        }
+        int blockSize = map.blockSize();
+        int bytes = write.blocks() * blockSize;
+        if (payload.remaining() < bytes || entries.remaining() < 64 + 6 * write.blocks()) {
+            writeBatch();
+        }
+        int[] lengths = new int[write.blocks()];
+        int[] crcs = new int[write.blocks()];
+        int from = write.data().readerIndex();
+        for (int i = 0; i < write.blocks(); i++) {
+            int start = payload.position();
+            lengths[i] = codec.encode(write.data(), from + i * blockSize, blockSize, map.compressed(), payload);
+            crcs[i] = codec.crc(write.lba() + i, payload, start, lengths[i]);
+        }
+        LogEntry.Write entry = new LogEntry.Write(map.id(), write.lba(), lengths, crcs);
+        LogFormat.encode(entry, entries);
+        batchEntries.add(entry);
+        batchOps.add(write);
+        counters.hostBytesWritten(bytes);
+        if (write.fua() || syncEveryWrite) {
+            batchNeedsSync = true;
+        }
+    }
+
+    /** Adds an entry (with its payload bytes, if any) to the batch, writing out the batch first if it is full. */
+    private void add(LogEntry entry, ByteBuffer entryPayload, LogOp op) {
+        int length = entryPayload == null ? 0 : entryPayload.remaining();
+        if (payload.remaining() < length || entries.remaining() < LogFormat.encodedLength(entry)) {
+            writeBatch();
+        }
+        if (entryPayload != null) {
+            payload.put(entryPayload.duplicate());
+        }
+        LogFormat.encode(entry, entries);
+        batchEntries.add(entry);
+        if (op != null) {
+            batchOps.add(op);
+        }
+    }
+
+    /** Writes, applies, syncs if needed and completes the batch built so far. */
+    private void writeBatch() {
+        if (batchEntries.isEmpty()) {
+            try {
+                if (batchNeedsSync) {
+                    syncDirty();
+                }
+                completeBatch(Status.SUCCESS, null);
+            } catch (IOException e) {
+                LOG.error("syncing the drives failed", e);
+                completeBatch(Status.WRITE_FAULT, e);
+            }
+            return;
+        }
+        int entryBytes = entries.position();
+        int payloadBytes = payload.position();
+        int length = LogFormat.align(LogFormat.BATCH_HEADER + entryBytes + payloadBytes);
+        try {
+            int segment = segmentFor(length);
+            // The sequence is taken only once the batch is on the drive: a failed write must not leave
+            // a gap, since recovery stops at the first gap and would drop every later batch.
+            long batchSequence = sequence + 1;
+            int offset = (int) segments.written(segment);
+            boolean first = offset == LogFormat.SEGMENT_HEADER;
+            LogFormat.sealBatch(header.clear().limit(LogFormat.BATCH_HEADER), entries, entryBytes, payloadBytes,
+                    batchEntries.size(), batchSequence);
+            ByteBuffer[] parts = {
+                    first ? LogFormat.segmentHeader(segment, batchSequence) : ByteBuffer.allocate(0),
+                    header.clear(), entries.flip(), payload.flip(),
+                    padding.clear().limit(length - LogFormat.BATCH_HEADER - entryBytes - payloadBytes)};
+            drives.write(segment, first ? 0 : offset, parts);
+            sequence = batchSequence;
+            drivesDirty[drives.driveOf(segment)] = true;
+            counters.driveBytesWritten(length + (first ? LogFormat.SEGMENT_HEADER : 0));
+            lock.lock();
+            try {
+                applier.apply(segment, offset, length, batchSequence, batchEntries);
+            } finally {
+                lock.unlock();
+            }
+            listener.logged(length);
+            if (batchNeedsSync) {
+                syncDirty();
+            }
+            completeBatch(Status.SUCCESS, null);
+        } catch (CapacityException e) {
+            completeBatch(Status.CAPACITY_EXCEEDED, e);
+        } catch (IOException e) {
+            LOG.error("writing or syncing a log batch failed", e);
+            completeBatch(Status.WRITE_FAULT, e);
+        }
+    }
+
+    /** The open segment if the batch fits, else a fresh one. */
+    private int segmentFor(int length) throws CapacityException {
+        if (openSegment >= 0 && segments.written(openSegment) + length <= segments.segmentSize()) {
+            return openSegment;
+        }
+        if (openSegment >= 0) {
+            lock.lock();
+            try {
+                segments.seal(openSegment);
+            } finally {
+                lock.unlock();
+            }
+            openSegment = -1;
+        }
+        Integer next;
+        lock.lock();
+        try {
+            next = segments.open(sequence + 1);
+        } finally {
+            lock.unlock();
+        }
+        if (next == null) {
+            listener.spaceLow();
+            throw new CapacityException("no free segment left on the node's drives");
+        }
+        openSegment = next;
+        if (segments.freeCount() <= reserveSegments * 2) {
+            listener.spaceLow();
+        }
+        return openSegment;
+    }
+
+    /** Host writes may take a new segment only while more than the reserve is free. */
+    private boolean hostMayWrite() {
+        return segments.freeCount() > reserveSegments
+                || (openSegment >= 0 && segments.written(openSegment) + 2L * MAX_BATCH_PAYLOAD <= segments.segmentSize());
+    }
+
+    private void defer(LogOp.HostWrite write) {
+        if (deferred.isEmpty()) {
+            counters.throttled();
+            listener.spaceLow();
+        }
+        deferred.add(write);
+    }
+
+    private void retryDeferred() {
+        while (!deferred.isEmpty()) {
+            LogOp.HostWrite oldest = deferred.peek();
+            if (hostMayWrite()) {
+                deferred.poll();
+                addWrite(oldest);
+            } else if (System.nanoTime() - oldest.queuedNanos() > throttleNanos || segments.reclaimableBytes()
+                    < (long) segments.segmentSize()) {
+                deferred.poll();
+                counters.capacityExceeded();
+                oldest.callback().complete(Status.CAPACITY_EXCEEDED);
+            } else {
+                return;
+            }
+        }
+    }
+
+    public void initialSegment(int segment) {
+        openSegment = segment;
+    }
+
+    private void syncDirty() throws IOException {
+        for (int d = 0; d < drivesDirty.length; d++) {
+            if (drivesDirty[d]) {
+                drives.sync(d);
+                drivesDirty[d] = false;
+            }
+        }
+        counters.synced();
+    }
+
+    private void completeBatch(int status, Exception failure) {
+        for (LogOp op : batchOps) {
+            switch (op) {
+                case LogOp.HostWrite w -> w.callback().complete(status);
+                case LogOp.HostUnmap u -> u.callback().complete(status);
+                case LogOp.HostFlush f -> f.callback().complete(status);
+                case LogOp.Relocation r -> complete(r.done(), failure);
+                case LogOp.Control c -> complete(c.done(), failure);
+                case LogOp.Task t -> {
+                }
+            }
+        }
+        batchOps.clear();
+        batchEntries.clear();
+        entries.clear();
+        payload.clear();
+        batchNeedsSync = false;
+    }
+
+    private static void complete(java.util.concurrent.CompletableFuture<Void> done, Exception failure) {
+        if (failure == null) {
+            done.complete(null);
+        } else {
+            done.completeExceptionally(failure);
+        }
+    }
+
+    private void failBatch(Throwable e) {
+        batchOps.forEach(op -> fail(op, e));
+        batchOps.clear();
+        batchEntries.clear();
+        entries.clear();
+        payload.clear();
+        batchNeedsSync = false;
+    }
+
+    private static void fail(LogOp op, Throwable e) {
+        switch (op) {
+            case LogOp.HostWrite w -> w.callback().complete(Status.INTERNAL_ERROR);
+            case LogOp.HostUnmap u -> u.callback().complete(Status.INTERNAL_ERROR);
+            case LogOp.HostFlush f -> f.callback().complete(Status.INTERNAL_ERROR);
+            case LogOp.Relocation r -> r.done().completeExceptionally(e);
+            case LogOp.Control c -> c.done().completeExceptionally(e);
+            case LogOp.Task t -> {
+            }
+        }
+    }
+
+    /** No segment is left for the batch. */
+    static final class CapacityException extends Exception {
+        CapacityException(String message) {
+            super(message);
+        }
+    }
+}

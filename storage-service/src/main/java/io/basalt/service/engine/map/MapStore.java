@@ -1,0 +1,376 @@
+package io.basalt.service.engine.map;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+/**
+ * Every map of the node and the reference counts of the stored blocks they point at.
+ *
+ * <p>A stored block is referenced by each distinct page that holds its address. Most blocks are held
+ * by exactly one page, which needs no bookkeeping; only blocks held by more pages (after a snapshot's
+ * shared page was copied) are counted in {@link #extraRefs}. The {@link Liveness} listener hears when a
+ * block gains its first reference and loses its last, which is what segment space accounting needs.
+ *
+ * <p>Not thread-safe: the engine changes it from its writer thread and guards it with a lock for
+ * readers of statistics. Lookups of single blocks go through {@link VolumeMap#lookup} without locking.
+ */
+public final class MapStore {
+
+    /** Hears stored blocks come alive and die. */
+    public interface Liveness {
+        void referenced(long address);
+
+        void released(long address);
+    }
+
+    private final Liveness liveness;
+    private final Map<Integer, VolumeMap> maps = new TreeMap<>();
+    private final Map<Integer, List<VolumeMap>> lineages = new HashMap<>();
+    /** Lineage of every map ever created, deleted ones included: GC finds blocks' owners through it. */
+    private final Map<Integer, Integer> lineageOf = new HashMap<>();
+    private final Map<Long, Integer> extraRefs = new HashMap<>();
+
+    public MapStore(Liveness liveness) {
+        this.liveness = liveness;
+    }
+
+    public VolumeMap get(int id) {
+        return maps.get(id);
+    }
+
+    public Collection<VolumeMap> all() {
+        return maps.values();
+    }
+
+    /** The lineage a map belonged to, even after it was deleted; -1 if it never existed. */
+    public int lineageOf(int id) {
+        return lineageOf.getOrDefault(id, -1);
+    }
+
+    public Map<Integer, Integer> lineages() {
+        return Map.copyOf(lineageOf);
+    }
+
+    public void rememberLineage(int id, int lineage) {
+        lineageOf.put(id, lineage);
+    }
+
+    public VolumeMap create(int id, int lineage, int blockSize, long sizeBlocks, boolean compressed,
+                            boolean readOnly) {
+        if (maps.containsKey(id)) {
+            throw new IllegalStateException("map " + id + " exists");
+        }
+        VolumeMap map = new VolumeMap(id, lineage, blockSize, sizeBlocks, compressed, readOnly);
+        maps.put(id, map);
+        lineages.computeIfAbsent(lineage, l -> new ArrayList<>()).add(map);
+        lineageOf.put(id, lineage);
+        return map;
+    }
+
+    /** A new map sharing every page of {@code source}: O(pages), no block is copied. */
+    public VolumeMap cloneOf(int id, int sourceId, long sizeBlocks, boolean compressed, boolean readOnly) {
+        VolumeMap source = existing(sourceId);
+        VolumeMap map = create(id, source.lineage(), source.blockSize(), Math.max(sizeBlocks, source.sizeBlocks()),
+                compressed, readOnly);
+        sharePages(source, map);
+        return map;
+    }
+
+    public void resize(int id, long sizeBlocks) {
+        existing(id).resize(sizeBlocks);
+    }
+
+    public void delete(int id) {
+        VolumeMap map = existing(id);
+        dropPages(map);
+        map.markDeleted();
+        maps.remove(id);
+        List<VolumeMap> family = lineages.get(map.lineage());
+        family.remove(map);
+        if (family.isEmpty()) {
+            lineages.remove(map.lineage());
+        }
+    }
+
+    /** Makes volume {@code id} hold exactly what {@code snapshotId} holds; blocks beyond it read as zeros. */
+    public void revert(int id, int snapshotId) {
+        VolumeMap map = existing(id);
+        VolumeMap snapshot = existing(snapshotId);
+        dropPages(map);
+        sharePages(snapshot, map);
+        // A snapshot larger than the volume (of a grown clone of the same lineage) shares pages holding
+        // blocks past the volume's end; unmap them, or they would reappear if the volume grew.
+        if (snapshot.sizeBlocks() > map.sizeBlocks()) {
+            unmap(id, map.sizeBlocks(), snapshot.sizeBlocks() - map.sizeBlocks());
+        }
+    }
+
+    /** Points block {@code lba} of map {@code id} at a newly stored block. */
+    public void write(int id, long lba, long address, int crc) {
+        MapPage page = writablePage(existing(id), (int) (lba >>> MapPage.SHIFT), true);
+        long previous = page.set((int) (lba & MapPage.MASK), address, crc);
+        liveness.referenced(address);
+        if (previous != Address.UNMAPPED) {
+            release(previous);
+        }
+    }
+
+    /** Unmaps {@code count} blocks from {@code lba}; whole pages are dropped without being copied. */
+    public void unmap(int id, long lba, long count) {
+        VolumeMap map = existing(id);
+        long end = Math.min(lba + count, (long) map.pageCount() << MapPage.SHIFT);
+        long block = lba;
+        while (block < end) {
+            int pageIndex = (int) (block >>> MapPage.SHIFT);
+            long pageStart = (long) pageIndex << MapPage.SHIFT;
+            long pageEnd = pageStart + MapPage.ENTRIES;
+            MapPage page = map.page(pageIndex);
+            if (page != null && block == pageStart && end >= pageEnd) {
+                drop(page);
+                map.page(pageIndex, null);
+            } else if (page != null) {
+                long stop = Math.min(end, pageEnd);
+                for (long b = block; b < stop; b++) {
+                    int entry = (int) (b & MapPage.MASK);
+                    if (page.address(entry) != Address.UNMAPPED) {
+                        page = writablePage(map, pageIndex, false);
+                        release(page.set(entry, Address.UNMAPPED, 0));
+                    }
+                }
+            }
+            block = pageEnd;
+        }
+    }
+
+    /**
+     * Moves block {@code lba} of lineage {@code lineage} from {@code from} to {@code to} in every page
+     * still pointing at {@code from}. Returns how many pages were changed; 0 means the block had been
+     * overwritten or unmapped meanwhile and the copy at {@code to} is dead.
+     */
+    public int relocate(int lineage, long lba, long from, long to, int crc) {
+        List<VolumeMap> family = lineages.getOrDefault(lineage, List.of());
+        int pageIndex = (int) (lba >>> MapPage.SHIFT);
+        int entry = (int) (lba & MapPage.MASK);
+        Set<MapPage> moved = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (VolumeMap map : family) {
+            MapPage page = map.page(pageIndex);
+            if (page != null && page.address(entry) == from && moved.add(page)) {
+                page.set(entry, to, crc);
+            }
+        }
+        if (moved.isEmpty()) {
+            return 0;
+        }
+        extraRefs.remove(from);
+        liveness.released(from);
+        liveness.referenced(to);
+        if (moved.size() > 1) {
+            extraRefs.put(to, moved.size() - 1);
+        }
+        return moved.size();
+    }
+
+    /** True if some map still points at {@code address} for block {@code lba} of {@code lineage}. */
+    public boolean isLive(int lineage, long lba, long address) {
+        int pageIndex = (int) (lba >>> MapPage.SHIFT);
+        int entry = (int) (lba & MapPage.MASK);
+        for (VolumeMap map : lineages.getOrDefault(lineage, List.of())) {
+            MapPage page = map.page(pageIndex);
+            if (page != null && page.address(entry) == address) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Space a map references, split into blocks only it holds and blocks it shares. */
+    public Usage usage(int id) {
+        VolumeMap map = existing(id);
+        long mapped = 0;
+        long stored = 0;
+        long exclusive = 0;
+        for (int p = 0; p < map.pageCount(); p++) {
+            MapPage page = map.page(p);
+            if (page == null) {
+                continue;
+            }
+            for (int e = 0; e < MapPage.ENTRIES; e++) {
+                long address = page.address(e);
+                if (address == Address.UNMAPPED) {
+                    continue;
+                }
+                int length = Address.storedLength(address);
+                mapped++;
+                stored += length;
+                if (page.sharers == 1 && !extraRefs.containsKey(address)) {
+                    exclusive += length;
+                }
+            }
+        }
+        return new Usage(mapped * map.blockSize(), stored, exclusive);
+    }
+
+    /** @param mappedBytes logical bytes mapped; storedBytes bytes on drives; exclusiveBytes of those, held by no other map */
+    public record Usage(long mappedBytes, long storedBytes, long exclusiveBytes) {
+    }
+
+    /** Each distinct page once, for checkpoints. */
+    public void forEachDistinctPage(Consumer<MapPage> action) {
+        Set<MapPage> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (VolumeMap map : maps.values()) {
+            for (int p = 0; p < map.pageCount(); p++) {
+                MapPage page = map.page(p);
+                if (page != null && seen.add(page)) {
+                    action.accept(page);
+                }
+            }
+        }
+    }
+
+    /** Installs a page read from a checkpoint into a map, counting it as one more sharer if already installed. */
+    public void install(int id, int pageIndex, MapPage page, boolean firstUse) {
+        VolumeMap map = existing(id);
+        if (!firstUse) {
+            page.sharers++;
+        }
+        map.page(pageIndex, page);
+    }
+
+    /** After loading a checkpoint: counts the references of every block held by any page. */
+    public void recountReferences() {
+        extraRefs.clear();
+        long[][] collected = {new long[1024]};
+        int[] count = {0};
+        forEachDistinctPage(page -> {
+            for (int e = 0; e < MapPage.ENTRIES; e++) {
+                long address = page.address(e);
+                if (address != Address.UNMAPPED) {
+                    if (count[0] == collected[0].length) {
+                        collected[0] = Arrays.copyOf(collected[0], count[0] * 2);
+                    }
+                    collected[0][count[0]++] = address;
+                }
+            }
+        });
+        long[] addresses = collected[0];
+        Arrays.sort(addresses, 0, count[0]);
+        int i = 0;
+        while (i < count[0]) {
+            int j = i;
+            while (j + 1 < count[0] && addresses[j + 1] == addresses[i]) {
+                j++;
+            }
+            liveness.referenced(addresses[i]);
+            if (j > i) {
+                extraRefs.put(addresses[i], j - i);
+            }
+            i = j + 1;
+        }
+    }
+
+    public static int pageCount(VolumeMap map) {
+        return map.pageCount();
+    }
+
+    public static MapPage page(VolumeMap map, int index) {
+        return map.page(index);
+    }
+
+    public static MapPage newPage() {
+        return new MapPage();
+    }
+
+    /** Restores a page's entry from a checkpoint; the page is not yet visible to readers. */
+    public static void restoreEntry(MapPage page, int entry, long address, int crc) {
+        page.set(entry, address, crc);
+    }
+
+    public static int crcOf(MapPage page, int entry) {
+        return page.crc(entry);
+    }
+
+    private MapPage writablePage(VolumeMap map, int pageIndex, boolean create) {
+        MapPage page = map.page(pageIndex);
+        if (page == null) {
+            if (!create) {
+                throw new IllegalStateException("no page " + pageIndex);
+            }
+            page = new MapPage();
+            map.page(pageIndex, page);
+        } else if (page.sharers > 1) {
+            MapPage copy = page.copy();
+            copy.sharers = 1;
+            for (int e = 0; e < MapPage.ENTRIES; e++) {
+                long address = copy.address(e);
+                if (address != Address.UNMAPPED) {
+                    extraRefs.merge(address, 1, Integer::sum);
+                }
+            }
+            page.sharers--;
+            map.page(pageIndex, copy);
+            page = copy;
+        }
+        return page;
+    }
+
+    private void sharePages(VolumeMap source, VolumeMap target) {
+        int count = Math.min(source.pageCount(), target.pageCount());
+        for (int p = 0; p < count; p++) {
+            MapPage page = source.page(p);
+            if (page != null) {
+                page.sharers++;
+                target.page(p, page);
+            }
+        }
+    }
+
+    private void dropPages(VolumeMap map) {
+        for (int p = 0; p < map.pageCount(); p++) {
+            MapPage page = map.page(p);
+            if (page != null) {
+                drop(page);
+                map.page(p, null);
+            }
+        }
+    }
+
+    private void drop(MapPage page) {
+        if (--page.sharers > 0) {
+            return;
+        }
+        for (int e = 0; e < MapPage.ENTRIES; e++) {
+            long address = page.address(e);
+            if (address != Address.UNMAPPED) {
+                release(address);
+            }
+        }
+    }
+
+    private void release(long address) {
+        Integer extra = extraRefs.get(address);
+        if (extra == null) {
+            liveness.released(address);
+        } else if (extra == 1) {
+            extraRefs.remove(address);
+        } else {
+            extraRefs.put(address, extra - 1);
+        }
+    }
+
+    private VolumeMap existing(int id) {
+        VolumeMap map = maps.get(id);
+        if (map == null) {
+            throw new IllegalStateException("no map " + id);
+        }
+        return map;
+    }
+}

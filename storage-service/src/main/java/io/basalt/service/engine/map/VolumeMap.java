@@ -1,0 +1,119 @@
+package io.basalt.service.engine.map;
+
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * One volume's or snapshot's map from logical block to stored block, as a directory of
+ * {@link MapPage}s that may be shared with other maps of the same lineage (a volume, its snapshots
+ * and its clones, which all use the same logical block numbers).
+ *
+ * <p>Changed only by {@link MapStore} on the engine's writer thread; looked up by any thread.
+ */
+public final class VolumeMap {
+    private final int id;
+    private final int lineage;
+    private final int blockSize;
+    private final boolean compressed;
+    private final boolean readOnly;
+    private volatile long sizeBlocks;
+    private volatile boolean deleted;
+    private volatile AtomicReferenceArray<MapPage> pages;
+
+    VolumeMap(int id, int lineage, int blockSize, long sizeBlocks, boolean compressed, boolean readOnly) {
+        this.id = id;
+        this.lineage = lineage;
+        this.blockSize = blockSize;
+        this.compressed = compressed;
+        this.readOnly = readOnly;
+        this.sizeBlocks = sizeBlocks;
+        this.pages = new AtomicReferenceArray<>(pageCount(sizeBlocks));
+    }
+
+    static int pageCount(long sizeBlocks) {
+        return Math.toIntExact((sizeBlocks + MapPage.MASK) >>> MapPage.SHIFT);
+    }
+
+    public int id() {
+        return id;
+    }
+
+    public int lineage() {
+        return lineage;
+    }
+
+    public int blockSize() {
+        return blockSize;
+    }
+
+    public boolean compressed() {
+        return compressed;
+    }
+
+    public boolean readOnly() {
+        return readOnly;
+    }
+
+    public long sizeBlocks() {
+        return sizeBlocks;
+    }
+
+    /** True once the map was deleted: its volume must fail every I/O from then on. */
+    public boolean deleted() {
+        return deleted;
+    }
+
+    void markDeleted() {
+        deleted = true;
+    }
+
+    /**
+     * Looks up block {@code lba}: {@code out[0]} gets its {@link Address} (or {@link Address#UNMAPPED}),
+     * {@code out[1]} its CRC. Safe against a concurrent change of the map.
+     */
+    public void lookup(long lba, long[] out) {
+        int pageIndex = (int) (lba >>> MapPage.SHIFT);
+        int entry = (int) (lba & MapPage.MASK);
+        while (true) {
+            AtomicReferenceArray<MapPage> directory = pages;
+            if (pageIndex >= directory.length()) {
+                out[0] = Address.UNMAPPED;
+                return;
+            }
+            MapPage page = directory.get(pageIndex);
+            if (page == null) {
+                out[0] = Address.UNMAPPED;
+                return;
+            }
+            page.read(entry, out);
+            if (directory.get(pageIndex) == page && pages == directory) {
+                return;
+            }
+        }
+    }
+
+    int pageCount() {
+        return pages.length();
+    }
+
+    MapPage page(int index) {
+        AtomicReferenceArray<MapPage> directory = pages;
+        return index < directory.length() ? directory.get(index) : null;
+    }
+
+    void page(int index, MapPage page) {
+        pages.set(index, page);
+    }
+
+    void resize(long newSizeBlocks) {
+        int count = pageCount(newSizeBlocks);
+        AtomicReferenceArray<MapPage> current = pages;
+        if (count > current.length()) {
+            AtomicReferenceArray<MapPage> grown = new AtomicReferenceArray<>(count);
+            for (int i = 0; i < current.length(); i++) {
+                grown.set(i, current.get(i));
+            }
+            pages = grown;
+        }
+        sizeBlocks = newSizeBlocks;
+    }
+}

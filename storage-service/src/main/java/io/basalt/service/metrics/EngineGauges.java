@@ -1,0 +1,57 @@
+package io.basalt.service.metrics;
+
+import io.basalt.service.engine.Engine;
+import io.basalt.service.engine.EngineCounters;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+
+import java.util.function.DoubleSupplier;
+import java.util.function.ToDoubleFunction;
+
+/** The storage engine's space, write amplification, compression and error figures. */
+public final class EngineGauges {
+    private EngineGauges() {
+    }
+
+    /** @param compressionRatio the node's logical-to-stored ratio, computed when scraped */
+    public static void register(MeterRegistry registry, Engine engine, DoubleSupplier compressionRatio) {
+        EngineCounters counters = engine.counters();
+        gauge(registry, "basalt.engine.capacity.bytes", "Usable capacity of the node's drives",
+                () -> engine.stats().capacityBytes());
+        gauge(registry, "basalt.engine.used.bytes", "Bytes of live data on the drives, after compression",
+                () -> engine.stats().liveBytes());
+        gauge(registry, "basalt.engine.free.segments", "Log segments ready to be written",
+                () -> engine.stats().freeSegments());
+        gauge(registry, "basalt.engine.write.amplification",
+                "Bytes written to drives per byte written by hosts, since start", counters::writeAmplification);
+        gauge(registry, "basalt.engine.compression.ratio", "Logical bytes mapped per byte stored, whole node",
+                compressionRatio);
+        gauge(registry, "basalt.engine.recovery.seconds", "Time the last start spent recovering the maps",
+                () -> engine.recovery().millis() / 1000.0);
+        counter(registry, "basalt.engine.host.written.bytes", "Bytes written by hosts", counters,
+                EngineCounters::hostBytesWritten);
+        counter(registry, "basalt.engine.drive.written.bytes", "Bytes written to drives (data, metadata, GC)",
+                counters, EngineCounters::driveBytesWritten);
+        counter(registry, "basalt.engine.gc.relocated.bytes", "Bytes garbage collection moved", counters,
+                EngineCounters::relocatedBytes);
+        counter(registry, "basalt.engine.gc.reclaimed.segments", "Segments garbage collection freed", counters,
+                EngineCounters::segmentsReclaimed);
+        counter(registry, "basalt.engine.checksum.errors", "Reads that failed their checksum", counters,
+                EngineCounters::checksumErrors);
+        counter(registry, "basalt.engine.capacity.errors", "Writes refused for lack of space", counters,
+                EngineCounters::capacityErrors);
+        counter(registry, "basalt.engine.syncs", "Drive syncs (group commits)", counters, EngineCounters::syncs);
+        counter(registry, "basalt.engine.checkpoints", "Checkpoints written", counters, EngineCounters::checkpoints);
+    }
+
+    private static void gauge(MeterRegistry registry, String name, String description, DoubleSupplier value) {
+        Gauge.builder(name, value, DoubleSupplier::getAsDouble).description(description).strongReference(true)
+                .register(registry);
+    }
+
+    private static void counter(MeterRegistry registry, String name, String description, EngineCounters counters,
+                                ToDoubleFunction<EngineCounters> value) {
+        FunctionCounter.builder(name, counters, value).description(description).register(registry);
+    }
+}
