@@ -196,7 +196,11 @@ public final class EngineVolume implements BlockDevice {
         for (int i = 0; i < (stored == blockSize ? run : 1); i++) {
             int piece = stored == blockSize ? blockSize : stored;
             if (context.codec.crc(block + i, scratch, at, piece) != context.crcs[i]) {
-                return checksumFailure(block + i, address);
+                // The failing block's own address, not the run's first: compared with the first, the map
+                // never matches, so the read was retried 100 times and the error neither counted nor logged.
+                long failed = i == 0 ? address
+                        : Address.of(Address.segment(address), Address.offset(address) + at, piece);
+                return checksumFailure(block + i, failed);
             }
             at += piece;
         }

@@ -236,9 +236,7 @@ public final class LogWriter implements Runnable {
         }
         int blockSize = map.blockSize();
         int bytes = write.blocks() * blockSize;
-        if (payload.remaining() < bytes || entries.remaining() < 64 + 6 * write.blocks()) {
-            writeBatch();
-        }
+        makeRoom(LogFormat.encodedLength(new LogEntry.Write(0, 0, new int[write.blocks()], null)), bytes);
         int[] lengths = new int[write.blocks()];
         int[] crcs = new int[write.blocks()];
         int from = write.data().readerIndex();
@@ -260,9 +258,7 @@ public final class LogWriter implements Runnable {
     /** Adds an entry (with its payload bytes, if any) to the batch, writing out the batch first if it is full. */
     private void add(LogEntry entry, ByteBuffer entryPayload, LogOp op) {
         int length = entryPayload == null ? 0 : entryPayload.remaining();
-        if (payload.remaining() < length || entries.remaining() < LogFormat.encodedLength(entry)) {
-            writeBatch();
-        }
+        makeRoom(LogFormat.encodedLength(entry), length);
         if (entryPayload != null) {
             payload.put(entryPayload.duplicate());
         }
@@ -270,6 +266,31 @@ public final class LogWriter implements Runnable {
         batchEntries.add(entry);
         if (op != null) {
             batchOps.add(op);
+        }
+    }
+
+    /**
+     * Writes out the batch built so far if an entry of these sizes would not fit in its buffers, or
+     * would make it too long for the segment it will be written to. Cutting batches at the segment's
+     * end fills segments: a batch that does not fit in what is left of the open segment goes to a fresh
+     * one, and with batches of up to 1 MiB (relocations, large writes) in 2-4 MiB segments that wasted
+     * up to a third of every segment, which garbage collection then had to move again and again.
+     */
+    private void makeRoom(int entryLength, int payloadLength) {
+        if (batchEntries.isEmpty()) {
+            return;
+        }
+        if (payload.remaining() < payloadLength || entries.remaining() < entryLength) {
+            writeBatch();
+            return;
+        }
+        int current = LogFormat.BATCH_HEADER + entries.position() + payload.position();
+        long grown = LogFormat.align(current + entryLength + payloadLength);
+        long openRoom = openSegment >= 0 ? segments.segmentSize() - segments.written(openSegment) : 0;
+        long room = LogFormat.align(current) <= openRoom ? openRoom
+                : segments.segmentSize() - LogFormat.SEGMENT_HEADER;
+        if (grown > room) {
+            writeBatch();
         }
     }
 
