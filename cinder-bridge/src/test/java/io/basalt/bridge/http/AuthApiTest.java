@@ -3,9 +3,6 @@ package io.basalt.bridge.http;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.client.HttpResponse;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -30,10 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * Every project-scoped operation, under both prefixes, as each kind of caller: none, an unknown
  * token, the admin, the project's own token and another project's token.
  */
-class AuthApiTest {
+class AuthApiTest extends ApiServerTest {
     private static final String ALPHA_PREFIX = "/api/v1/projects/alpha";
-
-    private static ApiServer api;
 
     /** Objects of project alpha and of the default project, made afresh for each test. */
     private String alphaVolume;
@@ -49,16 +44,6 @@ class AuthApiTest {
         }
     }
 
-    @BeforeAll
-    static void start() throws Exception {
-        api = new ApiServer();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        api.close();
-    }
-
     @BeforeEach
     void objects() throws Exception {
         alphaVolume = api.create("/api/v1/projects/alpha/volumes", "{\"name\":\"v\",\"sizeBytes\":4096}").get("id").asText();
@@ -67,11 +52,6 @@ class AuthApiTest {
         defaultVolume = api.createVolume("v");
         defaultSnapshot = api.create("/api/v1/snapshots", "{\"name\":\"s\",\"sourceVolumeId\":\"" + defaultVolume + "\"}")
                 .get("id").asText();
-    }
-
-    @AfterEach
-    void clear() {
-        api.service.clear();
     }
 
     static Stream<Operation> operations() {

@@ -5,9 +5,6 @@ import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.client.HttpResponse;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -28,27 +25,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 /** Retries of creates, and concurrent creates of one name. */
-class IdempotenceApiTest {
+class IdempotenceApiTest extends ApiServerTest {
     private static final String VOLUMES = "/api/v1/volumes";
     private static final String BODY = "{\"name\":\"v\",\"sizeBytes\":4096,\"hosts\":[\"" + HOST_A + "\",\"" + HOST_B + "\"]}";
-
-    private static ApiServer api;
-
-    @BeforeAll
-    static void start() throws Exception {
-        api = new ApiServer();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        api.close();
-    }
-
-    @AfterEach
-    void noServiceCallOnAnEventLoop() {
-        assertEquals(0, api.service.eventLoopCalls(), "service called on an event loop");
-        api.service.clear();
-    }
 
     @Test
     void anIdenticalRetryReturnsTheExistingVolume() throws Exception {

@@ -17,8 +17,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.client.HttpResponse;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.lang.reflect.RecordComponent;
@@ -38,21 +36,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The OpenAPI document says what the router does: the same operations, the same fields. */
-class OpenApiRoutesTest {
+class OpenApiRoutesTest extends ApiServerTest {
     private static final JsonNode DOCUMENT = OpenApiDocument.load().tree();
     private static final Pattern PATH_PARAMETER = Pattern.compile("\\{(\\w+)}");
-
-    private static ApiServer api;
-
-    @BeforeAll
-    static void start() throws Exception {
-        api = new ApiServer();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        api.close();
-    }
 
     @Test
     void theDocumentIsServedWithoutAToken() throws Exception {

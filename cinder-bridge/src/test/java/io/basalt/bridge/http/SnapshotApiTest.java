@@ -4,9 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.client.HttpResponse;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -19,27 +16,9 @@ import static io.basalt.bridge.http.ApiServer.json;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** The snapshot routes, as the admin. */
-class SnapshotApiTest {
+class SnapshotApiTest extends ApiServerTest {
     private static final String SNAPSHOTS = "/api/v1/snapshots";
     private static final String ALPHA_SNAPSHOTS = "/api/v1/projects/alpha/snapshots";
-
-    private static ApiServer api;
-
-    @BeforeAll
-    static void start() throws Exception {
-        api = new ApiServer();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        api.close();
-    }
-
-    @AfterEach
-    void noServiceCallOnAnEventLoop() {
-        assertEquals(0, api.service.eventLoopCalls(), "service called on an event loop");
-        api.service.clear();
-    }
 
     @Test
     void createReturnsTheSnapshotAndWhereToFindIt() throws Exception {

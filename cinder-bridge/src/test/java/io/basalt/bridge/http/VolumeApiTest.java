@@ -10,9 +10,6 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -37,27 +34,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 /** The volume routes, as the admin, under both prefixes. */
-class VolumeApiTest {
+class VolumeApiTest extends ApiServerTest {
     private static final String VOLUMES = "/api/v1/volumes";
     private static final String ALPHA_VOLUMES = "/api/v1/projects/alpha/volumes";
-
-    private static ApiServer api;
-
-    @BeforeAll
-    static void start() throws Exception {
-        api = new ApiServer();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        api.close();
-    }
-
-    @AfterEach
-    void noServiceCallOnAnEventLoop() {
-        assertEquals(0, api.service.eventLoopCalls(), "service called on an event loop");
-        api.service.clear();
-    }
 
     @Test
     void healthSaysOkAndNothingElseWithoutAToken() throws Exception {
