@@ -3,11 +3,15 @@ package io.basalt.service;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -54,6 +58,34 @@ class MainTest {
     void badConfigurationFailsBeforeStartingAnything() {
         assertEquals(Main.EXIT_USAGE, Main.run(new String[]{"serve", "--nvme.port=http"}));
         assertTrue(stderr().contains("configuration error: nvme.port must be an integer"), stderr());
+    }
+
+    @Test
+    void helpListsTheEngineAndApiKeys() {
+        assertEquals(0, Main.run(new String[]{"help"}));
+        for (String text : List.of("engine.drive-size", "BASALT_ENGINE_DRIVE_SIZE", "engine.segment-size",
+                "engine.max-oversubscription", "volume.compression", "api.admin-token", "BASALT_API_ADMIN_TOKEN",
+                "api.project-tokens", "api.tls-cert", "api.tls-key", "(default: 4096)")) {
+            assertTrue(stdout().contains(text), text + " in:\n" + stdout());
+        }
+    }
+
+    @Test
+    void badEngineAndApiSettingsAreConfigurationErrors() {
+        assertEquals(Main.EXIT_USAGE, Main.run(new String[]{"serve", "--engine.segment-size=3MiB"}));
+        assertTrue(stderr().contains("configuration error: engine.segment-size"), stderr());
+        assertEquals(Main.EXIT_USAGE, Main.run(new String[]{"serve", "--api.tls-cert=/tmp/cert.pem"}));
+        assertTrue(stderr().contains("configuration error: api.tls-cert and api.tls-key"), stderr());
+    }
+
+    @Test
+    void anUnusableTokenStopsTheStartWithAMessage(@TempDir Path dataDir) {
+        String[] args = {"serve", "--data-dir=" + dataDir, "--nvme.port=0", "--nvme.discovery-port=0",
+                "--api.port=0", "--engine.drive-size=256MiB", "--engine.segment-size=2MiB",
+                "--api.project-tokens=not a project=secret"};
+        int status = assertDoesNotThrow(() -> Main.run(args), "an operator's mistake, not a crash");
+        assertTrue(status == Main.EXIT_USAGE || status == Main.EXIT_STARTUP_FAILED, "status " + status);
+        assertTrue(stderr().contains("not a project"), stderr());
     }
 
     private String stdout() {

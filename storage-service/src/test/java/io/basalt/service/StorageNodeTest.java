@@ -7,30 +7,42 @@ import io.basalt.service.config.ConfigLoader;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.Certificate;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The whole node on free ports of 127.0.0.1. */
+/** The whole node on free ports of 127.0.0.1, with a small engine drive. */
 class StorageNodeTest {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String HOST = "127.0.0.1";
     private static Vertx clientVertx;
     private static WebClient client;
 
@@ -51,29 +63,180 @@ class StorageNodeTest {
     @Test
     void servesTheVolumeApiAndMetricsAndKeepsVolumesAcrossRestarts() throws Exception {
         String id;
+        String token;
         try (StorageNode node = StorageNode.start(config())) {
-            InetSocketAddress api = node.apiAddress();
-            HttpResponse<Buffer> created = await(client.post(api.getPort(), "127.0.0.1", "/api/v1/volumes")
+            token = adminToken();
+            int port = node.apiAddress().getPort();
+            HttpResponse<Buffer> created = await(authorized(client.post(port, HOST, "/api/v1/volumes"), token)
                     .putHeader("Content-Type", "application/json")
-                    .sendBuffer(Buffer.buffer("{\"name\":\"v1\",\"sizeBytes\":1048576}")));
+                    .sendBuffer(Buffer.buffer("{\"name\":\"v1\",\"sizeBytes\":1048576,\"compression\":true}")));
             assertEquals(201, created.statusCode(), created.bodyAsString());
             JsonNode volume = JSON.readTree(created.bodyAsString());
             id = volume.get("id").asText();
+            assertEquals("default", volume.get("project").asText());
+            assertTrue(volume.get("compression").asBoolean());
             JsonNode portal = volume.get("portals").get(0);
-            assertEquals("127.0.0.1", portal.get("address").asText());
+            assertEquals(HOST, portal.get("address").asText());
             assertEquals(node.nvmeAddress().getPort(), portal.get("port").asInt());
 
-            HttpResponse<Buffer> metrics = await(client.get(api.getPort(), "127.0.0.1", "/metrics").send());
-            assertEquals(200, metrics.statusCode());
-            assertTrue(metrics.bodyAsString().contains("basalt_volumes 1.0"), metrics.bodyAsString());
-            assertTrue(metrics.bodyAsString().contains("basalt_nvme_connections"), metrics.bodyAsString());
-            assertTrue(metrics.bodyAsString().contains("volume=\"" + id + "\""), metrics.bodyAsString());
+            HttpResponse<Buffer> snapshot = await(authorized(client.post(port, HOST, "/api/v1/snapshots"), token)
+                    .putHeader("Content-Type", "application/json")
+                    .sendBuffer(Buffer.buffer("{\"name\":\"s1\",\"sourceVolumeId\":\"" + id + "\"}")));
+            assertEquals(201, snapshot.statusCode(), snapshot.bodyAsString());
+
+            HttpResponse<Buffer> stats = await(authorized(client.get(port, HOST, "/api/v1/stats"), token).send());
+            assertEquals(200, stats.statusCode(), stats.bodyAsString());
+            JsonNode nodeStats = JSON.readTree(stats.bodyAsString());
+            assertEquals(1, nodeStats.get("volumes").asInt());
+            assertEquals(1, nodeStats.get("snapshots").asInt());
+            assertEquals(1048576, nodeStats.get("provisionedBytes").asLong());
+            assertTrue(nodeStats.get("totalBytes").asLong() > 200L << 20, stats.bodyAsString());
+
+            String metrics = metrics(port, token);
+            assertTrue(metrics.contains("basalt_volumes 1.0"), metrics);
+            assertTrue(metrics.contains("basalt_nvme_connections"), metrics);
+            assertTrue(metrics.contains("volume=\"" + id + "\""), metrics);
         }
         try (StorageNode node = StorageNode.start(config())) {
-            HttpResponse<Buffer> got = await(client.get(node.apiAddress().getPort(), "127.0.0.1",
-                    "/api/v1/volumes/" + id).send());
-            assertEquals(200, got.statusCode());
+            assertEquals(token, adminToken(), "the generated token is kept");
+            int port = node.apiAddress().getPort();
+            HttpResponse<Buffer> got = await(authorized(client.get(port, HOST, "/api/v1/volumes/" + id), token).send());
+            assertEquals(200, got.statusCode(), got.bodyAsString());
+            HttpResponse<Buffer> snapshots = await(authorized(client.get(port, HOST, "/api/v1/snapshots"), token)
+                    .send());
+            assertEquals("s1", JSON.readTree(snapshots.bodyAsString()).get("snapshots").get(0).get("name").asText());
         }
+    }
+
+    @Test
+    void theApiNeedsTheGeneratedAdminToken() throws Exception {
+        try (StorageNode node = StorageNode.start(config())) {
+            Path file = dataDir.resolve(AdminToken.FILE_NAME);
+            assertTrue(Files.isRegularFile(file), "generated at first start");
+            assertEquals(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(file));
+            String token = adminToken();
+            assertTrue(token.length() >= 32, token);
+            int port = node.apiAddress().getPort();
+
+            HttpResponse<Buffer> anonymous = await(client.get(port, HOST, "/api/v1/volumes").send());
+            assertEquals(401, anonymous.statusCode());
+            assertEquals("Bearer", anonymous.getHeader("WWW-Authenticate"));
+            assertTrue(JSON.readTree(anonymous.bodyAsString()).has("error"), anonymous.bodyAsString());
+            assertEquals(401, await(authorized(client.get(port, HOST, "/api/v1/volumes"), token + "x").send())
+                    .statusCode(), "a wrong token");
+            assertEquals(401, await(client.get(port, HOST, "/api/v1/volumes")
+                    .putHeader("Authorization", "Basic " + token).send()).statusCode(), "not a bearer token");
+            assertEquals(401, await(client.get(port, HOST, "/api/v1/stats").send()).statusCode());
+
+            HttpResponse<Buffer> listed = await(authorized(client.get(port, HOST, "/api/v1/volumes"), token).send());
+            assertEquals(200, listed.statusCode(), listed.bodyAsString());
+            assertEquals(0, JSON.readTree(listed.bodyAsString()).get("volumes").size());
+
+            assertEquals(200, await(client.get(port, HOST, "/api/v1/health").send()).statusCode(), "no token needed");
+            assertEquals(200, await(client.get(port, HOST, "/api/v1/openapi.json").send()).statusCode());
+        }
+    }
+
+    @Test
+    void metricsNeedATokenAndShowTheEngineAndEachVolumesCompression() throws Exception {
+        try (StorageNode node = StorageNode.start(config())) {
+            String token = adminToken();
+            int port = node.apiAddress().getPort();
+            HttpResponse<Buffer> anonymous = await(client.get(port, HOST, "/metrics").send());
+            assertEquals(401, anonymous.statusCode());
+            assertEquals("Bearer", anonymous.getHeader("WWW-Authenticate"));
+            assertFalse(anonymous.bodyAsString().contains("basalt_"), anonymous.bodyAsString());
+            assertEquals(401, await(authorized(client.get(port, HOST, "/metrics"), "wrong").send()).statusCode());
+
+            HttpResponse<Buffer> created = await(authorized(client.post(port, HOST, "/api/v1/volumes"), token)
+                    .putHeader("Content-Type", "application/json")
+                    .sendBuffer(Buffer.buffer("{\"name\":\"m\",\"sizeBytes\":1048576}")));
+            assertEquals(201, created.statusCode(), created.bodyAsString());
+            String id = JSON.readTree(created.bodyAsString()).get("id").asText();
+
+            String metrics = metrics(port, token);
+            for (String name : List.of("basalt_engine_capacity_bytes", "basalt_engine_used_bytes",
+                    "basalt_engine_free_segments", "basalt_engine_write_amplification",
+                    "basalt_engine_compression_ratio", "basalt_engine_recovery_seconds",
+                    "basalt_engine_host_written_bytes_total", "basalt_engine_drive_written_bytes_total",
+                    "basalt_engine_checksum_errors_total", "basalt_engine_capacity_errors_total",
+                    "basalt_engine_checkpoints_total")) {
+                assertTrue(metrics.lines().anyMatch(line -> line.startsWith(name + " ")), name + " in:\n" + metrics);
+            }
+            assertTrue(metrics.lines().anyMatch(line -> line.startsWith("basalt_volume_compression_ratio{")
+                    && line.contains("volume=\"" + id + "\"") && line.contains("name=\"m\"")
+                    && line.endsWith(" 1.0")), "an empty volume's ratio is 1.0:\n" + metrics);
+            long capacity = metrics.lines().filter(line -> line.startsWith("basalt_engine_capacity_bytes "))
+                    .map(line -> (long) Double.parseDouble(line.substring(line.indexOf(' ') + 1)))
+                    .findFirst().orElseThrow();
+            assertTrue(capacity > 200L << 20 && capacity <= 256L << 20, "the configured drive: " + capacity);
+
+            assertEquals(204, await(authorized(client.delete(port, HOST, "/api/v1/volumes/" + id), token).send())
+                    .statusCode());
+            assertFalse(metrics(port, token).contains("volume=\"" + id + "\""), "a deleted volume's meters go");
+        }
+    }
+
+    @Test
+    void aConfiguredAdminTokenIsUsedAndProjectTokensSeeOnlyTheirProject() throws Exception {
+        try (StorageNode node = StorageNode.start(config("--api.admin-token=admin-secret",
+                "--api.project-tokens=alpha=alpha-secret,beta=beta-secret"))) {
+            assertFalse(Files.exists(dataDir.resolve(AdminToken.FILE_NAME)), "no file when the token is configured");
+            int port = node.apiAddress().getPort();
+            HttpResponse<Buffer> created = await(authorized(client.post(port, HOST, "/api/v1/projects/alpha/volumes"),
+                    "alpha-secret").putHeader("Content-Type", "application/json")
+                    .sendBuffer(Buffer.buffer("{\"name\":\"a\",\"sizeBytes\":1048576}")));
+            assertEquals(201, created.statusCode(), created.bodyAsString());
+            String id = JSON.readTree(created.bodyAsString()).get("id").asText();
+            assertEquals("alpha", JSON.readTree(created.bodyAsString()).get("project").asText());
+
+            assertEquals(200, await(authorized(client.get(port, HOST, "/api/v1/projects/alpha/volumes/" + id),
+                    "admin-secret").send()).statusCode(), "the admin sees every project");
+            assertEquals(404, await(authorized(client.get(port, HOST, "/api/v1/projects/alpha/volumes/" + id),
+                    "beta-secret").send()).statusCode(), "another project's token: as if it did not exist");
+            assertEquals(404, await(authorized(client.get(port, HOST, "/api/v1/volumes/" + id), "admin-secret")
+                    .send()).statusCode(), "not in the default project");
+            HttpResponse<Buffer> betaList = await(authorized(client.get(port, HOST, "/api/v1/projects/beta/volumes"),
+                    "beta-secret").send());
+            assertEquals(200, betaList.statusCode());
+            assertEquals(0, JSON.readTree(betaList.bodyAsString()).get("volumes").size());
+            assertEquals(200, metricsResponse(port, "beta-secret").statusCode(), "any valid token may scrape");
+        }
+    }
+
+    @Test
+    void servesHttpsWithTheConfiguredCertificate() throws Exception {
+        Path[] pem = selfSignedPem();
+        try (StorageNode node = StorageNode.start(config("--api.tls-cert=" + pem[0], "--api.tls-key=" + pem[1],
+                "--api.admin-token=tls-secret"))) {
+            int port = node.apiAddress().getPort();
+            WebClient https = WebClient.create(clientVertx, new WebClientOptions().setSsl(true).setTrustAll(true)
+                    .setVerifyHost(false));
+            try {
+                HttpResponse<Buffer> health = await(https.get(port, HOST, "/api/v1/health").send());
+                assertEquals(200, health.statusCode(), health.bodyAsString());
+                assertEquals(401, await(https.get(port, HOST, "/api/v1/volumes").send()).statusCode());
+                HttpResponse<Buffer> listed = await(authorized(https.get(port, HOST, "/api/v1/volumes"), "tls-secret")
+                        .send());
+                assertEquals(200, listed.statusCode(), listed.bodyAsString());
+                HttpResponse<Buffer> metrics = await(authorized(https.get(port, HOST, "/metrics"), "tls-secret").send());
+                assertEquals(200, metrics.statusCode());
+            } finally {
+                https.close();
+            }
+            assertThrows(ExecutionException.class, () -> await(client.get(port, HOST, "/api/v1/health").send()),
+                    "plain HTTP gets no answer from the HTTPS port");
+        }
+    }
+
+    @Test
+    void aTlsKeyThatCannotBeReadIsAClearError() throws Exception {
+        Path[] pem = selfSignedPem();
+        Path missing = dataDir.resolve("missing-key.pem");
+        StartupException e = assertThrows(StartupException.class,
+                () -> StorageNode.start(config("--api.tls-cert=" + pem[0], "--api.tls-key=" + missing)));
+        assertTrue(e.getMessage().contains("volume API"), e.getMessage());
+        StorageNode.start(config()).close(); // everything was released
     }
 
     @Test
@@ -104,11 +267,73 @@ class StorageNodeTest {
         assertTrue(e.getMessage().contains("data directory"), e.getMessage());
     }
 
-    private BasaltConfig config(String... overrides) throws IOException {
+    @Test
+    void anOldRegistryIsAClearError() throws Exception {
+        StorageNode.start(config()).close();
+        Path registry = dataDir.resolve("registry.json");
+        Files.writeString(registry, Files.readString(registry).replace("\"format\" : 2", "\"format\" : 1"));
+        StartupException e = assertThrows(StartupException.class, () -> StorageNode.start(config()));
+        assertTrue(e.getMessage().contains("data directory") && e.getMessage().contains("format 1"), e.getMessage());
+    }
+
+    private BasaltConfig config(String... overrides) {
         List<String> args = new ArrayList<>(List.of("--data-dir", dataDir.toString(),
-                "--nvme.port=0", "--nvme.discovery-port=0", "--api.port=0"));
+                "--nvme.port=0", "--nvme.discovery-port=0", "--api.port=0",
+                "--engine.drive-size=256MiB", "--engine.segment-size=2MiB"));
         args.addAll(List.of(overrides));
         return ConfigLoader.load(args, Map.of());
+    }
+
+    private String adminToken() throws IOException {
+        return Files.readString(dataDir.resolve(AdminToken.FILE_NAME), StandardCharsets.US_ASCII).trim();
+    }
+
+    private static HttpRequest<Buffer> authorized(HttpRequest<Buffer> request, String token) {
+        return request.putHeader("Authorization", "Bearer " + token);
+    }
+
+    private static HttpResponse<Buffer> metricsResponse(int port, String token) throws Exception {
+        return await(authorized(client.get(port, HOST, "/metrics"), token).send());
+    }
+
+    private static String metrics(int port, String token) throws Exception {
+        HttpResponse<Buffer> response = metricsResponse(port, token);
+        assertEquals(200, response.statusCode(), response.bodyAsString());
+        return response.bodyAsString();
+    }
+
+    /** A self-signed certificate and its PKCS#8 key as PEM files, made with the JDK's keytool. */
+    private Path[] selfSignedPem() throws Exception {
+        Path store = dataDir.resolve("tls.p12");
+        char[] password = "changeit".toCharArray();
+        Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
+        Process process = new ProcessBuilder(keytool.toString(), "-genkeypair", "-alias", "basalt", "-keyalg", "EC",
+                "-groupname", "secp256r1", "-dname", "CN=localhost", "-ext", "SAN=ip:127.0.0.1,dns:localhost",
+                "-validity", "2", "-storetype", "PKCS12", "-keystore", store.toString(),
+                "-storepass", new String(password), "-keypass", new String(password))
+                .redirectErrorStream(true).start();
+        String output;
+        try (InputStream in = process.getInputStream()) {
+            output = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "keytool did not finish");
+        assertEquals(0, process.exitValue(), output);
+
+        KeyStore keyStore = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(store)) {
+            keyStore.load(in, password);
+        }
+        PrivateKey key = (PrivateKey) keyStore.getKey("basalt", password);
+        Certificate cert = keyStore.getCertificate("basalt");
+        Path certFile = Files.writeString(dataDir.resolve("tls-cert.pem"), pem("CERTIFICATE", cert.getEncoded()));
+        Path keyFile = Files.writeString(dataDir.resolve("tls-key.pem"), pem("PRIVATE KEY", key.getEncoded()));
+        return new Path[]{certFile, keyFile};
+    }
+
+    private static String pem(String type, byte[] der) {
+        return "-----BEGIN " + type + "-----\n"
+                + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der)
+                + "\n-----END " + type + "-----\n";
     }
 
     private static <T> T await(Future<T> future) throws Exception {

@@ -1,5 +1,6 @@
 package io.basalt.service.config;
 
+import io.basalt.bridge.auth.ApiTokens;
 import io.basalt.nvmetcp.target.TargetOptions;
 import org.apache.commons.configuration2.ImmutableConfiguration;
 
@@ -11,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 
 /**
  * The service's settings, typed and checked. Built by {@link ConfigLoader}; every bad value is
@@ -102,7 +104,14 @@ public record BasaltConfig(Path dataDir, String nvmeBind, int nvmePort, int disc
             }
             projectTokens.put(pair.substring(0, equals).trim(), pair.substring(equals + 1).trim());
         }
-        return new ApiSecurity(optional(config, ConfigKey.API_ADMIN_TOKEN).orElse(null), projectTokens,
+        String adminToken = optional(config, ConfigKey.API_ADMIN_TOKEN).orElse(null);
+        try {
+            ApiTokens.of(adminToken != null ? adminToken : UUID.randomUUID().toString(), projectTokens);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(ConfigKey.API_ADMIN_TOKEN.key() + " / " + ConfigKey.API_PROJECT_TOKENS.key()
+                    + ": " + e.getMessage(), e);
+        }
+        return new ApiSecurity(adminToken, projectTokens,
                 optional(config, ConfigKey.API_TLS_CERT).map(Path::of).orElse(null),
                 optional(config, ConfigKey.API_TLS_KEY).map(Path::of).orElse(null));
     }

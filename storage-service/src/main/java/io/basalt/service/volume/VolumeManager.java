@@ -190,7 +190,7 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
 
     @Override
     public Optional<Volume> find(String project, String id) {
-        return Optional.ofNullable(volumes.get(id)).map(OpenVolume::record)
+        return Optional.ofNullable(id == null ? null : volumes.get(id)).map(OpenVolume::record)
                 .filter(r -> r.project().equals(project)).map(this::view);
     }
 
@@ -208,9 +208,20 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
             }
             checkSize(sizeBytes, record.blockSize(), 0);
             checkCapacity(sizeBytes - record.sizeBytes());
-            engine.resize(record.mapId(), sizeBytes / record.blockSize());
+            // The registry first: the engine cannot shrink a map back, but a start completes a recorded
+            // extend that the engine missed.
             VolumeRecord updated = record.withSize(sizeBytes);
             persistQuietly(updated, "cannot record the new size of volume " + id);
+            try {
+                engine.resize(record.mapId(), sizeBytes / record.blockSize());
+            } catch (RuntimeException e) {
+                try {
+                    persist(records(record, null), snapshotList(null, null));
+                } catch (IOException undo) {
+                    e.addSuppressed(undo);
+                }
+                throw e;
+            }
             volumes.put(id, new OpenVolume(updated, volume.device()));
             subsystem.namespaceResized(updated.nsid());
             LOG.info("extended volume {} '{}' from {} to {} bytes", id, record.name(), record.sizeBytes(), sizeBytes);
@@ -299,7 +310,7 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
 
     @Override
     public Optional<Snapshot> findSnapshot(String project, String id) {
-        return Optional.ofNullable(snapshots.get(id)).filter(s -> s.project().equals(project)).map(this::view);
+        return Optional.ofNullable(id == null ? null : snapshots.get(id)).filter(s -> s.project().equals(project)).map(this::view);
     }
 
     @Override
@@ -336,7 +347,7 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
         long mapped = 0;
         long stored = 0;
         for (int mapId : engine.mapIds()) {
-            MapStore.Usage usage = engine.usage(mapId);
+            SpaceUsage usage = space(mapId);
             mapped += usage.mappedBytes();
             stored += usage.storedBytes();
         }
@@ -352,7 +363,7 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
         if (volume == null) {
             return 1.0;
         }
-        MapStore.Usage usage = engine.usage(volume.record().mapId());
+        SpaceUsage usage = space(volume.record().mapId());
         return usage.storedBytes() == 0 ? 1.0 : (double) usage.mappedBytes() / usage.storedBytes();
     }
 
@@ -385,6 +396,10 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
                             + record.mapId() + " is missing from the drives; were drives replaced or reformatted?");
                 }
                 long engineSize = engine.sizeBlocks(record.mapId()) * record.blockSize();
+                if (engineSize < record.sizeBytes()) {
+                    LOG.info("completing the extend of volume {} to {} bytes", record.id(), record.sizeBytes());
+                    engine.resize(record.mapId(), record.sizeBytes() / record.blockSize());
+                }
                 restored.add(engineSize > record.sizeBytes() ? record.withSize(engineSize) : record);
                 named.add(record.mapId());
             }

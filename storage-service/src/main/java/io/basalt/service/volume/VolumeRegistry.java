@@ -1,6 +1,7 @@
 package io.basalt.service.volume;
 
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -45,16 +46,18 @@ final class VolumeRegistry {
         }
         RegistryContent content;
         try {
-            content = MAPPER.readValue(file.toFile(), RegistryContent.class);
+            JsonNode tree = MAPPER.readTree(file.toFile());
+            int format = tree.path("format").asInt(-1);
+            if (format != RegistryContent.CURRENT_FORMAT) {
+                throw new IOException("registry " + file + " has format " + format
+                        + ", this release reads format " + RegistryContent.CURRENT_FORMAT
+                        + (format == 1 ? " (format 1 kept volumes in image files under volumes/; copy their data"
+                        + " onto new volumes through a host)" : ""));
+            }
+            content = MAPPER.treeToValue(tree, RegistryContent.class);
         } catch (JacksonException e) {
             throw new IOException("registry " + file + " is unreadable (" + e.getOriginalMessage()
-                    + "); restore it from a backup rather than delete it: it maps volumes to their images", e);
-        }
-        if (content.format() != RegistryContent.CURRENT_FORMAT) {
-            throw new IOException("registry " + file + " has format " + content.format()
-                    + ", this release reads format " + RegistryContent.CURRENT_FORMAT
-                    + (content.format() < RegistryContent.CURRENT_FORMAT
-                    ? " (format 1 kept volumes in image files; copy their data onto new volumes with a host)" : ""));
+                    + "); restore it from a backup rather than delete it: it names every volume's engine map", e);
         }
         return content;
     }

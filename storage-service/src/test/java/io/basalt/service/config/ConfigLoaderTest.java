@@ -1,5 +1,6 @@
 package io.basalt.service.config;
 
+import io.basalt.service.engine.EngineConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -8,8 +9,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,7 +25,100 @@ class ConfigLoaderTest {
     void defaultsApplyWithNothingGiven() {
         BasaltConfig config = ConfigLoader.load(List.of(), Map.of());
         assertEquals(new BasaltConfig(Path.of("./data"), "127.0.0.1", 4420, 8009, "127.0.0.1", "127.0.0.1", 8470,
-                16, 128, 512), config);
+                16, 128, 4096, false,
+                new EngineSettings(List.of(), 16L << 30, 4 << 20, false, 10.0, 256L << 20, 30, 10),
+                new ApiSecurity(null, Map.of(), null, null)), config);
+        assertFalse(config.apiSecurity().tls());
+    }
+
+    @Test
+    void engineKeysTakeSizesWithUnits() {
+        BasaltConfig config = ConfigLoader.load(List.of("--engine.drives=/dev/nvme1n1, /dev/nvme2n1",
+                "--engine.drive-size=256MiB", "--engine.segment-size=2MiB", "--engine.sync-every-write=yes",
+                "--engine.max-oversubscription=2.5", "--engine.checkpoint-bytes=1GiB",
+                "--engine.checkpoint-seconds=5", "--engine.throttle-seconds=3", "--volume.compression=on"), Map.of());
+        EngineSettings engine = config.engine();
+        assertEquals(List.of(Path.of("/dev/nvme1n1"), Path.of("/dev/nvme2n1")), engine.drives());
+        assertEquals(256L << 20, engine.driveSize());
+        assertEquals(2 << 20, engine.segmentSize());
+        assertTrue(engine.syncEveryWrite());
+        assertEquals(2.5, engine.maxOversubscription());
+        assertEquals(1L << 30, engine.checkpointBytes());
+        assertEquals(5, engine.checkpointSeconds());
+        assertEquals(3, engine.throttleSeconds());
+        assertTrue(config.compression());
+
+        assertEquals(4096, ConfigLoader.load(List.of("--engine.drive-size=4096"), Map.of()).engine().driveSize());
+        assertEquals(8L << 10, ConfigLoader.load(List.of("--engine.drive-size=8KiB"), Map.of()).engine().driveSize());
+        assertEquals(2L << 40, ConfigLoader.load(List.of("--engine.drive-size=2TiB"), Map.of()).engine().driveSize());
+        assertEquals(16L << 20, ConfigLoader.load(List.of(), Map.of("BASALT_ENGINE_SEGMENT_SIZE", "16MiB"))
+                .engine().segmentSize());
+    }
+
+    @Test
+    void engineSettingsBecomeTheEngineConfig() {
+        BasaltConfig config = ConfigLoader.load(List.of("--data-dir=/srv/basalt", "--engine.drive-size=256MiB",
+                "--engine.segment-size=2MiB", "--engine.checkpoint-seconds=5", "--engine.throttle-seconds=3",
+                "--engine.max-oversubscription=4"), Map.of());
+        UUID node = UUID.randomUUID();
+        EngineConfig engine = config.engine().engineConfig(config.dataDir(), node);
+        assertEquals(List.of(Path.of("/srv/basalt/drives/drive0.img")), engine.drives(), "one file by default");
+        assertEquals(256L << 20, engine.driveCreateBytes());
+        assertEquals(Path.of("/srv/basalt/engine"), engine.metadataDir());
+        assertEquals(node, engine.nodeId());
+        assertEquals(2 << 20, engine.segmentSize());
+        assertEquals(5000, engine.checkpointEveryMillis());
+        assertEquals(3000, engine.throttleMillis());
+        assertEquals(4.0, engine.maxOversubscription());
+
+        config = ConfigLoader.load(List.of("--engine.drives=/dev/a,/dev/b"), Map.of());
+        assertEquals(List.of(Path.of("/dev/a"), Path.of("/dev/b")),
+                config.engine().engineConfig(Path.of("/x"), node).drives());
+    }
+
+    @Test
+    void apiKeysGiveTokensAndTls() throws IOException {
+        Path cert = Files.writeString(dir.resolve("cert.pem"), "x");
+        Path key = Files.writeString(dir.resolve("key.pem"), "x");
+        BasaltConfig config = ConfigLoader.load(List.of("--api.admin-token=s3cret",
+                "--api.project-tokens=alpha=ta, beta = tb", "--api.tls-cert=" + cert, "--api.tls-key=" + key), Map.of());
+        ApiSecurity api = config.apiSecurity();
+        assertEquals("s3cret", api.adminToken());
+        assertEquals(Map.of("alpha", "ta", "beta", "tb"), api.projectTokens());
+        assertEquals(cert, api.tlsCert());
+        assertEquals(key, api.tlsKey());
+        assertTrue(api.tls());
+
+        api = ConfigLoader.load(List.of(), Map.of("BASALT_API_ADMIN_TOKEN", "from-env",
+                "BASALT_API_PROJECT_TOKENS", "p=t")).apiSecurity();
+        assertEquals("from-env", api.adminToken());
+        assertEquals(Map.of("p", "t"), api.projectTokens());
+        assertNull(ConfigLoader.load(List.of("--api.admin-token="), Map.of()).apiSecurity().adminToken(),
+                "empty means generate one");
+    }
+
+    @Test
+    void badEngineAndApiValuesNameTheirKey() {
+        assertError("engine.drive-size must be a size", List.of("--engine.drive-size=lots"));
+        assertError("engine.drive-size must be a size", List.of("--engine.drive-size=16GB"));
+        assertError("engine.drive-size must be positive", List.of("--engine.drive-size=0"));
+        assertError("engine.drive-size", List.of("--engine.drive-size=99999999TiB"));
+        assertError("engine.checkpoint-bytes must be a size", List.of("--engine.checkpoint-bytes=1.5GiB"));
+        assertError("engine.segment-size must be a power of two", List.of("--engine.segment-size=3MiB"));
+        assertError("engine.segment-size must be a power of two", List.of("--engine.segment-size=1MiB"));
+        assertError("engine.segment-size must be a power of two", List.of("--engine.segment-size=32MiB"));
+        assertError("engine.sync-every-write must be true or false", List.of("--engine.sync-every-write=maybe"));
+        assertError("volume.compression must be true or false", List.of("--volume.compression=lz4"));
+        assertError("engine.max-oversubscription must be a number", List.of("--engine.max-oversubscription=x"));
+        assertError("engine.max-oversubscription must be at least 1.0",
+                List.of("--engine.max-oversubscription=0.5"));
+        assertError("engine.checkpoint-seconds must be positive", List.of("--engine.checkpoint-seconds=0"));
+        assertError("engine.throttle-seconds must be an integer", List.of("--engine.throttle-seconds=soon"));
+        assertError("api.project-tokens must look like", List.of("--api.project-tokens=alpha"));
+        assertError("api.project-tokens must look like", List.of("--api.project-tokens=alpha="));
+        assertError("api.project-tokens must look like", List.of("--api.project-tokens==t"));
+        assertError("api.tls-cert and api.tls-key must be set together", List.of("--api.tls-cert=/c.pem"));
+        assertError("api.tls-cert and api.tls-key must be set together", List.of("--api.tls-key=/k.pem"));
     }
 
     @Test
@@ -53,15 +150,17 @@ class ConfigLoaderTest {
                 "BASALT_NVME_DISCOVERY_PORT", "9009",
                 "BASALT_NVME_ADVERTISED_ADDRESS", "192.0.2.7",
                 "BASALT_NVME_MAX_IO_QUEUES", "8",
-                "BASALT_VOLUME_BLOCK_SIZE", "4096",
+                "BASALT_VOLUME_BLOCK_SIZE", "512",
                 "BASALT_DATA_DIR", "/srv/basalt");
         BasaltConfig config = ConfigLoader.load(List.of(), env);
         assertEquals(9009, config.discoveryPort());
         assertEquals("192.0.2.7", config.advertisedAddress());
         assertEquals(8, config.maxIoQueues());
-        assertEquals(4096, config.blockSize());
+        assertEquals(512, config.blockSize());
         assertEquals(Path.of("/srv/basalt"), config.dataDir());
         assertEquals("BASALT_NVME_DISCOVERY_PORT", ConfigKey.NVME_DISCOVERY_PORT.environmentVariable());
+        assertEquals("BASALT_ENGINE_MAX_OVERSUBSCRIPTION", ConfigKey.ENGINE_MAX_OVERSUBSCRIPTION.environmentVariable());
+        assertEquals("BASALT_API_TLS_CERT", ConfigKey.API_TLS_CERT.environmentVariable());
     }
 
     @Test

@@ -3,8 +3,12 @@ package io.basalt.service.metrics;
 import io.basalt.nvmetcp.nvme.Opcodes;
 import io.basalt.nvmetcp.nvme.Status;
 import io.basalt.nvmetcp.target.IoObserver;
+import io.basalt.service.engine.Engine;
+import io.basalt.service.engine.EngineConfig;
+import io.basalt.service.engine.EngineVolume;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
@@ -13,8 +17,16 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -32,7 +44,7 @@ class MetricsTest {
 
     @Test
     void completionsAreCountedPerVolumeAndOperation() {
-        VolumeIoMetrics metrics = new VolumeIoMetrics(registry);
+        VolumeIoMetrics metrics = new VolumeIoMetrics(registry, id -> 1.0);
         IoObserver observer = metrics.observerFor("id-1", "db");
         observer.completed(Opcodes.IO_READ, 4096, 100_000, Status.SUCCESS);
         observer.completed(Opcodes.IO_READ, 8192, 300_000, Status.SUCCESS);
@@ -53,7 +65,7 @@ class MetricsTest {
 
     @Test
     void aVolumeHasOneObserverAndLosesItsMetersWhenDeleted() {
-        VolumeIoMetrics metrics = new VolumeIoMetrics(registry);
+        VolumeIoMetrics metrics = new VolumeIoMetrics(registry, id -> 1.0);
         IoObserver observer = metrics.observerFor("id-1", "db");
         assertSame(observer, metrics.observerFor("id-1", "db"));
         metrics.observerFor("id-2", "logs");
@@ -63,6 +75,64 @@ class MetricsTest {
         String scrape = registry.scrape();
         assertFalse(scrape.contains("volume=\"id-1\""), scrape);
         assertTrue(scrape.contains("volume=\"id-2\""), scrape);
+    }
+
+    @Test
+    void eachVolumeHasACompressionGaugeReadAtScrapeTime() {
+        Map<String, Double> ratios = new ConcurrentHashMap<>(Map.of("id-1", 1.0, "id-2", 3.0));
+        VolumeIoMetrics metrics = new VolumeIoMetrics(registry, ratios::get);
+        metrics.observerFor("id-1", "db");
+        metrics.observerFor("id-2", "logs");
+        ratios.put("id-1", 2.5);
+        System.gc(); // the gauge must hold its supplier strongly
+
+        String scrape = registry.scrape();
+        assertTrue(scrape.contains("basalt_volume_compression_ratio{name=\"db\",volume=\"id-1\"} 2.5"), scrape);
+        assertTrue(scrape.contains("basalt_volume_compression_ratio{name=\"logs\",volume=\"id-2\"} 3.0"), scrape);
+
+        metrics.volumeDeleted("id-1");
+        scrape = registry.scrape();
+        assertFalse(scrape.contains("volume=\"id-1\""), scrape);
+        assertTrue(scrape.contains("basalt_volume_compression_ratio{name=\"logs\",volume=\"id-2\"} 3.0"), scrape);
+    }
+
+    @Test
+    void engineGaugesShowTheEnginesSpaceAndCounters(@TempDir Path dir) throws Exception {
+        EngineConfig config = new EngineConfig(List.of(dir.resolve("drive0.img")), 256L << 20, dir.resolve("engine"),
+                UUID.randomUUID(), 2 << 20, false, 64L << 20, 30_000, 2_000, 10.0);
+        try (Engine engine = Engine.open(config)) {
+            AtomicReference<Double> ratio = new AtomicReference<>(1.0);
+            EngineGauges.register(registry, engine, ratio::get);
+            int map = engine.createVolume(4096, 256, false);
+            EngineVolume volume = engine.volume(map).orElseThrow();
+            CompletableFuture<Integer> written = new CompletableFuture<>();
+            volume.write(0, 4, Unpooled.wrappedBuffer(new byte[4 * 4096]), true, written::complete);
+            assertEquals(Status.SUCCESS, written.get(10, TimeUnit.SECONDS));
+            ratio.set(1.75);
+
+            String scrape = registry.scrape();
+            assertEquals((double) engine.capacityBytes(), sample(scrape, "basalt_engine_capacity_bytes"));
+            assertEquals((double) engine.stats().liveBytes(), sample(scrape, "basalt_engine_used_bytes"));
+            assertTrue(sample(scrape, "basalt_engine_used_bytes") >= 4 * 4096, scrape);
+            assertEquals((double) engine.stats().freeSegments(), sample(scrape, "basalt_engine_free_segments"));
+            assertEquals(4 * 4096.0, sample(scrape, "basalt_engine_host_written_bytes_total"));
+            assertTrue(sample(scrape, "basalt_engine_drive_written_bytes_total") >= 4 * 4096, scrape);
+            assertTrue(sample(scrape, "basalt_engine_write_amplification") >= 1.0, scrape);
+            assertEquals(1.75, sample(scrape, "basalt_engine_compression_ratio"));
+            assertEquals(0.0, sample(scrape, "basalt_engine_checksum_errors_total"));
+            assertEquals(0.0, sample(scrape, "basalt_engine_capacity_errors_total"));
+            assertTrue(sample(scrape, "basalt_engine_syncs_total") >= 1, "a FUA write syncs: " + scrape);
+            assertTrue(sample(scrape, "basalt_engine_recovery_seconds") >= 0, scrape);
+            sample(scrape, "basalt_engine_gc_relocated_bytes_total");
+            sample(scrape, "basalt_engine_gc_reclaimed_segments_total");
+            sample(scrape, "basalt_engine_checkpoints_total");
+        }
+    }
+
+    private static double sample(String scrape, String metric) {
+        return scrape.lines().filter(line -> line.startsWith(metric + " "))
+                .mapToDouble(line -> Double.parseDouble(line.substring(metric.length() + 1)))
+                .findFirst().orElseThrow(() -> new AssertionError(metric + " not in:\n" + scrape));
     }
 
     @Test

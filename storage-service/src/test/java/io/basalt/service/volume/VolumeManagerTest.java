@@ -1,17 +1,15 @@
 package io.basalt.service.volume;
 
+import io.basalt.bridge.InsufficientCapacityException;
 import io.basalt.bridge.InvalidVolumeRequestException;
 import io.basalt.bridge.VolumeConflictException;
 import io.basalt.bridge.VolumeNotFoundException;
 import io.basalt.bridge.api.CreateVolumeRequest;
-import io.basalt.bridge.api.Portal;
+import io.basalt.bridge.api.SpaceUsage;
 import io.basalt.bridge.api.Volume;
-import io.basalt.nvmetcp.nvme.Status;
 import io.basalt.nvmetcp.target.IoObserver;
 import io.basalt.nvmetcp.target.Namespace;
 import io.basalt.nvmetcp.target.Subsystem;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -33,10 +31,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
-import static io.basalt.service.volume.DeviceCalls.bytes;
-import static io.basalt.service.volume.DeviceCalls.pattern;
-import static io.basalt.service.volume.DeviceCalls.read;
-import static io.basalt.service.volume.DeviceCalls.write;
+import static io.basalt.service.volume.ManagerHarness.MIB;
+import static io.basalt.service.volume.ManagerHarness.OTHER_PROJECT;
+import static io.basalt.service.volume.ManagerHarness.PORTALS;
+import static io.basalt.service.volume.ManagerHarness.PROJECT;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -46,24 +44,25 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+/** Volumes: creation, naming, projects, sizes, hosts, capacity and what survives a restart. */
 class VolumeManagerTest {
     private static final String HOST_A = "nqn.2014-08.org.nvmexpress:uuid:8b3e5c2a-1f4d-4e6a-9b7c-0d2e4f6a8b1c";
     private static final String HOST_B = "nqn.2014-08.com.example:host-b";
-    private static final List<Portal> PORTALS = List.of(new Portal("tcp", "192.0.2.1", 4420));
-    private static final long MIB = 1 << 20;
 
     @TempDir
     Path dataDir;
+    private ManagerHarness node;
     private VolumeManager manager;
 
     @BeforeEach
     void open() throws IOException {
-        manager = open(512);
+        node = new ManagerHarness(dataDir);
+        manager = node.open();
     }
 
     @AfterEach
     void close() throws IOException {
-        manager.close();
+        node.close();
     }
 
     @Test
@@ -78,78 +77,254 @@ class VolumeManagerTest {
     }
 
     @Test
-    void createAllocatesASparseImageAndANamespace() {
-        Volume volume = manager.create(new CreateVolumeRequest("db", 64 * MIB, List.of(HOST_A)));
+    void createExposesAnEngineVolumeAsANamespace() {
+        Volume volume = manager.create(PROJECT, new CreateVolumeRequest("db", 64 * MIB, List.of(HOST_A)));
 
         assertEquals("db", volume.name());
+        assertEquals(PROJECT, volume.project());
         assertEquals(64 * MIB, volume.sizeBytes());
+        assertEquals(1, volume.replicas());
+        assertFalse(volume.compression(), "the node's default");
         assertEquals(manager.subsystem().nqn(), volume.nqn());
         assertEquals(1, volume.nsid());
         assertEquals(32, volume.nguid().length());
         assertEquals(List.of(HOST_A), volume.hosts());
         assertEquals(PORTALS, volume.portals());
+        assertNull(volume.sourceSnapshotId());
+        assertNull(volume.sourceVolumeId());
+        assertEquals(SpaceUsage.EMPTY, volume.space(), "thin: nothing written, nothing used");
 
         Namespace ns = manager.subsystem().namespace(1);
         assertNotNull(ns);
         assertEquals(volume.uuid(), ns.uuid());
         assertArrayEquals(HexFormat.of().parseHex(volume.nguid()), ns.nguid());
         assertEquals(Set.of(HOST_A), ns.allowedHosts());
-        assertEquals(512, ns.device().blockSize());
-        assertEquals(64 * MIB / 512, ns.device().blockCount());
-        assertEquals(64 * MIB, image(volume).toFile().length());
-        assertEquals(List.of(volume), manager.list());
-        assertEquals(volume, manager.find(volume.id()).orElseThrow());
+        assertEquals(4096, ns.device().blockSize(), "the default block size");
+        assertEquals(64 * MIB / 4096, ns.device().blockCount());
+        assertEquals(1, manager.engine().mapIds().size());
+        assertEquals(List.of(volume), manager.list(PROJECT, null));
+        assertEquals(volume, manager.find(PROJECT, volume.id()).orElseThrow());
     }
 
     @Test
-    void volumesIdentitiesAndDataSurviveARestart() throws Exception {
-        Volume first = manager.create(new CreateVolumeRequest("first", MIB, List.of(HOST_A, HOST_B)));
-        Volume second = manager.create(new CreateVolumeRequest("second", 2 * MIB, List.of()));
-        byte[] data = pattern(4096, 42);
-        var device = manager.subsystem().namespace(second.nsid()).device();
-        assertEquals(Status.SUCCESS, write(device, 8, 8, Unpooled.wrappedBuffer(data), true));
+    void compressionFollowsTheRequestOrTheNodeDefault() throws IOException {
+        Volume plain = node.create("plain", MIB);
+        Volume packed = manager.create(PROJECT, new CreateVolumeRequest("packed", MIB, List.of(), true, null, null,
+                null));
+        assertFalse(plain.compression());
+        assertTrue(packed.compression());
 
+        node.compression = true;
         restart();
-
-        assertEquals(List.of(first, second), manager.list());
-        Namespace ns = manager.subsystem().namespace(first.nsid());
-        assertEquals(first.uuid(), ns.uuid());
-        assertArrayEquals(HexFormat.of().parseHex(first.nguid()), ns.nguid());
-        assertEquals(Set.of(HOST_A, HOST_B), ns.allowedHosts());
-        ByteBuf dst = Unpooled.buffer();
-        assertEquals(Status.SUCCESS, read(manager.subsystem().namespace(second.nsid()).device(), 8, 8, dst));
-        assertArrayEquals(data, bytes(dst));
+        assertFalse(manager.find(PROJECT, plain.id()).orElseThrow().compression(), "existing volumes keep theirs");
+        assertTrue(node.create("now-default", MIB).compression());
+        assertFalse(manager.create(PROJECT, new CreateVolumeRequest("off", MIB, List.of(), false, null, null, null))
+                .compression());
     }
 
     @Test
-    void volumesKeepTheirBlockSizeWhenTheSettingChanges() throws IOException {
-        Volume small = manager.create(new CreateVolumeRequest("small", MIB, List.of()));
-        manager.close();
-        manager = open(4096);
+    void listFiltersByNameAndOrdersByNsid() {
+        Volume b = node.create("b", MIB);
+        Volume a = node.create("a", MIB);
+        Volume c = node.create("c", MIB);
 
-        assertEquals(512, manager.subsystem().namespace(small.nsid()).device().blockSize());
-        Volume big = manager.create(new CreateVolumeRequest("big", MIB, List.of()));
-        assertEquals(4096, manager.subsystem().namespace(big.nsid()).device().blockSize());
+        assertEquals(List.of(b, a, c), manager.list(PROJECT, null));
+        assertEquals(List.of(a), manager.list(PROJECT, "a"));
+        assertEquals(List.of(), manager.list(PROJECT, "nope"));
     }
 
     @Test
-    void sizesMustBeWholeBlocksOfThisNode() throws IOException {
-        manager.close();
-        manager = open(4096);
+    void anotherProjectsVolumesAreInvisible() {
+        Volume mine = node.create("v", MIB);
+        Volume theirs = manager.create(OTHER_PROJECT, new CreateVolumeRequest("w", MIB, List.of()));
+
+        assertEquals(List.of(mine), manager.list(PROJECT, null));
+        assertEquals(List.of(theirs), manager.list(OTHER_PROJECT, null));
+        assertEquals(List.of(), manager.list(PROJECT, "w"));
+        assertEquals(List.of(), manager.list("nobody", null));
+        assertTrue(manager.find(PROJECT, theirs.id()).isEmpty());
+        assertTrue(manager.find(OTHER_PROJECT, mine.id()).isEmpty());
+        assertEquals(OTHER_PROJECT, theirs.project());
+
+        String id = theirs.id();
+        assertThrows(VolumeNotFoundException.class, () -> manager.extend(PROJECT, id, 2 * MIB));
+        assertThrows(VolumeNotFoundException.class, () -> manager.setHosts(PROJECT, id, List.of(HOST_A)));
+        assertThrows(VolumeNotFoundException.class, () -> manager.addHost(PROJECT, id, HOST_A));
+        assertThrows(VolumeNotFoundException.class, () -> manager.removeHost(PROJECT, id, HOST_A));
+        assertThrows(VolumeNotFoundException.class, () -> manager.delete(PROJECT, id));
+        assertThrows(VolumeNotFoundException.class, () -> manager.create(PROJECT,
+                new CreateVolumeRequest("clone", 0, List.of(), null, null, null, id)));
+        assertEquals(theirs, manager.find(OTHER_PROJECT, id).orElseThrow(), "unchanged");
+        assertEquals(2, manager.list(PROJECT, null).size() + manager.list(OTHER_PROJECT, null).size());
+    }
+
+    @Test
+    void namesAreUniqueWithinAProject() {
+        Volume first = node.create("v", MIB);
+        VolumeConflictException e = assertThrows(VolumeConflictException.class, () -> node.create("v", 2 * MIB));
+        assertEquals("name", e.field());
+        assertEquals(List.of(first), manager.list(PROJECT, null));
+
+        Volume other = manager.create(OTHER_PROJECT, new CreateVolumeRequest("v", MIB, List.of()));
+        assertEquals("v", other.name());
+        assertFalse(other.id().equals(first.id()));
+        assertEquals(2, manager.subsystem().namespaces().size());
+    }
+
+    @Test
+    void onlyOneReplicaIsServed() {
+        for (int replicas : new int[]{0, 2, 3}) {
+            InvalidVolumeRequestException e = assertThrows(InvalidVolumeRequestException.class,
+                    () -> manager.create(PROJECT, new CreateVolumeRequest("v", MIB, List.of(), null, replicas, null,
+                            null)));
+            assertEquals("replicas", e.field());
+        }
+        assertNothingCreated();
+        Volume one = manager.create(PROJECT, new CreateVolumeRequest("v", MIB, List.of(), null, 1, null, null));
+        assertEquals(1, one.replicas());
+    }
+
+    @Test
+    void sizesMustBeWholeBlocksOfThisNode() {
         InvalidVolumeRequestException e = assertThrows(InvalidVolumeRequestException.class,
-                () -> manager.create(new CreateVolumeRequest("v", 4096 + 512, List.of())));
+                () -> node.create("v", 4096 + 512));
         assertEquals("sizeBytes", e.field());
         assertTrue(e.getMessage().contains("4096"), e.getMessage());
+
+        e = assertThrows(InvalidVolumeRequestException.class, () -> node.create("v", 0));
+        assertEquals("sizeBytes", e.field(), "0 only with a source");
+        assertEquals("sizeBytes", assertThrows(InvalidVolumeRequestException.class,
+                () -> node.create("v", -4096)).field());
         assertNothingCreated();
     }
 
     @Test
-    void namesAreUnique() {
-        manager.create(new CreateVolumeRequest("v", MIB, List.of()));
-        VolumeConflictException e = assertThrows(VolumeConflictException.class,
-                () -> manager.create(new CreateVolumeRequest("v", 2 * MIB, List.of())));
-        assertEquals("name", e.field());
-        assertEquals(1, manager.list().size());
+    void volumesKeepTheirBlockSizeWhenTheSettingChanges() throws IOException {
+        node.blockSize = 512;
+        restart();
+        Volume small = node.create("small", MIB + 512);
+        assertEquals(512, node.device(small).blockSize());
+        assertEquals((MIB + 512) / 512, node.device(small).blockCount());
+
+        node.blockSize = 4096;
+        restart();
+        assertEquals(512, node.device(small).blockSize());
+        assertEquals(MIB + 512, manager.find(PROJECT, small.id()).orElseThrow().sizeBytes());
+        Volume big = node.create("big", MIB);
+        assertEquals(4096, node.device(big).blockSize());
+        Volume clone = node.cloneOf("clone", small);
+        assertEquals(512, node.device(clone).blockSize(), "a clone has its source's block size");
+        assertEquals(MIB + 512, clone.sizeBytes());
+    }
+
+    @Test
+    void extendGrowsTheNamespaceAndTellsItsHosts() throws Exception {
+        Volume volume = manager.create(PROJECT, new CreateVolumeRequest("v", MIB, List.of(HOST_A)));
+        byte[] data = node.data(2, 7);
+        node.write(volume, 254, data);
+        RecordingListener hostA = new RecordingListener(HOST_A);
+        RecordingListener hostB = new RecordingListener(HOST_B);
+        manager.subsystem().register(hostA);
+        manager.subsystem().register(hostB);
+
+        Volume bigger = manager.extend(PROJECT, volume.id(), 3 * MIB);
+
+        assertEquals(3 * MIB, bigger.sizeBytes());
+        assertEquals(3 * MIB / 4096, node.device(volume).blockCount());
+        assertEquals(List.of(volume.nsid()), hostA.changed, "hosts that see it learn the new size");
+        assertEquals(List.of(), hostB.changed);
+        assertArrayEquals(data, node.read(volume, 254, 2), "data is kept");
+        assertArrayEquals(new byte[4096 * 10], node.read(volume, 256, 10), "the new space reads as zeros");
+        byte[] tail = node.data(1, 8);
+        node.write(volume, 3 * 256 - 1, tail);
+
+        restart();
+        assertEquals(3 * MIB, manager.find(PROJECT, volume.id()).orElseThrow().sizeBytes());
+        assertEquals(3 * MIB / 4096, node.device(volume).blockCount());
+        assertArrayEquals(tail, node.read(volume, 3 * 256 - 1, 1));
+    }
+
+    @Test
+    void extendToTheSameSizeChangesNothingAndShrinkingIsRefused() throws IOException {
+        Volume volume = node.create("v", 2 * MIB);
+        byte[] registry = Files.readAllBytes(node.registry());
+        assertEquals(volume, manager.extend(PROJECT, volume.id(), 2 * MIB));
+        assertArrayEquals(registry, Files.readAllBytes(node.registry()), "a no-op writes nothing");
+
+        InvalidVolumeRequestException e = assertThrows(InvalidVolumeRequestException.class,
+                () -> manager.extend(PROJECT, volume.id(), MIB));
+        assertEquals("sizeBytes", e.field());
+        e = assertThrows(InvalidVolumeRequestException.class, () -> manager.extend(PROJECT, volume.id(), 2 * MIB + 512));
+        assertEquals("sizeBytes", e.field());
+        assertThrows(VolumeNotFoundException.class, () -> manager.extend(PROJECT, "nope", 4 * MIB));
+        assertEquals(2 * MIB, manager.find(PROJECT, volume.id()).orElseThrow().sizeBytes());
+        assertEquals(2 * MIB / 4096, node.device(volume).blockCount());
+    }
+
+    @Test
+    void anExtendThatCannotBeRecordedChangesNothing() throws IOException {
+        Volume volume = node.create("v", MIB);
+        whileRegistryWritesFail(() -> {
+            assertThrows(UncheckedIOException.class, () -> manager.extend(PROJECT, volume.id(), 2 * MIB));
+        });
+        assertEquals(MIB, manager.find(PROJECT, volume.id()).orElseThrow().sizeBytes(), "the registry is unchanged");
+        assertEquals(MIB / 4096, node.device(volume).blockCount(), "hosts see the old size");
+
+        restart();
+        assertEquals(MIB, manager.find(PROJECT, volume.id()).orElseThrow().sizeBytes());
+        assertEquals(MIB / 4096, node.device(volume).blockCount());
+    }
+
+    @Test
+    void addAndRemoveHostAreIdempotentAndPersist() throws IOException {
+        Volume volume = node.create("v", MIB);
+        RecordingListener hostA = new RecordingListener(HOST_A);
+        manager.subsystem().register(hostA);
+
+        assertEquals(List.of(HOST_A), manager.addHost(PROJECT, volume.id(), HOST_A).hosts());
+        assertEquals(List.of(HOST_A), manager.addHost(PROJECT, volume.id(), HOST_A).hosts(), "twice is fine");
+        assertEquals(List.of(HOST_A, HOST_B), manager.addHost(PROJECT, volume.id(), HOST_B).hosts());
+        assertEquals(Set.of(HOST_A, HOST_B), manager.subsystem().namespace(volume.nsid()).allowedHosts());
+        assertEquals(List.of(volume.nsid()), hostA.changed, "told once, when it gained the volume");
+
+        restart();
+        assertEquals(List.of(HOST_A, HOST_B), manager.find(PROJECT, volume.id()).orElseThrow().hosts());
+        assertEquals(List.of(HOST_B), manager.removeHost(PROJECT, volume.id(), HOST_A).hosts());
+        assertEquals(List.of(HOST_B), manager.removeHost(PROJECT, volume.id(), HOST_A).hosts(), "twice is fine");
+        assertEquals(Set.of(HOST_B), manager.subsystem().namespace(volume.nsid()).allowedHosts());
+        restart();
+        assertEquals(List.of(HOST_B), manager.find(PROJECT, volume.id()).orElseThrow().hosts());
+        assertThrows(VolumeNotFoundException.class, () -> manager.addHost(PROJECT, "nope", HOST_A));
+        assertThrows(VolumeNotFoundException.class, () -> manager.removeHost(PROJECT, "nope", HOST_A));
+    }
+
+    @Test
+    void setHostsReplacesTheAclTellsHostsAndPersists() throws IOException {
+        Volume volume = manager.create(PROJECT, new CreateVolumeRequest("v", MIB, List.of(HOST_A)));
+        RecordingListener hostA = new RecordingListener(HOST_A);
+        RecordingListener hostB = new RecordingListener(HOST_B);
+        manager.subsystem().register(hostA);
+        manager.subsystem().register(hostB);
+
+        Volume updated = manager.setHosts(PROJECT, volume.id(), List.of(HOST_B, HOST_B));
+
+        assertEquals(List.of(HOST_B), updated.hosts(), "duplicates collapse");
+        assertEquals(Set.of(HOST_B), manager.subsystem().namespace(volume.nsid()).allowedHosts());
+        assertEquals(List.of(volume.nsid()), hostA.changed, "the host that lost the volume is told");
+        assertEquals(List.of(volume.nsid()), hostB.changed, "the host that gained it is told");
+        restart();
+        assertEquals(List.of(HOST_B), manager.find(PROJECT, volume.id()).orElseThrow().hosts());
+    }
+
+    @Test
+    void setHostsThatCannotBeRecordedChangesNothing() throws IOException {
+        Volume volume = manager.create(PROJECT, new CreateVolumeRequest("v", MIB, List.of(HOST_A)));
+        whileRegistryWritesFail(() -> {
+            assertThrows(UncheckedIOException.class, () -> manager.setHosts(PROJECT, volume.id(), List.of(HOST_B)));
+            assertThrows(UncheckedIOException.class, () -> manager.addHost(PROJECT, volume.id(), HOST_B));
+        });
+        assertEquals(List.of(HOST_A), manager.find(PROJECT, volume.id()).orElseThrow().hosts());
+        assertEquals(Set.of(HOST_A), manager.subsystem().namespace(volume.nsid()).allowedHosts());
     }
 
     @Test
@@ -159,19 +334,20 @@ class VolumeManagerTest {
         Volume c = create("c");
         assertEquals(List.of(1, 2, 3), List.of(a.nsid(), b.nsid(), c.nsid()));
 
-        manager.delete(b.id());
+        manager.delete(PROJECT, b.id());
         assertEquals(2, create("d").nsid(), "the freed NSID is taken first");
-        assertEquals(4, create("e").nsid());
+        assertEquals(4, manager.create(OTHER_PROJECT, new CreateVolumeRequest("e", MIB, List.of())).nsid(),
+                "NSIDs are shared by every project");
 
-        manager.delete(a.id());
+        manager.delete(PROJECT, a.id());
         restart();
-        assertEquals(List.of(2, 3, 4), manager.list().stream().map(Volume::nsid).toList(), "NSIDs are kept");
+        assertEquals(List.of(2, 3), manager.list(PROJECT, null).stream().map(Volume::nsid).toList(), "NSIDs are kept");
         assertEquals(1, create("f").nsid());
     }
 
     @Test
     void concurrentCreatesGetDistinctNsidsAndOneWinsEachName() throws Exception {
-        int threads = 16;
+        int threads = 8;
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
             List<Future<Volume>> distinct = new ArrayList<>();
@@ -200,94 +376,121 @@ class VolumeManagerTest {
             pool.shutdown();
         }
         restart();
-        assertEquals(threads + 1, manager.list().size());
-    }
-
-    @Test
-    void aFailedCreateUsesNoNsid() throws IOException {
-        create("a");
-        whileRegistryWritesFail(() -> {
-            assertThrows(UncheckedIOException.class, () -> create("b"));
-        });
-        assertEquals(2, create("c").nsid());
+        assertEquals(threads + 1, manager.list(PROJECT, null).size());
+        assertEquals(threads + 1, manager.engine().mapIds().size(), "one engine map per volume, no strays");
     }
 
     @Test
     void aCreateThatCannotBeRecordedLeavesNothingBehind() throws IOException {
-        byte[] registryBefore = Files.readAllBytes(registry());
+        byte[] registryBefore = Files.readAllBytes(node.registry());
         whileRegistryWritesFail(() -> {
             UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> create("v"));
             assertTrue(e.getMessage().contains("'v'"), e.getMessage());
         });
         assertNothingCreated();
-        assertArrayEquals(registryBefore, Files.readAllBytes(registry()));
-        assertEquals(1, create("v").nsid(), "the name is still free");
+        assertArrayEquals(registryBefore, Files.readAllBytes(node.registry()));
+        assertEquals(1, create("v").nsid(), "the name and the NSID are still free");
     }
 
     @Test
-    void setHostsReplacesTheAclTellsHostsAndPersists() throws IOException {
-        Volume volume = manager.create(new CreateVolumeRequest("v", MIB, List.of(HOST_A)));
-        RecordingListener hostA = new RecordingListener(HOST_A);
-        RecordingListener hostB = new RecordingListener(HOST_B);
-        manager.subsystem().register(hostA);
-        manager.subsystem().register(hostB);
-
-        Volume updated = manager.setHosts(volume.id(), List.of(HOST_B));
-
-        assertEquals(List.of(HOST_B), updated.hosts());
-        assertEquals(Set.of(HOST_B), manager.subsystem().namespace(volume.nsid()).allowedHosts());
-        assertEquals(List.of(volume.nsid()), hostA.changed, "the host that lost the volume is told");
-        assertEquals(List.of(volume.nsid()), hostB.changed, "the host that gained it is told");
-        restart();
-        assertEquals(List.of(HOST_B), manager.find(volume.id()).orElseThrow().hosts());
-    }
-
-    @Test
-    void setHostsThatCannotBeRecordedChangesNothing() throws IOException {
-        Volume volume = manager.create(new CreateVolumeRequest("v", MIB, List.of(HOST_A)));
-        whileRegistryWritesFail(() -> {
-            assertThrows(UncheckedIOException.class, () -> manager.setHosts(volume.id(), List.of(HOST_B)));
-        });
-        assertEquals(List.of(HOST_A), manager.find(volume.id()).orElseThrow().hosts());
-        assertEquals(Set.of(HOST_A), manager.subsystem().namespace(volume.nsid()).allowedHosts());
-    }
-
-    @Test
-    void deleteRemovesNamespaceImageAndRecord() throws IOException {
+    void deleteRemovesNamespaceEngineMapAndRecord() throws Exception {
         Volume volume = create("v");
-        manager.delete(volume.id());
+        node.write(volume, 0, node.data(4, 1));
+        Volume kept = create("kept");
+        var device = node.device(volume);
+
+        manager.delete(PROJECT, volume.id());
 
         assertNull(manager.subsystem().namespace(volume.nsid()));
-        assertFalse(Files.exists(image(volume)));
-        assertTrue(manager.find(volume.id()).isEmpty());
+        assertTrue(manager.find(PROJECT, volume.id()).isEmpty());
+        assertEquals(1, manager.engine().mapIds().size(), "the volume's engine map is gone");
+        assertEquals(io.basalt.nvmetcp.nvme.Status.NAMESPACE_NOT_READY,
+                DeviceCalls.read(device, 0, 1, io.netty.buffer.Unpooled.buffer()), "a late I/O fails cleanly");
+        assertThrows(VolumeNotFoundException.class, () -> manager.delete(PROJECT, volume.id()));
         restart();
-        assertTrue(manager.list().isEmpty());
+        assertEquals(List.of(kept), manager.list(PROJECT, null));
+        assertEquals(1, manager.engine().mapIds().size());
     }
 
     @Test
     void deleteThatCannotBeRecordedChangesNothing() throws IOException {
         Volume volume = create("v");
         whileRegistryWritesFail(() -> {
-            assertThrows(UncheckedIOException.class, () -> manager.delete(volume.id()));
+            assertThrows(UncheckedIOException.class, () -> manager.delete(PROJECT, volume.id()));
         });
-        assertEquals(volume, manager.find(volume.id()).orElseThrow());
+        assertEquals(volume, manager.find(PROJECT, volume.id()).orElseThrow());
         assertNotNull(manager.subsystem().namespace(volume.nsid()));
-        assertTrue(Files.exists(image(volume)));
+        assertEquals(1, manager.engine().mapIds().size());
     }
 
     @Test
     void unknownVolumesAreNotFound() {
-        assertThrows(VolumeNotFoundException.class, () -> manager.delete("nope"));
-        assertThrows(VolumeNotFoundException.class, () -> manager.setHosts("nope", List.of()));
-        assertTrue(manager.find("nope").isEmpty());
+        assertThrows(VolumeNotFoundException.class, () -> manager.delete(PROJECT, "nope"));
+        assertThrows(VolumeNotFoundException.class, () -> manager.setHosts(PROJECT, "nope", List.of()));
+        assertThrows(VolumeNotFoundException.class, () -> manager.create(PROJECT,
+                new CreateVolumeRequest("clone", 0, List.of(), null, null, null, "nope")));
+        assertTrue(manager.find(PROJECT, "nope").isEmpty());
+    }
+
+    @Test
+    void provisioningStopsAtTheOverSubscriptionLimit() throws IOException {
+        node.maxOversubscription = 1.0;
+        restart();
+        long capacity = manager.engine().capacityBytes();
+        assertTrue(capacity > 200 * MIB && capacity <= ManagerHarness.DRIVE_SIZE, "capacity " + capacity);
+        long blocks = capacity / 4096;
+
+        Volume big = node.create("big", (blocks - 256) * 4096);
+        InsufficientCapacityException e = assertThrows(InsufficientCapacityException.class,
+                () -> node.create("too-much", 2 * MIB));
+        assertTrue(e.getMessage().contains(String.valueOf(capacity)), e.getMessage());
+        assertThrows(InsufficientCapacityException.class, () -> node.cloneOf("clone", big));
+        assertThrows(InsufficientCapacityException.class, () -> manager.extend(PROJECT, big.id(), big.sizeBytes()
+                + 2 * MIB));
+        assertEquals(List.of(big), manager.list(PROJECT, null), "nothing was made");
+        assertEquals(1, manager.engine().mapIds().size());
+
+        Volume rest = node.create("rest", MIB);
+        assertEquals(blocks * 4096, big.sizeBytes() + rest.sizeBytes(), "up to the limit exactly");
+        manager.delete(PROJECT, big.id());
+        assertEquals(3 * MIB, manager.extend(PROJECT, rest.id(), 3 * MIB).sizeBytes(), "deleting frees the quota");
+
+        node.maxOversubscription = 10.0;
+        restart();
+        assertEquals("rest2", node.create("rest2", 5 * capacity / 4096 * 4096).name(), "10x allows more");
+    }
+
+    @Test
+    void everythingSurvivesARestart() throws Exception {
+        Volume first = manager.create(PROJECT, new CreateVolumeRequest("first", MIB, List.of(HOST_A, HOST_B)));
+        Volume second = manager.create(OTHER_PROJECT, new CreateVolumeRequest("second", 2 * MIB, List.of(), true,
+                null, null, null));
+        byte[] data = node.data(2, 42);
+        node.write(second, 8, data);
+        byte[] head = node.data(1, 43);
+        node.write(first, 0, head);
+        first = manager.extend(PROJECT, first.id(), 4 * MIB);
+        second = manager.find(OTHER_PROJECT, second.id()).orElseThrow();
+
+        restart();
+
+        assertEquals(List.of(first), manager.list(PROJECT, null));
+        assertEquals(List.of(second), manager.list(OTHER_PROJECT, null));
+        Namespace ns = manager.subsystem().namespace(first.nsid());
+        assertEquals(first.uuid(), ns.uuid());
+        assertArrayEquals(HexFormat.of().parseHex(first.nguid()), ns.nguid());
+        assertEquals(Set.of(HOST_A, HOST_B), ns.allowedHosts());
+        assertEquals(4 * MIB / 4096, ns.device().blockCount());
+        assertArrayEquals(data, node.read(second, 8, 2));
+        assertArrayEquals(head, node.read(first, 0, 1));
+        assertTrue(manager.find(OTHER_PROJECT, second.id()).orElseThrow().compression());
     }
 
     @Test
     void observersAreAttachedAndToldOfDeletes() throws IOException {
-        manager.close();
         List<String> events = new ArrayList<>();
         IoObserver observer = (opcode, bytes, nanos, status) -> { };
-        manager = VolumeManager.open(dataDir, 512, () -> PORTALS, new VolumeObservers() {
+        node.observers = new VolumeObservers() {
             @Override
             public IoObserver observerFor(String volumeId, String volumeName) {
                 events.add("open " + volumeName);
@@ -298,63 +501,120 @@ class VolumeManagerTest {
             public void volumeDeleted(String volumeId) {
                 events.add("delete " + volumeId);
             }
-        });
+        };
+        Volume kept = create("kept");
+        restart();
         Volume volume = create("v");
         assertEquals(observer, manager.subsystem().namespace(volume.nsid()).observer());
-        manager.delete(volume.id());
-        assertEquals(List.of("open v", "delete " + volume.id()), events);
+        manager.delete(PROJECT, volume.id());
+        assertEquals(List.of("open kept", "open v", "delete " + volume.id()), events);
+        assertEquals(observer, manager.subsystem().namespace(kept.nsid()).observer());
     }
 
     @Test
     void aSecondManagerCannotOpenTheSameDataDirectory() {
-        IOException e = assertThrows(IOException.class, () -> open(512));
+        IOException e = assertThrows(IOException.class, node::openAnother);
         assertTrue(e.getMessage().contains("in use"), e.getMessage());
     }
 
     @Test
-    void aMissingImageStopsTheStartWithAClearError() throws IOException {
+    void orphanEngineMapsAreDeletedAtStart() throws IOException {
+        Volume volume = create("v");
+        int orphan = manager.engine().createVolume(4096, 256, false); // as if a crash came before the registry
+        assertEquals(2, manager.engine().mapIds().size());
+
+        restart();
+
+        assertEquals(1, manager.engine().mapIds().size());
+        assertFalse(manager.engine().mapIds().contains(orphan));
+        assertEquals(List.of(volume), manager.list(PROJECT, null));
+    }
+
+    @Test
+    void aMissingEngineMapStopsTheStartWithAClearError() throws IOException {
         Volume volume = create("v");
         manager.close();
-        Files.delete(image(volume));
+        node.replaceInRegistry("\"mapId\" : ", "\"mapId\" : 9");
 
-        IOException e = assertThrows(IOException.class, () -> open(512));
+        IOException e = assertThrows(IOException.class, node::open);
         assertTrue(e.getMessage().contains(volume.id()) && e.getMessage().contains("missing"), e.getMessage());
+        node.manager = null;
+        IOException again = assertThrows(IOException.class, node::open);
+        assertFalse(again.getMessage().contains("in use"), "the failed start released the data directory: "
+                + again.getMessage());
+        node.manager = null;
     }
 
     @Test
     void aCorruptRegistryStopsTheStartAndIsKept() throws IOException {
         manager.close();
-        Files.writeString(registry(), "{not json");
-        IOException e = assertThrows(IOException.class, () -> open(512));
+        Files.writeString(node.registry(), "{not json");
+        IOException e = assertThrows(IOException.class, node::open);
         assertTrue(e.getMessage().contains("registry"), e.getMessage());
-        assertEquals("{not json", Files.readString(registry()));
+        assertEquals("{not json", Files.readString(node.registry()));
+        node.manager = null;
+    }
+
+    @Test
+    void aFormatOneRegistryIsRefusedWithAClearMessage() throws IOException {
+        manager.close();
+        node.manager = null;
+        String formatOne = """
+                {
+                  "format" : 1,
+                  "subsystemNqn" : "nqn.2026-11.io.basalt:subsystem:5b0c7f3e-2a51-4d7e-9f0a-3c1e2d4b6a88",
+                  "volumes" : [ {
+                    "id" : "6f1c2a9e-0000-4000-8000-000000000001",
+                    "name" : "old",
+                    "sizeBytes" : 1048576,
+                    "blockSize" : 512,
+                    "nsid" : 1,
+                    "uuid" : "6f1c2a9e-0000-4000-8000-000000000002",
+                    "nguid" : "0123456789abcdef0123456789abcdef",
+                    "hosts" : [ ]
+                  } ]
+                }
+                """;
+        Files.writeString(node.registry(), formatOne);
+
+        IOException e = assertThrows(IOException.class, node::open);
+        assertTrue(e.getMessage().contains("format 1") && e.getMessage().contains("format 2"), e.getMessage());
+        assertEquals(formatOne, Files.readString(node.registry()), "the old registry is kept");
+        node.manager = null;
+    }
+
+    @Test
+    void aRegistryMarkedFormatOneIsRefusedWithAClearMessage() throws IOException {
+        create("v");
+        manager.close();
+        node.replaceInRegistry("\"format\" : 2", "\"format\" : 1");
+        IOException e = assertThrows(IOException.class, node::open);
+        assertTrue(e.getMessage().contains("format 1") && e.getMessage().contains("format 2")
+                && e.getMessage().contains("copy their data"), e.getMessage());
+    }
+
+    @Test
+    void aRegistryOfAFutureFormatIsRefused() throws IOException {
+        manager.close();
+        node.replaceInRegistry("\"format\" : 2", "\"format\" : 3");
+        IOException e = assertThrows(IOException.class, node::open);
+        assertTrue(e.getMessage().contains("format 3"), e.getMessage());
+        node.manager = null;
     }
 
     private Volume create(String name) {
-        return manager.create(new CreateVolumeRequest(name, MIB, List.of()));
-    }
-
-    private VolumeManager open(int blockSize) throws IOException {
-        return VolumeManager.open(dataDir, blockSize, () -> PORTALS, VolumeObservers.NONE);
+        return node.create(name, MIB);
     }
 
     private void restart() throws IOException {
-        manager.close();
-        manager = open(512);
+        node.restart();
+        manager = node.manager;
     }
 
     private void assertNothingCreated() {
-        assertTrue(manager.list().isEmpty());
+        assertTrue(manager.list(PROJECT, null).isEmpty());
         assertTrue(manager.subsystem().namespaces().isEmpty());
-        assertEquals(0, dataDir.resolve(VolumeManager.IMAGES_DIR).toFile().list().length);
-    }
-
-    private Path image(Volume volume) {
-        return dataDir.resolve(VolumeManager.IMAGES_DIR).resolve(volume.id() + VolumeManager.IMAGE_SUFFIX);
-    }
-
-    private Path registry() {
-        return dataDir.resolve(VolumeRegistry.FILE_NAME);
+        assertTrue(manager.engine().mapIds().isEmpty(), "engine maps " + manager.engine().mapIds());
     }
 
     /** Runs {@code body} while registry writes fail: a non-empty directory sits where the temporary file goes. */
@@ -369,7 +629,7 @@ class VolumeManagerTest {
         }
     }
 
-    private static final class RecordingListener implements Subsystem.NamespaceChangeListener {
+    static final class RecordingListener implements Subsystem.NamespaceChangeListener {
         private final String hostNqn;
         final List<Integer> changed = new ArrayList<>();
 
