@@ -1,0 +1,132 @@
+#!/bin/sh
+# Guest side of the Cinder end-to-end test (python-shim/e2e/e2e.py): a real Linux NVMe/TCP host
+# that does what os-brick 6.1's NVMeOFConnector does with the connection_info Cinder returns.
+# The host drives it over the serial console, one command per line:
+#   CMD <seq> connect <target_nqn> <address> <port> <transport> <host_nqn>
+#   CMD <seq> fio <vol_uuid> <size_mb> <seed>       random writes, then crc32c verify
+#   CMD <seq> verify <vol_uuid> <size_mb> <seed>    verify what an earlier fio wrote
+#   CMD <seq> size <vol_uuid> <bytes>               the namespace has that size
+#   CMD <seq> gone <vol_uuid> <secs>                wait until the namespace is gone
+#   CMD <seq> disconnect <target_nqn>
+#   CMD <seq> quit
+# and the guest answers each with "BASALT-DONE <seq> <rc>".
+# shellcheck shell=sh
+
+say() { echo "e2e-guest: $*"; }
+
+lower() { echo "$1" | tr 'A-F' 'a-f'; }
+
+# What os-brick's Target.find_device does for a target with vol_uuid: the visible namespace
+# (nvmeXnY, not the per-path nvmeXcZnY) whose sysfs uuid is the volume's.
+ns_by_uuid() {
+    want="$(lower "$1")"
+    for b in /sys/block/nvme*n*; do
+        [ -e "$b" ] || continue
+        case "$(basename "$b")" in nvme*c*n*) continue ;; esac
+        if [ "$(lower "$(cat "$b/uuid" 2>/dev/null)")" = "$want" ]; then
+            basename "$b"
+            return 0
+        fi
+    done
+    return 1
+}
+
+wait_ns() {
+    n=0
+    while [ "$n" -lt "$2" ]; do
+        if dev="$(ns_by_uuid "$1")"; then
+            echo "$dev"
+            return 0
+        fi
+        n=$((n + 1))
+        sleep 1
+    done
+    return 1
+}
+
+# The live controller of subsystem $1 at traddr $2, trsvcid $3 (os-brick's Portal.state == live).
+live_ctrl() {
+    for c in /sys/class/nvme-fabrics/ctl/nvme*; do
+        [ -e "$c" ] || continue
+        [ "$(cat "$c/subsysnqn" 2>/dev/null)" = "$1" ] || continue
+        case "$(cat "$c/address" 2>/dev/null)" in
+            *traddr="$2",trsvcid="$3"*) ;;
+            *) continue ;;
+        esac
+        if [ "$(cat "$c/state" 2>/dev/null)" = live ]; then
+            basename "$c"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# os-brick's _connect_target: rescan a live controller of the portal, else nvme connect with
+# exactly os-brick's arguments.
+do_connect() {
+    nqn="$1" addr="$2" port="$3" transport="$4" hostnqn="$5"
+    if ctrl="$(live_ctrl "$nqn" "$addr" "$port")"; then
+        say "already connected as $ctrl: nvme ns-rescan /dev/$ctrl"
+        nvme ns-rescan "/dev/$ctrl"
+        return $?
+    fi
+    say "nvme connect -a $addr -s $port -t $transport -n $nqn -Q 128 -l -1 -q $hostnqn"
+    timeout -s KILL 60 nvme connect -a "$addr" -s "$port" -t "$transport" -n "$nqn" \
+        -Q 128 -l -1 -q "$hostnqn"
+}
+
+run_fio() {
+    uuid="$1" size="$2" seed="$3" mode="$4"
+    dev="$(wait_ns "$uuid" 60)" || { say "no namespace with uuid $uuid"; return 1; }
+    say "volume $uuid is /dev/$dev ($(cat "/sys/block/$dev/size") sectors)"
+    set -- --name=cinder-e2e --filename="/dev/$dev" --ioengine=libaio --direct=1 \
+        --rw=randwrite --bsrange=4k-256k --iodepth=8 --size="${size}m" \
+        --randrepeat=1 --randseed="$seed" --verify=crc32c --verify_fatal=1 --verify_dump=0 \
+        --eta=never
+    if [ "$mode" = verify ]; then
+        set -- "$@" --verify_only=1
+    else
+        set -- "$@" --do_verify=1 --end_fsync=1
+    fi
+    timeout -s KILL 300 fio "$@" </dev/null >/tmp/fio.out 2>&1
+    rc=$?
+    grep -E 'err=|WRITE:|READ:|verify|bad|fail' /tmp/fio.out | head -n 20
+    [ "$rc" -eq 0 ] || tail -n 40 /tmp/fio.out
+    return "$rc"
+}
+
+check_size() {
+    dev="$(wait_ns "$1" 60)" || { say "no namespace with uuid $1"; return 1; }
+    bytes=$(( $(cat "/sys/block/$dev/size") * 512 ))
+    say "/dev/$dev has $bytes bytes, expected $2"
+    [ "$bytes" = "$2" ]
+}
+
+wait_gone() {
+    n=0
+    while [ "$n" -lt "$2" ]; do
+        ns_by_uuid "$1" >/dev/null || return 0
+        n=$((n + 1))
+        sleep 1
+    done
+    return 1
+}
+
+say "ready, host NQN $(cat /etc/nvme/hostnqn)"
+echo "BASALT-E2E-READY"
+while read -r tag seq verb a1 a2 a3 a4 a5; do
+    [ "$tag" = CMD ] || continue
+    case "$verb" in
+        connect) do_connect "$a1" "$a2" "$a3" "$a4" "$a5" ;;
+        fio) run_fio "$a1" "$a2" "$a3" write ;;
+        verify) run_fio "$a1" "$a2" "$a3" verify ;;
+        size) check_size "$a1" "$a2" ;;
+        gone) wait_gone "$a1" "$a2" ;;
+        disconnect) timeout -s KILL 60 nvme disconnect -n "$a1" ;;
+        quit) echo "BASALT-DONE $seq 0"; exit 0 ;;
+        *) say "unknown command $verb"; false ;;
+    esac
+    echo "BASALT-DONE $seq $?"
+done
+say "console closed"
+exit 1

@@ -1,0 +1,60 @@
+"""Helpers for tests that need Cinder (Debian's python3-cinder, under /usr/bin/python3)."""
+
+import unittest
+import uuid
+
+try:
+    from cinder import context
+    from cinder import objects
+    from cinder.volume import configuration
+    from oslo_config import cfg
+    objects.register_all()
+    HAVE_CINDER = True
+except ImportError:  # not Debian's Python, or python3-cinder missing
+    HAVE_CINDER = False
+
+
+def require_cinder():
+    if not HAVE_CINDER:
+        raise unittest.SkipTest('cinder is not importable (run with /usr/bin/python3)')
+
+
+def new_driver(url, token, group=None, **overrides):
+    """A BasaltDriver on its own backend section, set up (do_setup) against url."""
+    from basalt_cinder import driver
+    from cinder.volume import driver as cinder_driver
+    group = group or 'basalt-test-' + uuid.uuid4().hex[:8]
+    conf = configuration.Configuration(cinder_driver.volume_opts, config_group=group)
+    conf.append_config_values(driver.basalt_opts)
+    settings = {'basalt_api_addresses': url if isinstance(url, list) else [url],
+                'basalt_api_token': token, 'basalt_api_timeout': 10,
+                'volume_backend_name': 'basalt-test'}
+    settings.update(overrides)
+    for key, value in settings.items():
+        cfg.CONF.set_override(key, value, group=group)
+    drv = driver.BasaltDriver(configuration=conf, host='test-host@' + group)
+    drv.do_setup(context.get_admin_context())
+    return drv
+
+
+def new_volume(project, size=1, type_id=None, **fields):
+    values = dict(id=str(uuid.uuid4()), _name_id=None, size=size, project_id=project,
+                  volume_type_id=type_id, provider_id=None, provider_location=None,
+                  display_name='test')
+    values.update(fields)
+    return objects.Volume(context.get_admin_context(), **values)
+
+
+def new_snapshot(volume, project=None):
+    snap = objects.Snapshot(context.get_admin_context(), id=str(uuid.uuid4()),
+                            volume_id=volume.id, project_id=project or volume.project_id,
+                            volume_size=volume.size, provider_id=None, provider_location=None)
+    snap.volume = volume
+    return snap
+
+
+def apply(obj, model_update):
+    """What Cinder's manager does with a driver's model update."""
+    if model_update:
+        obj.update(model_update)
+    return obj

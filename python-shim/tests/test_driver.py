@@ -1,0 +1,259 @@
+"""BasaltDriver through its whole Cinder surface.
+
+DriverLiveTest runs against a live node (BASALT_API_URL and BASALT_API_TOKEN, as test-live.sh
+sets them); DriverFakeTest runs the same tests against tests/fake_basalt.py, so that the driver's
+logic is also checked where no node runs. Each test class uses its own random project and checks
+at the end that it left no volume or snapshot there.
+"""
+
+import os
+import unittest
+import uuid
+from unittest import mock
+
+from tests import cinder_support as cs
+from tests.fake_basalt import FakeBasalt
+
+GiB = 1024 ** 3
+HOST_A = 'nqn.2014-08.org.nvmexpress:uuid:' + str(uuid.uuid4())
+HOST_B = 'nqn.2014-08.org.nvmexpress:uuid:' + str(uuid.uuid4())
+
+
+def connector(nqn):
+    return {'nqn': nqn, 'host': 'compute-1', 'uuid': str(uuid.uuid4()),
+            'nvme_native_multipath': True, 'multipath': False}
+
+
+class DriverContract:
+    """The tests; subclasses provide cls.url and cls.token."""
+
+    url = token = None
+
+    @classmethod
+    def setUpClass(cls):
+        cs.require_cinder()
+        from basalt_cinder import api
+        cls.project = uuid.uuid4().hex
+        cls.driver = cs.new_driver(cls.url, cls.token)
+        cls.api = api.VolumeApi(cls.url, token=cls.token, timeout=10)
+        cls.specs = {}
+        patcher = mock.patch('cinder.volume.volume_types.get_volume_type_extra_specs',
+                             side_effect=lambda type_id: cls.specs.get(type_id, {}))
+        patcher.start()
+        cls.addClassCleanup(patcher.stop)
+
+    def tearDown(self):
+        for vol in self.api.list_volumes(project=self.project):
+            self.api.delete_volume(vol['id'], project=self.project)
+        for snap in self.api.list_snapshots(project=self.project):
+            self.api.delete_snapshot(snap['id'], project=self.project)
+
+    def basalt_volume(self, volume):
+        return self.api.get_volume(volume.provider_id, project=self.project)
+
+    def create(self, size=1, type_id=None):
+        volume = cs.new_volume(self.project, size=size, type_id=type_id)
+        return cs.apply(volume, self.driver.create_volume(volume))
+
+    def assertNothingLeft(self):
+        self.assertEqual([], self.api.list_volumes(project=self.project))
+        self.assertEqual([], self.api.list_snapshots(project=self.project))
+
+    def test_setup_check_and_stats(self):
+        self.driver.check_for_setup_error()
+        stats = self.driver.get_volume_stats(refresh=True)
+        self.assertEqual('basalt-test', stats['volume_backend_name'])
+        self.assertEqual('NVMe-TCP', stats['storage_protocol'])
+        self.assertEqual('Basalt', stats['vendor_name'])
+        pool = stats['pools'][0]
+        self.assertEqual('basalt-test', pool['pool_name'])
+        self.assertGreater(pool['total_capacity_gb'], 0)
+        self.assertGreaterEqual(pool['free_capacity_gb'], 0)
+        self.assertTrue(pool['thin_provisioning_support'])
+        self.assertFalse(pool['thick_provisioning_support'])
+        self.assertGreaterEqual(pool['max_over_subscription_ratio'], 1)
+        self.assertIn('provisioned_capacity_gb', pool)
+        self.assertEqual('basalt-test', self.driver.get_pool(cs.new_volume(self.project)))
+
+    def test_volume_lifecycle(self):
+        volume = self.create(size=1)
+        backend = self.basalt_volume(volume)
+        self.assertEqual(volume.name, backend['name'])
+        self.assertEqual(self.project, backend['project'])
+        self.assertEqual(GiB, backend['sizeBytes'])
+        self.assertEqual([], backend['hosts'])
+        self.assertEqual('basalt:' + self.project, volume.provider_location)
+
+        self.driver.extend_volume(volume, 2)
+        volume.size = 2
+        self.assertEqual(2 * GiB, self.basalt_volume(volume)['sizeBytes'])
+
+        self.driver.delete_volume(volume)
+        self.driver.delete_volume(volume)  # a second delete is not an error
+        self.assertNothingLeft()
+
+    def test_delete_of_a_volume_that_never_reached_the_node(self):
+        self.driver.delete_volume(cs.new_volume(self.project))
+        snap = cs.new_snapshot(cs.new_volume(self.project))
+        self.driver.delete_snapshot(snap)
+
+    def test_volume_found_by_name_without_provider_id(self):
+        volume = self.create()
+        basalt_id = volume.provider_id
+        volume.provider_id = None
+        volume.provider_location = None
+        info = self.driver.initialize_connection(volume, connector(HOST_A))
+        self.assertEqual(self.api.get_volume(basalt_id, project=self.project)['uuid'],
+                         info['data']['vol_uuid'])
+        self.driver.delete_volume(volume)
+        self.assertNothingLeft()
+
+    def test_extra_specs_and_defaults(self):
+        type_id = str(uuid.uuid4())
+        self.specs[type_id] = {'basalt:compression': '<is> True', 'basalt:replicas': '1',
+                               'capabilities:foo': 'bar'}
+        volume = self.create(type_id=type_id)
+        backend = self.basalt_volume(volume)
+        self.assertTrue(backend['compression'])
+        self.assertEqual(1, backend['replicas'])
+        plain = self.create()
+        self.assertFalse(self.basalt_volume(plain)['compression'])
+
+        from cinder import exception
+        self.specs[type_id] = {'basalt:compression': 'maybe'}
+        with self.assertRaises(exception.InvalidVolumeType):
+            self.create(type_id=type_id)
+        self.specs[type_id] = {'basalt:replicas': '4'}
+        with self.assertRaises(exception.InvalidVolumeType):
+            self.create(type_id=type_id)
+
+    def test_snapshots_clones_and_revert(self):
+        volume = self.create(size=1)
+        snap = cs.new_snapshot(volume)
+        cs.apply(snap, self.driver.create_snapshot(snap))
+        backend_snap = self.api.get_snapshot(snap.provider_id, project=self.project)
+        self.assertEqual(snap.name, backend_snap['name'])
+        self.assertEqual(volume.provider_id, backend_snap['sourceVolumeId'])
+
+        bigger = cs.new_volume(self.project, size=2)
+        cs.apply(bigger, self.driver.create_volume_from_snapshot(bigger, snap))
+        self.assertEqual(2 * GiB, self.basalt_volume(bigger)['sizeBytes'])
+        self.assertEqual(snap.provider_id, self.basalt_volume(bigger)['sourceSnapshotId'])
+
+        clone = cs.new_volume(self.project, size=1)
+        cs.apply(clone, self.driver.create_cloned_volume(clone, volume))
+        self.assertEqual(volume.provider_id, self.basalt_volume(clone)['sourceVolumeId'])
+
+        self.driver.revert_to_snapshot(None, volume, snap)
+
+        self.driver.delete_snapshot(snap)
+        self.driver.delete_snapshot(snap)
+        for v in (clone, bigger, volume):
+            self.driver.delete_volume(v)
+        self.assertNothingLeft()
+
+    def test_admin_snapshot_of_another_projects_volume(self):
+        volume = self.create()
+        snap = cs.new_snapshot(volume, project=uuid.uuid4().hex)  # the admin's project
+        cs.apply(snap, self.driver.create_snapshot(snap))
+        self.assertEqual(self.project,
+                         self.api.get_snapshot(snap.provider_id, project=self.project)['project'])
+        other = cs.new_volume(uuid.uuid4().hex)
+        cs.apply(other, self.driver.create_volume_from_snapshot(other, snap))
+        self.assertEqual('basalt:' + self.project, other.provider_location)
+        for obj in (other, volume):
+            self.driver.delete_volume(obj)
+        self.driver.delete_snapshot(snap)
+        self.assertNothingLeft()
+
+    def test_connections(self):
+        from os_brick.initiator.connectors import nvmeof
+        volume = self.create()
+        self.driver.create_export(None, volume, connector(HOST_A))
+        self.driver.ensure_export(None, volume)
+        info = self.driver.initialize_connection(volume, connector(HOST_A))
+        backend = self.basalt_volume(volume)
+        self.assertEqual('nvmeof', info['driver_volume_type'])
+        data = info['data']
+        self.assertEqual(backend['nqn'], data['target_nqn'])
+        self.assertEqual(backend['uuid'], data['vol_uuid'])
+        self.assertEqual(backend['nguid'], data['volume_nguid'])
+        self.assertEqual(str(backend['nsid']), data['ns_id'])
+        self.assertEqual(HOST_A, data['host_nqn'])
+        self.assertTrue(data['discard'])
+        self.assertEqual([[p['address'], str(p['port']), 'tcp'] for p in backend['portals']],
+                         data['portals'])
+        self.assertEqual([HOST_A], backend['hosts'])
+
+        # os-brick 6.1 reads it as the new-format single target, found by namespace UUID
+        props = nvmeof.NVMeOFConnProps(dict(data))
+        self.assertFalse(props.is_replicated)
+        target = props.targets[0]
+        self.assertEqual(backend['nqn'], target.nqn)
+        self.assertEqual(backend['uuid'], target.uuid)
+        self.assertEqual(HOST_A, target.host_nqn)
+        self.assertEqual('tcp', target.portals[0].transport)
+        self.assertTrue(props.discard)
+
+        self.driver.initialize_connection(volume, connector(HOST_A))  # again: idempotent
+        self.driver.initialize_connection(volume, connector(HOST_B))
+        self.assertEqual([HOST_A, HOST_B], self.basalt_volume(volume)['hosts'])
+        self.driver.terminate_connection(volume, connector(HOST_A))
+        self.assertEqual([HOST_B], self.basalt_volume(volume)['hosts'])
+        self.driver.terminate_connection(volume, connector(HOST_A))  # again: idempotent
+        self.driver.initialize_connection(volume, connector(HOST_A))
+        self.driver.terminate_connection(volume, None)  # force detach: every host
+        self.assertEqual([], self.basalt_volume(volume)['hosts'])
+        self.driver.remove_export(None, volume)
+
+        from cinder import exception
+        with self.assertRaises(exception.InvalidConnectorException):
+            self.driver.initialize_connection(volume, {'host': 'no-nvme', 'initiator': 'iqn.x'})
+
+        self.driver.delete_volume(volume)
+        self.driver.terminate_connection(volume, connector(HOST_A))  # volume gone: not an error
+        self.assertNothingLeft()
+
+    def test_missing_objects(self):
+        from cinder import exception
+        ghost = cs.new_volume(self.project, provider_id=str(uuid.uuid4()))
+        with self.assertRaises(exception.VolumeNotFound):
+            self.driver.extend_volume(ghost, 2)
+        with self.assertRaises(exception.VolumeNotFound):
+            self.driver.initialize_connection(ghost, connector(HOST_A))
+        with self.assertRaises(exception.VolumeNotFound):
+            self.driver.create_snapshot(cs.new_snapshot(ghost))
+        with self.assertRaises(exception.VolumeNotFound):
+            self.driver.create_cloned_volume(cs.new_volume(self.project), ghost)
+        unknown = cs.new_snapshot(ghost)
+        unknown.provider_id = str(uuid.uuid4())
+        with self.assertRaises(exception.SnapshotNotFound):
+            self.driver.create_volume_from_snapshot(cs.new_volume(self.project), unknown)
+        self.driver.delete_volume(ghost)
+        self.driver.delete_snapshot(unknown)
+        self.assertNothingLeft()
+
+
+class DriverLiveTest(DriverContract, unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.url = os.environ.get('BASALT_API_URL')
+        cls.token = os.environ.get('BASALT_API_TOKEN')
+        if not cls.url:
+            raise unittest.SkipTest('BASALT_API_URL names no running node')
+        super().setUpClass()
+
+
+class DriverFakeTest(DriverContract, unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = FakeBasalt(token='fake-admin')
+        cls.fake.__enter__()
+        cls.addClassCleanup(cls.fake.__exit__, None, None, None)
+        cls.url = cls.fake.url
+        cls.token = cls.fake.token
+        super().setUpClass()
+
+
+if __name__ == '__main__':
+    unittest.main()
