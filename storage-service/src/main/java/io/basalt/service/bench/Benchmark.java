@@ -56,7 +56,7 @@ final class Benchmark {
                 for (int i = 0; i < o.connections(); i++) {
                     transports.add(new NvmeTransport(controller.ioQueue(i), nsid, ns.blockSize(), o.ioSize(), o.workload().read));
                 }
-                return drive("basalt", o, transports, workingSet);
+                return drive(o.engine() ? "engine" : "basalt", o, transports, workingSet);
             } finally {
                 controller.close();
             }

@@ -22,14 +22,16 @@ final class DeviceLoad {
     /**
      * @param writes  writes completed (successfully or not)
      * @param errors  writes that failed; {@code firstStatus} is the first one's NVMe status
+     * @param stopped why the load stopped before writing everything, or null
      */
-    record Result(long writes, long bytes, double seconds, long errors, int firstStatus) {
+    record Result(long writes, long bytes, double seconds, long errors, int firstStatus, String stopped) {
         double mbPerSecond() {
             return bytes / seconds / 1e6;
         }
 
         String errorText() {
-            return errors == 0 ? "" : errors + " writes failed (first: status 0x" + Integer.toHexString(firstStatus) + ")";
+            return (errors == 0 ? "" : errors + " writes failed (first: status 0x" + Integer.toHexString(firstStatus) + ")")
+                    + (stopped == null ? "" : (errors == 0 ? "" : "; ") + "stopped " + stopped);
         }
     }
 
@@ -43,6 +45,16 @@ final class DeviceLoad {
      */
     static Result write(BlockDevice device, ByteBuf data, int ioSize, int depth, boolean random, long rangeBytes,
                         long totalBytes) throws InterruptedException {
+        return write(device, data, ioSize, depth, random, rangeBytes, totalBytes, Long.MAX_VALUE, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #write(BlockDevice, ByteBuf, int, int, boolean, long, long)}, but stops issuing writes
+     * after {@code maxSeconds} or once more than {@code maxErrors} writes failed (a device out of space
+     * fails writes only after throttling them, which would make a run last for hours).
+     */
+    static Result write(BlockDevice device, ByteBuf data, int ioSize, int depth, boolean random, long rangeBytes,
+                        long totalBytes, long maxSeconds, long maxErrors) throws InterruptedException {
         int blockSize = device.blockSize();
         if (ioSize % blockSize != 0 || data.readableBytes() % ioSize != 0) {
             throw new IllegalArgumentException("I/O size " + ioSize + " does not fit block size " + blockSize);
@@ -54,7 +66,18 @@ final class DeviceLoad {
         AtomicLong errors = new AtomicLong();
         AtomicInteger firstStatus = new AtomicInteger();
         long start = System.nanoTime();
-        for (long n = 0; n < total; n++) {
+        long deadline = maxSeconds == Long.MAX_VALUE ? Long.MAX_VALUE : start + TimeUnit.SECONDS.toNanos(maxSeconds);
+        String stopped = null;
+        long n = 0;
+        for (; n < total; n++) {
+            if (errors.get() > maxErrors) {
+                stopped = "after " + errors.get() + " failed writes";
+                break;
+            }
+            if (System.nanoTime() > deadline) {
+                stopped = "at the time limit of " + maxSeconds + " s";
+                break;
+            }
             if (!slotsFree.tryAcquire(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 throw new IllegalStateException("no write completed for " + TIMEOUT_SECONDS + " s");
             }
@@ -71,6 +94,6 @@ final class DeviceLoad {
             throw new IllegalStateException("writes did not complete in " + TIMEOUT_SECONDS + " s");
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        return new Result(total, total * ioSize, seconds, errors.get(), firstStatus.get());
+        return new Result(n, n * ioSize, seconds, errors.get(), firstStatus.get(), stopped);
     }
 }

@@ -18,11 +18,14 @@ import java.util.Locale;
  */
 final class EngineBench {
     /** Drive of the write-amplification runs: small, so that a few passes fill it and make GC work. */
-    static final long WA_DRIVE_BYTES = 2L << 30;
+    static final long WA_DRIVE_BYTES = 1L << 30;
     static final double[] WA_FILLS = {0.5, 0.8};
     static final double WA_PASSES = 3;
     static final int WA_IO_SIZE = 4096;
     static final int WA_DEPTH = 32;
+    /** Longest an overwrite phase runs, and most failed writes it tolerates, before it stops (a stuck engine). */
+    static final long WA_MAX_SECONDS = 60;
+    static final long WA_MAX_ERRORS = 1000;
     /** Drive of the compression runs (sparse): room for every case's volume without garbage collection. */
     static final long COMPRESSION_DRIVE_BYTES = 8L << 30;
     static final long COMPRESSION_VOLUME_BYTES = 256L << 20;
@@ -50,15 +53,23 @@ final class EngineBench {
             return hostBytes == 0 ? 1.0 : (double) driveBytes / hostBytes;
         }
 
+        /** Volumes' worth of host writes the overwrite phase completed. */
+        double passes() {
+            return (double) overwrite.bytes() / volumeBytes;
+        }
+
+        boolean failed() {
+            return fillLoad.errors() + overwrite.errors() > 0 || overwrite.stopped() != null;
+        }
+
         String summary() {
             return String.format(Locale.ROOT, "engine write amplification at %.0f%% full (volume %d MiB of %d MiB "
-                            + "capacity): %.2f over %.1f passes of %s random writes; %,.0f IOPS %.1f MB/s; relocated "
+                            + "capacity): %.2f over %.2f passes of %s random writes; %,.0f IOPS %.1f MB/s; relocated "
                             + "%d MiB, %d segments reclaimed, %d throttled, %d capacity errors%s",
-                    fill * 100, volumeBytes >> 20, capacityBytes >> 20, writeAmplification(), WA_PASSES,
+                    fill * 100, volumeBytes >> 20, capacityBytes >> 20, writeAmplification(), passes(),
                     BenchResult.sizeLabel(WA_IO_SIZE), overwrite.writes() / overwrite.seconds(), overwrite.mbPerSecond(),
                     relocatedBytes >> 20, segmentsReclaimed, throttled, capacityErrors,
-                    overwrite.errors() + fillLoad.errors() == 0 ? "" : "  ERRORS " + fillLoad.errorText() + " "
-                            + overwrite.errorText());
+                    failed() ? "  ERRORS " + fillLoad.errorText() + " " + overwrite.errorText() : "");
         }
     }
 
@@ -81,7 +92,7 @@ final class EngineBench {
                 long throttled = c.throttledEpisodes();
                 long capacityErrors = c.capacityErrors();
                 DeviceLoad.Result overwrite = DeviceLoad.write(volume, data, WA_IO_SIZE, WA_DEPTH, true, volumeBytes,
-                        (long) (WA_PASSES * volumeBytes));
+                        (long) (WA_PASSES * volumeBytes), WA_MAX_SECONDS, WA_MAX_ERRORS);
                 var stats = engine.stats();
                 return new WaResult(fill, driveBytes, capacity, volumeBytes, fillLoad, overwrite,
                         c.hostBytesWritten() - host, c.driveBytesWritten() - drive, c.relocatedBytes() - relocated,
@@ -181,7 +192,7 @@ final class EngineBench {
                 for (double f : fills.isEmpty() ? List.of(WA_FILLS[0], WA_FILLS[1]) : fills) {
                     WaResult r = writeAmplification(dir, driveBytes, f);
                     System.out.println(r.summary());
-                    failed |= r.fillLoad().errors() + r.overwrite().errors() > 0;
+                    failed |= r.failed();
                 }
             }
             if (compression) {
