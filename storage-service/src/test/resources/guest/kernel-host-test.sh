@@ -9,7 +9,9 @@
 #   SUBNQN           the subsystem NQN all volumes are namespaces of
 #   VOL_A_UUID VOL_A_SIZE   volume the guest's host NQN is allowed to see (size in bytes)
 #   VOL_B_UUID VOL_B_SIZE   volume the guest's host NQN is not allowed to see (yet)
-#   FIO_SIZE_MB      amount of random writes on volume A (default 64)
+#   FIO_SIZE_MB      amount of random writes on volume A (default 64), from offset 0
+#   FIO_CRASH_MB     amount of random writes (end_fsync, no verify) on volume A just before the
+#                    service is killed, at offset FIO_SIZE_MB (default 32; must fit in volume A)
 #   FIO_B_SIZE_MB    amount of random writes on volume B (default 8)
 #   WAIT_SECS        bound for each "wait until" (default 90)
 #   HOST_WAIT_SECS   bound for the host to answer a request (default 300)
@@ -17,7 +19,9 @@
 #
 # Protocol with the host (serial console):
 #   guest prints  "BASALT-REQUEST <name>", host acts, then sends the line "go <name>"
-#   (or "fail <reason>"). Requests: restart-service, allow-volume-b.
+#   (or "fail <reason>"). Requests: restart-service (kill -9 and start again, unless the host
+#   is told to restart gracefully), measure-space (host records the node's used space),
+#   check-space-shrank (host checks it shrank after blkdiscard), allow-volume-b.
 #   Progress: "BASALT-STEP <text>"; failure: "BASALT-TEST-FAIL <reason>" then exit 1.
 #   /init prints "BASALT-GUEST-EXIT <rc>" after this script ends.
 
@@ -29,6 +33,7 @@ HOST_WAIT_SECS="${HOST_WAIT_SECS:-300}"
 FIO_TIMEOUT_SECS="${FIO_TIMEOUT_SECS:-900}"
 FIO_SIZE_MB="${FIO_SIZE_MB:-64}"
 FIO_B_SIZE_MB="${FIO_B_SIZE_MB:-8}"
+FIO_CRASH_MB="${FIO_CRASH_MB:-32}"
 CONNECT_OPTS="--reconnect-delay=1 --ctrl-loss-tmo=${CTRL_LOSS_TMO:-120} --keep-alive-tmo=${KATO:-15}"
 
 step() { echo "BASALT-STEP $*"; }
@@ -162,18 +167,29 @@ id_field() {
     awk -v f="$2" -F: '{k=$1; gsub(/[ \t]/, "", k)} k == f {v=$0; sub(/^[^:]*:[ \t]*/, "", v); sub(/[ \t]+$/, "", v); print v; exit}' "$1"
 }
 
-# fio_job NAME DEVICE SIZE_MB SEED MODE(write|verify)
+# block_size ID-NS-OUTPUT: bytes per logical block of the LBA format in use
+# (nvme id-ns prints it as "lbaf  N : ms:0   lbads:12 rp:0 (in use)")
+block_size() {
+    lbads="$(grep -E '^lbaf .*in use' "$1" | sed -n 's/.*lbads:\([0-9][0-9]*\).*/\1/p' | head -n 1)"
+    [ -n "$lbads" ] || return 1
+    echo $(( 1 << lbads ))
+}
+
+# fio_job NAME DEVICE SIZE_MB SEED MODE [OFFSET_MB]
+#   MODE write:       random writes, fsync at the end, then read back and verify
+#        write-flush: random writes, fsync at the end (a Flush to the target), no read back
+#        verify:      only the verify pass of the same job (same name, size, offset and seed)
 fio_job() {
-    name="$1" dev="$2" size="$3" seed="$4" mode="$5"
+    name="$1" dev="$2" size="$3" seed="$4" mode="$5" offset="${6:-0}"
     set -- --name="$name" --filename="/dev/$dev" --ioengine=libaio --direct=1 \
-        --rw=randwrite --bsrange=4k-1m --iodepth=16 --size="${size}m" \
+        --rw=randwrite --bsrange=4k-1m --iodepth=16 --offset="${offset}m" --size="${size}m" \
         --randrepeat=1 --randseed="$seed" \
         --verify=crc32c --verify_fatal=1 --verify_dump=0 --eta=never
-    if [ "$mode" = verify ]; then
-        set -- "$@" --verify_only=1
-    else
-        set -- "$@" --do_verify=1 --end_fsync=1
-    fi
+    case "$mode" in
+        verify) set -- "$@" --verify_only=1 ;;
+        write-flush) set -- "$@" --do_verify=0 --end_fsync=1 ;;
+        *) set -- "$@" --do_verify=1 --end_fsync=1 ;;
+    esac
     echo "fio $*"
     start=$(date +%s)
     timeout -s KILL "$FIO_TIMEOUT_SECS" fio "$@" </dev/null > /tmp/fio.out 2>&1
@@ -191,8 +207,8 @@ echo "kernel-host-test: target=$TARGET_ADDR:$NVME_PORT discovery=$DISCOVERY_PORT
 [ -n "${TARGET_ADDR:-}" ] && [ -n "${NVME_PORT:-}" ] && [ -n "${DISCOVERY_PORT:-}" ] && [ -n "${SUBNQN:-}" ] \
     && [ -n "${VOL_A_UUID:-}" ] && [ -n "${VOL_A_SIZE:-}" ] && [ -n "${VOL_B_UUID:-}" ] && [ -n "${VOL_B_SIZE:-}" ] \
     || fail "missing parameters in /params"
-A_BLOCKS=$(( VOL_A_SIZE / 512 ))
-B_BLOCKS=$(( VOL_B_SIZE / 512 ))
+[ $(( (FIO_SIZE_MB + FIO_CRASH_MB) * 1048576 )) -le "$VOL_A_SIZE" ] \
+    || fail "FIO_SIZE_MB + FIO_CRASH_MB ($FIO_SIZE_MB + $FIO_CRASH_MB MiB) do not fit in volume A ($VOL_A_SIZE bytes)"
 
 # ---- 1. discovery, on the I/O port and on the discovery port ----------------------------
 for port in "$NVME_PORT" "$DISCOVERY_PORT"; do
@@ -222,15 +238,19 @@ grep -E '^(vid|sn|mn|fr|mdts|cntlid|ver|kas|oncs|vwc|sgls|subnqn|ioccsz|iorcsz|i
 [ "$(id_field /tmp/id-ctrl.out subnqn)" = "$SUBNQN" ] || fail "id-ctrl subnqn is '$(id_field /tmp/id-ctrl.out subnqn)', expected $SUBNQN"
 [ "$(cat /sys/class/nvme/$CTRL/subsysnqn)" = "$SUBNQN" ] || fail "sysfs subsysnqn mismatch"
 nvme id-ns "/dev/$DEV_A" > /tmp/id-ns.out || fail "nvme id-ns /dev/$DEV_A failed"
-grep -E '^(nsze|ncap|nuse|nsfeat|nlbaf|flbas|nguid|eui64|lbaf  0)' /tmp/id-ns.out
+grep -E '^(nsze|ncap|nuse|nsfeat|nlbaf|flbas|nguid|eui64|lbaf )' /tmp/id-ns.out
+BS_A="$(block_size /tmp/id-ns.out)" || fail "nvme id-ns shows no LBA format in use for volume A"
+[ "$BS_A" -eq 512 ] || [ "$BS_A" -eq 4096 ] || fail "volume A's block size is $BS_A, expected 512 or 4096"
+A_BLOCKS=$(( VOL_A_SIZE / BS_A ))
 nsze=$(( $(id_field /tmp/id-ns.out nsze) ))
-[ "$nsze" -eq "$A_BLOCKS" ] || fail "volume A nsze is $nsze blocks, expected $A_BLOCKS (size $VOL_A_SIZE / 512)"
+[ "$nsze" -eq "$A_BLOCKS" ] || fail "volume A nsze is $nsze blocks, expected $A_BLOCKS (size $VOL_A_SIZE / $BS_A)"
 ncap=$(( $(id_field /tmp/id-ns.out ncap) ))
 [ "$ncap" -gt 0 ] && [ "$ncap" -le "$nsze" ] || fail "volume A ncap $ncap not in 1..nsze"
-[ "$(cat /sys/block/$DEV_A/queue/logical_block_size)" = 512 ] \
-    || fail "logical block size is $(cat /sys/block/$DEV_A/queue/logical_block_size), expected 512"
-[ "$(cat /sys/block/$DEV_A/size)" -eq "$A_BLOCKS" ] \
-    || fail "block device size $(cat /sys/block/$DEV_A/size) sectors, expected $A_BLOCKS"
+[ "$(cat /sys/block/$DEV_A/queue/logical_block_size)" = "$BS_A" ] \
+    || fail "logical block size is $(cat /sys/block/$DEV_A/queue/logical_block_size), expected $BS_A (id-ns)"
+# /sys/block/*/size counts 512-byte sectors whatever the logical block size
+[ "$(cat /sys/block/$DEV_A/size)" -eq $(( VOL_A_SIZE / 512 )) ] \
+    || fail "block device size $(cat /sys/block/$DEV_A/size) sectors, expected $(( VOL_A_SIZE / 512 ))"
 if n="$(ns_by_uuid "$VOL_B_UUID")"; then fail "volume B (not allowed for this host) is visible as /dev/$n"; fi
 
 # ---- 3. random writes of mixed sizes, verified ---------------------------------------------
@@ -253,7 +273,12 @@ echo "volume A is /dev/$DEV_A on $CTRL (digests on)"
 step "verify volume A over digests"
 fio_job basalt-a "$DEV_A" "$FIO_SIZE_MB" 4242 verify || fail "fio verify over header/data digests failed"
 
-# ---- 5. the service restarts under the connected host ---------------------------------------
+# ---- 5. the service is killed (kill -9) after a flushed write and restarts under the connected
+#         host; the kernel host reconnects by itself and every flushed block is intact ---------
+# A region never written before: if the flushed data were lost, it would read back as zeros.
+step "fio random writes ${FIO_CRASH_MB} MiB at ${FIO_SIZE_MB} MiB with end_fsync, no verify pass"
+fio_job basalt-crash "$DEV_A" "$FIO_CRASH_MB" 5151 write-flush "$FIO_SIZE_MB" \
+    || fail "fio write (end_fsync) of the region written before the kill failed"
 CNTLID_BEFORE="$(cat /sys/class/nvme/$CTRL/cntlid)"
 RECONNECTS_BEFORE="$(reconnects)"
 host_request restart-service
@@ -265,8 +290,22 @@ while [ "$(reconnects)" -le "$RECONNECTS_BEFORE" ] && [ "$(date +%s)" -lt "$dead
 CTRL="$(wait_ctrl_live "$WAIT_SECS")" || fail "controller did not come back to live within ${WAIT_SECS}s after the restart"
 echo "controller $CTRL live again (cntlid $CNTLID_BEFORE -> $(cat /sys/class/nvme/$CTRL/cntlid))"
 DEV_A="$(wait_ns_by_uuid "$VOL_A_UUID" "$WAIT_SECS")" || fail "volume A gone after the restart"
+step "verify the writes flushed before the kill"
+fio_job basalt-crash "$DEV_A" "$FIO_CRASH_MB" 5151 verify "$FIO_SIZE_MB" \
+    || fail "fio verify of the writes flushed (end_fsync) before the service was killed failed"
 step "verify volume A after the restart"
 fio_job basalt-a "$DEV_A" "$FIO_SIZE_MB" 4242 verify || fail "fio verify after the service restart failed"
+
+# ---- 5b. blkdiscard of the whole namespace gives its space back --------------------------------
+host_request measure-space
+step "blkdiscard /dev/$DEV_A"
+timeout -s KILL "$FIO_TIMEOUT_SECS" blkdiscard "/dev/$DEV_A" || fail "blkdiscard of volume A (/dev/$DEV_A) failed"
+host_request check-space-shrank
+step "volume A reads zeros after the discard"
+for off_mb in 0 "$FIO_SIZE_MB"; do
+    nonzero="$(dd if="/dev/$DEV_A" bs=1M skip="$off_mb" count=2 iflag=direct 2>/dev/null | tr -d '\000' | wc -c)"
+    [ "$nonzero" -eq 0 ] || fail "volume A has $nonzero non-zero bytes in the 2 MiB at $off_mb MiB after blkdiscard"
+done
 
 # ---- 6. ACL: volume B appears without reconnect once allowed ---------------------------------
 step "volume B must be invisible"
@@ -282,8 +321,10 @@ DEV_B="$(wait_ns_by_uuid "$VOL_B_UUID" "${NS_APPEAR_SECS:-60}")" \
 echo "volume B is /dev/$DEV_B"
 nvme list
 nvme id-ns "/dev/$DEV_B" > /tmp/id-ns-b.out || fail "nvme id-ns /dev/$DEV_B failed"
+BS_B="$(block_size /tmp/id-ns-b.out)" || fail "nvme id-ns shows no LBA format in use for volume B"
+B_BLOCKS=$(( VOL_B_SIZE / BS_B ))
 nsze=$(( $(id_field /tmp/id-ns-b.out nsze) ))
-[ "$nsze" -eq "$B_BLOCKS" ] || fail "volume B nsze is $nsze blocks, expected $B_BLOCKS"
+[ "$nsze" -eq "$B_BLOCKS" ] || fail "volume B nsze is $nsze blocks, expected $B_BLOCKS (size $VOL_B_SIZE / $BS_B)"
 step "fio on volume B"
 fio_job basalt-b "$DEV_B" "$FIO_B_SIZE_MB" 777 write || fail "fio write/verify on volume B failed"
 

@@ -8,8 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -33,13 +31,17 @@ import org.junit.jupiter.api.Timeout;
  *
  * <p>The guest side is {@code src/test/resources/guest/kernel-host-test.sh}: discovery on both
  * ports, connect, identify, verified random writes of mixed sizes, reconnect with header and data
- * digests, survival of a service crash under a connected host (kill -9 and restart; the kernel
- * reconnects by itself), per-host namespace ACLs with a namespace that appears without reconnect.
+ * digests, survival of a service crash under a connected host (fio writes with {@code end_fsync},
+ * kill -9 and restart on the same data directory, the kernel reconnects by itself, and fio's verify
+ * pass finds every flushed block), {@code blkdiscard} of the namespace shrinking the node's used
+ * space (checked here through the API), per-host namespace ACLs with a namespace that appears
+ * without reconnect.
  *
  * <p>Run: {@code src/test/guest/install-deps.sh} once (root, Debian 12), then
  * {@code mvn -pl storage-service -am test -Dtest=KernelHostTest -Dsurefire.failIfNoSpecifiedTests=false}.
  * Properties: {@code basalt.guest.restart=stop} restarts gracefully instead of kill -9;
  * {@code basalt.guest.fioMb} (default 128) sets the amount of random writes on volume A;
+ * {@code basalt.guest.crashFioMb} (default 32) the amount written (and flushed) just before the kill;
  * {@code basalt.guest.echo=all} echoes the whole guest console live.
  */
 @Tag("guest")
@@ -51,7 +53,6 @@ class KernelHostTest {
     private static final Duration GUEST_BUDGET = Duration.ofMinutes(17);
 
     private final ObjectMapper json = new ObjectMapper();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @Test
     @Timeout(value = 20, unit = TimeUnit.MINUTES)
@@ -61,6 +62,8 @@ class KernelHostTest {
         String hostNqn = QemuGuest.hostNqn(hostId);
         String otherHostNqn = QemuGuest.hostNqn(UUID.randomUUID().toString());
         boolean gracefulRestart = "stop".equals(System.getProperty("basalt.guest.restart"));
+        int fioMb = Integer.getInteger("basalt.guest.fioMb", 128);
+        int crashFioMb = Integer.getInteger("basalt.guest.crashFioMb", 32);
 
         QemuGuest.baseGuest(); // build (or find) the guest before starting anything else
         ServiceProcess service = null;
@@ -94,8 +97,9 @@ class KernelHostTest {
                     .param("VOL_A_SIZE", SIZE_A)
                     .param("VOL_B_UUID", b.path("uuid").asText())
                     .param("VOL_B_SIZE", SIZE_B)
-                    .param("FIO_SIZE_MB", Integer.getInteger("basalt.guest.fioMb", 128))
+                    .param("FIO_SIZE_MB", fioMb)
                     .param("FIO_B_SIZE_MB", 16)
+                    .param("FIO_CRASH_MB", crashFioMb)
                     .param("WAIT_SECS", 120)
                     .param("NS_APPEAR_SECS", 60)
                     .workDir(work)
@@ -109,6 +113,33 @@ class KernelHostTest {
                     node.crashAndRestart();
                 }
             });
+            String aId = a.path("id").asText();
+            long written = (fioMb + crashFioMb) * MIB; // fio's random map writes every block of its region once
+            long[] before = new long[2]; // node usedBytes, volume A mappedBytes
+            actions.put("measure-space", () -> {
+                before[0] = usedBytes(node);
+                before[1] = mappedBytes(node, aId);
+                System.out.println("[test] before blkdiscard: node usedBytes=" + before[0] + ", volume A mappedBytes="
+                        + before[1]);
+                if (before[1] != written || before[0] <= 0) {
+                    throw new AssertionError("after the guest wrote " + written + " bytes of volume A (" + fioMb + " + "
+                            + crashFioMb + " MiB) and the node was killed and restarted, the node reports usedBytes="
+                            + before[0] + " and volume A mappedBytes=" + before[1]);
+                }
+            });
+            actions.put("check-space-shrank", () -> {
+                long used = usedBytes(node);
+                long mapped = mappedBytes(node, aId);
+                System.out.println("[test] after blkdiscard: node usedBytes=" + used + ", volume A mappedBytes=" + mapped);
+                if (mapped != 0) {
+                    throw new AssertionError("volume A still maps " + mapped + " bytes after blkdiscard of the whole"
+                            + " namespace (was " + before[1] + ")");
+                }
+                if (used >= before[0]) {
+                    throw new AssertionError("node usedBytes did not shrink after blkdiscard of volume A: " + before[0]
+                            + " -> " + used);
+                }
+            });
             actions.put("allow-volume-b", () ->
                     setHosts(node, b.path("id").asText(), List.of(otherHostNqn, hostNqn)));
 
@@ -117,8 +148,10 @@ class KernelHostTest {
             assertEquals(0, rc, "the guest's kernel-host test failed: " + (reason != null ? reason : "exit code " + rc));
 
             // Counters start again at the restart; after it the guest verified A and wrote and verified B.
-            String metrics = send(HttpRequest.newBuilder(node.api("/metrics")).GET()).body();
-            long fioBytes = Integer.getInteger("basalt.guest.fioMb", 128) * MIB;
+            HttpResponse<String> metricsResponse = node.get("/metrics");
+            assertEquals(200, metricsResponse.statusCode(), "GET /metrics with the admin token: " + metricsResponse.body());
+            String metrics = metricsResponse.body();
+            long fioBytes = fioMb * MIB;
             assertTrue(ioBytes(metrics, a.path("id").asText(), "read") >= fioBytes, "volume A read bytes in /metrics");
             assertTrue(ioBytes(metrics, b.path("id").asText(), "write") >= 16 * MIB, "volume B write bytes in /metrics");
             assertTrue(ioBytes(metrics, b.path("id").asText(), "read") >= 16 * MIB, "volume B read bytes in /metrics");
@@ -154,17 +187,14 @@ class KernelHostTest {
         body.put("name", name);
         body.put("sizeBytes", size);
         body.put("hosts", hosts);
-        HttpResponse<String> r = send(HttpRequest.newBuilder(node.api("/api/v1/volumes"))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body))));
+        HttpResponse<String> r = node.sendJson("POST", "/api/v1/volumes", json.writeValueAsString(body));
         assertEquals(201, r.statusCode(), "POST /api/v1/volumes " + body + " -> " + r.statusCode() + " " + r.body());
         return json.readTree(r.body());
     }
 
     private void setHosts(ServiceProcess node, String id, List<String> hosts) throws Exception {
-        HttpResponse<String> r = send(HttpRequest.newBuilder(node.api("/api/v1/volumes/" + id + "/hosts"))
-                .header("Content-Type", "application/json")
-                .PUT(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(Map.of("hosts", hosts)))));
+        HttpResponse<String> r = node.sendJson("PUT", "/api/v1/volumes/" + id + "/hosts",
+                json.writeValueAsString(Map.of("hosts", hosts)));
         if (r.statusCode() / 100 != 2) {
             throw new IllegalStateException("PUT /api/v1/volumes/" + id + "/hosts -> " + r.statusCode() + " " + r.body());
         }
@@ -172,7 +202,7 @@ class KernelHostTest {
 
     private void deleteVolume(ServiceProcess node, String id) {
         try {
-            HttpResponse<String> r = send(HttpRequest.newBuilder(node.api("/api/v1/volumes/" + id)).DELETE());
+            HttpResponse<String> r = node.send(node.request("/api/v1/volumes/" + id).DELETE());
             if (r.statusCode() / 100 != 2) {
                 System.out.println("[test] DELETE volume " + id + " -> " + r.statusCode() + " " + r.body());
             }
@@ -181,8 +211,30 @@ class KernelHostTest {
         }
     }
 
-    private HttpResponse<String> send(HttpRequest.Builder request) throws IOException, InterruptedException {
-        return http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+    /** {@code usedBytes} of GET /api/v1/stats. */
+    private long usedBytes(ServiceProcess node) throws Exception {
+        HttpResponse<String> r = node.get("/api/v1/stats");
+        if (r.statusCode() != 200) {
+            throw new IllegalStateException("GET /api/v1/stats -> " + r.statusCode() + " " + r.body());
+        }
+        JsonNode used = json.readTree(r.body()).path("usedBytes");
+        if (!used.isNumber()) {
+            throw new IllegalStateException("GET /api/v1/stats has no usedBytes: " + r.body());
+        }
+        return used.asLong();
+    }
+
+    /** {@code space.mappedBytes} of GET /api/v1/volumes/{id}. */
+    private long mappedBytes(ServiceProcess node, String id) throws Exception {
+        HttpResponse<String> r = node.get("/api/v1/volumes/" + id);
+        if (r.statusCode() != 200) {
+            throw new IllegalStateException("GET /api/v1/volumes/" + id + " -> " + r.statusCode() + " " + r.body());
+        }
+        JsonNode mapped = json.readTree(r.body()).path("space").path("mappedBytes");
+        if (!mapped.isNumber()) {
+            throw new IllegalStateException("volume " + id + " has no space.mappedBytes: " + r.body());
+        }
+        return mapped.asLong();
     }
 
     /** Sum of basalt_volume_io_bytes_total for one volume and operation in Prometheus text. */

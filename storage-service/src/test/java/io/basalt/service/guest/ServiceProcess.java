@@ -25,13 +25,23 @@ import java.util.concurrent.TimeUnit;
  * {@link #stop()} and {@link #restart()}.
  *
  * <p>The child runs this JVM's java with the test class path. Output goes to {@link #logFile()}
- * (appended across restarts).
+ * (appended across restarts). Its environment carries no {@code BASALT_*} variables, so only the
+ * arguments given here configure it.
+ *
+ * <p>The volume API needs a bearer token: {@code --api.admin-token=...} among the extra arguments,
+ * or else the token the node generates into {@code <data-dir>/api-admin-token}, read after every
+ * start. {@link #request(String)} and {@link #send} add {@code Authorization: Bearer <token>}.
  */
 public final class ServiceProcess implements AutoCloseable {
 
     private static final Set<Integer> RESERVED = Set.of(4420, 8009, 8470);
     private static final Duration HEALTH_TIMEOUT = Duration.ofSeconds(Long.getLong("basalt.service.startSeconds", 120));
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration TOKEN_FILE_TIMEOUT = Duration.ofSeconds(15);
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+    /** Where the node keeps its generated admin token (storage-service's AdminToken). */
+    public static final String ADMIN_TOKEN_FILE = "api-admin-token";
+    private static final String ADMIN_TOKEN_ARG = "--api.admin-token=";
 
     private final Path dataDir;
     private final Path logFile;
@@ -41,8 +51,10 @@ public final class ServiceProcess implements AutoCloseable {
     private final int apiPort;
     private final List<String> extraArgs;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final String configuredToken;
     private Process process;
     private int starts;
+    private volatile String token;
 
     private ServiceProcess(Path workDir, List<String> extraArgs) throws IOException {
         Files.createDirectories(workDir);
@@ -54,6 +66,13 @@ public final class ServiceProcess implements AutoCloseable {
         this.discoveryPort = ports[1];
         this.apiPort = ports[2];
         this.extraArgs = List.copyOf(extraArgs);
+        String configured = null;
+        for (String a : extraArgs) {
+            if (a.startsWith(ADMIN_TOKEN_ARG)) {
+                configured = a.substring(ADMIN_TOKEN_ARG.length());
+            }
+        }
+        this.configuredToken = configured;
     }
 
     /** Starts a node whose data directory and log live in {@code workDir}; waits until it is healthy. */
@@ -95,16 +114,76 @@ public final class ServiceProcess implements AutoCloseable {
         Files.writeString(argFile, sb.toString(), StandardCharsets.UTF_8);
         Files.writeString(logFile, "==== start #" + (++starts) + " ====\n", StandardCharsets.UTF_8,
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        process = new ProcessBuilder(java, "@" + argFile.toAbsolutePath())
+        ProcessBuilder builder = new ProcessBuilder(java, "@" + argFile.toAbsolutePath())
                 .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
-                .start();
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+        // configuration comes from the arguments only, never from the developer's environment
+        builder.environment().keySet().removeIf(k -> k.startsWith("BASALT_"));
+        token = null;
+        process = builder.start();
         process.getOutputStream().close();
         Process started = process;
         replaceShutdownHook(Thread.ofPlatform().unstarted(started::destroyForcibly));
         System.out.println("[service] started pid " + process.pid() + " nvme=" + nvmePort + " discovery=" + discoveryPort
                 + " api=" + apiPort + " log=" + logFile.toAbsolutePath());
         awaitHealthy();
+        token = configuredToken != null ? configuredToken : readTokenFile();
+    }
+
+    /**
+     * The generated admin token. The node writes the file before it serves the API, so it is there
+     * once the node is healthy; the bounded wait only covers a slow file system.
+     */
+    private String readTokenFile() throws InterruptedException {
+        Path file = dataDir.resolve(ADMIN_TOKEN_FILE);
+        long deadline = System.nanoTime() + TOKEN_FILE_TIMEOUT.toNanos();
+        String last = "no such file";
+        while (System.nanoTime() < deadline) {
+            try {
+                String t = Files.readString(file, StandardCharsets.US_ASCII).trim();
+                if (!t.isEmpty()) {
+                    return t;
+                }
+                last = "empty file";
+            } catch (IOException e) {
+                last = e.toString();
+            }
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException("no API admin token in " + file.toAbsolutePath() + " within "
+                + TOKEN_FILE_TIMEOUT.toSeconds() + " s of the node being healthy (" + last + ")\n" + logTail(40));
+    }
+
+    /** The bearer token sent on API requests. */
+    public String token() {
+        return token;
+    }
+
+    /** A request to {@code path} on the node's API, with the bearer token and a bounded timeout. */
+    public HttpRequest.Builder request(String path) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(api(path)).timeout(REQUEST_TIMEOUT);
+        String t = token;
+        if (t != null) {
+            b.header("Authorization", "Bearer " + t);
+        }
+        return b;
+    }
+
+    /** Sends a request made with {@link #request(String)}; the body as a string, whatever the status. */
+    public HttpResponse<String> send(HttpRequest.Builder request) throws IOException, InterruptedException {
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** GET {@code path}, with the token. */
+    public HttpResponse<String> get(String path) throws IOException, InterruptedException {
+        return send(request(path).GET());
+    }
+
+    /** {@code method} of {@code path} with a JSON body, with the token. */
+    public HttpResponse<String> sendJson(String method, String path, String jsonBody)
+            throws IOException, InterruptedException {
+        return send(request(path).header("Content-Type", "application/json")
+                .method(method, HttpRequest.BodyPublishers.ofString(jsonBody)));
     }
 
     private void awaitHealthy() throws InterruptedException {
