@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Lock;
 
 /**
- * Takes checkpoints: the state is captured on the writer thread between batches (a short pause of
+ * Takes checkpoints: the state is copied on the writer thread between batches (a short pause of
  * the log), then the drives are synced and the image written atomically on the checkpoint thread, and
  * finally segments emptied by garbage collection before the capture are freed. Taken every so many
  * logged bytes, every so many seconds when anything was logged, when garbage collection asks, and
@@ -101,11 +101,12 @@ final class Checkpointer {
 
     private void take() throws IOException, InterruptedException {
         long started = System.nanoTime();
-        CompletableFuture<Captured> captured = new CompletableFuture<>();
+        CompletableFuture<Checkpoint.Image> captured = new CompletableFuture<>();
         writer.submit(new LogOp.Task(() -> captured.complete(capture())));
-        Captured image = await(captured);
+        Checkpoint.Image image = await(captured);
+        byte[] bytes = image.encode();
         drives.syncAll();
-        Checkpoint.write(directory, image.bytes());
+        Checkpoint.write(directory, bytes);
         // Waited for, so that a caller (garbage collection) sees the freed segments when this returns
         // instead of picking more victims with no free segment left to move their blocks into.
         CompletableFuture<Void> freed = new CompletableFuture<>();
@@ -115,16 +116,16 @@ final class Checkpointer {
         }));
         await(freed);
         counters.checkpointed();
-        LOG.debug("checkpoint at sequence {} ({} bytes) in {} ms", image.sequence(), image.bytes().length,
+        LOG.debug("checkpoint at sequence {} ({} bytes) in {} ms", image.sequence(), bytes.length,
                 (System.nanoTime() - started) / 1_000_000);
     }
 
     /** The final checkpoint after the writer stopped: nothing changes any more, so no pause is needed. */
     void takeFinal() throws IOException {
         thread.shutdownNow();
-        Captured image = capture();
+        Checkpoint.Image image = capture();
         drives.syncAll();
-        Checkpoint.write(directory, image.bytes());
+        Checkpoint.write(directory, image.encode());
     }
 
     /** Stops taking checkpoints and waits for one in progress to end, so none is written after this returns. */
@@ -135,15 +136,11 @@ final class Checkpointer {
         }
     }
 
-    private record Captured(long sequence, byte[] bytes) {
-    }
-
-    private Captured capture() {
+    private Checkpoint.Image capture() {
         lock.lock();
         try {
             loggedSince.set(0);
-            long sequence = writer.sequence();
-            return new Captured(sequence, Checkpoint.capture(maps, segments, sequence, nextMapId.get()));
+            return Checkpoint.capture(maps, segments, writer.sequence(), nextMapId.get());
         } finally {
             lock.unlock();
         }

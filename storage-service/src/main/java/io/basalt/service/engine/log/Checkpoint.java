@@ -5,16 +5,16 @@ import io.basalt.service.engine.map.MapStore;
 import io.basalt.service.engine.map.VolumeMap;
 import io.basalt.service.files.AtomicFiles;
 
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.zip.CRC32C;
@@ -49,82 +49,107 @@ public final class Checkpoint {
         return directory.resolve(FILE);
     }
 
-    /** Serialises the current state. Writer thread, under the engine lock. */
-    public static byte[] capture(MapStore maps, SegmentTable segments, long sequence, int nextMapId) {
-        try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(1 << 16);
-            DataOutputStream out = new DataOutputStream(bytes);
-            out.writeLong(MAGIC);
-            out.writeInt(FORMAT);
-            out.writeLong(sequence);
-            out.writeInt(nextMapId);
-            out.writeInt(segments.count());
-            for (int s = 0; s < segments.count(); s++) {
-                SegmentTable.State state = segments.state(s);
-                int code = switch (state) {
-                    case FREE, EMPTY -> 0;
-                    case OPEN -> 1;
-                    case SEALED, RELOCATING -> 2;
-                };
-                out.writeByte(code);
-                out.writeLong(code == 0 ? 0 : segments.written(s));
-                out.writeLong(code == 0 ? 0 : segments.lastSequence(s));
+    /**
+     * A consistent copy of the state, cheap to take on the writer thread (page arrays are copied,
+     * nothing is encoded); {@link #encode} turns it into the file's bytes on another thread.
+     */
+    public static final class Image {
+        private final long sequence;
+        private final int nextMapId;
+        private final byte[] segmentStates;
+        private final long[] segmentWritten;
+        private final long[] segmentLast;
+        private final Map<Integer, Integer> lineages;
+        private final List<MapPage> pages = new ArrayList<>();
+        private final List<VolumeMap> maps = new ArrayList<>();
+        private final List<int[]> directories = new ArrayList<>();
+
+        private Image(long sequence, int nextMapId, int segmentCount, Map<Integer, Integer> lineages) {
+            this.sequence = sequence;
+            this.nextMapId = nextMapId;
+            this.segmentStates = new byte[segmentCount];
+            this.segmentWritten = new long[segmentCount];
+            this.segmentLast = new long[segmentCount];
+            this.lineages = lineages;
+        }
+
+        public long sequence() {
+            return sequence;
+        }
+
+        /** The checkpoint file's bytes. */
+        public byte[] encode() {
+            long size = 64L + 17L * segmentStates.length + 8L * lineages.size() + 64L * maps.size();
+            for (MapPage page : pages) {
+                size += 6 + 14L * page.mapped();
             }
-            Map<Integer, Integer> lineages = maps.lineages();
-            out.writeInt(lineages.size());
-            for (Map.Entry<Integer, Integer> e : lineages.entrySet()) {
-                out.writeInt(e.getKey());
-                out.writeInt(e.getValue());
+            for (int[] directory : directories) {
+                size += 4L * directory.length;
             }
-            Map<MapPage, Integer> pageIds = new IdentityHashMap<>();
-            ByteArrayOutputStream pageBytes = new ByteArrayOutputStream(1 << 16);
-            DataOutputStream pagesOut = new DataOutputStream(pageBytes);
-            maps.forEachDistinctPage(page -> writePage(page, pageIds, pagesOut));
-            out.writeInt(pageIds.size());
-            pageBytes.writeTo(out);
-            out.writeInt(maps.all().size());
-            for (VolumeMap map : maps.all()) {
-                out.writeInt(map.id());
-                out.writeInt(map.lineage());
-                out.writeInt(map.blockSize());
-                out.writeLong(map.sizeBlocks());
-                out.writeByte(map.compressed() ? 1 : 0);
-                out.writeByte(map.readOnly() ? 1 : 0);
-                int slots = MapStore.pageCount(map);
-                out.writeInt(slots);
-                for (int p = 0; p < slots; p++) {
-                    MapPage page = MapStore.page(map, p);
-                    out.writeInt(page == null ? -1 : pageIds.get(page));
+            ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(size));
+            out.putLong(MAGIC).putInt(FORMAT).putLong(sequence).putInt(nextMapId).putInt(segmentStates.length);
+            for (int s = 0; s < segmentStates.length; s++) {
+                out.put(segmentStates[s]).putLong(segmentWritten[s]).putLong(segmentLast[s]);
+            }
+            out.putInt(lineages.size());
+            lineages.forEach((id, lineage) -> out.putInt(id).putInt(lineage));
+            out.putInt(pages.size());
+            for (int id = 0; id < pages.size(); id++) {
+                MapPage page = pages.get(id);
+                out.putInt(id).putShort((short) page.mapped());
+                for (int e = 0; e < MapPage.ENTRIES; e++) {
+                    long address = page.address(e);
+                    if (address != 0) {
+                        out.putShort((short) e).putLong(address).putInt(MapStore.crcOf(page, e));
+                    }
                 }
             }
-            out.flush();
+            out.putInt(maps.size());
+            for (int i = 0; i < maps.size(); i++) {
+                VolumeMap map = maps.get(i);
+                out.putInt(map.id()).putInt(map.lineage()).putInt(map.blockSize()).putLong(map.sizeBlocks())
+                        .put((byte) (map.compressed() ? 1 : 0)).put((byte) (map.readOnly() ? 1 : 0));
+                int[] directory = directories.get(i);
+                out.putInt(directory.length);
+                for (int pageId : directory) {
+                    out.putInt(pageId);
+                }
+            }
             CRC32C crc = new CRC32C();
-            byte[] body = bytes.toByteArray();
-            crc.update(body);
-            ByteBuffer result = ByteBuffer.allocate(body.length + 4).put(body).putInt((int) crc.getValue());
-            return result.array();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            crc.update(out.array(), 0, out.position());
+            out.putInt((int) crc.getValue());
+            return Arrays.copyOf(out.array(), out.position());
         }
     }
 
-    private static void writePage(MapPage page, Map<MapPage, Integer> ids, DataOutputStream out) {
-        try {
-            int id = ids.size();
-            ids.put(page, id);
-            out.writeInt(id);
-            out.writeShort(page.mapped());
-            for (int e = 0; e < MapPage.ENTRIES; e++) {
-                long address = page.address(e);
-                if (address != 0) {
-                    out.writeShort(e);
-                    out.writeLong(address);
-                    out.writeInt(MapStore.crcOf(page, e));
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+    /** Copies the current state. Writer thread, under the engine lock. */
+    public static Image capture(MapStore maps, SegmentTable segments, long sequence, int nextMapId) {
+        Image image = new Image(sequence, nextMapId, segments.count(), maps.lineages());
+        for (int s = 0; s < segments.count(); s++) {
+            byte code = switch (segments.state(s)) {
+                case FREE, EMPTY -> 0;
+                case OPEN -> 1;
+                case SEALED, RELOCATING -> 2;
+            };
+            image.segmentStates[s] = code;
+            image.segmentWritten[s] = code == 0 ? 0 : segments.written(s);
+            image.segmentLast[s] = code == 0 ? 0 : segments.lastSequence(s);
         }
+        Map<MapPage, Integer> pageIds = new IdentityHashMap<>();
+        maps.forEachDistinctPage(page -> {
+            pageIds.put(page, image.pages.size());
+            image.pages.add(MapStore.copyOf(page));
+        });
+        for (VolumeMap map : maps.all()) {
+            int[] directory = new int[MapStore.pageCount(map)];
+            for (int p = 0; p < directory.length; p++) {
+                MapPage page = MapStore.page(map, p);
+                directory[p] = page == null ? -1 : pageIds.get(page);
+            }
+            image.maps.add(map);
+            image.directories.add(directory);
+        }
+        return image;
     }
 
     public static void write(Path directory, byte[] content) throws IOException {

@@ -5,6 +5,9 @@ import io.basalt.service.engine.EngineCounters;
 import io.basalt.service.engine.drive.DriveSet;
 import io.basalt.service.engine.map.MapStore;
 import io.basalt.service.engine.map.VolumeMap;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.FastThreadLocal;
+import io.netty.util.internal.ThreadExecutorMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,15 +17,23 @@ import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The single thread that appends to the log. It drains queued operations into one batch, writes the
- * batch with one gathering write at the end of the open segment, applies the batch's entries to the
- * maps, syncs the drives once if any operation in the batch needs it (group commit: every flush and
- * FUA write of the batch shares that sync), and only then completes the operations.
+ * Appends to the log, one batch at a time. Whoever holds the combining lock drains queued operations
+ * into one batch, writes the batch with one gathering write at the end of the open segment, applies
+ * the batch's entries to the maps, syncs the drives once if any operation in the batch needs it
+ * (group commit: every flush and FUA write of the batch shares that sync), and only then completes
+ * the operations.
+ *
+ * <p>Plain host writes and unmaps are combined by the thread that queues them (an event loop) when
+ * the lock is free: a write to the page cache costs microseconds, two thread hand-offs cost more.
+ * Everything that syncs or waits — flushes, FUA writes, map changes, relocations, checkpoints, writes
+ * held back for space — is left to the writer thread, so an event loop never waits for a drive.
  *
  * <p>When free segments run down to the reserve, host writes wait (the only throttling) while
  * relocations and control changes, which may use the reserve, go on; a host write that waits longer
@@ -54,7 +65,12 @@ public final class LogWriter implements Runnable {
     private final boolean syncEveryWrite;
     private final int reserveSegments;
     private final long throttleNanos;
-    private final LinkedBlockingQueue<LogOp> queue = new LinkedBlockingQueue<>();
+    private final ConcurrentLinkedQueue<LogOp> queue = new ConcurrentLinkedQueue<>();
+    /** Held by the thread building and writing a batch; guards everything below that is not final. */
+    private final ReentrantLock combiner = new ReentrantLock();
+    private final List<LogOp> drained = new ArrayList<>(MAX_OPS_PER_BATCH);
+    /** Whether {@link #deferred} holds writes; read without the lock to choose how long to park. */
+    private volatile boolean hasDeferred;
     private final ArrayDeque<LogOp.HostWrite> deferred = new ArrayDeque<>();
     private final BlockCodec codec = new BlockCodec();
     private final ByteBuffer header = ByteBuffer.allocateDirect(LogFormat.BATCH_HEADER).order(ByteOrder.LITTLE_ENDIAN);
@@ -99,6 +115,68 @@ public final class LogWriter implements Runnable {
             return;
         }
         queue.add(op);
+        if (!combinable(op) || Thread.currentThread() == thread) {
+            LockSupport.unpark(thread);
+            return;
+        }
+        EventExecutor loop = ThreadExecutorMap.currentExecutor();
+        if (loop == null) {
+            combine();
+        } else {
+            COMBINE_LATER.get().schedule(this, loop);
+        }
+    }
+
+    /**
+     * On an event loop, combining waits until the loop has read everything that arrived with this
+     * write (its task queue runs after the I/O of the current cycle), so those writes share a batch.
+     */
+    private static final FastThreadLocal<CombineLater> COMBINE_LATER = new FastThreadLocal<>() {
+        @Override
+        protected CombineLater initialValue() {
+            return new CombineLater();
+        }
+    };
+
+    /** One pending combine per event loop and writer. */
+    private static final class CombineLater {
+        private final java.util.Set<LogWriter> pending = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+
+        void schedule(LogWriter writer, EventExecutor loop) {
+            if (pending.add(writer)) {
+                loop.execute(() -> {
+                    pending.remove(writer);
+                    writer.combine();
+                });
+            }
+        }
+    }
+
+    /** Operations the queuing thread may write itself: they never sync or wait. */
+    private boolean combinable(LogOp op) {
+        return (op instanceof LogOp.HostWrite write && !write.fua() && !syncEveryWrite)
+                || op instanceof LogOp.HostUnmap;
+    }
+
+    /** Writes queued operations on this thread while the lock is free and they are combinable. */
+    private void combine() {
+        while (!queue.isEmpty()) {
+            if (!combiner.tryLock()) {
+                // The holder looks at the queue again after unlocking; the nudge covers the writer thread.
+                LockSupport.unpark(thread);
+                return;
+            }
+            boolean writerNeeded;
+            try {
+                writerNeeded = drainAndWrite(false);
+            } finally {
+                combiner.unlock();
+            }
+            if (writerNeeded) {
+                LockSupport.unpark(thread);
+                return;
+            }
+        }
     }
 
     /** Sequence number of the last batch written. Writer thread (or after {@link #stop}). */
@@ -113,6 +191,7 @@ public final class LogWriter implements Runnable {
     /** Stops after finishing what is queued; waits at most {@code millis}. */
     public void stop(long millis) throws InterruptedException {
         queue.add(new LogOp.Task(() -> running = false));
+        LockSupport.unpark(thread);
         thread.join(millis);
     }
 
@@ -122,45 +201,74 @@ public final class LogWriter implements Runnable {
 
     @Override
     public void run() {
-        List<LogOp> drained = new ArrayList<>(MAX_OPS_PER_BATCH);
         while (running) {
-            int processed = 0;
+            if (queue.isEmpty()) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(hasDeferred ? 10 : 200));
+            }
+            combiner.lock();
             try {
-                LogOp first = queue.poll(deferred.isEmpty() ? 200 : 10, TimeUnit.MILLISECONDS);
-                if (first != null) {
-                    drained.add(first);
-                    queue.drainTo(drained, MAX_OPS_PER_BATCH - 1);
-                }
-                retryDeferred();
-                for (LogOp op : drained) {
-                    process(op);
-                    processed++;
-                }
-                drained.clear();
-                writeBatch();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            } catch (RuntimeException | Error e) {
-                LOG.error("log writer failed; failing the operations of the batch", e);
-                // Fail each operation once: those already completed by an earlier batch of this round are
-                // done, those in the failed batch are failed by failBatch, and only the rest from here.
-                List<LogOp> rest = new ArrayList<>();
-                for (int i = processed; i < drained.size(); i++) {
-                    LogOp op = drained.get(i);
-                    if (batchOps.stream().noneMatch(queued -> queued == op)) {
-                        rest.add(op);
-                    }
-                }
-                failBatch(e);
-                rest.forEach(op -> fail(op, e));
-                drained.clear();
+                drainAndWrite(true);
+            } finally {
+                combiner.unlock();
             }
         }
-        List<LogOp> left = new ArrayList<>(deferred);
-        deferred.clear();
-        queue.drainTo(left);
-        left.forEach(op -> fail(op, new IllegalStateException("the storage engine is closed")));
+        combiner.lock();
+        try {
+            List<LogOp> left = new ArrayList<>(deferred);
+            deferred.clear();
+            hasDeferred = false;
+            for (LogOp op = queue.poll(); op != null; op = queue.poll()) {
+                left.add(op);
+            }
+            left.forEach(op -> fail(op, new IllegalStateException("the storage engine is closed")));
+        } finally {
+            combiner.unlock();
+        }
+    }
+
+    /**
+     * Drains queued operations into one batch and writes it; with the combining lock held. A thread
+     * other than the writer takes only combinable operations and stops at the first other one.
+     *
+     * @return whether an operation was left for the writer thread
+     */
+    private boolean drainAndWrite(boolean writerThread) {
+        boolean writerNeeded = false;
+        for (LogOp op = queue.peek(); op != null && drained.size() < MAX_OPS_PER_BATCH; op = queue.peek()) {
+            if (!writerThread && !combinable(op)) {
+                writerNeeded = true;
+                break;
+            }
+            drained.add(queue.poll());
+        }
+        int processed = 0;
+        try {
+            if (writerThread) {
+                retryDeferred();
+            }
+            for (LogOp op : drained) {
+                process(op);
+                processed++;
+            }
+            writeBatch();
+        } catch (RuntimeException | Error e) {
+            LOG.error("log writer failed; failing the operations of the batch", e);
+            // Fail each operation once: those already completed by an earlier batch of this round are
+            // done, those in the failed batch are failed by failBatch, and only the rest from here.
+            List<LogOp> rest = new ArrayList<>();
+            for (int i = processed; i < drained.size(); i++) {
+                LogOp op = drained.get(i);
+                if (batchOps.stream().noneMatch(queued -> queued == op)) {
+                    rest.add(op);
+                }
+            }
+            failBatch(e);
+            rest.forEach(op -> fail(op, e));
+        } finally {
+            drained.clear();
+            hasDeferred = !deferred.isEmpty();
+        }
+        return writerNeeded || hasDeferred;
     }
 
     private void process(LogOp op) {

@@ -285,6 +285,11 @@ public final class MapStore {
         return map.page(index);
     }
 
+    /** A private copy of a page's entries, for a checkpoint image. */
+    public static MapPage copyOf(MapPage page) {
+        return page.copy();
+    }
+
     public static MapPage newPage() {
         return new MapPage();
     }
@@ -356,6 +361,10 @@ public final class MapStore {
     }
 
     private void release(long address) {
+        if (extraRefs.isEmpty()) {
+            liveness.released(address);
+            return;
+        }
         Integer extra = extraRefs.get(address);
         if (extra == null) {
             liveness.released(address);
