@@ -8,6 +8,7 @@ import io.netty.buffer.ByteBuf;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -19,7 +20,7 @@ import java.util.Locale;
 final class EngineBench {
     /** Drive of the write-amplification runs: small, so that a few passes fill it and make GC work. */
     static final long WA_DRIVE_BYTES = 1L << 30;
-    static final double[] WA_FILLS = {0.5, 0.8};
+    static final double[] WA_FILLS = {0.5, 0.6, 0.7, 0.8};
     static final double WA_PASSES = 3;
     static final int WA_IO_SIZE = 4096;
     static final int WA_DEPTH = 32;
@@ -31,7 +32,7 @@ final class EngineBench {
     static final long COMPRESSION_VOLUME_BYTES = 256L << 20;
     static final int COMPRESSION_IO_SIZE = 128 * 1024;
     static final int COMPRESSION_DEPTH = 16;
-    static final int[] COMPRESSION_BLOCK_SIZES = {SelfTarget.BLOCK_SIZE, 4096};
+    static final int[] COMPRESSION_BLOCK_SIZES = {512, 4096};
     private static final int FILL_IO_SIZE = 128 * 1024;
     private static final int FILL_DEPTH = 16;
 
@@ -189,7 +190,7 @@ final class EngineBench {
         boolean failed = false;
         try {
             if (wa) {
-                for (double f : fills.isEmpty() ? List.of(WA_FILLS[0], WA_FILLS[1]) : fills) {
+                for (double f : fills.isEmpty() ? Arrays.stream(WA_FILLS).boxed().toList() : fills) {
                     WaResult r = writeAmplification(dir, driveBytes, f);
                     System.out.println(r.summary());
                     failed |= r.failed();

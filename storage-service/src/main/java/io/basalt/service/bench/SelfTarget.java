@@ -24,7 +24,7 @@ final class SelfTarget implements AutoCloseable {
     static final String NQN = "nqn.2026-11.io.basalt:bench-self";
     static final int NSID = 1;
     /** The node's default volume block size. */
-    static final int BLOCK_SIZE = 512;
+    static final int BLOCK_SIZE = 4096;
     /** Size of the engine's (sparse) drive file. */
     static final long ENGINE_DRIVE_BYTES = 8L << 30;
     private static final int FILL_IO_SIZE = 128 * 1024;
