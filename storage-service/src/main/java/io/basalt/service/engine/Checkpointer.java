@@ -122,15 +122,18 @@ final class Checkpointer {
 
     /** The final checkpoint after the writer stopped: nothing changes any more, so no pause is needed. */
     void takeFinal() throws IOException {
-        thread.shutdownNow();
+        thread.shutdown();
         Checkpoint.Image image = capture();
         drives.syncAll();
         Checkpoint.write(directory, image.encode());
     }
 
-    /** Stops taking checkpoints and waits for one in progress to end, so none is written after this returns. */
+    /**
+     * Stops taking checkpoints and waits for one in progress to end, so none is written after this returns.
+     * Never by interrupting: an interrupt during a drive sync closes the drive's channel for every thread.
+     */
     void stop() throws InterruptedException {
-        thread.shutdownNow();
+        thread.shutdown();
         if (!thread.awaitTermination(30, TimeUnit.SECONDS)) {
             LOG.warn("a checkpoint is still being written after 30 s");
         }
