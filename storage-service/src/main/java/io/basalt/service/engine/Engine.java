@@ -248,21 +248,8 @@ public final class Engine implements AutoCloseable {
 
     /** Finishes queued work, writes a final checkpoint (so the next start replays nothing) and closes. */
     @Override
-    public synchronized void close() throws IOException {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        try {
-            gc.stop(10_000);
-            checkpointer.stop();
-            writer.stop(30_000);
-            checkpointer.takeFinal();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            drives.close();
-        }
+    public void close() throws IOException {
+        stop(true);
     }
 
     /**
@@ -271,21 +258,7 @@ public final class Engine implements AutoCloseable {
      * {@link #open} must recover by replaying the log written since the last checkpoint.
      */
     void crashForTest() throws IOException {
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-        }
-        try {
-            gc.stop(10_000);
-            checkpointer.stop();
-            writer.stop(30_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            drives.close();
-        }
+        stop(false);
     }
 
     /** Stops the threads after a failed open; the caller closes the drives. */
@@ -296,6 +269,27 @@ public final class Engine implements AutoCloseable {
             writer.stop(30_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    private void stop(boolean finalCheckpoint) throws IOException {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        try {
+            gc.stop(10_000);
+            checkpointer.stop();
+            writer.stop(30_000);
+            if (finalCheckpoint) {
+                checkpointer.takeFinal();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            drives.close();
         }
     }
 

@@ -10,10 +10,7 @@ import io.basalt.bridge.api.NodeStats;
 import io.basalt.bridge.api.Snapshot;
 import io.basalt.bridge.api.SpaceUsage;
 import io.basalt.bridge.api.Volume;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -33,24 +30,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Snapshots, volumes made from snapshots or volumes, reverts, space accounting and node statistics. */
-class SnapshotsAndClonesTest {
+class SnapshotsAndClonesTest extends ManagerTest {
     private static final int BLOCK = 4096;
-
-    @TempDir
-    Path dataDir;
-    private ManagerHarness node;
-    private VolumeManager manager;
-
-    @BeforeEach
-    void open() throws IOException {
-        node = new ManagerHarness(dataDir);
-        manager = node.open();
-    }
-
-    @AfterEach
-    void close() throws IOException {
-        node.close();
-    }
 
     @Test
     void snapshotsAreCreatedListedFoundAndDeleted() throws IOException {

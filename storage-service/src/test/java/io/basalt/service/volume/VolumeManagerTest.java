@@ -10,10 +10,7 @@ import io.basalt.bridge.api.Volume;
 import io.basalt.nvmetcp.target.IoObserver;
 import io.basalt.nvmetcp.target.Namespace;
 import io.basalt.nvmetcp.target.Subsystem;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -45,25 +42,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Volumes: creation, naming, projects, sizes, hosts, capacity and what survives a restart. */
-class VolumeManagerTest {
+class VolumeManagerTest extends ManagerTest {
     private static final String HOST_A = "nqn.2014-08.org.nvmexpress:uuid:8b3e5c2a-1f4d-4e6a-9b7c-0d2e4f6a8b1c";
     private static final String HOST_B = "nqn.2014-08.com.example:host-b";
-
-    @TempDir
-    Path dataDir;
-    private ManagerHarness node;
-    private VolumeManager manager;
-
-    @BeforeEach
-    void open() throws IOException {
-        node = new ManagerHarness(dataDir);
-        manager = node.open();
-    }
-
-    @AfterEach
-    void close() throws IOException {
-        node.close();
-    }
 
     @Test
     void aNewNodeGetsOneSubsystemNqnThatSurvivesRestarts() throws IOException {
