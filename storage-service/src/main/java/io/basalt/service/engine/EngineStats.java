@@ -5,11 +5,10 @@ package io.basalt.service.engine;
  *
  * @param capacityBytes     usable capacity: every segment but the garbage collector's reserve
  * @param liveBytes         bytes of live stored blocks (after compression)
- * @param mappedBytes       logical bytes mapped by all maps, shared blocks counted once per map
  * @param segments          segments on the drives
  * @param freeSegments      segments ready to be written
  * @param writeAmplification bytes written to drives per byte written by hosts
  */
-public record EngineStats(long capacityBytes, long liveBytes, long mappedBytes, int segments, int freeSegments,
+public record EngineStats(long capacityBytes, long liveBytes, int segments, int freeSegments,
                           double writeAmplification) {
 }

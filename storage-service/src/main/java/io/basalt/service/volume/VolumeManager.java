@@ -357,6 +357,10 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
                 engineStats.writeAmplification(), volumes.size(), snapshots.size());
     }
 
+    public int volumeCount() {
+        return volumes.size();
+    }
+
     /** Compression ratio of one volume: logical bytes mapped / bytes stored (1.0 when empty). */
     public double compressionRatio(String volumeId) {
         OpenVolume volume = volumes.get(volumeId);
