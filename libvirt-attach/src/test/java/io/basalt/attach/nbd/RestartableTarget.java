@@ -1,10 +1,10 @@
 package io.basalt.attach.nbd;
 
-import io.basalt.nvmetcp.target.Namespace;
-import io.basalt.nvmetcp.target.NvmeTarget;
-import io.basalt.nvmetcp.target.Subsystem;
-import io.basalt.nvmetcp.target.TargetOptions;
-import io.basalt.nvmetcp.target.TargetPort;
+import io.basalt.nvmetcp.nvmet.Namespace;
+import io.basalt.nvmetcp.nvmet.NvmeTarget;
+import io.basalt.nvmetcp.nvmet.Subsystem;
+import io.basalt.nvmetcp.nvmet.TargetOptions;
+import io.basalt.nvmetcp.nvmet.TargetPort;
 import io.netty.channel.nio.NioEventLoopGroup;
 
 import java.nio.file.Path;

@@ -3,7 +3,7 @@ package io.basalt.nvmetcp.protocol;
 import io.basalt.nvmetcp.host.DiscoveryLogEntry;
 import io.basalt.nvmetcp.host.HostController;
 import io.basalt.nvmetcp.host.HostOptions;
-import io.basalt.nvmetcp.target.TargetPort;
+import io.basalt.nvmetcp.nvmet.TargetPort;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

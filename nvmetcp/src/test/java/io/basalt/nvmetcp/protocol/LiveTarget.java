@@ -2,11 +2,11 @@ package io.basalt.nvmetcp.protocol;
 
 import io.basalt.nvmetcp.host.HostController;
 import io.basalt.nvmetcp.host.HostOptions;
-import io.basalt.nvmetcp.target.Namespace;
-import io.basalt.nvmetcp.target.NvmeTarget;
-import io.basalt.nvmetcp.target.Subsystem;
-import io.basalt.nvmetcp.target.TargetOptions;
-import io.basalt.nvmetcp.target.TargetPort;
+import io.basalt.nvmetcp.nvmet.Namespace;
+import io.basalt.nvmetcp.nvmet.NvmeTarget;
+import io.basalt.nvmetcp.nvmet.Subsystem;
+import io.basalt.nvmetcp.nvmet.TargetOptions;
+import io.basalt.nvmetcp.nvmet.TargetPort;
 import io.netty.channel.nio.NioEventLoopGroup;
 
 import java.util.List;

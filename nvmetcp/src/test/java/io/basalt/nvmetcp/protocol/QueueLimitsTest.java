@@ -5,7 +5,7 @@ import io.basalt.nvmetcp.host.HostQueue;
 import io.basalt.nvmetcp.host.NvmeStatusException;
 import io.basalt.nvmetcp.nvme.Opcodes;
 import io.basalt.nvmetcp.nvme.Status;
-import io.basalt.nvmetcp.target.TargetOptions;
+import io.basalt.nvmetcp.nvmet.TargetOptions;
 import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

@@ -2,7 +2,7 @@ package io.basalt.nvmetcp.protocol;
 
 import io.basalt.nvmetcp.host.HostController;
 import io.basalt.nvmetcp.nvme.Status;
-import io.basalt.nvmetcp.target.TargetOptions;
+import io.basalt.nvmetcp.nvmet.TargetOptions;
 import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -147,7 +147,7 @@ final class BenchReport {
 
         md.append("## NVMe/TCP against the loopback ceiling\n\n");
         md.append("""
-                The Java host (`io.basalt.nvmetcp.host`), loopback TCP, the target (`io.basalt.nvmetcp.target`)
+                The Java host (`io.basalt.nvmetcp.host`), loopback TCP, the target (`io.basalt.nvmetcp.nvmet`)
                 and an in-memory namespace, measured against an echo server that moves the same bytes per I/O (a
                 write is its data answered by a 24-byte reply; a read is a 72-byte request answered by its data)
                 and does nothing else. Both run in one process on 127.0.0.1, driven by the same closed loop (queue

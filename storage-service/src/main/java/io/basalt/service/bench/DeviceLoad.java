@@ -1,6 +1,6 @@
 package io.basalt.service.bench;
 
-import io.basalt.nvmetcp.target.BlockDevice;
+import io.basalt.nvmetcp.nvmet.BlockDevice;
 import io.netty.buffer.ByteBuf;
 
 import java.util.concurrent.Semaphore;

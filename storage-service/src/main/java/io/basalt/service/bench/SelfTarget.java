@@ -1,11 +1,11 @@
 package io.basalt.service.bench;
 
-import io.basalt.nvmetcp.target.BlockDevice;
-import io.basalt.nvmetcp.target.Namespace;
-import io.basalt.nvmetcp.target.NvmeTarget;
-import io.basalt.nvmetcp.target.Subsystem;
-import io.basalt.nvmetcp.target.TargetOptions;
-import io.basalt.nvmetcp.target.TargetPort;
+import io.basalt.nvmetcp.nvmet.BlockDevice;
+import io.basalt.nvmetcp.nvmet.Namespace;
+import io.basalt.nvmetcp.nvmet.NvmeTarget;
+import io.basalt.nvmetcp.nvmet.Subsystem;
+import io.basalt.nvmetcp.nvmet.TargetOptions;
+import io.basalt.nvmetcp.nvmet.TargetPort;
 import io.basalt.service.volume.MemoryBlockDevice;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoopGroup;

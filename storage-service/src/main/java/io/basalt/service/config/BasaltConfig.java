@@ -1,7 +1,7 @@
 package io.basalt.service.config;
 
 import io.basalt.bridge.auth.ApiTokens;
-import io.basalt.nvmetcp.target.TargetOptions;
+import io.basalt.nvmetcp.nvmet.TargetOptions;
 import org.apache.commons.configuration2.ImmutableConfiguration;
 
 import java.nio.file.Path;

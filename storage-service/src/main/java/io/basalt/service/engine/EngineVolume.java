@@ -1,8 +1,8 @@
 package io.basalt.service.engine;
 
 import io.basalt.nvmetcp.nvme.Status;
-import io.basalt.nvmetcp.target.BlockDevice;
-import io.basalt.nvmetcp.target.IoCallback;
+import io.basalt.nvmetcp.nvmet.BlockDevice;
+import io.basalt.nvmetcp.nvmet.IoCallback;
 import io.basalt.service.engine.drive.DriveSet;
 import io.basalt.service.engine.log.BlockCodec;
 import io.basalt.service.engine.log.LogOp;

@@ -1,6 +1,6 @@
 package io.basalt.service.metrics;
 
-import io.basalt.nvmetcp.target.IoObserver;
+import io.basalt.nvmetcp.nvmet.IoObserver;
 import io.basalt.service.volume.VolumeObservers;
 import io.micrometer.core.instrument.MeterRegistry;
 

@@ -1,7 +1,7 @@
 package io.basalt.service.volume;
 
 import io.basalt.nvmetcp.nvme.Status;
-import io.basalt.nvmetcp.target.IoCallback;
+import io.basalt.nvmetcp.nvmet.IoCallback;
 
 /** The range check every device makes before touching its storage. */
 final class LbaRange {

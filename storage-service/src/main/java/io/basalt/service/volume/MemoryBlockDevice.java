@@ -1,8 +1,8 @@
 package io.basalt.service.volume;
 
 import io.basalt.nvmetcp.nvme.Status;
-import io.basalt.nvmetcp.target.BlockDevice;
-import io.basalt.nvmetcp.target.IoCallback;
+import io.basalt.nvmetcp.nvmet.BlockDevice;
+import io.basalt.nvmetcp.nvmet.IoCallback;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 

@@ -1,6 +1,6 @@
 package io.basalt.service.volume;
 
-import io.basalt.nvmetcp.target.IoObserver;
+import io.basalt.nvmetcp.nvmet.IoObserver;
 
 /** Hands out the I/O observer of each volume (metrics), and is told when a volume goes away. */
 public interface VolumeObservers {

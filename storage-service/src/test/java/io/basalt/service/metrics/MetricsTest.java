@@ -2,7 +2,7 @@ package io.basalt.service.metrics;
 
 import io.basalt.nvmetcp.nvme.Opcodes;
 import io.basalt.nvmetcp.nvme.Status;
-import io.basalt.nvmetcp.target.IoObserver;
+import io.basalt.nvmetcp.nvmet.IoObserver;
 import io.basalt.service.engine.Engine;
 import io.basalt.service.engine.EngineConfig;
 import io.basalt.service.engine.EngineVolume;

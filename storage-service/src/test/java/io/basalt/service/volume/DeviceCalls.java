@@ -1,7 +1,7 @@
 package io.basalt.service.volume;
 
-import io.basalt.nvmetcp.target.BlockDevice;
-import io.basalt.nvmetcp.target.IoCallback;
+import io.basalt.nvmetcp.nvmet.BlockDevice;
+import io.basalt.nvmetcp.nvmet.IoCallback;
 import io.netty.buffer.ByteBuf;
 
 import java.util.concurrent.CompletableFuture;

@@ -7,9 +7,9 @@ import io.basalt.bridge.VolumeNotFoundException;
 import io.basalt.bridge.api.CreateVolumeRequest;
 import io.basalt.bridge.api.SpaceUsage;
 import io.basalt.bridge.api.Volume;
-import io.basalt.nvmetcp.target.IoObserver;
-import io.basalt.nvmetcp.target.Namespace;
-import io.basalt.nvmetcp.target.Subsystem;
+import io.basalt.nvmetcp.nvmet.IoObserver;
+import io.basalt.nvmetcp.nvmet.Namespace;
+import io.basalt.nvmetcp.nvmet.Subsystem;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;

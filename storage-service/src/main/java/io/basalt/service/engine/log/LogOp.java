@@ -1,6 +1,6 @@
 package io.basalt.service.engine.log;
 
-import io.basalt.nvmetcp.target.IoCallback;
+import io.basalt.nvmetcp.nvmet.IoCallback;
 import io.basalt.service.engine.map.VolumeMap;
 import io.netty.buffer.ByteBuf;
 

@@ -1,4 +1,4 @@
-package io.basalt.nvmetcp.target;
+package io.basalt.nvmetcp.nvmet;
 
 /** Completion of one {@link BlockDevice} operation. */
 @FunctionalInterface

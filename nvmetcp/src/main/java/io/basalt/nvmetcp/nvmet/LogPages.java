@@ -1,4 +1,4 @@
-package io.basalt.nvmetcp.target;
+package io.basalt.nvmetcp.nvmet;
 
 import io.basalt.nvmetcp.nvme.Sqe;
 import io.basalt.nvmetcp.nvme.Status;

@@ -1,4 +1,4 @@
-package io.basalt.nvmetcp.target;
+package io.basalt.nvmetcp.nvmet;
 
 import io.basalt.nvmetcp.nvme.Opcodes;
 import io.basalt.nvmetcp.nvme.Sqe;
@@ -7,7 +7,7 @@ import io.basalt.nvmetcp.pdu.Crc32cDigest;
 import io.basalt.nvmetcp.pdu.Pdu;
 import io.basalt.nvmetcp.pdu.PduWriter;
 import io.basalt.nvmetcp.protocol.TestDevice;
-import io.basalt.nvmetcp.target.EmbeddedHost.Completion;
+import io.basalt.nvmetcp.nvmet.EmbeddedHost.Completion;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -23,7 +23,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
 
-import static io.basalt.nvmetcp.target.EmbeddedHost.HOST_NQN;
+import static io.basalt.nvmetcp.nvmet.EmbeddedHost.HOST_NQN;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package io.basalt.nvmetcp.target;
+package io.basalt.nvmetcp.nvmet;
 
 /**
  * Told of every completed I/O command of a namespace, on the queue's event loop. Used for metrics;

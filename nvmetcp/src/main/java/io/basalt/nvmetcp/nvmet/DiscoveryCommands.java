@@ -1,4 +1,4 @@
-package io.basalt.nvmetcp.target;
+package io.basalt.nvmetcp.nvmet;
 
 import io.basalt.nvmetcp.nvme.Opcodes;
 import io.basalt.nvmetcp.nvme.Sqe;
