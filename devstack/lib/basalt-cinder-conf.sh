@@ -68,7 +68,7 @@ basalt_cinder_backend_conf() {
     _basalt_ini_set "$conf" "$backend" basalt_api_addresses "$addresses"
     _basalt_ini_set "$conf" "$backend" basalt_api_token "$token"
     _basalt_ini_set "$conf" "$backend" basalt_api_verify_tls "${BASALT_API_VERIFY_TLS:-true}"
-    _basalt_ini_set "$conf" "$backend" basalt_api_timeout "${BASALT_API_TIMEOUT:-30}"
+    _basalt_ini_set "$conf" "$backend" basalt_api_timeout "${BASALT_API_TIMEOUT:-60}"
     if [ -n "${BASALT_DEFAULT_COMPRESSION:-}" ]; then
         _basalt_ini_set "$conf" "$backend" basalt_default_compression "$BASALT_DEFAULT_COMPRESSION"
     fi

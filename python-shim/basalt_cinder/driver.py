@@ -55,8 +55,10 @@ basalt_opts = [
                     'system CAs, "false" not to verify it, or the path of a CA bundle (PEM) to '
                     'verify it against.'),
     cfg.IntOpt('basalt_api_timeout',
-               default=30, min=1,
-               help='Seconds to wait for the volume API to connect and to answer each request.'),
+               default=60, min=1,
+               help='Seconds to wait for the volume API to connect and to answer each request. '
+                    'Keep it above 30: a node answers a change within about 20 s, either done or '
+                    'cancelled (HTTP 503, nothing changed), so the driver always learns which.'),
     cfg.BoolOpt('basalt_default_compression',
                 default=None,
                 help='Whether new volumes are compressed when their volume type has no '

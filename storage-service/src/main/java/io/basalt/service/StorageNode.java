@@ -10,6 +10,7 @@ import io.basalt.service.metrics.EngineGauges;
 import io.basalt.service.metrics.NodeGauges;
 import io.basalt.service.metrics.PrometheusEndpoint;
 import io.basalt.service.metrics.VolumeIoMetrics;
+import io.basalt.service.volume.NodeStore;
 import io.basalt.service.volume.VolumeManager;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -45,6 +46,7 @@ public final class StorageNode implements AutoCloseable {
     private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile List<Portal> portals = List.of();
+    private NodeStore store;
     private volatile VolumeManager volumes;
     private ApiTokens tokens;
     private Vertx vertx;
@@ -83,9 +85,9 @@ public final class StorageNode implements AutoCloseable {
 
     private void startParts() throws StartupException {
         try {
-            volumes = VolumeManager.open(config.dataDir(),
-                    new VolumeManager.Defaults(config.blockSize(), config.compression()),
-                    nodeId -> config.engine().engineConfig(config.dataDir(), nodeId), () -> portals,
+            store = NodeStore.open(config.dataDir(), nodeId -> config.engine().engineConfig(config.dataDir(), nodeId));
+            volumes = VolumeManager.open(store, new VolumeManager.Defaults(config.blockSize(), config.compression()),
+                    () -> portals,
                     new VolumeIoMetrics(metrics, id -> volumes == null ? 1.0 : volumes.compressionRatio(id)));
             tokens = ApiTokens.of(config.apiSecurity().adminToken() != null ? config.apiSecurity().adminToken()
                     : AdminToken.inDataDir(config.dataDir()), config.apiSecurity().projectTokens());
@@ -109,7 +111,7 @@ public final class StorageNode implements AutoCloseable {
 
         NodeGauges.register(metrics, target::connectionCount, target::queuePairCount, target::controllerCount,
                 () -> volumes.volumeCount());
-        EngineGauges.register(metrics, volumes.engine(), () -> volumes.stats().compressionRatio());
+        EngineGauges.register(metrics, store.engine());
         Router router = VolumeApi.router(vertx, volumes, tokens);
         router.get(PrometheusEndpoint.PATH).handler(tokens.requireValidToken())
                 .handler(new PrometheusEndpoint(metrics));
@@ -132,7 +134,7 @@ public final class StorageNode implements AutoCloseable {
         return options;
     }
 
-    /** Stops serving hosts first, then the API, then closes the volumes' files. Safe to call twice. */
+    /** Stops serving hosts first, then the API, then the volumes, and closes the engine last. Safe to call twice. */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
@@ -148,10 +150,13 @@ public final class StorageNode implements AutoCloseable {
             awaitQuietly(vertx.close(), "stopping Vert.x");
         }
         if (volumes != null) {
+            volumes.close();
+        }
+        if (store != null) {
             try {
-                volumes.close();
+                store.close();
             } catch (IOException e) {
-                LOG.warn("closing volumes: {}", e.toString());
+                LOG.warn("closing the engine: {}", e.toString());
             }
         }
         metrics.close();

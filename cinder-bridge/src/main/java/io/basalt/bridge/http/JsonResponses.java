@@ -1,6 +1,7 @@
 package io.basalt.bridge.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import io.basalt.bridge.ChangeNotMadeException;
 import io.basalt.bridge.InsufficientCapacityException;
 import io.basalt.bridge.InvalidVolumeRequestException;
 import io.basalt.bridge.NotFoundException;
@@ -29,6 +30,10 @@ final class JsonResponses {
             case NotFoundException e -> error(ctx, 404, e.getMessage(), null);
             case VolumeConflictException e -> error(ctx, 409, e.getMessage(), e.field());
             case InsufficientCapacityException e -> error(ctx, 507, e.getMessage(), null);
+            case ChangeNotMadeException e -> {
+                ctx.response().putHeader("Retry-After", "5");
+                error(ctx, 503, e.getMessage(), null);
+            }
             case null -> error(ctx, 500, "internal error", null);
             default -> {
                 LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), failure);

@@ -20,6 +20,7 @@ public final class Status {
     public static final int SGL_DATA_LENGTH_INVALID = 0x000F;
     public static final int SGL_DESCRIPTOR_TYPE_INVALID = 0x0011;
     public static final int SGL_OFFSET_INVALID = 0x0016;
+    public static final int NAMESPACE_WRITE_PROTECTED = 0x0020;
     public static final int LBA_OUT_OF_RANGE = 0x0080;
     public static final int CAPACITY_EXCEEDED = 0x0081;
     public static final int NAMESPACE_NOT_READY = 0x0082;

@@ -9,6 +9,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An NVM subsystem: an NQN and its namespaces. Controllers created by hosts that connect to it
@@ -23,6 +24,9 @@ public final class Subsystem {
     private final String model;
     private final ConcurrentHashMap<Integer, Namespace> namespaces = new ConcurrentHashMap<>();
     private final List<NamespaceChangeListener> listeners = new CopyOnWriteArrayList<>();
+    /** When each connected controller registered, counted in registrations: see {@link #controllerEpoch()}. */
+    private final ConcurrentHashMap<NamespaceChangeListener, Long> registeredAt = new ConcurrentHashMap<>();
+    private final AtomicLong registrations = new AtomicLong();
 
     /** A connected controller, told which namespaces changed for its host. */
     public interface NamespaceChangeListener {
@@ -118,11 +122,31 @@ public final class Subsystem {
     }
 
     public void register(NamespaceChangeListener listener) {
+        registeredAt.put(listener, registrations.incrementAndGet());
         listeners.add(listener);
     }
 
     public void unregister(NamespaceChangeListener listener) {
         listeners.remove(listener);
+        registeredAt.remove(listener);
+    }
+
+    /**
+     * How many controllers have registered so far. A controller registered after this value was read
+     * has a greater epoch, so it connected after whatever happened at that moment (such as a
+     * namespace's removal) and cannot hold stale knowledge of it.
+     */
+    public long controllerEpoch() {
+        return registrations.get();
+    }
+
+    /** Epoch of the oldest controller still registered; {@code Long.MAX_VALUE} if none is. */
+    public long oldestControllerEpoch() {
+        long oldest = Long.MAX_VALUE;
+        for (long epoch : registeredAt.values()) {
+            oldest = Math.min(oldest, epoch);
+        }
+        return oldest;
     }
 
     private void notifyHosts(int nsid, Set<String> hosts) {

@@ -2,6 +2,7 @@ package io.basalt.service.bench;
 
 import io.basalt.service.engine.Engine;
 import io.basalt.service.engine.EngineCounters;
+import io.basalt.service.dataplane.VolumeDevice;
 import io.basalt.service.engine.EngineVolume;
 import io.basalt.service.engine.map.MapStore;
 import io.netty.buffer.ByteBuf;
@@ -13,7 +14,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Measurements of the storage engine on its own, driving {@link EngineVolume}s directly (no network):
+ * Measurements of the storage engine on its own, driving {@link EngineVolume}s through the data-plane volume layer (no network):
  * write amplification under random overwrites at a given fill, and compression ratio and write
  * throughput by kind of data. Each runs on its own {@link BenchEngine}.
  */
@@ -80,7 +81,7 @@ final class EngineBench {
             Engine engine = bench.engine();
             long capacity = engine.capacityBytes();
             long volumeBytes = (long) (capacity * fill) / WA_IO_SIZE * WA_IO_SIZE;
-            EngineVolume volume = bench.createVolume(SelfTarget.BLOCK_SIZE, volumeBytes, false);
+            VolumeDevice volume = new VolumeDevice(bench.createVolume(SelfTarget.BLOCK_SIZE, volumeBytes, false), false);
             ByteBuf data = DataKind.RANDOM.pool(1);
             try {
                 DeviceLoad.Result fillLoad = DeviceLoad.write(volume, data, FILL_IO_SIZE, FILL_DEPTH, false,
@@ -146,7 +147,8 @@ final class EngineBench {
                                                     boolean compressed) throws Exception {
         EngineVolume volume = bench.createVolume(blockSize, COMPRESSION_VOLUME_BYTES, compressed);
         try {
-            DeviceLoad.Result load = DeviceLoad.write(volume, data, COMPRESSION_IO_SIZE, COMPRESSION_DEPTH, false,
+            DeviceLoad.Result load = DeviceLoad.write(new VolumeDevice(volume, false), data,
+                    COMPRESSION_IO_SIZE, COMPRESSION_DEPTH, false,
                     COMPRESSION_VOLUME_BYTES, COMPRESSION_VOLUME_BYTES);
             return new CompressionResult(kind, blockSize, compressed, load, bench.engine().usage(volume.id()));
         } finally {

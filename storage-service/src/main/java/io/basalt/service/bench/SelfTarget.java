@@ -6,6 +6,7 @@ import io.basalt.nvmetcp.nvmet.NvmeTarget;
 import io.basalt.nvmetcp.nvmet.Subsystem;
 import io.basalt.nvmetcp.nvmet.TargetOptions;
 import io.basalt.nvmetcp.nvmet.TargetPort;
+import io.basalt.service.dataplane.VolumeDevice;
 import io.basalt.service.volume.MemoryBlockDevice;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoopGroup;
@@ -46,7 +47,7 @@ final class SelfTarget implements AutoCloseable {
         if (onEngine) {
             memory = null;
             engine = BenchEngine.open(engineDir, ENGINE_DRIVE_BYTES);
-            device = engine.createVolume(BLOCK_SIZE, sizeBytes, false);
+            device = new VolumeDevice(engine.createVolume(BLOCK_SIZE, sizeBytes, false), false);
         } else {
             memory = new MemoryBlockDevice(BLOCK_SIZE, sizeBytes / BLOCK_SIZE);
             engine = null;

@@ -2,6 +2,7 @@ package io.basalt.service.engine;
 
 import io.basalt.service.engine.drive.DriveSet;
 import io.basalt.service.engine.gc.GarbageCollector;
+import io.basalt.service.engine.log.ControlTicket;
 import io.basalt.service.engine.log.LogEntry;
 import io.basalt.service.engine.log.LogOp;
 import io.basalt.service.engine.log.LogWriter;
@@ -25,14 +26,21 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Basalt's log-structured storage engine: maps (volumes and snapshots) over segments of the node's
- * drives. See docs/storage-engine.md for the on-drive format, the durability contract and recovery.
+ * drives. See docs/storage-engine.md for the on-drive format, the durability contract, the threads
+ * and lock order, and recovery.
  *
  * <p>Map changes (create, clone, resize, delete, revert) are logged and durable when the call
- * returns; they may block and must not be called on an event loop.
+ * returns; they may block and must not be called on an event loop. A change that the writer has not
+ * started within {@link #CONTROL_START_MILLIS} is cancelled and never applied
+ * ({@link ControlCancelledException}); one that started is waited for until it is durable or failed.
  */
 public final class Engine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
-    private static final long CONTROL_TIMEOUT_SECONDS = 60;
+    /**
+     * How long a map change may wait in the writer's queue before it is cancelled: well below the
+     * Cinder driver's request timeout, so the caller always learns whether the change happened.
+     */
+    static final long CONTROL_START_MILLIS = 20_000;
 
     private final EngineConfig config;
     private final DriveSet drives;
@@ -44,6 +52,9 @@ public final class Engine implements AutoCloseable {
     private final LogWriter writer;
     private final Checkpointer checkpointer;
     private final GarbageCollector gc;
+    private final ReadPool readers;
+    /** {@link #CONTROL_START_MILLIS}, shortened by tests. */
+    long controlStartMillis = CONTROL_START_MILLIS;
     private final int reserveSegments;
     private final Recovery.Result recovery;
     private boolean closed;
@@ -79,6 +90,8 @@ public final class Engine implements AutoCloseable {
         this.gc = new GarbageCollector(drives, segments, maps, lock, writer, checkpointer::checkpointNow, counters,
                 gcStart, gcStop);
         collector[0] = gc;
+        // A reader waits on its drive, so a few per drive keep drives busy; beyond 16 they only add threads.
+        this.readers = new ReadPool(Math.min(16, Math.max(2, 2 * drives.drives().size())));
     }
 
     /** Opens the drives (formatting blank ones), recovers the maps and starts the writer and collector. */
@@ -147,7 +160,7 @@ public final class Engine implements AutoCloseable {
         try {
             VolumeMap map = maps.get(id);
             return map == null ? Optional.empty()
-                    : Optional.of(new EngineVolume(map, drives, segments, writer, counters));
+                    : Optional.of(new EngineVolume(map, drives, segments, writer, readers, counters));
         } finally {
             lock.unlock();
         }
@@ -204,21 +217,59 @@ public final class Engine implements AutoCloseable {
         control(new LogEntry.Revert(id, snapshot));
     }
 
+    /**
+     * Space map {@code id} references: mapped and stored bytes from counters kept as the map changes
+     * (O(1)), and the stored bytes no other map holds, found page by page with the engine's lock held
+     * for one page at a time, so that writes never wait for a whole walk.
+     *
+     * @throws IllegalArgumentException if there is no such map
+     */
     public MapStore.Usage usage(int id) {
+        VolumeMap map = existing(id);
+        long exclusive = 0;
+        long pages = MapStore.pageCount(map);
+        for (int p = 0; p < pages; p++) {
+            lock.lock();
+            try {
+                exclusive += maps.exclusiveBytes(id, p);
+            } finally {
+                lock.unlock();
+            }
+        }
+        long stored = map.storedBytes();
+        return new MapStore.Usage(map.mappedBlocks() * map.blockSize(), stored, Math.min(exclusive, stored));
+    }
+
+    /** Mapped and stored bytes of one map, O(1), without any lock: what metrics scrapes use. */
+    public MapStore.Usage totals(int id) {
+        VolumeMap map = existing(id);
+        return new MapStore.Usage(map.mappedBlocks() * map.blockSize(), map.storedBytes(), 0);
+    }
+
+    /**
+     * Space and write statistics of the whole engine: O(maps + segments) over counters, the lock held
+     * only to copy the segment figures. Cheap enough for every metrics scrape and API call.
+     */
+    public EngineStats stats() {
+        long mapped = 0;
+        long stored = 0;
+        for (VolumeMap map : mapsSnapshot()) {
+            mapped += map.mappedBlocks() * map.blockSize();
+            stored += map.storedBytes();
+        }
         lock.lock();
         try {
-            return maps.usage(id);
+            return new EngineStats(capacityBytes(), Math.min(segments.liveBytes(), capacityBytes()), segments.count(),
+                    segments.freeCount(), counters.writeAmplification(), mapped, stored);
         } finally {
             lock.unlock();
         }
     }
 
-    /** O(segments): cheap enough for every metrics scrape; per-map usage is {@link #usage}. */
-    public EngineStats stats() {
+    private List<VolumeMap> mapsSnapshot() {
         lock.lock();
         try {
-            return new EngineStats(capacityBytes(), segments.liveBytes(), segments.count(), segments.freeCount(),
-                    counters.writeAmplification());
+            return List.copyOf(maps.all());
         } finally {
             lock.unlock();
         }
@@ -258,9 +309,15 @@ public final class Engine implements AutoCloseable {
         stop(false);
     }
 
+    /** Test hook: the writer runs {@code action} between batches and does nothing else until it returns. */
+    void onWriterForTest(Runnable action) {
+        writer.submit(new LogOp.Task(action));
+    }
+
     /** Stops the threads after a failed open; the caller closes the drives. */
     private void abort() {
         closed = true;
+        readers.close();
         try {
             checkpointer.stop();
             writer.stop(30_000);
@@ -276,6 +333,7 @@ public final class Engine implements AutoCloseable {
             }
             closed = true;
         }
+        readers.close();
         try {
             gc.stop(10_000);
             checkpointer.stop();
@@ -304,19 +362,29 @@ public final class Engine implements AutoCloseable {
     }
 
     private void control(LogEntry entry) {
+        ControlTicket ticket = new ControlTicket();
         CompletableFuture<Void> done = new CompletableFuture<>();
-        writer.submit(new LogOp.Control(entry, done));
+        writer.submit(new LogOp.Control(entry, ticket, done));
         try {
-            done.get(CONTROL_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            try {
+                done.get(controlStartMillis, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                if (ticket.cancel()) {
+                    throw new ControlCancelledException("the storage engine did not start " + entry + " within "
+                            + controlStartMillis + " ms; it was cancelled and nothing changed");
+                }
+                // Started: it ends, durably or with the writer failing it, and only then may the caller go on.
+                done.get();
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while logging " + entry, e);
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof IllegalArgumentException invalid) {
+                throw invalid;
+            }
             throw new UncheckedIOException(new IOException("logging " + entry + " failed: " + e.getCause().getMessage(),
                     e.getCause()));
-        } catch (TimeoutException e) {
-            throw new UncheckedIOException(new IOException("logging " + entry + " did not finish in "
-                    + CONTROL_TIMEOUT_SECONDS + " s", e));
         }
     }
 }

@@ -11,6 +11,7 @@ public final class EngineCounters {
     private final LongAdder throttled = new LongAdder();
     private final LongAdder capacityExceeded = new LongAdder();
     private final LongAdder checksumErrors = new LongAdder();
+    private final LongAdder readErrors = new LongAdder();
     private final LongAdder checkpoints = new LongAdder();
     private final LongAdder segmentsReclaimed = new LongAdder();
 
@@ -40,6 +41,10 @@ public final class EngineCounters {
 
     public void checksumError() {
         checksumErrors.increment();
+    }
+
+    public void readError() {
+        readErrors.increment();
     }
 
     public void checkpointed() {
@@ -76,6 +81,11 @@ public final class EngineCounters {
 
     public long checksumErrors() {
         return checksumErrors.sum();
+    }
+
+    /** Drive reads that failed with an I/O error (not checksum mismatches). */
+    public long readErrors() {
+        return readErrors.sum();
     }
 
     public long checkpoints() {

@@ -1,8 +1,5 @@
 package io.basalt.service.engine;
 
-import io.basalt.nvmetcp.nvme.Status;
-import io.basalt.nvmetcp.nvmet.BlockDevice;
-import io.basalt.nvmetcp.nvmet.IoCallback;
 import io.basalt.service.engine.drive.DriveSet;
 import io.basalt.service.engine.log.BlockCodec;
 import io.basalt.service.engine.log.LogOp;
@@ -11,7 +8,6 @@ import io.basalt.service.engine.log.SegmentTable;
 import io.basalt.service.engine.map.Address;
 import io.basalt.service.engine.map.VolumeMap;
 import io.netty.buffer.ByteBuf;
-import io.netty.util.concurrent.FastThreadLocal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,48 +15,50 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 
 /**
- * A volume of the engine as the NVMe target sees it. Writes, unmaps and flushes go to the log
- * writer; reads look the blocks up in the map and read them from the drives on the calling thread
- * (the page cache answers most; see docs/storage-engine.md), checking every block's CRC32C.
+ * A volume (or snapshot) of the engine. Writes, unmaps and flushes are queued to the log writer;
+ * reads look the blocks up in the map and read them on the engine's read pool straight into the
+ * destination buffer, checking every block's CRC32C.
  */
-public final class EngineVolume implements BlockDevice {
+public final class EngineVolume implements BlockStore {
     private static final Logger LOG = LoggerFactory.getLogger(EngineVolume.class);
-    /** Netty's thread-local: event loop threads look it up by index instead of hashing. */
-    private static final FastThreadLocal<ReadContext> CONTEXT = new FastThreadLocal<>() {
-        @Override
-        protected ReadContext initialValue() {
-            return new ReadContext();
-        }
-    };
-    /** A read of more blocks than this is split; bounds the per-thread scratch buffer. */
+    /** Per read-pool thread, so a read allocates no buffers. */
+    private static final ThreadLocal<ReadContext> CONTEXT = ThreadLocal.withInitial(ReadContext::new);
+    /** Blocks read with one drive read at most; bounds the check arrays. */
     private static final int MAX_RUN_BYTES = 1 << 20;
+    private static final int MAX_LOOKUP_RETRIES = 100;
 
     private final VolumeMap map;
     private final DriveSet drives;
     private final SegmentTable segments;
     private final LogWriter writer;
+    private final ReadPool readers;
     private final EngineCounters counters;
 
-    EngineVolume(VolumeMap map, DriveSet drives, SegmentTable segments, LogWriter writer, EngineCounters counters) {
+    EngineVolume(VolumeMap map, DriveSet drives, SegmentTable segments, LogWriter writer, ReadPool readers,
+                 EngineCounters counters) {
         this.map = map;
         this.drives = drives;
         this.segments = segments;
         this.writer = writer;
+        this.readers = readers;
         this.counters = counters;
     }
 
-    /** Per-thread buffers, so a read allocates nothing. */
     private static final class ReadContext {
         final long[] entry = new long[2];
         final long[] check = new long[2];
         final int[] crcs = new int[MAX_RUN_BYTES / 512];
         final BlockCodec codec = new BlockCodec();
-        final ByteBuffer scratch = ByteBuffer.allocateDirect(MAX_RUN_BYTES);
-        final ByteBuffer plain = ByteBuffer.allocateDirect(64 * 1024);
+        /** Stored bytes of a compressed block, before they are expanded into the destination. */
+        final ByteBuffer compressed = ByteBuffer.allocateDirect(64 * 1024);
     }
 
     public int id() {
         return map.id();
+    }
+
+    public boolean readOnly() {
+        return map.readOnly();
     }
 
     /** The map behind this volume (tests find stored blocks through it). */
@@ -79,51 +77,56 @@ public final class EngineVolume implements BlockDevice {
     }
 
     @Override
-    public void read(long lba, int blocks, ByteBuf dst, IoCallback callback) {
-        if (!inRange(lba, blocks, callback)) {
-            return;
-        }
-        callback.complete(readBlocks(lba, blocks, dst));
-    }
-
-    @Override
-    public void write(long lba, int blocks, ByteBuf src, boolean fua, IoCallback callback) {
-        if (inRange(lba, blocks, callback)) {
-            writer.submit(new LogOp.HostWrite(map, lba, blocks, src, fua, callback, System.nanoTime()));
+    public void read(long lba, int blocks, ByteBuf dst, IoCompletion completion) {
+        IoResult refused = refusal(lba, blocks, false);
+        if (refused != null) {
+            completion.done(refused);
+        } else if (!readers.submit(() -> completion.done(readBlocks(lba, blocks, dst)))) {
+            completion.done(IoResult.FAILED);
         }
     }
 
     @Override
-    public void flush(IoCallback callback) {
-        writer.submit(new LogOp.HostFlush(callback));
-    }
-
-    @Override
-    public void writeZeroes(long lba, int blocks, IoCallback callback) {
-        deallocate(lba, blocks, callback);
-    }
-
-    @Override
-    public void deallocate(long lba, int blocks, IoCallback callback) {
-        if (inRange(lba, blocks, callback)) {
-            writer.submit(new LogOp.HostUnmap(map, lba, blocks, callback));
+    public void write(long lba, int blocks, ByteBuf src, boolean fua, IoCompletion completion) {
+        IoResult refused = refusal(lba, blocks, true);
+        if (refused != null) {
+            completion.done(refused);
+        } else {
+            writer.submit(new LogOp.HostWrite(map, lba, blocks, src, fua, completion, System.nanoTime()));
         }
     }
 
-    private boolean inRange(long lba, int blocks, IoCallback callback) {
+    @Override
+    public void flush(IoCompletion completion) {
+        writer.submit(new LogOp.HostFlush(completion));
+    }
+
+    @Override
+    public void unmap(long lba, long blocks, IoCompletion completion) {
+        IoResult refused = refusal(lba, blocks, true);
+        if (refused != null) {
+            completion.done(refused);
+        } else {
+            writer.submit(new LogOp.HostUnmap(map, lba, blocks, completion));
+        }
+    }
+
+    /** Why the operation cannot be done at all; null if it can. */
+    private IoResult refusal(long lba, long blocks, boolean changes) {
         if (map.deleted()) {
-            callback.complete(Status.NAMESPACE_NOT_READY);
-            return false;
+            return IoResult.GONE;
         }
-        if (lba < 0 || blocks < 0 || lba + blocks > map.sizeBlocks()) {
-            callback.complete(Status.LBA_OUT_OF_RANGE);
-            return false;
+        if (lba < 0 || blocks < 0 || lba > map.sizeBlocks() - blocks) {
+            return IoResult.OUT_OF_RANGE;
         }
-        return true;
+        if (changes && map.readOnly()) {
+            return IoResult.READ_ONLY;
+        }
+        return null;
     }
 
-    /** Reads the blocks into {@code dst}; returns the NVMe status. */
-    private int readBlocks(long lba, int blocks, ByteBuf dst) {
+    /** Reads the blocks into {@code dst}; read-pool thread. */
+    private IoResult readBlocks(long lba, int blocks, ByteBuf dst) {
         ReadContext context = CONTEXT.get();
         int blockSize = map.blockSize();
         int maxRun = MAX_RUN_BYTES / blockSize;
@@ -141,27 +144,30 @@ public final class EngineVolume implements BlockDevice {
             int segment = Address.segment(address);
             segments.pin(segment);
             try {
+                // Looked up again once pinned: garbage collection may have moved the block and freed its
+                // segment between the first look-up and the pin.
                 map.lookup(block, context.check);
                 if (context.check[0] != address) {
                     continue;
                 }
                 int run = contiguousRun(block, address, Math.min(blocks - done, maxRun), context);
-                int status = readRun(block, address, run, dst, context);
-                if (status == RETRY && ++attempts < 100) {
+                ReadOutcome outcome = readRun(block, address, run, dst, context);
+                if (outcome == ReadOutcome.MOVED && ++attempts < MAX_LOOKUP_RETRIES) {
                     continue;
                 }
-                if (status != Status.SUCCESS) {
-                    return status == RETRY ? Status.UNRECOVERED_READ_ERROR : status;
+                if (outcome != ReadOutcome.READ) {
+                    return IoResult.MEDIA_ERROR;
                 }
                 done += run;
             } finally {
                 segments.unpin(segment);
             }
         }
-        return Status.SUCCESS;
+        return IoResult.OK;
     }
 
-    private static final int RETRY = -1;
+    /** What reading one run found. */
+    private enum ReadOutcome { READ, MOVED, LOST }
 
     /**
      * How many blocks from {@code block} are stored raw, one after another, in the same segment (all
@@ -177,8 +183,9 @@ public final class EngineVolume implements BlockDevice {
         while (run < limit) {
             map.lookup(block + run, context.check);
             long next = context.check[0];
-            if (Address.segment(next) != Address.segment(address) || Address.storedLength(next) != blockSize
-                    || next == Address.UNMAPPED || Address.offset(next) != Address.offset(address) + run * blockSize) {
+            if (next == Address.UNMAPPED || Address.segment(next) != Address.segment(address)
+                    || Address.storedLength(next) != blockSize
+                    || Address.offset(next) != Address.offset(address) + run * blockSize) {
                 break;
             }
             context.crcs[run] = (int) context.check[1];
@@ -187,52 +194,64 @@ public final class EngineVolume implements BlockDevice {
         return run;
     }
 
-    private int readRun(long block, long address, int run, ByteBuf dst, ReadContext context) {
+    /**
+     * Reads a run: raw blocks straight into {@code dst} (its writer index advances only once every
+     * block passed its check), a compressed block through a small buffer and expanded into {@code dst}.
+     */
+    private ReadOutcome readRun(long block, long address, int run, ByteBuf dst, ReadContext context) {
         int blockSize = map.blockSize();
         int stored = Address.storedLength(address);
-        int length = stored == blockSize ? run * blockSize : stored;
-        ByteBuffer scratch = context.scratch.clear().limit(length);
+        boolean raw = stored == blockSize;
+        ByteBuffer into;
+        int at = dst.writerIndex();
+        if (raw) {
+            dst.ensureWritable(run * blockSize);
+            into = dst.nioBuffer(at, run * blockSize);
+        } else {
+            into = context.compressed.clear().limit(stored);
+        }
         try {
-            drives.read(Address.segment(address), Address.offset(address), scratch);
+            drives.read(Address.segment(address), Address.offset(address), into);
         } catch (IOException e) {
             LOG.error("reading {} of volume map {} failed", Address.toString(address), map.id(), e);
-            return Status.UNRECOVERED_READ_ERROR;
+            counters.readError();
+            return ReadOutcome.LOST;
         }
-        scratch.flip();
-        int at = 0;
-        for (int i = 0; i < (stored == blockSize ? run : 1); i++) {
-            int piece = stored == blockSize ? blockSize : stored;
-            if (context.codec.crc(block + i, scratch, at, piece) != context.crcs[i]) {
+        into.flip();
+        int offset = 0;
+        for (int i = 0; i < (raw ? run : 1); i++) {
+            if (context.codec.crc(block + i, into, offset, stored) != context.crcs[i]) {
                 // The failing block's own address, not the run's first: compared with the first, the map
                 // never matches, so the read was retried 100 times and the error neither counted nor logged.
-                long failed = i == 0 ? address
-                        : Address.of(Address.segment(address), Address.offset(address) + at, piece);
+                long failed = i == 0 ? address : Address.of(Address.segment(address), Address.offset(address) + offset,
+                        stored);
                 return checksumFailure(block + i, failed);
             }
-            at += piece;
+            offset += stored;
         }
-        if (stored == blockSize) {
-            dst.writeBytes(scratch);
-            return Status.SUCCESS;
+        if (raw) {
+            dst.writerIndex(at + run * blockSize);
+            return ReadOutcome.READ;
         }
-        ByteBuffer plain = context.plain.clear();
-        if (!context.codec.decompress(scratch, 0, stored, plain, blockSize)) {
+        dst.ensureWritable(blockSize);
+        ByteBuffer plain = dst.nioBuffer(at, blockSize);
+        if (!context.codec.decompress(into, 0, stored, plain, blockSize)) {
             return checksumFailure(block, address);
         }
-        dst.writeBytes(plain.flip());
-        return Status.SUCCESS;
+        dst.writerIndex(at + blockSize);
+        return ReadOutcome.READ;
     }
 
     /** A CRC mismatch is an error only if the map still points where we read; otherwise the block moved. */
-    private int checksumFailure(long block, long address) {
+    private ReadOutcome checksumFailure(long block, long address) {
         long[] now = new long[2];
         map.lookup(block, now);
         if (now[0] != address) {
-            return RETRY;
+            return ReadOutcome.MOVED;
         }
         counters.checksumError();
         LOG.error("checksum mismatch: volume map {} block {} at {}; returning a media error", map.id(), block,
                 Address.toString(address));
-        return Status.UNRECOVERED_READ_ERROR;
+        return ReadOutcome.LOST;
     }
 }

@@ -14,8 +14,8 @@ public final class EngineGauges {
     private EngineGauges() {
     }
 
-    /** @param compressionRatio the node's logical-to-stored ratio, computed when scraped */
-    public static void register(MeterRegistry registry, Engine engine, DoubleSupplier compressionRatio) {
+    /** Every figure comes from counters the engine keeps as it goes: a scrape never walks the maps. */
+    public static void register(MeterRegistry registry, Engine engine) {
         EngineCounters counters = engine.counters();
         gauge(registry, "basalt.engine.capacity.bytes", "Usable capacity of the node's drives",
                 () -> engine.stats().capacityBytes());
@@ -26,7 +26,7 @@ public final class EngineGauges {
         gauge(registry, "basalt.engine.write.amplification",
                 "Bytes written to drives per byte written by hosts, since start", counters::writeAmplification);
         gauge(registry, "basalt.engine.compression.ratio", "Logical bytes mapped per byte stored, whole node",
-                compressionRatio);
+                () -> engine.stats().compressionRatio());
         gauge(registry, "basalt.engine.recovery.seconds", "Time the last start spent recovering the maps",
                 () -> engine.recovery().millis() / 1000.0);
         counter(registry, "basalt.engine.host.written.bytes", "Bytes written by hosts", counters,
@@ -39,6 +39,8 @@ public final class EngineGauges {
                 EngineCounters::segmentsReclaimed);
         counter(registry, "basalt.engine.checksum.errors", "Reads that failed their checksum", counters,
                 EngineCounters::checksumErrors);
+        counter(registry, "basalt.engine.read.errors", "Drive reads that failed with an I/O error", counters,
+                EngineCounters::readErrors);
         counter(registry, "basalt.engine.capacity.errors", "Writes refused for lack of space", counters,
                 EngineCounters::capacityErrors);
         counter(registry, "basalt.engine.syncs", "Drive syncs (group commits)", counters, EngineCounters::syncs);

@@ -11,9 +11,11 @@ import java.util.UUID;
  * @param nodeId       the node's identity, written into its drives' superblocks
  * @param volumes      every volume of the node
  * @param snapshots    every snapshot of the node
+ * @param nextNsid     the NSID the next volume gets (NSIDs keep increasing, see {@link NsidAllocator});
+ *                     0 in registries written before it was recorded
  */
 record RegistryContent(int format, String subsystemNqn, UUID nodeId, List<VolumeRecord> volumes,
-                       List<SnapshotRecord> snapshots) {
+                       List<SnapshotRecord> snapshots, int nextNsid) {
     static final int CURRENT_FORMAT = 2;
 
     RegistryContent {
@@ -21,7 +23,7 @@ record RegistryContent(int format, String subsystemNqn, UUID nodeId, List<Volume
         snapshots = List.copyOf(snapshots);
     }
 
-    RegistryContent with(List<VolumeRecord> newVolumes, List<SnapshotRecord> newSnapshots) {
-        return new RegistryContent(format, subsystemNqn, nodeId, newVolumes, newSnapshots);
+    RegistryContent with(List<VolumeRecord> newVolumes, List<SnapshotRecord> newSnapshots, int newNextNsid) {
+        return new RegistryContent(format, subsystemNqn, nodeId, newVolumes, newSnapshots, newNextNsid);
     }
 }

@@ -1,6 +1,5 @@
 package io.basalt.service.engine;
 
-import io.basalt.nvmetcp.nvme.Status;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 
@@ -116,7 +115,7 @@ final class EngineHarness implements AutoCloseable {
 
     // ---- synchronous I/O ----
 
-    static int await(CompletableFuture<Integer> status) {
+    static IoResult await(CompletableFuture<IoResult> status) {
         try {
             return status.get(60, TimeUnit.SECONDS);
         } catch (Exception e) {
@@ -124,36 +123,36 @@ final class EngineHarness implements AutoCloseable {
         }
     }
 
-    static CompletableFuture<Integer> writeAsync(EngineVolume v, long lba, long[] tags, boolean fua) {
+    static CompletableFuture<IoResult> writeAsync(EngineVolume v, long lba, long[] tags, boolean fua) {
         ByteBuf data = Unpooled.buffer(tags.length * BLOCK);
         for (int i = 0; i < tags.length; i++) {
             data.writeBytes(content(tags[i], lba + i));
         }
-        CompletableFuture<Integer> done = new CompletableFuture<>();
+        CompletableFuture<IoResult> done = new CompletableFuture<>();
         v.write(lba, tags.length, data, fua, done::complete);
         return done;
     }
 
-    static int write(EngineVolume v, long lba, long... tags) {
+    static IoResult write(EngineVolume v, long lba, long... tags) {
         return await(writeAsync(v, lba, tags, false));
     }
 
-    static int unmap(EngineVolume v, long lba, int blocks) {
-        CompletableFuture<Integer> done = new CompletableFuture<>();
-        v.deallocate(lba, blocks, done::complete);
+    static IoResult unmap(EngineVolume v, long lba, int blocks) {
+        CompletableFuture<IoResult> done = new CompletableFuture<>();
+        v.unmap(lba, blocks, done::complete);
         return await(done);
     }
 
-    static int flush(EngineVolume v) {
-        CompletableFuture<Integer> done = new CompletableFuture<>();
+    static IoResult flush(EngineVolume v) {
+        CompletableFuture<IoResult> done = new CompletableFuture<>();
         v.flush(done::complete);
         return await(done);
     }
 
     /** Reads blocks; the status goes to {@code status[0]}. */
-    static byte[] read(EngineVolume v, long lba, int blocks, int[] status) {
+    static byte[] read(EngineVolume v, long lba, int blocks, IoResult[] status) {
         ByteBuf dst = Unpooled.buffer(blocks * BLOCK);
-        CompletableFuture<Integer> done = new CompletableFuture<>();
+        CompletableFuture<IoResult> done = new CompletableFuture<>();
         v.read(lba, blocks, dst, done::complete);
         status[0] = await(done);
         byte[] bytes = new byte[dst.readableBytes()];
@@ -164,12 +163,12 @@ final class EngineHarness implements AutoCloseable {
     /** Asserts that every block of {@code v} holds what {@code tags} says. */
     static void verify(EngineVolume v, long[] tags, String what) {
         assertEquals(tags.length, v.blockCount(), what + ": size");
-        int[] status = new int[1];
+        IoResult[] status = new IoResult[1];
         int run = 64;
         for (int lba = 0; lba < tags.length; lba += run) {
             int n = Math.min(run, tags.length - lba);
             byte[] bytes = read(v, lba, n, status);
-            assertEquals(Status.SUCCESS, status[0], what + ": read status at " + lba);
+            assertEquals(IoResult.OK, status[0], what + ": read status at " + lba);
             for (int i = 0; i < n; i++) {
                 byte[] expected = content(tags[lba + i], lba + i);
                 byte[] actual = java.util.Arrays.copyOfRange(bytes, i * BLOCK, (i + 1) * BLOCK);

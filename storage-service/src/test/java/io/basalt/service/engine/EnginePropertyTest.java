@@ -1,6 +1,5 @@
 package io.basalt.service.engine;
 
-import io.basalt.nvmetcp.nvme.Status;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -99,16 +98,16 @@ class EnginePropertyTest {
                 for (int i = 0; i < n; i++) {
                     written[i] = model.nextTag++;
                 }
-                assertEquals(Status.SUCCESS, EngineHarness.write(h.volume(volume), lba, written));
+                assertEquals(IoResult.OK, EngineHarness.write(h.volume(volume), lba, written));
                 System.arraycopy(written, 0, tags, (int) lba, n);
             } else if (dice < 53) {
                 int n = random.nextBoolean() ? 1 + random.nextInt(16) : 1 + random.nextInt(1200);
                 n = Math.min(n, tags.length);
                 long lba = random.nextInt(tags.length - n + 1);
-                assertEquals(Status.SUCCESS, EngineHarness.unmap(h.volume(volume), lba, n));
+                assertEquals(IoResult.OK, EngineHarness.unmap(h.volume(volume), lba, n));
                 Arrays.fill(tags, (int) lba, (int) lba + n, 0);
             } else if (dice < 57) {
-                assertEquals(Status.SUCCESS, EngineHarness.flush(h.volume(volume)));
+                assertEquals(IoResult.OK, EngineHarness.flush(h.volume(volume)));
             } else if (dice < 63 && ids.size() < 12) {
                 int id = h.engine.cloneOf(volume, tags.length, random.nextBoolean(), true);
                 add(model, id, tags.clone(), model.lineage.get(volume), true);
@@ -152,9 +151,9 @@ class EnginePropertyTest {
                 int id = ids.get(random.nextInt(ids.size()));
                 long[] expected = model.blocks.get(id);
                 int lba = random.nextInt(expected.length);
-                int[] status = new int[1];
+                IoResult[] status = new IoResult[1];
                 byte[] block = EngineHarness.read(h.volume(id), lba, 1, status);
-                assertEquals(Status.SUCCESS, status[0]);
+                assertEquals(IoResult.OK, status[0]);
                 assertEquals(expected[lba], EngineHarness.tagOf(block), "map " + id + " block " + lba);
             }
         }

@@ -1,6 +1,5 @@
 package io.basalt.service.engine;
 
-import io.basalt.nvmetcp.nvme.Status;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,7 +40,7 @@ class GarbageCollectionTest {
                 window.add(EngineHarness.writeAsync(v, lba, new long[] {model[lba]}, false));
             }
             window.drain();
-            assertEquals(Status.SUCCESS, EngineHarness.flush(v));
+            assertEquals(IoResult.OK, EngineHarness.flush(v));
 
             EngineCounters c = h.engine.counters();
             EngineStats stats = h.engine.stats();
@@ -85,22 +84,22 @@ class GarbageCollectionTest {
     /** At most {@code size} writes in flight; each must succeed. */
     static final class Window {
         private final int size;
-        private final ArrayDeque<CompletableFuture<Integer>> inFlight = new ArrayDeque<>();
+        private final ArrayDeque<CompletableFuture<IoResult>> inFlight = new ArrayDeque<>();
 
         Window(int size) {
             this.size = size;
         }
 
-        void add(CompletableFuture<Integer> write) {
+        void add(CompletableFuture<IoResult> write) {
             inFlight.add(write);
             while (inFlight.size() >= size) {
-                assertEquals(Status.SUCCESS, EngineHarness.await(inFlight.poll()), "write status");
+                assertEquals(IoResult.OK, EngineHarness.await(inFlight.poll()), "write status");
             }
         }
 
         void drain() {
             while (!inFlight.isEmpty()) {
-                assertEquals(Status.SUCCESS, EngineHarness.await(inFlight.poll()), "write status");
+                assertEquals(IoResult.OK, EngineHarness.await(inFlight.poll()), "write status");
             }
         }
     }

@@ -1,6 +1,5 @@
 package io.basalt.service.engine;
 
-import io.basalt.nvmetcp.nvme.Status;
 import io.basalt.service.engine.map.Address;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,9 +22,9 @@ class RecoveryTest {
             for (int lba = 0; lba < 100; lba++) {
                 model[lba] = lba + 1;
             }
-            assertEquals(Status.SUCCESS, EngineHarness.write(v, 0, java.util.Arrays.copyOf(model, 100)));
-            assertEquals(Status.SUCCESS, EngineHarness.flush(v));
-            assertEquals(Status.SUCCESS, EngineHarness.write(v, 200, 999)); // the last batch, never flushed
+            assertEquals(IoResult.OK, EngineHarness.write(v, 0, java.util.Arrays.copyOf(model, 100)));
+            assertEquals(IoResult.OK, EngineHarness.flush(v));
+            assertEquals(IoResult.OK, EngineHarness.write(v, 200, 999)); // the last batch, never flushed
             long[] entry = new long[2];
             v.map().lookup(200, entry);
             h.engine.crashForTest();
@@ -42,7 +41,7 @@ class RecoveryTest {
 
             // The log goes on, reusing the dropped batch's sequence number; then another crash.
             model[300] = 555;
-            assertEquals(Status.SUCCESS, EngineHarness.write(h.volume(id), 300, 555));
+            assertEquals(IoResult.OK, EngineHarness.write(h.volume(id), 300, 555));
             h.crashAndReopen();
             EngineHarness.verify(h.volume(id), model, "after a second crash");
             assertEquals(101L * BLOCK, h.engine.stats().liveBytes());

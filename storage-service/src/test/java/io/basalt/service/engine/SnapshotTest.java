@@ -1,6 +1,5 @@
 package io.basalt.service.engine;
 
-import io.basalt.nvmetcp.nvme.Status;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -59,8 +58,8 @@ class SnapshotTest {
                                 mine.add(new long[] {block, tag});
                                 issued[writer] = k;
                             }
-                            int status = EngineHarness.write(v, block, tag);
-                            if (status != Status.SUCCESS) {
+                            IoResult status = EngineHarness.write(v, block, tag);
+                            if (status != IoResult.OK) {
                                 throw new AssertionError("write status " + status);
                             }
                             synchronized (mine) {
@@ -102,11 +101,11 @@ class SnapshotTest {
             }
             for (int s = 0; s < snapshots.size(); s++) {
                 long[] tags = new long[BLOCKS];
-                int[] status = new int[1];
+                IoResult[] status = new IoResult[1];
                 EngineVolume snapshot = h.volume(snapshots.get(s));
                 for (int b = 0; b < BLOCKS; b++) {
                     byte[] block = EngineHarness.read(snapshot, b, 1, status);
-                    assertEquals(Status.SUCCESS, status[0]);
+                    assertEquals(IoResult.OK, status[0]);
                     tags[b] = EngineHarness.tagOf(block);
                     assertTrue(Arrays.equals(EngineHarness.content(tags[b], b), block), "block " + b + " is whole");
                 }
@@ -189,7 +188,7 @@ class SnapshotTest {
         for (int i = 0; i < count; i++) {
             int lba = random.nextInt(tags.length);
             tags[lba] = tag++;
-            assertEquals(Status.SUCCESS, EngineHarness.write(v, lba, tags[lba]));
+            assertEquals(IoResult.OK, EngineHarness.write(v, lba, tags[lba]));
         }
         return tag;
     }

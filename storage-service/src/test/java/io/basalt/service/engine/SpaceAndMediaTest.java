@@ -1,6 +1,5 @@
 package io.basalt.service.engine;
 
-import io.basalt.nvmetcp.nvme.Status;
 import io.basalt.service.engine.map.Address;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,30 +25,29 @@ class SpaceAndMediaTest {
             EngineVolume v = h.volume(id);
             long[] model = new long[blocks];
             int written = 0;
-            int status = Status.SUCCESS;
+            IoResult status = IoResult.OK;
             for (int lba = 0; lba < blocks; lba += 16) {
                 long[] tags = new long[16];
                 for (int i = 0; i < 16; i++) {
                     tags[i] = lba + i + 1L;
                 }
                 status = EngineHarness.write(v, lba, tags);
-                if (status != Status.SUCCESS) {
+                if (status != IoResult.OK) {
                     break;
                 }
                 System.arraycopy(tags, 0, model, lba, 16);
                 written += 16;
             }
-            assertEquals(Status.CAPACITY_EXCEEDED, status, "the write past capacity fails with Capacity Exceeded");
-            assertEquals(0x81, Status.CAPACITY_EXCEEDED);
+            assertEquals(IoResult.NO_SPACE, status, "the write past capacity fails with Capacity Exceeded");
             assertTrue((long) written * BLOCK > capacity * 8 / 10, "most of the capacity was usable: " + written);
             assertTrue((long) written * BLOCK <= capacity, "no more than the capacity was written");
             assertTrue(h.engine.counters().capacityErrors() > 0);
-            assertEquals(Status.SUCCESS, EngineHarness.flush(v), "a flush still works");
+            assertEquals(IoResult.OK, EngineHarness.flush(v), "a flush still works");
             EngineHarness.verify(v, model, "after running out of space");
 
             // Deallocate every other 64-block run: the space comes back once garbage collection ran.
             for (int lba = 0; lba < written; lba += 128) {
-                assertEquals(Status.SUCCESS, EngineHarness.unmap(v, lba, Math.min(64, written - lba)));
+                assertEquals(IoResult.OK, EngineHarness.unmap(v, lba, Math.min(64, written - lba)));
                 Arrays.fill(model, lba, Math.min(lba + 64, written), 0);
             }
             long tag = 1_000_000;
@@ -59,7 +57,7 @@ class SpaceAndMediaTest {
                 for (int i = 0; i < n; i++) {
                     tags[i] = tag++;
                 }
-                assertEquals(Status.SUCCESS, EngineHarness.write(v, lba, tags), "write after deallocate at " + lba);
+                assertEquals(IoResult.OK, EngineHarness.write(v, lba, tags), "write after deallocate at " + lba);
                 System.arraycopy(tags, 0, model, lba, n);
             }
             assertTrue(h.engine.counters().segmentsReclaimed() > 0, "garbage collection freed segments");
@@ -80,8 +78,8 @@ class SpaceAndMediaTest {
                 for (int lba = 0; lba < 64; lba++) {
                     model[lba] = 3 * (lba + 1) + (compressed ? 0 : 1); // compressible when compressed
                 }
-                assertEquals(Status.SUCCESS, EngineHarness.write(v, 0, model));
-                assertEquals(Status.SUCCESS, EngineHarness.flush(v));
+                assertEquals(IoResult.OK, EngineHarness.write(v, 0, model));
+                assertEquals(IoResult.OK, EngineHarness.flush(v));
                 long[] entry = new long[2];
                 v.map().lookup(17, entry);
                 long address = entry[0];
@@ -94,18 +92,18 @@ class SpaceAndMediaTest {
                     file.seek(position);
                     file.write(b ^ 0x40);
                 }
-                int[] status = new int[1];
+                IoResult[] status = new IoResult[1];
                 EngineHarness.read(v, 17, 1, status);
-                assertEquals(Status.UNRECOVERED_READ_ERROR, status[0]);
+                assertEquals(IoResult.MEDIA_ERROR, status[0]);
                 assertEquals(before + 1, h.engine.counters().checksumErrors());
                 EngineHarness.read(v, 10, 20, status);
-                assertEquals(Status.UNRECOVERED_READ_ERROR, status[0], "a read that covers the block fails");
+                assertEquals(IoResult.MEDIA_ERROR, status[0], "a read that covers the block fails");
                 assertEquals(before + 2, h.engine.counters().checksumErrors());
                 model[17] = 0;
                 for (int lba = 0; lba < 64; lba++) {
                     if (lba != 17) {
                         byte[] block = EngineHarness.read(v, lba, 1, status);
-                        assertEquals(Status.SUCCESS, status[0]);
+                        assertEquals(IoResult.OK, status[0]);
                         assertTrue(Arrays.equals(EngineHarness.content(model[lba], lba), block), "block " + lba);
                     }
                 }
@@ -138,7 +136,7 @@ class SpaceAndMediaTest {
                         Arrays.copyOfRange(ctags, lba, lba + 32), false);
             }
             for (CompletableFuture<?> write : writes) {
-                assertEquals(Status.SUCCESS, write.get());
+                assertEquals(IoResult.OK, write.get());
             }
             var c = h.engine.usage(compressible);
             var r = h.engine.usage(random);
@@ -169,22 +167,22 @@ class SpaceAndMediaTest {
             for (int i = 0; i < big.length; i++) {
                 big[i] = i + 1;
             }
-            assertEquals(Status.SUCCESS, EngineHarness.await(EngineHarness.writeAsync(v, 100, big, true)));
+            assertEquals(IoResult.OK, EngineHarness.await(EngineHarness.writeAsync(v, 100, big, true)));
             assertTrue(h.engine.counters().syncs() > syncs, "FUA syncs");
             long[] model = new long[1024];
             System.arraycopy(big, 0, model, 100, 256);
             EngineHarness.verify(v, model, "after a 1 MiB write");
-            int[] status = new int[1];
+            IoResult[] status = new IoResult[1];
             EngineHarness.read(v, 1000, 25, status);
-            assertEquals(Status.LBA_OUT_OF_RANGE, status[0]);
-            assertEquals(Status.LBA_OUT_OF_RANGE, EngineHarness.write(v, 1024, 1));
+            assertEquals(IoResult.OUT_OF_RANGE, status[0]);
+            assertEquals(IoResult.OUT_OF_RANGE, EngineHarness.write(v, 1024, 1));
             h.engine.resize(id, 2048);
             assertEquals(2048, v.blockCount(), "a connected volume sees the new size");
-            assertEquals(Status.SUCCESS, EngineHarness.write(v, 2000, 77));
+            assertEquals(IoResult.OK, EngineHarness.write(v, 2000, 77));
             int snapshot = h.engine.cloneOf(id, 2048, false, true);
-            assertEquals(Status.INTERNAL_ERROR, EngineHarness.write(h.volume(snapshot), 0, 1), "snapshots are read-only");
+            assertEquals(IoResult.READ_ONLY, EngineHarness.write(h.volume(snapshot), 0, 1), "snapshots are read-only");
             h.engine.delete(id);
-            assertEquals(Status.NAMESPACE_NOT_READY, EngineHarness.write(v, 0, 1), "a deleted volume fails I/O");
+            assertEquals(IoResult.GONE, EngineHarness.write(v, 0, 1), "a deleted volume fails I/O");
         }
     }
 }

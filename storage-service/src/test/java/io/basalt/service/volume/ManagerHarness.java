@@ -38,6 +38,7 @@ final class ManagerHarness implements AutoCloseable {
     double maxOversubscription = 10.0;
     VolumeObservers observers = VolumeObservers.NONE;
     VolumeManager manager;
+    NodeStore store;
 
     ManagerHarness(Path dataDir) {
         this.dataDir = dataDir;
@@ -47,20 +48,27 @@ final class ManagerHarness implements AutoCloseable {
         return new EngineSettings(List.of(), DRIVE_SIZE, SEGMENT_SIZE, false, maxOversubscription, 64 * MIB, 30, 2);
     }
 
-    /** Opens a manager on the data directory with the current settings; does not replace {@link #manager}. */
-    VolumeManager openAnother() throws IOException {
+    /** Opens the node's store (lock, registry, engine) as a node does; fails while another holds the data directory. */
+    NodeStore openStore() throws IOException {
         EngineSettings settings = settings();
-        return VolumeManager.open(dataDir, new VolumeManager.Defaults(blockSize, compression),
-                nodeId -> settings.engineConfig(dataDir, nodeId), () -> PORTALS, observers);
+        return NodeStore.open(dataDir, nodeId -> settings.engineConfig(dataDir, nodeId));
     }
 
     VolumeManager open() throws IOException {
-        manager = openAnother();
+        store = openStore();
+        try {
+            manager = VolumeManager.open(store, new VolumeManager.Defaults(blockSize, compression), () -> PORTALS,
+                    observers);
+        } catch (IOException | RuntimeException e) {
+            store.close();
+            store = null;
+            throw e;
+        }
         return manager;
     }
 
     void restart() throws IOException {
-        manager.close();
+        close();
         open();
     }
 
@@ -68,6 +76,11 @@ final class ManagerHarness implements AutoCloseable {
     public void close() throws IOException {
         if (manager != null) {
             manager.close();
+            manager = null;
+        }
+        if (store != null) {
+            store.close();
+            store = null;
         }
     }
 

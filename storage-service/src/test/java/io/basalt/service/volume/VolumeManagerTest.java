@@ -309,21 +309,23 @@ class VolumeManagerTest extends ManagerTest {
     }
 
     @Test
-    void nsidsAreTheLowestFreeAndReusedAfterDelete() throws IOException {
+    void nsidsKeepIncreasingSoADeletedVolumesNsidIsNotHandedOutAgain() throws IOException {
+        // Before NsidAllocator, the lowest free NSID was reused at once: "d" got 2, the NSID of the
+        // deleted "b", which a host that missed the change notice would still address.
         Volume a = create("a");
         Volume b = create("b");
         Volume c = create("c");
         assertEquals(List.of(1, 2, 3), List.of(a.nsid(), b.nsid(), c.nsid()));
 
         manager.delete(PROJECT, b.id());
-        assertEquals(2, create("d").nsid(), "the freed NSID is taken first");
-        assertEquals(4, manager.create(OTHER_PROJECT, new CreateVolumeRequest("e", MIB, List.of())).nsid(),
+        assertEquals(4, create("d").nsid(), "the freed NSID 2 is not reused");
+        assertEquals(5, manager.create(OTHER_PROJECT, new CreateVolumeRequest("e", MIB, List.of())).nsid(),
                 "NSIDs are shared by every project");
 
         manager.delete(PROJECT, a.id());
         restart();
-        assertEquals(List.of(2, 3), manager.list(PROJECT, null).stream().map(Volume::nsid).toList(), "NSIDs are kept");
-        assertEquals(1, create("f").nsid());
+        assertEquals(List.of(3, 4), manager.list(PROJECT, null).stream().map(Volume::nsid).toList(), "NSIDs are kept");
+        assertEquals(6, create("f").nsid(), "a restart does not go back to freed NSIDs");
     }
 
     @Test
@@ -385,7 +387,7 @@ class VolumeManagerTest extends ManagerTest {
         assertNull(manager.subsystem().namespace(volume.nsid()));
         assertTrue(manager.find(PROJECT, volume.id()).isEmpty());
         assertEquals(1, manager.engine().mapIds().size(), "the volume's engine map is gone");
-        assertEquals(io.basalt.nvmetcp.nvme.Status.NAMESPACE_NOT_READY,
+        assertEquals(io.basalt.nvmetcp.nvme.Status.NAMESPACE_NOT_READY | io.basalt.nvmetcp.nvme.Status.DNR,
                 DeviceCalls.read(device, 0, 1, io.netty.buffer.Unpooled.buffer()), "a late I/O fails cleanly");
         assertThrows(VolumeNotFoundException.class, () -> manager.delete(PROJECT, volume.id()));
         restart();
@@ -494,7 +496,7 @@ class VolumeManagerTest extends ManagerTest {
 
     @Test
     void aSecondManagerCannotOpenTheSameDataDirectory() {
-        IOException e = assertThrows(IOException.class, node::openAnother);
+        IOException e = assertThrows(IOException.class, node::openStore);
         assertTrue(e.getMessage().contains("in use"), e.getMessage());
     }
 
@@ -514,32 +516,28 @@ class VolumeManagerTest extends ManagerTest {
     @Test
     void aMissingEngineMapStopsTheStartWithAClearError() throws IOException {
         Volume volume = create("v");
-        manager.close();
+        node.close();
         node.replaceInRegistry("\"mapId\" : ", "\"mapId\" : 9");
 
         IOException e = assertThrows(IOException.class, node::open);
         assertTrue(e.getMessage().contains(volume.id()) && e.getMessage().contains("missing"), e.getMessage());
-        node.manager = null;
         IOException again = assertThrows(IOException.class, node::open);
         assertFalse(again.getMessage().contains("in use"), "the failed start released the data directory: "
                 + again.getMessage());
-        node.manager = null;
     }
 
     @Test
     void aCorruptRegistryStopsTheStartAndIsKept() throws IOException {
-        manager.close();
+        node.close();
         Files.writeString(node.registry(), "{not json");
         IOException e = assertThrows(IOException.class, node::open);
         assertTrue(e.getMessage().contains("registry"), e.getMessage());
         assertEquals("{not json", Files.readString(node.registry()));
-        node.manager = null;
     }
 
     @Test
     void aFormatOneRegistryIsRefusedWithAClearMessage() throws IOException {
-        manager.close();
-        node.manager = null;
+        node.close();
         String formatOne = """
                 {
                   "format" : 1,
@@ -561,13 +559,12 @@ class VolumeManagerTest extends ManagerTest {
         IOException e = assertThrows(IOException.class, node::open);
         assertTrue(e.getMessage().contains("format 1") && e.getMessage().contains("format 2"), e.getMessage());
         assertEquals(formatOne, Files.readString(node.registry()), "the old registry is kept");
-        node.manager = null;
     }
 
     @Test
     void aRegistryMarkedFormatOneIsRefusedWithAClearMessage() throws IOException {
         create("v");
-        manager.close();
+        node.close();
         node.replaceInRegistry("\"format\" : 2", "\"format\" : 1");
         IOException e = assertThrows(IOException.class, node::open);
         assertTrue(e.getMessage().contains("format 1") && e.getMessage().contains("format 2")
@@ -576,11 +573,10 @@ class VolumeManagerTest extends ManagerTest {
 
     @Test
     void aRegistryOfAFutureFormatIsRefused() throws IOException {
-        manager.close();
+        node.close();
         node.replaceInRegistry("\"format\" : 2", "\"format\" : 3");
         IOException e = assertThrows(IOException.class, node::open);
         assertTrue(e.getMessage().contains("format 3"), e.getMessage());
-        node.manager = null;
     }
 
     private Volume create(String name) {

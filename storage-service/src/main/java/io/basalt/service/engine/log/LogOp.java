@@ -1,6 +1,6 @@
 package io.basalt.service.engine.log;
 
-import io.basalt.nvmetcp.nvmet.IoCallback;
+import io.basalt.service.engine.IoCompletion;
 import io.basalt.service.engine.map.VolumeMap;
 import io.netty.buffer.ByteBuf;
 
@@ -11,16 +11,16 @@ import java.util.concurrent.CompletableFuture;
 /** Work for the log writer, queued by host I/O, control requests, garbage collection and checkpoints. */
 public sealed interface LogOp {
 
-    /** Host data; {@code data} stays valid until {@code callback} runs. */
-    record HostWrite(VolumeMap map, long lba, int blocks, ByteBuf data, boolean fua, IoCallback callback,
+    /** Host data; {@code data} stays valid until {@code completion} runs. */
+    record HostWrite(VolumeMap map, long lba, int blocks, ByteBuf data, boolean fua, IoCompletion completion,
                      long queuedNanos) implements LogOp {
     }
 
-    record HostUnmap(VolumeMap map, long lba, long blocks, IoCallback callback) implements LogOp {
+    record HostUnmap(VolumeMap map, long lba, long blocks, IoCompletion completion) implements LogOp {
     }
 
     /** Completes once every write completed before it was queued is on stable storage. */
-    record HostFlush(IoCallback callback) implements LogOp {
+    record HostFlush(IoCompletion completion) implements LogOp {
     }
 
     /** Live blocks GC read from a victim segment, each with its stored bytes; completes when applied. */
@@ -28,8 +28,8 @@ public sealed interface LogOp {
             implements LogOp {
     }
 
-    /** A map change that is durable when {@code done} completes. */
-    record Control(LogEntry entry, CompletableFuture<Void> done) implements LogOp {
+    /** A map change that is durable when {@code done} completes; skipped if cancelled before it started. */
+    record Control(LogEntry entry, ControlTicket ticket, CompletableFuture<Void> done) implements LogOp {
     }
 
     /** Runs on the writer thread between batches, with nothing half-written. */

@@ -1,13 +1,10 @@
 package io.basalt.service.engine.log;
 
-import io.basalt.nvmetcp.nvme.Status;
 import io.basalt.service.engine.EngineCounters;
+import io.basalt.service.engine.IoResult;
 import io.basalt.service.engine.drive.DriveSet;
 import io.basalt.service.engine.map.MapStore;
 import io.basalt.service.engine.map.VolumeMap;
-import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.concurrent.FastThreadLocal;
-import io.netty.util.internal.ThreadExecutorMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,29 +18,24 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Appends to the log, one batch at a time. Whoever holds the combining lock drains queued operations
- * into one batch, writes the batch with one gathering write at the end of the open segment, applies
- * the batch's entries to the maps, syncs the drives once if any operation in the batch needs it
- * (group commit: every flush and FUA write of the batch shares that sync), and only then completes
- * the operations.
- *
- * <p>Plain host writes and unmaps are combined by the thread that queues them (an event loop) when
- * the lock is free: a write to the page cache costs microseconds, two thread hand-offs cost more.
- * Everything that syncs or waits — flushes, FUA writes, map changes, relocations, checkpoints, writes
- * held back for space — is left to the writer thread, so an event loop never waits for a drive.
+ * Appends to the log, one batch at a time, on its own thread. Callers queue operations; the writer
+ * drains what is queued into one batch, writes the batch with one gathering write at the end of the
+ * open segment, applies the batch's entries to the maps, syncs the drives once if any operation in the
+ * batch needs it (group commit: every flush and FUA write of the batch shares that sync), and only
+ * then completes the operations, outside every lock. Event loops never touch a drive.
  *
  * <p>When free segments run down to the reserve, host writes wait (the only throttling) while
  * relocations and control changes, which may use the reserve, go on; a host write that waits longer
- * than the throttle limit, or arrives when nothing is reclaimable, fails with Capacity Exceeded.
+ * than the throttle limit, or arrives when nothing is reclaimable, fails with {@link IoResult#NO_SPACE}.
  */
 public final class LogWriter implements Runnable {
     /** Payload of one batch; a segment holds several. */
     public static final int MAX_BATCH_PAYLOAD = 1 << 20;
     private static final int MAX_BATCH_ENTRIES = 64 * 1024;
     private static final int MAX_OPS_PER_BATCH = 256;
+    private static final long SPIN_NANOS = 20_000;
     private static final Logger LOG = LoggerFactory.getLogger(LogWriter.class);
 
     /** Hooks into the rest of the engine. */
@@ -66,11 +58,11 @@ public final class LogWriter implements Runnable {
     private final int reserveSegments;
     private final long throttleNanos;
     private final ConcurrentLinkedQueue<LogOp> queue = new ConcurrentLinkedQueue<>();
-    /** Held by the thread building and writing a batch; guards everything below that is not final. */
-    private final ReentrantLock combiner = new ReentrantLock();
     private final List<LogOp> drained = new ArrayList<>(MAX_OPS_PER_BATCH);
-    /** Whether {@link #deferred} holds writes; read without the lock to choose how long to park. */
-    private volatile boolean hasDeferred;
+    /** Whether {@link #deferred} holds writes; chooses how long the idle writer parks. */
+    private boolean hasDeferred;
+    /** True while the writer is parked (or about to park): only then does a submitter need to unpark it. */
+    private volatile boolean idle;
     private final ArrayDeque<LogOp.HostWrite> deferred = new ArrayDeque<>();
     private final BlockCodec codec = new BlockCodec();
     private final ByteBuffer header = ByteBuffer.allocateDirect(LogFormat.BATCH_HEADER).order(ByteOrder.LITTLE_ENDIAN);
@@ -109,83 +101,21 @@ public final class LogWriter implements Runnable {
         thread.start();
     }
 
+    /** Queues an operation; it completes on the writer thread. Never blocks. */
     public void submit(LogOp op) {
         if (!running) {
             fail(op, new IllegalStateException("the storage engine is closed"));
             return;
         }
         queue.add(op);
-        if (!combinable(op) || Thread.currentThread() == thread) {
+        if (idle) {
             LockSupport.unpark(thread);
-            return;
-        }
-        EventExecutor loop = ThreadExecutorMap.currentExecutor();
-        if (loop == null) {
-            combine();
-        } else {
-            COMBINE_LATER.get().schedule(this, loop);
-        }
-    }
-
-    /**
-     * On an event loop, combining waits until the loop has read everything that arrived with this
-     * write (its task queue runs after the I/O of the current cycle), so those writes share a batch.
-     */
-    private static final FastThreadLocal<CombineLater> COMBINE_LATER = new FastThreadLocal<>() {
-        @Override
-        protected CombineLater initialValue() {
-            return new CombineLater();
-        }
-    };
-
-    /** One pending combine per event loop and writer. */
-    private static final class CombineLater {
-        private final java.util.Set<LogWriter> pending = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-
-        void schedule(LogWriter writer, EventExecutor loop) {
-            if (pending.add(writer)) {
-                loop.execute(() -> {
-                    pending.remove(writer);
-                    writer.combine();
-                });
-            }
-        }
-    }
-
-    /** Operations the queuing thread may write itself: they never sync or wait. */
-    private boolean combinable(LogOp op) {
-        return (op instanceof LogOp.HostWrite write && !write.fua() && !syncEveryWrite)
-                || op instanceof LogOp.HostUnmap;
-    }
-
-    /** Writes queued operations on this thread while the lock is free and they are combinable. */
-    private void combine() {
-        while (!queue.isEmpty()) {
-            if (!combiner.tryLock()) {
-                // The holder looks at the queue again after unlocking; the nudge covers the writer thread.
-                LockSupport.unpark(thread);
-                return;
-            }
-            boolean writerNeeded;
-            try {
-                writerNeeded = drainAndWrite(false);
-            } finally {
-                combiner.unlock();
-            }
-            if (writerNeeded) {
-                LockSupport.unpark(thread);
-                return;
-            }
         }
     }
 
     /** Sequence number of the last batch written. Writer thread (or after {@link #stop}). */
     public long sequence() {
         return sequence;
-    }
-
-    public int openSegment() {
-        return openSegment;
     }
 
     /** Stops after finishing what is queued; waits at most {@code millis}. */
@@ -195,57 +125,50 @@ public final class LogWriter implements Runnable {
         thread.join(millis);
     }
 
-    public boolean onWriterThread() {
-        return Thread.currentThread() == thread;
-    }
-
     @Override
     public void run() {
         while (running) {
             if (queue.isEmpty()) {
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(hasDeferred ? 10 : 200));
+                awaitWork();
             }
-            combiner.lock();
-            try {
-                drainAndWrite(true);
-            } finally {
-                combiner.unlock();
-            }
+            drainAndWrite();
         }
-        combiner.lock();
-        try {
-            List<LogOp> left = new ArrayList<>(deferred);
-            deferred.clear();
-            hasDeferred = false;
-            for (LogOp op = queue.poll(); op != null; op = queue.poll()) {
-                left.add(op);
-            }
-            left.forEach(op -> fail(op, new IllegalStateException("the storage engine is closed")));
-        } finally {
-            combiner.unlock();
+        List<LogOp> left = new ArrayList<>(deferred);
+        deferred.clear();
+        hasDeferred = false;
+        for (LogOp op = queue.poll(); op != null; op = queue.poll()) {
+            left.add(op);
         }
+        left.forEach(op -> fail(op, new IllegalStateException("the storage engine is closed")));
     }
 
     /**
-     * Drains queued operations into one batch and writes it; with the combining lock held. A thread
-     * other than the writer takes only combinable operations and stops at the first other one.
-     *
-     * @return whether an operation was left for the writer thread
+     * Spins briefly before parking: at queue depths above one the next write usually arrives within
+     * microseconds, and a park/unpark pair costs more than that on both sides.
      */
-    private boolean drainAndWrite(boolean writerThread) {
-        boolean writerNeeded = false;
-        for (LogOp op = queue.peek(); op != null && drained.size() < MAX_OPS_PER_BATCH; op = queue.peek()) {
-            if (!writerThread && !combinable(op)) {
-                writerNeeded = true;
-                break;
-            }
-            drained.add(queue.poll());
+    private void awaitWork() {
+        long spinUntil = System.nanoTime() + SPIN_NANOS;
+        while (queue.isEmpty() && System.nanoTime() < spinUntil) {
+            Thread.onSpinWait();
+        }
+        if (!queue.isEmpty()) {
+            return;
+        }
+        idle = true;
+        if (queue.isEmpty()) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(hasDeferred ? 10 : 200));
+        }
+        idle = false;
+    }
+
+    /** Drains queued operations into one batch and writes it. */
+    private void drainAndWrite() {
+        for (LogOp op = queue.poll(); op != null; op = drained.size() < MAX_OPS_PER_BATCH ? queue.poll() : null) {
+            drained.add(op);
         }
         int processed = 0;
         try {
-            if (writerThread) {
-                retryDeferred();
-            }
+            retryDeferred();
             for (LogOp op : drained) {
                 process(op);
                 processed++;
@@ -268,7 +191,6 @@ public final class LogWriter implements Runnable {
             drained.clear();
             hasDeferred = !deferred.isEmpty();
         }
-        return writerNeeded || hasDeferred;
     }
 
     private void process(LogOp op) {
@@ -282,7 +204,11 @@ public final class LogWriter implements Runnable {
             }
             case LogOp.HostUnmap unmap -> {
                 if (unmap.map().deleted()) {
-                    unmap.callback().complete(Status.INTERNAL_ERROR);
+                    unmap.completion().done(IoResult.GONE);
+                    return;
+                }
+                if (unmap.map().readOnly()) {
+                    unmap.completion().done(IoResult.READ_ONLY);
                     return;
                 }
                 add(new LogEntry.Unmap(unmap.map().id(), unmap.lba(), unmap.blocks()), null, op);
@@ -298,6 +224,9 @@ public final class LogWriter implements Runnable {
                 batchOps.add(op);
             }
             case LogOp.Control control -> {
+                if (!control.ticket().start()) {
+                    return;
+                }
                 // Alone in its batch and checked against the maps as they are: an entry that cannot be
                 // applied must never reach the log, or every later recovery would fail replaying it.
                 writeBatch();
@@ -339,7 +268,7 @@ public final class LogWriter implements Runnable {
     private void addWrite(LogOp.HostWrite write) {
         VolumeMap map = write.map();
         if (map.deleted() || map.readOnly()) {
-            write.callback().complete(Status.INTERNAL_ERROR);
+            write.completion().done(map.deleted() ? IoResult.GONE : IoResult.READ_ONLY);
             return;
         }
         int blockSize = map.blockSize();
@@ -409,10 +338,10 @@ public final class LogWriter implements Runnable {
                 if (batchNeedsSync) {
                     syncDirty();
                 }
-                completeBatch(Status.SUCCESS, null);
+                completeBatch(IoResult.OK, null);
             } catch (IOException e) {
                 LOG.error("syncing the drives failed", e);
-                completeBatch(Status.WRITE_FAULT, e);
+                completeBatch(IoResult.FAILED, e);
             }
             return;
         }
@@ -446,12 +375,12 @@ public final class LogWriter implements Runnable {
             if (batchNeedsSync) {
                 syncDirty();
             }
-            completeBatch(Status.SUCCESS, null);
+            completeBatch(IoResult.OK, null);
         } catch (CapacityException e) {
-            completeBatch(Status.CAPACITY_EXCEEDED, e);
+            completeBatch(IoResult.NO_SPACE, e);
         } catch (IOException e) {
             LOG.error("writing or syncing a log batch failed", e);
-            completeBatch(Status.WRITE_FAULT, e);
+            completeBatch(IoResult.FAILED, e);
         }
     }
 
@@ -511,15 +440,11 @@ public final class LogWriter implements Runnable {
                     < (long) segments.segmentSize()) {
                 deferred.poll();
                 counters.capacityExceeded();
-                oldest.callback().complete(Status.CAPACITY_EXCEEDED);
+                oldest.completion().done(IoResult.NO_SPACE);
             } else {
                 return;
             }
         }
-    }
-
-    public void initialSegment(int segment) {
-        openSegment = segment;
     }
 
     private void syncDirty() throws IOException {
@@ -532,12 +457,12 @@ public final class LogWriter implements Runnable {
         counters.synced();
     }
 
-    private void completeBatch(int status, Exception failure) {
+    private void completeBatch(IoResult result, Exception failure) {
         for (LogOp op : batchOps) {
             switch (op) {
-                case LogOp.HostWrite w -> w.callback().complete(status);
-                case LogOp.HostUnmap u -> u.callback().complete(status);
-                case LogOp.HostFlush f -> f.callback().complete(status);
+                case LogOp.HostWrite w -> w.completion().done(result);
+                case LogOp.HostUnmap u -> u.completion().done(result);
+                case LogOp.HostFlush f -> f.completion().done(result);
                 case LogOp.Relocation r -> complete(r.done(), failure);
                 case LogOp.Control c -> complete(c.done(), failure);
                 case LogOp.Task t -> {
@@ -570,9 +495,9 @@ public final class LogWriter implements Runnable {
 
     private static void fail(LogOp op, Throwable e) {
         switch (op) {
-            case LogOp.HostWrite w -> w.callback().complete(Status.INTERNAL_ERROR);
-            case LogOp.HostUnmap u -> u.callback().complete(Status.INTERNAL_ERROR);
-            case LogOp.HostFlush f -> f.callback().complete(Status.INTERNAL_ERROR);
+            case LogOp.HostWrite w -> w.completion().done(IoResult.FAILED);
+            case LogOp.HostUnmap u -> u.completion().done(IoResult.FAILED);
+            case LogOp.HostFlush f -> f.completion().done(IoResult.FAILED);
             case LogOp.Relocation r -> r.done().completeExceptionally(e);
             case LogOp.Control c -> c.done().completeExceptionally(e);
             case LogOp.Task t -> {

@@ -33,20 +33,23 @@ public final class MapPage {
     int sharers = 1;
     /** Entries that are mapped; writer thread only. */
     int mapped;
+    /** Stored bytes of the mapped entries; writer thread only. */
+    long stored;
 
     MapPage() {
-        this(new long[ENTRIES], new int[ENTRIES], 0);
+        this(new long[ENTRIES], new int[ENTRIES], 0, 0);
     }
 
-    private MapPage(long[] addresses, int[] crcs, int mapped) {
+    private MapPage(long[] addresses, int[] crcs, int mapped, long stored) {
         this.addresses = addresses;
         this.crcs = crcs;
         this.mapped = mapped;
+        this.stored = stored;
     }
 
     /** A private copy for a map that is about to change a shared page. */
     MapPage copy() {
-        return new MapPage(addresses.clone(), crcs.clone(), mapped);
+        return new MapPage(addresses.clone(), crcs.clone(), mapped, stored);
     }
 
     /** Entry {@code index}'s address, read without tearing against a concurrent {@link #set}. */
@@ -86,6 +89,7 @@ public final class MapPage {
         } else if (previous != Address.UNMAPPED && address == Address.UNMAPPED) {
             mapped--;
         }
+        stored += Address.storedLength(address) - Address.storedLength(previous);
         return previous;
     }
 

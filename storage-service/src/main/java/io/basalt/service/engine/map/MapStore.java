@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Consumer;
 
 /**
@@ -105,8 +106,28 @@ public final class MapStore {
     public void revert(int id, int snapshotId) {
         VolumeMap map = existing(id);
         VolumeMap snapshot = existing(snapshotId);
-        dropPages(map);
-        sharePages(snapshot, map);
+        AtomicReferenceArray<MapPage> old = map.directory();
+        AtomicReferenceArray<MapPage> reverted = new AtomicReferenceArray<>(old.length());
+        int count = Math.min(snapshot.pageCount(), old.length());
+        long blocks = 0;
+        long bytes = 0;
+        for (int p = 0; p < count; p++) {
+            MapPage page = snapshot.page(p);
+            if (page != null) {
+                page.sharers++;
+                reverted.set(p, page);
+                blocks += page.mapped;
+                bytes += page.stored;
+            }
+        }
+        map.replacePages(reverted);
+        map.account(blocks - map.mappedBlocks(), bytes - map.storedBytes());
+        for (int p = 0; p < old.length(); p++) {
+            MapPage page = old.get(p);
+            if (page != null) {
+                drop(page);
+            }
+        }
         // A snapshot larger than the volume (of a grown clone of the same lineage) shares pages holding
         // blocks past the volume's end; unmap them, or they would reappear if the volume grew.
         if (snapshot.sizeBlocks() > map.sizeBlocks()) {
@@ -116,8 +137,9 @@ public final class MapStore {
 
     /** Points block {@code lba} of map {@code id} at a newly stored block. */
     public void write(int id, long lba, long address, int crc) {
-        MapPage page = writablePage(existing(id), (int) (lba >>> MapPage.SHIFT), true);
-        long previous = page.set((int) (lba & MapPage.MASK), address, crc);
+        VolumeMap map = existing(id);
+        MapPage page = writablePage(map, (int) (lba >>> MapPage.SHIFT), true);
+        long previous = set(map, page, (int) (lba & MapPage.MASK), address, crc);
         liveness.referenced(address);
         if (previous != Address.UNMAPPED) {
             release(previous);
@@ -135,15 +157,16 @@ public final class MapStore {
             long pageEnd = pageStart + MapPage.ENTRIES;
             MapPage page = map.page(pageIndex);
             if (page != null && block == pageStart && end >= pageEnd) {
-                drop(page);
                 map.page(pageIndex, null);
+                map.account(-page.mapped, -page.stored);
+                drop(page);
             } else if (page != null) {
                 long stop = Math.min(end, pageEnd);
                 for (long b = block; b < stop; b++) {
                     int entry = (int) (b & MapPage.MASK);
                     if (page.address(entry) != Address.UNMAPPED) {
                         page = writablePage(map, pageIndex, false);
-                        release(page.set(entry, Address.UNMAPPED, 0));
+                        release(set(map, page, entry, Address.UNMAPPED, 0));
                     }
                 }
             }
@@ -164,6 +187,7 @@ public final class MapStore {
         for (VolumeMap map : family) {
             MapPage page = map.page(pageIndex);
             if (page != null && page.address(entry) == from && moved.add(page)) {
+                // A relocated block keeps its stored length, so no map's totals change.
                 page.set(entry, to, crc);
             }
         }
@@ -192,31 +216,28 @@ public final class MapStore {
         return false;
     }
 
-    /** Space a map references, split into blocks only it holds and blocks it shares. */
-    public Usage usage(int id) {
-        VolumeMap map = existing(id);
-        long mapped = 0;
-        long stored = 0;
+    /**
+     * Stored bytes of page {@code pageIndex} of map {@code id} that no other map holds; 0 if the map or
+     * page does not exist. One page at a time, so a caller walking a whole map holds the engine's lock
+     * for one page's worth of work at a time and writes are never stalled for long.
+     */
+    public long exclusiveBytes(int id, int pageIndex) {
+        VolumeMap map = maps.get(id);
+        MapPage page = map == null ? null : map.page(pageIndex);
+        if (page == null || page.sharers != 1) {
+            return 0;
+        }
+        if (extraRefs.isEmpty()) {
+            return page.stored;
+        }
         long exclusive = 0;
-        for (int p = 0; p < map.pageCount(); p++) {
-            MapPage page = map.page(p);
-            if (page == null) {
-                continue;
-            }
-            for (int e = 0; e < MapPage.ENTRIES; e++) {
-                long address = page.address(e);
-                if (address == Address.UNMAPPED) {
-                    continue;
-                }
-                int length = Address.storedLength(address);
-                mapped++;
-                stored += length;
-                if (page.sharers == 1 && !extraRefs.containsKey(address)) {
-                    exclusive += length;
-                }
+        for (int e = 0; e < MapPage.ENTRIES; e++) {
+            long address = page.address(e);
+            if (address != Address.UNMAPPED && !extraRefs.containsKey(address)) {
+                exclusive += Address.storedLength(address);
             }
         }
-        return new Usage(mapped * map.blockSize(), stored, exclusive);
+        return exclusive;
     }
 
     /** @param mappedBytes logical bytes mapped; storedBytes bytes on drives; exclusiveBytes of those, held by no other map */
@@ -243,6 +264,7 @@ public final class MapStore {
             page.sharers++;
         }
         map.page(pageIndex, page);
+        map.account(page.mapped, page.stored);
     }
 
     /** After loading a checkpoint: counts the references of every block held by any page. */
@@ -334,6 +356,7 @@ public final class MapStore {
             if (page != null) {
                 page.sharers++;
                 target.page(p, page);
+                target.account(page.mapped, page.stored);
             }
         }
     }
@@ -342,10 +365,20 @@ public final class MapStore {
         for (int p = 0; p < map.pageCount(); p++) {
             MapPage page = map.page(p);
             if (page != null) {
-                drop(page);
                 map.page(p, null);
+                map.account(-page.mapped, -page.stored);
+                drop(page);
             }
         }
+    }
+
+    /** Sets an entry of a page that only {@code map} holds, keeping the map's totals. */
+    private static long set(VolumeMap map, MapPage page, int entry, long address, int crc) {
+        int mappedBefore = page.mapped;
+        long storedBefore = page.stored;
+        long previous = page.set(entry, address, crc);
+        map.account(page.mapped - mappedBefore, page.stored - storedBefore);
+        return previous;
     }
 
     private void drop(MapPage page) {

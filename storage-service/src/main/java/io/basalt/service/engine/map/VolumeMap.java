@@ -18,6 +18,9 @@ public final class VolumeMap {
     private volatile long sizeBlocks;
     private volatile boolean deleted;
     private volatile AtomicReferenceArray<MapPage> pages;
+    /** Blocks mapped and their stored bytes, kept as pages change; written by the writer thread only. */
+    private volatile long mappedBlocks;
+    private volatile long storedBytes;
 
     VolumeMap(int id, int lineage, int blockSize, long sizeBlocks, boolean compressed, boolean readOnly) {
         this.id = id;
@@ -91,6 +94,22 @@ public final class VolumeMap {
         }
     }
 
+    /** Blocks that are mapped (not reading as zeros); O(1), any thread. */
+    public long mappedBlocks() {
+        return mappedBlocks;
+    }
+
+    /** Bytes the mapped blocks take on the drives (after compression); O(1), any thread. */
+    public long storedBytes() {
+        return storedBytes;
+    }
+
+    /** Writer thread: the map gained (or, negative, lost) blocks. */
+    void account(long blocks, long bytes) {
+        mappedBlocks += blocks;
+        storedBytes += bytes;
+    }
+
     int pageCount() {
         return pages.length();
     }
@@ -102,6 +121,18 @@ public final class VolumeMap {
 
     void page(int index, MapPage page) {
         pages.set(index, page);
+    }
+
+    /**
+     * Replaces the whole page directory in one step, so a concurrent reader sees either the old
+     * content or the new, never a mix or the empty directory in between.
+     */
+    AtomicReferenceArray<MapPage> directory() {
+        return pages;
+    }
+
+    void replacePages(AtomicReferenceArray<MapPage> directory) {
+        pages = directory;
     }
 
     void resize(long newSizeBlocks) {

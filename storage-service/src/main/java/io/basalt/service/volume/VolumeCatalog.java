@@ -1,0 +1,125 @@
+package io.basalt.service.volume;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The node's volume and snapshot records, in memory and in the registry file. Every change is saved
+ * (atomically) before it becomes visible here, so what readers see is always what a restart would
+ * find. Changes come from the volume manager, one at a time; reads need no lock.
+ */
+final class VolumeCatalog {
+    private final VolumeRegistry registry;
+    private final Map<String, VolumeRecord> volumes = new ConcurrentHashMap<>();
+    private final Map<String, SnapshotRecord> snapshots = new ConcurrentHashMap<>();
+    /** What the registry file holds; changed by one thread at a time (the manager's mutations). */
+    private RegistryContent persisted;
+
+    VolumeCatalog(VolumeRegistry registry, RegistryContent persisted) {
+        this.registry = registry;
+        this.persisted = persisted;
+    }
+
+    RegistryContent persisted() {
+        return persisted;
+    }
+
+    VolumeRecord volume(String id) {
+        return id == null ? null : volumes.get(id);
+    }
+
+    SnapshotRecord snapshot(String id) {
+        return id == null ? null : snapshots.get(id);
+    }
+
+    Collection<VolumeRecord> volumes() {
+        return volumes.values();
+    }
+
+    Collection<SnapshotRecord> snapshots() {
+        return snapshots.values();
+    }
+
+    /** Bytes provisioned to every volume. */
+    long provisionedBytes() {
+        return volumes.values().stream().mapToLong(VolumeRecord::sizeBytes).sum();
+    }
+
+    /** Shows records restored at start (already saved). */
+    void restored(List<VolumeRecord> restoredVolumes, List<SnapshotRecord> restoredSnapshots) {
+        restoredVolumes.forEach(v -> volumes.put(v.id(), v));
+        restoredSnapshots.forEach(s -> snapshots.put(s.id(), s));
+    }
+
+    /** Saves a new or changed volume, then shows it. */
+    void putVolume(VolumeRecord record, int nextNsid) {
+        save(withVolume(record, null), snapshotList(null, null), nextNsid);
+        volumes.put(record.id(), record);
+    }
+
+    void removeVolume(String id, int nextNsid) {
+        save(withVolume(null, id), snapshotList(null, null), nextNsid);
+        volumes.remove(id);
+    }
+
+    void putSnapshot(SnapshotRecord record) {
+        save(withVolume(null, null), snapshotList(record, null), persisted.nextNsid());
+        snapshots.put(record.id(), record);
+    }
+
+    void removeSnapshot(String id) {
+        save(withVolume(null, null), snapshotList(null, id), persisted.nextNsid());
+        snapshots.remove(id);
+    }
+
+    /** Replaces the whole registry content (at start, to record what recovery completed). */
+    void saveAll(List<VolumeRecord> allVolumes, List<SnapshotRecord> allSnapshots, int nextNsid) {
+        save(allVolumes, allSnapshots, nextNsid);
+    }
+
+    private void save(List<VolumeRecord> records, List<SnapshotRecord> snapshotRecords, int nextNsid) {
+        RegistryContent next = persisted.with(records, snapshotRecords, nextNsid);
+        try {
+            registry.save(next);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot save the volume registry " + registry.file() + ": "
+                    + e.getMessage(), e);
+        }
+        persisted = next;
+    }
+
+    /** Current volume records with {@code changed} added or replacing its namesake, and {@code removedId} left out. */
+    private List<VolumeRecord> withVolume(VolumeRecord changed, String removedId) {
+        List<VolumeRecord> records = new ArrayList<>();
+        for (VolumeRecord record : volumes.values()) {
+            if (!record.id().equals(removedId) && (changed == null || !record.id().equals(changed.id()))) {
+                records.add(record);
+            }
+        }
+        if (changed != null) {
+            records.add(changed);
+        }
+        records.sort(Comparator.comparingInt(VolumeRecord::nsid));
+        return records;
+    }
+
+    private List<SnapshotRecord> snapshotList(SnapshotRecord added, String removedId) {
+        List<SnapshotRecord> records = new ArrayList<>();
+        for (SnapshotRecord snapshot : snapshots.values()) {
+            if (!snapshot.id().equals(removedId)) {
+                records.add(snapshot);
+            }
+        }
+        if (added != null) {
+            records.add(added);
+        }
+        records.sort(Comparator.comparing(SnapshotRecord::createdAt).thenComparing(SnapshotRecord::id));
+        return records;
+    }
+}
