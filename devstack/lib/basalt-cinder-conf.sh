@@ -7,7 +7,7 @@
 # writes section [BACKEND] (volume_driver, volume_backend_name = BACKEND, basalt_api_*) and adds
 # BACKEND to [DEFAULT] enabled_backends (kept once). Optional environment:
 #   BASALT_API_VERIFY_TLS       true | false | CA bundle path   (default: true)
-#   BASALT_API_TIMEOUT          seconds                        (default: 30)
+#   BASALT_API_TIMEOUT          seconds                        (default: 60)
 #   BASALT_DEFAULT_COMPRESSION  true | false                   (default: unset, the node's default)
 #   BASALT_DEFAULT_REPLICAS     1..3                           (default: unset, the node's default)
 #
