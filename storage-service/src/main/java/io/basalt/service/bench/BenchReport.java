@@ -45,7 +45,7 @@ final class BenchReport {
     }
 
     /** A write-amplification run, or why it failed. */
-    private record Wa(double fill, EngineBench.WaResult result, String failure) {
+    private record Wa(double fill, Skew skew, EngineBench.WaResult result, String failure) {
     }
 
     private BenchReport() {
@@ -93,15 +93,17 @@ final class BenchReport {
             }
             loads.add("after the NVMe/TCP runs: " + loadAverage());
             for (double fill : EngineBench.WA_FILLS) {
-                try {
-                    EngineBench.WaResult r = EngineBench.writeAmplification(base.engineDir(), EngineBench.WA_DRIVE_BYTES,
-                            fill);
-                    System.out.println(r.summary());
-                    wa.add(new Wa(fill, r, null));
-                } catch (Exception e) { // a stuck or failing engine is a finding, not a reason to lose the report
-                    System.err.println("basalt bench: write amplification at " + fill + " failed: "
-                            + BenchCommand.describe(e));
-                    wa.add(new Wa(fill, null, BenchCommand.describe(e)));
+                for (Skew skew : EngineBench.WA_SKEWS) {
+                    try {
+                        EngineBench.WaResult r = EngineBench.writeAmplification(base.engineDir(),
+                                EngineBench.WA_DRIVE_BYTES, fill, skew);
+                        System.out.println(r.summary());
+                        wa.add(new Wa(fill, skew, r, null));
+                    } catch (Exception e) { // a stuck or failing engine is a finding, not a reason to lose the report
+                        System.err.println("basalt bench: write amplification at " + fill + ", " + skew.label()
+                                + " failed: " + BenchCommand.describe(e));
+                        wa.add(new Wa(fill, skew, null, BenchCommand.describe(e)));
+                    }
                 }
             }
             loads.add("after the write-amplification runs: " + loadAverage());
@@ -215,33 +217,33 @@ final class BenchReport {
 
         md.append("\n## Storage engine: write amplification\n\n");
         md.append(String.format(Locale.ROOT, """
-                The engine alone (`EngineVolume` driven directly, no network) on a %d GiB drive file: a volume of
-                the given share of the engine's capacity (`Engine.capacityBytes()`: the drive's segments less the
-                garbage collector's reserve), written through sequentially, then overwritten with %d KiB writes
-                at uniformly random places, %d in flight, %.0f× the volume's size. Write amplification is bytes
-                written to the drive (log batches: payload, entries, headers, and the blocks garbage collection
-                relocates) over bytes written by the host, counted over the overwrite phase only (aim: ≤ 1.5 at
-                80%%). Uniformly random overwrites are the worst case for a log: no block is colder than another;
-                with the collector keeping about an eighth of the segments free, the sealed segments it picks
-                from at 80%% full are still mostly live. Two experiments changed the 80%% figure by under 2%%:
-                a free pool a fifth the size, and picking victims by live data alone (greedy) instead of cost and
-                benefit; the figure is the price of uniform random overwrites at that fill, and a node that must
-                stay at or below 1.5 on such a workload should be kept near 55%% full. A run that stops early
-                (time limit %d s, or more than %d failed writes) reports what it measured until then.
+                The engine alone (`EngineVolume` through the data-plane volume layer, no network) on a %d GiB
+                drive file: a volume of the given share of the engine's capacity (`Engine.capacityBytes()`: the
+                drive's segments less the garbage collector's reserve), written through sequentially, then
+                overwritten with %d KiB writes, %d in flight, %.0f× the volume's size, at places chosen uniformly
+                at random or skewed (80/20: 80%% of the writes to 20%% of the blocks; 90/10 likewise). Write
+                amplification is bytes written to the drive (log batches: payload, entries, headers, and the
+                blocks garbage collection relocates) over bytes written by the host, counted over the overwrite
+                phase only (aims at 80%% full: uniform ≤ 2.9, 90/10 ≤ 2.0). Uniformly random overwrites are the
+                worst case for a log: no block is colder than another. Skewed workloads are where a log can do
+                better, by keeping the blocks garbage collection relocates (cold: they outlived a segment) in
+                segments of their own, apart from new host writes, and by choosing victims by cost and benefit
+                with age. A run that stops early (time limit %d s, or more than %d failed writes) reports what
+                it measured until then.
 
                 """, EngineBench.WA_DRIVE_BYTES >> 30, EngineBench.WA_IO_SIZE >> 10, EngineBench.WA_DEPTH,
                 EngineBench.WA_PASSES, EngineBench.WA_MAX_SECONDS, EngineBench.WA_MAX_ERRORS));
-        md.append("| Full | Volume MiB | Capacity MiB | Write amplification | Passes | Host MiB | Drive MiB | Relocated MiB | Segments reclaimed | Overwrite IOPS | Overwrite MB/s | Throttled | Capacity errors |\n");
-        md.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        md.append("| Full | Workload | Volume MiB | Capacity MiB | Write amplification | Passes | Host MiB | Drive MiB | Relocated MiB | Segments reclaimed | Overwrite IOPS | Overwrite MB/s | Throttled | Capacity errors |\n");
+        md.append("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         for (Wa w : wa) {
             EngineBench.WaResult r = w.result();
             if (r == null) {
-                md.append(String.format(Locale.ROOT, "| %.0f%% | failed: %s ||||||||||||%n", 100 * w.fill(),
-                        w.failure().replace('|', '/')));
+                md.append(String.format(Locale.ROOT, "| %.0f%% | %s | failed: %s ||||||||||||%n", 100 * w.fill(),
+                        w.skew().label(), w.failure().replace('|', '/')));
                 continue;
             }
-            md.append(String.format(Locale.ROOT, "| %.0f%% | %,d | %,d | %.2f%s | %.2f | %,d | %,d | %,d | %,d | %,.0f | %.1f | %d | %d |%n",
-                    100 * r.fill(), r.volumeBytes() >> 20, r.capacityBytes() >> 20, r.writeAmplification(),
+            md.append(String.format(Locale.ROOT, "| %.0f%% | %s | %,d | %,d | %.2f%s | %.2f | %,d | %,d | %,d | %,d | %,.0f | %.1f | %d | %d |%n",
+                    100 * r.fill(), r.skew().label(), r.volumeBytes() >> 20, r.capacityBytes() >> 20, r.writeAmplification(),
                     r.failed() ? " (see Errors)" : "", r.passes(),
                     r.hostBytes() >> 20, r.driveBytes() >> 20, r.relocatedBytes() >> 20, r.segmentsReclaimed(),
                     r.overwrite().writes() / r.overwrite().seconds(), r.overwrite().mbPerSecond(), r.throttled(),

@@ -4,7 +4,6 @@ import io.basalt.nvmetcp.nvmet.BlockDevice;
 import io.netty.buffer.ByteBuf;
 
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -40,20 +39,20 @@ final class DeviceLoad {
 
     /**
      * Writes {@code totalBytes} in {@code ioSize} pieces of {@code data} (a pool whose size is a
-     * multiple of {@code ioSize}) over the first {@code rangeBytes} of the device: in order from the
-     * start, wrapping around, or at uniformly random multiples of {@code ioSize}.
+     * multiple of {@code ioSize}) over the first {@code rangeBytes} of the device, at multiples of
+     * {@code ioSize} that {@code skew} picks (in order from the start, wrapping around, or at random).
      */
-    static Result write(BlockDevice device, ByteBuf data, int ioSize, int depth, boolean random, long rangeBytes,
+    static Result write(BlockDevice device, ByteBuf data, int ioSize, int depth, Skew skew, long rangeBytes,
                         long totalBytes) throws InterruptedException {
-        return write(device, data, ioSize, depth, random, rangeBytes, totalBytes, Long.MAX_VALUE, Long.MAX_VALUE);
+        return write(device, data, ioSize, depth, skew, rangeBytes, totalBytes, Long.MAX_VALUE, Long.MAX_VALUE);
     }
 
     /**
-     * As {@link #write(BlockDevice, ByteBuf, int, int, boolean, long, long)}, but stops issuing writes
+     * As {@link #write(BlockDevice, ByteBuf, int, int, Skew, long, long)}, but stops issuing writes
      * after {@code maxSeconds} or once more than {@code maxErrors} writes failed (a device out of space
      * fails writes only after throttling them, which would make a run last for hours).
      */
-    static Result write(BlockDevice device, ByteBuf data, int ioSize, int depth, boolean random, long rangeBytes,
+    static Result write(BlockDevice device, ByteBuf data, int ioSize, int depth, Skew skew, long rangeBytes,
                         long totalBytes, long maxSeconds, long maxErrors) throws InterruptedException {
         int blockSize = device.blockSize();
         if (ioSize % blockSize != 0 || data.readableBytes() % ioSize != 0) {
@@ -81,7 +80,7 @@ final class DeviceLoad {
             if (!slotsFree.tryAcquire(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 throw new IllegalStateException("no write completed for " + TIMEOUT_SECONDS + " s");
             }
-            long slot = random ? ThreadLocalRandom.current().nextLong(slots) : n % slots;
+            long slot = skew.pick(n, slots);
             ByteBuf src = data.slice((int) (n % poolSlots) * ioSize, ioSize);
             device.write(slot * ioSize / blockSize, ioSize / blockSize, src, false, status -> {
                 if (status != 0 && errors.getAndIncrement() == 0) {

@@ -21,7 +21,8 @@ import java.util.Locale;
 final class EngineBench {
     /** Drive of the write-amplification runs: small, so that a few passes fill it and make GC work. */
     static final long WA_DRIVE_BYTES = 1L << 30;
-    static final double[] WA_FILLS = {0.5, 0.6, 0.7, 0.8};
+    static final double[] WA_FILLS = {0.5, 0.7, 0.8};
+    static final Skew[] WA_SKEWS = {Skew.UNIFORM, Skew.HOT_80_20, Skew.HOT_90_10};
     static final double WA_PASSES = 3;
     static final int WA_IO_SIZE = 4096;
     static final int WA_DEPTH = 32;
@@ -48,7 +49,7 @@ final class EngineBench {
      * @param driveBytes     bytes the engine wrote to its drive meanwhile (log: payload, entries, headers, relocations)
      * @param relocatedBytes of those, blocks garbage collection moved
      */
-    record WaResult(double fill, long driveSize, long capacityBytes, long volumeBytes, DeviceLoad.Result fillLoad,
+    record WaResult(double fill, Skew skew, long driveSize, long capacityBytes, long volumeBytes, DeviceLoad.Result fillLoad,
                     DeviceLoad.Result overwrite, long hostBytes, long driveBytes, long relocatedBytes,
                     long segmentsReclaimed, long throttled, long capacityErrors, int freeSegmentsAfter, int segments) {
         double writeAmplification() {
@@ -65,18 +66,21 @@ final class EngineBench {
         }
 
         String summary() {
-            return String.format(Locale.ROOT, "engine write amplification at %.0f%% full (volume %d MiB of %d MiB "
+            return String.format(Locale.ROOT, "engine write amplification at %.0f%% full, %s (volume %d MiB of %d MiB "
                             + "capacity): %.2f over %.2f passes of %s random writes; %,.0f IOPS %.1f MB/s; relocated "
                             + "%d MiB, %d segments reclaimed, %d throttled, %d capacity errors%s",
-                    fill * 100, volumeBytes >> 20, capacityBytes >> 20, writeAmplification(), passes(),
+                    fill * 100, skew.label(), volumeBytes >> 20, capacityBytes >> 20, writeAmplification(), passes(),
                     BenchResult.sizeLabel(WA_IO_SIZE), overwrite.writes() / overwrite.seconds(), overwrite.mbPerSecond(),
                     relocatedBytes >> 20, segmentsReclaimed, throttled, capacityErrors,
                     failed() ? "  ERRORS " + fillLoad.errorText() + " " + overwrite.errorText() : "");
         }
     }
 
-    /** Fills a volume of {@code fill} × capacity sequentially, then overwrites it at random, {@link #WA_PASSES} times its size. */
-    static WaResult writeAmplification(Path parent, long driveBytes, double fill) throws Exception {
+    /**
+     * Fills a volume of {@code fill} × capacity sequentially, then overwrites it at places {@code skew}
+     * picks, {@link #WA_PASSES} times its size.
+     */
+    static WaResult writeAmplification(Path parent, long driveBytes, double fill, Skew skew) throws Exception {
         try (BenchEngine bench = BenchEngine.open(parent, driveBytes)) {
             Engine engine = bench.engine();
             long capacity = engine.capacityBytes();
@@ -84,7 +88,7 @@ final class EngineBench {
             VolumeDevice volume = new VolumeDevice(bench.createVolume(SelfTarget.BLOCK_SIZE, volumeBytes, false), false);
             ByteBuf data = DataKind.RANDOM.pool(1);
             try {
-                DeviceLoad.Result fillLoad = DeviceLoad.write(volume, data, FILL_IO_SIZE, FILL_DEPTH, false,
+                DeviceLoad.Result fillLoad = DeviceLoad.write(volume, data, FILL_IO_SIZE, FILL_DEPTH, Skew.SEQUENTIAL,
                         volumeBytes, volumeBytes);
                 EngineCounters c = engine.counters();
                 long host = c.hostBytesWritten();
@@ -93,10 +97,10 @@ final class EngineBench {
                 long reclaimed = c.segmentsReclaimed();
                 long throttled = c.throttledEpisodes();
                 long capacityErrors = c.capacityErrors();
-                DeviceLoad.Result overwrite = DeviceLoad.write(volume, data, WA_IO_SIZE, WA_DEPTH, true, volumeBytes,
+                DeviceLoad.Result overwrite = DeviceLoad.write(volume, data, WA_IO_SIZE, WA_DEPTH, skew, volumeBytes,
                         (long) (WA_PASSES * volumeBytes), WA_MAX_SECONDS, WA_MAX_ERRORS);
                 var stats = engine.stats();
-                return new WaResult(fill, driveBytes, capacity, volumeBytes, fillLoad, overwrite,
+                return new WaResult(fill, skew, driveBytes, capacity, volumeBytes, fillLoad, overwrite,
                         c.hostBytesWritten() - host, c.driveBytesWritten() - drive, c.relocatedBytes() - relocated,
                         c.segmentsReclaimed() - reclaimed, c.throttledEpisodes() - throttled,
                         c.capacityErrors() - capacityErrors, stats.freeSegments(), stats.segments());
@@ -148,7 +152,7 @@ final class EngineBench {
         EngineVolume volume = bench.createVolume(blockSize, COMPRESSION_VOLUME_BYTES, compressed);
         try {
             DeviceLoad.Result load = DeviceLoad.write(new VolumeDevice(volume, false), data,
-                    COMPRESSION_IO_SIZE, COMPRESSION_DEPTH, false,
+                    COMPRESSION_IO_SIZE, COMPRESSION_DEPTH, Skew.SEQUENTIAL,
                     COMPRESSION_VOLUME_BYTES, COMPRESSION_VOLUME_BYTES);
             return new CompressionResult(kind, blockSize, compressed, load, bench.engine().usage(volume.id()));
         } finally {
@@ -193,9 +197,11 @@ final class EngineBench {
         try {
             if (wa) {
                 for (double f : fills.isEmpty() ? Arrays.stream(WA_FILLS).boxed().toList() : fills) {
-                    WaResult r = writeAmplification(dir, driveBytes, f);
-                    System.out.println(r.summary());
-                    failed |= r.failed();
+                    for (Skew skew : WA_SKEWS) {
+                        WaResult r = writeAmplification(dir, driveBytes, f, skew);
+                        System.out.println(r.summary());
+                        failed |= r.failed();
+                    }
                 }
             }
             if (compression) {

@@ -75,7 +75,8 @@ final class SelfTarget implements AutoCloseable {
     private static void fill(BlockDevice device, long sizeBytes) throws Exception {
         ByteBuf data = DataKind.RANDOM.pool(0);
         try {
-            DeviceLoad.Result r = DeviceLoad.write(device, data, FILL_IO_SIZE, FILL_DEPTH, false, sizeBytes, sizeBytes);
+            DeviceLoad.Result r = DeviceLoad.write(device, data, FILL_IO_SIZE, FILL_DEPTH, Skew.SEQUENTIAL, sizeBytes,
+                    sizeBytes);
             if (r.errors() > 0) {
                 throw new IllegalStateException("filling the namespace failed: " + r.errorText());
             }

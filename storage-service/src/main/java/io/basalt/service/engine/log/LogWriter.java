@@ -76,7 +76,19 @@ public final class LogWriter implements Runnable {
     private volatile boolean running = true;
     /** Volatile: garbage collection reads it to date when a segment was emptied. */
     private volatile long sequence;
-    private int openSegment = -1;
+    /**
+     * The open segment of each stream. Host writes and the blocks garbage collection relocates go to
+     * different segments: relocated blocks survived a whole segment's lifetime and are likely to stay
+     * (cold), while new writes include the hot blocks that will soon be overwritten again. Mixed, every
+     * segment holds both and must be collected with its cold blocks; apart, host segments empty out by
+     * themselves and cold segments stay full (write amplification under skewed overwrites roughly
+     * halves, docs/benchmarks.md).
+     */
+    private final int[] openSegment = {-1, -1};
+    private static final int HOST_STREAM = 0;
+    private static final int GC_STREAM = 1;
+    /** The stream the batch being built goes to. */
+    private int batchStream = HOST_STREAM;
     private boolean batchNeedsSync;
 
     public LogWriter(DriveSet drives, SegmentTable segments, MapStore maps, Lock lock, EngineCounters counters,
@@ -203,6 +215,7 @@ public final class LogWriter implements Runnable {
                 }
             }
             case LogOp.HostUnmap unmap -> {
+                useStream(HOST_STREAM);
                 if (unmap.map().deleted()) {
                     unmap.completion().done(IoResult.GONE);
                     return;
@@ -218,6 +231,7 @@ public final class LogWriter implements Runnable {
                 batchOps.add(op);
             }
             case LogOp.Relocation relocation -> {
+                useStream(GC_STREAM);
                 for (int i = 0; i < relocation.blocks().size(); i++) {
                     add(relocation.blocks().get(i), relocation.payloads().get(i), null);
                 }
@@ -230,6 +244,7 @@ public final class LogWriter implements Runnable {
                 // Alone in its batch and checked against the maps as they are: an entry that cannot be
                 // applied must never reach the log, or every later recovery would fail replaying it.
                 writeBatch();
+                batchStream = HOST_STREAM;
                 String invalid = invalid(control.entry());
                 if (invalid != null) {
                     control.done().completeExceptionally(new IllegalArgumentException(invalid));
@@ -244,6 +259,14 @@ public final class LogWriter implements Runnable {
                 task.action().run();
             }
         }
+    }
+
+    /** Writes out the batch built so far if it belongs to another stream; later entries go to {@code stream}. */
+    private void useStream(int stream) {
+        if (stream != batchStream && !batchEntries.isEmpty()) {
+            writeBatch();
+        }
+        batchStream = stream;
     }
 
     /** Why a map change cannot be applied to the maps as they are now; null if it can. */
@@ -271,6 +294,7 @@ public final class LogWriter implements Runnable {
             write.completion().done(map.deleted() ? IoResult.GONE : IoResult.READ_ONLY);
             return;
         }
+        useStream(HOST_STREAM);
         int blockSize = map.blockSize();
         int bytes = write.blocks() * blockSize;
         makeRoom(LogFormat.encodedLength(new LogEntry.Write(0, 0, new int[write.blocks()], null)), bytes);
@@ -323,7 +347,8 @@ public final class LogWriter implements Runnable {
         }
         int current = LogFormat.BATCH_HEADER + entries.position() + payload.position();
         long grown = LogFormat.align(current + entryLength + payloadLength);
-        long openRoom = openSegment >= 0 ? segments.segmentSize() - segments.written(openSegment) : 0;
+        int open = openSegment[batchStream];
+        long openRoom = open >= 0 ? segments.segmentSize() - segments.written(open) : 0;
         long room = LogFormat.align(current) <= openRoom ? openRoom
                 : segments.segmentSize() - LogFormat.SEGMENT_HEADER;
         if (grown > room) {
@@ -384,19 +409,20 @@ public final class LogWriter implements Runnable {
         }
     }
 
-    /** The open segment if the batch fits, else a fresh one. */
+    /** The batch's stream's open segment if the batch fits, else a fresh one. */
     private int segmentFor(int length) throws CapacityException {
-        if (openSegment >= 0 && segments.written(openSegment) + length <= segments.segmentSize()) {
-            return openSegment;
+        int open = openSegment[batchStream];
+        if (open >= 0 && segments.written(open) + length <= segments.segmentSize()) {
+            return open;
         }
-        if (openSegment >= 0) {
+        if (open >= 0) {
             lock.lock();
             try {
-                segments.seal(openSegment);
+                segments.seal(open);
             } finally {
                 lock.unlock();
             }
-            openSegment = -1;
+            openSegment[batchStream] = -1;
         }
         Integer next;
         lock.lock();
@@ -409,17 +435,18 @@ public final class LogWriter implements Runnable {
             listener.spaceLow();
             throw new CapacityException("no free segment left on the node's drives");
         }
-        openSegment = next;
+        openSegment[batchStream] = next;
         if (segments.freeCount() <= reserveSegments * 2) {
             listener.spaceLow();
         }
-        return openSegment;
+        return next;
     }
 
     /** Host writes may take a new segment only while more than the reserve is free. */
     private boolean hostMayWrite() {
+        int open = openSegment[HOST_STREAM];
         return segments.freeCount() > reserveSegments
-                || (openSegment >= 0 && segments.written(openSegment) + 2L * MAX_BATCH_PAYLOAD <= segments.segmentSize());
+                || (open >= 0 && segments.written(open) + 2L * MAX_BATCH_PAYLOAD <= segments.segmentSize());
     }
 
     private void defer(LogOp.HostWrite write) {
