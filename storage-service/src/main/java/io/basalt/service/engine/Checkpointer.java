@@ -1,6 +1,7 @@
 package io.basalt.service.engine;
 
 import io.basalt.service.engine.drive.DriveSet;
+import io.basalt.service.engine.drive.MetadataFiles;
 import io.basalt.service.engine.log.Checkpoint;
 import io.basalt.service.engine.log.LogOp;
 import io.basalt.service.engine.log.LogWriter;
@@ -10,7 +11,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -31,7 +31,7 @@ import java.util.concurrent.locks.Lock;
  */
 final class Checkpointer {
     private static final Logger LOG = LoggerFactory.getLogger(Checkpointer.class);
-    private final Path directory;
+    private final MetadataFiles metadata;
     private final DriveSet drives;
     private final MapStore maps;
     private final SegmentTable segments;
@@ -45,9 +45,9 @@ final class Checkpointer {
     private final AtomicLong loggedSince = new AtomicLong();
     private final AtomicBoolean queued = new AtomicBoolean();
 
-    Checkpointer(Path directory, DriveSet drives, MapStore maps, SegmentTable segments, Lock lock, LogWriter writer,
+    Checkpointer(MetadataFiles metadata, DriveSet drives, MapStore maps, SegmentTable segments, Lock lock, LogWriter writer,
                  AtomicInteger nextMapId, EngineCounters counters, long everyBytes, long everyMillis) {
-        this.directory = directory;
+        this.metadata = metadata;
         this.drives = drives;
         this.maps = maps;
         this.segments = segments;
@@ -106,7 +106,7 @@ final class Checkpointer {
         Checkpoint.Image image = await(captured);
         byte[] bytes = image.encode();
         drives.syncAll();
-        Checkpoint.write(directory, bytes);
+        Checkpoint.write(metadata, bytes);
         // Waited for, so that a caller (garbage collection) sees the freed segments when this returns
         // instead of picking more victims with no free segment left to move their blocks into.
         CompletableFuture<Void> freed = new CompletableFuture<>();
@@ -125,7 +125,7 @@ final class Checkpointer {
         thread.shutdown();
         Checkpoint.Image image = capture();
         drives.syncAll();
-        Checkpoint.write(directory, image.encode());
+        Checkpoint.write(metadata, image.encode());
     }
 
     /**

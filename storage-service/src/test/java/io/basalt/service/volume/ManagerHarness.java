@@ -44,7 +44,7 @@ final class ManagerHarness implements AutoCloseable {
     }
 
     EngineSettings settings() {
-        return new EngineSettings(List.of(), DRIVE_SIZE, SEGMENT_SIZE, false, maxOversubscription, 64 * MIB, 30, 2);
+        return new EngineSettings(List.of(), DRIVE_SIZE, SEGMENT_SIZE, false, maxOversubscription, 64 * MIB, 30, 2, false);
     }
 
     /** Opens a manager on the data directory with the current settings; does not replace {@link #manager}. */

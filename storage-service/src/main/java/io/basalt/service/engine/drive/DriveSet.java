@@ -29,12 +29,13 @@ public final class DriveSet implements Closeable {
         this.segmentCount = next;
     }
 
-    /** Opens (formatting blank ones) the drives in configuration order. */
-    public static DriveSet open(List<Path> paths, UUID nodeId, int segmentSize, long createBytes) throws IOException {
+    /** Opens the drives in configuration order; see {@link Drive#open} for which are created or formatted. */
+    public static DriveSet open(NodeMedia media, List<Path> paths, UUID nodeId, int segmentSize, long createBytes,
+                                boolean formatBlank) throws IOException {
         List<Drive> opened = new ArrayList<>();
         try {
             for (int i = 0; i < paths.size(); i++) {
-                opened.add(Drive.open(paths.get(i), nodeId, i, segmentSize, createBytes));
+                opened.add(Drive.open(media, paths.get(i), nodeId, i, segmentSize, createBytes, formatBlank));
             }
         } catch (IOException | RuntimeException e) {
             for (Drive drive : opened) {
@@ -69,11 +70,6 @@ public final class DriveSet implements Closeable {
             }
         }
         throw new IllegalArgumentException("segment " + segment);
-    }
-
-    public void write(int segment, int offset, ByteBuffer source) throws IOException {
-        int drive = driveOf(segment);
-        drives.get(drive).write(source, drives.get(drive).position(segment - firstSegment[drive], offset));
     }
 
     /** Writes the parts one after another from {@code offset}, with one gathering write where possible. */

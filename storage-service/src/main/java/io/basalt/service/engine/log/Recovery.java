@@ -1,13 +1,13 @@
 package io.basalt.service.engine.log;
 
 import io.basalt.service.engine.drive.DriveSet;
+import io.basalt.service.engine.drive.MetadataFiles;
 import io.basalt.service.engine.map.MapStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -36,10 +36,10 @@ public final class Recovery {
     private record Found(int segment, LogFormat.Batch batch, ByteBuffer segmentBytes) {
     }
 
-    public static Result run(DriveSet drives, MapStore maps, SegmentTable segments, Path metadataDir)
+    public static Result run(DriveSet drives, MapStore maps, SegmentTable segments, MetadataFiles metadata)
             throws IOException {
         long started = System.nanoTime();
-        Optional<Checkpoint.Loaded> checkpoint = Checkpoint.load(metadataDir, maps, segments);
+        Optional<Checkpoint.Loaded> checkpoint = Checkpoint.load(metadata, maps, segments);
         long base = checkpoint.map(Checkpoint.Loaded::sequence).orElse(0L);
         List<Found> found = new ArrayList<>();
         for (int s = 0; s < segments.count(); s++) {
