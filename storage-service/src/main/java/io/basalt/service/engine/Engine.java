@@ -75,7 +75,7 @@ public final class Engine implements AutoCloseable {
             public void logged(long bytes) {
                 checkpoints[0].logged(bytes);
             }
-        }, recovery.sequence(), config.syncEveryWrite(), reserveSegments, config.throttleMillis());
+        }, recovery.nextSequence(), config.syncEveryWrite(), reserveSegments, config.throttleMillis());
         this.checkpointer = new Checkpointer(metadata, drives, maps, segments, lock, writer, nextMapId,
                 counters, config.checkpointEveryBytes(), config.checkpointEveryMillis());
         checkpoints[0] = checkpointer;
@@ -134,6 +134,15 @@ public final class Engine implements AutoCloseable {
 
     public Recovery.Result recovery() {
         return recovery;
+    }
+
+    /**
+     * The drive error that stopped the engine, if one did (fail-stop): it then acknowledges no write,
+     * unmap, flush or map change, and takes no checkpoint, until it is restarted and has recovered.
+     * Reads go on.
+     */
+    public Optional<IOException> failure() {
+        return Optional.ofNullable(writer.failure());
     }
 
     public EngineCounters counters() {
@@ -289,7 +298,7 @@ public final class Engine implements AutoCloseable {
             gc.stop(10_000);
             checkpointer.stop();
             writer.stop(30_000);
-            if (finalCheckpoint) {
+            if (finalCheckpoint && writer.failure() == null) {
                 checkpointer.takeFinal();
             }
         } catch (InterruptedException e) {

@@ -6,8 +6,10 @@ import org.slf4j.LoggerFactory;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.UUID;
+import java.util.zip.CRC32C;
 
 /**
  * One drive of the node: a block device or a large file, cut into equal segments after its
@@ -16,11 +18,20 @@ import java.util.UUID;
 public final class Drive implements Closeable {
     /** Segments start 1 MiB in, which keeps them aligned for any device. */
     static final long FIRST_SEGMENT_OFFSET = 1 << 20;
+    /**
+     * Two 4 KiB slots after the superblock, written in turn, each holding the highest log sequence
+     * number the writer may use: a torn write of one leaves the other.
+     */
+    private static final long RESERVATION_SLOTS = Superblock.SIZE;
+    private static final int RESERVATION_SIZE = 4096;
+    private static final int RESERVATION_MAGIC = 0x51455342; // "BSEQ"
     private static final Logger LOG = LoggerFactory.getLogger(Drive.class);
 
     private final Path path;
     private final DriveIo io;
     private final Superblock superblock;
+    private final ByteBuffer reservation = ByteBuffer.allocateDirect(RESERVATION_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    private int nextSlot;
 
     private Drive(Path path, DriveIo io, Superblock superblock) {
         this.path = path;
@@ -66,6 +77,13 @@ public final class Drive implements Closeable {
             } else {
                 superblock = Superblock.decode(head, "drive " + path);
                 check(superblock, path, nodeId, driveIndex, segmentSize);
+                if (superblock.formatVersion() < Superblock.CURRENT_FORMAT) {
+                    // Marks the drive as one older versions must refuse: they would ignore its reservations.
+                    superblock = superblock.upgraded();
+                    io.write(new ByteBuffer[] {superblock.encode()}, 0);
+                    io.sync();
+                    LOG.info("drive {} upgraded to drive format {}", path, Superblock.CURRENT_FORMAT);
+                }
             }
             return new Drive(path, io, superblock);
         } catch (IOException | RuntimeException e) {
@@ -113,6 +131,44 @@ public final class Drive implements Closeable {
     /** Drive offset of byte {@code offset} of local segment {@code segment}. */
     public long position(int segment, int offset) {
         return superblock.firstSegmentOffset() + (long) segment * superblock.segmentSize() + offset;
+    }
+
+    /**
+     * The highest sequence number reserved on this drive (0 if none): no batch anywhere on it has a
+     * higher one. Also picks the slot the next reservation overwrites: the older one.
+     */
+    public long reservedSequence() throws IOException {
+        long[] slots = new long[2];
+        for (int slot = 0; slot < 2; slot++) {
+            io.read(reservation.clear(), RESERVATION_SLOTS + (long) slot * RESERVATION_SIZE);
+            slots[slot] = decodeReservation(reservation.flip());
+        }
+        nextSlot = slots[0] <= slots[1] ? 0 : 1;
+        return Math.max(slots[0], slots[1]);
+    }
+
+    /** Records durably that sequence numbers up to {@code sequence} may be in use. */
+    public void reserveSequences(long sequence) throws IOException {
+        reservation.clear();
+        reservation.putInt(RESERVATION_MAGIC).putInt(0).putLong(sequence);
+        CRC32C crc = new CRC32C();
+        crc.update(reservation.duplicate().flip());
+        reservation.putInt((int) crc.getValue());
+        while (reservation.hasRemaining()) {
+            reservation.put((byte) 0);
+        }
+        io.write(new ByteBuffer[] {reservation.flip()}, RESERVATION_SLOTS + (long) nextSlot * RESERVATION_SIZE);
+        io.sync();
+        nextSlot ^= 1;
+    }
+
+    private static long decodeReservation(ByteBuffer slot) {
+        if (slot.getInt(0) != RESERVATION_MAGIC) {
+            return 0;
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(slot.duplicate().limit(16));
+        return (int) crc.getValue() == slot.getInt(16) ? slot.getLong(8) : 0;
     }
 
     /** Gathering write at {@code position}; the log writer's thread only. */

@@ -83,6 +83,22 @@ public final class DriveSet implements Closeable {
         drives.get(drive).read(destination, drives.get(drive).position(segment - firstSegment[drive], offset));
     }
 
+    /** The highest sequence number reserved on any drive (0 if none); before the log writer starts. */
+    public long reservedSequence() throws IOException {
+        long highest = 0;
+        for (Drive drive : drives) {
+            highest = Math.max(highest, drive.reservedSequence());
+        }
+        return highest;
+    }
+
+    /** Reserves sequence numbers up to {@code sequence} on every drive, durably; the log writer's thread. */
+    public void reserveSequences(long sequence) throws IOException {
+        for (Drive drive : drives) {
+            drive.reserveSequences(sequence);
+        }
+    }
+
     public void sync(int drive) throws IOException {
         drives.get(drive).sync();
     }
