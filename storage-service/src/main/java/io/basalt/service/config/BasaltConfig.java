@@ -89,7 +89,8 @@ public record BasaltConfig(Path dataDir, String nvmeBind, int nvmePort, int disc
         }
         return new EngineSettings(drives, bytes(config, ConfigKey.ENGINE_DRIVE_SIZE), (int) segmentSize,
                 bool(config, ConfigKey.ENGINE_SYNC_EVERY_WRITE), ratio, bytes(config, ConfigKey.ENGINE_CHECKPOINT_BYTES),
-                positive(config, ConfigKey.ENGINE_CHECKPOINT_SECONDS), positive(config, ConfigKey.ENGINE_THROTTLE_SECONDS));
+                positive(config, ConfigKey.ENGINE_CHECKPOINT_SECONDS), positive(config, ConfigKey.ENGINE_THROTTLE_SECONDS),
+                bool(config, ConfigKey.ENGINE_FORMAT_DRIVES));
     }
 
     private static ApiSecurity apiSecurity(ImmutableConfiguration config) {

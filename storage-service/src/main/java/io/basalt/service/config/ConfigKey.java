@@ -23,6 +23,7 @@ public enum ConfigKey {
     ENGINE_DRIVE_SIZE("engine.drive-size", "16GiB"),
     ENGINE_SEGMENT_SIZE("engine.segment-size", "4MiB"),
     ENGINE_SYNC_EVERY_WRITE("engine.sync-every-write", "false"),
+    ENGINE_FORMAT_DRIVES("engine.format-drives", "false"),
     ENGINE_MAX_OVERSUBSCRIPTION("engine.max-oversubscription", "10"),
     ENGINE_CHECKPOINT_BYTES("engine.checkpoint-bytes", "256MiB"),
     ENGINE_CHECKPOINT_SECONDS("engine.checkpoint-seconds", "30"),

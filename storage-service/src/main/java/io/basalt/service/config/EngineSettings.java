@@ -17,10 +17,11 @@ import java.util.UUID;
  * @param checkpointBytes     log bytes between checkpoints
  * @param checkpointSeconds   longest time between checkpoints while anything is written
  * @param throttleSeconds     longest a write waits for free space before Capacity Exceeded
+ * @param formatDrives        format configured drives that exist and are blank (see docs/storage-engine.md)
  */
 public record EngineSettings(List<Path> drives, long driveSize, int segmentSize, boolean syncEveryWrite,
                              double maxOversubscription, long checkpointBytes, long checkpointSeconds,
-                             long throttleSeconds) {
+                             long throttleSeconds, boolean formatDrives) {
 
     public EngineSettings {
         drives = List.copyOf(drives);
@@ -30,6 +31,6 @@ public record EngineSettings(List<Path> drives, long driveSize, int segmentSize,
     public EngineConfig engineConfig(Path dataDir, UUID nodeId) {
         List<Path> paths = drives.isEmpty() ? List.of(dataDir.resolve("drives").resolve("drive0.img")) : drives;
         return new EngineConfig(paths, driveSize, dataDir.resolve("engine"), nodeId, segmentSize, syncEveryWrite,
-                checkpointBytes, checkpointSeconds * 1000, throttleSeconds * 1000, maxOversubscription);
+                checkpointBytes, checkpointSeconds * 1000, throttleSeconds * 1000, maxOversubscription, formatDrives);
     }
 }

@@ -1,6 +1,7 @@
 package io.basalt.service.engine;
 
 import io.basalt.service.engine.drive.DriveSet;
+import io.basalt.service.engine.drive.MetadataFiles;
 import io.basalt.service.engine.log.Checkpoint;
 import io.basalt.service.engine.log.LogOp;
 import io.basalt.service.engine.log.LogWriter;
@@ -10,7 +11,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -31,7 +31,7 @@ import java.util.concurrent.locks.Lock;
  */
 final class Checkpointer {
     private static final Logger LOG = LoggerFactory.getLogger(Checkpointer.class);
-    private final Path directory;
+    private final MetadataFiles metadata;
     private final DriveSet drives;
     private final MapStore maps;
     private final SegmentTable segments;
@@ -44,10 +44,14 @@ final class Checkpointer {
             Thread.ofPlatform().name("basalt-checkpoint").daemon(true).factory());
     private final AtomicLong loggedSince = new AtomicLong();
     private final AtomicBoolean queued = new AtomicBoolean();
+    /** Serializes writing checkpoints: the last periodic one and the final one at close may meet. */
+    private final Object writing = new Object();
+    /** Sequence of the newest checkpoint written; an older capture is never written over it. */
+    private long writtenSequence = -1;
 
-    Checkpointer(Path directory, DriveSet drives, MapStore maps, SegmentTable segments, Lock lock, LogWriter writer,
+    Checkpointer(MetadataFiles metadata, DriveSet drives, MapStore maps, SegmentTable segments, Lock lock, LogWriter writer,
                  AtomicInteger nextMapId, EngineCounters counters, long everyBytes, long everyMillis) {
-        this.directory = directory;
+        this.metadata = metadata;
         this.drives = drives;
         this.maps = maps;
         this.segments = segments;
@@ -105,8 +109,7 @@ final class Checkpointer {
         writer.submit(new LogOp.Task(() -> captured.complete(capture())));
         Checkpoint.Image image = await(captured);
         byte[] bytes = image.encode();
-        drives.syncAll();
-        Checkpoint.write(directory, bytes);
+        write(image, bytes);
         // Waited for, so that a caller (garbage collection) sees the freed segments when this returns
         // instead of picking more victims with no free segment left to move their blocks into.
         CompletableFuture<Void> freed = new CompletableFuture<>();
@@ -124,8 +127,32 @@ final class Checkpointer {
     void takeFinal() throws IOException {
         thread.shutdown();
         Checkpoint.Image image = capture();
-        drives.syncAll();
-        Checkpoint.write(directory, image.encode());
+        write(image, image.encode());
+    }
+
+    /**
+     * Syncs the drives, so that every batch the image covers is durable, and writes the image. Never
+     * after a drive error: the image may name blocks whose writes were lost with it.
+     */
+    private void write(Checkpoint.Image image, byte[] bytes) throws IOException {
+        synchronized (writing) {
+            if (writer.failure() != null) {
+                throw new IOException("the storage engine stopped after a drive error; no checkpoint is taken",
+                        writer.failure());
+            }
+            if (image.sequence() < writtenSequence) {
+                return;
+            }
+            try {
+                drives.syncAll();
+            } catch (IOException e) {
+                writer.failStop("syncing the drives for a checkpoint", e);
+                throw e;
+            }
+            // A failed write of the file leaves the previous checkpoint, still valid; the next one retries.
+            Checkpoint.write(metadata, bytes);
+            writtenSequence = image.sequence();
+        }
     }
 
     /**

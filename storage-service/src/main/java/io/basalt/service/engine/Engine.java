@@ -1,6 +1,9 @@
 package io.basalt.service.engine;
 
 import io.basalt.service.engine.drive.DriveSet;
+import io.basalt.service.engine.drive.FileMedia;
+import io.basalt.service.engine.drive.MetadataFiles;
+import io.basalt.service.engine.drive.NodeMedia;
 import io.basalt.service.engine.gc.GarbageCollector;
 import io.basalt.service.engine.log.ControlTicket;
 import io.basalt.service.engine.log.LogEntry;
@@ -59,7 +62,7 @@ public final class Engine implements AutoCloseable {
     private final Recovery.Result recovery;
     private boolean closed;
 
-    private Engine(EngineConfig config, DriveSet drives, SegmentTable segments, MapStore maps,
+    private Engine(EngineConfig config, DriveSet drives, MetadataFiles metadata, SegmentTable segments, MapStore maps,
                    Recovery.Result recovery) {
         this.config = config;
         this.drives = drives;
@@ -83,8 +86,8 @@ public final class Engine implements AutoCloseable {
             public void logged(long bytes) {
                 checkpoints[0].logged(bytes);
             }
-        }, recovery.sequence(), config.syncEveryWrite(), reserveSegments, config.throttleMillis());
-        this.checkpointer = new Checkpointer(config.metadataDir(), drives, maps, segments, lock, writer, nextMapId,
+        }, recovery.nextSequence(), config.syncEveryWrite(), reserveSegments, config.throttleMillis());
+        this.checkpointer = new Checkpointer(metadata, drives, maps, segments, lock, writer, nextMapId,
                 counters, config.checkpointEveryBytes(), config.checkpointEveryMillis());
         checkpoints[0] = checkpointer;
         this.gc = new GarbageCollector(drives, segments, maps, lock, writer, checkpointer::checkpointNow, counters,
@@ -94,14 +97,20 @@ public final class Engine implements AutoCloseable {
         this.readers = new ReadPool(Math.min(16, Math.max(2, 2 * drives.drives().size())));
     }
 
-    /** Opens the drives (formatting blank ones), recovers the maps and starts the writer and collector. */
+    /** Opens the drives (creating missing drive files), recovers the maps and starts the writer and collector. */
     public static Engine open(EngineConfig config) throws IOException {
-        DriveSet drives = DriveSet.open(config.drives(), config.nodeId(), config.segmentSize(),
-                config.driveCreateBytes());
+        return open(config, FileMedia.INSTANCE);
+    }
+
+    /** {@link #open(EngineConfig)} on other media: tests' drives that fail or lose power. */
+    static Engine open(EngineConfig config, NodeMedia media) throws IOException {
+        DriveSet drives = DriveSet.open(media, config.drives(), config.nodeId(), config.segmentSize(),
+                config.driveCreateBytes(), config.formatDrives());
         try {
+            MetadataFiles metadata = media.metadata(config.metadataDir());
             SegmentTable segments = new SegmentTable(drives.segmentCount(), drives.segmentSize());
             MapStore maps = new MapStore(segments);
-            Recovery.Result recovery = Recovery.run(drives, maps, segments, config.metadataDir());
+            Recovery.Result recovery = Recovery.run(drives, maps, segments, metadata);
             int[] driveOf = new int[segments.count()];
             for (int s = 0; s < driveOf.length; s++) {
                 driveOf[s] = drives.driveOf(s);
@@ -112,7 +121,7 @@ public final class Engine implements AutoCloseable {
                     recovery.fromCheckpoint() ? "from a checkpoint" : "without a checkpoint (full scan)",
                     recovery.replayedBatches(), recovery.replayedBytes() >> 10, maps.all().size(),
                     segments.freeCount(), segments.count(), segments.liveBytes() >> 20);
-            Engine engine = new Engine(config, drives, segments, maps, recovery);
+            Engine engine = new Engine(config, drives, metadata, segments, maps, recovery);
             engine.writer.start();
             // A checkpoint before any new write, always: recovery sealed the segments it replayed at the
             // end of what it replayed, and only a checkpoint records that. Without one, a crash before
@@ -138,6 +147,15 @@ public final class Engine implements AutoCloseable {
 
     public Recovery.Result recovery() {
         return recovery;
+    }
+
+    /**
+     * The drive error that stopped the engine, if one did (fail-stop): it then acknowledges no write,
+     * unmap, flush or map change, and takes no checkpoint, until it is restarted and has recovered.
+     * Reads go on.
+     */
+    public Optional<IOException> failure() {
+        return Optional.ofNullable(writer.failure());
     }
 
     public EngineCounters counters() {
@@ -338,7 +356,7 @@ public final class Engine implements AutoCloseable {
             gc.stop(10_000);
             checkpointer.stop();
             writer.stop(30_000);
-            if (finalCheckpoint) {
+            if (finalCheckpoint && writer.failure() == null) {
                 checkpointer.takeFinal();
             }
         } catch (InterruptedException e) {

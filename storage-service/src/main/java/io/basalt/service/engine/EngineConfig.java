@@ -17,11 +17,21 @@ import java.util.UUID;
  * @param checkpointEveryMillis    time after which a checkpoint is taken if anything was logged
  * @param throttleMillis           longest a host write waits for garbage collection before Capacity Exceeded
  * @param maxOversubscription      provisioned bytes may reach capacity times this
+ * @param formatDrives             format configured drives that exist and are blank (block devices); drive
+ *                                 files the engine creates itself are always formatted
  */
 public record EngineConfig(List<Path> drives, long driveCreateBytes, Path metadataDir, UUID nodeId, int segmentSize,
                            boolean syncEveryWrite, long checkpointEveryBytes, long checkpointEveryMillis,
-                           long throttleMillis, double maxOversubscription) {
+                           long throttleMillis, double maxOversubscription, boolean formatDrives) {
     public static final int DEFAULT_SEGMENT_SIZE = 4 << 20;
+
+    /** Without formatting existing blank drives. */
+    public EngineConfig(List<Path> drives, long driveCreateBytes, Path metadataDir, UUID nodeId, int segmentSize,
+                        boolean syncEveryWrite, long checkpointEveryBytes, long checkpointEveryMillis,
+                        long throttleMillis, double maxOversubscription) {
+        this(drives, driveCreateBytes, metadataDir, nodeId, segmentSize, syncEveryWrite, checkpointEveryBytes,
+                checkpointEveryMillis, throttleMillis, maxOversubscription, false);
+    }
 
     public EngineConfig {
         drives = List.copyOf(drives);

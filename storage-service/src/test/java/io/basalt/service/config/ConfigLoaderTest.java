@@ -26,7 +26,7 @@ class ConfigLoaderTest {
         BasaltConfig config = ConfigLoader.load(List.of(), Map.of());
         assertEquals(new BasaltConfig(Path.of("./data"), "127.0.0.1", 4420, 8009, "127.0.0.1", "127.0.0.1", 8470,
                 16, 128, 4096, false,
-                new EngineSettings(List.of(), 16L << 30, 4 << 20, false, 10.0, 256L << 20, 30, 10),
+                new EngineSettings(List.of(), 16L << 30, 4 << 20, false, 10.0, 256L << 20, 30, 10, false),
                 new ApiSecurity(null, Map.of(), null, null)), config);
         assertFalse(config.apiSecurity().tls());
     }

@@ -39,7 +39,7 @@ class RecoveryTest {
             EngineHarness.verify(h.volume(id), model, "after the torn batch was dropped");
             assertEquals(100L * BLOCK, h.engine.stats().liveBytes());
 
-            // The log goes on, reusing the dropped batch's sequence number; then another crash.
+            // The log goes on, above the dropped batch's sequence number; then another crash.
             model[300] = 555;
             assertEquals(IoResult.OK, EngineHarness.write(h.volume(id), 300, 555));
             h.crashAndReopen();

@@ -45,7 +45,7 @@ final class ManagerHarness implements AutoCloseable {
     }
 
     EngineSettings settings() {
-        return new EngineSettings(List.of(), DRIVE_SIZE, SEGMENT_SIZE, false, maxOversubscription, 64 * MIB, 30, 2);
+        return new EngineSettings(List.of(), DRIVE_SIZE, SEGMENT_SIZE, false, maxOversubscription, 64 * MIB, 30, 2, false);
     }
 
     /** Opens the node's store (lock, registry, engine) as a node does; fails while another holds the data directory. */

@@ -4,100 +4,120 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.Closeable;
-import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.UUID;
+import java.util.zip.CRC32C;
 
 /**
  * One drive of the node: a block device or a large file, cut into equal segments after its
- * superblock. Positional reads and writes may come from any thread.
+ * superblock. Positional reads may come from any thread; only the log writer writes.
  */
 public final class Drive implements Closeable {
     /** Segments start 1 MiB in, which keeps them aligned for any device. */
     static final long FIRST_SEGMENT_OFFSET = 1 << 20;
+    /**
+     * Two 4 KiB slots after the superblock, written in turn, each holding the highest log sequence
+     * number the writer may use: a torn write of one leaves the other.
+     */
+    private static final long RESERVATION_SLOTS = Superblock.SIZE;
+    private static final int RESERVATION_SIZE = 4096;
+    private static final int RESERVATION_MAGIC = 0x51455342; // "BSEQ"
     private static final Logger LOG = LoggerFactory.getLogger(Drive.class);
 
     private final Path path;
-    private final FileChannel channel;
+    private final DriveIo io;
     private final Superblock superblock;
+    private final ByteBuffer reservation = ByteBuffer.allocateDirect(RESERVATION_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    private int nextSlot;
 
-    private Drive(Path path, FileChannel channel, Superblock superblock) {
+    private Drive(Path path, DriveIo io, Superblock superblock) {
         this.path = path;
-        this.channel = channel;
+        this.io = io;
         this.superblock = superblock;
     }
 
     /**
-     * Opens a drive of this node, formatting it first if it is blank (all zeros where the superblock
-     * goes) or, for a file, if it does not exist yet ({@code createBytes} then gives its size).
+     * Opens a drive of this node. A missing file is created ({@code createBytes} long) and formatted.
+     * An existing drive must carry this node's superblock, except that one that is blank (zeros where
+     * the superblock goes) is formatted when {@code formatBlank} says so: a device handed to the node
+     * is only formatted on request, since zeros in its first 4 KiB do not prove that nothing else is
+     * on it.
      *
      * @throws DriveFormatException if it belongs to another node, has a newer format, another segment
-     *                              size, or holds something that is not a Basalt drive
+     *                              size or position, holds something that is not a Basalt drive, or is
+     *                              blank and {@code formatBlank} is false
      */
-    public static Drive open(Path path, UUID nodeId, int driveIndex, int segmentSize, long createBytes)
-            throws IOException {
-        boolean created = false;
-        if (!Files.exists(path)) {
-            Files.createDirectories(path.toAbsolutePath().getParent());
-            try (FileChannel file = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                file.write(ByteBuffer.allocate(1), createBytes - 1);
-            }
-            created = true;
+    public static Drive open(NodeMedia media, Path path, UUID nodeId, int driveIndex, int segmentSize,
+                             long createBytes, boolean formatBlank) throws IOException {
+        DriveIo io = media.open(path);
+        if (io == null) {
+            Superblock superblock = newSuperblock(path, createBytes, nodeId, driveIndex, segmentSize);
+            io = media.create(path, createBytes, superblock.encode());
+            LOG.info("created drive {}: {} segments of {} MiB", path, superblock.segmentCount(), segmentSize >> 20);
+            return new Drive(path, io, superblock);
         }
-        FileChannel channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
             ByteBuffer head = ByteBuffer.allocate(Superblock.SIZE);
-            readFully(channel, head, 0);
+            io.read(head, 0);
             head.flip();
             Superblock superblock;
             if (!Superblock.hasMagic(head) && isZero(head)) {
-                superblock = format(path, channel, nodeId, driveIndex, segmentSize);
-                LOG.info("{} drive {}: {} segments of {} MiB", created ? "created" : "formatted", path,
-                        superblock.segmentCount(), segmentSize >> 20);
+                if (!formatBlank) {
+                    throw new DriveFormatException("drive " + path + " is blank but was not formatted by Basalt; "
+                            + "format it explicitly (engine.format-drives=true) if its content may be destroyed");
+                }
+                superblock = newSuperblock(path, io.size(), nodeId, driveIndex, segmentSize);
+                io.write(new ByteBuffer[] {superblock.encode()}, 0);
+                io.sync();
+                LOG.info("formatted drive {}: {} segments of {} MiB", path, superblock.segmentCount(),
+                        segmentSize >> 20);
             } else {
                 superblock = Superblock.decode(head, "drive " + path);
-                if (!superblock.nodeId().equals(nodeId)) {
-                    throw new DriveFormatException("drive " + path + " belongs to node " + superblock.nodeId()
-                            + ", not to this node (" + nodeId + "); it is refused so its data is not overwritten");
-                }
-                if (superblock.segmentSize() != segmentSize) {
-                    throw new DriveFormatException("drive " + path + " has " + superblock.segmentSize()
-                            + "-byte segments but the node is configured for " + segmentSize);
-                }
-                if (superblock.driveIndex() != driveIndex) {
-                    throw new DriveFormatException("drive " + path + " is drive " + superblock.driveIndex()
-                            + " of this node but is configured as drive " + driveIndex + "; keep the drive order");
+                check(superblock, path, nodeId, driveIndex, segmentSize);
+                if (superblock.formatVersion() < Superblock.CURRENT_FORMAT) {
+                    // Marks the drive as one older versions must refuse: they would ignore its reservations.
+                    superblock = superblock.upgraded();
+                    io.write(new ByteBuffer[] {superblock.encode()}, 0);
+                    io.sync();
+                    LOG.info("drive {} upgraded to drive format {}", path, Superblock.CURRENT_FORMAT);
                 }
             }
-            return new Drive(path, channel, superblock);
+            return new Drive(path, io, superblock);
         } catch (IOException | RuntimeException e) {
-            channel.close();
+            io.close();
             throw e;
         }
     }
 
-    private static Superblock format(Path path, FileChannel channel, UUID nodeId, int driveIndex, int segmentSize)
-            throws IOException {
-        long size = channel.size();
+    private static void check(Superblock superblock, Path path, UUID nodeId, int driveIndex, int segmentSize)
+            throws DriveFormatException {
+        if (!superblock.nodeId().equals(nodeId)) {
+            throw new DriveFormatException("drive " + path + " belongs to node " + superblock.nodeId()
+                    + ", not to this node (" + nodeId + "); it is refused so its data is not overwritten");
+        }
+        if (superblock.segmentSize() != segmentSize) {
+            throw new DriveFormatException("drive " + path + " has " + superblock.segmentSize()
+                    + "-byte segments but the node is configured for " + segmentSize);
+        }
+        if (superblock.driveIndex() != driveIndex) {
+            throw new DriveFormatException("drive " + path + " is drive " + superblock.driveIndex()
+                    + " of this node but is configured as drive " + driveIndex + "; keep the drive order");
+        }
+    }
+
+    private static Superblock newSuperblock(Path path, long size, UUID nodeId, int driveIndex, int segmentSize)
+            throws DriveFormatException {
         long segments = (size - FIRST_SEGMENT_OFFSET) / segmentSize;
         if (segments < 4) {
             throw new DriveFormatException("drive " + path + " (" + size + " bytes) is too small for 4 segments of "
                     + segmentSize + " bytes");
         }
-        Superblock superblock = new Superblock(Superblock.CURRENT_FORMAT, segmentSize, nodeId, UUID.randomUUID(),
+        return new Superblock(Superblock.CURRENT_FORMAT, segmentSize, nodeId, UUID.randomUUID(),
                 FIRST_SEGMENT_OFFSET, (int) Math.min(segments, Integer.MAX_VALUE), driveIndex,
                 System.currentTimeMillis());
-        ByteBuffer bytes = superblock.encode();
-        while (bytes.hasRemaining()) {
-            channel.write(bytes, bytes.position());
-        }
-        channel.force(true);
-        return superblock;
     }
 
     public Superblock superblock() {
@@ -113,52 +133,61 @@ public final class Drive implements Closeable {
         return superblock.firstSegmentOffset() + (long) segment * superblock.segmentSize() + offset;
     }
 
-    public void write(ByteBuffer source, long position) throws IOException {
-        long at = position;
-        while (source.hasRemaining()) {
-            at += channel.write(source, at);
+    /**
+     * The highest sequence number reserved on this drive (0 if none): no batch anywhere on it has a
+     * higher one. Also picks the slot the next reservation overwrites: the older one.
+     */
+    public long reservedSequence() throws IOException {
+        long[] slots = new long[2];
+        for (int slot = 0; slot < 2; slot++) {
+            io.read(reservation.clear(), RESERVATION_SLOTS + (long) slot * RESERVATION_SIZE);
+            slots[slot] = decodeReservation(reservation.flip());
         }
+        nextSlot = slots[0] <= slots[1] ? 0 : 1;
+        return Math.max(slots[0], slots[1]);
     }
 
-    /**
-     * Gathering write at {@code position}. Only the engine's writer thread writes, so moving the
-     * channel's position here cannot race with another write; positional reads ignore it.
-     */
-    public synchronized void write(ByteBuffer[] parts, long position) throws IOException {
-        long total = 0;
-        for (ByteBuffer part : parts) {
-            total += part.remaining();
+    /** Records durably that sequence numbers up to {@code sequence} may be in use. */
+    public void reserveSequences(long sequence) throws IOException {
+        reservation.clear();
+        reservation.putInt(RESERVATION_MAGIC).putInt(0).putLong(sequence);
+        CRC32C crc = new CRC32C();
+        crc.update(reservation.duplicate().flip());
+        reservation.putInt((int) crc.getValue());
+        while (reservation.hasRemaining()) {
+            reservation.put((byte) 0);
         }
-        channel.position(position);
-        long done = 0;
-        while (done < total) {
-            done += channel.write(parts);
+        io.write(new ByteBuffer[] {reservation.flip()}, RESERVATION_SLOTS + (long) nextSlot * RESERVATION_SIZE);
+        io.sync();
+        nextSlot ^= 1;
+    }
+
+    private static long decodeReservation(ByteBuffer slot) {
+        if (slot.getInt(0) != RESERVATION_MAGIC) {
+            return 0;
         }
+        CRC32C crc = new CRC32C();
+        crc.update(slot.duplicate().limit(16));
+        return (int) crc.getValue() == slot.getInt(16) ? slot.getLong(8) : 0;
+    }
+
+    /** Gathering write at {@code position}; the log writer's thread only. */
+    public void write(ByteBuffer[] parts, long position) throws IOException {
+        io.write(parts, position);
     }
 
     public void read(ByteBuffer destination, long position) throws IOException {
-        readFully(channel, destination, position);
+        io.read(destination, position);
     }
 
     /** Makes every completed write durable (fdatasync). */
     public void sync() throws IOException {
-        channel.force(false);
+        io.sync();
     }
 
     @Override
     public void close() throws IOException {
-        channel.close();
-    }
-
-    private static void readFully(FileChannel channel, ByteBuffer destination, long position) throws IOException {
-        long at = position;
-        while (destination.hasRemaining()) {
-            int n = channel.read(destination, at);
-            if (n < 0) {
-                throw new EOFException("read past the end of a drive at " + at);
-            }
-            at += n;
-        }
+        io.close();
     }
 
     private static boolean isZero(ByteBuffer bytes) {

@@ -29,12 +29,13 @@ public final class DriveSet implements Closeable {
         this.segmentCount = next;
     }
 
-    /** Opens (formatting blank ones) the drives in configuration order. */
-    public static DriveSet open(List<Path> paths, UUID nodeId, int segmentSize, long createBytes) throws IOException {
+    /** Opens the drives in configuration order; see {@link Drive#open} for which are created or formatted. */
+    public static DriveSet open(NodeMedia media, List<Path> paths, UUID nodeId, int segmentSize, long createBytes,
+                                boolean formatBlank) throws IOException {
         List<Drive> opened = new ArrayList<>();
         try {
             for (int i = 0; i < paths.size(); i++) {
-                opened.add(Drive.open(paths.get(i), nodeId, i, segmentSize, createBytes));
+                opened.add(Drive.open(media, paths.get(i), nodeId, i, segmentSize, createBytes, formatBlank));
             }
         } catch (IOException | RuntimeException e) {
             for (Drive drive : opened) {
@@ -71,11 +72,6 @@ public final class DriveSet implements Closeable {
         throw new IllegalArgumentException("segment " + segment);
     }
 
-    public void write(int segment, int offset, ByteBuffer source) throws IOException {
-        int drive = driveOf(segment);
-        drives.get(drive).write(source, drives.get(drive).position(segment - firstSegment[drive], offset));
-    }
-
     /** Writes the parts one after another from {@code offset}, with one gathering write where possible. */
     public void write(int segment, int offset, ByteBuffer[] parts) throws IOException {
         int drive = driveOf(segment);
@@ -85,6 +81,22 @@ public final class DriveSet implements Closeable {
     public void read(int segment, int offset, ByteBuffer destination) throws IOException {
         int drive = driveOf(segment);
         drives.get(drive).read(destination, drives.get(drive).position(segment - firstSegment[drive], offset));
+    }
+
+    /** The highest sequence number reserved on any drive (0 if none); before the log writer starts. */
+    public long reservedSequence() throws IOException {
+        long highest = 0;
+        for (Drive drive : drives) {
+            highest = Math.max(highest, drive.reservedSequence());
+        }
+        return highest;
+    }
+
+    /** Reserves sequence numbers up to {@code sequence} on every drive, durably; the log writer's thread. */
+    public void reserveSequences(long sequence) throws IOException {
+        for (Drive drive : drives) {
+            drive.reserveSequences(sequence);
+        }
     }
 
     public void sync(int drive) throws IOException {

@@ -26,9 +26,16 @@ import java.util.zip.CRC32C;
 public record Superblock(int formatVersion, int segmentSize, UUID nodeId, UUID driveId, long firstSegmentOffset,
                          int segmentCount, int driveIndex, long createdMillis) {
     public static final int SIZE = 4096;
-    public static final int CURRENT_FORMAT = 1;
+    /** 2: sequence reservations after the superblock (see {@link Drive#reserveSequences}). */
+    public static final int CURRENT_FORMAT = 2;
     static final byte[] MAGIC = "BASALTDR".getBytes(StandardCharsets.US_ASCII);
     private static final int CRC_OFFSET = 72;
+
+    /** This superblock at the current format; what changed since an older one needs no conversion. */
+    public Superblock upgraded() {
+        return new Superblock(CURRENT_FORMAT, segmentSize, nodeId, driveId, firstSegmentOffset, segmentCount,
+                driveIndex, createdMillis);
+    }
 
     public ByteBuffer encode() {
         ByteBuffer buffer = ByteBuffer.allocate(SIZE).order(ByteOrder.LITTLE_ENDIAN);

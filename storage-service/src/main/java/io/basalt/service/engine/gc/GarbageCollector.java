@@ -101,8 +101,12 @@ public final class GarbageCollector implements Runnable {
                 Thread.currentThread().interrupt();
                 return;
             } catch (IOException | RuntimeException e) {
+                if (writer.failure() != null) {
+                    LOG.warn("garbage collection stops: the engine stopped after a drive error");
+                    return;
+                }
                 LOG.error("garbage collection round failed; retrying in a second", e);
-                sleep();
+                pause();
             }
         }
     }
@@ -288,11 +292,16 @@ public final class GarbageCollector implements Runnable {
         }
     }
 
-    private static void sleep() {
-        try {
-            Thread.sleep(1000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+    /** Waits a second before retrying; {@link #stop} ends the wait. */
+    private void pause() {
+        synchronized (signal) {
+            try {
+                if (running) {
+                    signal.wait(1000);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

@@ -3,13 +3,11 @@ package io.basalt.service.engine.log;
 import io.basalt.service.engine.map.MapPage;
 import io.basalt.service.engine.map.MapStore;
 import io.basalt.service.engine.map.VolumeMap;
-import io.basalt.service.files.AtomicFiles;
+import io.basalt.service.engine.drive.MetadataFiles;
 
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -43,10 +41,6 @@ public final class Checkpoint {
 
     /** What {@link #load} restored. */
     public record Loaded(long sequence, int nextMapId, int openSegment) {
-    }
-
-    public static Path file(Path directory) {
-        return directory.resolve(FILE);
     }
 
     /**
@@ -152,9 +146,8 @@ public final class Checkpoint {
         return image;
     }
 
-    public static void write(Path directory, byte[] content) throws IOException {
-        Files.createDirectories(directory);
-        AtomicFiles.write(file(directory), content);
+    public static void write(MetadataFiles files, byte[] content) throws IOException {
+        files.replace(FILE, content);
     }
 
     /**
@@ -162,12 +155,12 @@ public final class Checkpoint {
      *
      * @throws IOException if the file exists but is damaged
      */
-    public static Optional<Loaded> load(Path directory, MapStore maps, SegmentTable segments) throws IOException {
-        Path file = file(directory);
-        if (!Files.exists(file)) {
+    public static Optional<Loaded> load(MetadataFiles files, MapStore maps, SegmentTable segments) throws IOException {
+        String file = FILE;
+        byte[] content = files.read(FILE);
+        if (content == null) {
             return Optional.empty();
         }
-        byte[] content = Files.readAllBytes(file);
         if (content.length < 4) {
             throw new IOException("checkpoint " + file + " is truncated");
         }

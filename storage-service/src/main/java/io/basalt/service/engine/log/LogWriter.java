@@ -29,6 +29,11 @@ import java.util.concurrent.locks.LockSupport;
  * <p>When free segments run down to the reserve, host writes wait (the only throttling) while
  * relocations and control changes, which may use the reserve, go on; a host write that waits longer
  * than the throttle limit, or arrives when nothing is reclaimable, fails with {@link IoResult#NO_SPACE}.
+ *
+ * <p>Fail-stop: after any drive write or sync error the writer acknowledges nothing more — every
+ * write, unmap, flush, map change and relocation fails with {@link IoResult#FAILED} — until the engine
+ * is restarted and has recovered. Linux reports a writeback error to one fsync only and then drops the
+ * pages; a later sync that succeeds proves nothing, so it is never retried and believed.
  */
 public final class LogWriter implements Runnable {
     /** Payload of one batch; a segment holds several. */
@@ -36,6 +41,8 @@ public final class LogWriter implements Runnable {
     private static final int MAX_BATCH_ENTRIES = 64 * 1024;
     private static final int MAX_OPS_PER_BATCH = 256;
     private static final long SPIN_NANOS = 20_000;
+    /** Sequence numbers reserved on the drives at a time: one reservation write per this many batches. */
+    private static final long SEQUENCE_RESERVATION = 1 << 20;
     private static final Logger LOG = LoggerFactory.getLogger(LogWriter.class);
 
     /** Hooks into the rest of the engine. */
@@ -74,6 +81,10 @@ public final class LogWriter implements Runnable {
     private final boolean[] drivesDirty;
     private final Thread thread;
     private volatile boolean running = true;
+    /** The first drive error; once set, nothing is acknowledged any more. */
+    private volatile IOException failure;
+    /** Sequence numbers up to this are reserved on the drives; the writer's only. */
+    private long reservedSequence;
     /** Volatile: garbage collection reads it to date when a segment was emptied. */
     private volatile long sequence;
     /**
@@ -102,6 +113,7 @@ public final class LogWriter implements Runnable {
         this.counters = counters;
         this.listener = listener;
         this.sequence = lastSequence;
+        this.reservedSequence = lastSequence;
         this.syncEveryWrite = syncEveryWrite;
         this.reserveSegments = reserveSegments;
         this.throttleNanos = TimeUnit.MILLISECONDS.toNanos(throttleMillis);
@@ -123,6 +135,23 @@ public final class LogWriter implements Runnable {
         if (idle) {
             LockSupport.unpark(thread);
         }
+    }
+
+    /**
+     * Enters the failed state after a drive error (the first one is kept and logged): from now on
+     * nothing is acknowledged. Any thread.
+     */
+    public synchronized void failStop(String what, IOException cause) {
+        if (failure == null) {
+            failure = cause;
+            LOG.error("{} failed; the storage engine stops acknowledging writes and flushes until it is restarted "
+                    + "and has recovered", what, cause);
+        }
+    }
+
+    /** The drive error that stopped the engine; null while it works. */
+    public IOException failure() {
+        return failure;
     }
 
     /** Sequence number of the last batch written. Writer thread (or after {@link #stop}). */
@@ -206,6 +235,10 @@ public final class LogWriter implements Runnable {
     }
 
     private void process(LogOp op) {
+        if (failure != null && !(op instanceof LogOp.Task)) {
+            fail(op, failure);
+            return;
+        }
         switch (op) {
             case LogOp.HostWrite write -> {
                 if (!deferred.isEmpty() || !hostMayWrite()) {
@@ -358,6 +391,10 @@ public final class LogWriter implements Runnable {
 
     /** Writes, applies, syncs if needed and completes the batch built so far. */
     private void writeBatch() {
+        if (failure != null) {
+            completeBatch(IoResult.FAILED, failure);
+            return;
+        }
         if (batchEntries.isEmpty()) {
             try {
                 if (batchNeedsSync) {
@@ -365,7 +402,7 @@ public final class LogWriter implements Runnable {
                 }
                 completeBatch(IoResult.OK, null);
             } catch (IOException e) {
-                LOG.error("syncing the drives failed", e);
+                failStop("syncing the drives", e);
                 completeBatch(IoResult.FAILED, e);
             }
             return;
@@ -378,6 +415,10 @@ public final class LogWriter implements Runnable {
             // The sequence is taken only once the batch is on the drive: a failed write must not leave
             // a gap, since recovery stops at the first gap and would drop every later batch.
             long batchSequence = sequence + 1;
+            if (batchSequence > reservedSequence) {
+                drives.reserveSequences(batchSequence + SEQUENCE_RESERVATION);
+                reservedSequence = batchSequence + SEQUENCE_RESERVATION;
+            }
             int offset = (int) segments.written(segment);
             boolean first = offset == LogFormat.SEGMENT_HEADER;
             LogFormat.sealBatch(header.clear().limit(LogFormat.BATCH_HEADER), entries, entryBytes, payloadBytes,
@@ -404,16 +445,24 @@ public final class LogWriter implements Runnable {
         } catch (CapacityException e) {
             completeBatch(IoResult.NO_SPACE, e);
         } catch (IOException e) {
-            LOG.error("writing or syncing a log batch failed", e);
+            failStop("writing or syncing a log batch", e);
             completeBatch(IoResult.FAILED, e);
         }
     }
 
-    /** The batch's stream's open segment if the batch fits, else a fresh one. */
+    /**
+     * The batch's stream's open segment if the batch fits, else a fresh one. The open segment is sealed
+     * only once a free one is known to exist: sealed for nothing, its rest would be lost to every
+     * smaller batch, such as the map change deleting a volume on a full node.
+     */
     private int segmentFor(int length) throws CapacityException {
         int open = openSegment[batchStream];
         if (open >= 0 && segments.written(open) + length <= segments.segmentSize()) {
             return open;
+        }
+        if (segments.freeCount() == 0) {
+            listener.spaceLow();
+            throw new CapacityException("no free segment left on the node's drives");
         }
         if (open >= 0) {
             lock.lock();
@@ -486,14 +535,19 @@ public final class LogWriter implements Runnable {
 
     private void completeBatch(IoResult result, Exception failure) {
         for (LogOp op : batchOps) {
-            switch (op) {
-                case LogOp.HostWrite w -> w.completion().done(result);
-                case LogOp.HostUnmap u -> u.completion().done(result);
-                case LogOp.HostFlush f -> f.completion().done(result);
-                case LogOp.Relocation r -> complete(r.done(), failure);
-                case LogOp.Control c -> complete(c.done(), failure);
-                case LogOp.Task t -> {
+            // A callback that throws must cost its own operation only, not the writer or the batch's others.
+            try {
+                switch (op) {
+                    case LogOp.HostWrite w -> w.completion().done(result);
+                    case LogOp.HostUnmap u -> u.completion().done(result);
+                    case LogOp.HostFlush f -> f.completion().done(result);
+                    case LogOp.Relocation r -> complete(r.done(), failure);
+                    case LogOp.Control c -> complete(c.done(), failure);
+                    case LogOp.Task t -> {
+                    }
                 }
+            } catch (RuntimeException e) {
+                LOG.error("a completion callback threw; the log writer goes on", e);
             }
         }
         batchOps.clear();
@@ -520,6 +574,7 @@ public final class LogWriter implements Runnable {
         batchNeedsSync = false;
     }
 
+    /** Fails an operation: nothing of it can be relied on. */
     private static void fail(LogOp op, Throwable e) {
         switch (op) {
             case LogOp.HostWrite w -> w.completion().done(IoResult.FAILED);

@@ -1,26 +1,33 @@
 package io.basalt.service.engine.log;
 
 import io.basalt.service.engine.drive.DriveSet;
+import io.basalt.service.engine.drive.MetadataFiles;
 import io.basalt.service.engine.map.MapStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * Rebuilds the maps after a start: the last checkpoint, then every batch written after it, in
  * sequence order. Without a checkpoint, every segment is scanned and every batch replayed (the map
  * is rebuilt from the blocks' headers alone).
  *
- * <p>Only batches after the checkpoint can be missing or torn, and only at the end of the log: a
- * torn last batch (a crash in the middle of its write) was never acknowledged and is dropped; a gap
- * in the sequence ends the replay, since nothing after a gap was flushed.
+ * <p>Where the log ends: batches are taken in sequence order from the checkpoint's; the log ends
+ * before the first batch that is missing (a gap in the sequence, checked when there is a checkpoint)
+ * or whose payload fails its CRC32C (a torn or lost write: after a power cut a drive may keep a later
+ * batch and lose an earlier one). Nothing after that point can have been flushed, since a flush waits
+ * for every batch before it. The batches found after the end are erased (their headers zeroed), so a
+ * later recovery, with or without the checkpoint, cannot bring them back; and the log goes on above
+ * every sequence number reserved on the drives (see {@link DriveSet#reserveSequences}), so a number is
+ * never used twice, whatever survived where.
  */
 public final class Recovery {
     private static final Logger LOG = LoggerFactory.getLogger(Recovery.class);
@@ -28,19 +35,26 @@ public final class Recovery {
     private Recovery() {
     }
 
-    /** Where the log stands after recovery. */
-    public record Result(long sequence, int nextMapId, long replayedBatches, long replayedBytes, long millis,
-                         boolean fromCheckpoint) {
+    /**
+     * Where the log stands after recovery.
+     *
+     * @param sequence     the last batch replayed
+     * @param nextSequence the log continues after this one: at least {@code sequence}, and at least every
+     *                     sequence number that may be on the drives
+     */
+    public record Result(long sequence, long nextSequence, int nextMapId, long replayedBatches, long replayedBytes,
+                         long millis, boolean fromCheckpoint) {
     }
 
     private record Found(int segment, LogFormat.Batch batch, ByteBuffer segmentBytes) {
     }
 
-    public static Result run(DriveSet drives, MapStore maps, SegmentTable segments, Path metadataDir)
+    public static Result run(DriveSet drives, MapStore maps, SegmentTable segments, MetadataFiles metadata)
             throws IOException {
         long started = System.nanoTime();
-        Optional<Checkpoint.Loaded> checkpoint = Checkpoint.load(metadataDir, maps, segments);
+        Optional<Checkpoint.Loaded> checkpoint = Checkpoint.load(metadata, maps, segments);
         long base = checkpoint.map(Checkpoint.Loaded::sequence).orElse(0L);
+        long highest = Math.max(base, drives.reservedSequence());
         List<Found> found = new ArrayList<>();
         for (int s = 0; s < segments.count(); s++) {
             SegmentTable.State state = segments.state(s);
@@ -50,6 +64,7 @@ public final class Recovery {
             ByteBuffer header = ByteBuffer.allocate(LogFormat.SEGMENT_HEADER);
             drives.read(s, 0, header);
             long open = LogFormat.openSequence(header.flip(), s);
+            highest = Math.max(highest, open);
             int from;
             if (state == SegmentTable.State.OPEN) {
                 from = (int) segments.written(s);
@@ -64,26 +79,37 @@ public final class Recovery {
             scan(s, bytes.flip(), from, Math.max(open, base + 1), found);
         }
         found.sort(Comparator.comparingLong(f -> f.batch().sequence()));
-        dropTornTail(found);
         LogApplier applier = new LogApplier(maps, segments);
+        BlockCodec codec = new BlockCodec();
         long sequence = base;
         long batches = 0;
         long bytes = 0;
+        List<Found> dropped = new ArrayList<>();
         for (Found f : found) {
             long seq = f.batch().sequence();
-            if (seq <= sequence) {
+            highest = Math.max(highest, seq);
+            if (!dropped.isEmpty() || seq <= sequence) {
+                dropped.add(f);
                 continue;
             }
             if (seq != sequence + 1 && checkpoint.isPresent()) {
-                LOG.warn("log sequence jumps from {} to {}; the batches after the gap were never flushed and are "
-                        + "not replayed", sequence, seq);
-                break;
+                LOG.warn("log sequence jumps from {} to {}: the log ends there; the batches after the gap were "
+                        + "never flushed and are not replayed", sequence, seq);
+                dropped.add(f);
+                continue;
+            }
+            if (!payloadIntact(f, codec)) {
+                LOG.warn("log batch {} is torn (a stored block fails its CRC32C): the log ends there; it and the "
+                        + "batches after it were never flushed and are not replayed", seq);
+                dropped.add(f);
+                continue;
             }
             applier.apply(f.segment(), f.batch().offset(), f.batch().length(), seq, f.batch().entries());
             sequence = seq;
             batches++;
             bytes += f.batch().length();
         }
+        erase(drives, dropped);
         for (int s = 0; s < segments.count(); s++) {
             if (segments.state(s) == SegmentTable.State.OPEN) {
                 segments.seal(s);
@@ -100,7 +126,8 @@ public final class Recovery {
             nextMapId = Math.max(nextMapId, id + 1);
         }
         long millis = (System.nanoTime() - started) / 1_000_000;
-        return new Result(sequence, nextMapId, batches, bytes, millis, checkpoint.isPresent());
+        return new Result(sequence, Math.max(sequence, highest), nextMapId, batches, bytes, millis,
+                checkpoint.isPresent());
     }
 
     /** Adds the intact batches of a segment from {@code from}, stopping at the first that is not. */
@@ -118,15 +145,24 @@ public final class Recovery {
         }
     }
 
-    /** A crash in the middle of the last write leaves its payload incomplete: such a batch is dropped. */
-    private static void dropTornTail(List<Found> found) {
-        if (found.isEmpty()) {
-            return;
+    /** Zeroes the header of the first dropped batch of each segment: a scan of the segment ends there. */
+    private static void erase(DriveSet drives, List<Found> dropped) throws IOException {
+        Map<Integer, Integer> firstDropped = new TreeMap<>();
+        for (Found f : dropped) {
+            firstDropped.merge(f.segment(), f.batch().offset(), Math::min);
         }
-        Found last = found.get(found.size() - 1);
-        BlockCodec codec = new BlockCodec();
-        int at = last.batch().payloadOffset();
-        for (LogEntry entry : last.batch().entries()) {
+        for (Map.Entry<Integer, Integer> end : firstDropped.entrySet()) {
+            drives.write(end.getKey(), end.getValue(), new ByteBuffer[] {ByteBuffer.allocate(LogFormat.BATCH_HEADER)});
+        }
+        if (!firstDropped.isEmpty()) {
+            drives.syncAll();
+        }
+    }
+
+    /** Whether every stored block of the batch matches the CRC32C its entry recorded. */
+    private static boolean payloadIntact(Found found, BlockCodec codec) {
+        int at = found.batch().payloadOffset();
+        for (LogEntry entry : found.batch().entries()) {
             int[] lengths;
             int[] crcs;
             long lba;
@@ -146,14 +182,12 @@ public final class Recovery {
                 }
             }
             for (int i = 0; i < lengths.length; i++) {
-                if (codec.crc(lba + i, last.segmentBytes(), at, lengths[i]) != crcs[i]) {
-                    LOG.warn("the last log batch (sequence {}) is torn; it was never acknowledged and is dropped",
-                            last.batch().sequence());
-                    found.remove(found.size() - 1);
-                    return;
+                if (codec.crc(lba + i, found.segmentBytes(), at, lengths[i]) != crcs[i]) {
+                    return false;
                 }
                 at += lengths[i];
             }
         }
+        return true;
     }
 }

@@ -1,0 +1,26 @@
+package io.basalt.service.engine.drive;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * The raw storage of one drive: everything the engine does to a drive goes through these calls, so a
+ * test can put a drive that loses unsynced writes like a power cut in its place.
+ */
+public interface DriveIo extends Closeable {
+    /** Bytes the drive holds. */
+    long size() throws IOException;
+
+    /** Fills {@code destination} from {@code position}; any thread. */
+    void read(ByteBuffer destination, long position) throws IOException;
+
+    /** Writes the parts one after another from {@code position}; one writer at a time. */
+    void write(ByteBuffer[] parts, long position) throws IOException;
+
+    /**
+     * Makes every completed write durable. After a failure nothing is known about the writes since
+     * the last successful sync, and a later successful sync does not bring them back.
+     */
+    void sync() throws IOException;
+}

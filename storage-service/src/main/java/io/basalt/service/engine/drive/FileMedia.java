@@ -1,0 +1,126 @@
+package io.basalt.service.engine.drive;
+
+import io.basalt.service.files.AtomicFiles;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+
+/** Drives that are block devices or files, and metadata files in the node's data directory. */
+public final class FileMedia implements NodeMedia {
+    public static final FileMedia INSTANCE = new FileMedia();
+
+    private FileMedia() {
+    }
+
+    @Override
+    public DriveIo open(Path path) throws IOException {
+        if (!Files.exists(path)) {
+            return null;
+        }
+        if (Files.isRegularFile(path)) {
+            // Drive files made before they were preallocated are sparse: reserve their blocks now.
+            Fallocate.reserve(path, Files.size(path));
+        }
+        return new FileDrive(FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE));
+    }
+
+    @Override
+    public DriveIo create(Path path, long bytes, ByteBuffer head) throws IOException {
+        Path directory = path.toAbsolutePath().getParent();
+        Files.createDirectories(directory);
+        Path partial = path.resolveSibling(path.getFileName() + ".partial");
+        // Only ever a leftover of a crash while this node created the drive.
+        Files.deleteIfExists(partial);
+        try (FileChannel file = FileChannel.open(partial, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            Fallocate.reserve(partial, bytes);
+            FileDrive.writeFully(file, head.duplicate(), 0);
+            file.force(true);
+        }
+        Files.move(partial, path, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.syncDirectory(directory);
+        return new FileDrive(FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE));
+    }
+
+    @Override
+    public MetadataFiles metadata(Path directory) {
+        return new MetadataFiles() {
+            @Override
+            public byte[] read(String name) throws IOException {
+                Path file = directory.resolve(name);
+                return Files.exists(file) ? Files.readAllBytes(file) : null;
+            }
+
+            @Override
+            public void replace(String name, byte[] content) throws IOException {
+                Files.createDirectories(directory);
+                AtomicFiles.write(directory.resolve(name), content);
+            }
+        };
+    }
+
+    /** A drive through a {@link FileChannel}. */
+    private static final class FileDrive implements DriveIo {
+        private final FileChannel channel;
+
+        FileDrive(FileChannel channel) {
+            this.channel = channel;
+        }
+
+        @Override
+        public long size() throws IOException {
+            return channel.size();
+        }
+
+        @Override
+        public void read(ByteBuffer destination, long position) throws IOException {
+            long at = position;
+            while (destination.hasRemaining()) {
+                int n = channel.read(destination, at);
+                if (n < 0) {
+                    throw new EOFException("read past the end of a drive at " + at);
+                }
+                at += n;
+            }
+        }
+
+        /**
+         * Gathering write at {@code position}. Only the engine's writer writes, so moving the channel's
+         * position cannot race with another write; positional reads ignore it.
+         */
+        @Override
+        public synchronized void write(ByteBuffer[] parts, long position) throws IOException {
+            long total = 0;
+            for (ByteBuffer part : parts) {
+                total += part.remaining();
+            }
+            channel.position(position);
+            long done = 0;
+            while (done < total) {
+                done += channel.write(parts);
+            }
+        }
+
+        @Override
+        public void sync() throws IOException {
+            channel.force(false);
+        }
+
+        @Override
+        public void close() throws IOException {
+            channel.close();
+        }
+
+        static void writeFully(FileChannel channel, ByteBuffer source, long position) throws IOException {
+            long at = position;
+            while (source.hasRemaining()) {
+                at += channel.write(source, at);
+            }
+        }
+    }
+}
