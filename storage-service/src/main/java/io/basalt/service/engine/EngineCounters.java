@@ -12,6 +12,7 @@ public final class EngineCounters {
     private final LongAdder capacityExceeded = new LongAdder();
     private final LongAdder checksumErrors = new LongAdder();
     private final LongAdder readErrors = new LongAdder();
+    private final LongAdder pooledReads = new LongAdder();
     private final LongAdder checkpoints = new LongAdder();
     private final LongAdder segmentsReclaimed = new LongAdder();
 
@@ -45,6 +46,10 @@ public final class EngineCounters {
 
     public void readError() {
         readErrors.increment();
+    }
+
+    public void pooledRead() {
+        pooledReads.increment();
     }
 
     public void checkpointed() {
@@ -86,6 +91,11 @@ public final class EngineCounters {
     /** Drive reads that failed with an I/O error (not checksum mismatches). */
     public long readErrors() {
         return readErrors.sum();
+    }
+
+    /** Reads that were not all in memory and went to the read pool. */
+    public long pooledReads() {
+        return pooledReads.sum();
     }
 
     public long checkpoints() {

@@ -15,13 +15,14 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 
 /**
- * A volume (or snapshot) of the engine. Writes, unmaps and flushes are queued to the log writer;
- * reads look the blocks up in the map and read them on the engine's read pool straight into the
- * destination buffer, checking every block's CRC32C.
+ * A volume (or snapshot) of the engine. Writes, unmaps and flushes are queued to the log writer.
+ * Reads look the blocks up in the map and read them straight into the destination buffer, checking
+ * every block's CRC32C: first on the caller's thread, but only from memory (a read that would wait
+ * for a drive gives up at once), then, if anything was missing, all over again on the read pool.
  */
 public final class EngineVolume implements BlockStore {
     private static final Logger LOG = LoggerFactory.getLogger(EngineVolume.class);
-    /** Per read-pool thread, so a read allocates no buffers. */
+    /** Per reading thread (event loops and the read pool), so a read allocates no buffers. */
     private static final ThreadLocal<ReadContext> CONTEXT = ThreadLocal.withInitial(ReadContext::new);
     /** Blocks read with one drive read at most; bounds the check arrays. */
     private static final int MAX_RUN_BYTES = 1 << 20;
@@ -81,7 +82,17 @@ public final class EngineVolume implements BlockStore {
         IoResult refused = refusal(lba, blocks, false);
         if (refused != null) {
             completion.done(refused);
-        } else if (!readers.submit(() -> completion.done(readBlocks(lba, blocks, dst)))) {
+            return;
+        }
+        int start = dst.writerIndex();
+        IoResult fromMemory = readBlocks(lba, blocks, dst, true);
+        if (fromMemory != null) {
+            completion.done(fromMemory);
+            return;
+        }
+        dst.writerIndex(start);
+        counters.pooledRead();
+        if (!readers.submit(() -> completion.done(readBlocks(lba, blocks, dst, false)))) {
             completion.done(IoResult.FAILED);
         }
     }
@@ -125,8 +136,11 @@ public final class EngineVolume implements BlockStore {
         return null;
     }
 
-    /** Reads the blocks into {@code dst}; read-pool thread. */
-    private IoResult readBlocks(long lba, int blocks, ByteBuf dst) {
+    /**
+     * Reads the blocks into {@code dst}. With {@code memoryOnly}, returns null as soon as a block is not
+     * in memory (the caller then starts over on the read pool).
+     */
+    private IoResult readBlocks(long lba, int blocks, ByteBuf dst, boolean memoryOnly) {
         ReadContext context = CONTEXT.get();
         int blockSize = map.blockSize();
         int maxRun = MAX_RUN_BYTES / blockSize;
@@ -151,7 +165,10 @@ public final class EngineVolume implements BlockStore {
                     continue;
                 }
                 int run = contiguousRun(block, address, Math.min(blocks - done, maxRun), context);
-                ReadOutcome outcome = readRun(block, address, run, dst, context);
+                ReadOutcome outcome = readRun(block, address, run, dst, context, memoryOnly);
+                if (outcome == ReadOutcome.NOT_IN_MEMORY) {
+                    return null;
+                }
                 if (outcome == ReadOutcome.MOVED && ++attempts < MAX_LOOKUP_RETRIES) {
                     continue;
                 }
@@ -167,7 +184,7 @@ public final class EngineVolume implements BlockStore {
     }
 
     /** What reading one run found. */
-    private enum ReadOutcome { READ, MOVED, LOST }
+    private enum ReadOutcome { READ, MOVED, LOST, NOT_IN_MEMORY }
 
     /**
      * How many blocks from {@code block} are stored raw, one after another, in the same segment (all
@@ -198,7 +215,8 @@ public final class EngineVolume implements BlockStore {
      * Reads a run: raw blocks straight into {@code dst} (its writer index advances only once every
      * block passed its check), a compressed block through a small buffer and expanded into {@code dst}.
      */
-    private ReadOutcome readRun(long block, long address, int run, ByteBuf dst, ReadContext context) {
+    private ReadOutcome readRun(long block, long address, int run, ByteBuf dst, ReadContext context,
+                                boolean memoryOnly) {
         int blockSize = map.blockSize();
         int stored = Address.storedLength(address);
         boolean raw = stored == blockSize;
@@ -211,7 +229,13 @@ public final class EngineVolume implements BlockStore {
             into = context.compressed.clear().limit(stored);
         }
         try {
-            drives.read(Address.segment(address), Address.offset(address), into);
+            if (memoryOnly) {
+                if (!drives.readCached(Address.segment(address), Address.offset(address), into)) {
+                    return ReadOutcome.NOT_IN_MEMORY;
+                }
+            } else {
+                drives.read(Address.segment(address), Address.offset(address), into);
+            }
         } catch (IOException e) {
             LOG.error("reading {} of volume map {} failed", Address.toString(address), map.id(), e);
             counters.readError();

@@ -43,6 +43,8 @@ public final class EngineGauges {
                 EngineCounters::readErrors);
         counter(registry, "basalt.engine.capacity.errors", "Writes refused for lack of space", counters,
                 EngineCounters::capacityErrors);
+        counter(registry, "basalt.engine.pooled.reads", "Reads not all in memory, done on the engine's read pool",
+                counters, EngineCounters::pooledReads);
         counter(registry, "basalt.engine.syncs", "Drive syncs (group commits)", counters, EngineCounters::syncs);
         counter(registry, "basalt.engine.checkpoints", "Checkpoints written", counters, EngineCounters::checkpoints);
     }

@@ -149,15 +149,30 @@ final class EngineHarness implements AutoCloseable {
         return await(done);
     }
 
-    /** Reads blocks; the status goes to {@code status[0]}. */
+    /**
+     * Reads blocks into a direct buffer, as the target does: from memory on this thread when the
+     * drive file's pages are cached, else on the read pool. The status goes to {@code status[0]}.
+     */
     static byte[] read(EngineVolume v, long lba, int blocks, IoResult[] status) {
-        ByteBuf dst = Unpooled.buffer(blocks * BLOCK);
-        CompletableFuture<IoResult> done = new CompletableFuture<>();
-        v.read(lba, blocks, dst, done::complete);
-        status[0] = await(done);
-        byte[] bytes = new byte[dst.readableBytes()];
-        dst.readBytes(bytes);
-        return bytes;
+        return read(v, lba, blocks, status, Unpooled.directBuffer(blocks * BLOCK));
+    }
+
+    /** Reads blocks into a heap buffer, which the memory-only path cannot fill: always on the read pool. */
+    static byte[] readOnPool(EngineVolume v, long lba, int blocks, IoResult[] status) {
+        return read(v, lba, blocks, status, Unpooled.buffer(blocks * BLOCK));
+    }
+
+    private static byte[] read(EngineVolume v, long lba, int blocks, IoResult[] status, ByteBuf dst) {
+        try {
+            CompletableFuture<IoResult> done = new CompletableFuture<>();
+            v.read(lba, blocks, dst, done::complete);
+            status[0] = await(done);
+            byte[] bytes = new byte[dst.readableBytes()];
+            dst.readBytes(bytes);
+            return bytes;
+        } finally {
+            dst.release();
+        }
     }
 
     /** Asserts that every block of {@code v} holds what {@code tags} says. */

@@ -93,9 +93,19 @@ class SpaceAndMediaTest {
                     file.write(b ^ 0x40);
                 }
                 IoResult[] status = new IoResult[1];
+                long pooled = h.engine.counters().pooledReads();
                 EngineHarness.read(v, 17, 1, status);
                 assertEquals(IoResult.MEDIA_ERROR, status[0]);
                 assertEquals(before + 1, h.engine.counters().checksumErrors());
+                assertEquals(pooled, h.engine.counters().pooledReads(), "the cached block was read from memory");
+                if (!compressed) {
+                    // A compressed block goes through a small direct buffer of its own, so only a raw block
+                    // read into a heap buffer is sure to take the read pool.
+                    EngineHarness.readOnPool(v, 17, 1, status);
+                    assertEquals(IoResult.MEDIA_ERROR, status[0], "the read pool checks the same way");
+                    assertEquals(pooled + 1, h.engine.counters().pooledReads());
+                    before++;
+                }
                 EngineHarness.read(v, 10, 20, status);
                 assertEquals(IoResult.MEDIA_ERROR, status[0], "a read that covers the block fails");
                 assertEquals(before + 2, h.engine.counters().checksumErrors());

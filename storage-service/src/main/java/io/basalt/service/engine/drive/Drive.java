@@ -180,6 +180,11 @@ public final class Drive implements Closeable {
         io.read(destination, position);
     }
 
+    /** See {@link DriveIo#readCached}. */
+    public boolean readCached(ByteBuffer destination, long position) {
+        return io.readCached(destination, position);
+    }
+
     /** Makes every completed write durable (fdatasync). */
     public void sync() throws IOException {
         io.sync();

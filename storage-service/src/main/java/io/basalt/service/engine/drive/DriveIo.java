@@ -15,6 +15,15 @@ public interface DriveIo extends Closeable {
     /** Fills {@code destination} from {@code position}; any thread. */
     void read(ByteBuffer destination, long position) throws IOException;
 
+    /**
+     * Fills {@code destination} from {@code position} only if that needs no wait for the device (the
+     * bytes are in memory); returns false otherwise, with {@code destination}'s content unspecified and
+     * its position unchanged. Drives that cannot tell always return false; any thread.
+     */
+    default boolean readCached(ByteBuffer destination, long position) {
+        return false;
+    }
+
     /** Writes the parts one after another from {@code position}; one writer at a time. */
     void write(ByteBuffer[] parts, long position) throws IOException;
 

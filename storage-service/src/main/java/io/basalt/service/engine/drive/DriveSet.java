@@ -83,6 +83,12 @@ public final class DriveSet implements Closeable {
         drives.get(drive).read(destination, drives.get(drive).position(segment - firstSegment[drive], offset));
     }
 
+    /** Reads only if no wait for a drive is needed; see {@link DriveIo#readCached}. */
+    public boolean readCached(int segment, int offset, ByteBuffer destination) {
+        int drive = driveOf(segment);
+        return drives.get(drive).readCached(destination, drives.get(drive).position(segment - firstSegment[drive], offset));
+    }
+
     /** The highest sequence number reserved on any drive (0 if none); before the log writer starts. */
     public long reservedSequence() throws IOException {
         long highest = 0;

@@ -27,7 +27,7 @@ public final class FileMedia implements NodeMedia {
             // Drive files made before they were preallocated are sparse: reserve their blocks now.
             Fallocate.reserve(path, Files.size(path));
         }
-        return new FileDrive(FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE));
+        return new FileDrive(path);
     }
 
     @Override
@@ -44,7 +44,7 @@ public final class FileMedia implements NodeMedia {
         }
         Files.move(partial, path, StandardCopyOption.ATOMIC_MOVE);
         AtomicFiles.syncDirectory(directory);
-        return new FileDrive(FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE));
+        return new FileDrive(path);
     }
 
     @Override
@@ -67,9 +67,17 @@ public final class FileMedia implements NodeMedia {
     /** A drive through a {@link FileChannel}. */
     private static final class FileDrive implements DriveIo {
         private final FileChannel channel;
+        /** Null where the system offers no non-blocking reads: every read then goes to the read pool. */
+        private final CachedReads cached;
 
-        FileDrive(FileChannel channel) {
-            this.channel = channel;
+        FileDrive(Path path) throws IOException {
+            this.channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            this.cached = CachedReads.open(path);
+        }
+
+        @Override
+        public boolean readCached(ByteBuffer destination, long position) {
+            return cached != null && cached.read(destination, position);
         }
 
         @Override
@@ -113,6 +121,9 @@ public final class FileMedia implements NodeMedia {
 
         @Override
         public void close() throws IOException {
+            if (cached != null) {
+                cached.close();
+            }
             channel.close();
         }
 

@@ -512,8 +512,8 @@ public final class LogWriter implements Runnable {
             if (hostMayWrite()) {
                 deferred.poll();
                 addWrite(oldest);
-            } else if (System.nanoTime() - oldest.queuedNanos() > throttleNanos || segments.reclaimableBytes()
-                    < (long) segments.segmentSize()) {
+            } else if (System.nanoTime() - oldest.queuedNanos() > throttleNanos
+                    || (segments.reclaimableBytes() < (long) segments.segmentSize() && !sealGcSegment())) {
                 deferred.poll();
                 counters.capacityExceeded();
                 oldest.completion().done(IoResult.NO_SPACE);
@@ -521,6 +521,27 @@ public final class LogWriter implements Runnable {
                 return;
             }
         }
+    }
+
+    /**
+     * Seals the relocation stream's open segment, if it has one, so that garbage collection can reclaim
+     * the blocks in it that died since they were relocated: on a nearly full node that may be the only
+     * garbage left. Returns whether it did (host writes then wait for the collector rather than fail).
+     */
+    private boolean sealGcSegment() {
+        int open = openSegment[GC_STREAM];
+        if (open < 0 || batchStream == GC_STREAM && !batchEntries.isEmpty()) {
+            return false;
+        }
+        lock.lock();
+        try {
+            segments.seal(open);
+        } finally {
+            lock.unlock();
+        }
+        openSegment[GC_STREAM] = -1;
+        listener.spaceLow();
+        return true;
     }
 
     private void syncDirty() throws IOException {
