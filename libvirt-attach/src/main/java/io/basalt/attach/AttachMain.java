@@ -1,6 +1,6 @@
 package io.basalt.attach;
 
-import io.basalt.attach.api.VolumeApiClient;
+import io.basalt.bridge.client.VolumeApiClient;
 import io.basalt.attach.kernel.KernelConnector;
 import io.basalt.attach.kernel.NvmeCli;
 import io.basalt.attach.kernel.SysfsNamespaces;

@@ -4,7 +4,8 @@ import io.basalt.attach.AttachException;
 import io.basalt.attach.Attachment;
 import io.basalt.attach.DiskSource;
 import io.basalt.attach.VolumeConnector;
-import io.basalt.attach.api.VolumeConnection;
+import io.basalt.bridge.api.Volume;
+import io.basalt.bridge.api.Portal;
 
 import java.time.Duration;
 
@@ -23,10 +24,10 @@ public final class KernelConnector implements VolumeConnector {
     }
 
     @Override
-    public DiskSource connect(VolumeConnection volume, String domain, boolean subsystemUsedElsewhere) throws AttachException {
+    public DiskSource connect(Volume volume, String domain, boolean subsystemUsedElsewhere) throws AttachException {
         nvme.connect(volume, hostNqn);
         try {
-            return new DiskSource.BlockDevice(namespaces.awaitDevice(volume.uuid(), deviceTimeout));
+            return new DiskSource.BlockDevice(namespaces.awaitDevice(volume.uuid().toString(), deviceTimeout));
         } catch (AttachException e) {
             if (!subsystemUsedElsewhere) {
                 try {
