@@ -25,7 +25,18 @@ public final class KernelConnector implements VolumeConnector {
 
     @Override
     public DiskSource connect(Volume volume, String domain, boolean subsystemUsedElsewhere) throws AttachException {
-        nvme.connect(volume, hostNqn);
+        try {
+            nvme.connect(volume, hostNqn);
+        } catch (AttachException e) {
+            // The kernel loads nvme-tcp on the first connect when it can; nvme-cli then only says
+            // "Failed to scan topology: No such file or directory", which names neither cause nor remedy.
+            if (!namespaces.nvmeTcpLoaded()) {
+                throw new AttachException("the nvme-tcp kernel module is not loaded and could not be loaded"
+                        + " (modprobe nvme-tcp; or attach with --mode userspace, which needs no kernel module): "
+                        + e.getMessage(), e);
+            }
+            throw e;
+        }
         try {
             return new DiskSource.BlockDevice(namespaces.awaitDevice(volume.uuid().toString(), deviceTimeout));
         } catch (AttachException e) {
