@@ -71,6 +71,16 @@ public final class VolumeApiClient {
         return parse(send(request(volumePath(id)).GET()), Volume.class);
     }
 
+    /** The volume with that ID or, failing that, the one with that name: what an operator types. */
+    public Volume findVolume(String idOrName) throws VolumeApiException {
+        try {
+            return volume(idOrName);
+        } catch (VolumeApiException notAnId) {
+            return byName(VOLUMES, idOrName, VolumeList.class, notAnId).volumes().stream().findFirst()
+                    .orElseThrow(() -> new VolumeApiException(404, "no volume with ID or name " + idOrName, notAnId));
+        }
+    }
+
     public List<Volume> volumes() throws VolumeApiException {
         return parse(send(request(VOLUMES).GET()), VolumeList.class).volumes();
     }
@@ -108,6 +118,32 @@ public final class VolumeApiClient {
         return parse(send(request(snapshotPath(id)).GET()), Snapshot.class);
     }
 
+    /** The snapshot with that ID or, failing that, the one with that name. */
+    public Snapshot findSnapshot(String idOrName) throws VolumeApiException {
+        try {
+            return snapshot(idOrName);
+        } catch (VolumeApiException notAnId) {
+            return byName(SNAPSHOTS, idOrName, SnapshotList.class, notAnId).snapshots().stream().findFirst()
+                    .orElseThrow(() -> new VolumeApiException(404, "no snapshot with ID or name " + idOrName, notAnId));
+        }
+    }
+
+    /**
+     * The list filtered by name after a lookup by ID failed with {@code notAnId}; that failure stands
+     * when it was not a 404, or when the text cannot be a name either (the API refuses the filter).
+     */
+    private <T> T byName(String collection, String name, Class<T> listType, VolumeApiException notAnId)
+            throws VolumeApiException {
+        if (notAnId.status() != 404) {
+            throw notAnId;
+        }
+        try {
+            return parse(send(request(collection + "?name=" + encode(name)).GET()), listType);
+        } catch (VolumeApiException e) {
+            throw e.status() == 400 ? notAnId : e;
+        }
+    }
+
     public List<Snapshot> snapshots() throws VolumeApiException {
         return parse(send(request(SNAPSHOTS).GET()), SnapshotList.class).snapshots();
     }
@@ -122,6 +158,11 @@ public final class VolumeApiClient {
 
     public NodeStats stats() throws VolumeApiException {
         return parse(send(request(STATS).GET()), NodeStats.class);
+    }
+
+    /** The node's Prometheus metrics, as text. */
+    public String metrics() throws VolumeApiException {
+        return send(request("/metrics").setHeader("Accept", "text/plain")).body();
     }
 
     private static String volumePath(String id) {
