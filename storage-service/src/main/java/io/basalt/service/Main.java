@@ -15,11 +15,11 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "basalt", sortOptions = false,
         description = "Basalt: software-defined block storage served over NVMe/TCP.",
-        subcommands = CommandLine.HelpCommand.class,
         footerHeading = "%n",
         footer = "Exit status: 0 done, 1 failed (the message says why), 2 bad command line. See docs/operations.md.")
 public final class Main implements Callable<Integer> {
     static final int EXIT_USAGE = 2;
+    private static final int USAGE_WIDTH = 110;
 
     @CommandLine.Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help")
     private boolean help;
@@ -38,11 +38,17 @@ public final class Main implements Callable<Integer> {
         return commandLine().execute(args);
     }
 
-    /** The {@code basalt} command with {@code serve} and {@code bench}; callers may add subcommands. */
-    public static CommandLine commandLine() {
+    /** The {@code basalt} command with {@code serve}, {@code bench}, then {@code more}, then {@code help}. */
+    public static CommandLine commandLine(Object... more) {
         CommandLine commandLine = new CommandLine(new Main());
         commandLine.addSubcommand("serve", new CommandLine(ServeCommand.spec()));
         commandLine.addSubcommand("bench", new CommandLine(new BenchCommand()));
+        for (Object command : more) {
+            commandLine.addSubcommand(command);
+        }
+        commandLine.addSubcommand(new CommandLine.HelpCommand());
+        // wide enough for bench's synopsis lines; applies to every subcommand added above
+        commandLine.setUsageHelpWidth(USAGE_WIDTH);
         return commandLine;
     }
 

@@ -29,13 +29,23 @@ public final class ApiOptions {
                     + ", else DIR/" + ADMIN_TOKEN_FILE + " of --data-dir when it exists)")
     private Path tokenFile;
 
-    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "./data",
-            description = "the local node's data directory, for its admin token (default: ./data)")
+    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "${env:BASALT_DATA_DIR:-./data}",
+            description = "the local node's data directory, for its admin token (default: $BASALT_DATA_DIR,"
+                    + " else ./data, as for serve)")
     private Path dataDir;
 
     /** A client of the API these options name. */
     public VolumeApiClient client(Duration timeout) throws VolumeApiException {
-        return new VolumeApiClient(url, token(System.getenv()), timeout);
+        return new VolumeApiClient(url, token(), timeout);
+    }
+
+    public URI url() {
+        return url;
+    }
+
+    /** The token, from the first of --token-file, $BASALT_API_TOKEN and the data directory; null if none. */
+    public String token() throws VolumeApiException {
+        return token(System.getenv());
     }
 
     /** The token, or null to call without one (the API then answers 401 and says so). */

@@ -40,6 +40,7 @@ public final class VolumeApiClient {
     private static final String VOLUMES = "/api/v1/volumes";
     private static final String SNAPSHOTS = "/api/v1/snapshots";
     private static final String STATS = "/api/v1/stats";
+    private static final String HEALTH = "/api/v1/health";
     private static final JsonMapper JSON = JsonMapper.builder()
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .addModule(new SimpleModule().addDeserializer(Instant.class, new IsoInstant()))
@@ -154,6 +155,11 @@ public final class VolumeApiClient {
 
     public void deleteSnapshot(String id) throws VolumeApiException {
         send(request(snapshotPath(id)).DELETE());
+    }
+
+    /** Whether the API answers; the one call that needs no token. */
+    public void health() throws VolumeApiException {
+        send(request(HEALTH).GET());
     }
 
     public NodeStats stats() throws VolumeApiException {

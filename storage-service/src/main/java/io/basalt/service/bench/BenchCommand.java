@@ -1,9 +1,15 @@
 package io.basalt.service.bench;
 
+import io.basalt.bridge.api.Portal;
+import io.basalt.bridge.api.Volume;
+import io.basalt.bridge.client.ApiOptions;
+import io.basalt.bridge.client.VolumeApiException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
@@ -20,14 +26,14 @@ import java.util.concurrent.ExecutionException;
  */
 @Command(name = "bench", description = "Measure an NVMe/TCP target with the built-in host.",
         customSynopsis = {
-                "basalt bench (--target ADDR:PORT --nqn NQN [--nsid N] [--host-nqn NQN] | --self | --baseline echo)",
-                "             [--rw randread|randwrite|read|write] [--bs SIZE] [--qd N] [--connections N]",
-                "             [--seconds N] [--warmup N] [--size SIZE] [--digest]",
+                "basalt bench (--target ADDR:PORT --nqn NQN [--nsid N] | --volume VOLUME | --self | --baseline echo)",
+                "             [--host-nqn NQN] [--rw randread|randwrite|read|write] [--bs SIZE] [--qd N]",
+                "             [--connections N] [--seconds N] [--warmup N] [--size SIZE] [--digest]",
                 "basalt bench --engine [--engine-dir DIR] [the options of --self]",
                 "basalt bench --write-amplification [--fill PERCENT]... [--drive-size SIZE] [--engine-dir DIR]",
                 "basalt bench --compression [--engine-dir DIR]",
                 "basalt bench --report [--seconds N] [--warmup N] [--connections N] [--digest] [--engine-dir DIR]",
-                "                      [--output FILE]"},
+                "             [--output FILE]"},
         footerHeading = "%nOptions:%n",
         footer = {
                 "  --target ADDR:PORT  an NVMe/TCP target (a node's port 4420)",
@@ -64,12 +70,36 @@ public final class BenchCommand implements Callable<Integer> {
     @CommandLine.Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help")
     private boolean help;
 
+    @CommandLine.Option(names = "--volume", paramLabel = "VOLUME",
+            description = "instead of --target, --nqn and --nsid: a volume of a running node, by ID or name;"
+                    + " its ACL must list the --host-nqn")
+    private String volume;
+
+    @CommandLine.Mixin
+    private ApiOptions api;
+
     @CommandLine.Unmatched
-    private List<String> arguments = List.of();
+    private List<String> arguments = new ArrayList<>();
 
     @Override
     public Integer call() {
-        return run(arguments.toArray(String[]::new), System.err);
+        List<String> args = new ArrayList<>(arguments);
+        if (volume != null) {
+            try {
+                args.addAll(0, targetOf(api.client(Duration.ofSeconds(30)).findVolume(volume)));
+            } catch (VolumeApiException e) {
+                System.err.println("basalt bench: " + e.getMessage());
+                return EXIT_FAILED;
+            }
+        }
+        return run(args.toArray(String[]::new), System.err);
+    }
+
+    /** The options that name the volume's namespace as --target, --nqn and --nsid do. */
+    private static List<String> targetOf(Volume v) throws VolumeApiException {
+        Portal portal = v.portals().stream().filter(p -> "tcp".equalsIgnoreCase(p.transport())).findFirst()
+                .orElseThrow(() -> new VolumeApiException(0, "volume " + v.name() + " has no NVMe/TCP portal", null));
+        return List.of("--target", portal.address() + ":" + portal.port(), "--nqn", v.nqn(), "--nsid", Integer.toString(v.nsid()));
     }
 
     private int run(String[] args, PrintStream err) {
