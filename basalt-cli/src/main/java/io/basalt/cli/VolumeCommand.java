@@ -171,28 +171,25 @@ final class VolumeCommand extends GroupCommand {
     @Command(name = "hosts", description = "Add hosts to a volume's ACL or remove them.",
             subcommands = {Hosts.Add.class, Hosts.Remove.class})
     static final class Hosts extends GroupCommand {
-        @Command(name = "add", description = "Allow a host to connect to the volume (no change if it may already).")
-        static final class Add extends ApiCommand {
+        /** A change of one host on one volume's ACL. */
+        abstract static class HostChange extends ApiCommand {
             @Parameters(index = "0", paramLabel = "VOLUME", description = "ID or name")
             String volume;
 
             @Parameters(index = "1", paramLabel = "NQN", description = "the host's NQN (its /etc/nvme/hostnqn)")
             String host;
+        }
 
+        @Command(name = "add", description = "Allow a host to connect to the volume (no change if it may already).")
+        static final class Add extends HostChange {
             @Override
             void run(VolumeApiClient api, Output out) throws VolumeApiException {
                 show(api.allowHost(api.findVolume(volume).id(), host), out);
             }
         }
 
-        @Command(name = "remove", description = "Stop allowing a host (its open connection stays until it disconnects).")
-        static final class Remove extends ApiCommand {
-            @Parameters(index = "0", paramLabel = "VOLUME", description = "ID or name")
-            String volume;
-
-            @Parameters(index = "1", paramLabel = "NQN", description = "the host's NQN")
-            String host;
-
+        @Command(name = "remove", description = "Stop allowing a host to connect to the volume (no change if it was not allowed).")
+        static final class Remove extends HostChange {
             @Override
             void run(VolumeApiClient api, Output out) throws VolumeApiException {
                 show(api.denyHost(api.findVolume(volume).id(), host), out);
