@@ -31,7 +31,7 @@ final class Progress implements AutoCloseable {
     Progress(PrintWriter err, String what, long total, boolean terminal, LongSupplier nanoTime, Duration plainInterval) {
         this.err = err;
         this.what = what;
-        this.total = Math.max(1, total);
+        this.total = Math.max(0, total);
         this.terminal = terminal;
         this.nanoTime = nanoTime;
         this.plainInterval = plainInterval;
@@ -40,7 +40,12 @@ final class Progress implements AutoCloseable {
     }
 
     static Progress onStderr(PrintWriter err, String what, long total) {
-        return new Progress(err, what, total, Boolean.getBoolean(TERMINAL_PROPERTY), System::nanoTime, PLAIN_INTERVAL);
+        return new Progress(err, what, total, onTerminal(), System::nanoTime, PLAIN_INTERVAL);
+    }
+
+    /** Whether stderr is a terminal, where a bar costs nothing to look at even for a short operation. */
+    static boolean onTerminal() {
+        return Boolean.getBoolean(TERMINAL_PROPERTY);
     }
 
     /** {@code done} bytes of the total so far; values outside 0..total are clamped (estimates may overshoot). */
@@ -70,13 +75,14 @@ final class Progress implements AutoCloseable {
     }
 
     String render(long now) {
-        int percent = (int) (100 * done / total);
+        double fraction = total == 0 ? 1 : (double) done / total;
+        int percent = (int) (100 * fraction);
         String amount = ByteSize.format(done) + " of " + ByteSize.format(total);
         String eta = done == 0 || done == total ? "" : ", about " + eta(now) + " left";
         if (!terminal) {
             return what + ": " + percent + "% (" + amount + eta + ")";
         }
-        int filled = (int) (BAR_WIDTH * done / total);
+        int filled = (int) (BAR_WIDTH * fraction);
         return String.format(Locale.ROOT, "%s [%s%s] %3d%% %s%s", what, "#".repeat(filled),
                 ".".repeat(BAR_WIDTH - filled), percent, amount, eta);
     }

@@ -106,8 +106,8 @@ final class VolumeCommand extends GroupCommand {
 
     @Command(name = "delete", description = "Delete volumes and free their space (their snapshots stay).")
     static final class Delete extends ApiCommand {
-        /** Below this a delete takes no noticeable time and shows no progress. */
-        static final long PROGRESS_THRESHOLD_BYTES = 256L << 20;
+        /** Below this a delete takes no noticeable time: progress only on a terminal, no lines in a script's log. */
+        static final long PLAIN_PROGRESS_THRESHOLD_BYTES = 256L << 20;
 
         @Parameters(paramLabel = "VOLUME", arity = "1..*", description = "IDs or names")
         List<String> volumes;
@@ -117,7 +117,7 @@ final class VolumeCommand extends GroupCommand {
             for (String idOrName : volumes) {
                 Volume v = api.findVolume(idOrName);
                 long toFree = space(v).exclusiveBytes();
-                if (toFree < PROGRESS_THRESHOLD_BYTES || out.json()) {
+                if (out.json() || (toFree < PLAIN_PROGRESS_THRESHOLD_BYTES && !Progress.onTerminal())) {
                     api.deleteVolume(v.id());
                 } else {
                     deleteShowingProgress(api, v, toFree);

@@ -151,6 +151,20 @@ class BasaltCliTest {
         return false;
     }
 
+    /** bin/basalt sets the property when stderr is a terminal; there every delete draws its bar. */
+    @Test
+    void aDeleteShowsItsProgressOnATerminal() {
+        assertEquals(0, client("volume", "create", "cli-progress", "--size", "1MiB"));
+        System.setProperty(Progress.TERMINAL_PROPERTY, "true");
+        try {
+            assertEquals(0, client("volume", "delete", "cli-progress"));
+        } finally {
+            System.clearProperty(Progress.TERMINAL_PROPERTY);
+        }
+        assertTrue(err.toString().endsWith("\rdeleting cli-progress [" + "#".repeat(30) + "] 100% 0B of 0B\n"), err.toString());
+        assertTrue(out.toString().startsWith("deleted volume cli-progress"), out.toString());
+    }
+
     @Test
     void nodeStatusShowsCapacityUsageAndConnections() throws Exception {
         JsonNode status = json("node", "status");
