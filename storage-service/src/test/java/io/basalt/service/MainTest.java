@@ -1,5 +1,6 @@
 package io.basalt.service;
 
+import io.basalt.service.config.ConfigKey;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -8,6 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -85,6 +87,16 @@ class MainTest {
         assertEquals("none: plain HTTP", defaultShownFor("api.tls-key"));
         assertEquals("the value of nvme.bind", defaultShownFor("nvme.advertised-address"));
         assertEquals("127.0.0.1", defaultShownFor("nvme.bind"));
+    }
+
+    /** serve --help is generated from ConfigKey; the operator's guide must not fall behind it. */
+    @Test
+    void everyKeyInTheHelpIsInTheOperationsGuide() throws Exception {
+        String guide = Files.readString(Path.of("..", "docs", "operations.md"));
+        for (ConfigKey key : ConfigKey.values()) {
+            assertTrue(guide.lines().anyMatch(line -> line.startsWith("| `") && line.contains("`" + key.key() + "`")),
+                    key.key() + " in docs/operations.md's table of keys");
+        }
     }
 
     /** The default in the help of option --KEY, whose description may wrap over several lines. */

@@ -34,7 +34,7 @@ import java.util.concurrent.ExecutionException;
                 "basalt bench --compression [--engine-dir DIR]",
                 "basalt bench --report [--seconds N] [--warmup N] [--connections N] [--digest] [--engine-dir DIR]",
                 "             [--output FILE]"},
-        footerHeading = "%nOptions:%n",
+        footerHeading = "%nTarget and load:%n",
         footer = {
                 "  --target ADDR:PORT  an NVMe/TCP target (a node's port 4420)",
                 "  --nqn NQN           the subsystem to connect to",
