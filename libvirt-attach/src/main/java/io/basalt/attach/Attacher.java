@@ -1,8 +1,9 @@
 package io.basalt.attach;
 
-import io.basalt.attach.api.VolumeApiClient;
-import io.basalt.attach.api.VolumeApiException;
-import io.basalt.attach.api.VolumeConnection;
+import io.basalt.bridge.client.VolumeApiClient;
+import io.basalt.bridge.client.VolumeApiException;
+import io.basalt.bridge.api.Volume;
+import io.basalt.bridge.api.Portal;
 import io.basalt.attach.libvirt.GuestDomain;
 import io.basalt.attach.libvirt.Hypervisor;
 import io.basalt.attach.libvirt.LiveDomainXml;
@@ -43,7 +44,7 @@ public final class Attacher {
             }
             Rollback rollback = new Rollback();
             try {
-                VolumeConnection volume = call(() -> api.volume(volumeId), volumeId, "look up");
+                Volume volume = call(() -> api.volume(volumeId), volumeId, "look up");
                 if (!volume.hosts().contains(hostNqn)) {
                     call(() -> api.allowHost(volumeId, hostNqn), volumeId, "add " + hostNqn + " to the ACL of");
                     rollback.add(() -> call(() -> api.denyHost(volumeId, hostNqn), volumeId, "remove " + hostNqn + " from the ACL of"));
@@ -112,10 +113,10 @@ public final class Attacher {
     }
 
     private interface ApiCall {
-        VolumeConnection call() throws VolumeApiException;
+        Volume call() throws VolumeApiException;
     }
 
-    private static VolumeConnection call(ApiCall call, String volumeId, String action) throws AttachException {
+    private static Volume call(ApiCall call, String volumeId, String action) throws AttachException {
         try {
             return call.call();
         } catch (VolumeApiException e) {
@@ -123,7 +124,8 @@ public final class Attacher {
                 throw new AttachException("unknown volume " + volumeId + ": " + e.getMessage(), e);
             }
             if (e.status() == 0) {
-                throw new AttachException("volume API unreachable, cannot " + action + " volume " + volumeId + ": " + e.getMessage(), e);
+                // the message says what went wrong on the way (unreachable, with its cause; no answer in time)
+                throw new AttachException("cannot " + action + " volume " + volumeId + ": " + e.getMessage(), e);
             }
             throw new AttachException("volume API failed to " + action + " volume " + volumeId + ": " + e.getMessage(), e);
         }

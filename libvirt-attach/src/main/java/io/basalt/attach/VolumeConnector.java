@@ -1,6 +1,7 @@
 package io.basalt.attach;
 
-import io.basalt.attach.api.VolumeConnection;
+import io.basalt.bridge.api.Volume;
+import io.basalt.bridge.api.Portal;
 
 /** Makes a volume reachable on this host in one mode, and undoes that. */
 public interface VolumeConnector {
@@ -9,7 +10,7 @@ public interface VolumeConnector {
      *
      * @param subsystemUsedElsewhere another attachment on this host holds a connection to the same subsystem
      */
-    DiskSource connect(VolumeConnection volume, String domain, boolean subsystemUsedElsewhere) throws AttachException;
+    DiskSource connect(Volume volume, String domain, boolean subsystemUsedElsewhere) throws AttachException;
 
     void disconnect(Attachment attachment, boolean subsystemUsedElsewhere) throws AttachException;
 }

@@ -1,8 +1,9 @@
 package io.basalt.attach;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
-import io.basalt.attach.api.VolumeApiClient;
-import io.basalt.attach.api.VolumeConnection;
+import io.basalt.bridge.client.VolumeApiClient;
+import io.basalt.bridge.api.Volume;
+import io.basalt.bridge.api.Portal;
 import io.basalt.attach.libvirt.GuestDomain;
 import io.basalt.attach.libvirt.Hypervisor;
 import io.basalt.attach.libvirt.LiveDomainXml;
@@ -22,6 +23,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.stream.Stream;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
@@ -104,7 +106,7 @@ class AttacherTest {
     private VolumeConnector recording(VolumeConnector inner) {
         return new VolumeConnector() {
             @Override
-            public DiskSource connect(VolumeConnection volume, String domain, boolean shared) throws AttachException {
+            public DiskSource connect(Volume volume, String domain, boolean shared) throws AttachException {
                 DiskSource source = inner.connect(volume, domain, shared);
                 connected.add(source);
                 return source;
@@ -218,15 +220,17 @@ class AttacherTest {
         assertEquals(List.of(), connected);
     }
 
+    /** Said "volume API unreachable" twice and not why before. */
     @Test
-    void anUnreachableApiIsNamed() throws Exception {
+    void anUnreachableApiIsNamedOnceWithItsCause() throws Exception {
         int closedPort;
         try (ServerSocket s = new ServerSocket(0)) {
             closedPort = s.getLocalPort();
         }
         Attacher attacher = attacher(refusingGuest(domainXml()), bridges(), URI.create("http://127.0.0.1:" + closedPort));
         AttachException e = assertThrows(AttachException.class, () -> attacher.attach("guest", VOLUME_ID, AttachMode.USERSPACE));
-        assertTrue(e.getMessage().contains("volume API unreachable"), e.getMessage());
+        assertTrue(e.getMessage().matches("cannot look up volume " + VOLUME_ID + ": GET http://127\\.0\\.0\\.1:\\d+/api/v1/volumes/"
+                + VOLUME_ID + ": volume API unreachable: connection to 127\\.0\\.0\\.1:\\d+ refused .*"), e.getMessage());
         assertEquals(List.of(), connected);
     }
 
@@ -287,8 +291,10 @@ class AttacherTest {
     void detachingFromAGuestThatIsGoneStillStopsTheBridgeAndDropsTheAclEntry() throws Exception {
         api.stubFor(get(VOLUME_PATH).willReturn(okJson(THIS_HOST)));
         api.stubFor(delete(HOST_PATH).willReturn(okJson(NO_HOSTS)));
-        VolumeConnection volume = new VolumeConnection(VOLUME_ID, "nqn.2026-11.io.basalt:subsystem:n1", 1,
-                "1b1e5cfc-f504-41d0-bc39-3592c6f1ee74", List.of(HOST), List.of(new VolumeConnection.Portal("tcp", "127.0.0.1", 4420)));
+        Volume volume = new Volume(VOLUME_ID, "a", "default", 1 << 20, false, 1,
+                "nqn.2026-11.io.basalt:subsystem:n1", 1, UUID.fromString("1b1e5cfc-f504-41d0-bc39-3592c6f1ee74"),
+                "1b1e5cfcf50441d0bc393592c6f1ee74", List.of(HOST), List.of(new Portal("tcp", "127.0.0.1", 4420)),
+                null, null, null);
         DiskSource bridge = recording(bridges()).connect(volume, "gone", false);
         store.save(new Attachment("gone", VOLUME_ID, AttachMode.USERSPACE, volume.nqn(), ((DiskSource.NbdSocket) bridge).bridgePid()));
         attacher(noDomains(), bridges()).detach("gone", VOLUME_ID);

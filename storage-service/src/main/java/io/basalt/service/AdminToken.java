@@ -1,5 +1,6 @@
 package io.basalt.service;
 
+import io.basalt.service.files.AtomicFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -7,8 +8,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 
@@ -28,12 +27,9 @@ final class AdminToken {
         if (!Files.exists(file)) {
             byte[] secret = new byte[32];
             new SecureRandom().nextBytes(secret);
-            Path temp = dataDir.resolve(FILE_NAME + ".tmp");
-            Files.deleteIfExists(temp);
-            Files.createFile(temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.writeString(temp, HexFormat.of().formatHex(secret) + "\n", StandardCharsets.US_ASCII,
-                    StandardOpenOption.WRITE);
-            Files.move(temp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            // Synced before and after the rename: a power cut right after the first start must not
+            // leave an empty token file that stops every later start.
+            AtomicFiles.writeOwnerOnly(file, (HexFormat.of().formatHex(secret) + "\n").getBytes(StandardCharsets.US_ASCII));
             LOG.info("generated the API admin token into {}", file.toAbsolutePath());
         }
         String token = Files.readString(file, StandardCharsets.US_ASCII).trim();

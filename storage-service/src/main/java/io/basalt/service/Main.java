@@ -1,23 +1,31 @@
 package io.basalt.service;
 
 import io.basalt.service.bench.BenchCommand;
-import io.basalt.service.config.BasaltConfig;
-import io.basalt.service.config.ConfigException;
-import io.basalt.service.config.ConfigKey;
-import io.basalt.service.config.ConfigLoader;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
-import java.io.PrintStream;
-import java.util.Arrays;
-import java.util.List;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Callable;
 
-/** The {@code basalt} command. Exit status: 0 done, 1 could not start, 2 bad command line or configuration. */
-public final class Main {
-    static final int EXIT_STARTUP_FAILED = 1;
+/**
+ * The {@code basalt} command as the storage node's own entry point ({@code serve} and {@code bench});
+ * the operator's {@code bin/basalt} adds the API client's and the attachment tool's commands to
+ * the same definition. Exit status: 0 done, 1 failed, 2 bad command line or configuration.
+ */
+@Command(name = "basalt", sortOptions = false,
+        description = "Basalt: software-defined block storage served over NVMe/TCP.",
+        footerHeading = "%n",
+        footer = "Exit status: 0 done, 1 failed (the message says why), 2 bad command line. See docs/operations.md.")
+public final class Main implements Callable<Integer> {
     static final int EXIT_USAGE = 2;
+    private static final int USAGE_WIDTH = 110;
 
-    private Main() {
-    }
+    @CommandLine.Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help")
+    private boolean help;
+
+    @Spec
+    private CommandSpec spec;
 
     public static void main(String[] args) {
         int status = run(args);
@@ -27,72 +35,26 @@ public final class Main {
     }
 
     static int run(String[] args) {
-        if (args.length == 0) {
-            usage(System.err);
-            return EXIT_USAGE;
-        }
-        List<String> options = Arrays.asList(args).subList(1, args.length);
-        return switch (args[0]) {
-            case "serve" -> options.contains("--help") ? usage(System.out) : serve(options);
-            case "bench" -> BenchCommand.run(options.toArray(String[]::new));
-            case "help", "--help", "-h" -> usage(System.out);
-            default -> {
-                System.err.println("basalt: unknown command '" + args[0] + "'");
-                usage(System.err);
-                yield EXIT_USAGE;
-            }
-        };
+        return commandLine().execute(args);
     }
 
-    /** Runs until the JVM is asked to stop (SIGTERM, SIGINT), then shuts the node down cleanly. */
-    private static int serve(List<String> options) {
-        BasaltConfig config;
-        try {
-            config = ConfigLoader.load(options, System.getenv());
-        } catch (ConfigException e) {
-            System.err.println("basalt: configuration error: " + e.getMessage());
-            return EXIT_USAGE;
+    /** The {@code basalt} command with {@code serve}, {@code bench}, then {@code more}, then {@code help}. */
+    public static CommandLine commandLine(Object... more) {
+        CommandLine commandLine = new CommandLine(new Main());
+        commandLine.addSubcommand("serve", new CommandLine(ServeCommand.spec()));
+        commandLine.addSubcommand("bench", new CommandLine(new BenchCommand()));
+        for (Object command : more) {
+            commandLine.addSubcommand(command);
         }
-        StorageNode node;
-        try {
-            node = StorageNode.start(config);
-        } catch (StartupException e) {
-            System.err.println("basalt: cannot start: " + e.getMessage());
-            return EXIT_STARTUP_FAILED;
-        }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            node.close();
-            stopped.countDown();
-        }, "basalt-shutdown"));
-        try {
-            stopped.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        return 0;
+        commandLine.addSubcommand(new CommandLine.HelpCommand());
+        // wide enough for bench's synopsis lines; applies to every subcommand added above
+        commandLine.setUsageHelpWidth(USAGE_WIDTH);
+        return commandLine;
     }
 
-    private static int usage(PrintStream out) {
-        out.println("""
-                Usage: basalt <command> [options]
-
-                Commands:
-                  serve   run a storage node: NVMe/TCP target, volume API and Prometheus metrics
-                  bench   measure an NVMe/TCP target with the built-in host (bench --help for options)
-                  help    show this message
-
-                Options of serve:
-                  --data-dir DIR     the data directory (same as --data.dir=DIR)
-                  --config FILE      a properties file of configuration keys
-                  --KEY=VALUE        set a configuration key, e.g. --nvme.port=4420
-
-                Configuration keys (command line > BASALT_* environment > --config file > default):""");
-        for (ConfigKey key : ConfigKey.values()) {
-            out.printf("  %-26s %-36s %s%n", key.key(), key.environmentVariable(),
-                    key.defaultValue() == null ? "(default: nvme.bind)" : "(default: " + key.defaultValue() + ")");
-        }
-        out.println("\nSee docs/operations.md for details.");
-        return 0;
+    /** {@code basalt} alone is a usage mistake: it says which commands there are. */
+    @Override
+    public Integer call() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required");
     }
 }

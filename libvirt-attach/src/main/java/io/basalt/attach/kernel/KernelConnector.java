@@ -4,7 +4,8 @@ import io.basalt.attach.AttachException;
 import io.basalt.attach.Attachment;
 import io.basalt.attach.DiskSource;
 import io.basalt.attach.VolumeConnector;
-import io.basalt.attach.api.VolumeConnection;
+import io.basalt.bridge.api.Volume;
+import io.basalt.bridge.api.Portal;
 
 import java.time.Duration;
 
@@ -23,10 +24,21 @@ public final class KernelConnector implements VolumeConnector {
     }
 
     @Override
-    public DiskSource connect(VolumeConnection volume, String domain, boolean subsystemUsedElsewhere) throws AttachException {
-        nvme.connect(volume, hostNqn);
+    public DiskSource connect(Volume volume, String domain, boolean subsystemUsedElsewhere) throws AttachException {
         try {
-            return new DiskSource.BlockDevice(namespaces.awaitDevice(volume.uuid(), deviceTimeout));
+            nvme.connect(volume, hostNqn);
+        } catch (AttachException e) {
+            // The kernel loads nvme-tcp on the first connect when it can; nvme-cli then only says
+            // "Failed to scan topology: No such file or directory", which names neither cause nor remedy.
+            if (!namespaces.nvmeTcpLoaded()) {
+                throw new AttachException("the nvme-tcp kernel module is not loaded and could not be loaded"
+                        + " (modprobe nvme-tcp; or attach with --mode userspace, which needs no kernel module): "
+                        + e.getMessage(), e);
+            }
+            throw e;
+        }
+        try {
+            return new DiskSource.BlockDevice(namespaces.awaitDevice(volume.uuid().toString(), deviceTimeout));
         } catch (AttachException e) {
             if (!subsystemUsedElsewhere) {
                 try {

@@ -1,7 +1,8 @@
 package io.basalt.attach.kernel;
 
 import io.basalt.attach.AttachException;
-import io.basalt.attach.api.VolumeConnection;
+import io.basalt.bridge.api.Volume;
+import io.basalt.bridge.api.Portal;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -29,10 +30,10 @@ public final class NvmeCli {
      * forever ({@code -l -1}) so a target restart never turns into a lost disk. Succeeds when at least
      * one portal is connected.
      */
-    public void connect(VolumeConnection volume, String hostNqn) throws AttachException {
+    public void connect(Volume volume, String hostNqn) throws AttachException {
         List<String> failures = new ArrayList<>();
         int connected = 0;
-        for (VolumeConnection.Portal portal : volume.portals()) {
+        for (Portal portal : volume.portals()) {
             if (!"tcp".equalsIgnoreCase(portal.transport())) {
                 failures.add(portal.address() + ":" + portal.port() + ": transport " + portal.transport() + " not supported");
                 continue;

@@ -27,6 +27,11 @@ public final class SysfsNamespaces {
         this.sysfs = sysfs;
     }
 
+    /** Whether the kernel's NVMe/TCP host ({@code nvme-tcp}) is loaded, as {@code /sys/module/nvme_tcp} shows. */
+    public boolean nvmeTcpLoaded() {
+        return Files.isDirectory(sysfs.resolve("module/nvme_tcp"));
+    }
+
     /** The visible namespace node with that UUID, if the kernel has one now. */
     public Optional<String> deviceName(String uuid) {
         Path block = sysfs.resolve("block");

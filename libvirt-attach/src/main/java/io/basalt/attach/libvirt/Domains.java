@@ -5,10 +5,18 @@ import org.libvirt.Connect;
 import org.libvirt.Domain;
 import org.libvirt.Error;
 import org.libvirt.LibvirtException;
+import org.libvirt.jna.Libvirt;
 
 /** The guests of one libvirt daemon, reached through libvirt-java. */
 public final class Domains implements Hypervisor {
     public static final String DEFAULT_URI = "qemu:///system";
+    /**
+     * Without a handler of its own the libvirt library prints every error to stderr, before the tool
+     * reports the same error as an exception: one failure, two messages. Held in a field so that
+     * the garbage collector never frees the callback the C library calls.
+     */
+    private static final Libvirt.VirErrorCallback ERRORS_AS_EXCEPTIONS_ONLY = (userData, error) -> {
+    };
 
     private final String uri;
 
@@ -51,6 +59,7 @@ public final class Domains implements Hypervisor {
 
     private Connect connect() throws AttachException {
         try {
+            Connect.setErrorCallback(ERRORS_AS_EXCEPTIONS_ONLY);
             return new Connect(uri);
         } catch (LibvirtException e) {
             throw new AttachException("cannot connect to libvirt at " + uri + ": " + e.getMessage(), e);

@@ -2,7 +2,8 @@ package io.basalt.attach.userspace;
 
 import io.basalt.attach.AttachException;
 import io.basalt.attach.Deadline;
-import io.basalt.attach.api.VolumeConnection;
+import io.basalt.bridge.api.Volume;
+import io.basalt.bridge.api.Portal;
 
 import java.io.File;
 import java.io.IOException;
@@ -44,7 +45,7 @@ public final class BridgeProcess {
     }
 
     /** Starts a bridge serving the namespace on the socket and returns its PID once it says it is ready. */
-    public long start(Path socket, Path log, VolumeConnection.Portal target, String nqn, int nsid, String hostNqn)
+    public long start(Path socket, Path log, Portal target, String nqn, int nsid, String hostNqn)
             throws AttachException {
         List<String> command = new ArrayList<>(launcher);
         command.addAll(List.of("--socket", socket.toString(), "--target", target.address() + ":" + target.port(),

@@ -5,7 +5,8 @@ import io.basalt.attach.Attachment;
 import io.basalt.attach.AttachmentStore;
 import io.basalt.attach.DiskSource;
 import io.basalt.attach.VolumeConnector;
-import io.basalt.attach.api.VolumeConnection;
+import io.basalt.bridge.api.Volume;
+import io.basalt.bridge.api.Portal;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -26,8 +27,8 @@ public final class UserspaceConnector implements VolumeConnector {
     }
 
     @Override
-    public DiskSource connect(VolumeConnection volume, String domain, boolean subsystemUsedElsewhere) throws AttachException {
-        VolumeConnection.Portal target = volume.portals().stream()
+    public DiskSource connect(Volume volume, String domain, boolean subsystemUsedElsewhere) throws AttachException {
+        Portal target = volume.portals().stream()
                 .filter(p -> "tcp".equalsIgnoreCase(p.transport()))
                 .findFirst()
                 .orElseThrow(() -> new AttachException("volume " + volume.id() + " has no TCP portal"));

@@ -1,7 +1,8 @@
 package io.basalt.attach.kernel;
 
 import io.basalt.attach.AttachException;
-import io.basalt.attach.api.VolumeConnection;
+import io.basalt.bridge.api.Volume;
+import io.basalt.bridge.api.Portal;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -12,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
+import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -42,8 +44,10 @@ class NvmeCliTest {
         return new NvmeCli(script.toString(), timeout);
     }
 
-    private static VolumeConnection volume(VolumeConnection.Portal... portals) {
-        return new VolumeConnection("v1", SUBNQN, 1, "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", List.of(), List.of(portals));
+    private static Volume volume(Portal... portals) {
+        return new Volume("v1", "a", "default", 1 << 20, false, 1, SUBNQN, 1,
+                UUID.fromString("aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"), "aaaaaaaabbbbccccddddeeeeeeeeeeee", List.of(),
+                List.of(portals), null, null, null);
     }
 
     private List<String> calls() throws IOException {
@@ -52,8 +56,8 @@ class NvmeCliTest {
 
     @Test
     void connectsToEveryPortalTheWayOsBrickDoes() throws Exception {
-        cli("exit 0", Duration.ofSeconds(10)).connect(volume(new VolumeConnection.Portal("tcp", "192.0.2.1", 4420),
-                new VolumeConnection.Portal("tcp", "192.0.2.2", 4420)), HOST);
+        cli("exit 0", Duration.ofSeconds(10)).connect(volume(new Portal("tcp", "192.0.2.1", 4420),
+                new Portal("tcp", "192.0.2.2", 4420)), HOST);
         assertEquals(List.of(
                 "connect -t tcp -a 192.0.2.1 -s 4420 -n " + SUBNQN + " -q " + HOST + " -l -1",
                 "connect -t tcp -a 192.0.2.2 -s 4420 -n " + SUBNQN + " -q " + HOST + " -l -1"), calls());
@@ -62,8 +66,8 @@ class NvmeCliTest {
     @Test
     void oneReachablePortalIsEnoughAndAnExistingControllerCounts() throws Exception {
         cli("case \"$*\" in *192.0.2.1*) echo unreachable; exit 1;; *) exit 114;; esac", Duration.ofSeconds(10))
-                .connect(volume(new VolumeConnection.Portal("tcp", "192.0.2.1", 4420),
-                        new VolumeConnection.Portal("tcp", "192.0.2.2", 4420)), HOST);
+                .connect(volume(new Portal("tcp", "192.0.2.1", 4420),
+                        new Portal("tcp", "192.0.2.2", 4420)), HOST);
         assertEquals(2, calls().size());
     }
 
@@ -71,7 +75,7 @@ class NvmeCliTest {
     void everyPortalFailingIsAClearErrorNamingThem() throws Exception {
         NvmeCli nvme = cli("echo 'could not add new controller: Connection refused'; exit 1", Duration.ofSeconds(10));
         AttachException e = assertThrows(AttachException.class, () -> nvme.connect(volume(
-                new VolumeConnection.Portal("tcp", "192.0.2.1", 4420), new VolumeConnection.Portal("rdma", "192.0.2.3", 4420)), HOST));
+                new Portal("tcp", "192.0.2.1", 4420), new Portal("rdma", "192.0.2.3", 4420)), HOST));
         assertTrue(e.getMessage().contains("192.0.2.1:4420: could not add new controller"), e.getMessage());
         assertTrue(e.getMessage().contains("transport rdma not supported"), e.getMessage());
         assertEquals(1, calls().size(), "no nvme call for a non-TCP portal");

@@ -1,7 +1,8 @@
 package io.basalt.attach.userspace;
 
 import io.basalt.attach.AttachException;
-import io.basalt.attach.api.VolumeConnection;
+import io.basalt.bridge.api.Volume;
+import io.basalt.bridge.api.Portal;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -15,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Starting and stopping a real child process that keeps the bridge's contract. */
 class BridgeProcessTest {
-    private static final VolumeConnection.Portal TARGET = new VolumeConnection.Portal("tcp", "127.0.0.1", 4420);
+    private static final Portal TARGET = new Portal("tcp", "127.0.0.1", 4420);
 
     @TempDir
     Path dir;

@@ -151,24 +151,16 @@ public record BasaltConfig(Path dataDir, String nvmeBind, int nvmePort, int disc
     /** A size such as {@code 4096}, {@code 4KiB}, {@code 4MiB}, {@code 16GiB} or {@code 2TiB}. */
     private static long bytes(ImmutableConfiguration config, ConfigKey key) {
         String value = required(config, key);
-        String[] units = {"KiB", "MiB", "GiB", "TiB"};
-        long multiplier = 1;
-        String number = value;
-        for (int i = 0; i < units.length; i++) {
-            if (value.endsWith(units[i])) {
-                multiplier = 1L << (10 * (i + 1));
-                number = value.substring(0, value.length() - units[i].length()).trim();
-            }
-        }
+        long result;
         try {
-            long result = Math.multiplyExact(Long.parseLong(number), multiplier);
-            if (result <= 0) {
-                throw new ConfigException(key.key() + " must be positive, not " + value);
-            }
-            return result;
-        } catch (NumberFormatException | ArithmeticException e) {
+            result = ByteSize.parse(value);
+        } catch (IllegalArgumentException e) {
             throw new ConfigException(key.key() + " must be a size like 4096, 64MiB or 16GiB, not '" + value + "'", e);
         }
+        if (result <= 0) {
+            throw new ConfigException(key.key() + " must be positive, not " + value);
+        }
+        return result;
     }
 
     /** The target's limits with the configured queue settings. */

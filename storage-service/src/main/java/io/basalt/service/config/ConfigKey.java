@@ -6,44 +6,53 @@ import java.util.Optional;
 
 /** Every configuration key the service understands, with its built-in default. */
 public enum ConfigKey {
-    DATA_DIR("data.dir", "./data"),
-    NVME_BIND("nvme.bind", "127.0.0.1"),
-    NVME_PORT("nvme.port", "4420"),
-    NVME_DISCOVERY_PORT("nvme.discovery-port", "8009"),
-    /** No built-in default: it falls back to {@link #NVME_BIND}. */
-    NVME_ADVERTISED_ADDRESS("nvme.advertised-address", null),
-    API_BIND("api.bind", "127.0.0.1"),
-    API_PORT("api.port", "8470"),
-    NVME_MAX_IO_QUEUES("nvme.max-io-queues", "16"),
-    NVME_MAX_QUEUE_SIZE("nvme.max-queue-size", "128"),
-    VOLUME_BLOCK_SIZE("volume.block-size", "4096"),
-    VOLUME_COMPRESSION("volume.compression", "false"),
-    /** Comma-separated block devices or files; empty means one file under the data directory. */
-    ENGINE_DRIVES("engine.drives", ""),
-    ENGINE_DRIVE_SIZE("engine.drive-size", "16GiB"),
-    ENGINE_SEGMENT_SIZE("engine.segment-size", "4MiB"),
-    ENGINE_SYNC_EVERY_WRITE("engine.sync-every-write", "false"),
-    ENGINE_FORMAT_DRIVES("engine.format-drives", "false"),
-    ENGINE_MAX_OVERSUBSCRIPTION("engine.max-oversubscription", "10"),
-    ENGINE_CHECKPOINT_BYTES("engine.checkpoint-bytes", "256MiB"),
-    ENGINE_CHECKPOINT_SECONDS("engine.checkpoint-seconds", "30"),
-    ENGINE_THROTTLE_SECONDS("engine.throttle-seconds", "10"),
-    /** No built-in default: the node generates one into {@code <data>/api-admin-token}. */
-    API_ADMIN_TOKEN("api.admin-token", null),
-    /** {@code project=token,project2=token2}. */
-    API_PROJECT_TOKENS("api.project-tokens", ""),
-    /** PEM certificate chain and key; HTTPS when both are set. */
-    API_TLS_CERT("api.tls-cert", null),
-    API_TLS_KEY("api.tls-key", null);
+    DATA_DIR("data.dir", "./data",
+            "data directory: registry, engine checkpoint, generated API token, default drive (created if missing)"),
+    NVME_BIND("nvme.bind", "127.0.0.1", "address the NVMe/TCP ports listen on; 0.0.0.0 for every IPv4 address"),
+    NVME_PORT("nvme.port", "4420", "NVMe/TCP port for I/O (and discovery)"),
+    NVME_DISCOVERY_PORT("nvme.discovery-port", "8009", "NVMe/TCP port that serves only the discovery controller"),
+    NVME_ADVERTISED_ADDRESS("nvme.advertised-address", null, "the value of nvme.bind",
+            "address hosts are told to connect to (discovery log, the API's portals); required when nvme.bind is a wildcard"),
+    API_BIND("api.bind", "127.0.0.1", "address of the HTTP volume API and metrics"),
+    API_PORT("api.port", "8470", "port of the HTTP volume API and metrics"),
+    NVME_MAX_IO_QUEUES("nvme.max-io-queues", "16", "I/O queues a host may create per controller (1 to 65534)"),
+    NVME_MAX_QUEUE_SIZE("nvme.max-queue-size", "128", "entries per I/O queue (2 to 1024)"),
+    VOLUME_BLOCK_SIZE("volume.block-size", "4096", "logical block size of volumes created from now on: 512 or 4096"),
+    VOLUME_COMPRESSION("volume.compression", "false", "whether a volume is LZ4-compressed when its create request does not say"),
+    ENGINE_DRIVES("engine.drives", "", "none: one file <data>/drives/drive0.img",
+            "comma-separated block devices or files the engine owns, in a fixed order"),
+    ENGINE_DRIVE_SIZE("engine.drive-size", "16GiB", "size of a drive file the node creates (preallocated)"),
+    ENGINE_SEGMENT_SIZE("engine.segment-size", "4MiB", "log segment size, a power of two from 2MiB to 16MiB; fixed when a drive is formatted"),
+    ENGINE_SYNC_EVERY_WRITE("engine.sync-every-write", "false", "make every write durable before acknowledging it"),
+    ENGINE_FORMAT_DRIVES("engine.format-drives", "false",
+            "format configured drives that exist and are blank (first 4 KiB zero), e.g. new block devices"),
+    ENGINE_MAX_OVERSUBSCRIPTION("engine.max-oversubscription", "10", "provisioned volume sizes may reach capacity times this"),
+    ENGINE_CHECKPOINT_BYTES("engine.checkpoint-bytes", "256MiB", "log written between checkpoints (bounds recovery time)"),
+    ENGINE_CHECKPOINT_SECONDS("engine.checkpoint-seconds", "30", "longest time between checkpoints while anything is written"),
+    ENGINE_THROTTLE_SECONDS("engine.throttle-seconds", "10", "longest a write waits for garbage collection before failing"),
+    API_ADMIN_TOKEN("api.admin-token", null, "generated once into <data>/api-admin-token",
+            "the admin bearer token"),
+    API_PROJECT_TOKENS("api.project-tokens", "", "none", "per-project bearer tokens: project=token,project2=token2"),
+    API_TLS_CERT("api.tls-cert", null, "none: plain HTTP", "PEM certificate chain; HTTPS only when it and api.tls-key are set"),
+    API_TLS_KEY("api.tls-key", null, "none: plain HTTP", "PEM private key of api.tls-cert");
 
     public static final String ENV_PREFIX = "BASALT_";
 
     private final String key;
     private final String defaultValue;
+    private final String defaultForHumans;
+    private final String description;
 
-    ConfigKey(String key, String defaultValue) {
+    ConfigKey(String key, String defaultValue, String description) {
+        this(key, defaultValue, defaultValue, description);
+    }
+
+    /** For keys whose default is not a value of its own ({@code defaultValue} null or empty). */
+    ConfigKey(String key, String defaultValue, String defaultForHumans, String description) {
         this.key = key;
         this.defaultValue = defaultValue;
+        this.defaultForHumans = defaultForHumans;
+        this.description = description;
     }
 
     public String key() {
@@ -53,6 +62,16 @@ public enum ConfigKey {
     /** The built-in default, or null when the key has none of its own. */
     public String defaultValue() {
         return defaultValue;
+    }
+
+    /** What the key sets, for {@code --help}. */
+    public String description() {
+        return description;
+    }
+
+    /** The default as an operator reads it: the value, or what happens without one. */
+    public String defaultForHumans() {
+        return defaultForHumans;
     }
 
     /** {@code nvme.discovery-port} is read from {@code BASALT_NVME_DISCOVERY_PORT}. */

@@ -7,17 +7,38 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 
-/** Writing files so that a crash leaves either the old content or the new, never a mix. */
+/**
+ * The one way the node writes its files, so that a crash or power cut leaves either the old content
+ * or the new, never a mix and never an empty file.
+ */
 public final class AtomicFiles {
+    private static final FileAttribute<?> OWNER_ONLY =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+
     private AtomicFiles() {
     }
 
     /** Replaces {@code target}: temp file, fsync, rename over the target, fsync the directory. */
     public static void write(Path target, byte[] content) throws IOException {
+        write(target, content, new FileAttribute<?>[0]);
+    }
+
+    /** {@link #write} for secrets: the file is readable and writable by its owner only, from its creation on. */
+    public static void writeOwnerOnly(Path target, byte[] content) throws IOException {
+        write(target, content, OWNER_ONLY);
+    }
+
+    private static void write(Path target, byte[] content, FileAttribute<?>... attributes) throws IOException {
         Path temp = target.resolveSibling(target.getFileName() + ".tmp");
-        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        // A temp file left by a crash keeps the permissions it was created with: start afresh so
+        // that the attributes asked for are the ones the new file gets.
+        Files.deleteIfExists(temp);
+        try (FileChannel channel = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE), attributes)) {
             ByteBuffer buffer = ByteBuffer.wrap(content);
             while (buffer.hasRemaining()) {
                 channel.write(buffer);

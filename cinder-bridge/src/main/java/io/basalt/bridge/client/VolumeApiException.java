@@ -1,4 +1,4 @@
-package io.basalt.attach.api;
+package io.basalt.bridge.client;
 
 /** The volume API could not be reached or answered with an error; the message says which. */
 public class VolumeApiException extends Exception {

@@ -1,6 +1,8 @@
-package io.basalt.attach.api;
+package io.basalt.bridge.client;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
+import io.basalt.bridge.api.Portal;
+import io.basalt.bridge.api.Volume;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -55,9 +57,9 @@ class VolumeApiClientTest {
     @Test
     void readsConnectionDetailsAndIgnoresUnknownFields() throws Exception {
         api.stubFor(get("/api/v1/volumes/v1").withHeader("Authorization", equalTo("Bearer secret")).willReturn(okJson(VOLUME)));
-        VolumeConnection v = client.volume("v1");
+        Volume v = client.volume("v1");
         assertEquals(3, v.nsid());
-        assertEquals(List.of(new VolumeConnection.Portal("tcp", "127.0.0.1", 4420)), v.portals());
+        assertEquals(List.of(new Portal("tcp", "127.0.0.1", 4420)), v.portals());
     }
 
     @Test
@@ -131,14 +133,16 @@ class VolumeApiClientTest {
         assertTrue(e.getMessage().contains("no answer within 500 ms"), e.getMessage());
     }
 
+    /** Said only "volume API unreachable" before: the JDK's ConnectException has no message of its own. */
     @Test
-    void unreachableApiIsAClearError() throws Exception {
+    void unreachableApiIsAClearErrorWithItsCause() throws Exception {
         int closedPort;
         try (ServerSocket s = new ServerSocket(0)) {
             closedPort = s.getLocalPort();
         }
         VolumeApiClient nowhere = new VolumeApiClient(URI.create("http://127.0.0.1:" + closedPort), null, Duration.ofMillis(500));
         VolumeApiException e = assertThrows(VolumeApiException.class, () -> nowhere.volume("v1"));
-        assertTrue(e.getMessage().contains("unreachable"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("volume API unreachable: connection to 127.0.0.1:" + closedPort
+                + " refused (is the node running, and is this its API address?)"), e.getMessage());
     }
 }

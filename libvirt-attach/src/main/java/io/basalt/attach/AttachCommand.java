@@ -1,0 +1,68 @@
+package io.basalt.attach;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code basalt attach}: hot-attaches a volume to a running KVM guest. */
+@Command(name = "attach", sortOptions = false,
+        description = "Attach a volume to a running KVM guest through libvirt (docs/libvirt-attach.md).",
+        footerHeading = "%n", footer = AttachCommand.EXIT_STATUS)
+public final class AttachCommand implements Callable<Integer> {
+    static final String EXIT_STATUS = "Exit status: 0 done, 1 failed (the message says why; nothing is left behind), 2 bad command line.";
+    static final int EXIT_FAILED = 1;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help")
+    private boolean help;
+
+    @Mixin
+    private GuestOptions guest;
+
+    @Option(names = "--mode", paramLabel = "MODE", defaultValue = "kernel", converter = ModeConverter.class,
+            description = "kernel: the host's nvme-tcp driver, the guest gets a block device (default);"
+                    + " userspace: a bridge process serves the guest's disk over NBD, no kernel module needed")
+    private AttachMode mode;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        try {
+            guest.attacher().attach(guest.domain, guest.volume, mode);
+            out.println("attached volume " + guest.volume + " to domain " + guest.domain + " ("
+                    + mode.name().toLowerCase(Locale.ROOT) + " mode)");
+            return 0;
+        } catch (AttachException e) {
+            return failed(spec, "attach", e);
+        }
+    }
+
+    static int failed(CommandSpec spec, String what, AttachException e) {
+        PrintWriter err = spec.commandLine().getErr();
+        err.println(what + " failed: " + e.getMessage());
+        for (Throwable s : e.getSuppressed()) {
+            err.println("  while rolling back: " + s.getMessage());
+        }
+        return EXIT_FAILED;
+    }
+
+    static final class ModeConverter implements CommandLine.ITypeConverter<AttachMode> {
+        @Override
+        public AttachMode convert(String value) {
+            try {
+                return AttachMode.valueOf(value.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException("must be kernel or userspace, not '" + value + "'");
+            }
+        }
+    }
+}
