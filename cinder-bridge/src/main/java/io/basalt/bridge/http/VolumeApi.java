@@ -34,6 +34,7 @@ public final class VolumeApi {
     public static Router router(Vertx vertx, VolumeService service, ApiTokens tokens) {
         Router router = Router.router(vertx);
         Buffer openApi = Buffer.buffer(OpenApiDocument.load().toJson());
+        router.route().handler(PathSegments::refuseUnlessLiteral);
         // Registered before the token check, which therefore never sees them.
         router.get(HEALTH_PATH).handler(ctx -> JsonResponses.json(ctx, 200, Health.OK));
         router.get(OPENAPI_PATH).handler(ctx -> ctx.response()
@@ -50,6 +51,7 @@ public final class VolumeApi {
         new VolumeRoutes(service, calls, validator).addTo(routes);
         new SnapshotRoutes(service, calls, validator).addTo(routes);
 
+        router.errorHandler(400, ctx -> JsonResponses.error(ctx, 400, "the request is malformed", null));
         router.errorHandler(404, ctx -> JsonResponses.error(ctx, 404, "no such resource: " + ctx.request().path(), null));
         router.errorHandler(405, ctx -> JsonResponses.error(ctx, 405,
                 ctx.request().method() + " is not supported on " + ctx.request().path(), null));

@@ -48,6 +48,10 @@ final class ApiServer {
                 .setMaxPoolSize(64));
     }
 
+    int port() {
+        return server.actualPort();
+    }
+
     void close() throws Exception {
         client.close();
         await(server.close());
