@@ -29,6 +29,7 @@ final class EmbeddedHost implements AutoCloseable {
     final PduWriter writer = new PduWriter();
     private final List<ByteBuf> held = new ArrayList<>();
     private int nextCid = 1;
+    private boolean closed;
 
     EmbeddedHost(NvmeTarget nvmeTarget, ByteBufAllocator alloc) {
         target = new EmbeddedChannel();
@@ -151,8 +152,13 @@ final class EmbeddedHost implements AutoCloseable {
         }
     }
 
+    /** Closes the connection and releases what the host holds; closing again does nothing. */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         target.close();
         target.runPendingTasks();
         received();

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 import static io.basalt.nvmetcp.nvmet.EmbeddedHost.HOST_NQN;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -34,6 +35,12 @@ class TargetQueueTest {
     private static final UUID NS1_UUID = UUID.fromString("aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee");
     private static final int BLOCKS = 4096;
 
+    private static final TargetOptions OPTIONS = new TargetOptions(4, 32, 4096, 4096, 1 << 20, "BASALT-TEST");
+    /** 64 KiB writes: sixteen fill a connection's budget of 1 MiB. */
+    private static final int WRITE_BLOCKS = 128;
+    private static final int WRITE_BYTES = WRITE_BLOCKS * 512;
+    private static final ResourceLimits TIGHT = new ResourceLimits(1 << 20, 1 << 20, 3, 8, 1000, 1000);
+
     private final UnpooledByteBufAllocator alloc = new UnpooledByteBufAllocator(true);
     private final List<EmbeddedHost> hosts = new ArrayList<>();
     private NvmeTarget nvme;
@@ -42,7 +49,7 @@ class TargetQueueTest {
     /** Devices complete on the calling thread: the embedded channel runs everything on the test's thread. */
     @BeforeEach
     void setUp() {
-        nvme = new NvmeTarget(new TargetOptions(4, 32, 4096, 4096, 1 << 20, "BASALT-TEST"), null);
+        nvme = new NvmeTarget(OPTIONS, null);
         subsystem = new Subsystem(SUBNQN, "BASALT-TEST", "Basalt test");
         subsystem.addNamespace(new Namespace(1, NS1_UUID, new byte[16], new TestDevice(512, BLOCKS, Runnable::run), Set.of(HOST_NQN)));
         subsystem.addNamespace(new Namespace(2, UUID.randomUUID(), new byte[16], new TestDevice(512, BLOCKS, Runnable::run), Set.of()));
@@ -79,9 +86,13 @@ class TargetQueueTest {
     }
 
     private EmbeddedHost ioQueue(int cntlid) {
+        return ioQueue(cntlid, 1);
+    }
+
+    private EmbeddedHost ioQueue(int cntlid, int qid) {
         EmbeddedHost io = host();
         io.initialize(false, false);
-        Completion c = single(io.command(EmbeddedHost.connect(1, 32, 0), EmbeddedHost.connectData(SUBNQN, HOST_NQN, cntlid)));
+        Completion c = single(io.command(EmbeddedHost.connect(qid, 32, 0), EmbeddedHost.connectData(SUBNQN, HOST_NQN, cntlid)));
         assertEquals(Status.SUCCESS, c.status());
         return io;
     }
@@ -390,5 +401,123 @@ class TargetQueueTest {
         ByteBuf id = identify(host, Opcodes.CNS_CONTROLLER, 0);
         assertEquals(IdentifyData.CONTROLLER_TYPE_DISCOVERY, id.getUnsignedByte(111));
         assertEquals(0, id.getIntLE(92), "OAES");
+    }
+
+    // --- resource limits (issue 10, defect 2); each test below failed before the limits existed ---
+
+    /** The same subsystem on a target with {@code limits}. */
+    private void limits(ResourceLimits limits) {
+        nvme = new NvmeTarget(OPTIONS.withLimits(limits), null);
+        nvme.addSubsystem(subsystem);
+    }
+
+    private static int r2tCount(List<ByteBuf> frames) {
+        return (int) frames.stream().filter(f -> Pdu.type(f) == Pdu.R2T).count();
+    }
+
+    /** Sends the data an R2T asks for, in MAXH2CDATA pieces; returns what the target answered to the last. */
+    private static List<ByteBuf> answer(EmbeddedHost io, ByteBuf r2t) {
+        int ri = r2t.readerIndex();
+        int cid = r2t.getUnsignedShortLE(ri + Pdu.DATA_CCCID);
+        int ttag = r2t.getUnsignedShortLE(ri + Pdu.DATA_TTAG);
+        int length = r2t.getIntLE(ri + Pdu.DATA_LENGTH);
+        List<ByteBuf> frames = List.of();
+        for (int offset = 0; offset < length; offset += 4096) {
+            frames = io.h2cData(cid, ttag, offset, Unpooled.wrappedBuffer(new byte[4096]), offset + 4096 == length);
+        }
+        return frames;
+    }
+
+    @Test
+    void r2tsStopAtTheConnectionsBudgetAndNothingIsAllocatedBeforeData() {
+        limits(TIGHT);
+        EmbeddedHost io = ioQueue(adminReady(host(), 32));
+        long baseline = alloc.metric().usedDirectMemory();
+        List<ByteBuf> r2ts = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            io.command(EmbeddedHost.withTransfer(rw(Opcodes.IO_WRITE, i * WRITE_BLOCKS, WRITE_BLOCKS), WRITE_BYTES), null)
+                    .stream().filter(f -> Pdu.type(f) == Pdu.R2T).forEach(r2ts::add);
+        }
+        assertEquals(16, r2ts.size(), "R2Ts beyond 1 MiB of outstanding data");
+        assertEquals(16L * WRITE_BYTES, nvme.dataBytesInUse());
+        assertTrue(alloc.metric().usedDirectMemory() - baseline < WRITE_BYTES,
+                "write buffers allocated before their data came: " + (alloc.metric().usedDirectMemory() - baseline));
+
+        List<ByteBuf> afterOne = answer(io, r2ts.get(0));
+        assertEquals(Status.SUCCESS, Completion.of(afterOne.stream().filter(f -> Pdu.type(f) == Pdu.CAPSULE_RESP)
+                .findFirst().orElseThrow()).status());
+        assertEquals(1, r2tCount(afterOne), "a completed write lets the next waiting one have its R2T");
+
+        io.close();
+        assertEquals(0, nvme.dataBytesInUse(), "bytes held after the attacker left");
+        assertTrue(alloc.metric().usedDirectMemory() <= baseline, "direct memory after the attacker left");
+    }
+
+    @Test
+    void theNodesBudgetIsSharedAndReturnedWhenAConnectionCloses() {
+        limits(TIGHT);
+        int cntlid = adminReady(host(), 32);
+        EmbeddedHost greedy = ioQueue(cntlid);
+        int granted = 0;
+        for (int i = 0; i < 16; i++) {
+            granted += r2tCount(greedy.command(
+                    EmbeddedHost.withTransfer(rw(Opcodes.IO_WRITE, 0, WRITE_BLOCKS), WRITE_BYTES), null));
+        }
+        assertEquals(16, granted);
+        EmbeddedHost other = ioQueue(cntlid, 2);
+        assertEquals(0, r2tCount(other.command(
+                EmbeddedHost.withTransfer(rw(Opcodes.IO_WRITE, 0, WRITE_BLOCKS), WRITE_BYTES), null)), "node budget spent");
+        greedy.close();
+        other.target.runPendingTasks();
+        assertEquals(1, r2tCount(other.received()), "woken when the other connection returned its bytes");
+    }
+
+    @Test
+    void dataThatNeverComesEndsTheConnection() {
+        limits(TIGHT);
+        EmbeddedHost io = ioQueue(adminReady(host(), 32));
+        assertEquals(1, r2tCount(io.command(
+                EmbeddedHost.withTransfer(rw(Opcodes.IO_WRITE, 0, WRITE_BLOCKS), WRITE_BYTES), null)));
+        io.target.advanceTimeBy(1500, TimeUnit.MILLISECONDS);
+        io.target.runScheduledPendingTasks();
+        assertTerminated(io, io.received(), Pdu.FES_PDU_SEQUENCE_ERROR, Pdu.TYPE);
+        assertEquals(0, nvme.dataBytesInUse());
+    }
+
+    @Test
+    void aConnectionWithoutConnectIsClosedInTime() {
+        limits(TIGHT);
+        EmbeddedHost silent = host();
+        EmbeddedHost initializedOnly = host();
+        initializedOnly.initialize(false, false);
+        for (EmbeddedHost h : List.of(silent, initializedOnly)) {
+            h.target.advanceTimeBy(1500, TimeUnit.MILLISECONDS);
+            h.target.runScheduledPendingTasks();
+            h.target.runPendingTasks();
+            assertFalse(h.target.isActive(), "still open without Connect");
+        }
+        assertEquals(0, nvme.connectionCount());
+    }
+
+    @Test
+    void connectWithDataThroughR2TIsRefusedWithoutAllocating() {
+        EmbeddedHost host = host();
+        host.initialize(false, false);
+        List<ByteBuf> frames = host.command(EmbeddedHost.withTransfer(EmbeddedHost.connect(0, 32, 0), 1024), null);
+        assertEquals(0, r2tCount(frames));
+        assertEquals(Status.COMMAND_SEQUENCE_ERROR | Status.DNR, single(frames).status());
+    }
+
+    @Test
+    void connectionsPerHostAreLimited() {
+        limits(TIGHT);
+        List<EmbeddedHost> open = List.of(host(), host(), host());
+        open.forEach(h -> assertTrue(h.target.isActive()));
+        EmbeddedHost fourth = host();
+        fourth.target.runPendingTasks();
+        assertFalse(fourth.target.isActive(), "a fourth connection from one host");
+        assertEquals(3, nvme.connectionCount());
+        open.getFirst().close();
+        assertTrue(host().target.isActive(), "a slot is free again");
     }
 }
