@@ -204,7 +204,8 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
         if (root instanceof PduException e) {
             terminate(e, null);
-        } else {
+        } else if (!terminated) { // every write queued behind a failed one fails too: say it once
+            terminated = true;
             log.info("Closing connection from {}: {}", remote(), root.toString());
             ctx.close();
         }
@@ -366,7 +367,7 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
     /** Starts waiting commands, in arrival order, while the budgets have room. Event loop only. */
     private void startWaiting() {
         nodeBudgetWaiter = false;
-        while (!terminated && !waitingForBudget.isEmpty() && reserve(waitingForBudget.peek())) {
+        while (!terminated && channel.isActive() && !waitingForBudget.isEmpty() && reserve(waitingForBudget.peek())) {
             startTransfer(waitingForBudget.poll());
         }
     }
