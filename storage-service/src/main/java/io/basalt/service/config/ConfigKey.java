@@ -16,6 +16,13 @@ public enum ConfigKey {
     API_PORT("api.port", "8470"),
     NVME_MAX_IO_QUEUES("nvme.max-io-queues", "16"),
     NVME_MAX_QUEUE_SIZE("nvme.max-queue-size", "128"),
+    /** The defaults of these six are {@link io.basalt.nvmetcp.nvmet.ResourceLimits#defaults()}. */
+    NVME_CONNECTION_DATA_BYTES("nvme.connection-data-bytes", "8MiB"),
+    NVME_NODE_DATA_BYTES("nvme.node-data-bytes", "1GiB"),
+    NVME_CONNECTIONS_PER_HOST("nvme.connections-per-host", "64"),
+    NVME_CONNECTIONS_PER_NODE("nvme.connections-per-node", "1024"),
+    NVME_CONNECT_TIMEOUT_MS("nvme.connect-timeout-ms", "10000"),
+    NVME_DATA_TIMEOUT_MS("nvme.data-timeout-ms", "10000"),
     VOLUME_BLOCK_SIZE("volume.block-size", "4096"),
     VOLUME_COMPRESSION("volume.compression", "false"),
     /** Comma-separated block devices or files; empty means one file under the data directory. */
