@@ -36,6 +36,8 @@ final class Request implements IoCallback, Runnable, ChannelFutureListener {
     /** The namespace an I/O command addresses, for its observer. */
     Namespace namespace;
     boolean inUse;
+    /** {@link #complete} was called: the command's outcome is decided. */
+    boolean completed;
 
     Request(TargetQueue queue, int index) {
         this.queue = queue;
@@ -56,6 +58,7 @@ final class Request implements IoCallback, Runnable, ChannelFutureListener {
     @Override
     public void complete(int status) {
         this.status = status;
+        this.completed = true;
         if (queue.inEventLoop()) {
             queue.finish(this);
         } else {
@@ -82,6 +85,7 @@ final class Request implements IoCallback, Runnable, ChannelFutureListener {
         transferLength = 0;
         received = 0;
         awaitingData = false;
+        completed = false;
         status = 0;
         dw0 = 0;
         dw1 = 0;

@@ -414,14 +414,22 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
     private void execute(Request req) {
         req.awaitingData = false;
         int opcode = Sqe.opcode(req.sqe);
-        if (opcode == Opcodes.FABRICS) {
-            Fabrics.execute(req, target);
-        } else if (controller == null || !controller.isReady()) {
-            req.complete(Status.COMMAND_SEQUENCE_ERROR | Status.DNR);
-        } else if (isAdmin()) {
-            controller.executeAdmin(req);
-        } else {
-            controller.executeIo(req);
+        try {
+            if (opcode == Opcodes.FABRICS) {
+                Fabrics.execute(req, target);
+            } else if (controller == null || !controller.isReady()) {
+                req.complete(Status.COMMAND_SEQUENCE_ERROR | Status.DNR);
+            } else if (isAdmin()) {
+                controller.executeAdmin(req);
+            } else {
+                controller.executeIo(req);
+            }
+        } catch (RuntimeException e) {
+            // A handler's defect must not close the connection without a completion and keep the buffer.
+            log.error("Command opcode 0x{} from {} failed", Integer.toHexString(opcode), remote(), e);
+            if (!req.completed) {
+                req.complete(Status.INTERNAL_ERROR);
+            }
         }
     }
 

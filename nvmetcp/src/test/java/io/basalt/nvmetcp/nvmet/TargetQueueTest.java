@@ -520,4 +520,30 @@ class TargetQueueTest {
         open.getFirst().close();
         assertTrue(host().target.isActive(), "a slot is free again");
     }
+
+    /**
+     * LPOU bit 31 set (issue 10, defect 3): the ANA log answered from offset 0 with success, the
+     * discovery log threw IndexOutOfBoundsException and the connection closed without a completion,
+     * keeping the request's buffer (both cases failed before the unsigned offset check).
+     */
+    @Test
+    void logPageOffsetsAreUnsigned() {
+        EmbeddedHost admin = host();
+        adminReady(admin, 32);
+        EmbeddedHost discovery = host();
+        discovery.initialize(false, false);
+        assertEquals(Status.SUCCESS, single(discovery.command(EmbeddedHost.connect(0, 32, 0),
+                EmbeddedHost.connectData(io.basalt.nvmetcp.nvme.Nqn.DISCOVERY, HOST_NQN, 0xFFFF))).status());
+        single(discovery.command(EmbeddedHost.propertySet(Opcodes.PROP_CC, 0x00460001), null));
+        for (var target : List.of(java.util.Map.entry(admin, Opcodes.LOG_ANA), java.util.Map.entry(discovery, Opcodes.LOG_DISCOVERY))) {
+            for (long offset : new long[] {1L << 63, 0x8000_0000L, 0xFFFF_FFFF_FFFF_FFFCL}) {
+                ByteBuf log = EmbeddedHost.withTransfer(EmbeddedHost.sqe(Opcodes.ADMIN_GET_LOG_PAGE), 4096);
+                log.setIntLE(Sqe.CDW10, target.getValue() | (1024 - 1) << 16);
+                log.setLongLE(Sqe.CDW12, offset);
+                Completion c = single(target.getKey().command(log, null));
+                assertEquals(Status.INVALID_FIELD | Status.DNR, c.status(), "offset " + Long.toUnsignedString(offset));
+            }
+            assertTrue(target.getKey().target.isActive());
+        }
+    }
 }
