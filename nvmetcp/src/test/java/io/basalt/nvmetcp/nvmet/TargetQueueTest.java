@@ -546,4 +546,27 @@ class TargetQueueTest {
             assertTrue(target.getKey().target.isActive());
         }
     }
+
+    /**
+     * Property Set on an I/O queue disabled the controller from another event loop (issue 10,
+     * defect 4; this test failed so before): properties belong to the admin queue, Disconnect to I/O queues.
+     */
+    @Test
+    void propertiesOnlyOnTheAdminQueueAndDisconnectOnlyOnIoQueues() {
+        EmbeddedHost admin = host();
+        EmbeddedHost io = ioQueue(adminReady(admin, 32));
+        assertEquals(Status.INVALID_OPCODE | Status.DNR,
+                single(io.command(EmbeddedHost.propertySet(Opcodes.PROP_CC, 0), null)).status());
+        ByteBuf get = EmbeddedHost.sqe(Opcodes.FABRICS);
+        get.setByte(Sqe.FCTYPE, Opcodes.FCTYPE_PROPERTY_GET);
+        get.setIntLE(Sqe.CDW11, Opcodes.PROP_CSTS);
+        assertEquals(Status.INVALID_OPCODE | Status.DNR, single(io.command(get, null)).status());
+        assertEquals(512, read(io, 0, 1).length, "the controller is still enabled");
+
+        ByteBuf disconnect = EmbeddedHost.sqe(Opcodes.FABRICS);
+        disconnect.setByte(Sqe.FCTYPE, Opcodes.FCTYPE_DISCONNECT);
+        assertEquals(Status.INVALID_OPCODE | Status.DNR, single(admin.command(disconnect, null)).status());
+        admin.target.runPendingTasks();
+        assertTrue(admin.target.isActive(), "Disconnect on the admin queue closed it");
+    }
 }
