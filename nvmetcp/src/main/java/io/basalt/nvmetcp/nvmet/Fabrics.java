@@ -108,6 +108,10 @@ final class Fabrics {
             invalidParameter(req, DATA_HOSTNQN, true, "malformed host NQN");
             return;
         }
+        if (req.queue.discoveryOnly() && !Nqn.DISCOVERY.equals(subnqn)) {
+            invalidParameter(req, DATA_SUBNQN, true, "this port serves only the discovery subsystem, not " + subnqn);
+            return;
+        }
         if (qid == 0) {
             connectAdmin(req, target, subnqn, hostNqn, hostId, kato, queueSize, sqFlowControlDisabled);
         } else {

@@ -100,7 +100,7 @@ public final class NvmeTarget implements AutoCloseable {
                         ch.pipeline().addLast(
                                 new FlushConsolidationHandler(256, true),
                                 new PduFrameDecoder(maxPdu),
-                                new TargetQueue(NvmeTarget.this));
+                                new TargetQueue(NvmeTarget.this, port.discoveryOnly()));
                     }
                 });
         bootstrap.bind(port.bindAddress(), port.port()).addListener(f -> {

@@ -56,6 +56,7 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
     private int sqhd;
     private boolean sqFlowControlDisabled;
     private final ResourceLimits limits;
+    private final boolean discoveryOnly;
     private final ArrayDeque<Request> waitingForBudget;
     /** Data bytes the commands of this connection hold. */
     private long dataBytesHeld;
@@ -68,8 +69,10 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
     private final long tickMillis;
     private long ticks;
 
-    TargetQueue(NvmeTarget target) {
+    /** @param discoveryOnly whether the port serves only the discovery subsystem (Connect to others is refused) */
+    TargetQueue(NvmeTarget target, boolean discoveryOnly) {
         this.target = target;
+        this.discoveryOnly = discoveryOnly;
         this.options = target.options();
         this.limits = options.limits();
         this.tickMillis = Math.max(1, Math.min(limits.connectTimeoutMillis(), limits.dataTimeoutMillis()) / 4);
@@ -98,6 +101,10 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
 
     public int qid() {
         return qid;
+    }
+
+    boolean discoveryOnly() {
+        return discoveryOnly;
     }
 
     public boolean isAdmin() {

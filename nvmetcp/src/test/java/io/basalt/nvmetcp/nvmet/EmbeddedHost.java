@@ -32,10 +32,15 @@ final class EmbeddedHost implements AutoCloseable {
     private boolean closed;
 
     EmbeddedHost(NvmeTarget nvmeTarget, ByteBufAllocator alloc) {
+        this(nvmeTarget, alloc, false);
+    }
+
+    /** @param discoveryOnly as if connected to a discovery-only port */
+    EmbeddedHost(NvmeTarget nvmeTarget, ByteBufAllocator alloc, boolean discoveryOnly) {
         target = new EmbeddedChannel();
         target.config().setAllocator(alloc);
         target.pipeline().addLast(new PduFrameDecoder(TargetQueue.maxPduLength(nvmeTarget.options())),
-                new TargetQueue(nvmeTarget));
+                new TargetQueue(nvmeTarget, discoveryOnly));
         target.pipeline().fireChannelActive();
     }
 

@@ -569,4 +569,20 @@ class TargetQueueTest {
         admin.target.runPendingTasks();
         assertTrue(admin.target.isActive(), "Disconnect on the admin queue closed it");
     }
+
+    /** Port 8009 is discovery-only: it served the I/O subsystem too (issue 10, defect 5; failed so before). */
+    @Test
+    void aDiscoveryOnlyPortServesOnlyTheDiscoverySubsystem() {
+        EmbeddedHost forIo = new EmbeddedHost(nvme, alloc, true);
+        hosts.add(forIo);
+        forIo.initialize(false, false);
+        Completion refused = single(forIo.command(EmbeddedHost.connect(0, 32, 0),
+                EmbeddedHost.connectData(SUBNQN, HOST_NQN, 0xFFFF)));
+        assertEquals(Status.CONNECT_INVALID_PARAMETERS | Status.DNR, refused.status());
+        EmbeddedHost discovery = new EmbeddedHost(nvme, alloc, true);
+        hosts.add(discovery);
+        discovery.initialize(false, false);
+        assertEquals(Status.SUCCESS, single(discovery.command(EmbeddedHost.connect(0, 32, 0),
+                EmbeddedHost.connectData(io.basalt.nvmetcp.nvme.Nqn.DISCOVERY, HOST_NQN, 0xFFFF))).status());
+    }
 }
