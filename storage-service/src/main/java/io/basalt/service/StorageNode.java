@@ -111,7 +111,7 @@ public final class StorageNode implements AutoCloseable {
                 () -> volumes.volumeCount());
         EngineGauges.register(metrics, volumes.engine(), () -> volumes.stats().compressionRatio());
         Router router = VolumeApi.router(vertx, volumes, tokens);
-        router.get(PrometheusEndpoint.PATH).handler(tokens.requireValidToken())
+        router.get(PrometheusEndpoint.PATH).handler(tokens.requireValidToken()).handler(ApiTokens::requireAdmin)
                 .handler(new PrometheusEndpoint(metrics));
         http = await(vertx.createHttpServer(httpOptions()).requestHandler(router)
                         .listen(config.apiPort(), config.apiBind()),

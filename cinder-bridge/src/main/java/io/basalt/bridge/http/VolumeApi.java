@@ -28,7 +28,7 @@ public final class VolumeApi {
     /**
      * A router serving the volume API under {@value #BASE_PATH}, every route but health and the
      * OpenAPI document behind {@code tokens}. Callers may add their own routes (such as
-     * {@code /metrics}, behind {@link ApiTokens#requireValidToken()}); errors of every route are
+     * {@code /metrics}, behind {@link ApiTokens#requireValidToken()} and {@link ApiTokens#requireAdmin}); errors of every route are
      * answered as JSON.
      */
     public static Router router(Vertx vertx, VolumeService service, ApiTokens tokens) {
@@ -45,7 +45,8 @@ public final class VolumeApi {
         router.route(BASE_PATH + "/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
 
         ServiceCalls calls = new ServiceCalls(vertx);
-        router.get(STATS_PATH).handler(ctx -> JsonResponses.ok(ctx, calls.run(service::stats)));
+        router.get(STATS_PATH).handler(ApiTokens::requireAdmin)
+                .handler(ctx -> JsonResponses.ok(ctx, calls.run(service::stats)));
         RequestValidator validator = new RequestValidator();
         ProjectRoutes routes = new ProjectRoutes(router, validator);
         new VolumeRoutes(service, calls, validator).addTo(routes);
