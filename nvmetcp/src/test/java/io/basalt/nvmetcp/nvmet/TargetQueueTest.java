@@ -585,4 +585,58 @@ class TargetQueueTest {
         assertEquals(Status.SUCCESS, single(discovery.command(EmbeddedHost.connect(0, 32, 0),
                 EmbeddedHost.connectData(io.basalt.nvmetcp.nvme.Nqn.DISCOVERY, HOST_NQN, 0xFFFF))).status());
     }
+
+    /** A range of 2^31 blocks or more was passed on as a negative count (issue 10, defect 8; failed so before). */
+    @Test
+    void deallocateRangesOfTwoToTheThirtyFirstBlocksStayPositive() {
+        List<long[]> calls = new ArrayList<>();
+        BlockDevice huge = new BlockDevice() {
+            public int blockSize() {
+                return 512;
+            }
+
+            public long blockCount() {
+                return 1L << 36;
+            }
+
+            public void read(long lba, int blocks, ByteBuf dst, IoCallback callback) {
+                callback.complete(Status.SUCCESS);
+            }
+
+            public void write(long lba, int blocks, ByteBuf src, boolean fua, IoCallback callback) {
+                callback.complete(Status.SUCCESS);
+            }
+
+            public void flush(IoCallback callback) {
+                callback.complete(Status.SUCCESS);
+            }
+
+            public void writeZeroes(long lba, int blocks, IoCallback callback) {
+                callback.complete(Status.SUCCESS);
+            }
+
+            public void deallocate(long lba, int blocks, IoCallback callback) {
+                calls.add(new long[] {lba, blocks});
+                callback.complete(Status.SUCCESS);
+            }
+        };
+        subsystem.addNamespace(new Namespace(3, UUID.randomUUID(), new byte[16], huge, Set.of(HOST_NQN)));
+        EmbeddedHost io = ioQueue(adminReady(host(), 32));
+        ByteBuf dsm = EmbeddedHost.sqe(Opcodes.IO_DATASET_MANAGEMENT);
+        dsm.setIntLE(Sqe.NSID, 3);
+        dsm.setIntLE(Sqe.CDW11, 1 << 2); // deallocate
+        ByteBuf range = Unpooled.buffer(16).writeZero(16);
+        range.setIntLE(4, 0x8000_0001);
+        range.setLongLE(8, 1000);
+        assertEquals(Status.SUCCESS, single(io.command(dsm, range)).status());
+        long total = 0;
+        long next = 1000;
+        for (long[] call : calls) {
+            assertTrue(call[1] > 0, "blocks " + call[1]);
+            assertEquals(next, call[0]);
+            next += call[1];
+            total += call[1];
+        }
+        assertEquals(0x8000_0001L, total);
+    }
 }
