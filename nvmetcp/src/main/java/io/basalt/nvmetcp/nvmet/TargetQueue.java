@@ -45,6 +45,8 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
     private final PduWriter writer = new PduWriter();
     private final PduReader reader = new PduReader(writer);
     private final Request[] requests;
+    /** One bit per command identifier held by a slot: a host must not reuse a CID still in flight. */
+    private final long[] cidsInUse = new long[65536 / 64];
     private final int[] free;
     private int freeCount;
     private Channel channel;
@@ -244,6 +246,9 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
 
     private void initialize(ByteBuf pdu) {
         int ri = pdu.readerIndex();
+        if (Pdu.plen(pdu) != Pdu.IC_LENGTH) {
+            throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, Pdu.PLEN, "ICReq PLEN " + Pdu.plen(pdu) + ", must be 128");
+        }
         int pfv = pdu.getUnsignedShortLE(ri + Pdu.IC_PFV);
         int hpda = pdu.getUnsignedByte(ri + Pdu.IC_PDA);
         int digests = pdu.getUnsignedByte(ri + Pdu.IC_DIGEST);
@@ -276,13 +281,26 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
     private void capsule(ByteBuf pdu) {
         int dataIndex = dataIndex(pdu);
         int dataLength = reader.dataLength();
+        int cid = pdu.getUnsignedShortLE(pdu.readerIndex() + Pdu.COMMON_HEADER_LENGTH + Sqe.CID);
+        if (queueSize > 1) {
+            sqhd = (sqhd + 1) % queueSize;
+        }
+        if (isCidInUse(cid)) {
+            // Answered without a slot: the command that holds the CID keeps it.
+            writer.writeCapsuleResp(channel, 0, 0, sqhd, Math.max(qid, 0), cid, Status.CID_CONFLICT | Status.DNR);
+            channel.flush();
+            return;
+        }
         Request req = acquire();
         pdu.getBytes(pdu.readerIndex() + Pdu.COMMON_HEADER_LENGTH, req.sqe, 0, Sqe.SIZE);
         req.sqe.setIndex(0, Sqe.SIZE);
-        req.cid = Sqe.cid(req.sqe);
+        req.cid = cid;
+        markCid(cid, true);
         req.startNanos = System.nanoTime();
-        if (queueSize > 1) {
-            sqhd = (sqhd + 1) % queueSize;
+        int flags = req.sqe.getUnsignedByte(Sqe.FLAGS);
+        if ((flags & Sqe.FLAGS_FUSE) != 0 || (flags & Sqe.FLAGS_PSDT) == Sqe.FLAGS_PSDT_RESERVED) {
+            req.complete(Status.INVALID_FIELD | Status.DNR); // fused commands are not supported
+            return;
         }
         int direction = DataDirection.of(req.sqe);
         int sglType = Sqe.sglType(req.sqe);
@@ -490,7 +508,20 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         return r;
     }
 
+    private boolean isCidInUse(int cid) {
+        return (cidsInUse[cid >>> 6] & 1L << cid) != 0;
+    }
+
+    private void markCid(int cid, boolean inUse) {
+        if (inUse) {
+            cidsInUse[cid >>> 6] |= 1L << cid;
+        } else {
+            cidsInUse[cid >>> 6] &= ~(1L << cid);
+        }
+    }
+
     private void release(Request req) {
+        markCid(req.cid, false);
         returnData(req);
         req.reset();
         free[freeCount++] = req.index;

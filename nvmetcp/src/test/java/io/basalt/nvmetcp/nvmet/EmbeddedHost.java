@@ -92,6 +92,11 @@ final class EmbeddedHost implements AutoCloseable {
     /** Sends a command (consuming the SQE; in-capsule data if {@code data} is given) and returns the answer. */
     List<ByteBuf> command(ByteBuf sqe, ByteBuf data) {
         sqe.setShortLE(Sqe.CID, nextCid++);
+        return commandAsIs(sqe, data);
+    }
+
+    /** Like {@link #command}, but with the CID already in {@code sqe}, even one in use. */
+    List<ByteBuf> commandAsIs(ByteBuf sqe, ByteBuf data) {
         if (data != null) {
             sqe.setByte(Sqe.SGL_TYPE, Sqe.SGL_INCAPSULE);
             sqe.setIntLE(Sqe.SGL_LENGTH, data.readableBytes());

@@ -639,4 +639,40 @@ class TargetQueueTest {
         }
         assertEquals(0x8000_0001L, total);
     }
+
+    // --- smaller defects of issue 10 (item 8); each test below failed before its fix ---
+
+    @Test
+    void icReqWithAnotherPlenTerminates() {
+        EmbeddedHost host = host();
+        ByteBuf ic = PduWriter.icReq(Unpooled.buffer().alloc(), 0, false, false, 0);
+        ByteBuf longer = Unpooled.buffer(132).writeBytes(ic).writeZero(4);
+        ic.release();
+        longer.setIntLE(Pdu.PLEN, 132);
+        assertTerminated(host, host.send(longer), Pdu.FES_INVALID_HEADER_FIELD, Pdu.PLEN);
+    }
+
+    @Test
+    void fusedCommandsAndReservedPsdtAreInvalidFields() {
+        EmbeddedHost io = ioQueue(adminReady(host(), 32));
+        for (int flags : new int[] {0x01, 0x02, 0xC0}) {
+            ByteBuf read = EmbeddedHost.withTransfer(rw(Opcodes.IO_READ, 0, 1), 512);
+            read.setByte(Sqe.FLAGS, flags);
+            assertEquals(Status.INVALID_FIELD | Status.DNR, single(io.command(read, null)).status(), "flags " + flags);
+        }
+    }
+
+    @Test
+    void aCidStillInFlightIsAConflictAndTheFirstCommandKeepsIt() {
+        EmbeddedHost io = ioQueue(adminReady(host(), 32));
+        List<ByteBuf> r2t = io.command(EmbeddedHost.withTransfer(rw(Opcodes.IO_WRITE, 0, 16), 8192), null);
+        int cid = io.lastCid();
+        ByteBuf again = EmbeddedHost.withTransfer(rw(Opcodes.IO_READ, 0, 1), 512);
+        again.setShortLE(Sqe.CID, cid);
+        Completion conflict = single(io.commandAsIs(again, null));
+        assertEquals(cid, conflict.cid());
+        assertEquals(Status.CID_CONFLICT | Status.DNR, conflict.status());
+        List<ByteBuf> done = answer(io, r2t.get(0));
+        assertEquals(Status.SUCCESS, Completion.of(done.get(done.size() - 1)).status(), "the first command still completes");
+    }
 }
