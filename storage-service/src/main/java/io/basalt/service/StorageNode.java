@@ -114,6 +114,7 @@ public final class StorageNode implements AutoCloseable {
         router.get(PrometheusEndpoint.PATH).handler(tokens.requireValidToken()).handler(ApiTokens::requireAdmin)
                 .handler(new PrometheusEndpoint(metrics));
         http = await(vertx.createHttpServer(httpOptions()).requestHandler(router)
+                        .invalidRequestHandler(VolumeApi::answerInvalidRequest)
                         .listen(config.apiPort(), config.apiBind()),
                 "listen for the volume API on " + config.apiBind() + ":" + config.apiPort());
 
@@ -123,7 +124,7 @@ public final class StorageNode implements AutoCloseable {
 
     /** HTTPS with the configured PEM certificate and key, else plain HTTP. */
     private HttpServerOptions httpOptions() {
-        HttpServerOptions options = new HttpServerOptions();
+        HttpServerOptions options = VolumeApi.serverOptions();
         if (config.apiSecurity().tls()) {
             options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
                     .setCertPath(config.apiSecurity().tlsCert().toString())

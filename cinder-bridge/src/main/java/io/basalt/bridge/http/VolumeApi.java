@@ -6,7 +6,12 @@ import io.basalt.bridge.auth.ApiTokens;
 import io.basalt.bridge.openapi.OpenApiDocument;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 
@@ -21,8 +26,40 @@ public final class VolumeApi {
     public static final String STATS_PATH = BASE_PATH + "/stats";
     /** A create or hosts request with hundreds of host NQNs still fits with room to spare. */
     static final long MAX_BODY_BYTES = 1 << 20;
+    /** A connection that sends nothing for this long (a half-sent request, an idle keep-alive) is closed. */
+    static final int IDLE_TIMEOUT_SECONDS = 30;
 
     private VolumeApi() {
+    }
+
+    /** Server options every server of this API uses (callers add TLS): idle connections time out. */
+    public static HttpServerOptions serverOptions() {
+        return new HttpServerOptions().setIdleTimeout(IDLE_TIMEOUT_SECONDS);
+    }
+
+    /**
+     * For {@code HttpServer.invalidRequestHandler}: requests the HTTP decoder refused (a request line
+     * too long, headers too large, a malformed request) are answered in JSON too, then closed.
+     */
+    public static void answerInvalidRequest(HttpServerRequest request) {
+        Throwable cause = request.decoderResult().cause();
+        int status;
+        String message;
+        if (cause instanceof TooLongHttpLineException) {
+            status = 414;
+            message = "the request line is too long";
+        } else if (cause instanceof TooLongHttpHeaderException) {
+            status = 431;
+            message = "the request headers are too large";
+        } else {
+            status = 400;
+            message = "the request is not valid HTTP";
+        }
+        request.response().setStatusCode(status)
+                .putHeader(HttpHeaders.CONTENT_TYPE, JsonResponses.JSON)
+                .putHeader(HttpHeaders.CONNECTION, "close")
+                .end(new JsonObject().put("error", message).toBuffer())
+                .onComplete(done -> request.connection().close());
     }
 
     /**

@@ -63,6 +63,41 @@ class PathSafetyTest extends ApiServerTest {
         assertEquals(200, answer.status(), answer.body());
     }
 
+    @Test
+    void aTooLongRequestLineIsAJson414() throws Exception {
+        String answer = rawHttp("GET /api/v1/volumes/" + "a".repeat(10_000) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertTrue(answer.matches("(?s)HTTP/1\\.[01] 414 .*"), answer);
+        assertTrue(answer.contains("\r\n\r\n{\"error\":"), answer);
+    }
+
+    @Test
+    void tooLargeHeadersAreAJson431() throws Exception {
+        String answer = rawHttp("GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Big: " + "b".repeat(10_000) + "\r\n\r\n");
+        assertTrue(answer.matches("(?s)HTTP/1\\.[01] 431 .*"), answer);
+        assertTrue(answer.contains("\r\n\r\n{\"error\":"), answer);
+    }
+
+    /** Before the idle timeout, a request whose end never came held its connection for ever. */
+    @Test
+    void aHalfSentRequestIsClosed() throws Exception {
+        assertTrue(VolumeApi.serverOptions().getIdleTimeout() > 0, "the API's own servers time out");
+        long start = System.nanoTime();
+        String answer = rawHttp("GET /api/v1/health HTTP/1.1\r\nHost: x\r\n");
+        long seconds = (System.nanoTime() - start) / 1_000_000_000L;
+        assertEquals("", answer);
+        assertTrue(seconds <= ApiServer.IDLE_TIMEOUT_SECONDS + 3, "closed after " + seconds + " s");
+    }
+
+    /** Sends {@code request} as is and reads until the server closes the connection (at most 20 s). */
+    private static String rawHttp(String request) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", api.port())) {
+            socket.setSoTimeout(20_000);
+            socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        }
+    }
+
     private static void assertRefused(Answer answer) {
         assertTrue(answer.status() == 400 || answer.status() == 404, answer.status() + " " + answer.body());
         assertTrue(answer.body().startsWith("{\"error\":"), answer.body());

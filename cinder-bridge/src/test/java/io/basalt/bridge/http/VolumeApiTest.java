@@ -341,6 +341,11 @@ class VolumeApiTest extends ApiServerTest {
                         "hosts", "nqn.yyyy-mm"),
                 Arguments.of("{\"name\":\"v\",\"sizeBytes\":512,\"hosts\":[\"nqn.2014-08.com.example:a b\"]}",
                         "hosts", "nqn.yyyy-mm"),
+                // Line terminators the target's Connect refuses; the API accepted them before (issue 10, item 8)
+                Arguments.of("{\"name\":\"v\",\"sizeBytes\":512,\"hosts\":[\"nqn.2014-08.com.example:a\\u2028b\"]}",
+                        "hosts", "nqn.yyyy-mm"),
+                Arguments.of("{\"name\":\"v\",\"sizeBytes\":512,\"hosts\":[\"nqn.2014-08.com.example:a\\u0085b\"]}",
+                        "hosts", "nqn.yyyy-mm"),
                 Arguments.of("{\"name\":\"v\",\"sizeBytes\":512,\"hosts\":[\"nqn.2014-08.org.nvmexpress:uuid:xyz\"]}",
                         "hosts", "<uuid>"),
                 Arguments.of("{\"name\":\"v\",\"sizeBytes\":512,\"hosts\":[\"" + longHost + "\"]}",
