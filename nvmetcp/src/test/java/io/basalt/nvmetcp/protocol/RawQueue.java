@@ -56,8 +56,24 @@ final class RawQueue implements AutoCloseable {
     }
 
     void send(byte[] bytes) throws IOException {
-        out.write(bytes);
+        sendRange(bytes, 0, bytes.length);
+    }
+
+    void sendRange(byte[] bytes, int offset, int length) throws IOException {
+        out.write(bytes, offset, length);
         out.flush();
+    }
+
+    Socket socket() {
+        return socket;
+    }
+
+    /** Reads and drops whatever the target sends until it closes the connection. */
+    void drainUntilClosed() throws IOException {
+        byte[] buffer = new byte[8192];
+        while (in.read(buffer) >= 0) {
+            // the answers do not matter, only that the target ends the connection
+        }
     }
 
     /** The next whole PDU from the target. */
