@@ -18,7 +18,7 @@ public record ResourceLimits(long connectionDataBytes, long nodeDataBytes, int c
                              int connectionsPerNode, long connectTimeoutMillis, long dataTimeoutMillis) {
 
     public static ResourceLimits defaults() {
-        return new ResourceLimits(8L << 20, 1L << 30, 64, 1024, 10_000, 10_000);
+        return new ResourceLimits(8L << 20, 256L << 20, 64, 1024, 10_000, 10_000);
     }
 
     public ResourceLimits {

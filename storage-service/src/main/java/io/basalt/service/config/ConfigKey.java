@@ -18,7 +18,7 @@ public enum ConfigKey {
     NVME_MAX_QUEUE_SIZE("nvme.max-queue-size", "128"),
     /** The defaults of these six are {@link io.basalt.nvmetcp.nvmet.ResourceLimits#defaults()}. */
     NVME_CONNECTION_DATA_BYTES("nvme.connection-data-bytes", "8MiB"),
-    NVME_NODE_DATA_BYTES("nvme.node-data-bytes", "1GiB"),
+    NVME_NODE_DATA_BYTES("nvme.node-data-bytes", "256MiB"),
     NVME_CONNECTIONS_PER_HOST("nvme.connections-per-host", "64"),
     NVME_CONNECTIONS_PER_NODE("nvme.connections-per-node", "1024"),
     NVME_CONNECT_TIMEOUT_MS("nvme.connect-timeout-ms", "10000"),
