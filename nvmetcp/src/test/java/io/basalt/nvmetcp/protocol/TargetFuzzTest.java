@@ -14,6 +14,7 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.util.ResourceLeakDetector;
 import io.netty.util.internal.PlatformDependent;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -65,6 +66,8 @@ class TargetFuzzTest {
         ResourceLeakDetector.Level level = ResourceLeakDetector.getLevel();
         ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
         LogWatch logs = LogWatch.install();
+        LoggerFactory.getLogger(TargetFuzzTest.class).error("log watch self-check");
+        assertEquals(1, logs.drainErrors().size(), "the target's ERROR lines must be seen");
         ResourceLimits limits = new ResourceLimits(4 << 20, 64 << 20, 64, 256, 2_000, 1_000);
         try (LiveTarget live = LiveTarget.start(TargetOptions.defaults(LiveTarget.SERIAL).withLimits(limits))) {
             HostController good = live.connect(LiveTarget.hostOptions());
