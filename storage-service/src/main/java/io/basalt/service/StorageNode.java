@@ -108,7 +108,7 @@ public final class StorageNode implements AutoCloseable {
         portals = List.of(new Portal("tcp", config.advertisedAddress(), nvmeAddress.getPort()));
 
         NodeGauges.register(metrics, target::connectionCount, target::queuePairCount, target::controllerCount,
-                () -> volumes.volumeCount());
+                () -> volumes.volumeCount(), target::dataBytesInUse);
         EngineGauges.register(metrics, volumes.engine(), () -> volumes.stats().compressionRatio());
         Router router = VolumeApi.router(vertx, volumes, tokens);
         router.get(PrometheusEndpoint.PATH).handler(tokens.requireValidToken()).handler(ApiTokens::requireAdmin)
