@@ -20,6 +20,15 @@ import urllib.request
 API = "/api/v1"
 
 
+def _segment(value, what):
+    """One path segment, percent-quoted. An empty, "." or ".." segment is refused before sending:
+    HTTP stacks resolve dot segments, so ".../hosts/.." would address the volume itself."""
+    text = str(value)
+    if text in ("", ".", ".."):
+        raise ValueError("%s %r cannot be used in a volume API path" % (what, text))
+    return urllib.parse.quote(text, safe="")
+
+
 class BasaltApiError(Exception):
     """The volume API refused a request or could not be reached (status 0)."""
 
@@ -103,7 +112,7 @@ class VolumeApi:
 
     def remove_host(self, volume_id, host_nqn, project=None):
         return self._request("DELETE", self._volume_path(volume_id, project) + "/hosts/"
-                             + urllib.parse.quote(host_nqn, safe=""))
+                             + _segment(host_nqn, "host NQN"))
 
     def revert_volume(self, volume_id, snapshot_id, project=None):
         return self._request("POST", self._volume_path(volume_id, project) + "/revert",
@@ -149,15 +158,15 @@ class VolumeApi:
     def _prefix(project):
         if project is None:
             return API
-        return API + "/projects/" + urllib.parse.quote(str(project), safe="")
+        return API + "/projects/" + _segment(project, "project")
 
     @classmethod
     def _volume_path(cls, volume_id, project=None):
-        return cls._prefix(project) + "/volumes/" + urllib.parse.quote(volume_id, safe="")
+        return cls._prefix(project) + "/volumes/" + _segment(volume_id, "volume id")
 
     @classmethod
     def _snapshot_path(cls, snapshot_id, project=None):
-        return cls._prefix(project) + "/snapshots/" + urllib.parse.quote(snapshot_id, safe="")
+        return cls._prefix(project) + "/snapshots/" + _segment(snapshot_id, "snapshot id")
 
     @staticmethod
     def _ssl_context(verify):

@@ -23,6 +23,8 @@ Mapping of Cinder objects to Basalt objects:
 - Volume type extra specs: basalt:compression (boolean), basalt:replicas (1..3).
 """
 
+import re
+
 from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import strutils
@@ -296,6 +298,9 @@ class BasaltDriver(driver.VolumeDriver):
     def validate_connector(self, connector):
         if not connector or not connector.get('nqn'):
             raise exception.InvalidConnectorException(missing='nqn')
+        if not is_valid_nqn(connector['nqn']):
+            raise exception.InvalidConnectorException(
+                missing=_('a valid NVMe host NQN (got %r)') % connector['nqn'])
 
     def initialize_connection(self, volume, connector, **kwargs):
         """Allows the connector's host NQN to see the volume; returns os-brick's properties."""
@@ -333,10 +338,9 @@ class BasaltDriver(driver.VolumeDriver):
             if connector is None:
                 LOG.info('Force detach of %s: removing every host', volume.name)
                 self._call(self.client.set_hosts, volume_id, [], project=project)
-            elif connector.get('nqn'):
-                self._call(self.client.remove_host, volume_id, connector['nqn'], project=project)
             else:
-                raise exception.InvalidConnectorException(missing='nqn')
+                self.validate_connector(connector)
+                self._call(self.client.remove_host, volume_id, connector['nqn'], project=project)
         except exception.NotFound:
             LOG.info('Basalt volume %s is gone: no host to remove', volume.name)
 
@@ -433,6 +437,22 @@ class BasaltDriver(driver.VolumeDriver):
             if e.status == 404 and missing is not None:
                 raise missing
             raise _cinder_error(e)
+
+
+# The target's NQN grammar (nvmetcp's Nqn): at most 223 bytes of UTF-8, the UUID form or
+# nqn.yyyy-mm.<reverse domain>[:<anything but a line terminator>].
+_NQN_MAX_BYTES = 223
+_NQN_UUID = re.compile(r'nqn\.2014-08\.org\.nvmexpress:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-'
+                       r'[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}')
+_NQN_DATE = re.compile(r'nqn\.\d{4}-(0[1-9]|1[0-2])\.[a-zA-Z0-9][a-zA-Z0-9.-]*[a-zA-Z0-9]'
+                       r'(:[^\n\r\x85\u2028\u2029]+)?', re.ASCII)
+
+
+def is_valid_nqn(nqn):
+    """Whether the target would accept nqn as a host NQN; anything else never reaches a URL."""
+    return (isinstance(nqn, str)
+            and len(nqn.encode('utf-8')) <= _NQN_MAX_BYTES
+            and (_NQN_UUID.fullmatch(nqn) is not None or _NQN_DATE.fullmatch(nqn) is not None))
 
 
 class BasaltNotFound(exception.NotFound):

@@ -62,6 +62,19 @@ class ClientErrorTest(unittest.TestCase):
         self.assertIn('/api/v1/projects/p1/volumes/v%2F1/hosts/nqn.2014-08.com.example%3Ah%201',
                       paths)
 
+    def test_dot_and_empty_segments_are_never_sent(self):
+        # Before: remove_host(id, '..') sent DELETE .../hosts/.., which the node resolved into
+        # DELETE of the volume itself.
+        api = VolumeApi(self.fake.url, token='t0ken')
+        for bad in ('..', '.', ''):
+            with self.assertRaises(ValueError):
+                api.remove_host('v1', bad)
+            with self.assertRaises(ValueError):
+                api.get_volume(bad)
+            with self.assertRaises(ValueError):
+                api.list_volumes(project=bad)
+        self.assertEqual([], self.fake.requests)
+
     def test_failover_to_the_next_address(self):
         dead = 'http://127.0.0.1:%d' % closed_port()
         api = VolumeApi([dead, self.fake.url], token='t0ken', timeout=5)
@@ -231,6 +244,25 @@ class DriverErrorTest(unittest.TestCase):
         huge = cs.new_volume(self.project, size=100 * 1024)
         with self.assertRaisesRegex(driver.BasaltCapacityError, 'capacity'):
             self.driver.create_volume(huge)
+
+    def test_a_connector_nqn_that_is_not_an_nqn_reaches_no_path(self):
+        # Before: terminate_connection with a connector NQN of '..' deleted the volume.
+        from basalt_cinder.driver import is_valid_nqn
+        from cinder import exception
+        volume = cs.new_volume(self.project)
+        cs.apply(volume, self.driver.create_volume(volume))
+        sent = len(self.fake.requests)
+        for nqn in ('..', '.', '%2e%2e', 'nqn.2014-08.com.example:h\u2028', 'nqn.2014-08.com.example:h\n',
+                    'nqn.2014-08.com.example:' + 'x' * 200, 'iqn.2010-10.org.openstack:x'):
+            self.assertFalse(is_valid_nqn(nqn), nqn)
+            with self.assertRaises(exception.InvalidConnectorException):
+                self.driver.terminate_connection(volume, {'nqn': nqn})
+            with self.assertRaises(exception.InvalidConnectorException):
+                self.driver.initialize_connection(volume, {'nqn': nqn})
+        self.assertEqual(sent, len(self.fake.requests))
+        self.assertTrue(is_valid_nqn('nqn.2014-08.org.nvmexpress:uuid:' + str(uuid.uuid4())))
+        self.assertTrue(is_valid_nqn('nqn.2014-08.com.example:h 1/2'))
+        self.assertTrue(is_valid_nqn('nqn.2014-08.com.example'))
 
     def test_not_found_on_delete_and_detach_is_success(self):
         volume = cs.new_volume(self.project, provider_id=str(uuid.uuid4()))

@@ -110,12 +110,13 @@ public final class StorageNode implements AutoCloseable {
         portals = List.of(new Portal("tcp", config.advertisedAddress(), nvmeAddress.getPort()));
 
         NodeGauges.register(metrics, target::connectionCount, target::queuePairCount, target::controllerCount,
-                () -> volumes.volumeCount());
+                () -> volumes.volumeCount(), target::dataBytesInUse);
         EngineGauges.register(metrics, store.engine());
         Router router = VolumeApi.router(vertx, volumes, tokens);
-        router.get(PrometheusEndpoint.PATH).handler(tokens.requireValidToken())
+        router.get(PrometheusEndpoint.PATH).handler(tokens.requireValidToken()).handler(ApiTokens::requireAdmin)
                 .handler(new PrometheusEndpoint(metrics));
         http = await(vertx.createHttpServer(httpOptions()).requestHandler(router)
+                        .invalidRequestHandler(VolumeApi::answerInvalidRequest)
                         .listen(config.apiPort(), config.apiBind()),
                 "listen for the volume API on " + config.apiBind() + ":" + config.apiPort());
 
@@ -125,7 +126,7 @@ public final class StorageNode implements AutoCloseable {
 
     /** HTTPS with the configured PEM certificate and key, else plain HTTP. */
     private HttpServerOptions httpOptions() {
-        HttpServerOptions options = new HttpServerOptions();
+        HttpServerOptions options = VolumeApi.serverOptions();
         if (config.apiSecurity().tls()) {
             options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
                     .setCertPath(config.apiSecurity().tlsCert().toString())

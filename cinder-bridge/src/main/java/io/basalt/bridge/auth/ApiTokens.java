@@ -102,6 +102,21 @@ public final class ApiTokens {
     }
 
     /**
+     * A handler, behind {@link #requireValidToken()}, that lets only the admin through and answers
+     * project tokens 403: for node-wide figures that name every project's volumes.
+     */
+    public static void requireAdmin(RoutingContext ctx) {
+        if (caller(ctx) instanceof Caller.Admin) {
+            ctx.next();
+        } else {
+            ctx.response()
+                    .setStatusCode(403)
+                    .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                    .end(new JsonObject().put("error", "only the admin token may read the node's figures").toBuffer());
+        }
+    }
+
+    /**
      * The caller that {@link #requireValidToken()} let through.
      *
      * @throws IllegalStateException if the request did not pass that handler

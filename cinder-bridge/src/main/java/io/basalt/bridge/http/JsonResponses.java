@@ -37,7 +37,8 @@ final class JsonResponses {
             case null -> error(ctx, 500, "internal error", null);
             default -> {
                 LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), failure);
-                error(ctx, 500, "internal error: " + failure.getMessage(), null);
+                // The exception's text may name the node's classes and state: it stays in the log.
+                error(ctx, 500, "internal error; the node's log has the details", null);
             }
         }
     }

@@ -37,11 +37,15 @@ final class RequestValidator {
     private static final int MAX_NQN_BYTES = 223;
 
     private static final String UUID_NQN_PREFIX = "nqn.2014-08.org.nvmexpress:uuid:";
-    /** {@code nqn.yyyy-mm.<reverse domain>:<anything without spaces or control characters>}. */
+    /**
+     * {@code nqn.yyyy-mm.<reverse domain>:<anything without white space or control characters>}, in
+     * Unicode's sense: a subset of what the target's Connect accepts (nvmetcp's {@code Nqn}), which
+     * refuses line terminators such as U+0085 and U+2028 that ASCII classes would let through.
+     */
     private static final Pattern DATE_NQN = Pattern.compile(
             "nqn\\.\\d{4}-(0[1-9]|1[0-2])"
                     + "(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?){2,}"
-                    + ":[^\\s\\p{Cntrl}]+");
+                    + ":[^\\p{IsWhite_Space}\\p{Cc}]+");
     private static final Pattern CANONICAL_UUID = Pattern.compile(
             "\\p{XDigit}{8}-\\p{XDigit}{4}-\\p{XDigit}{4}-\\p{XDigit}{4}-\\p{XDigit}{12}");
 

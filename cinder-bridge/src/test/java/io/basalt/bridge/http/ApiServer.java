@@ -32,6 +32,8 @@ final class ApiServer {
     static final String HOST_A = "nqn.2014-08.org.nvmexpress:uuid:8b3e5c2a-1f4d-4e6a-9b7c-0d2e4f6a8b1c";
     static final String HOST_B = "nqn.2014-08.com.example:host-b";
     static final ObjectMapper JSON = new ObjectMapper();
+    /** Shorter than the API's own, so that a test sees a half-sent request closed. */
+    static final int IDLE_TIMEOUT_SECONDS = 2;
 
     final InMemoryVolumeService service = new InMemoryVolumeService();
     final Vertx vertx = Vertx.vertx();
@@ -41,11 +43,16 @@ final class ApiServer {
     private final WebClient client;
 
     ApiServer() throws Exception {
-        server = await(vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
+        server = await(vertx.createHttpServer(VolumeApi.serverOptions().setIdleTimeout(IDLE_TIMEOUT_SECONDS))
+                .requestHandler(router).invalidRequestHandler(VolumeApi::answerInvalidRequest).listen(0, "127.0.0.1"));
         client = WebClient.create(vertx, new WebClientOptions()
                 .setDefaultHost("127.0.0.1")
                 .setDefaultPort(server.actualPort())
                 .setMaxPoolSize(64));
+    }
+
+    int port() {
+        return server.actualPort();
     }
 
     void close() throws Exception {
@@ -123,6 +130,6 @@ final class ApiServer {
     }
 
     static <T> T await(Future<T> future) throws Exception {
-        return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
 }

@@ -340,7 +340,7 @@ public final class HostQueue extends ChannelInboundHandlerAdapter {
         sqe.setZero(Sqe.SGL_ADDRESS, Sqe.CDW10 - Sqe.SGL_ADDRESS);
         sqe.setIntLE(Sqe.SGL_LENGTH, s.length);
         ByteBuf inCapsule = null;
-        if (s.direction == DataDirection.HOST_TO_CONTROLLER && s.length <= inCapsuleLimit) {
+        if (s.direction == DataDirection.HOST_TO_CONTROLLER && (s.length <= inCapsuleLimit || isConnect(sqe))) {
             sqe.setByte(Sqe.SGL_TYPE, Sqe.SGL_INCAPSULE);
             s.inCapsule = true;
             s.transferred = s.length;
@@ -351,6 +351,11 @@ public final class HostQueue extends ChannelInboundHandlerAdapter {
         s.state = CommandSlot.SENT;
         writer.writeCapsuleCmd(channel, sqe, 0, inCapsule);
         channel.flush();
+    }
+
+    /** Targets take Connect's data only inside the capsule: before Connect they know no host to reserve memory for. */
+    private static boolean isConnect(ByteBuf sqe) {
+        return sqe.getUnsignedByte(Sqe.OPCODE) == Opcodes.FABRICS && sqe.getUnsignedByte(Sqe.FCTYPE) == Opcodes.FCTYPE_CONNECT;
     }
 
     private void finish(CommandSlot s, int status, long result) {

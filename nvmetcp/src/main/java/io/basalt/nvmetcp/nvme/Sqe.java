@@ -24,6 +24,11 @@ public final class Sqe {
     public static final int CDW14 = 56;
     public static final int CDW15 = 60;
 
+    /** FLAGS bits 1:0, fused operation; bits 7:6, PSDT (11b is reserved). */
+    public static final int FLAGS_FUSE = 0x03;
+    public static final int FLAGS_PSDT = 0xC0;
+    public static final int FLAGS_PSDT_RESERVED = 0xC0;
+
     /** SGL descriptor type byte: Data Block, offset addressing (in-capsule data). */
     public static final int SGL_INCAPSULE = 0x01;
     /** SGL descriptor type byte: Transport SGL Data Block, transport specific (data through R2T/C2HData). */

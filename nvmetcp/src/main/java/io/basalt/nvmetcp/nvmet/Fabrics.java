@@ -49,6 +49,10 @@ final class Fabrics {
             req.complete(Status.COMMAND_SEQUENCE_ERROR | Status.DNR);
             return;
         }
+        if (!belongsOn(fctype, req.queue.isAdmin())) {
+            req.complete(Status.INVALID_OPCODE | Status.DNR);
+            return;
+        }
         switch (fctype) {
             case Opcodes.FCTYPE_PROPERTY_GET -> propertyGet(req, ctrl);
             case Opcodes.FCTYPE_PROPERTY_SET -> propertySet(req, ctrl);
@@ -58,6 +62,19 @@ final class Fabrics {
             }
             default -> req.complete(Status.INVALID_OPCODE | Status.DNR);
         }
+    }
+
+    /**
+     * Properties are the admin queue's (NVMe over Fabrics: Property Get/Set are submitted on the
+     * Admin Queue; CC is also only touched from that queue's event loop), Disconnect an I/O
+     * queue's; elsewhere they are invalid opcodes, as in Linux's target.
+     */
+    private static boolean belongsOn(int fctype, boolean adminQueue) {
+        return switch (fctype) {
+            case Opcodes.FCTYPE_PROPERTY_GET, Opcodes.FCTYPE_PROPERTY_SET -> adminQueue;
+            case Opcodes.FCTYPE_DISCONNECT -> !adminQueue;
+            default -> true;
+        };
     }
 
     private static void connect(Request req, NvmeTarget target) {
@@ -89,6 +106,10 @@ final class Fabrics {
         }
         if (!Nqn.isValid(hostNqn)) {
             invalidParameter(req, DATA_HOSTNQN, true, "malformed host NQN");
+            return;
+        }
+        if (req.queue.discoveryOnly() && !Nqn.DISCOVERY.equals(subnqn)) {
+            invalidParameter(req, DATA_SUBNQN, true, "this port serves only the discovery subsystem, not " + subnqn);
             return;
         }
         if (qid == 0) {

@@ -90,12 +90,18 @@ final class IoCommands {
         new DeallocateRanges(req, device, ranges).next(Status.SUCCESS);
     }
 
-    /** Deallocates the ranges of one Dataset Management command one after another. */
+    /**
+     * Deallocates the ranges of one Dataset Management command one after another. A range's NLB is
+     * 32 bits unsigned, more than a device call takes: large ranges go in pieces.
+     */
     private static final class DeallocateRanges implements IoCallback {
+        private static final int MAX_BLOCKS_PER_CALL = 1 << 30;
         private final Request req;
         private final BlockDevice device;
         private final int ranges;
         private int done;
+        private long lba;
+        private long remaining;
 
         DeallocateRanges(Request req, BlockDevice device, int ranges) {
             this.req = req;
@@ -109,14 +115,20 @@ final class IoCommands {
         }
 
         void next(int status) {
-            while (Status.isSuccess(status) && done < ranges) {
-                ByteBuf list = req.data;
-                int entry = list.readerIndex() + done++ * DSM_RANGE_SIZE;
-                int nlb = list.getIntLE(entry + 4);
-                if (nlb != 0) {
-                    device.deallocate(list.getLongLE(entry + 8), nlb, this);
-                    return;
+            while (Status.isSuccess(status) && (remaining > 0 || done < ranges)) {
+                if (remaining == 0) {
+                    ByteBuf list = req.data;
+                    int entry = list.readerIndex() + done++ * DSM_RANGE_SIZE;
+                    remaining = Integer.toUnsignedLong(list.getIntLE(entry + 4));
+                    lba = list.getLongLE(entry + 8);
+                    continue;
                 }
+                int blocks = (int) Math.min(remaining, MAX_BLOCKS_PER_CALL);
+                long at = lba;
+                lba += blocks;
+                remaining -= blocks;
+                device.deallocate(at, blocks, this);
+                return;
             }
             req.complete(status);
         }

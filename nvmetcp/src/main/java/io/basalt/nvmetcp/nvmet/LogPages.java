@@ -54,7 +54,7 @@ final class LogPages {
         ByteBuf page = alloc.heapBuffer();
         try {
             writer.accept(page);
-            if (offset > page.readableBytes()) {
+            if (Long.compareUnsigned(offset, page.readableBytes()) > 0) { // LPOU bit 31 is not a sign
                 req.complete(Status.INVALID_FIELD | Status.DNR);
                 return;
             }

@@ -46,6 +46,8 @@ public final class NvmeTarget implements AutoCloseable {
     private final AtomicInteger nextCntlid = new AtomicInteger(1);
     private final AtomicInteger connections = new AtomicInteger();
     private final AtomicInteger queuePairs = new AtomicInteger();
+    private final Map<String, Integer> connectionsPerHost = new ConcurrentHashMap<>();
+    private final NodeDataBudget dataBudget;
 
     /** A port the target listens on, with the number the discovery log gives it. */
     public record BoundPort(int id, String advertisedAddress, int port, boolean discoveryOnly) {
@@ -54,6 +56,7 @@ public final class NvmeTarget implements AutoCloseable {
     public NvmeTarget(TargetOptions options, EventLoopGroup group) {
         this.options = options;
         this.group = group;
+        this.dataBudget = new NodeDataBudget(options.limits().nodeDataBytes());
     }
 
     public TargetOptions options() {
@@ -97,7 +100,7 @@ public final class NvmeTarget implements AutoCloseable {
                         ch.pipeline().addLast(
                                 new FlushConsolidationHandler(256, true),
                                 new PduFrameDecoder(maxPdu),
-                                new TargetQueue(NvmeTarget.this));
+                                new TargetQueue(NvmeTarget.this, port.discoveryOnly()));
                     }
                 });
         bootstrap.bind(port.bindAddress(), port.port()).addListener(f -> {
@@ -141,12 +144,40 @@ public final class NvmeTarget implements AutoCloseable {
         controllers.remove(ctrl.cntlid(), ctrl);
     }
 
-    void connectionOpened() {
-        connections.incrementAndGet();
+    NodeDataBudget dataBudget() {
+        return dataBudget;
     }
 
-    void connectionClosed(TargetQueue queue) {
+    /** Data bytes held by commands in flight on every connection (writes asked for, reads not yet sent). */
+    public long dataBytesInUse() {
+        return dataBudget.used();
+    }
+
+    /**
+     * Counts a new connection from {@code host} (its IP address), or returns false when that would
+     * exceed {@link ResourceLimits#connectionsPerHost()} or {@link ResourceLimits#connectionsPerNode()}.
+     */
+    boolean admitConnection(String host) {
+        ResourceLimits limits = options.limits();
+        if (connections.incrementAndGet() > limits.connectionsPerNode()) {
+            connections.decrementAndGet();
+            return false;
+        }
+        int fromHost = connectionsPerHost.merge(host, 1, Integer::sum);
+        if (fromHost > limits.connectionsPerHost()) {
+            releaseConnection(host);
+            return false;
+        }
+        return true;
+    }
+
+    private void releaseConnection(String host) {
+        connectionsPerHost.computeIfPresent(host, (h, n) -> n == 1 ? null : n - 1);
         connections.decrementAndGet();
+    }
+
+    void connectionClosed(TargetQueue queue, String host) {
+        releaseConnection(host);
         if (queue.controller() != null) {
             queuePairs.decrementAndGet();
         }

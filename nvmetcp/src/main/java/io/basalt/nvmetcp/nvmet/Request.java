@@ -3,13 +3,15 @@ package io.basalt.nvmetcp.nvmet;
 import io.basalt.nvmetcp.nvme.Sqe;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 
 /**
  * One command in flight on a queue. A queue owns a fixed set of these, reused for every command,
  * so the I/O path allocates nothing but pooled data buffers. The index doubles as the transfer tag
  * (TTAG) that R2T and H2CData carry.
  */
-final class Request implements IoCallback, Runnable {
+final class Request implements IoCallback, Runnable, ChannelFutureListener {
     final TargetQueue queue;
     final int index;
     /** The submission queue entry, copied out of the capsule. */
@@ -21,6 +23,12 @@ final class Request implements IoCallback, Runnable {
     int transferLength;
     /** Host-to-controller bytes received so far through H2CData. */
     int received;
+    /** Bytes of the queue's and the node's data budget this command holds, returned on release. */
+    int reservedBytes;
+    /** An R2T was sent and not all of its data has come. */
+    boolean awaitingData;
+    /** The queue's tick when the R2T was sent, for the data timeout. */
+    long awaitingSinceTick;
     int status;
     int dw0;
     int dw1;
@@ -28,6 +36,8 @@ final class Request implements IoCallback, Runnable {
     /** The namespace an I/O command addresses, for its observer. */
     Namespace namespace;
     boolean inUse;
+    /** {@link #complete} was called: the command's outcome is decided. */
+    boolean completed;
 
     Request(TargetQueue queue, int index) {
         this.queue = queue;
@@ -48,6 +58,7 @@ final class Request implements IoCallback, Runnable {
     @Override
     public void complete(int status) {
         this.status = status;
+        this.completed = true;
         if (queue.inEventLoop()) {
             queue.finish(this);
         } else {
@@ -60,6 +71,12 @@ final class Request implements IoCallback, Runnable {
         queue.finish(this);
     }
 
+    /** The command's last PDU is on the wire (or the connection is gone): its slot and data bytes return. */
+    @Override
+    public void operationComplete(ChannelFuture future) {
+        queue.sent(this);
+    }
+
     void reset() {
         if (data != null) {
             data.release();
@@ -67,6 +84,8 @@ final class Request implements IoCallback, Runnable {
         }
         transferLength = 0;
         received = 0;
+        awaitingData = false;
+        completed = false;
         status = 0;
         dw0 = 0;
         dw1 = 0;

@@ -9,12 +9,23 @@ package io.basalt.nvmetcp.nvmet;
  * @param maxH2CData        largest H2CData PDU payload accepted (MAXH2CDATA in ICResp)
  * @param maxTransferSize   largest single transfer (MDTS), a power of two multiple of 4 KiB
  * @param serial            controller serial number reported in Identify Controller
+ * @param limits            what one host may hold of the node's memory and connections
  */
 public record TargetOptions(int maxIoQueues, int maxQueueSize, int inCapsuleDataSize, int maxH2CData,
-                            int maxTransferSize, String serial) {
+                            int maxTransferSize, String serial, ResourceLimits limits) {
 
     public static TargetOptions defaults(String serial) {
         return new TargetOptions(16, 128, 8192, 128 * 1024, 1024 * 1024, serial);
+    }
+
+    /** With the default {@link ResourceLimits}. */
+    public TargetOptions(int maxIoQueues, int maxQueueSize, int inCapsuleDataSize, int maxH2CData,
+                         int maxTransferSize, String serial) {
+        this(maxIoQueues, maxQueueSize, inCapsuleDataSize, maxH2CData, maxTransferSize, serial, ResourceLimits.defaults());
+    }
+
+    public TargetOptions withLimits(ResourceLimits limits) {
+        return new TargetOptions(maxIoQueues, maxQueueSize, inCapsuleDataSize, maxH2CData, maxTransferSize, serial, limits);
     }
 
     public TargetOptions {
@@ -32,6 +43,10 @@ public record TargetOptions(int maxIoQueues, int maxQueueSize, int inCapsuleData
         }
         if (maxTransferSize < 4096 || Integer.bitCount(maxTransferSize) != 1) {
             throw new IllegalArgumentException("maxTransferSize must be a power of two >= 4096");
+        }
+        if (limits.connectionDataBytes() < maxTransferSize) {
+            throw new IllegalArgumentException("data bytes per connection (" + limits.connectionDataBytes()
+                    + ") must be at least the largest transfer (" + maxTransferSize + ")");
         }
     }
 }

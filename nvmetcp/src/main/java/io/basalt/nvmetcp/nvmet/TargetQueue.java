@@ -9,6 +9,7 @@ import io.basalt.nvmetcp.pdu.PduException;
 import io.basalt.nvmetcp.pdu.PduReader;
 import io.basalt.nvmetcp.pdu.PduWriter;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -17,10 +18,21 @@ import io.netty.handler.codec.DecoderException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.ArrayDeque;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
 /**
  * The target side of one NVMe/TCP connection, which is one queue (admin or I/O) of a controller:
  * the initialize exchange, command capsules, write data through R2T/H2CData, read data through
  * C2HData, completions, and termination on protocol violations. Runs on the channel's event loop.
+ * <p>
+ * A command's data bytes are reserved from this connection's and the node's budgets before its
+ * buffer exists (see {@link ResourceLimits}); a command that does not fit waits in arrival order,
+ * holding its slot but no memory. A slot is free again only when its completion is on the wire, so
+ * a host that does not read cannot have more than a queue's worth of commands.
  */
 final class TargetQueue extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(TargetQueue.class);
@@ -33,6 +45,8 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
     private final PduWriter writer = new PduWriter();
     private final PduReader reader = new PduReader(writer);
     private final Request[] requests;
+    /** One bit per command identifier held by a slot: a host must not reuse a CID still in flight. */
+    private final long[] cidsInUse = new long[65536 / 64];
     private final int[] free;
     private int freeCount;
     private Channel channel;
@@ -43,16 +57,34 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
     private int queueSize;
     private int sqhd;
     private boolean sqFlowControlDisabled;
+    private final ResourceLimits limits;
+    private final boolean discoveryOnly;
+    private final ArrayDeque<Request> waitingForBudget;
+    /** Data bytes the commands of this connection hold. */
+    private long dataBytesHeld;
+    /** Registered with the node's budget, to be woken when it has bytes again. */
+    private boolean nodeBudgetWaiter;
+    private final Runnable startWaiting = this::startWaiting;
+    private String host;
+    private boolean admitted;
+    private ScheduledFuture<?> ticker;
+    private final long tickMillis;
+    private long ticks;
 
-    TargetQueue(NvmeTarget target) {
+    /** @param discoveryOnly whether the port serves only the discovery subsystem (Connect to others is refused) */
+    TargetQueue(NvmeTarget target, boolean discoveryOnly) {
         this.target = target;
+        this.discoveryOnly = discoveryOnly;
         this.options = target.options();
+        this.limits = options.limits();
+        this.tickMillis = Math.max(1, Math.min(limits.connectTimeoutMillis(), limits.dataTimeoutMillis()) / 4);
         int slots = Math.max(ADMIN_QUEUE_SIZE, options.maxQueueSize());
         this.requests = new Request[slots];
         this.free = new int[slots];
         for (int i = 0; i < slots; i++) {
             requests[i] = new Request(this, i);
         }
+        this.waitingForBudget = new ArrayDeque<>(slots);
         this.freeCount = 1; // only the Connect command until the queue size is known
         this.queueSize = 1;
     }
@@ -71,6 +103,10 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
 
     public int qid() {
         return qid;
+    }
+
+    boolean discoveryOnly() {
+        return discoveryOnly;
     }
 
     public boolean isAdmin() {
@@ -96,22 +132,66 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
-        target.connectionOpened();
+        host = hostOf(channel.remoteAddress());
+        if (!target.admitConnection(host)) {
+            log.warn("Refusing a connection from {}: the connection limit is reached ({} per host, {} per node)",
+                    remote(), limits.connectionsPerHost(), limits.connectionsPerNode());
+            terminated = true;
+            ctx.close();
+            return;
+        }
+        admitted = true;
+        ticker = channel.eventLoop().scheduleAtFixedRate(this::tick, tickMillis, tickMillis, TimeUnit.MILLISECONDS);
         ctx.fireChannelActive();
+    }
+
+    private static String hostOf(SocketAddress remote) {
+        return remote instanceof InetSocketAddress inet && inet.getAddress() != null
+                ? inet.getAddress().getHostAddress() : String.valueOf(remote);
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        target.connectionClosed(this);
+        if (!admitted) {
+            ctx.fireChannelInactive();
+            return;
+        }
+        ticker.cancel(false);
+        target.connectionClosed(this, host);
         if (controller != null) {
             controller.queueClosed(this);
         }
+        waitingForBudget.clear(); // they hold neither bytes nor buffers
         for (Request r : requests) {
-            if (r.inUse && isAwaitingData(r)) {
-                r.reset(); // no device holds it: release its buffer now
+            if (r.inUse && r.awaitingData) {
+                returnData(r); // no device holds it: release its buffer and bytes now
+                r.reset();
             }
         }
         ctx.fireChannelInactive();
+    }
+
+    /**
+     * Runs every quarter of the shorter timeout: a connection not connected in time, or a command
+     * whose R2T data has not all come in time, ends the connection.
+     */
+    private void tick() {
+        ticks++;
+        if (terminated) {
+            return;
+        }
+        if (controller == null && ticks * tickMillis > limits.connectTimeoutMillis()) {
+            log.warn("Closing connection from {}: no ICReq and Connect within {} ms", remote(), limits.connectTimeoutMillis());
+            close();
+            return;
+        }
+        for (Request r : requests) {
+            if (r.inUse && r.awaitingData && (ticks - r.awaitingSinceTick) * tickMillis > limits.dataTimeoutMillis()) {
+                terminate(new PduException(Pdu.FES_PDU_SEQUENCE_ERROR, Pdu.TYPE, "the data for R2T of CID " + r.cid
+                        + " did not all come within " + limits.dataTimeoutMillis() + " ms"), null);
+                return;
+            }
+        }
     }
 
     @Override
@@ -133,7 +213,8 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
         if (root instanceof PduException e) {
             terminate(e, null);
-        } else {
+        } else if (!terminated) { // every write queued behind a failed one fails too: say it once
+            terminated = true;
             log.info("Closing connection from {}: {}", remote(), root.toString());
             ctx.close();
         }
@@ -165,6 +246,9 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
 
     private void initialize(ByteBuf pdu) {
         int ri = pdu.readerIndex();
+        if (Pdu.plen(pdu) != Pdu.IC_LENGTH) {
+            throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, Pdu.PLEN, "ICReq PLEN " + Pdu.plen(pdu) + ", must be 128");
+        }
         int pfv = pdu.getUnsignedShortLE(ri + Pdu.IC_PFV);
         int hpda = pdu.getUnsignedByte(ri + Pdu.IC_PDA);
         int digests = pdu.getUnsignedByte(ri + Pdu.IC_DIGEST);
@@ -197,13 +281,26 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
     private void capsule(ByteBuf pdu) {
         int dataIndex = dataIndex(pdu);
         int dataLength = reader.dataLength();
+        int cid = pdu.getUnsignedShortLE(pdu.readerIndex() + Pdu.COMMON_HEADER_LENGTH + Sqe.CID);
+        if (queueSize > 1) {
+            sqhd = (sqhd + 1) % queueSize;
+        }
+        if (isCidInUse(cid)) {
+            // Answered without a slot: the command that holds the CID keeps it.
+            writer.writeCapsuleResp(channel, 0, 0, sqhd, Math.max(qid, 0), cid, Status.CID_CONFLICT | Status.DNR);
+            channel.flush();
+            return;
+        }
         Request req = acquire();
         pdu.getBytes(pdu.readerIndex() + Pdu.COMMON_HEADER_LENGTH, req.sqe, 0, Sqe.SIZE);
         req.sqe.setIndex(0, Sqe.SIZE);
-        req.cid = Sqe.cid(req.sqe);
+        req.cid = cid;
+        markCid(cid, true);
         req.startNanos = System.nanoTime();
-        if (queueSize > 1) {
-            sqhd = (sqhd + 1) % queueSize;
+        int flags = req.sqe.getUnsignedByte(Sqe.FLAGS);
+        if ((flags & Sqe.FLAGS_FUSE) != 0 || (flags & Sqe.FLAGS_PSDT) == Sqe.FLAGS_PSDT_RESERVED) {
+            req.complete(Status.INVALID_FIELD | Status.DNR); // fused commands are not supported
+            return;
         }
         int direction = DataDirection.of(req.sqe);
         int sglType = Sqe.sglType(req.sqe);
@@ -240,14 +337,69 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
             req.complete(Status.INVALID_FIELD | Status.DNR);
             return;
         }
+        if (controller == null) {
+            // Before Connect only a Connect with in-capsule data: nothing is reserved for an unknown host.
+            req.complete(Status.COMMAND_SEQUENCE_ERROR | Status.DNR);
+            return;
+        }
         req.transferLength = sglLength;
-        req.data = channel.alloc().directBuffer(sglLength, sglLength);
-        if (direction == DataDirection.HOST_TO_CONTROLLER) {
-            writer.writeR2T(channel, req.cid, req.index, 0, sglLength);
+        if (waitingForBudget.isEmpty() && reserve(req)) {
+            startTransfer(req);
+        } else {
+            waitingForBudget.add(req);
+        }
+    }
+
+    /** Takes the command's data bytes from this connection's and the node's budgets, if both have them. */
+    private boolean reserve(Request req) {
+        int bytes = req.transferLength;
+        if (dataBytesHeld + bytes > limits.connectionDataBytes()) {
+            return false;
+        }
+        if (!target.dataBudget().tryReserve(bytes)) {
+            if (!nodeBudgetWaiter) {
+                nodeBudgetWaiter = true;
+                target.dataBudget().await(this);
+            }
+            return false;
+        }
+        dataBytesHeld += bytes;
+        req.reservedBytes = bytes;
+        return true;
+    }
+
+    private void returnData(Request req) {
+        if (req.reservedBytes > 0) {
+            dataBytesHeld -= req.reservedBytes;
+            target.dataBudget().release(req.reservedBytes);
+            req.reservedBytes = 0;
+        }
+    }
+
+    /** Asks for a write's data (its buffer comes with the first H2CData), or runs a read into a new buffer. */
+    private void startTransfer(Request req) {
+        if (DataDirection.of(req.sqe) == DataDirection.HOST_TO_CONTROLLER) {
+            req.awaitingData = true;
+            req.awaitingSinceTick = ticks;
+            writer.writeR2T(channel, req.cid, req.index, 0, req.transferLength);
             channel.flush();
         } else {
+            req.data = channel.alloc().directBuffer(req.transferLength, req.transferLength);
             execute(req);
         }
+    }
+
+    /** Starts waiting commands, in arrival order, while the budgets have room. Event loop only. */
+    private void startWaiting() {
+        nodeBudgetWaiter = false;
+        while (!terminated && channel.isActive() && !waitingForBudget.isEmpty() && reserve(waitingForBudget.peek())) {
+            startTransfer(waitingForBudget.poll());
+        }
+    }
+
+    /** The node's budget has bytes again; called from any thread. */
+    void nodeBudgetReturned() {
+        channel.eventLoop().execute(startWaiting);
     }
 
     private void h2cData(ByteBuf pdu) {
@@ -258,7 +410,7 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         int length = pdu.getIntLE(ri + Pdu.DATA_LENGTH);
         int payload = dataIndex(pdu);
         Request req = ttag < requests.length ? requests[ttag] : null;
-        if (req == null || !req.inUse || req.cid != cccid || !isAwaitingData(req)) {
+        if (req == null || !req.inUse || req.cid != cccid || !req.awaitingData) {
             throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, Pdu.DATA_TTAG,
                     "H2CData for no outstanding R2T (CCCID " + cccid + ", TTAG " + ttag + ")");
         }
@@ -274,6 +426,9 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         if (payload < 0 || reader.dataLength() != length) {
             throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, Pdu.PLEN, "H2CData carries a different length than DATAL");
         }
+        if (req.data == null) {
+            req.data = channel.alloc().directBuffer(req.transferLength, req.transferLength);
+        }
         req.data.writeBytes(pdu, payload, length);
         req.received += length;
         if (req.received == req.transferLength) {
@@ -281,22 +436,25 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private static boolean isAwaitingData(Request r) {
-        return r.data != null && DataDirection.of(r.sqe) == DataDirection.HOST_TO_CONTROLLER
-                && r.received < r.transferLength && r.data.writerIndex() < r.transferLength;
-    }
-
     private void execute(Request req) {
-        req.received = req.transferLength; // no longer awaiting data
+        req.awaitingData = false;
         int opcode = Sqe.opcode(req.sqe);
-        if (opcode == Opcodes.FABRICS) {
-            Fabrics.execute(req, target);
-        } else if (controller == null || !controller.isReady()) {
-            req.complete(Status.COMMAND_SEQUENCE_ERROR | Status.DNR);
-        } else if (isAdmin()) {
-            controller.executeAdmin(req);
-        } else {
-            controller.executeIo(req);
+        try {
+            if (opcode == Opcodes.FABRICS) {
+                Fabrics.execute(req, target);
+            } else if (controller == null || !controller.isReady()) {
+                req.complete(Status.COMMAND_SEQUENCE_ERROR | Status.DNR);
+            } else if (isAdmin()) {
+                controller.executeAdmin(req);
+            } else {
+                controller.executeIo(req);
+            }
+        } catch (RuntimeException e) {
+            // A handler's defect must not close the connection without a completion and keep the buffer.
+            log.error("Command opcode 0x{} from {} failed", Integer.toHexString(opcode), remote(), e);
+            if (!req.completed) {
+                req.complete(Status.INTERNAL_ERROR);
+            }
         }
     }
 
@@ -326,7 +484,17 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         if (!sendsData || !sqFlowControlDisabled) {
             writer.writeCapsuleResp(channel, req.dw0, req.dw1, sqhd, Math.max(qid, 0), req.cid, status);
         }
-        channel.flush();
+        if (sendsData) {
+            // The slot and the read's bytes return once the data is on the wire, not when it is queued.
+            channel.writeAndFlush(Unpooled.EMPTY_BUFFER, channel.newPromise().addListener(req));
+        } else {
+            channel.flush();
+            release(req);
+        }
+    }
+
+    /** A command's last PDU left (see {@link Request#operationComplete}). */
+    void sent(Request req) {
         release(req);
     }
 
@@ -340,9 +508,26 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         return r;
     }
 
+    private boolean isCidInUse(int cid) {
+        return (cidsInUse[cid >>> 6] & 1L << cid) != 0;
+    }
+
+    private void markCid(int cid, boolean inUse) {
+        if (inUse) {
+            cidsInUse[cid >>> 6] |= 1L << cid;
+        } else {
+            cidsInUse[cid >>> 6] &= ~(1L << cid);
+        }
+    }
+
     private void release(Request req) {
+        markCid(req.cid, false);
+        returnData(req);
         req.reset();
         free[freeCount++] = req.index;
+        if (!waitingForBudget.isEmpty()) {
+            startWaiting();
+        }
     }
 
     /** Called when Connect succeeds: the queue now belongs to a controller and has its size. */

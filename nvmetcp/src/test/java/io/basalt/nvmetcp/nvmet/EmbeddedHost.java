@@ -29,12 +29,18 @@ final class EmbeddedHost implements AutoCloseable {
     final PduWriter writer = new PduWriter();
     private final List<ByteBuf> held = new ArrayList<>();
     private int nextCid = 1;
+    private boolean closed;
 
     EmbeddedHost(NvmeTarget nvmeTarget, ByteBufAllocator alloc) {
+        this(nvmeTarget, alloc, false);
+    }
+
+    /** @param discoveryOnly as if connected to a discovery-only port */
+    EmbeddedHost(NvmeTarget nvmeTarget, ByteBufAllocator alloc, boolean discoveryOnly) {
         target = new EmbeddedChannel();
         target.config().setAllocator(alloc);
         target.pipeline().addLast(new PduFrameDecoder(TargetQueue.maxPduLength(nvmeTarget.options())),
-                new TargetQueue(nvmeTarget));
+                new TargetQueue(nvmeTarget, discoveryOnly));
         target.pipeline().fireChannelActive();
     }
 
@@ -86,6 +92,11 @@ final class EmbeddedHost implements AutoCloseable {
     /** Sends a command (consuming the SQE; in-capsule data if {@code data} is given) and returns the answer. */
     List<ByteBuf> command(ByteBuf sqe, ByteBuf data) {
         sqe.setShortLE(Sqe.CID, nextCid++);
+        return commandAsIs(sqe, data);
+    }
+
+    /** Like {@link #command}, but with the CID already in {@code sqe}, even one in use. */
+    List<ByteBuf> commandAsIs(ByteBuf sqe, ByteBuf data) {
         if (data != null) {
             sqe.setByte(Sqe.SGL_TYPE, Sqe.SGL_INCAPSULE);
             sqe.setIntLE(Sqe.SGL_LENGTH, data.readableBytes());
@@ -151,8 +162,13 @@ final class EmbeddedHost implements AutoCloseable {
         }
     }
 
+    /** Closes the connection and releases what the host holds; closing again does nothing. */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         target.close();
         target.runPendingTasks();
         received();

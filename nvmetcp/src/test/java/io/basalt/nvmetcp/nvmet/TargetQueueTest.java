@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 import static io.basalt.nvmetcp.nvmet.EmbeddedHost.HOST_NQN;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -34,6 +35,12 @@ class TargetQueueTest {
     private static final UUID NS1_UUID = UUID.fromString("aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee");
     private static final int BLOCKS = 4096;
 
+    private static final TargetOptions OPTIONS = new TargetOptions(4, 32, 4096, 4096, 1 << 20, "BASALT-TEST");
+    /** 64 KiB writes: sixteen fill a connection's budget of 1 MiB. */
+    private static final int WRITE_BLOCKS = 128;
+    private static final int WRITE_BYTES = WRITE_BLOCKS * 512;
+    private static final ResourceLimits TIGHT = new ResourceLimits(1 << 20, 1 << 20, 3, 8, 1000, 1000);
+
     private final UnpooledByteBufAllocator alloc = new UnpooledByteBufAllocator(true);
     private final List<EmbeddedHost> hosts = new ArrayList<>();
     private NvmeTarget nvme;
@@ -42,7 +49,7 @@ class TargetQueueTest {
     /** Devices complete on the calling thread: the embedded channel runs everything on the test's thread. */
     @BeforeEach
     void setUp() {
-        nvme = new NvmeTarget(new TargetOptions(4, 32, 4096, 4096, 1 << 20, "BASALT-TEST"), null);
+        nvme = new NvmeTarget(OPTIONS, null);
         subsystem = new Subsystem(SUBNQN, "BASALT-TEST", "Basalt test");
         subsystem.addNamespace(new Namespace(1, NS1_UUID, new byte[16], new TestDevice(512, BLOCKS, Runnable::run), Set.of(HOST_NQN)));
         subsystem.addNamespace(new Namespace(2, UUID.randomUUID(), new byte[16], new TestDevice(512, BLOCKS, Runnable::run), Set.of()));
@@ -79,9 +86,13 @@ class TargetQueueTest {
     }
 
     private EmbeddedHost ioQueue(int cntlid) {
+        return ioQueue(cntlid, 1);
+    }
+
+    private EmbeddedHost ioQueue(int cntlid, int qid) {
         EmbeddedHost io = host();
         io.initialize(false, false);
-        Completion c = single(io.command(EmbeddedHost.connect(1, 32, 0), EmbeddedHost.connectData(SUBNQN, HOST_NQN, cntlid)));
+        Completion c = single(io.command(EmbeddedHost.connect(qid, 32, 0), EmbeddedHost.connectData(SUBNQN, HOST_NQN, cntlid)));
         assertEquals(Status.SUCCESS, c.status());
         return io;
     }
@@ -390,5 +401,278 @@ class TargetQueueTest {
         ByteBuf id = identify(host, Opcodes.CNS_CONTROLLER, 0);
         assertEquals(IdentifyData.CONTROLLER_TYPE_DISCOVERY, id.getUnsignedByte(111));
         assertEquals(0, id.getIntLE(92), "OAES");
+    }
+
+    // --- resource limits (issue 10, defect 2); each test below failed before the limits existed ---
+
+    /** The same subsystem on a target with {@code limits}. */
+    private void limits(ResourceLimits limits) {
+        nvme = new NvmeTarget(OPTIONS.withLimits(limits), null);
+        nvme.addSubsystem(subsystem);
+    }
+
+    private static int r2tCount(List<ByteBuf> frames) {
+        return (int) frames.stream().filter(f -> Pdu.type(f) == Pdu.R2T).count();
+    }
+
+    /** Sends the data an R2T asks for, in MAXH2CDATA pieces; returns what the target answered to the last. */
+    private static List<ByteBuf> answer(EmbeddedHost io, ByteBuf r2t) {
+        int ri = r2t.readerIndex();
+        int cid = r2t.getUnsignedShortLE(ri + Pdu.DATA_CCCID);
+        int ttag = r2t.getUnsignedShortLE(ri + Pdu.DATA_TTAG);
+        int length = r2t.getIntLE(ri + Pdu.DATA_LENGTH);
+        List<ByteBuf> frames = List.of();
+        for (int offset = 0; offset < length; offset += 4096) {
+            frames = io.h2cData(cid, ttag, offset, Unpooled.wrappedBuffer(new byte[4096]), offset + 4096 == length);
+        }
+        return frames;
+    }
+
+    @Test
+    void r2tsStopAtTheConnectionsBudgetAndNothingIsAllocatedBeforeData() {
+        limits(TIGHT);
+        EmbeddedHost io = ioQueue(adminReady(host(), 32));
+        long baseline = alloc.metric().usedDirectMemory();
+        List<ByteBuf> r2ts = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            io.command(EmbeddedHost.withTransfer(rw(Opcodes.IO_WRITE, i * WRITE_BLOCKS, WRITE_BLOCKS), WRITE_BYTES), null)
+                    .stream().filter(f -> Pdu.type(f) == Pdu.R2T).forEach(r2ts::add);
+        }
+        assertEquals(16, r2ts.size(), "R2Ts beyond 1 MiB of outstanding data");
+        assertEquals(16L * WRITE_BYTES, nvme.dataBytesInUse());
+        assertTrue(alloc.metric().usedDirectMemory() - baseline < WRITE_BYTES,
+                "write buffers allocated before their data came: " + (alloc.metric().usedDirectMemory() - baseline));
+
+        List<ByteBuf> afterOne = answer(io, r2ts.get(0));
+        assertEquals(Status.SUCCESS, Completion.of(afterOne.stream().filter(f -> Pdu.type(f) == Pdu.CAPSULE_RESP)
+                .findFirst().orElseThrow()).status());
+        assertEquals(1, r2tCount(afterOne), "a completed write lets the next waiting one have its R2T");
+
+        io.close();
+        assertEquals(0, nvme.dataBytesInUse(), "bytes held after the attacker left");
+        assertTrue(alloc.metric().usedDirectMemory() <= baseline, "direct memory after the attacker left");
+    }
+
+    @Test
+    void theNodesBudgetIsSharedAndReturnedWhenAConnectionCloses() {
+        limits(TIGHT);
+        int cntlid = adminReady(host(), 32);
+        EmbeddedHost greedy = ioQueue(cntlid);
+        int granted = 0;
+        for (int i = 0; i < 16; i++) {
+            granted += r2tCount(greedy.command(
+                    EmbeddedHost.withTransfer(rw(Opcodes.IO_WRITE, 0, WRITE_BLOCKS), WRITE_BYTES), null));
+        }
+        assertEquals(16, granted);
+        EmbeddedHost other = ioQueue(cntlid, 2);
+        assertEquals(0, r2tCount(other.command(
+                EmbeddedHost.withTransfer(rw(Opcodes.IO_WRITE, 0, WRITE_BLOCKS), WRITE_BYTES), null)), "node budget spent");
+        greedy.close();
+        other.target.runPendingTasks();
+        assertEquals(1, r2tCount(other.received()), "woken when the other connection returned its bytes");
+    }
+
+    @Test
+    void dataThatNeverComesEndsTheConnection() {
+        limits(TIGHT);
+        EmbeddedHost io = ioQueue(adminReady(host(), 32));
+        assertEquals(1, r2tCount(io.command(
+                EmbeddedHost.withTransfer(rw(Opcodes.IO_WRITE, 0, WRITE_BLOCKS), WRITE_BYTES), null)));
+        io.target.advanceTimeBy(1500, TimeUnit.MILLISECONDS);
+        io.target.runScheduledPendingTasks();
+        assertTerminated(io, io.received(), Pdu.FES_PDU_SEQUENCE_ERROR, Pdu.TYPE);
+        assertEquals(0, nvme.dataBytesInUse());
+    }
+
+    @Test
+    void aConnectionWithoutConnectIsClosedInTime() {
+        limits(TIGHT);
+        EmbeddedHost silent = host();
+        EmbeddedHost initializedOnly = host();
+        initializedOnly.initialize(false, false);
+        for (EmbeddedHost h : List.of(silent, initializedOnly)) {
+            h.target.advanceTimeBy(1500, TimeUnit.MILLISECONDS);
+            h.target.runScheduledPendingTasks();
+            h.target.runPendingTasks();
+            assertFalse(h.target.isActive(), "still open without Connect");
+        }
+        assertEquals(0, nvme.connectionCount());
+    }
+
+    @Test
+    void connectWithDataThroughR2TIsRefusedWithoutAllocating() {
+        EmbeddedHost host = host();
+        host.initialize(false, false);
+        List<ByteBuf> frames = host.command(EmbeddedHost.withTransfer(EmbeddedHost.connect(0, 32, 0), 1024), null);
+        assertEquals(0, r2tCount(frames));
+        assertEquals(Status.COMMAND_SEQUENCE_ERROR | Status.DNR, single(frames).status());
+    }
+
+    @Test
+    void connectionsPerHostAreLimited() {
+        limits(TIGHT);
+        List<EmbeddedHost> open = List.of(host(), host(), host());
+        open.forEach(h -> assertTrue(h.target.isActive()));
+        EmbeddedHost fourth = host();
+        fourth.target.runPendingTasks();
+        assertFalse(fourth.target.isActive(), "a fourth connection from one host");
+        assertEquals(3, nvme.connectionCount());
+        open.getFirst().close();
+        assertTrue(host().target.isActive(), "a slot is free again");
+    }
+
+    /**
+     * LPOU bit 31 set (issue 10, defect 3): the ANA log answered from offset 0 with success, the
+     * discovery log threw IndexOutOfBoundsException and the connection closed without a completion,
+     * keeping the request's buffer (both cases failed before the unsigned offset check).
+     */
+    @Test
+    void logPageOffsetsAreUnsigned() {
+        EmbeddedHost admin = host();
+        adminReady(admin, 32);
+        EmbeddedHost discovery = host();
+        discovery.initialize(false, false);
+        assertEquals(Status.SUCCESS, single(discovery.command(EmbeddedHost.connect(0, 32, 0),
+                EmbeddedHost.connectData(io.basalt.nvmetcp.nvme.Nqn.DISCOVERY, HOST_NQN, 0xFFFF))).status());
+        single(discovery.command(EmbeddedHost.propertySet(Opcodes.PROP_CC, 0x00460001), null));
+        for (var target : List.of(java.util.Map.entry(admin, Opcodes.LOG_ANA), java.util.Map.entry(discovery, Opcodes.LOG_DISCOVERY))) {
+            for (long offset : new long[] {1L << 63, 0x8000_0000L, 0xFFFF_FFFF_FFFF_FFFCL}) {
+                ByteBuf log = EmbeddedHost.withTransfer(EmbeddedHost.sqe(Opcodes.ADMIN_GET_LOG_PAGE), 4096);
+                log.setIntLE(Sqe.CDW10, target.getValue() | (1024 - 1) << 16);
+                log.setLongLE(Sqe.CDW12, offset);
+                Completion c = single(target.getKey().command(log, null));
+                assertEquals(Status.INVALID_FIELD | Status.DNR, c.status(), "offset " + Long.toUnsignedString(offset));
+            }
+            assertTrue(target.getKey().target.isActive());
+        }
+    }
+
+    /**
+     * Property Set on an I/O queue disabled the controller from another event loop (issue 10,
+     * defect 4; this test failed so before): properties belong to the admin queue, Disconnect to I/O queues.
+     */
+    @Test
+    void propertiesOnlyOnTheAdminQueueAndDisconnectOnlyOnIoQueues() {
+        EmbeddedHost admin = host();
+        EmbeddedHost io = ioQueue(adminReady(admin, 32));
+        assertEquals(Status.INVALID_OPCODE | Status.DNR,
+                single(io.command(EmbeddedHost.propertySet(Opcodes.PROP_CC, 0), null)).status());
+        ByteBuf get = EmbeddedHost.sqe(Opcodes.FABRICS);
+        get.setByte(Sqe.FCTYPE, Opcodes.FCTYPE_PROPERTY_GET);
+        get.setIntLE(Sqe.CDW11, Opcodes.PROP_CSTS);
+        assertEquals(Status.INVALID_OPCODE | Status.DNR, single(io.command(get, null)).status());
+        assertEquals(512, read(io, 0, 1).length, "the controller is still enabled");
+
+        ByteBuf disconnect = EmbeddedHost.sqe(Opcodes.FABRICS);
+        disconnect.setByte(Sqe.FCTYPE, Opcodes.FCTYPE_DISCONNECT);
+        assertEquals(Status.INVALID_OPCODE | Status.DNR, single(admin.command(disconnect, null)).status());
+        admin.target.runPendingTasks();
+        assertTrue(admin.target.isActive(), "Disconnect on the admin queue closed it");
+    }
+
+    /** Port 8009 is discovery-only: it served the I/O subsystem too (issue 10, defect 5; failed so before). */
+    @Test
+    void aDiscoveryOnlyPortServesOnlyTheDiscoverySubsystem() {
+        EmbeddedHost forIo = new EmbeddedHost(nvme, alloc, true);
+        hosts.add(forIo);
+        forIo.initialize(false, false);
+        Completion refused = single(forIo.command(EmbeddedHost.connect(0, 32, 0),
+                EmbeddedHost.connectData(SUBNQN, HOST_NQN, 0xFFFF)));
+        assertEquals(Status.CONNECT_INVALID_PARAMETERS | Status.DNR, refused.status());
+        EmbeddedHost discovery = new EmbeddedHost(nvme, alloc, true);
+        hosts.add(discovery);
+        discovery.initialize(false, false);
+        assertEquals(Status.SUCCESS, single(discovery.command(EmbeddedHost.connect(0, 32, 0),
+                EmbeddedHost.connectData(io.basalt.nvmetcp.nvme.Nqn.DISCOVERY, HOST_NQN, 0xFFFF))).status());
+    }
+
+    /** A range of 2^31 blocks or more was passed on as a negative count (issue 10, defect 8; failed so before). */
+    @Test
+    void deallocateRangesOfTwoToTheThirtyFirstBlocksStayPositive() {
+        List<long[]> calls = new ArrayList<>();
+        BlockDevice huge = new BlockDevice() {
+            public int blockSize() {
+                return 512;
+            }
+
+            public long blockCount() {
+                return 1L << 36;
+            }
+
+            public void read(long lba, int blocks, ByteBuf dst, IoCallback callback) {
+                callback.complete(Status.SUCCESS);
+            }
+
+            public void write(long lba, int blocks, ByteBuf src, boolean fua, IoCallback callback) {
+                callback.complete(Status.SUCCESS);
+            }
+
+            public void flush(IoCallback callback) {
+                callback.complete(Status.SUCCESS);
+            }
+
+            public void writeZeroes(long lba, int blocks, IoCallback callback) {
+                callback.complete(Status.SUCCESS);
+            }
+
+            public void deallocate(long lba, int blocks, IoCallback callback) {
+                calls.add(new long[] {lba, blocks});
+                callback.complete(Status.SUCCESS);
+            }
+        };
+        subsystem.addNamespace(new Namespace(3, UUID.randomUUID(), new byte[16], huge, Set.of(HOST_NQN)));
+        EmbeddedHost io = ioQueue(adminReady(host(), 32));
+        ByteBuf dsm = EmbeddedHost.sqe(Opcodes.IO_DATASET_MANAGEMENT);
+        dsm.setIntLE(Sqe.NSID, 3);
+        dsm.setIntLE(Sqe.CDW11, 1 << 2); // deallocate
+        ByteBuf range = Unpooled.buffer(16).writeZero(16);
+        range.setIntLE(4, 0x8000_0001);
+        range.setLongLE(8, 1000);
+        assertEquals(Status.SUCCESS, single(io.command(dsm, range)).status());
+        long total = 0;
+        long next = 1000;
+        for (long[] call : calls) {
+            assertTrue(call[1] > 0, "blocks " + call[1]);
+            assertEquals(next, call[0]);
+            next += call[1];
+            total += call[1];
+        }
+        assertEquals(0x8000_0001L, total);
+    }
+
+    // --- smaller defects of issue 10 (item 8); each test below failed before its fix ---
+
+    @Test
+    void icReqWithAnotherPlenTerminates() {
+        EmbeddedHost host = host();
+        ByteBuf ic = PduWriter.icReq(Unpooled.buffer().alloc(), 0, false, false, 0);
+        ByteBuf longer = Unpooled.buffer(132).writeBytes(ic).writeZero(4);
+        ic.release();
+        longer.setIntLE(Pdu.PLEN, 132);
+        assertTerminated(host, host.send(longer), Pdu.FES_INVALID_HEADER_FIELD, Pdu.PLEN);
+    }
+
+    @Test
+    void fusedCommandsAndReservedPsdtAreInvalidFields() {
+        EmbeddedHost io = ioQueue(adminReady(host(), 32));
+        for (int flags : new int[] {0x01, 0x02, 0xC0}) {
+            ByteBuf read = EmbeddedHost.withTransfer(rw(Opcodes.IO_READ, 0, 1), 512);
+            read.setByte(Sqe.FLAGS, flags);
+            assertEquals(Status.INVALID_FIELD | Status.DNR, single(io.command(read, null)).status(), "flags " + flags);
+        }
+    }
+
+    @Test
+    void aCidStillInFlightIsAConflictAndTheFirstCommandKeepsIt() {
+        EmbeddedHost io = ioQueue(adminReady(host(), 32));
+        List<ByteBuf> r2t = io.command(EmbeddedHost.withTransfer(rw(Opcodes.IO_WRITE, 0, 16), 8192), null);
+        int cid = io.lastCid();
+        ByteBuf again = EmbeddedHost.withTransfer(rw(Opcodes.IO_READ, 0, 1), 512);
+        again.setShortLE(Sqe.CID, cid);
+        Completion conflict = single(io.commandAsIs(again, null));
+        assertEquals(cid, conflict.cid());
+        assertEquals(Status.CID_CONFLICT | Status.DNR, conflict.status());
+        List<ByteBuf> done = answer(io, r2t.get(0));
+        assertEquals(Status.SUCCESS, Completion.of(done.get(done.size() - 1)).status(), "the first command still completes");
     }
 }

@@ -1,6 +1,7 @@
 package io.basalt.service.config;
 
 import io.basalt.bridge.auth.ApiTokens;
+import io.basalt.nvmetcp.nvmet.ResourceLimits;
 import io.basalt.nvmetcp.nvmet.TargetOptions;
 import org.apache.commons.configuration2.ImmutableConfiguration;
 
@@ -27,13 +28,14 @@ import java.util.UUID;
  * @param apiPort           port of the HTTP volume API and metrics (0 picks a free port)
  * @param maxIoQueues       I/O queues a controller may create
  * @param maxQueueSize      entries per I/O queue
+ * @param targetLimits      what one host may hold of the node's memory and connections
  * @param blockSize         logical block size of new volumes
  * @param compression       whether new volumes are compressed unless the request says otherwise
  * @param engine            the storage engine's settings
  * @param apiSecurity       tokens and TLS of the volume API
  */
 public record BasaltConfig(Path dataDir, String nvmeBind, int nvmePort, int discoveryPort, String advertisedAddress,
-                           String apiBind, int apiPort, int maxIoQueues, int maxQueueSize, int blockSize,
+                           String apiBind, int apiPort, int maxIoQueues, int maxQueueSize, ResourceLimits targetLimits, int blockSize,
                            boolean compression, EngineSettings engine, ApiSecurity apiSecurity) {
 
     private static final Set<Integer> BLOCK_SIZES = Set.of(512, 4096);
@@ -48,10 +50,12 @@ public record BasaltConfig(Path dataDir, String nvmeBind, int nvmePort, int disc
                     + advertisedAddress + "; set it when " + ConfigKey.NVME_BIND.key() + " is a wildcard address");
         }
         try {
-            targetOptions(maxIoQueues, maxQueueSize, "config-check");
+            targetOptions(maxIoQueues, maxQueueSize, targetLimits, "config-check");
         } catch (IllegalArgumentException e) {
-            throw new ConfigException(ConfigKey.NVME_MAX_IO_QUEUES.key() + "=" + maxIoQueues + " or "
-                    + ConfigKey.NVME_MAX_QUEUE_SIZE.key() + "=" + maxQueueSize + " is out of range: " + e.getMessage(), e);
+            throw new ConfigException(ConfigKey.NVME_MAX_IO_QUEUES.key() + "=" + maxIoQueues + ", "
+                    + ConfigKey.NVME_MAX_QUEUE_SIZE.key() + "=" + maxQueueSize + " or "
+                    + ConfigKey.NVME_CONNECTION_DATA_BYTES.key() + "=" + targetLimits.connectionDataBytes()
+                    + " is out of range: " + e.getMessage(), e);
         }
     }
 
@@ -70,10 +74,24 @@ public record BasaltConfig(Path dataDir, String nvmeBind, int nvmePort, int disc
                 port(config, ConfigKey.API_PORT),
                 integer(config, ConfigKey.NVME_MAX_IO_QUEUES),
                 integer(config, ConfigKey.NVME_MAX_QUEUE_SIZE),
+                targetLimits(config),
                 integer(config, ConfigKey.VOLUME_BLOCK_SIZE),
                 bool(config, ConfigKey.VOLUME_COMPRESSION),
                 engine(config),
                 apiSecurity(config));
+    }
+
+    private static ResourceLimits targetLimits(ImmutableConfiguration config) {
+        try {
+            return new ResourceLimits(bytes(config, ConfigKey.NVME_CONNECTION_DATA_BYTES),
+                    bytes(config, ConfigKey.NVME_NODE_DATA_BYTES),
+                    (int) positive(config, ConfigKey.NVME_CONNECTIONS_PER_HOST),
+                    (int) positive(config, ConfigKey.NVME_CONNECTIONS_PER_NODE),
+                    positive(config, ConfigKey.NVME_CONNECT_TIMEOUT_MS),
+                    positive(config, ConfigKey.NVME_DATA_TIMEOUT_MS));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("nvme.* limits: " + e.getMessage(), e);
+        }
     }
 
     private static EngineSettings engine(ImmutableConfiguration config) {
@@ -165,14 +183,14 @@ public record BasaltConfig(Path dataDir, String nvmeBind, int nvmePort, int disc
 
     /** The target's limits with the configured queue settings. */
     public TargetOptions targetOptions(String serial) {
-        return targetOptions(maxIoQueues, maxQueueSize, serial);
+        return targetOptions(maxIoQueues, maxQueueSize, targetLimits, serial);
     }
 
     /** Static so that the constructor can check the settings before the fields are assigned. */
-    private static TargetOptions targetOptions(int maxIoQueues, int maxQueueSize, String serial) {
+    private static TargetOptions targetOptions(int maxIoQueues, int maxQueueSize, ResourceLimits limits, String serial) {
         TargetOptions defaults = TargetOptions.defaults(serial);
         return new TargetOptions(maxIoQueues, maxQueueSize, defaults.inCapsuleDataSize(), defaults.maxH2CData(),
-                defaults.maxTransferSize(), serial);
+                defaults.maxTransferSize(), serial, limits);
     }
 
     private static String required(ImmutableConfiguration config, ConfigKey key) {

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
 import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 
 /** Gauges of the node as a whole, read when metrics are scraped. */
 public final class NodeGauges {
@@ -15,13 +16,18 @@ public final class NodeGauges {
      * @param queuePairs  admin and I/O queue pairs of all controllers
      * @param controllers controllers hosts have created
      * @param volumes     volumes of the node
+     * @param dataBytes   data bytes the target's commands hold (writes asked for, reads not yet sent)
      */
     public static void register(MeterRegistry registry, IntSupplier connections, IntSupplier queuePairs,
-                                IntSupplier controllers, IntSupplier volumes) {
+                                IntSupplier controllers, IntSupplier volumes, LongSupplier dataBytes) {
         gauge(registry, "basalt.nvme.connections", "Open NVMe/TCP connections", connections);
         gauge(registry, "basalt.nvme.queue.pairs", "NVMe queue pairs, admin and I/O", queuePairs);
         gauge(registry, "basalt.nvme.controllers", "NVMe controllers created by hosts", controllers);
         gauge(registry, "basalt.volumes", "Volumes on this node", volumes);
+        Gauge.builder("basalt.nvme.data.bytes.in.flight", dataBytes, LongSupplier::getAsLong)
+                .description("Data bytes held by NVMe commands in flight, against nvme.node-data-bytes")
+                .strongReference(true)
+                .register(registry);
     }
 
     /** Strong references: the gauge would otherwise read NaN once the supplier is garbage collected. */

@@ -1,5 +1,6 @@
 package io.basalt.service.config;
 
+import io.basalt.nvmetcp.nvmet.ResourceLimits;
 import io.basalt.service.engine.EngineConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,7 +26,7 @@ class ConfigLoaderTest {
     void defaultsApplyWithNothingGiven() {
         BasaltConfig config = ConfigLoader.load(List.of(), Map.of());
         assertEquals(new BasaltConfig(Path.of("./data"), "127.0.0.1", 4420, 8009, "127.0.0.1", "127.0.0.1", 8470,
-                16, 128, 4096, false,
+                16, 128, ResourceLimits.defaults(), 4096, false,
                 new EngineSettings(List.of(), 16L << 30, 4 << 20, false, 10.0, 256L << 20, 30, 10, false),
                 new ApiSecurity(null, Map.of(), null, null)), config);
         assertFalse(config.apiSecurity().tls());
@@ -241,6 +242,17 @@ class ConfigLoaderTest {
         assertEquals(4, options.maxIoQueues());
         assertEquals(64, options.maxQueueSize());
         assertEquals("SERIAL", options.serial());
+    }
+
+    @Test
+    void targetLimitsAreConfigurable() {
+        BasaltConfig config = ConfigLoader.load(List.of("--nvme.connection-data-bytes=2MiB", "--nvme.node-data-bytes=64MiB",
+                "--nvme.connections-per-host=8", "--nvme.connections-per-node=100", "--nvme.connect-timeout-ms=500",
+                "--nvme.data-timeout-ms=700"), Map.of());
+        assertEquals(new ResourceLimits(2 << 20, 64 << 20, 8, 100, 500, 700), config.targetOptions("S").limits());
+        assertError("nvme.* limits", List.of("--nvme.connections-per-host=10", "--nvme.connections-per-node=5"));
+        assertError("nvme.connection-data-bytes", List.of("--nvme.connection-data-bytes=64KiB"));
+        assertError("nvme.data-timeout-ms must be positive", List.of("--nvme.data-timeout-ms=0"));
     }
 
     private Path properties(String... lines) throws IOException {

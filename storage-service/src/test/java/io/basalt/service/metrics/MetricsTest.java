@@ -136,7 +136,7 @@ class MetricsTest {
     @Test
     void nodeGaugesReadTheirSourcesAtScrapeTime() {
         AtomicInteger connections = new AtomicInteger();
-        NodeGauges.register(registry, connections::get, () -> 6, () -> 2, () -> 3);
+        NodeGauges.register(registry, connections::get, () -> 6, () -> 2, () -> 3, () -> 1L << 20);
         connections.set(4);
         System.gc(); // gauges must hold their suppliers strongly
 
@@ -145,11 +145,12 @@ class MetricsTest {
         assertTrue(scrape.contains("basalt_nvme_queue_pairs 6.0"), scrape);
         assertTrue(scrape.contains("basalt_nvme_controllers 2.0"), scrape);
         assertTrue(scrape.contains("basalt_volumes 3.0"), scrape);
+        assertTrue(scrape.contains("basalt_nvme_data_bytes_in_flight 1048576.0"), scrape);
     }
 
     @Test
     void theEndpointServesTheTextFormat() throws Exception {
-        NodeGauges.register(registry, () -> 1, () -> 1, () -> 1, () -> 0);
+        NodeGauges.register(registry, () -> 1, () -> 1, () -> 1, () -> 0, () -> 0L);
         Vertx vertx = Vertx.vertx();
         try {
             Router router = Router.router(vertx);
