@@ -42,7 +42,7 @@ public final class AuthMessages {
     static final int DESCRIPTOR_LENGTH = 64;
     static final int MAX_HASH_IDS = 30;
     static final int MAX_DH_IDS = 30;
-    static final int FAILURE_LENGTH = 8;
+    public static final int FAILURE_LENGTH = 8;
     /** The longest message either side sends: a Reply with SHA-512 values and an ffdhe8192 public value. */
     public static final int MAX_MESSAGE_LENGTH = 4096;
 

@@ -1,5 +1,7 @@
 package io.basalt.nvmetcp.nvmet;
 
+import io.basalt.nvmetcp.auth.DhchapCredentials;
+import io.basalt.nvmetcp.auth.DhchapPolicy;
 import io.basalt.nvmetcp.pdu.PduFrameDecoder;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -20,6 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.security.SecureRandom;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +31,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
 
 /**
  * An NVMe/TCP target: subsystems, the discovery controller, and the ports hosts connect to.
@@ -46,6 +51,11 @@ public final class NvmeTarget implements AutoCloseable {
     private final AtomicInteger nextCntlid = new AtomicInteger(1);
     private final AtomicInteger connections = new AtomicInteger();
     private final AtomicInteger queuePairs = new AtomicInteger();
+    private final SecureRandom random = new SecureRandom();
+    private final LongAdder authenticationFailures = new LongAdder();
+    private final LongAdder authentications = new LongAdder();
+    private volatile Function<String, DhchapCredentials> credentials = hostNqn -> null;
+    private volatile DhchapPolicy dhchapPolicy = DhchapPolicy.defaults();
 
     /** A port the target listens on, with the number the discovery log gives it. */
     public record BoundPort(int id, String advertisedAddress, int port, boolean discoveryOnly) {
@@ -58,6 +68,45 @@ public final class NvmeTarget implements AutoCloseable {
 
     public TargetOptions options() {
         return options;
+    }
+
+    /**
+     * Enables in-band authentication: {@code credentials} gives a host's secrets by its NQN, or null for
+     * a host that does not authenticate. Applies to queues connected from now on.
+     */
+    public void authentication(Function<String, DhchapCredentials> credentials, DhchapPolicy policy) {
+        this.credentials = credentials;
+        this.dhchapPolicy = policy;
+    }
+
+    DhchapCredentials credentials(String hostNqn) {
+        return credentials.apply(hostNqn);
+    }
+
+    DhchapPolicy dhchapPolicy() {
+        return dhchapPolicy;
+    }
+
+    SecureRandom random() {
+        return random;
+    }
+
+    void authenticationSucceeded() {
+        authentications.increment();
+    }
+
+    void authenticationFailed() {
+        authenticationFailures.increment();
+    }
+
+    /** Queues whose host completed authentication. */
+    public long authenticationCount() {
+        return authentications.sum();
+    }
+
+    /** Authentication transactions that failed or timed out, each of which ended a controller. */
+    public long authenticationFailureCount() {
+        return authenticationFailures.sum();
     }
 
     public void addSubsystem(Subsystem subsystem) {

@@ -1,5 +1,6 @@
 package io.basalt.nvmetcp.nvmet;
 
+import io.basalt.nvmetcp.auth.ControllerAuthentication;
 import io.basalt.nvmetcp.nvme.DataDirection;
 import io.basalt.nvmetcp.nvme.Opcodes;
 import io.basalt.nvmetcp.nvme.Sqe;
@@ -14,6 +15,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
+import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,6 +45,9 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
     private int queueSize;
     private int sqhd;
     private boolean sqFlowControlDisabled;
+    /** Null unless the host must authenticate this queue (the target holds a secret for it). */
+    private ControllerAuthentication authentication;
+    private ScheduledFuture<?> authenticationDeadline;
 
     TargetQueue(NvmeTarget target) {
         this.target = target;
@@ -71,6 +76,25 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
 
     public int qid() {
         return qid;
+    }
+
+    ControllerAuthentication authentication() {
+        return authentication;
+    }
+
+    /** Whether commands other than Connect and the authentication commands may run. */
+    boolean isAuthenticated() {
+        return authentication == null || authentication.authenticated();
+    }
+
+    void requireAuthentication(ControllerAuthentication auth, ScheduledFuture<?> deadline) {
+        authentication = auth;
+        authenticationDeadline = deadline;
+    }
+
+    /** The first transaction succeeded: its deadline no longer applies. */
+    void authenticated() {
+        authenticationDeadline.cancel(false);
     }
 
     public boolean isAdmin() {
@@ -103,6 +127,9 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         target.connectionClosed(this);
+        if (authenticationDeadline != null) {
+            authenticationDeadline.cancel(false);
+        }
         if (controller != null) {
             controller.queueClosed(this);
         }
@@ -291,6 +318,8 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         int opcode = Sqe.opcode(req.sqe);
         if (opcode == Opcodes.FABRICS) {
             Fabrics.execute(req, target);
+        } else if (controller != null && !isAuthenticated()) {
+            req.complete(Status.AUTHENTICATION_REQUIRED | Status.DNR);
         } else if (controller == null || !controller.isReady()) {
             req.complete(Status.COMMAND_SEQUENCE_ERROR | Status.DNR);
         } else if (isAdmin()) {
