@@ -14,7 +14,8 @@ import java.util.concurrent.TimeUnit;
  * In-band authentication on the target (DH-HMAC-CHAP through the Authentication Send and Receive
  * fabrics commands): a queue of a host for which the target holds a secret answers Connect with
  * AUTHREQ.ATR and takes no other command than these (Authentication Required) until the host has
- * proven itself. A failed transaction, or none completed in time, ends the host's controller.
+ * proven itself. A failed transaction, or none completed in time, ends the host's controller; each
+ * of these, and a queue closed by its host before authenticating, is logged and counted.
  */
 final class Authentication {
     private static final Logger log = LoggerFactory.getLogger(Authentication.class);
@@ -119,13 +120,21 @@ final class Authentication {
         if (auth.failed()) {
             fail(queue, ctrl, auth.failure(), target);
         } else if (auth.authenticated() && !before) {
-            queue.authenticated();
+            queue.authenticationSettled();
             target.authenticationSucceeded();
             log.info("Host {} authenticated on queue {} of controller {}", ctrl.hostNqn(), queue.qid(), ctrl.cntlid());
         }
     }
 
+    /** The host closed the connection before its queue authenticated (as a host without the secret does). */
+    static void abandoned(TargetQueue queue, Controller ctrl, NvmeTarget target) {
+        target.authenticationFailed();
+        log.warn("Host {} from {} closed queue {} of controller {} without authenticating", ctrl.hostNqn(),
+                queue.remote(), queue.qid(), ctrl.cntlid());
+    }
+
     private static void fail(TargetQueue queue, Controller ctrl, String why, NvmeTarget target) {
+        queue.authenticationSettled();
         target.authenticationFailed();
         log.warn("Host {} from {} failed authentication on queue {} of controller {}: {}", ctrl.hostNqn(),
                 queue.remote(), queue.qid(), ctrl.cntlid(), why);

@@ -92,8 +92,8 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         authenticationDeadline = deadline;
     }
 
-    /** The first transaction succeeded: its deadline no longer applies. */
-    void authenticated() {
+    /** The first transaction succeeded or failed: its deadline no longer applies. */
+    void authenticationSettled() {
         authenticationDeadline.cancel(false);
     }
 
@@ -127,8 +127,8 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         target.connectionClosed(this);
-        if (authenticationDeadline != null) {
-            authenticationDeadline.cancel(false);
+        if (authenticationDeadline != null && authenticationDeadline.cancel(false)) {
+            Authentication.abandoned(this, controller, target);
         }
         if (controller != null) {
             controller.queueClosed(this);

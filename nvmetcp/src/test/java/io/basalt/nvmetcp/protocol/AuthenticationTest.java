@@ -109,6 +109,7 @@ class AuthenticationTest {
         Throwable e = IoResult.failure(live.connectAsync(LiveTarget.hostOptions(), LiveTarget.SUBNQN));
         assertInstanceOf(NvmeAuthenticationException.class, e);
         assertTrue(e.getMessage().contains("no DH-HMAC-CHAP secret"), e.getMessage());
+        LiveTarget.eventually("the abandoned queue is counted", () -> live.target.authenticationFailureCount() == 1);
     }
 
     private void writeAndReadBack(HostController c) {
