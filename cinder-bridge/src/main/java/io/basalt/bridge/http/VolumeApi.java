@@ -1,5 +1,6 @@
 package io.basalt.bridge.http;
 
+import io.basalt.bridge.HostSecretService;
 import io.basalt.bridge.VolumeService;
 import io.basalt.bridge.api.Health;
 import io.basalt.bridge.auth.ApiTokens;
@@ -31,7 +32,7 @@ public final class VolumeApi {
      * {@code /metrics}, behind {@link ApiTokens#requireValidToken()}); errors of every route are
      * answered as JSON.
      */
-    public static Router router(Vertx vertx, VolumeService service, ApiTokens tokens) {
+    public static Router router(Vertx vertx, VolumeService service, HostSecretService hostSecrets, ApiTokens tokens) {
         Router router = Router.router(vertx);
         Buffer openApi = Buffer.buffer(OpenApiDocument.load().toJson());
         // Registered before the token check, which therefore never sees them.
@@ -49,6 +50,7 @@ public final class VolumeApi {
         ProjectRoutes routes = new ProjectRoutes(router, validator);
         new VolumeRoutes(service, calls, validator).addTo(routes);
         new SnapshotRoutes(service, calls, validator).addTo(routes);
+        new HostRoutes(hostSecrets, calls, validator).addTo(router);
 
         router.errorHandler(404, ctx -> JsonResponses.error(ctx, 404, "no such resource: " + ctx.request().path(), null));
         router.errorHandler(405, ctx -> JsonResponses.error(ctx, 405,

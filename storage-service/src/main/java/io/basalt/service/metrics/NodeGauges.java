@@ -1,9 +1,11 @@
 package io.basalt.service.metrics;
 
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
 import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 
 /** Gauges of the node as a whole, read when metrics are scraped. */
 public final class NodeGauges {
@@ -22,6 +24,19 @@ public final class NodeGauges {
         gauge(registry, "basalt.nvme.queue.pairs", "NVMe queue pairs, admin and I/O", queuePairs);
         gauge(registry, "basalt.nvme.controllers", "NVMe controllers created by hosts", controllers);
         gauge(registry, "basalt.volumes", "Volumes on this node", volumes);
+    }
+
+    /**
+     * @param authenticated queues whose host completed in-band authentication
+     * @param failed        authentication transactions that failed, timed out or were abandoned
+     */
+    public static void registerAuthentication(MeterRegistry registry, LongSupplier authenticated, LongSupplier failed) {
+        FunctionCounter.builder("basalt.nvme.authentications", authenticated, LongSupplier::getAsLong)
+                .description("NVMe queues whose host authenticated (DH-HMAC-CHAP)")
+                .register(registry);
+        FunctionCounter.builder("basalt.nvme.authentication.failures", failed, LongSupplier::getAsLong)
+                .description("NVMe in-band authentications failed, timed out or abandoned; each ended a controller")
+                .register(registry);
     }
 
     /** Strong references: the gauge would otherwise read NaN once the supplier is garbage collected. */

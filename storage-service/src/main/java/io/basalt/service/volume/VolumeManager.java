@@ -41,6 +41,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -73,6 +74,8 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
     private RegistryContent persisted;
     /** Guarded by {@link #mutations}. */
     private boolean closed;
+    /** Hosts with a DH-HMAC-CHAP secret; guarded by {@link #mutations}. None until the node says. */
+    private Predicate<String> authenticating = host -> false;
 
     /**
      * Settings for new volumes.
@@ -164,7 +167,7 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
                     : engine.cloneOf(source.mapId(), size / blockSize, compression, false);
             VolumeRecord record = new VolumeRecord(UUID.randomUUID().toString(), request.name(), project, size,
                     blockSize, lowestFreeNsid(), UUID.randomUUID(), randomNguid(), request.hosts(), compression, 1, mapId,
-                    request.sourceSnapshotId(), request.sourceVolumeId());
+                    request.sourceSnapshotId(), request.sourceVolumeId(), request.authenticationRequired());
             try {
                 persist(records(record, null), snapshotList(null, null));
             } catch (IOException | RuntimeException e) {
@@ -482,16 +485,48 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
     private Volume changeHosts(OpenVolume volume, List<String> hosts) {
         VolumeRecord updated = volume.record().withHosts(hosts);
         persistQuietly(updated, "cannot change the hosts of volume " + updated.id());
-        subsystem.setAllowedHosts(updated.nsid(), Set.copyOf(hosts));
+        subsystem.setAllowedHosts(updated.nsid(), admittedHosts(updated));
         volumes.put(updated.id(), new OpenVolume(updated, volume.device()));
         LOG.info("volume {} '{}' now allows hosts {}", updated.id(), updated.name(), hosts);
         return view(updated);
     }
 
+    /**
+     * Makes volumes that require authentication visible only to the hosts of their ACL that
+     * {@code authenticating} says have a secret (and so must authenticate), and applies that now.
+     */
+    public void authenticatingHosts(Predicate<String> authenticating) {
+        synchronized (mutations) {
+            this.authenticating = authenticating;
+            for (OpenVolume v : volumes.values()) {
+                if (v.record().requireAuthentication()) {
+                    subsystem.setAllowedHosts(v.record().nsid(), admittedHosts(v.record()));
+                }
+            }
+        }
+    }
+
+    /** The namespace's ACL: the volume's hosts, less those without a secret if it requires authentication. */
+    private Set<String> admittedHosts(VolumeRecord record) {
+        if (!record.requireAuthentication()) {
+            return Set.copyOf(record.hosts());
+        }
+        Set<String> admitted = new HashSet<>();
+        for (String host : record.hosts()) {
+            if (authenticating.test(host)) {
+                admitted.add(host);
+            } else {
+                LOG.warn("volume {} requires authentication: host {} has no DH-HMAC-CHAP secret and does not see it",
+                        record.id(), host);
+            }
+        }
+        return admitted;
+    }
+
     private void expose(VolumeRecord record) {
         EngineVolume device = engine.volume(record.mapId()).orElseThrow();
         Namespace namespace = new Namespace(record.nsid(), record.uuid(), record.nguidBytes(), device,
-                Set.copyOf(record.hosts()));
+                admittedHosts(record));
         namespace.observer(observers.observerFor(record.id(), record.name()));
         subsystem.addNamespace(namespace);
         volumes.put(record.id(), new OpenVolume(record, device));
@@ -585,7 +620,8 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
     private Volume view(VolumeRecord record) {
         return new Volume(record.id(), record.name(), record.project(), record.sizeBytes(), record.compression(),
                 record.replicas(), subsystem.nqn(), record.nsid(), record.uuid(), record.nguid(), record.hosts(),
-                portals.get(), record.sourceSnapshotId(), record.sourceVolumeId(), space(record.mapId()));
+                portals.get(), record.sourceSnapshotId(), record.sourceVolumeId(), space(record.mapId()),
+                record.requireAuthentication());
     }
 
     private Snapshot view(SnapshotRecord record) {

@@ -21,10 +21,12 @@ import java.util.UUID;
  * @param mapId            the engine map holding its blocks
  * @param sourceSnapshotId snapshot it was created from, or null
  * @param sourceVolumeId   volume it was cloned from, or null
+ * @param requireAuthentication whether only hosts with a DH-HMAC-CHAP secret see it (false in registries
+ *                         written before the field existed)
  */
 public record VolumeRecord(String id, String name, String project, long sizeBytes, int blockSize, int nsid, UUID uuid,
                            String nguid, List<String> hosts, boolean compression, int replicas, int mapId,
-                           String sourceSnapshotId, String sourceVolumeId) {
+                           String sourceSnapshotId, String sourceVolumeId, boolean requireAuthentication) {
 
     public VolumeRecord {
         hosts = List.copyOf(hosts);
@@ -32,12 +34,12 @@ public record VolumeRecord(String id, String name, String project, long sizeByte
 
     VolumeRecord withHosts(List<String> newHosts) {
         return new VolumeRecord(id, name, project, sizeBytes, blockSize, nsid, uuid, nguid, newHosts, compression,
-                replicas, mapId, sourceSnapshotId, sourceVolumeId);
+                replicas, mapId, sourceSnapshotId, sourceVolumeId, requireAuthentication);
     }
 
     VolumeRecord withSize(long newSizeBytes) {
         return new VolumeRecord(id, name, project, newSizeBytes, blockSize, nsid, uuid, nguid, hosts, compression,
-                replicas, mapId, sourceSnapshotId, sourceVolumeId);
+                replicas, mapId, sourceSnapshotId, sourceVolumeId, requireAuthentication);
     }
 
     byte[] nguidBytes() {
