@@ -117,7 +117,7 @@ public final class StorageNode implements AutoCloseable {
         NodeGauges.register(metrics, target::connectionCount, target::queuePairCount, target::controllerCount,
                 () -> volumes.volumeCount());
         EngineGauges.register(metrics, volumes.engine(), () -> volumes.stats().compressionRatio());
-        NodeGauges.registerAuthentication(metrics, target::authenticationCount, target::authenticationFailureCount);
+        NodeGauges.registerAuthentication(metrics, target);
         Router router = VolumeApi.router(vertx, volumes, hostSecrets, tokens);
         router.get(PrometheusEndpoint.PATH).handler(tokens.requireValidToken())
                 .handler(new PrometheusEndpoint(metrics));

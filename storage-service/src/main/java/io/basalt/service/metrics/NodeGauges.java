@@ -1,11 +1,11 @@
 package io.basalt.service.metrics;
 
+import io.basalt.nvmetcp.nvmet.NvmeTarget;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
 import java.util.function.IntSupplier;
-import java.util.function.LongSupplier;
 
 /** Gauges of the node as a whole, read when metrics are scraped. */
 public final class NodeGauges {
@@ -27,14 +27,14 @@ public final class NodeGauges {
     }
 
     /**
-     * @param authenticated queues whose host completed in-band authentication
-     * @param failed        authentication transactions that failed, timed out or were abandoned
+     * In-band authentication of the target's hosts. Function counters hold their object weakly: the
+     * target, which the node keeps, is the object here.
      */
-    public static void registerAuthentication(MeterRegistry registry, LongSupplier authenticated, LongSupplier failed) {
-        FunctionCounter.builder("basalt.nvme.authentications", authenticated, LongSupplier::getAsLong)
+    public static void registerAuthentication(MeterRegistry registry, NvmeTarget target) {
+        FunctionCounter.builder("basalt.nvme.authentications", target, NvmeTarget::authenticationCount)
                 .description("NVMe queues whose host authenticated (DH-HMAC-CHAP)")
                 .register(registry);
-        FunctionCounter.builder("basalt.nvme.authentication.failures", failed, LongSupplier::getAsLong)
+        FunctionCounter.builder("basalt.nvme.authentication.failures", target, NvmeTarget::authenticationFailureCount)
                 .description("NVMe in-band authentications failed, timed out or abandoned; each ended a controller")
                 .register(registry);
     }
