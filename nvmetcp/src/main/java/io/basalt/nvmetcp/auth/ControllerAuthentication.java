@@ -10,7 +10,8 @@ import java.security.SecureRandom;
  * failure is told to the host with a Failure1 message at its next Authentication Receive; after that,
  * or after a Failure2 from the host, {@link #failed()} holds and the caller ends the association. A
  * new AUTH_Negotiate starts a new transaction at any time (re-authentication); the queue stays
- * authenticated meanwhile unless that transaction fails. Not thread safe: one queue, one thread.
+ * authenticated meanwhile unless that transaction fails. Not thread safe: one queue's messages are
+ * handled one at a time, by one thread at a time; only {@link #authenticated()} may be read from others.
  */
 public final class ControllerAuthentication {
     private enum Step { NEGOTIATE, CHALLENGE, REPLY, SUCCESS1, SUCCESS2, FAILURE1, DONE, FAILED }
@@ -21,7 +22,7 @@ public final class ControllerAuthentication {
     private final String subsystemNqn;
     private final SecureRandom random;
     private Step step = Step.NEGOTIATE;
-    private boolean authenticated;
+    private volatile boolean authenticated;
     private int tid;
     private DhchapHash hash;
     private DhGroup group;

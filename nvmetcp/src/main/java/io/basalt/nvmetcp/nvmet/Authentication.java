@@ -47,7 +47,7 @@ final class Authentication {
             if (!auth.authenticated() && queue.channel().isActive()) {
                 fail(queue, ctrl, "not authenticated within " + timeoutMillis + " ms", target);
             }
-        }, timeoutMillis, TimeUnit.MILLISECONDS));
+        }, timeoutMillis, TimeUnit.MILLISECONDS), target.authenticationExecutor());
         return CONNECT_AUTHREQ_ATR;
     }
 
@@ -67,10 +67,12 @@ final class Authentication {
         }
         byte[] message = new byte[length];
         req.data.getBytes(req.data.readerIndex(), message);
-        boolean before = auth.authenticated();
-        auth.send(message);
-        req.complete(Status.SUCCESS);
-        settle(req.queue, ctrl, auth, before, target);
+        req.queue.authenticationExecutor().execute(() -> {
+            boolean before = auth.authenticated();
+            auth.send(message);
+            req.complete(Status.SUCCESS);
+            settle(req.queue, ctrl, auth, before, target);
+        });
     }
 
     static void receive(Request req, Controller ctrl, NvmeTarget target) {
@@ -87,17 +89,20 @@ final class Authentication {
             req.complete(Status.SGL_DATA_LENGTH_INVALID | Status.DNR);
             return;
         }
-        boolean before = auth.authenticated();
-        byte[] message = auth.receive();
-        if (message.length > length) {
-            req.complete(Status.INVALID_FIELD | Status.DNR);
-            fail(req.queue, ctrl, "Authentication Receive of " + length + " bytes cannot hold the " + message.length
-                    + "-byte message", target);
-            return;
-        }
-        req.data.writeBytes(message);
-        req.complete(Status.SUCCESS);
-        settle(req.queue, ctrl, auth, before, target);
+        req.queue.authenticationExecutor().execute(() -> {
+            boolean before = auth.authenticated();
+            byte[] message = auth.receive();
+            if (message.length > length) {
+                req.complete(Status.INVALID_FIELD | Status.DNR);
+                fail(req.queue, ctrl, "Authentication Receive of " + length + " bytes cannot hold the "
+                        + message.length + "-byte message", target);
+                return;
+            }
+            // The request's buffer is this command's alone; completing hands it back to the event loop.
+            req.data.writeBytes(message);
+            req.complete(Status.SUCCESS);
+            settle(req.queue, ctrl, auth, before, target);
+        });
     }
 
     /** The queue's authentication if the command is well formed, else completes it and returns null. */

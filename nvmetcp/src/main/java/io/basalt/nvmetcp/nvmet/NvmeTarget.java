@@ -17,6 +17,10 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.util.concurrent.DefaultEventExecutorGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.EventExecutorGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,6 +34,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
@@ -41,6 +46,7 @@ import java.util.function.Function;
 public final class NvmeTarget implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NvmeTarget.class);
     private static final int MAX_CNTLID = 0xFFEF;
+    private static final int AUTHENTICATION_THREADS = 2;
 
     private final TargetOptions options;
     private final EventLoopGroup group;
@@ -56,6 +62,13 @@ public final class NvmeTarget implements AutoCloseable {
     private final LongAdder authentications = new LongAdder();
     private volatile Function<String, DhchapCredentials> credentials = hostNqn -> null;
     private volatile DhchapPolicy dhchapPolicy = DhchapPolicy.defaults();
+    /**
+     * Diffie-Hellman exponentiations take from milliseconds (ffdhe2048) to a few hundred (ffdhe8192):
+     * they run here, never on the event loops that carry every connection's I/O. Each queue uses one
+     * executor of the group, so its messages are handled in order.
+     */
+    private volatile EventExecutorGroup authenticationWork = new DefaultEventExecutorGroup(AUTHENTICATION_THREADS,
+            new DefaultThreadFactory("nvmet-authentication", true));
 
     /** A port the target listens on, with the number the discovery log gives it. */
     public record BoundPort(int id, String advertisedAddress, int port, boolean discoveryOnly) {
@@ -89,6 +102,17 @@ public final class NvmeTarget implements AutoCloseable {
 
     SecureRandom random() {
         return random;
+    }
+
+    EventExecutor authenticationExecutor() {
+        return authenticationWork.next();
+    }
+
+    /** For tests on an embedded channel, whose event loop is the test's thread: run authentication there too. */
+    void runAuthenticationOn(EventExecutorGroup executors) {
+        EventExecutorGroup replaced = authenticationWork;
+        authenticationWork = executors;
+        replaced.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
 
     void authenticationSucceeded() {
@@ -221,5 +245,6 @@ public final class NvmeTarget implements AutoCloseable {
     @Override
     public void close() {
         channels.close().awaitUninterruptibly();
+        authenticationWork.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
 }

@@ -15,6 +15,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,6 +49,8 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
     /** Null unless the host must authenticate this queue (the target holds a secret for it). */
     private ControllerAuthentication authentication;
     private ScheduledFuture<?> authenticationDeadline;
+    /** Where this queue's authentication messages are handled, in order (off the event loop). */
+    private EventExecutor authenticationExecutor;
 
     TargetQueue(NvmeTarget target) {
         this.target = target;
@@ -87,9 +90,14 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         return authentication == null || authentication.authenticated();
     }
 
-    void requireAuthentication(ControllerAuthentication auth, ScheduledFuture<?> deadline) {
+    void requireAuthentication(ControllerAuthentication auth, ScheduledFuture<?> deadline, EventExecutor executor) {
         authentication = auth;
         authenticationDeadline = deadline;
+        authenticationExecutor = executor;
+    }
+
+    EventExecutor authenticationExecutor() {
+        return authenticationExecutor;
     }
 
     /** The first transaction succeeded or failed: its deadline no longer applies. */

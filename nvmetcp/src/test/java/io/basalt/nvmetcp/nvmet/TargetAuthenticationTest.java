@@ -17,6 +17,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.util.concurrent.ImmediateEventExecutor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -54,6 +55,7 @@ class TargetAuthenticationTest {
         subsystem.addNamespace(new Namespace(1, UUID.randomUUID(), new byte[16], new TestDevice(512, 64, Runnable::run),
                 Set.of(HOST_NQN, OTHER_HOST)));
         nvme.addSubsystem(subsystem);
+        nvme.runAuthenticationOn(ImmediateEventExecutor.INSTANCE);
         nvme.authentication(Map.of(HOST_NQN, CREDENTIALS)::get,
                 new DhchapPolicy(List.of(DhchapHash.SHA_256), List.of(DhGroup.FFDHE2048), Duration.ofSeconds(2)));
     }

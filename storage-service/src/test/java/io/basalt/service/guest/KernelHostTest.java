@@ -41,7 +41,8 @@ import org.junit.jupiter.api.Timeout;
  * Properties: {@code basalt.guest.restart=stop} restarts gracefully instead of kill -9;
  * {@code basalt.guest.fioMb} (default 128) sets the amount of random writes on volume A;
  * {@code basalt.guest.crashFioMb} (default 32) the amount written (and flushed) just before the kill;
- * {@code basalt.guest.echo=all} echoes the whole guest console live.
+ * {@code basalt.guest.echo=all} echoes the whole guest console live;
+ * {@code basalt.guest.kernel=6.12} runs it on Debian 12's 6.12 kernel instead of its own 6.1.
  */
 @Tag("guest")
 class KernelHostTest {
@@ -64,7 +65,9 @@ class KernelHostTest {
         int fioMb = Integer.getInteger("basalt.guest.fioMb", 128);
         int crashFioMb = Integer.getInteger("basalt.guest.crashFioMb", 32);
 
-        QemuGuest.baseGuest(); // build (or find) the guest before starting anything else
+        String kernel = "6.12".equals(System.getProperty("basalt.guest.kernel")) ? QemuGuest.KERNEL_6_12
+                : QemuGuest.DEFAULT_KERNEL;
+        QemuGuest.baseGuest(kernel); // build (or find) the guest before starting anything else
         ServiceProcess service = null;
         QemuGuest guest = null;
         boolean passed = false;
@@ -85,6 +88,7 @@ class KernelHostTest {
 
             String script = resource("/guest/kernel-host-test.sh");
             guest = QemuGuest.named("kernel-host")
+                    .kernel(kernel)
                     .script(script)
                     .param("HOSTNQN", hostNqn)
                     .param("HOSTID", hostId)
