@@ -36,6 +36,7 @@ import org.slf4j.LoggerFactory;
 import java.security.SecureRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -173,10 +174,11 @@ public final class HostQueue extends ChannelInboundHandlerAdapter {
                 authTransactions.getAndIncrement(), AUTH_RANDOM);
         return authSend(auth.negotiate())
                 .thenCompose(v -> authReceive())
-                .thenCompose(challenge -> authStep(auth, () -> auth.reply(challenge)))
+                // Diffie-Hellman takes milliseconds to hundreds of them: not on this queue's event loop.
+                .thenComposeAsync(challenge -> authStep(auth, () -> auth.reply(challenge)), ForkJoinPool.commonPool())
                 .thenCompose(this::authSend)
                 .thenCompose(v -> authReceive())
-                .thenCompose(success1 -> authStep(auth, () -> auth.success2(success1)))
+                .thenComposeAsync(success1 -> authStep(auth, () -> auth.success2(success1)), ForkJoinPool.commonPool())
                 .thenCompose(success2 -> success2 == null ? CompletableFuture.completedFuture(null) : authSend(success2));
     }
 
