@@ -29,7 +29,6 @@ public final class AuthMessages {
     static final int REASON_CODE_FAILED = 0x01;
     // Failure reason code explanations.
     public static final int REASON_FAILED = 0x01;
-    public static final int REASON_NOT_USABLE = 0x02;
     public static final int REASON_CONCAT_MISMATCH = 0x03;
     public static final int REASON_HASH_UNUSABLE = 0x04;
     public static final int REASON_DHGROUP_UNUSABLE = 0x05;

@@ -43,11 +43,6 @@ public enum DhchapHash {
         return null;
     }
 
-    /** The name nvme-cli and Linux use, such as {@code hmac(sha256)}. */
-    public String linuxName() {
-        return "hmac(" + digestName.replace("-", "").toLowerCase(java.util.Locale.ROOT) + ")";
-    }
-
     byte[] digest(byte[] data) {
         try {
             return MessageDigest.getInstance(digestName).digest(data);
