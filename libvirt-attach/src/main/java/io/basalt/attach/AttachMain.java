@@ -14,7 +14,9 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -28,9 +30,12 @@ public final class AttachMain {
                      --token-file PATH (the API's bearer token; default $BASALT_API_TOKEN)
                      --host-nqn NQN (default: the contents of /etc/nvme/hostnqn)
                      --libvirt-uri URI (default qemu:///system)
-                     --state-dir DIR (default /run/basalt-attach)""";
+                     --state-dir DIR (default /run/basalt-attach)
+                     --dhchap-secret-file PATH [--dhchap-ctrl-secret-file PATH] (DH-HMAC-CHAP secrets
+                       the bridge authenticates with; userspace mode only)""";
     private static final Set<String> OPTIONS = Set.of("--domain", "--volume", "--mode", "--api", "--token-file",
-            "--host-nqn", "--libvirt-uri", "--state-dir");
+            "--host-nqn", "--libvirt-uri", "--state-dir", "--dhchap-secret-file", "--dhchap-ctrl-secret-file");
+    private static final List<String> DHCHAP_OPTIONS = List.of("--dhchap-secret-file", "--dhchap-ctrl-secret-file");
     private static final Path HOST_NQN_FILE = Path.of("/etc/nvme/hostnqn");
 
     private AttachMain() {
@@ -66,6 +71,11 @@ public final class AttachMain {
             err.println("--domain and --volume are required\n" + USAGE);
             return 2;
         }
+        if (mode == AttachMode.KERNEL && DHCHAP_OPTIONS.stream().anyMatch(options::containsKey)) {
+            // nvme-cli 2.3 takes secrets only as arguments, which every user sees in the process list.
+            err.println("DH-HMAC-CHAP secrets are supported in userspace mode only\n" + USAGE);
+            return 2;
+        }
         try {
             Attacher attacher = attacher(options);
             if (args[0].equals("attach")) {
@@ -93,11 +103,24 @@ public final class AttachMain {
         KernelConnector kernel = new KernelConnector(new NvmeCli("nvme", Duration.ofSeconds(60)),
                 new SysfsNamespaces(Path.of("/sys")), hostNqn, Duration.ofSeconds(30));
         UserspaceConnector userspace = new UserspaceConnector(
-                BridgeProcess.onThisClasspath(Duration.ofSeconds(30), Duration.ofSeconds(10)), store, hostNqn);
+                BridgeProcess.onThisClasspath(Duration.ofSeconds(30), Duration.ofSeconds(10))
+                        .withArguments(dhchapArguments(options)), store, hostNqn);
         return new Attacher(new VolumeApiClient(apiUrl, token, Duration.ofSeconds(10)),
                 new Domains(options.getOrDefault("--libvirt-uri", Domains.DEFAULT_URI)),
                 Map.of(AttachMode.KERNEL, kernel, AttachMode.USERSPACE, userspace),
                 store, hostNqn, Duration.ofSeconds(60));
+    }
+
+    /** The secrets' file names for the bridge, which reads and checks them. */
+    private static List<String> dhchapArguments(Map<String, String> options) {
+        List<String> arguments = new ArrayList<>();
+        for (String option : DHCHAP_OPTIONS) {
+            if (options.containsKey(option)) {
+                arguments.add(option);
+                arguments.add(Path.of(options.get(option)).toAbsolutePath().toString());
+            }
+        }
+        return arguments;
     }
 
     /**

@@ -22,6 +22,8 @@ class AttachMainTest {
         assertEquals(2, run("attach", "--domain", "g"));
         assertEquals(2, run("attach", "--domain", "g", "--volume", "v", "--mode", "fuse"));
         assertEquals(2, run("detach", "--domain", "g", "--volume", "v", "--colour"));
+        assertEquals(2, run("attach", "--domain", "g", "--volume", "v", "--dhchap-secret-file", "/etc/basalt/host.key"));
+        assertTrue(err.toString().contains("userspace mode only"), err.toString());
         assertTrue(err.toString().contains("usage:"));
     }
 
