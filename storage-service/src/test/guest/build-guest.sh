@@ -3,6 +3,11 @@
 # initramfs with busybox, the NVMe/TCP host modules (and, for self-checks, the kernel's own
 # NVMe/TCP target), nvme-cli and fio.
 #
+# BASALT_GUEST_KERNEL selects another Debian kernel package by a glob of package names, the newest
+# match winning: for example 'linux-image-6.12.*+deb12-amd64-unsigned', whose host has in-band
+# authentication (CONFIG_NVME_HOST_AUTH). Default: the kernel of linux-image-amd64 (6.1 on Debian 12).
+# Compressed modules (.ko.xz) are decompressed into the initramfs, as busybox's insmod loads plain ones.
+#
 # Output: ${BASALT_GUEST_DIR:-$HOME/.cache/basalt-guest}/<kernel version>-<script hash>/
 #   vmlinuz, initramfs.img (padded to a 512-byte multiple so a per-test cpio can be appended),
 #   kernel-version.
@@ -21,14 +26,21 @@ CACHE_ROOT="${BASALT_GUEST_DIR:-$HOME/.cache/basalt-guest}"
 SCRIPT_PATH="$(readlink -f "$0")"
 SCRIPT_HASH="$(sha256sum "$SCRIPT_PATH" | cut -c1-12)"
 
-for tool in apt-get apt-cache dpkg depmod modprobe cpio busybox nvme fio ldd sha256sum; do
+for tool in apt-get apt-cache dpkg depmod modprobe cpio busybox nvme fio ldd sha256sum xz; do
     command -v "$tool" >/dev/null 2>&1 || die "missing tool '$tool' (run install-deps.sh)"
 done
 
-# --- which kernel: the one Debian's linux-image-amd64 metapackage depends on ---------------
+# --- which kernel: the one Debian's linux-image-amd64 metapackage depends on, or BASALT_GUEST_KERNEL -
 kernel_package() {
-    apt-cache depends linux-image-amd64 2>/dev/null \
-        | awk '/Depends: linux-image-[0-9]/ {print $2; exit}'
+    if [ -n "${BASALT_GUEST_KERNEL:-}" ]; then
+        apt-cache pkgnames linux-image- 2>/dev/null | while read -r name; do
+            # shellcheck disable=SC2254
+            case "$name" in $BASALT_GUEST_KERNEL) echo "$name" ;; esac
+        done | sort -V | tail -n 1
+    else
+        apt-cache depends linux-image-amd64 2>/dev/null \
+            | awk '/Depends: linux-image-[0-9]/ {print $2; exit}'
+    fi
 }
 KPKG="$(kernel_package || true)"
 if [ -z "$KPKG" ]; then
@@ -38,6 +50,7 @@ if [ -z "$KPKG" ]; then
 fi
 [ -n "$KPKG" ] || die "cannot resolve the kernel package of linux-image-amd64"
 KVER="${KPKG#linux-image-}"
+KVER="${KVER%-unsigned}"
 OUT="$CACHE_ROOT/$KVER-$SCRIPT_HASH"
 
 if [ -f "$OUT/vmlinuz" ] && [ -f "$OUT/initramfs.img" ] && [ -f "$OUT/kernel-version" ]; then
@@ -98,10 +111,14 @@ for mod in $HOST_MODULES $SELFCHECK_MODULES; do
     : > "$ST/etc/modload/$mod"
     echo "$deps" | awk '$1 == "insmod" {print $2}' | while read -r path; do
         rel="${path#"$KMODS"/}"
+        rel="${rel%.xz}"
         grep -qxF "$rel" "$ST/etc/modload/$mod" || echo "$rel" >> "$ST/etc/modload/$mod"
         if [ ! -f "$ST/lib/modules/$KVER/$rel" ]; then
             mkdir -p "$(dirname "$ST/lib/modules/$KVER/$rel")"
-            cp "$path" "$ST/lib/modules/$KVER/$rel"
+            case "$path" in
+                *.xz) xz -dc "$path" > "$ST/lib/modules/$KVER/$rel" ;;
+                *) cp "$path" "$ST/lib/modules/$KVER/$rel" ;;
+            esac
         fi
     done
 done
@@ -235,8 +252,8 @@ mv "$WORK/initramfs.img" "$WORK/out/initramfs.img"
 echo "$KVER" > "$WORK/out/kernel-version"
 rm -rf "$OUT"
 mv "$WORK/out" "$OUT"
-# drop entries built by older versions of this script
-for old in "$CACHE_ROOT"/*-*; do
+# drop entries of this kernel built by older versions of this script (other kernels stay)
+for old in "$CACHE_ROOT/$KVER"-*; do
     [ -d "$old" ] && [ "$old" != "$OUT" ] && [ -f "$old/kernel-version" ] && rm -rf "$old"
 done
 log "built $OUT ($(du -sh "$OUT/initramfs.img" | cut -f1) initramfs)"

@@ -1,8 +1,8 @@
 package io.basalt.bridge;
 
-/** The volume or snapshot a request names does not exist, or belongs to another project. */
+/** The volume, snapshot or host secret a request names does not exist, or belongs to another project. */
 public sealed class NotFoundException extends RuntimeException
-        permits VolumeNotFoundException, SnapshotNotFoundException {
+        permits VolumeNotFoundException, SnapshotNotFoundException, HostSecretNotFoundException {
     private final String id;
 
     protected NotFoundException(String kind, String id) {

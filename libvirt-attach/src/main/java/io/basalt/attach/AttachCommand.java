@@ -8,6 +8,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -30,19 +33,44 @@ public final class AttachCommand implements Callable<Integer> {
                     + " userspace: a bridge process serves the guest's disk over NBD, no kernel module needed")
     private AttachMode mode;
 
+    @Option(names = "--dhchap-secret-file", paramLabel = "FILE",
+            description = "this host's DH-HMAC-CHAP secret (DHHC-1:...), for the bridge to authenticate with;"
+                    + " userspace mode only")
+    private Path dhchapSecretFile;
+
+    @Option(names = "--dhchap-ctrl-secret-file", paramLabel = "FILE",
+            description = "the controller's secret, to authenticate the node too (bidirectional); userspace mode only")
+    private Path dhchapCtrlSecretFile;
+
     @Spec
     private CommandSpec spec;
 
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
+        List<String> bridgeArguments = new ArrayList<>();
+        addSecret(bridgeArguments, "--dhchap-secret-file", dhchapSecretFile);
+        addSecret(bridgeArguments, "--dhchap-ctrl-secret-file", dhchapCtrlSecretFile);
+        if (mode == AttachMode.KERNEL && !bridgeArguments.isEmpty()) {
+            // nvme-cli 2.3 takes secrets only as arguments, which every user sees in the process list.
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "DH-HMAC-CHAP secrets are supported in userspace mode only");
+        }
         try {
-            guest.attacher().attach(guest.domain, guest.volume, mode);
+            guest.attacher(bridgeArguments).attach(guest.domain, guest.volume, mode);
             out.println("attached volume " + guest.volume + " to domain " + guest.domain + " ("
                     + mode.name().toLowerCase(Locale.ROOT) + " mode)");
             return 0;
         } catch (AttachException e) {
             return failed(spec, "attach", e);
+        }
+    }
+
+    /** The secret files' names go to the bridge, which reads and checks them. */
+    private static void addSecret(List<String> arguments, String option, Path file) {
+        if (file != null) {
+            arguments.add(option);
+            arguments.add(file.toAbsolutePath().toString());
         }
     }
 

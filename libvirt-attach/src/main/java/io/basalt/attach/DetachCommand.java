@@ -6,6 +6,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code basalt detach}: the reverse of attach, also for a guest that has stopped since. */
@@ -25,7 +26,7 @@ public final class DetachCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         try {
-            guest.attacher().detach(guest.domain, guest.volume);
+            guest.attacher(List.of()).detach(guest.domain, guest.volume);
             spec.commandLine().getOut().println("detached volume " + guest.volume + " from domain " + guest.domain);
             return 0;
         } catch (AttachException e) {

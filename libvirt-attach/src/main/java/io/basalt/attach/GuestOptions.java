@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 /** The options {@code attach} and {@code detach} share: which guest, which volume, and how to reach them. */
@@ -41,13 +42,15 @@ final class GuestOptions {
     @Mixin
     private ApiOptions api;
 
-    Attacher attacher() throws AttachException {
+    /** @param bridgeArguments extra arguments for the userspace bridge process (its DH-HMAC-CHAP secret files) */
+    Attacher attacher(List<String> bridgeArguments) throws AttachException {
         String nqn = hostNqn != null ? hostNqn : hostNqnOfThisMachine();
         AttachmentStore store = new AttachmentStore(stateDir);
         KernelConnector kernel = new KernelConnector(new NvmeCli("nvme", Duration.ofSeconds(60)),
                 new SysfsNamespaces(Path.of("/sys")), nqn, Duration.ofSeconds(30));
         UserspaceConnector userspace = new UserspaceConnector(
-                BridgeProcess.onThisClasspath(Duration.ofSeconds(30), Duration.ofSeconds(10)), store, nqn);
+                BridgeProcess.onThisClasspath(Duration.ofSeconds(30), Duration.ofSeconds(10))
+                        .withArguments(bridgeArguments), store, nqn);
         try {
             return new Attacher(api.client(Duration.ofSeconds(10)), new Domains(libvirtUri),
                     Map.of(AttachMode.KERNEL, kernel, AttachMode.USERSPACE, userspace),

@@ -32,6 +32,13 @@ class AttachMainTest {
         assertTrue(err.toString().contains("must be kernel or userspace, not 'fuse'"), err.toString());
     }
 
+    /** nvme-cli takes secrets only as arguments, which every user sees in the process list. */
+    @Test
+    void secretsAreForUserspaceModeOnly() {
+        assertEquals(2, run("attach", "--domain", "g", "--volume", "v", "--dhchap-secret-file", "/etc/basalt/host.key"));
+        assertTrue(err.toString().contains("userspace mode only"), err.toString());
+    }
+
     /** "attach --help" printed "bad argument --help" and exited 2 before picocli; this failed then. */
     @Test
     void everyCommandHasHelp() {

@@ -3,8 +3,10 @@ package io.basalt.service;
 import io.basalt.bridge.api.Portal;
 import io.basalt.bridge.auth.ApiTokens;
 import io.basalt.bridge.http.VolumeApi;
+import io.basalt.nvmetcp.auth.DhchapPolicy;
 import io.basalt.nvmetcp.nvmet.NvmeTarget;
 import io.basalt.nvmetcp.nvmet.TargetPort;
+import io.basalt.service.auth.HostSecrets;
 import io.basalt.service.config.BasaltConfig;
 import io.basalt.service.metrics.EngineGauges;
 import io.basalt.service.metrics.NodeGauges;
@@ -51,6 +53,7 @@ public final class StorageNode implements AutoCloseable {
     private ApiTokens tokens;
     private Vertx vertx;
     private NvmeTarget target;
+    private HostSecrets hostSecrets;
     private HttpServer http;
     private InetSocketAddress nvmeAddress;
     private InetSocketAddress discoveryAddress;
@@ -89,6 +92,9 @@ public final class StorageNode implements AutoCloseable {
             volumes = VolumeManager.open(store, new VolumeManager.Defaults(config.blockSize(), config.compression()),
                     () -> portals,
                     new VolumeIoMetrics(metrics, id -> volumes == null ? 1.0 : volumes.compressionRatio(id)));
+            hostSecrets = HostSecrets.open(config.dataDir());
+            volumes.authenticatingHosts(hostSecrets::has);
+            hostSecrets.onChange(() -> volumes.authenticatingHosts(hostSecrets::has));
             tokens = ApiTokens.of(config.apiSecurity().adminToken() != null ? config.apiSecurity().adminToken()
                     : AdminToken.inDataDir(config.dataDir()), config.apiSecurity().projectTokens());
         } catch (IOException e) {
@@ -102,6 +108,7 @@ public final class StorageNode implements AutoCloseable {
                 .setEventLoopPoolSize(Runtime.getRuntime().availableProcessors()));
         target = new NvmeTarget(config.targetOptions(volumes.subsystem().serial()), ((VertxInternal) vertx).getEventLoopGroup());
         target.addSubsystem(volumes.subsystem());
+        target.authentication(hostSecrets::credentials, DhchapPolicy.defaults());
         nvmeAddress = await(target.listen(new TargetPort(config.nvmeBind(), config.nvmePort(),
                 config.advertisedAddress(), false)), "listen for NVMe/TCP on " + config.nvmeBind() + ":" + config.nvmePort());
         discoveryAddress = await(target.listen(new TargetPort(config.nvmeBind(), config.discoveryPort(),
@@ -112,7 +119,8 @@ public final class StorageNode implements AutoCloseable {
         NodeGauges.register(metrics, target::connectionCount, target::queuePairCount, target::controllerCount,
                 () -> volumes.volumeCount(), target::dataBytesInUse);
         EngineGauges.register(metrics, store.engine());
-        Router router = VolumeApi.router(vertx, volumes, tokens);
+        NodeGauges.registerAuthentication(metrics, target);
+        Router router = VolumeApi.router(vertx, volumes, hostSecrets, tokens);
         router.get(PrometheusEndpoint.PATH).handler(tokens.requireValidToken()).handler(ApiTokens::requireAdmin)
                 .handler(new PrometheusEndpoint(metrics));
         http = await(vertx.createHttpServer(httpOptions()).requestHandler(router)

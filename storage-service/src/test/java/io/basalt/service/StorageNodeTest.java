@@ -2,9 +2,16 @@ package io.basalt.service;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.basalt.nvmetcp.auth.DhchapCredentials;
+import io.basalt.nvmetcp.auth.DhchapKey;
+import io.basalt.nvmetcp.host.HostController;
+import io.basalt.nvmetcp.host.HostOptions;
+import io.basalt.nvmetcp.host.NvmeAuthenticationException;
+import io.basalt.nvmetcp.host.NvmeStatusException;
 import io.basalt.service.config.BasaltConfig;
 import io.basalt.service.config.ConfigLoader;
 import io.vertx.core.Future;
+import io.netty.channel.nio.NioEventLoopGroup;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.client.HttpRequest;
@@ -20,6 +27,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,6 +44,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -105,6 +114,60 @@ class StorageNodeTest {
             HttpResponse<Buffer> snapshots = await(authorized(client.get(port, HOST, "/api/v1/snapshots"), token)
                     .send());
             assertEquals("s1", JSON.readTree(snapshots.bodyAsString()).get("snapshots").get(0).get("name").asText());
+        }
+    }
+
+    /**
+     * In-band authentication end to end: a host secret set through the API, a volume that requires
+     * authentication, the nvmetcp host client connecting with the secret, with a wrong one and without.
+     */
+    @Test
+    void hostSecretSetThroughTheApiGuardsAVolumeThatRequiresAuthentication() throws Exception {
+        String host = "nqn.2014-08.org.nvmexpress:uuid:5e1f0000-0000-4000-8000-00000000a17e";
+        String secret = "DHHC-1:01:bHuByyp0b3RFSx1xQPMVO1HKmUWfzveoahfydpW4fNgSLMVm:";
+        String wrong = "DHHC-1:00:iIUAnmnqGpUWVsXpOuB0Fx+lwU0tgouGmxPqXYf8bMmdqnRi:";
+        NioEventLoopGroup hostGroup = new NioEventLoopGroup(1);
+        try (StorageNode node = StorageNode.start(config())) {
+            String token = adminToken();
+            int port = node.apiAddress().getPort();
+            HttpResponse<Buffer> created = await(authorized(client.post(port, HOST, "/api/v1/volumes"), token)
+                    .putHeader("Content-Type", "application/json")
+                    .sendBuffer(Buffer.buffer("{\"name\":\"locked\",\"sizeBytes\":1048576,\"hosts\":[\"" + host
+                            + "\"],\"requireAuthentication\":true}")));
+            assertEquals(201, created.statusCode(), created.bodyAsString());
+            String nqn = JSON.readTree(created.bodyAsString()).get("nqn").asText();
+            String target = node.nvmeAddress().getHostString();
+            int nvmePort = node.nvmeAddress().getPort();
+            HostOptions options = HostOptions.defaults(host);
+
+            Throwable noSecretYet = assertThrows(ExecutionException.class, () -> HostController.connect(hostGroup,
+                    options, target, nvmePort, nqn).get(10, TimeUnit.SECONDS)).getCause();
+            assertInstanceOf(NvmeStatusException.class, noSecretYet, "not admitted: the volume requires a secret");
+
+            HttpResponse<Buffer> set = await(authorized(client.put(port, HOST, "/api/v1/hosts/"
+                    + URLEncoder.encode(host, StandardCharsets.UTF_8) + "/dhchap"), token)
+                    .putHeader("Content-Type", "application/json")
+                    .sendBuffer(Buffer.buffer("{\"hostSecret\":\"" + secret + "\"}")));
+            assertEquals(200, set.statusCode(), set.bodyAsString());
+            assertFalse(set.bodyAsString().contains("DHHC-1"));
+
+            HostController c = HostController.connect(hostGroup, options.withDhchap(
+                    new DhchapCredentials(DhchapKey.parse(secret), null)), target, nvmePort, nqn).get(10, TimeUnit.SECONDS);
+            assertEquals(1, c.activeNamespaces().get(10, TimeUnit.SECONDS).length, "the volume is visible");
+            c.closeAsync().get(10, TimeUnit.SECONDS);
+
+            Throwable wrongSecret = assertThrows(ExecutionException.class, () -> HostController.connect(hostGroup,
+                    options.withDhchap(new DhchapCredentials(DhchapKey.parse(wrong), null)), target, nvmePort, nqn)
+                    .get(10, TimeUnit.SECONDS)).getCause();
+            assertInstanceOf(NvmeAuthenticationException.class, wrongSecret);
+            Throwable noSecret = assertThrows(ExecutionException.class, () -> HostController.connect(hostGroup,
+                    options, target, nvmePort, nqn).get(10, TimeUnit.SECONDS)).getCause();
+            assertInstanceOf(NvmeAuthenticationException.class, noSecret);
+            String metrics = metrics(port, token);
+            assertTrue(metrics.contains("basalt_nvme_authentications_total"), metrics);
+            assertTrue(metrics.contains("basalt_nvme_authentication_failures_total 2.0"), metrics);
+        } finally {
+            hostGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
     }
 

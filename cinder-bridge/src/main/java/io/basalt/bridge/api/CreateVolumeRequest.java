@@ -13,12 +13,25 @@ import java.util.List;
  * @param replicas         copies kept of the volume (1..3); null means 1. A single node serves only 1.
  * @param sourceSnapshotId snapshot whose content the new volume starts with, or null
  * @param sourceVolumeId   volume whose current content the new volume starts with, or null
+ * @param requireAuthentication whether only hosts that authenticate (DH-HMAC-CHAP, a secret set for them)
+ *                         may see the volume; null means false
  */
 public record CreateVolumeRequest(String name, long sizeBytes, List<String> hosts, Boolean compression,
-                                  Integer replicas, String sourceSnapshotId, String sourceVolumeId) {
+                                  Integer replicas, String sourceSnapshotId, String sourceVolumeId,
+                                  Boolean requireAuthentication) {
 
     public CreateVolumeRequest {
         hosts = List.copyOf(hosts);
+    }
+
+    /** A request that leaves authentication as the node's default (not required). */
+    public CreateVolumeRequest(String name, long sizeBytes, List<String> hosts, Boolean compression,
+                               Integer replicas, String sourceSnapshotId, String sourceVolumeId) {
+        this(name, sizeBytes, hosts, compression, replicas, sourceSnapshotId, sourceVolumeId, null);
+    }
+
+    public boolean authenticationRequired() {
+        return Boolean.TRUE.equals(requireAuthentication);
     }
 
     /** An empty volume with the node's defaults. */

@@ -23,14 +23,23 @@ import java.util.UUID;
  * @param sourceSnapshotId snapshot the volume was created from, if any
  * @param sourceVolumeId   volume the volume was cloned from, if any
  * @param space            physical space used
+ * @param requireAuthentication whether only hosts with a DH-HMAC-CHAP secret, which they must use, see it
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Volume(String id, String name, String project, long sizeBytes, boolean compression, int replicas,
                      String nqn, int nsid, UUID uuid, String nguid, List<String> hosts, List<Portal> portals,
-                     String sourceSnapshotId, String sourceVolumeId, SpaceUsage space) {
+                     String sourceSnapshotId, String sourceVolumeId, SpaceUsage space, boolean requireAuthentication) {
 
     public Volume {
         hosts = List.copyOf(hosts);
         portals = List.copyOf(portals);
+    }
+
+    /** A volume that does not require authentication. */
+    public Volume(String id, String name, String project, long sizeBytes, boolean compression, int replicas,
+                  String nqn, int nsid, UUID uuid, String nguid, List<String> hosts, List<Portal> portals,
+                  String sourceSnapshotId, String sourceVolumeId, SpaceUsage space) {
+        this(id, name, project, sizeBytes, compression, replicas, nqn, nsid, uuid, nguid, hosts, portals,
+                sourceSnapshotId, sourceVolumeId, space, false);
     }
 }

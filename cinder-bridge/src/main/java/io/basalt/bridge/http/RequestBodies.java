@@ -13,7 +13,8 @@ final class RequestBodies {
     }
 
     record CreateVolume(String name, BigInteger sizeBytes, List<String> hosts, Boolean compression,
-                        Integer replicas, String sourceSnapshotId, String sourceVolumeId) {
+                        Integer replicas, String sourceSnapshotId, String sourceVolumeId,
+                        Boolean requireAuthentication) {
     }
 
     record ExtendVolume(BigInteger sizeBytes) {
@@ -23,6 +24,9 @@ final class RequestBodies {
     }
 
     record AddHost(String hostNqn) {
+    }
+
+    record SetHostSecrets(String hostSecret, String controllerSecret) {
     }
 
     record RevertVolume(String snapshotId) {

@@ -49,6 +49,9 @@ final class RequestValidator {
     private static final Pattern CANONICAL_UUID = Pattern.compile(
             "\\p{XDigit}{8}-\\p{XDigit}{4}-\\p{XDigit}{4}-\\p{XDigit}{4}-\\p{XDigit}{12}");
 
+    /** "DHHC-1:03:" and the base64 of 64 key bytes and a CRC, with the closing colon. */
+    private static final int MAX_SECRET_LENGTH = 103;
+
     CreateVolumeRequest createVolume(byte[] body) {
         RequestBodies.CreateVolume request = bind(body, RequestBodies.CreateVolume.class);
         String name = name(request.name());
@@ -65,7 +68,7 @@ final class RequestValidator {
             throw invalid("replicas", "replicas must be from " + MIN_REPLICAS + " to " + MAX_REPLICAS);
         }
         return new CreateVolumeRequest(name, sizeBytes, hosts, request.compression(), replicas,
-                sourceSnapshotId, sourceVolumeId);
+                sourceSnapshotId, sourceVolumeId, request.requireAuthentication());
     }
 
     long extendedSize(byte[] body) {
@@ -86,6 +89,20 @@ final class RequestValidator {
 
     String hostToRemove(String nqn) {
         return hostNqn("nqn", nqn);
+    }
+
+    /** Both secrets present as strings of sane length; their DHHC-1 form is the service's to check. */
+    RequestBodies.SetHostSecrets hostSecrets(byte[] body) {
+        RequestBodies.SetHostSecrets request = bind(body, RequestBodies.SetHostSecrets.class);
+        if (request.hostSecret() == null || request.hostSecret().isEmpty()) {
+            throw invalid("hostSecret", "hostSecret is required: the host's secret as nvme gen-dhchap-key prints it");
+        }
+        if (request.hostSecret().length() > MAX_SECRET_LENGTH
+                || (request.controllerSecret() != null && request.controllerSecret().length() > MAX_SECRET_LENGTH)) {
+            throw invalid(request.hostSecret().length() > MAX_SECRET_LENGTH ? "hostSecret" : "controllerSecret",
+                    "a DHHC-1 secret has at most " + MAX_SECRET_LENGTH + " characters");
+        }
+        return request;
     }
 
     String revertSnapshotId(byte[] body) {

@@ -28,6 +28,7 @@ final class RetryMatcher {
                 && (request.sizeBytes() == volume.sizeBytes() || request.sizeBytes() == 0 && hasSource)
                 && (request.compression() == null || request.compression() == volume.compression())
                 && replicas == volume.replicas()
+                && request.authenticationRequired() == volume.requireAuthentication()
                 && Objects.equals(request.sourceSnapshotId(), volume.sourceSnapshotId())
                 && Objects.equals(request.sourceVolumeId(), volume.sourceVolumeId())
                 && Set.copyOf(request.hosts()).equals(Set.copyOf(volume.hosts()));

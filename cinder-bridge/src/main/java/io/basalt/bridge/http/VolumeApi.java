@@ -1,5 +1,6 @@
 package io.basalt.bridge.http;
 
+import io.basalt.bridge.HostSecretService;
 import io.basalt.bridge.VolumeService;
 import io.basalt.bridge.api.Health;
 import io.basalt.bridge.auth.ApiTokens;
@@ -68,7 +69,7 @@ public final class VolumeApi {
      * {@code /metrics}, behind {@link ApiTokens#requireValidToken()} and {@link ApiTokens#requireAdmin}); errors of every route are
      * answered as JSON.
      */
-    public static Router router(Vertx vertx, VolumeService service, ApiTokens tokens) {
+    public static Router router(Vertx vertx, VolumeService service, HostSecretService hostSecrets, ApiTokens tokens) {
         Router router = Router.router(vertx);
         Buffer openApi = Buffer.buffer(OpenApiDocument.load().toJson());
         router.route().handler(PathSegments::refuseUnlessLiteral);
@@ -88,6 +89,7 @@ public final class VolumeApi {
         ProjectRoutes routes = new ProjectRoutes(router, validator);
         new VolumeRoutes(service, calls, validator).addTo(routes);
         new SnapshotRoutes(service, calls, validator).addTo(routes);
+        new HostRoutes(hostSecrets, calls, validator).addTo(router);
 
         router.errorHandler(400, ctx -> JsonResponses.error(ctx, 400, "the request is malformed", null));
         router.errorHandler(404, ctx -> JsonResponses.error(ctx, 404, "no such resource: " + ctx.request().path(), null));

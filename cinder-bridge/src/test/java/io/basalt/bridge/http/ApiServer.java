@@ -37,7 +37,8 @@ final class ApiServer {
 
     final InMemoryVolumeService service = new InMemoryVolumeService();
     final Vertx vertx = Vertx.vertx();
-    final Router router = VolumeApi.router(vertx, service,
+    final InMemoryHostSecrets hostSecrets = new InMemoryHostSecrets();
+    final Router router = VolumeApi.router(vertx, service, hostSecrets,
             ApiTokens.of(ADMIN, Map.of("alpha", ALPHA, "beta", BETA)));
     private final HttpServer server;
     private final WebClient client;

@@ -72,7 +72,8 @@ final class InMemoryVolumeService implements VolumeService {
         Volume volume = new Volume(UUID.randomUUID().toString(), request.name(), project, size,
                 request.compression() != null && request.compression(), 1, NQN, nextNsid++, UUID.randomUUID(),
                 "00112233445566778899aabbccddeeff", List.copyOf(new LinkedHashSet<>(request.hosts())),
-                List.of(PORTAL), request.sourceSnapshotId(), request.sourceVolumeId(), SpaceUsage.EMPTY);
+                List.of(PORTAL), request.sourceSnapshotId(), request.sourceVolumeId(), SpaceUsage.EMPTY,
+                request.authenticationRequired());
         volumes.put(volume.id(), volume);
         return volume;
     }
@@ -103,7 +104,7 @@ final class InMemoryVolumeService implements VolumeService {
         reserve(sizeBytes - volume.sizeBytes());
         return replace(volume, v -> new Volume(v.id(), v.name(), v.project(), sizeBytes, v.compression(),
                 v.replicas(), v.nqn(), v.nsid(), v.uuid(), v.nguid(), v.hosts(), v.portals(), v.sourceSnapshotId(),
-                v.sourceVolumeId(), v.space()));
+                v.sourceVolumeId(), v.space(), v.requireAuthentication()));
     }
 
     @Override
@@ -222,7 +223,7 @@ final class InMemoryVolumeService implements VolumeService {
         Volume volume = volume(project, id).orElseThrow(() -> new VolumeNotFoundException(id));
         return replace(volume, v -> new Volume(v.id(), v.name(), v.project(), v.sizeBytes(), v.compression(),
                 v.replicas(), v.nqn(), v.nsid(), v.uuid(), v.nguid(), hosts, v.portals(), v.sourceSnapshotId(),
-                v.sourceVolumeId(), v.space()));
+                v.sourceVolumeId(), v.space(), v.requireAuthentication()));
     }
 
     private Volume replace(Volume volume, UnaryOperator<Volume> change) {

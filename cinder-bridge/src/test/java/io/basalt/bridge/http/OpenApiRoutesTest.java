@@ -5,6 +5,7 @@ import io.basalt.bridge.api.ApiError;
 import io.basalt.bridge.api.CreateSnapshotRequest;
 import io.basalt.bridge.api.CreateVolumeRequest;
 import io.basalt.bridge.api.Health;
+import io.basalt.bridge.api.HostAuthentication;
 import io.basalt.bridge.api.NodeStats;
 import io.basalt.bridge.api.Portal;
 import io.basalt.bridge.api.Snapshot;
@@ -101,7 +102,9 @@ class OpenApiRoutesTest extends ApiServerTest {
                 Map.entry("SetHostsRequest", RequestBodies.SetHosts.class),
                 Map.entry("AddHostRequest", RequestBodies.AddHost.class),
                 Map.entry("RevertVolumeRequest", RequestBodies.RevertVolume.class),
-                Map.entry("CreateSnapshotRequest", RequestBodies.CreateSnapshot.class));
+                Map.entry("CreateSnapshotRequest", RequestBodies.CreateSnapshot.class),
+                Map.entry("SetHostSecretsRequest", RequestBodies.SetHostSecrets.class),
+                Map.entry("HostAuthentication", HostAuthentication.class));
         JsonNode schemas = DOCUMENT.get("components").get("schemas");
         Set<String> names = new TreeSet<>();
         schemas.fieldNames().forEachRemaining(names::add);

@@ -458,7 +458,7 @@ class VolumeApiTest extends ApiServerTest {
         Vertx other = Vertx.vertx();
         try {
             ApiTokens tokens = ApiTokens.of(ADMIN, Map.of("alpha", ApiServer.ALPHA));
-            Router router = VolumeApi.router(other, api.service, tokens);
+            Router router = VolumeApi.router(other, api.service, api.hostSecrets, tokens);
             router.get("/metrics").handler(tokens.requireValidToken()).handler(ctx -> ctx.response().end("up 1\n"));
             HttpServer extra = await(other.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
             WebClient client = WebClient.create(other);

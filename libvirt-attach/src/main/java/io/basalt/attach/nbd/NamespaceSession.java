@@ -49,7 +49,8 @@ final class NamespaceSession {
         this.loop = group.next();
         this.options = options;
         this.hostOptions = HostOptions.defaults(options.hostNqn()).withIoQueues(1, QUEUE_SIZE)
-                .withConnectTimeout((int) Math.min(MAX_CONNECT_MILLIS, options.reconnectDeadline().toMillis()));
+                .withConnectTimeout((int) Math.min(MAX_CONNECT_MILLIS, options.reconnectDeadline().toMillis()))
+                .withDhchap(options.dhchap());
     }
 
     /**

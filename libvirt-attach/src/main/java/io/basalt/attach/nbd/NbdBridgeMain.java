@@ -1,6 +1,10 @@
 package io.basalt.attach.nbd;
 
+import io.basalt.nvmetcp.auth.DhchapCredentials;
+import io.basalt.nvmetcp.auth.DhchapKey;
+
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -17,9 +21,10 @@ import java.util.concurrent.CountDownLatch;
 public final class NbdBridgeMain {
     static final String READY = "nbd-bridge ready ";
     private static final String USAGE = "usage: nbd-bridge --socket PATH --target ADDR:PORT --nqn SUBNQN"
-            + " (--nsid N | --uuid NS-UUID) --host-nqn NQN [--reconnect-seconds N]";
-    private static final Set<String> OPTIONS =
-            Set.of("--socket", "--target", "--nqn", "--nsid", "--uuid", "--host-nqn", "--reconnect-seconds");
+            + " (--nsid N | --uuid NS-UUID) --host-nqn NQN [--reconnect-seconds N]"
+            + " [--dhchap-secret-file PATH [--dhchap-ctrl-secret-file PATH]]";
+    private static final Set<String> OPTIONS = Set.of("--socket", "--target", "--nqn", "--nsid", "--uuid", "--host-nqn",
+            "--reconnect-seconds", "--dhchap-secret-file", "--dhchap-ctrl-secret-file");
     private static final int EXIT_USAGE = 2;
     private static final int EXIT_START_FAILED = 1;
 
@@ -82,7 +87,33 @@ public final class NbdBridgeMain {
                 ? Duration.ofSeconds(number(values, "--reconnect-seconds")) : NbdBridgeOptions.DEFAULT_RECONNECT_DEADLINE;
         return new NbdBridgeOptions(Path.of(required(values, "--socket")), host,
                 number(target.substring(colon + 1), "--target port"), required(values, "--nqn"), namespace,
-                required(values, "--host-nqn"), deadline);
+                required(values, "--host-nqn"), deadline, dhchap(values));
+    }
+
+    /**
+     * DH-HMAC-CHAP secrets come from files (the DHHC-1 form of nvme gen-dhchap-key), never from
+     * arguments, which every user of the machine sees in the process list.
+     */
+    private static DhchapCredentials dhchap(Map<String, String> values) {
+        String hostFile = values.get("--dhchap-secret-file");
+        String controllerFile = values.get("--dhchap-ctrl-secret-file");
+        if (hostFile == null) {
+            if (controllerFile != null) {
+                throw new IllegalArgumentException("--dhchap-ctrl-secret-file needs --dhchap-secret-file");
+            }
+            return null;
+        }
+        return new DhchapCredentials(secret(hostFile), controllerFile == null ? null : secret(controllerFile));
+    }
+
+    private static DhchapKey secret(String file) {
+        try {
+            return DhchapKey.parse(Files.readString(Path.of(file)));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage());
+        }
     }
 
     private static String required(Map<String, String> values, String name) {

@@ -44,6 +44,13 @@ public final class BridgeProcess {
                 readyTimeout, stopTimeout);
     }
 
+    /** This bridge with {@code arguments} added to every start (such as the files of DH-HMAC-CHAP secrets). */
+    public BridgeProcess withArguments(List<String> arguments) {
+        List<String> command = new ArrayList<>(launcher);
+        command.addAll(arguments);
+        return new BridgeProcess(command, readyTimeout, stopTimeout);
+    }
+
     /** Starts a bridge serving the namespace on the socket and returns its PID once it says it is ready. */
     public long start(Path socket, Path log, Portal target, String nqn, int nsid, String hostNqn)
             throws AttachException {

@@ -1,5 +1,7 @@
 package io.basalt.attach.nbd;
 
+import io.basalt.nvmetcp.auth.DhchapCredentials;
+import io.basalt.nvmetcp.auth.DhchapKey;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -14,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -102,6 +105,45 @@ class NbdBridgeMainTest {
             assertTrue(inTheWay.getMessage().contains("not a socket"), inTheWay.getMessage());
             assertEquals("keep me", Files.readString(file));
         }
+    }
+
+    /** The bridge authenticates with the secrets of its files; a wrong or missing secret keeps it from starting. */
+    @Test
+    void authenticatesWithTheSecretFilesItIsGiven() throws Exception {
+        String secret = "DHHC-1:01:bHuByyp0b3RFSx1xQPMVO1HKmUWfzveoahfydpW4fNgSLMVm:";
+        String other = "DHHC-1:00:iIUAnmnqGpUWVsXpOuB0Fx+lwU0tgouGmxPqXYf8bMmdqnRi:";
+        Path secretFile = Files.writeString(dir.resolve("host.key"), secret + "\n");
+        Path controllerFile = Files.writeString(dir.resolve("ctrl.key"), other + "\n");
+        try (RestartableTarget target = new RestartableTarget()) {
+            target.requireAuthentication(new DhchapCredentials(DhchapKey.parse(secret), DhchapKey.parse(other)));
+            String[] base = {"--socket", dir.resolve("auth.sock").toString(), "--target", "127.0.0.1:" + target.port(),
+                    "--nqn", RestartableTarget.SUBNQN, "--nsid", "1", "--host-nqn", RestartableTarget.HOST};
+            NbdBridgeOptions options = NbdBridgeMain.parse(concat(base, "--dhchap-secret-file", secretFile.toString(),
+                    "--dhchap-ctrl-secret-file", controllerFile.toString()));
+            assertTrue(options.dhchap().bidirectional());
+            NbdBridge.start(options).close();
+
+            IOException unauthenticated = assertThrows(IOException.class, () -> NbdBridge.start(NbdBridgeMain.parse(base)));
+            assertTrue(unauthenticated.getMessage().contains("authentication"), unauthenticated.getMessage());
+            IOException wrongController = assertThrows(IOException.class, () -> NbdBridge.start(NbdBridgeMain.parse(
+                    concat(base, "--dhchap-secret-file", secretFile.toString(), "--dhchap-ctrl-secret-file",
+                            secretFile.toString()))));
+            assertTrue(wrongController.getMessage().contains("authentication"), wrongController.getMessage());
+        }
+        Path broken = Files.writeString(dir.resolve("broken.key"), secret.replace("LMVm", "LMVn"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NbdBridgeMain.parse(new String[]{
+                "--socket", "s", "--target", "h:1", "--nqn", RestartableTarget.SUBNQN, "--nsid", "1", "--host-nqn",
+                RestartableTarget.HOST, "--dhchap-secret-file", broken.toString()}));
+        assertFalse(e.getMessage().contains("bHuByyp0"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> NbdBridgeMain.parse(new String[]{"--socket", "s", "--target",
+                "h:1", "--nqn", RestartableTarget.SUBNQN, "--nsid", "1", "--host-nqn", RestartableTarget.HOST,
+                "--dhchap-ctrl-secret-file", secretFile.toString()}));
+    }
+
+    private static String[] concat(String[] base, String... more) {
+        String[] all = Arrays.copyOf(base, base.length + more.length);
+        System.arraycopy(more, 0, all, base.length, more.length);
+        return all;
     }
 
     @Test

@@ -1,5 +1,7 @@
 package io.basalt.attach.nbd;
 
+import io.basalt.nvmetcp.auth.DhchapCredentials;
+import io.basalt.nvmetcp.auth.DhchapPolicy;
 import io.basalt.nvmetcp.nvmet.Namespace;
 import io.basalt.nvmetcp.nvmet.NvmeTarget;
 import io.basalt.nvmetcp.nvmet.Subsystem;
@@ -9,6 +11,7 @@ import io.netty.channel.nio.NioEventLoopGroup;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -48,6 +51,11 @@ final class RestartableTarget implements AutoCloseable {
         subsystem.addNamespace(new Namespace(NSID, NS_UUID, NGUID, device, Set.of(HOST)));
         target.addSubsystem(subsystem);
         port = target.listen(new TargetPort("127.0.0.1", wantedPort, "127.0.0.1", false)).join().getPort();
+    }
+
+    /** From now on, {@link #HOST} must authenticate with these secrets. */
+    void requireAuthentication(DhchapCredentials credentials) {
+        target.authentication(Map.of(HOST, credentials)::get, DhchapPolicy.defaults());
     }
 
     /** Closes the listener and every connection, as a crashed node would. */

@@ -1,5 +1,6 @@
 package io.basalt.nvmetcp.host;
 
+import io.basalt.nvmetcp.auth.AuthMessages;
 import io.basalt.nvmetcp.nvme.Opcodes;
 import io.basalt.nvmetcp.nvme.Sqe;
 import io.netty.buffer.ByteBuf;
@@ -162,6 +163,25 @@ public final class Commands {
         sqe.setByte(Sqe.CDW10, eightBytes ? PROPERTY_SIZE_8_BYTES : 0);
         sqe.setIntLE(Sqe.CDW11, offset);
         sqe.setLongLE(Sqe.CDW12, value);
+        return sqe;
+    }
+
+    /** Authentication Send of a {@code length}-byte DH-HMAC-CHAP message. */
+    public static ByteBuf authenticationSend(int length) {
+        return authentication(Opcodes.FCTYPE_AUTHENTICATION_SEND, length);
+    }
+
+    /** Authentication Receive of a DH-HMAC-CHAP message of up to {@code length} bytes. */
+    public static ByteBuf authenticationReceive(int length) {
+        return authentication(Opcodes.FCTYPE_AUTHENTICATION_RECEIVE, length);
+    }
+
+    private static ByteBuf authentication(int fctype, int length) {
+        ByteBuf sqe = fabrics(fctype);
+        sqe.setByte(Sqe.CDW10 + 1, AuthMessages.SPSP);
+        sqe.setByte(Sqe.CDW10 + 2, AuthMessages.SPSP);
+        sqe.setByte(Sqe.CDW10 + 3, AuthMessages.SECP_DHCHAP);
+        sqe.setIntLE(Sqe.CDW11, length);
         return sqe;
     }
 

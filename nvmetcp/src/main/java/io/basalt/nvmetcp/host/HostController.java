@@ -307,6 +307,11 @@ public final class HostController implements AutoCloseable {
         });
     }
 
+    /** Re-authenticates the admin queue (a new DH-HMAC-CHAP transaction), as after a change of secrets. */
+    public CompletableFuture<Void> reauthenticate() {
+        return admin.authenticate(subnqn);
+    }
+
     public CompletableFuture<Long> propertyGet(int offset, boolean eightBytes) {
         return admin("Property Get 0x" + Integer.toHexString(offset), Commands.propertyGet(offset, eightBytes))
                 .thenApply(c -> eightBytes ? c.result() : c.dw0() & 0xFFFFFFFFL);

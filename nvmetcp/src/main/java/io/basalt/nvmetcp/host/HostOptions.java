@@ -1,5 +1,6 @@
 package io.basalt.nvmetcp.host;
 
+import io.basalt.nvmetcp.auth.DhchapCredentials;
 import io.basalt.nvmetcp.nvme.Nqn;
 
 import java.nio.charset.StandardCharsets;
@@ -21,10 +22,12 @@ import java.util.UUID;
  *                               the controller and connecting every I/O queue
  * @param sqFlowControlDisabled  ask the controller to disable SQ flow control, which lets it end a read with a
  *                               C2HData PDU carrying the SUCCESS flag instead of a CapsuleResp
+ * @param dhchap                 the host's DH-HMAC-CHAP secret (and the controller's, for bidirectional
+ *                               authentication), used when a controller requires authentication; null for none
  */
 public record HostOptions(String hostNqn, UUID hostId, boolean headerDigest, boolean dataDigest, int ioQueues,
                           int ioQueueSize, int keepAliveTimeoutMillis, int connectTimeoutMillis,
-                          boolean sqFlowControlDisabled) {
+                          boolean sqFlowControlDisabled, DhchapCredentials dhchap) {
     public static final int DEFAULT_QUEUE_SIZE = 128;
     public static final int DEFAULT_KEEP_ALIVE_MILLIS = 5000;
     public static final int DEFAULT_CONNECT_TIMEOUT_MILLIS = 10_000;
@@ -50,32 +53,37 @@ public record HostOptions(String hostNqn, UUID hostId, boolean headerDigest, boo
      */
     public static HostOptions defaults(String hostNqn) {
         return new HostOptions(hostNqn, hostIdOf(hostNqn), false, false, 1, DEFAULT_QUEUE_SIZE,
-                DEFAULT_KEEP_ALIVE_MILLIS, DEFAULT_CONNECT_TIMEOUT_MILLIS, false);
+                DEFAULT_KEEP_ALIVE_MILLIS, DEFAULT_CONNECT_TIMEOUT_MILLIS, false, null);
     }
 
     public HostOptions withDigests(boolean header, boolean data) {
         return new HostOptions(hostNqn, hostId, header, data, ioQueues, ioQueueSize, keepAliveTimeoutMillis,
-                connectTimeoutMillis, sqFlowControlDisabled);
+                connectTimeoutMillis, sqFlowControlDisabled, dhchap);
     }
 
     public HostOptions withIoQueues(int queues, int queueSize) {
         return new HostOptions(hostNqn, hostId, headerDigest, dataDigest, queues, queueSize, keepAliveTimeoutMillis,
-                connectTimeoutMillis, sqFlowControlDisabled);
+                connectTimeoutMillis, sqFlowControlDisabled, dhchap);
     }
 
     public HostOptions withKeepAliveTimeout(int millis) {
         return new HostOptions(hostNqn, hostId, headerDigest, dataDigest, ioQueues, ioQueueSize, millis,
-                connectTimeoutMillis, sqFlowControlDisabled);
+                connectTimeoutMillis, sqFlowControlDisabled, dhchap);
     }
 
     public HostOptions withConnectTimeout(int millis) {
         return new HostOptions(hostNqn, hostId, headerDigest, dataDigest, ioQueues, ioQueueSize, keepAliveTimeoutMillis,
-                millis, sqFlowControlDisabled);
+                millis, sqFlowControlDisabled, dhchap);
     }
 
     public HostOptions withSqFlowControlDisabled(boolean disabled) {
         return new HostOptions(hostNqn, hostId, headerDigest, dataDigest, ioQueues, ioQueueSize, keepAliveTimeoutMillis,
-                connectTimeoutMillis, disabled);
+                connectTimeoutMillis, disabled, dhchap);
+    }
+
+    public HostOptions withDhchap(DhchapCredentials credentials) {
+        return new HostOptions(hostNqn, hostId, headerDigest, dataDigest, ioQueues, ioQueueSize, keepAliveTimeoutMillis,
+                connectTimeoutMillis, sqFlowControlDisabled, credentials);
     }
 
     static UUID hostIdOf(String hostNqn) {

@@ -1,5 +1,8 @@
 package io.basalt.nvmetcp.host;
 
+import io.basalt.nvmetcp.auth.AuthMessages;
+import io.basalt.nvmetcp.auth.AuthenticationException;
+import io.basalt.nvmetcp.auth.HostAuthentication;
 import io.basalt.nvmetcp.nvme.DataDirection;
 import io.basalt.nvmetcp.nvme.Opcodes;
 import io.basalt.nvmetcp.nvme.Sqe;
@@ -11,6 +14,8 @@ import io.basalt.nvmetcp.pdu.PduReader;
 import io.basalt.nvmetcp.pdu.PduWriter;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -28,9 +33,13 @@ import io.netty.handler.flush.FlushConsolidationHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.security.SecureRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The host side of one NVMe/TCP connection, which is one queue (admin or I/O) of a controller: the
@@ -56,6 +65,10 @@ public final class HostQueue extends ChannelInboundHandlerAdapter {
     private static final int CQE_CID = 20;
     private static final int CQE_STATUS = 22;
     private static final int FLUSH_CONSOLIDATION = 256;
+    /** AUTHREQ bits of the Connect result: authentication transaction, secure channel required. */
+    private static final int CONNECT_AUTHREQ_ATR = 1 << 17;
+    private static final int CONNECT_AUTHREQ_ASCR = 1 << 18;
+    private static final SecureRandom AUTH_RANDOM = new SecureRandom();
 
     private final HostOptions options;
     private final int qid;
@@ -73,6 +86,8 @@ public final class HostQueue extends ChannelInboundHandlerAdapter {
     private Channel channel;
     private int maxH2CData;
     private volatile NvmeTransportException failure;
+    /** Transaction ID of the next authentication on this queue. */
+    private final AtomicInteger authTransactions = new AtomicInteger();
 
     /**
      * @param queueSize      entries sent in Connect; {@code queueSize - 1} commands may be outstanding
@@ -126,12 +141,79 @@ public final class HostQueue extends ChannelInboundHandlerAdapter {
         return queue.initialized;
     }
 
-    /** Fabrics Connect of this queue; completes with the controller ID. */
+    /**
+     * Fabrics Connect of this queue, then in-band authentication if the controller requires it;
+     * completes with the controller ID.
+     */
     CompletableFuture<Integer> connect(String subnqn, int cntlid, int keepAliveMillis) {
         ByteBuf sqe = Commands.connect(qid, queueSize, keepAliveMillis, options.sqFlowControlDisabled());
         ByteBuf data = Commands.connectData(options.hostId(), cntlid, subnqn, options.hostNqn());
-        return command(sqe, data, Commands.CONNECT_DATA_LENGTH)
-                .thenApply(c -> c.orThrow("Connect of queue " + qid + " to " + subnqn).dw0() & 0xFFFF);
+        return command(sqe, data, Commands.CONNECT_DATA_LENGTH).thenCompose(c -> {
+            int result = c.orThrow("Connect of queue " + qid + " to " + subnqn).dw0();
+            if ((result & CONNECT_AUTHREQ_ASCR) != 0) {
+                throw new CompletionException(new NvmeTransportException("controller of " + subnqn
+                        + " requires a secure channel, which this host does not support"));
+            }
+            if ((result & CONNECT_AUTHREQ_ATR) == 0) {
+                return CompletableFuture.completedFuture(result & 0xFFFF);
+            }
+            return authenticate(subnqn).thenApply(v -> result & 0xFFFF);
+        });
+    }
+
+    /**
+     * Runs a DH-HMAC-CHAP transaction on this queue (after Connect when the controller requires it, or
+     * again to re-authenticate). Fails with {@link NvmeAuthenticationException} when either side refuses.
+     */
+    public CompletableFuture<Void> authenticate(String subnqn) {
+        if (options.dhchap() == null) {
+            return CompletableFuture.failedFuture(new NvmeAuthenticationException("controller of " + subnqn
+                    + " requires authentication on queue " + qid + ", but no DH-HMAC-CHAP secret is set"));
+        }
+        HostAuthentication auth = new HostAuthentication(options.dhchap(), options.hostNqn(), subnqn,
+                authTransactions.getAndIncrement(), AUTH_RANDOM);
+        return authSend(auth.negotiate())
+                .thenCompose(v -> authReceive())
+                // Diffie-Hellman takes milliseconds to hundreds of them: not on this queue's event loop.
+                .thenComposeAsync(challenge -> authStep(auth, () -> auth.reply(challenge)), ForkJoinPool.commonPool())
+                .thenCompose(this::authSend)
+                .thenCompose(v -> authReceive())
+                .thenComposeAsync(success1 -> authStep(auth, () -> auth.success2(success1)), ForkJoinPool.commonPool())
+                .thenCompose(success2 -> success2 == null ? CompletableFuture.completedFuture(null) : authSend(success2));
+    }
+
+    private interface AuthStep {
+        byte[] run() throws AuthenticationException;
+    }
+
+    /** One host step; on failure, tells the controller (Failure2) unless it reported the failure itself. */
+    private CompletableFuture<byte[]> authStep(HostAuthentication auth, AuthStep step) {
+        try {
+            return CompletableFuture.completedFuture(step.run());
+        } catch (AuthenticationException e) {
+            NvmeAuthenticationException failure = new NvmeAuthenticationException("authentication of queue " + qid
+                    + " failed: " + e.getMessage());
+            byte[] failure2 = auth.failure2(e);
+            CompletableFuture<Void> told = failure2 == null ? CompletableFuture.completedFuture(null) : authSend(failure2);
+            return told.handle((v, ignored) -> {
+                throw new CompletionException(failure);
+            });
+        }
+    }
+
+    private CompletableFuture<Void> authSend(byte[] message) {
+        return command(Commands.authenticationSend(message.length), Unpooled.wrappedBuffer(message), message.length)
+                .thenAccept(c -> c.orThrow("Authentication Send on queue " + qid));
+    }
+
+    private CompletableFuture<byte[]> authReceive() {
+        ByteBuf buffer = Unpooled.buffer(AuthMessages.MAX_MESSAGE_LENGTH);
+        return command(Commands.authenticationReceive(AuthMessages.MAX_MESSAGE_LENGTH), buffer,
+                AuthMessages.MAX_MESSAGE_LENGTH)
+                .thenApply(c -> {
+                    c.orThrow("Authentication Receive on queue " + qid);
+                    return ByteBufUtil.getBytes(buffer, 0, AuthMessages.MAX_MESSAGE_LENGTH);
+                });
     }
 
     public int qid() {

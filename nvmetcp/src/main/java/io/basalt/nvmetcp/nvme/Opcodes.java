@@ -23,6 +23,8 @@ public final class Opcodes {
     public static final int FCTYPE_PROPERTY_SET = 0x00;
     public static final int FCTYPE_CONNECT = 0x01;
     public static final int FCTYPE_PROPERTY_GET = 0x04;
+    public static final int FCTYPE_AUTHENTICATION_SEND = 0x05;
+    public static final int FCTYPE_AUTHENTICATION_RECEIVE = 0x06;
     public static final int FCTYPE_DISCONNECT = 0x08;
 
     // Identify CNS values

@@ -36,6 +36,8 @@ public final class Status {
     public static final int CONNECT_CONTROLLER_BUSY = 0x0181;
     public static final int CONNECT_INVALID_PARAMETERS = 0x0182;
     public static final int CONNECT_INVALID_HOST = 0x0184;
+    /** The queue must complete in-band authentication before this command. */
+    public static final int AUTHENTICATION_REQUIRED = 0x0191;
 
     // Media and data integrity errors (SCT 2)
     public static final int WRITE_FAULT = 0x0280;

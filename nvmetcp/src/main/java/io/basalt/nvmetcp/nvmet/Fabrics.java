@@ -11,7 +11,10 @@ import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.UUID;
 
-/** Fabrics commands: Connect, Property Get, Property Set, Disconnect (NVMe over Fabrics specification). */
+/**
+ * Fabrics commands: Connect, Property Get, Property Set, Disconnect, Authentication Send and Receive
+ * (NVMe over Fabrics specification).
+ */
 final class Fabrics {
     private static final Logger log = LoggerFactory.getLogger(Fabrics.class);
 
@@ -47,6 +50,18 @@ final class Fabrics {
         }
         if (ctrl == null) {
             req.complete(Status.COMMAND_SEQUENCE_ERROR | Status.DNR);
+            return;
+        }
+        if (fctype == Opcodes.FCTYPE_AUTHENTICATION_SEND) {
+            Authentication.send(req, ctrl, target);
+            return;
+        }
+        if (fctype == Opcodes.FCTYPE_AUTHENTICATION_RECEIVE) {
+            Authentication.receive(req, ctrl, target);
+            return;
+        }
+        if (!req.queue.isAuthenticated() && fctype != Opcodes.FCTYPE_DISCONNECT) {
+            req.complete(Status.AUTHENTICATION_REQUIRED | Status.DNR);
             return;
         }
         if (!belongsOn(fctype, req.queue.isAdmin())) {
@@ -140,9 +155,10 @@ final class Fabrics {
             return;
         }
         req.queue.connected(ctrl, 0, queueSize, sqFlowControlDisabled);
-        log.info("Host {} connected from {}: controller {} of {}, keep alive {} ms", hostNqn, req.queue.remote(),
-                ctrl.cntlid(), subnqn, kato);
-        req.result(ctrl.cntlid());
+        int authreq = subsystem == null ? 0 : Authentication.require(req.queue, target, ctrl);
+        log.info("Host {} connected from {}: controller {} of {}, keep alive {} ms{}", hostNqn, req.queue.remote(),
+                ctrl.cntlid(), subnqn, kato, authreq != 0 ? ", authentication required" : "");
+        req.result(ctrl.cntlid() | authreq);
         req.complete(Status.SUCCESS);
     }
 
@@ -171,7 +187,7 @@ final class Fabrics {
             return;
         }
         req.queue.connected(ctrl, qid, queueSize, sqFlowControlDisabled);
-        req.result(ctrl.cntlid());
+        req.result(ctrl.cntlid() | Authentication.require(req.queue, target, ctrl));
         req.complete(Status.SUCCESS);
     }
 

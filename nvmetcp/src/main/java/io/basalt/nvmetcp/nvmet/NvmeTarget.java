@@ -1,5 +1,7 @@
 package io.basalt.nvmetcp.nvmet;
 
+import io.basalt.nvmetcp.auth.DhchapCredentials;
+import io.basalt.nvmetcp.auth.DhchapPolicy;
 import io.basalt.nvmetcp.pdu.PduFrameDecoder;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -15,11 +17,16 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.util.concurrent.DefaultEventExecutorGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.EventExecutorGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.security.SecureRandom;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +34,10 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
 
 /**
  * An NVMe/TCP target: subsystems, the discovery controller, and the ports hosts connect to.
@@ -36,6 +46,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class NvmeTarget implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NvmeTarget.class);
     private static final int MAX_CNTLID = 0xFFEF;
+    private static final int AUTHENTICATION_THREADS = 2;
 
     private final TargetOptions options;
     private final EventLoopGroup group;
@@ -48,6 +59,18 @@ public final class NvmeTarget implements AutoCloseable {
     private final AtomicInteger queuePairs = new AtomicInteger();
     private final Map<String, Integer> connectionsPerHost = new ConcurrentHashMap<>();
     private final NodeDataBudget dataBudget;
+    private final SecureRandom random = new SecureRandom();
+    private final LongAdder authenticationFailures = new LongAdder();
+    private final LongAdder authentications = new LongAdder();
+    private volatile Function<String, DhchapCredentials> credentials = hostNqn -> null;
+    private volatile DhchapPolicy dhchapPolicy = DhchapPolicy.defaults();
+    /**
+     * Diffie-Hellman exponentiations take from milliseconds (ffdhe2048) to a few hundred (ffdhe8192):
+     * they run here, never on the event loops that carry every connection's I/O. Each queue uses one
+     * executor of the group, so its messages are handled in order.
+     */
+    private volatile EventExecutorGroup authenticationWork = new DefaultEventExecutorGroup(AUTHENTICATION_THREADS,
+            new DefaultThreadFactory("nvmet-authentication", true));
 
     /** A port the target listens on, with the number the discovery log gives it. */
     public record BoundPort(int id, String advertisedAddress, int port, boolean discoveryOnly) {
@@ -61,6 +84,56 @@ public final class NvmeTarget implements AutoCloseable {
 
     public TargetOptions options() {
         return options;
+    }
+
+    /**
+     * Enables in-band authentication: {@code credentials} gives a host's secrets by its NQN, or null for
+     * a host that does not authenticate. Applies to queues connected from now on.
+     */
+    public void authentication(Function<String, DhchapCredentials> credentials, DhchapPolicy policy) {
+        this.credentials = credentials;
+        this.dhchapPolicy = policy;
+    }
+
+    DhchapCredentials credentials(String hostNqn) {
+        return credentials.apply(hostNqn);
+    }
+
+    DhchapPolicy dhchapPolicy() {
+        return dhchapPolicy;
+    }
+
+    SecureRandom random() {
+        return random;
+    }
+
+    EventExecutor authenticationExecutor() {
+        return authenticationWork.next();
+    }
+
+    /** For tests on an embedded channel, whose event loop is the test's thread: run authentication there too. */
+    void runAuthenticationOn(EventExecutorGroup executors) {
+        EventExecutorGroup replaced = authenticationWork;
+        authenticationWork = executors;
+        replaced.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+
+    void authenticationSucceeded() {
+        authentications.increment();
+    }
+
+    void authenticationFailed() {
+        authenticationFailures.increment();
+    }
+
+    /** Queues whose host completed authentication. */
+    public long authenticationCount() {
+        return authentications.sum();
+    }
+
+    /** Authentication transactions that failed or timed out, each of which ended a controller. */
+    public long authenticationFailureCount() {
+        return authenticationFailures.sum();
     }
 
     public void addSubsystem(Subsystem subsystem) {
@@ -203,5 +276,6 @@ public final class NvmeTarget implements AutoCloseable {
     @Override
     public void close() {
         channels.close().awaitUninterruptibly();
+        authenticationWork.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
 }

@@ -1,5 +1,6 @@
 package io.basalt.nvmetcp.nvmet;
 
+import io.basalt.nvmetcp.auth.ControllerAuthentication;
 import io.basalt.nvmetcp.nvme.DataDirection;
 import io.basalt.nvmetcp.nvme.Opcodes;
 import io.basalt.nvmetcp.nvme.Sqe;
@@ -15,13 +16,14 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayDeque;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -70,6 +72,11 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> ticker;
     private final long tickMillis;
     private long ticks;
+    /** Null unless the host must authenticate this queue (the target holds a secret for it). */
+    private ControllerAuthentication authentication;
+    private ScheduledFuture<?> authenticationDeadline;
+    /** Where this queue's authentication messages are handled, in order (off the event loop). */
+    private EventExecutor authenticationExecutor;
 
     /** @param discoveryOnly whether the port serves only the discovery subsystem (Connect to others is refused) */
     TargetQueue(NvmeTarget target, boolean discoveryOnly) {
@@ -107,6 +114,30 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
 
     boolean discoveryOnly() {
         return discoveryOnly;
+    }
+
+    ControllerAuthentication authentication() {
+        return authentication;
+    }
+
+    /** Whether commands other than Connect and the authentication commands may run. */
+    boolean isAuthenticated() {
+        return authentication == null || authentication.authenticated();
+    }
+
+    void requireAuthentication(ControllerAuthentication auth, ScheduledFuture<?> deadline, EventExecutor executor) {
+        authentication = auth;
+        authenticationDeadline = deadline;
+        authenticationExecutor = executor;
+    }
+
+    EventExecutor authenticationExecutor() {
+        return authenticationExecutor;
+    }
+
+    /** The first transaction succeeded or failed: its deadline no longer applies. */
+    void authenticationSettled() {
+        authenticationDeadline.cancel(false);
     }
 
     public boolean isAdmin() {
@@ -158,6 +189,9 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         }
         ticker.cancel(false);
         target.connectionClosed(this, host);
+        if (authenticationDeadline != null && authenticationDeadline.cancel(false)) {
+            Authentication.abandoned(this, controller, target);
+        }
         if (controller != null) {
             controller.queueClosed(this);
         }
@@ -442,6 +476,8 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         try {
             if (opcode == Opcodes.FABRICS) {
                 Fabrics.execute(req, target);
+            } else if (controller != null && !isAuthenticated()) {
+                req.complete(Status.AUTHENTICATION_REQUIRED | Status.DNR);
             } else if (controller == null || !controller.isReady()) {
                 req.complete(Status.COMMAND_SEQUENCE_ERROR | Status.DNR);
             } else if (isAdmin()) {

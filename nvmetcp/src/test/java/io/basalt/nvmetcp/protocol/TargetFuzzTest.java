@@ -424,6 +424,11 @@ class TargetFuzzTest {
             sqe.setLongLE(Sqe.CDW12, offsets[random.nextInt(offsets.length)]);
         }
         flipSqe(sqe, random);
+        if (sqe.getUnsignedByte(Sqe.OPCODE) == Opcodes.ADMIN_ASYNC_EVENT_REQUEST) {
+            // A flipped bit can make any command an Asynchronous Event Request, which rightly gets no
+            // answer until an event happens: its silence is the protocol, not a hang.
+            sqe.setByte(Sqe.OPCODE, Opcodes.ADMIN_KEEP_ALIVE);
+        }
         byte[] capsule = RawQueue.capsule(sqe, null);
         sqe.release();
         return capsule;

@@ -27,7 +27,10 @@ public final class AtomicFiles {
         write(target, content, new FileAttribute<?>[0]);
     }
 
-    /** {@link #write} for secrets: the file is readable and writable by its owner only, from its creation on. */
+    /**
+     * {@link #write} for secrets: the file is readable and writable by its owner only (mode 0600) from
+     * the moment it is created, so no other user ever sees its content.
+     */
     public static void writeOwnerOnly(Path target, byte[] content) throws IOException {
         write(target, content, OWNER_ONLY);
     }

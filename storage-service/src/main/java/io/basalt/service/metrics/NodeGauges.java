@@ -1,5 +1,7 @@
 package io.basalt.service.metrics;
 
+import io.basalt.nvmetcp.nvmet.NvmeTarget;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -27,6 +29,19 @@ public final class NodeGauges {
         Gauge.builder("basalt.nvme.data.bytes.in.flight", dataBytes, LongSupplier::getAsLong)
                 .description("Data bytes held by NVMe commands in flight, against nvme.node-data-bytes")
                 .strongReference(true)
+                .register(registry);
+    }
+
+    /**
+     * In-band authentication of the target's hosts. Function counters hold their object weakly: the
+     * target, which the node keeps, is the object here.
+     */
+    public static void registerAuthentication(MeterRegistry registry, NvmeTarget target) {
+        FunctionCounter.builder("basalt.nvme.authentications", target, NvmeTarget::authenticationCount)
+                .description("NVMe queues whose host authenticated (DH-HMAC-CHAP)")
+                .register(registry);
+        FunctionCounter.builder("basalt.nvme.authentication.failures", target, NvmeTarget::authenticationFailureCount)
+                .description("NVMe in-band authentications failed, timed out or abandoned; each ended a controller")
                 .register(registry);
     }
 

@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
@@ -59,6 +60,8 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
     private final Object mutations = new Object();
     /** Guarded by {@link #mutations}. */
     private boolean closed;
+    /** Hosts with a DH-HMAC-CHAP secret; guarded by {@link #mutations}. None until the node says. */
+    private Predicate<String> authenticating = host -> false;
 
     /**
      * Settings for new volumes.
@@ -144,7 +147,7 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
             }
             VolumeRecord record = new VolumeRecord(UUID.randomUUID().toString(), request.name(), project, size,
                     blockSize, nsid, UUID.randomUUID(), randomNguid(), request.hosts(), compression, 1, mapId,
-                    request.sourceSnapshotId(), request.sourceVolumeId());
+                    request.sourceSnapshotId(), request.sourceVolumeId(), request.authenticationRequired());
             try {
                 catalog.putVolume(record, nsids.next());
             } catch (UncheckedIOException e) {
@@ -319,6 +322,16 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
             LOG.info("reverted volume {} '{}' to snapshot {} '{}'", volumeId, volume.name(), snapshotId,
                     snapshot.name());
             return views.of(volume);
+        }
+    }
+
+    /**
+     * Makes volumes that require authentication visible only to the hosts of their ACL that
+     * {@code authenticating} says have a secret (and so must authenticate), and applies that now.
+     */
+    public void authenticatingHosts(Predicate<String> authenticating) {
+        synchronized (mutations) {
+            exporter.authenticatingHosts(authenticating, catalog.volumes());
         }
     }
 

@@ -21,23 +21,26 @@ import java.util.UUID;
  * @param mapId            the engine map holding its blocks
  * @param sourceSnapshotId snapshot it was created from, or null
  * @param sourceVolumeId   volume it was cloned from, or null
+ * @param requireAuthentication whether only hosts with a DH-HMAC-CHAP secret see it; never null (a registry
+ *                         written before the field existed has none, which reads as false)
  */
 public record VolumeRecord(String id, String name, String project, long sizeBytes, int blockSize, int nsid, UUID uuid,
                            String nguid, List<String> hosts, boolean compression, int replicas, int mapId,
-                           String sourceSnapshotId, String sourceVolumeId) {
+                           String sourceSnapshotId, String sourceVolumeId, Boolean requireAuthentication) {
 
     public VolumeRecord {
         hosts = List.copyOf(hosts);
+        requireAuthentication = Boolean.TRUE.equals(requireAuthentication);
     }
 
     VolumeRecord withHosts(List<String> newHosts) {
         return new VolumeRecord(id, name, project, sizeBytes, blockSize, nsid, uuid, nguid, newHosts, compression,
-                replicas, mapId, sourceSnapshotId, sourceVolumeId);
+                replicas, mapId, sourceSnapshotId, sourceVolumeId, requireAuthentication);
     }
 
     VolumeRecord withSize(long newSizeBytes) {
         return new VolumeRecord(id, name, project, newSizeBytes, blockSize, nsid, uuid, nguid, hosts, compression,
-                replicas, mapId, sourceSnapshotId, sourceVolumeId);
+                replicas, mapId, sourceSnapshotId, sourceVolumeId, requireAuthentication);
     }
 
     byte[] nguidBytes() {

@@ -27,7 +27,8 @@ final class VolumeViews {
     Volume of(VolumeRecord record) {
         return new Volume(record.id(), record.name(), record.project(), record.sizeBytes(), record.compression(),
                 record.replicas(), subsystemNqn, record.nsid(), record.uuid(), record.nguid(), record.hosts(),
-                portals.get(), record.sourceSnapshotId(), record.sourceVolumeId(), space(record.mapId()));
+                portals.get(), record.sourceSnapshotId(), record.sourceVolumeId(), space(record.mapId()),
+                record.requireAuthentication());
     }
 
     Snapshot of(SnapshotRecord record) {

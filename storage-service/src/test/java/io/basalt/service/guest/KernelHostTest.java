@@ -21,8 +21,9 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A real Linux NVMe/TCP host (the stock Debian kernel's nvme-tcp with nvme-cli and fio, in a
@@ -42,6 +43,9 @@ import org.junit.jupiter.api.Timeout;
  * {@code basalt.guest.fioMb} (default 128) sets the amount of random writes on volume A;
  * {@code basalt.guest.crashFioMb} (default 32) the amount written (and flushed) just before the kill;
  * {@code basalt.guest.echo=all} echoes the whole guest console live.
+ *
+ * <p>It runs twice: on Debian 12's own kernel (6.1) and on its 6.12 kernel, whose NVMe host differs
+ * (in-band authentication, see {@link KernelAuthenticationTest}).
  */
 @Tag("guest")
 class KernelHostTest {
@@ -53,9 +57,10 @@ class KernelHostTest {
 
     private final ObjectMapper json = new ObjectMapper();
 
-    @Test
+    @ParameterizedTest(name = "Linux {0}")
+    @ValueSource(strings = {"6.1", "6.12"})
     @Timeout(value = 20, unit = TimeUnit.MINUTES)
-    void linuxKernelHostAgainstBasaltNode() throws Exception {
+    void linuxKernelHostAgainstBasaltNode(String kernelVersion) throws Exception {
         Path work = Path.of("target", "guest-work", "kernel-host-" + System.currentTimeMillis());
         String hostId = UUID.randomUUID().toString();
         String hostNqn = QemuGuest.hostNqn(hostId);
@@ -64,7 +69,8 @@ class KernelHostTest {
         int fioMb = Integer.getInteger("basalt.guest.fioMb", 128);
         int crashFioMb = Integer.getInteger("basalt.guest.crashFioMb", 32);
 
-        QemuGuest.baseGuest(); // build (or find) the guest before starting anything else
+        String kernel = "6.12".equals(kernelVersion) ? QemuGuest.KERNEL_6_12 : QemuGuest.DEFAULT_KERNEL;
+        QemuGuest.baseGuest(kernel); // build (or find) the guest before starting anything else
         ServiceProcess service = null;
         QemuGuest guest = null;
         boolean passed = false;
@@ -85,6 +91,7 @@ class KernelHostTest {
 
             String script = resource("/guest/kernel-host-test.sh");
             guest = QemuGuest.named("kernel-host")
+                    .kernel(kernel)
                     .script(script)
                     .param("HOSTNQN", hostNqn)
                     .param("HOSTID", hostId)

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -85,6 +86,7 @@ public final class QemuGuest implements AutoCloseable {
         private int memoryMb = 1536;
         private int cpus = 2;
         private Path workDir;
+        private String kernel = DEFAULT_KERNEL;
 
         private Options(String name) {
             this.name = name;
@@ -132,6 +134,12 @@ public final class QemuGuest implements AutoCloseable {
             return this;
         }
 
+        /** The guest's kernel package, a glob as {@link #baseGuest(String)} takes; default Debian 12's own. */
+        public Options kernel(String packageGlob) {
+            this.kernel = packageGlob;
+            return this;
+        }
+
         public QemuGuest boot() throws IOException, InterruptedException {
             return QemuGuest.boot(this);
         }
@@ -146,20 +154,32 @@ public final class QemuGuest implements AutoCloseable {
         return DEFAULT_HOST_NQN_PREFIX + hostId;
     }
 
-    /** Runs build-guest.sh (instant when cached) and returns the directory with vmlinuz and initramfs.img. */
+    /** The base guest with Debian 12's own kernel (linux-image-amd64's, 6.1). */
     public static Path baseGuest() throws IOException, InterruptedException {
+        return baseGuest(DEFAULT_KERNEL);
+    }
+
+    /**
+     * Runs build-guest.sh (instant when cached) for the kernel package matching {@code packageGlob}
+     * (for example {@link #KERNEL_6_12}; {@link #DEFAULT_KERNEL} for Debian 12's own) and returns the
+     * directory with vmlinuz and initramfs.img.
+     */
+    public static Path baseGuest(String packageGlob) throws IOException, InterruptedException {
         synchronized (QemuGuest.class) {
-            if (cachedBase != null) {
-                return cachedBase;
+            Path cached = cachedBases.get(packageGlob);
+            if (cached != null) {
+                return cached;
             }
             Path script = Path.of(System.getProperty("basalt.guest.build", "src/test/guest/build-guest.sh"));
             if (!Files.isRegularFile(script)) {
                 throw new IllegalStateException("build-guest.sh not found at " + script.toAbsolutePath()
                         + " (run the test from the storage-service module or set -Dbasalt.guest.build)");
             }
-            Process p = new ProcessBuilder("bash", script.toString())
-                    .redirectErrorStream(true)
-                    .start();
+            ProcessBuilder builder = new ProcessBuilder("bash", script.toString()).redirectErrorStream(true);
+            if (!packageGlob.equals(DEFAULT_KERNEL)) {
+                builder.environment().put("BASALT_GUEST_KERNEL", packageGlob);
+            }
+            Process p = builder.start();
             p.getOutputStream().close();
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             Thread t = Thread.ofPlatform().daemon().start(() -> {
@@ -188,18 +208,22 @@ public final class QemuGuest implements AutoCloseable {
             if (dir == null || !Files.isRegularFile(dir.resolve("vmlinuz")) || !Files.isRegularFile(dir.resolve("initramfs.img"))) {
                 throw new IllegalStateException("build-guest.sh gave no usable GUEST_DIR:\n" + text);
             }
-            cachedBase = dir;
+            cachedBases.put(packageGlob, dir);
             return dir;
         }
     }
 
-    private static Path cachedBase;
+    /** Debian 12's own kernel: the one linux-image-amd64 depends on. */
+    public static final String DEFAULT_KERNEL = "";
+    /** Debian 12's 6.12 kernel, whose host has in-band authentication (CONFIG_NVME_HOST_AUTH). */
+    public static final String KERNEL_6_12 = "linux-image-6.12.*+deb12-amd64-unsigned";
+    private static final Map<String, Path> cachedBases = new HashMap<>();
 
     private static QemuGuest boot(Options o) throws IOException, InterruptedException {
         if (o.script == null) {
             throw new IllegalArgumentException("no script");
         }
-        Path base = baseGuest();
+        Path base = baseGuest(o.kernel);
         Path work = o.workDir != null ? o.workDir : Path.of("target", "guest-logs");
         Files.createDirectories(work);
         String stamp = o.name + "-" + ProcessHandle.current().pid() + "-" + System.currentTimeMillis();

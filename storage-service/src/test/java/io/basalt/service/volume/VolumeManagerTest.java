@@ -87,6 +87,30 @@ class VolumeManagerTest extends ManagerTest {
         assertEquals(volume, manager.find(PROJECT, volume.id()).orElseThrow());
     }
 
+    /** A volume that requires authentication is shown only to the hosts of its ACL that have a secret. */
+    @Test
+    void volumeRequiringAuthenticationIsHiddenFromHostsWithoutSecret() throws IOException {
+        Set<String> withSecrets = new HashSet<>();
+        manager.authenticatingHosts(withSecrets::contains);
+        Volume locked = manager.create(PROJECT, new CreateVolumeRequest("locked", MIB, List.of(HOST_A, HOST_B), null,
+                null, null, null, true));
+        Volume open = manager.create(PROJECT, new CreateVolumeRequest("open", MIB, List.of(HOST_A, HOST_B)));
+        assertTrue(locked.requireAuthentication());
+        assertEquals(List.of(HOST_A, HOST_B), locked.hosts(), "the API shows the ACL as given");
+        assertEquals(Set.of(), manager.subsystem().namespace(locked.nsid()).allowedHosts());
+        assertEquals(Set.of(HOST_A, HOST_B), manager.subsystem().namespace(open.nsid()).allowedHosts());
+
+        withSecrets.add(HOST_A);
+        manager.authenticatingHosts(withSecrets::contains);
+        assertEquals(Set.of(HOST_A), manager.subsystem().namespace(locked.nsid()).allowedHosts());
+
+        manager.close();
+        manager = node.open();
+        manager.authenticatingHosts(withSecrets::contains);
+        assertTrue(manager.find(PROJECT, locked.id()).orElseThrow().requireAuthentication(), "the flag survives a restart");
+        assertEquals(Set.of(HOST_A), manager.subsystem().namespace(locked.nsid()).allowedHosts());
+    }
+
     @Test
     void compressionFollowsTheRequestOrTheNodeDefault() throws IOException {
         Volume plain = node.create("plain", MIB);

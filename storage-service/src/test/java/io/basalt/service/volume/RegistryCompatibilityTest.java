@@ -1,0 +1,35 @@
+package io.basalt.service.volume;
+
+import io.basalt.bridge.api.CreateVolumeRequest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+/**
+ * Registries written before a field existed still load, with the field's default. Without the
+ * normalisation in VolumeRecord this failed: the registry's mapper refuses null for a primitive.
+ */
+class RegistryCompatibilityTest {
+    @TempDir
+    Path dataDir;
+
+    @Test
+    void volumeWithoutTheAuthenticationFlagDoesNotRequireIt() throws IOException {
+        ManagerHarness node = new ManagerHarness(dataDir);
+        try (node) {
+            node.open().create(ManagerHarness.PROJECT, new CreateVolumeRequest("old", 1 << 20, List.of()));
+        }
+        Path registry = dataDir.resolve(VolumeRegistry.FILE_NAME);
+        String withoutFlag = Files.readString(registry).replaceAll(",\\s*\"requireAuthentication\"\\s*:\\s*false", "");
+        assertFalse(withoutFlag.contains("requireAuthentication"));
+        Files.writeString(registry, withoutFlag);
+        RegistryContent content = VolumeRegistry.in(dataDir).loadOrCreate();
+        assertFalse(content.volumes().get(0).requireAuthentication());
+    }
+}
