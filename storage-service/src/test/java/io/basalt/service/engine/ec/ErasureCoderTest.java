@@ -221,6 +221,36 @@ class ErasureCoderTest {
         assertArrayEquals(bytes(stripe[1]), bytes(chunks[1]));
     }
 
+    /**
+     * The hot path allocates nothing once compiled: tables are prepared per coder and per erasure
+     * pattern, ISA-L's array of chunk addresses is per thread, and the JIT removes the short-lived
+     * segment views of the buffers. Measured with the thread's allocation counter over calls after a
+     * warm-up long enough for the JIT; a few stray bytes are tolerated, not one object per call.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"isal", "java"})
+    void callsAllocateNothingOnceWarm(String implementation) {
+        ErasureCoder coder = coder(implementation, 4, 2);
+        ByteBuffer[] stripe = encodedStripe(coder, new Random(8), 64);
+        ByteBuffer[] data = Arrays.copyOf(stripe, 4);
+        ByteBuffer[] parity = Arrays.copyOfRange(stripe, 4, 6);
+        int[] missing = {1, 4};
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        int calls = 20_000;
+        long allocated = Long.MAX_VALUE;
+        for (int round = 0; round < 10 && allocated >= calls; round++) {
+            long before = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < calls; i++) {
+                coder.encode(data, parity);
+                coder.reconstruct(stripe, missing);
+            }
+            allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        }
+        assertTrue(allocated < calls, implementation + ": " + allocated + " bytes allocated by " + calls
+                + " encodes and rebuilds");
+    }
+
     // ---- refused arguments --------------------------------------------------------------------------
 
     @ParameterizedTest(name = "{0}")
