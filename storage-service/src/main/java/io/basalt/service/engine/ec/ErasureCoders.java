@@ -24,7 +24,7 @@ public final class ErasureCoders {
             IsalKernel kernel = null;
             String reason = null;
             try {
-                kernel = IsalKernel.load();
+                kernel = IsalKernel.load(IsalKernel.LIBRARY);
             } catch (UnsupportedOperationException e) {
                 reason = e.getMessage();
             }

@@ -56,15 +56,15 @@ final class IsalKernel implements CodingKernel<MemorySegment> {
     }
 
     /**
-     * Loads ISA-L.
+     * Loads ISA-L from {@code library} ({@link #LIBRARY}; tests name others).
      *
      * @throws UnsupportedOperationException with the reason if the library or one of its functions is missing
      */
-    static IsalKernel load() {
+    static IsalKernel load(String library) {
         try {
-            return new IsalKernel(SymbolLookup.libraryLookup(LIBRARY, Arena.global()));
+            return new IsalKernel(SymbolLookup.libraryLookup(library, Arena.global()));
         } catch (IllegalArgumentException | java.util.NoSuchElementException e) {
-            throw new UnsupportedOperationException(LIBRARY + " cannot be loaded (Debian package libisal2): "
+            throw new UnsupportedOperationException(library + " cannot be loaded (Debian package libisal2): "
                     + e.getMessage(), e);
         }
     }

@@ -152,6 +152,23 @@ class ErasureCoderTest {
         }
     }
 
+    /** ISA-L is installed where the tests run, and then it is the coder a node gets. */
+    @Test
+    void theNodeGetsIsalWhereItIsInstalled() {
+        assertEquals(java.util.Optional.empty(), ErasureCoders.isalUnavailable());
+        assertEquals("ISA-L", ErasureCoders.create(4, 2).implementation());
+        assertEquals("Java", ErasureCoders.java(4, 2).implementation());
+    }
+
+    /** Where the library is missing, the reason names the Debian package (the node logs it and uses Java). */
+    @Test
+    void aMissingLibraryIsReportedWithThePackageToInstall() {
+        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
+                () -> IsalKernel.load("libisal-missing.so.2"));
+        assertTrue(e.getMessage().startsWith("libisal-missing.so.2 cannot be loaded (Debian package libisal2): "),
+                e.getMessage());
+    }
+
     // ---- reconstruction -----------------------------------------------------------------------------
 
     /** Every pattern of 1 to m lost chunks, data or parity, of every layout, is rebuilt exactly. */
