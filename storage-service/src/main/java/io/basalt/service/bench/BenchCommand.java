@@ -63,8 +63,8 @@ import java.util.concurrent.ExecutionException;
                 "                      throughput of one thread for 2+1, 4+2 and 8+3 stripes of 4 KiB and 128 KiB",
                 "                      chunks (--seconds per case, default 1, after --warmup, default 1)",
                 "  --report            run the standard matrix against --self (memory and engine) and the echo",
-                "                      baseline, then --write-amplification, --compression and --erasure-coding, and write --output",
-                "                      (default docs/benchmarks.md)",
+                "                      baseline, then --write-amplification, --compression and --erasure-coding, and",
+                "                      write --output (default docs/benchmarks.md)",
                 "",
                 "Writes are destructive: run them only against a scratch volume."})
 public final class BenchCommand implements Callable<Integer> {
