@@ -7,9 +7,9 @@ import java.nio.ByteBuffer;
  * k+m chunks rebuild the others. Chunk i < k is data chunk i, chunk k+p is parity chunk p.
  *
  * <p>A chunk is the bytes of a direct buffer from its position to its limit; positions and limits are
- * left as they are; a chunk written by a call must not overlap another chunk of that call. Calls are thread-safe and allocate nothing once a coder has seen an erasure
- * pattern, but they compute at memory speed over whole chunks: call them on the engine's threads,
- * never on an event loop. Arguments are checked before any byte is written: a refused call leaves
+ * left as they are; a chunk written by a call must not overlap another chunk of that call. Calls are
+ * thread-safe and allocate nothing once a coder has seen an erasure pattern, but they compute at
+ * memory speed over whole chunks: call them on the engine's threads, never on an event loop. Arguments are checked before any byte is written: a refused call leaves
  * every buffer as it was.
  */
 public interface ErasureCoder {
