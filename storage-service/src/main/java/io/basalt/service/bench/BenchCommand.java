@@ -32,6 +32,7 @@ import java.util.concurrent.ExecutionException;
                 "basalt bench --engine [--engine-dir DIR] [the options of --self]",
                 "basalt bench --write-amplification [--fill PERCENT]... [--drive-size SIZE] [--engine-dir DIR]",
                 "basalt bench --compression [--engine-dir DIR]",
+                "basalt bench --erasure-coding [--seconds N] [--warmup N]",
                 "basalt bench --report [--seconds N] [--warmup N] [--connections N] [--digest] [--engine-dir DIR]",
                 "             [--output FILE]"},
         footerHeading = "%nTarget and load:%n",
@@ -58,9 +59,12 @@ import java.util.concurrent.ExecutionException;
                 "                      its size, print drive bytes over host bytes (--drive-size, default 1g)",
                 "  --compression       the engine alone: compression ratio and write throughput of random, text-like",
                 "                      and half-zero data, compression on and off, 512-byte and 4 KiB blocks",
+                "  --erasure-coding    the erasure coding library alone: ISA-L and pure-Java encode and rebuild",
+                "                      throughput of one thread for 2+1, 4+2 and 8+3 stripes of 4 KiB and 128 KiB",
+                "                      chunks (--seconds per case, default 1, after --warmup, default 1)",
                 "  --report            run the standard matrix against --self (memory and engine) and the echo",
-                "                      baseline, then --write-amplification and --compression, and write --output",
-                "                      (default docs/benchmarks.md)",
+                "                      baseline, then --write-amplification, --compression and --erasure-coding, and",
+                "                      write --output (default docs/benchmarks.md)",
                 "",
                 "Writes are destructive: run them only against a scratch volume."})
 public final class BenchCommand implements Callable<Integer> {
@@ -106,6 +110,9 @@ public final class BenchCommand implements Callable<Integer> {
         List<String> list = List.of(args);
         if (list.contains("--report")) {
             return BenchReport.run(args);
+        }
+        if (list.contains("--erasure-coding")) {
+            return ErasureBench.run(args);
         }
         if (list.contains("--write-amplification") || list.contains("--compression")) {
             return EngineBench.run(args);

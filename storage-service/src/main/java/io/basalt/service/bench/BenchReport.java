@@ -18,7 +18,8 @@ import java.util.Locale;
  * read and write at queue depth 32) against the in-process target on memory and the echo baseline,
  * and the 4 KiB workloads also against the in-process target on a storage-engine volume;</li>
  * <li>the engine's write amplification under random overwrites at 50% to 80% full;</li>
- * <li>the engine's compression ratio and write throughput by kind of data, compression on and off.</li>
+ * <li>the engine's compression ratio and write throughput by kind of data, compression on and off;</li>
+ * <li>the erasure coding library's encode and rebuild throughput per core, ISA-L and pure Java.</li>
  * </ol>
  * Everything runs one after the other in one process, so ratios compare runs of the same minute.
  */
@@ -74,6 +75,7 @@ final class BenchReport {
         List<Row> rows = new ArrayList<>();
         List<Wa> wa = new ArrayList<>();
         List<EngineBench.CompressionResult> compression;
+        List<ErasureBench.Result> erasure;
         List<String> loads = new ArrayList<>();
         long start = System.nanoTime();
         try {
@@ -108,9 +110,10 @@ final class BenchReport {
             }
             loads.add("after the write-amplification runs: " + loadAverage());
             compression = EngineBench.compression(base.engineDir());
+            erasure = ErasureBench.measure(ErasureBench.DEFAULT_SECONDS, ErasureBench.DEFAULT_WARMUP_SECONDS);
             loads.add("at the end: " + loadAverage());
             double minutes = (System.nanoTime() - start) / 60e9;
-            Files.writeString(output, markdown(base, String.join(" ", args), rows, wa, compression, loads, minutes));
+            Files.writeString(output, markdown(base, String.join(" ", args), rows, wa, compression, erasure, loads, minutes));
         } catch (Exception e) {
             System.err.println("basalt bench: " + BenchCommand.describe(e));
             return BenchCommand.EXIT_FAILED;
@@ -124,15 +127,16 @@ final class BenchReport {
     }
 
     private static String markdown(BenchOptions base, String command, List<Row> rows, List<Wa> wa,
-                                   List<EngineBench.CompressionResult> compression, List<String> loads,
+                                   List<EngineBench.CompressionResult> compression,
+                                   List<ErasureBench.Result> erasure, List<String> loads,
                                    double minutes) throws IOException {
         StringBuilder md = new StringBuilder();
         md.append("# Benchmarks\n\n");
         md.append("""
                 Written by `bin/basalt bench --report`, which measures, one after the other in one process:
                 Basalt's NVMe/TCP data path against the loopback ceiling; the same path in front of the storage
-                engine instead of memory; and the storage engine on its own (write amplification and
-                compression). Ratios compare runs of the same report, minutes apart on the same machine.
+                engine instead of memory; the storage engine on its own (write amplification and
+                compression); and the erasure coding library on its own. Ratios compare runs of the same report, minutes apart on the same machine.
 
                 """);
         md.append("- Command: `bin/basalt bench ").append(command).append("`\n");
@@ -269,6 +273,9 @@ final class BenchReport {
                     c.kind().label(), c.compressed() ? "on" : "off", c.ratio(), c.usage().mappedBytes() >> 20,
                     c.usage().storedBytes() >> 20, c.load().mbPerSecond()));
         }
+
+        md.append('\n').append(ErasureBench.markdown(erasure, ErasureBench.DEFAULT_SECONDS,
+                ErasureBench.DEFAULT_WARMUP_SECONDS));
 
         List<String> errors = new ArrayList<>();
         for (Row row : rows) {
