@@ -75,7 +75,9 @@ class PowerLossTest {
      * Recovery from the drives alone: power cuts as above, then the checkpoint is lost and every map is
      * rebuilt by scanning the drives; it must match the model as after any other recovery (including
      * the batches earlier recoveries dropped: they must not come back). Without garbage collection,
-     * which may reclaim the only record of an unmap or delete, a full scan's known limit.
+     * which may reclaim the only record of an unmap or delete, a full scan's known limit. Shown failing
+     * when recovery does not erase the batches after the end of the log (part of the defect 1 fix).
+     * Replay: {@code -Dtest=PowerLossTest#recoversFromTheDrivesAloneAfterPowerCuts -Dbasalt.powerloss.seed=SEED}.
      */
     @Test
     void recoversFromTheDrivesAloneAfterPowerCuts() throws Exception {
