@@ -9,6 +9,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 
 import static io.basalt.service.engine.EngineHarness.BLOCK;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -78,6 +80,40 @@ class FailStopTest {
             assertEquals(Status.SUCCESS, EngineHarness.flush(again));
         } finally {
             restarted.close();
+        }
+    }
+
+    /**
+     * A completion callback that throws costs its own operation only: the others of its batch still
+     * complete with their real status and the writer goes on. Shown failing before the fix (the
+     * write after the throwing one in the same batch never completed).
+     */
+    @Test
+    void aThrowingCallbackDoesNotFailTheRestOfItsBatch() throws Exception {
+        PowerLossMedia media = new PowerLossMedia();
+        EngineConfig config = new EngineConfig(List.of(Path.of("sim", "drive0")), (1 << 20) + 8L * SEGMENT,
+                Path.of("sim", "meta"), UUID.randomUUID(), SEGMENT, false, 4L << 20, 600_000, 100, 4.0);
+        try (Engine engine = Engine.open(config, media)) {
+            EngineVolume volume = engine.volume(engine.createVolume(BLOCK, 64, false)).orElseThrow();
+            CountDownLatch gate = new CountDownLatch(1);
+            media.holdSyncs(gate);
+            CompletableFuture<Integer> first = EngineHarness.writeAsync(volume, 0, new long[] {1}, true);
+            media.awaitHeldSync();
+            // The writer waits in the first write's sync: the next two queue up and share a batch.
+            CompletableFuture<Integer> thrown = new CompletableFuture<>();
+            io.netty.buffer.ByteBuf data = io.netty.buffer.Unpooled.wrappedBuffer(EngineHarness.content(2, 1));
+            volume.write(1, 1, data, true, status -> {
+                thrown.complete(status);
+                throw new IllegalStateException("a callback that throws");
+            });
+            CompletableFuture<Integer> last = EngineHarness.writeAsync(volume, 2, new long[] {3}, true);
+            media.holdSyncs(null);
+            gate.countDown();
+            assertEquals(Status.SUCCESS, EngineHarness.await(first));
+            assertEquals(Status.SUCCESS, EngineHarness.await(thrown));
+            assertEquals(Status.SUCCESS, EngineHarness.await(last));
+            assertEquals(Status.SUCCESS, EngineHarness.write(volume, 3, 4));
+            assertEquals(Status.SUCCESS, EngineHarness.flush(volume));
         }
     }
 }

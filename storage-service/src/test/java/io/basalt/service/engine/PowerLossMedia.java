@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
 
 /**
  * Drives and metadata files in memory that behave like a drive with a volatile write cache across a
@@ -38,6 +39,8 @@ final class PowerLossMedia implements NodeMedia {
     private boolean powered = true;
     private long operationsUntilCut = -1;
     private int syncsUntilFailure = -1;
+    private CountDownLatch syncGate;
+    private final CountDownLatch syncHeld = new CountDownLatch(1);
 
     /** One drive's medium: what survives a cut, and what reads see. */
     private static final class Medium {
@@ -60,6 +63,15 @@ final class PowerLossMedia implements NodeMedia {
 
     synchronized void failSync(int nth) {
         syncsUntilFailure = nth;
+    }
+
+    /** Makes syncs wait until {@code gate} opens; {@link #awaitHeldSync} waits until one does. */
+    synchronized void holdSyncs(CountDownLatch gate) {
+        syncGate = gate;
+    }
+
+    void awaitHeldSync() throws InterruptedException {
+        syncHeld.await();
     }
 
     synchronized boolean powered() {
@@ -203,6 +215,19 @@ final class PowerLossMedia implements NodeMedia {
 
         @Override
         public void sync() throws IOException {
+            CountDownLatch gate;
+            synchronized (PowerLossMedia.this) {
+                gate = syncGate;
+            }
+            if (gate != null) {
+                syncHeld.countDown();
+                try {
+                    gate.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted", e);
+                }
+            }
             synchronized (PowerLossMedia.this) {
                 alive(opened);
                 mutation();
