@@ -103,10 +103,12 @@ public final class Engine implements AutoCloseable {
                 driveOf[s] = drives.driveOf(s);
             }
             segments.rebuildFreeList(driveOf);
-            LOG.info("storage engine recovered in {} ms: {}, replayed {} log batches ({} KiB); {} maps, {} of {} "
-                            + "segments free, {} MiB live", recovery.millis(),
+            LOG.info("storage engine recovered in {} ms: {}, replayed {} log batches ({} KiB), the log ends at "
+                            + "sequence {} and goes on after {}; {} maps, {} of {} segments free, {} MiB live",
+                    recovery.millis(),
                     recovery.fromCheckpoint() ? "from a checkpoint" : "without a checkpoint (full scan)",
-                    recovery.replayedBatches(), recovery.replayedBytes() >> 10, maps.all().size(),
+                    recovery.replayedBatches(), recovery.replayedBytes() >> 10, recovery.sequence(),
+                    recovery.nextSequence(), maps.all().size(),
                     segments.freeCount(), segments.count(), segments.liveBytes() >> 20);
             Engine engine = new Engine(config, drives, metadata, segments, maps, recovery);
             engine.writer.start();

@@ -509,27 +509,16 @@ public final class LogWriter implements Runnable {
             listener.spaceLow();
             throw new CapacityException("no free segment left on the node's drives");
         }
-        if (openSegment >= 0) {
-            lock.lock();
-            try {
-                segments.seal(openSegment);
-            } finally {
-                lock.unlock();
-            }
-            openSegment = -1;
-        }
-        Integer next;
+        // The free list changes on this thread only (checkpoints free segments in a writer task).
         lock.lock();
         try {
-            next = segments.open(sequence + 1);
+            if (openSegment >= 0) {
+                segments.seal(openSegment);
+            }
+            openSegment = segments.open(sequence + 1);
         } finally {
             lock.unlock();
         }
-        if (next == null) {
-            listener.spaceLow();
-            throw new CapacityException("no free segment left on the node's drives");
-        }
-        openSegment = next;
         if (segments.freeCount() <= reserveSegments * 2) {
             listener.spaceLow();
         }
