@@ -39,6 +39,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * relocations and control changes, which may use the reserve, go on; a host write that waits longer
  * than the throttle limit, or arrives when nothing is reclaimable, fails with Capacity Exceeded.
  *
+ * <p>Every sequence number it gives a batch is covered by a reservation written to the drives first
+ * ({@link DriveSet#reserveSequences}), so recovery can always continue above any number in use.
+ *
  * <p>Fail-stop: after any drive write or sync error the writer acknowledges nothing more — every
  * write, unmap, flush, map change and relocation fails — until the engine is restarted and has
  * recovered. Linux reports a writeback error to one fsync only and then drops the pages; a later
