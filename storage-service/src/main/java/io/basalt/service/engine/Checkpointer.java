@@ -1,6 +1,5 @@
 package io.basalt.service.engine;
 
-import io.basalt.service.engine.drive.DriveSet;
 import io.basalt.service.engine.drive.MetadataFiles;
 import io.basalt.service.engine.log.Checkpoint;
 import io.basalt.service.engine.log.LogOp;
@@ -32,7 +31,6 @@ import java.util.concurrent.locks.Lock;
 final class Checkpointer {
     private static final Logger LOG = LoggerFactory.getLogger(Checkpointer.class);
     private final MetadataFiles metadata;
-    private final DriveSet drives;
     private final MapStore maps;
     private final SegmentTable segments;
     private final Lock lock;
@@ -49,10 +47,9 @@ final class Checkpointer {
     /** Sequence of the newest checkpoint written; an older capture is never written over it. */
     private long writtenSequence = -1;
 
-    Checkpointer(MetadataFiles metadata, DriveSet drives, MapStore maps, SegmentTable segments, Lock lock, LogWriter writer,
+    Checkpointer(MetadataFiles metadata, MapStore maps, SegmentTable segments, Lock lock, LogWriter writer,
                  AtomicInteger nextMapId, EngineCounters counters, long everyBytes, long everyMillis) {
         this.metadata = metadata;
-        this.drives = drives;
         this.maps = maps;
         this.segments = segments;
         this.lock = lock;
@@ -136,19 +133,10 @@ final class Checkpointer {
      */
     private void write(Checkpoint.Image image, byte[] bytes) throws IOException {
         synchronized (writing) {
-            if (writer.failure() != null) {
-                throw new IOException("the storage engine stopped after a drive error; no checkpoint is taken",
-                        writer.failure());
-            }
             if (image.sequence() < writtenSequence) {
                 return;
             }
-            try {
-                drives.syncAll();
-            } catch (IOException e) {
-                writer.failStop("syncing the drives for a checkpoint", e);
-                throw e;
-            }
+            writer.syncAll(); // fails once the engine has stopped after a drive error
             // A failed write of the file leaves the previous checkpoint, still valid; the next one retries.
             Checkpoint.write(metadata, bytes);
             writtenSequence = image.sequence();

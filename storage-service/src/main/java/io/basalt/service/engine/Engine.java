@@ -76,7 +76,7 @@ public final class Engine implements AutoCloseable {
                 checkpoints[0].logged(bytes);
             }
         }, recovery.nextSequence(), config.syncEveryWrite(), reserveSegments, config.throttleMillis());
-        this.checkpointer = new Checkpointer(metadata, drives, maps, segments, lock, writer, nextMapId,
+        this.checkpointer = new Checkpointer(metadata, maps, segments, lock, writer, nextMapId,
                 counters, config.checkpointEveryBytes(), config.checkpointEveryMillis());
         checkpoints[0] = checkpointer;
         this.gc = new GarbageCollector(drives, segments, maps, lock, writer, checkpointer::checkpointNow, counters,

@@ -83,6 +83,22 @@ class FailStopTest {
         }
     }
 
+    /** The checkpoint's sync fails: the writer's next sync, which would succeed, must not be believed. */
+    @Test
+    void aFailedCheckpointSyncStopsTheEngineToo() throws Exception {
+        PowerLossMedia media = new PowerLossMedia();
+        EngineConfig config = new EngineConfig(List.of(Path.of("sim", "drive0")), (1 << 20) + 8L * SEGMENT,
+                Path.of("sim", "meta"), UUID.randomUUID(), SEGMENT, false, 4L << 20, 600_000, 100, 4.0);
+        try (Engine engine = Engine.open(config, media)) {
+            EngineVolume volume = engine.volume(engine.createVolume(BLOCK, 64, false)).orElseThrow();
+            assertEquals(Status.SUCCESS, EngineHarness.write(volume, 0, 1));
+            media.failSync(1);
+            assertThrows(java.io.IOException.class, engine::checkpoint);
+            assertNotEquals(Status.SUCCESS, EngineHarness.flush(volume));
+            assertTrue(engine.failure().isPresent());
+        }
+    }
+
     /**
      * A completion callback that throws costs its own operation only: the others of its batch still
      * complete with their real status and the writer goes on. Shown failing before the fix (the

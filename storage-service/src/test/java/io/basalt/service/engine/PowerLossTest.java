@@ -315,8 +315,22 @@ class PowerLossTest {
 
         /** A map change; once it completes it and everything before it are durable. */
         private boolean mapChange(Integer deleted, ModelMap created, Change change) throws IOException {
-            uncertain = new Uncertain(deleted, created);
-            int id = change.apply();
+            Uncertain earlier = uncertain;
+            if (earlier == null) {
+                uncertain = new Uncertain(deleted, created);
+            }
+            int id;
+            try {
+                id = change.apply();
+            } catch (UncheckedIOException | IllegalArgumentException e) {
+                if (earlier == null && engine.failure().isEmpty()) {
+                    uncertain = null; // refused without a drive error (no space): nothing changed
+                }
+                throw e;
+            }
+            if (earlier != null) {
+                fail("a map change was acknowledged after an earlier one failed, without a restart");
+            }
             uncertain = null;
             if (deleted != null) {
                 maps.remove(deleted);

@@ -94,6 +94,12 @@ public final class LogWriter implements Runnable {
     private volatile boolean running = true;
     /** The first drive error; once set, nothing is acknowledged any more. */
     private volatile IOException failure;
+    /**
+     * Held across every drive sync and the failure check before it. A sync that fails drops the
+     * unsynced writes of every thread, and Linux reports it to one caller only: a sync that succeeds
+     * afterwards must not count, so each sync first checks, under this lock, that none failed before.
+     */
+    private final Object syncing = new Object();
     /** Sequence numbers up to this are reserved on the drives; the writer's only. */
     private long reservedSequence;
     /** Volatile: garbage collection reads it to date when a segment was emptied. */
@@ -451,7 +457,6 @@ public final class LogWriter implements Runnable {
                 }
                 completeBatch(Status.SUCCESS, null);
             } catch (IOException e) {
-                failStop("syncing the drives", e);
                 completeBatch(Status.WRITE_FAULT, e);
             }
             return;
@@ -465,8 +470,7 @@ public final class LogWriter implements Runnable {
             // a gap, since recovery stops at the first gap and would drop every later batch.
             long batchSequence = sequence + 1;
             if (batchSequence > reservedSequence) {
-                drives.reserveSequences(batchSequence + SEQUENCE_RESERVATION);
-                reservedSequence = batchSequence + SEQUENCE_RESERVATION;
+                reserveSequences(batchSequence + SEQUENCE_RESERVATION);
             }
             int offset = (int) segments.written(segment);
             boolean first = offset == LogFormat.SEGMENT_HEADER;
@@ -494,7 +498,7 @@ public final class LogWriter implements Runnable {
         } catch (CapacityException e) {
             completeBatch(Status.CAPACITY_EXCEEDED, e);
         } catch (IOException e) {
-            failStop("writing or syncing a log batch", e);
+            failStop("writing a log batch", e);
             completeBatch(Status.WRITE_FAULT, e);
         }
     }
@@ -564,13 +568,53 @@ public final class LogWriter implements Runnable {
     }
 
     private void syncDirty() throws IOException {
-        for (int d = 0; d < drivesDirty.length; d++) {
-            if (drivesDirty[d]) {
-                drives.sync(d);
-                drivesDirty[d] = false;
+        synchronized (syncing) {
+            workingOrThrow();
+            try {
+                for (int d = 0; d < drivesDirty.length; d++) {
+                    if (drivesDirty[d]) {
+                        drives.sync(d);
+                        drivesDirty[d] = false;
+                    }
+                }
+            } catch (IOException e) {
+                failStop("syncing the drives", e);
+                throw e;
             }
         }
         counters.synced();
+    }
+
+    /** Syncs every drive, for a checkpoint; any thread. Fails, and fail-stops, like the writer's own syncs. */
+    public void syncAll() throws IOException {
+        synchronized (syncing) {
+            workingOrThrow();
+            try {
+                drives.syncAll();
+            } catch (IOException e) {
+                failStop("syncing the drives for a checkpoint", e);
+                throw e;
+            }
+        }
+    }
+
+    private void reserveSequences(long until) throws IOException {
+        synchronized (syncing) {
+            workingOrThrow();
+            try {
+                drives.reserveSequences(until);
+            } catch (IOException e) {
+                failStop("reserving log sequence numbers", e);
+                throw e;
+            }
+        }
+        reservedSequence = until;
+    }
+
+    private void workingOrThrow() throws IOException {
+        if (failure != null) {
+            throw new IOException("the storage engine stopped after a drive error", failure);
+        }
     }
 
     private void completeBatch(int status, Exception failure) {
