@@ -53,6 +53,7 @@ class PowerLossTest {
         System.out.println("power-loss runs from seed " + seed);
         int cutDuringOperations = 0;
         int cutDuringRecovery = 0;
+        long segmentsReclaimed = 0;
         for (int run = 0; run < runs; run++) {
             long runSeed = seed + run;
             try {
@@ -60,6 +61,7 @@ class PowerLossTest {
                 cycles.cycles(CYCLES_PER_RUN);
                 cutDuringOperations += cycles.cutDuringOperations;
                 cutDuringRecovery += cycles.cutDuringRecovery;
+                segmentsReclaimed += cycles.segmentsReclaimed;
             } catch (AssertionError | Exception e) {
                 throw new AssertionError("power-loss run failed; replay with -Dbasalt.powerloss.seed=" + runSeed
                         + " -Dbasalt.powerloss.runs=1: " + e.getMessage(), e);
@@ -69,6 +71,7 @@ class PowerLossTest {
         int cycles = runs * CYCLES_PER_RUN;
         assertTrue(cutDuringOperations > cycles / 2, cutDuringOperations + " of " + cycles + " cut during operations");
         assertTrue(cutDuringRecovery > cycles / 20, cutDuringRecovery + " of " + cycles + " cut during recovery");
+        assertTrue(segmentsReclaimed > cycles / 20, segmentsReclaimed + " segments reclaimed in " + cycles + " cycles");
     }
 
     /**
@@ -155,6 +158,7 @@ class PowerLossTest {
         int cycle;
         int cutDuringOperations;
         int cutDuringRecovery;
+        long segmentsReclaimed;
 
         /** Whether garbage collection runs when asked (it does on its own only when space runs low). */
         final boolean collecting;
@@ -184,6 +188,7 @@ class PowerLossTest {
                 if (!media.powered()) {
                     cutDuringOperations++;
                 }
+                segmentsReclaimed += engine.counters().segmentsReclaimed();
                 engine.crashForTest();
                 media.powerCut(random);
             }
