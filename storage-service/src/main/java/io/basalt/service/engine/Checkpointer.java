@@ -105,8 +105,7 @@ final class Checkpointer {
         CompletableFuture<Checkpoint.Image> captured = new CompletableFuture<>();
         writer.submit(new LogOp.Task(() -> captured.complete(capture())));
         Checkpoint.Image image = await(captured);
-        byte[] bytes = image.encode();
-        write(image, bytes);
+        write(image);
         // Waited for, so that a caller (garbage collection) sees the freed segments when this returns
         // instead of picking more victims with no free segment left to move their blocks into.
         CompletableFuture<Void> freed = new CompletableFuture<>();
@@ -116,7 +115,7 @@ final class Checkpointer {
         }));
         await(freed);
         counters.checkpointed();
-        LOG.debug("checkpoint at sequence {} ({} bytes) in {} ms", image.sequence(), bytes.length,
+        LOG.debug("checkpoint at sequence {} in {} ms", image.sequence(),
                 (System.nanoTime() - started) / 1_000_000);
     }
 
@@ -124,21 +123,21 @@ final class Checkpointer {
     void takeFinal() throws IOException {
         thread.shutdown();
         Checkpoint.Image image = capture();
-        write(image, image.encode());
+        write(image);
     }
 
     /**
      * Syncs the drives, so that every batch the image covers is durable, and writes the image. Never
      * after a drive error: the image may name blocks whose writes were lost with it.
      */
-    private void write(Checkpoint.Image image, byte[] bytes) throws IOException {
+    private void write(Checkpoint.Image image) throws IOException {
         synchronized (writing) {
             if (image.sequence() < writtenSequence) {
                 return;
             }
             writer.syncAll(); // fails once the engine has stopped after a drive error
             // A failed write of the file leaves the previous checkpoint, still valid; the next one retries.
-            Checkpoint.write(metadata, bytes);
+            Checkpoint.write(metadata, image);
             writtenSequence = image.sequence();
         }
     }

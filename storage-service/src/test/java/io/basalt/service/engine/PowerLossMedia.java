@@ -3,8 +3,12 @@ package io.basalt.service.engine;
 import io.basalt.service.engine.drive.DriveIo;
 import io.basalt.service.engine.drive.MetadataFiles;
 import io.basalt.service.engine.drive.NodeMedia;
+import io.basalt.service.files.AtomicFiles;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -140,20 +144,22 @@ final class PowerLossMedia implements NodeMedia {
         int opened = generation;
         return new MetadataFiles() {
             @Override
-            public byte[] read(String name) throws IOException {
+            public InputStream read(String name) throws IOException {
                 synchronized (PowerLossMedia.this) {
                     alive(opened);
                     byte[] content = metadata.get(name);
-                    return content == null ? null : content.clone();
+                    return content == null ? null : new ByteArrayInputStream(content);
                 }
             }
 
             @Override
-            public void replace(String name, byte[] content) throws IOException {
+            public void replace(String name, AtomicFiles.Content content) throws IOException {
+                ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+                content.writeTo(bytes);
                 synchronized (PowerLossMedia.this) {
                     alive(opened);
                     mutation();
-                    metadata.put(name, content.clone());
+                    metadata.put(name, bytes.toByteArray());
                 }
             }
         };

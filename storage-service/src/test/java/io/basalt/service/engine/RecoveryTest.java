@@ -5,11 +5,15 @@ import io.basalt.service.engine.map.Address;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static io.basalt.service.engine.EngineHarness.BLOCK;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A crash in the middle of the last batch's write, and a second crash after the log went on. */
 class RecoveryTest {
@@ -48,5 +52,21 @@ class RecoveryTest {
             assertEquals(101L * BLOCK, h.engine.stats().liveBytes());
             assertEquals(0, h.engine.counters().checksumErrors());
         }
+    }
+
+    /** The checkpoint is read as a stream and its CRC checked at the end: a damaged one stops the start. */
+    @Test
+    void aDamagedCheckpointIsRefused(@TempDir Path dir) throws Exception {
+        EngineHarness h = new EngineHarness(dir, 64L << 20);
+        int id = h.engine.createVolume(BLOCK, 512, false);
+        assertEquals(Status.SUCCESS, EngineHarness.write(h.volume(id), 0, 1, 2, 3));
+        h.engine.close();
+        Path checkpoint = dir.resolve("meta").resolve("checkpoint");
+        byte[] content = Files.readAllBytes(checkpoint);
+        content[content.length / 2] ^= 0x40;
+        Files.write(checkpoint, content);
+        IOException refused = assertThrows(IOException.class,
+                () -> Engine.open(h.config()));
+        assertTrue(refused.getMessage().contains("checkpoint"), refused.getMessage());
     }
 }
