@@ -27,13 +27,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class FailStopTest {
     private static final int SEGMENT = 2 << 20;
+    private static final EngineConfig CONFIG = new EngineConfig(List.of(Path.of("sim", "drive0")),
+            (1 << 20) + 8L * SEGMENT, Path.of("sim", "meta"), UUID.randomUUID(), SEGMENT, false, 4L << 20, 600_000,
+            100, 4.0);
+    private final PowerLossMedia media = new PowerLossMedia();
 
     @Test
     void aFailedSyncStopsAcknowledgingAndFlushedBlocksSurviveARestart() throws Exception {
-        PowerLossMedia media = new PowerLossMedia();
-        EngineConfig config = new EngineConfig(List.of(Path.of("sim", "drive0")), (1 << 20) + 8L * SEGMENT,
-                Path.of("sim", "meta"), UUID.randomUUID(), SEGMENT, false, 4L << 20, 600_000, 100, 4.0);
-        Engine engine = Engine.open(config, media);
+        Engine engine = Engine.open(CONFIG, media);
         int id = engine.createVolume(BLOCK, 64, false);
         EngineVolume volume = engine.volume(id).orElseThrow();
         long[] flushed = new long[32];
@@ -60,7 +61,7 @@ class FailStopTest {
 
         engine.close();
         media.powerCut(new Random(7));
-        Engine restarted = Engine.open(config, media);
+        Engine restarted = Engine.open(CONFIG, media);
         try {
             assertFalse(restarted.failure().isPresent(), "a restart recovers");
             EngineVolume again = restarted.volume(id).orElseThrow();
@@ -86,10 +87,7 @@ class FailStopTest {
     /** The checkpoint's sync fails: the writer's next sync, which would succeed, must not be believed. */
     @Test
     void aFailedCheckpointSyncStopsTheEngineToo() throws Exception {
-        PowerLossMedia media = new PowerLossMedia();
-        EngineConfig config = new EngineConfig(List.of(Path.of("sim", "drive0")), (1 << 20) + 8L * SEGMENT,
-                Path.of("sim", "meta"), UUID.randomUUID(), SEGMENT, false, 4L << 20, 600_000, 100, 4.0);
-        try (Engine engine = Engine.open(config, media)) {
+        try (Engine engine = Engine.open(CONFIG, media)) {
             EngineVolume volume = engine.volume(engine.createVolume(BLOCK, 64, false)).orElseThrow();
             assertEquals(Status.SUCCESS, EngineHarness.write(volume, 0, 1));
             media.failSync(1);
@@ -106,10 +104,7 @@ class FailStopTest {
      */
     @Test
     void aThrowingCallbackDoesNotFailTheRestOfItsBatch() throws Exception {
-        PowerLossMedia media = new PowerLossMedia();
-        EngineConfig config = new EngineConfig(List.of(Path.of("sim", "drive0")), (1 << 20) + 8L * SEGMENT,
-                Path.of("sim", "meta"), UUID.randomUUID(), SEGMENT, false, 4L << 20, 600_000, 100, 4.0);
-        try (Engine engine = Engine.open(config, media)) {
+        try (Engine engine = Engine.open(CONFIG, media)) {
             EngineVolume volume = engine.volume(engine.createVolume(BLOCK, 64, false)).orElseThrow();
             CountDownLatch gate = new CountDownLatch(1);
             media.holdSyncs(gate);
