@@ -90,7 +90,13 @@ public final class Recovery {
         for (Found f : found) {
             long seq = f.batch().sequence();
             highest = Math.max(highest, seq);
-            if (!dropped.isEmpty() || seq <= sequence) {
+            if (seq <= sequence) {
+                // Only a drive written by a version that reused sequence numbers has two batches with one
+                // number; the one applied first wins, as it did there.
+                LOG.warn("log batch {} found twice; the copy in segment {} is skipped", seq, f.segment());
+                continue;
+            }
+            if (!dropped.isEmpty()) {
                 dropped.add(f);
                 continue;
             }
