@@ -1,6 +1,5 @@
 package io.basalt.service.engine;
 
-import io.basalt.service.engine.drive.DriveSet;
 import io.basalt.service.engine.drive.MetadataFiles;
 import io.basalt.service.engine.log.Checkpoint;
 import io.basalt.service.engine.log.LogOp;
@@ -32,7 +31,6 @@ import java.util.concurrent.locks.Lock;
 final class Checkpointer {
     private static final Logger LOG = LoggerFactory.getLogger(Checkpointer.class);
     private final MetadataFiles metadata;
-    private final DriveSet drives;
     private final MapStore maps;
     private final SegmentTable segments;
     private final Lock lock;
@@ -49,10 +47,9 @@ final class Checkpointer {
     /** Sequence of the newest checkpoint written; an older capture is never written over it. */
     private long writtenSequence = -1;
 
-    Checkpointer(MetadataFiles metadata, DriveSet drives, MapStore maps, SegmentTable segments, Lock lock, LogWriter writer,
+    Checkpointer(MetadataFiles metadata, MapStore maps, SegmentTable segments, Lock lock, LogWriter writer,
                  AtomicInteger nextMapId, EngineCounters counters, long everyBytes, long everyMillis) {
         this.metadata = metadata;
-        this.drives = drives;
         this.maps = maps;
         this.segments = segments;
         this.lock = lock;
@@ -108,8 +105,7 @@ final class Checkpointer {
         CompletableFuture<Checkpoint.Image> captured = new CompletableFuture<>();
         writer.submit(new LogOp.Task(() -> captured.complete(capture())));
         Checkpoint.Image image = await(captured);
-        byte[] bytes = image.encode();
-        write(image, bytes);
+        write(image);
         // Waited for, so that a caller (garbage collection) sees the freed segments when this returns
         // instead of picking more victims with no free segment left to move their blocks into.
         CompletableFuture<Void> freed = new CompletableFuture<>();
@@ -119,7 +115,7 @@ final class Checkpointer {
         }));
         await(freed);
         counters.checkpointed();
-        LOG.debug("checkpoint at sequence {} ({} bytes) in {} ms", image.sequence(), bytes.length,
+        LOG.debug("checkpoint at sequence {} in {} ms", image.sequence(),
                 (System.nanoTime() - started) / 1_000_000);
     }
 
@@ -127,30 +123,21 @@ final class Checkpointer {
     void takeFinal() throws IOException {
         thread.shutdown();
         Checkpoint.Image image = capture();
-        write(image, image.encode());
+        write(image);
     }
 
     /**
      * Syncs the drives, so that every batch the image covers is durable, and writes the image. Never
      * after a drive error: the image may name blocks whose writes were lost with it.
      */
-    private void write(Checkpoint.Image image, byte[] bytes) throws IOException {
+    private void write(Checkpoint.Image image) throws IOException {
         synchronized (writing) {
-            if (writer.failure() != null) {
-                throw new IOException("the storage engine stopped after a drive error; no checkpoint is taken",
-                        writer.failure());
-            }
             if (image.sequence() < writtenSequence) {
                 return;
             }
-            try {
-                drives.syncAll();
-            } catch (IOException e) {
-                writer.failStop("syncing the drives for a checkpoint", e);
-                throw e;
-            }
+            writer.syncAll(); // fails once the engine has stopped after a drive error
             // A failed write of the file leaves the previous checkpoint, still valid; the next one retries.
-            Checkpoint.write(metadata, bytes);
+            Checkpoint.write(metadata, image);
             writtenSequence = image.sequence();
         }
     }

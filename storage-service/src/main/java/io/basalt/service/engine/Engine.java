@@ -87,7 +87,7 @@ public final class Engine implements AutoCloseable {
                 checkpoints[0].logged(bytes);
             }
         }, recovery.nextSequence(), config.syncEveryWrite(), reserveSegments, config.throttleMillis());
-        this.checkpointer = new Checkpointer(metadata, drives, maps, segments, lock, writer, nextMapId,
+        this.checkpointer = new Checkpointer(metadata, maps, segments, lock, writer, nextMapId,
                 counters, config.checkpointEveryBytes(), config.checkpointEveryMillis());
         checkpoints[0] = checkpointer;
         this.gc = new GarbageCollector(drives, segments, maps, lock, writer, checkpointer::checkpointNow, counters,
@@ -116,10 +116,12 @@ public final class Engine implements AutoCloseable {
                 driveOf[s] = drives.driveOf(s);
             }
             segments.rebuildFreeList(driveOf);
-            LOG.info("storage engine recovered in {} ms: {}, replayed {} log batches ({} KiB); {} maps, {} of {} "
-                            + "segments free, {} MiB live", recovery.millis(),
+            LOG.info("storage engine recovered in {} ms: {}, replayed {} log batches ({} KiB), the log ends at "
+                            + "sequence {} and goes on after {}; {} maps, {} of {} segments free, {} MiB live",
+                    recovery.millis(),
                     recovery.fromCheckpoint() ? "from a checkpoint" : "without a checkpoint (full scan)",
-                    recovery.replayedBatches(), recovery.replayedBytes() >> 10, maps.all().size(),
+                    recovery.replayedBatches(), recovery.replayedBytes() >> 10, recovery.sequence(),
+                    recovery.nextSequence(), maps.all().size(),
                     segments.freeCount(), segments.count(), segments.liveBytes() >> 20);
             Engine engine = new Engine(config, drives, metadata, segments, maps, recovery);
             engine.writer.start();

@@ -1,7 +1,9 @@
 package io.basalt.service.files;
 
+import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,30 +24,39 @@ public final class AtomicFiles {
     private AtomicFiles() {
     }
 
+    /** Content written as a stream, for files too large to hold in one array. */
+    public interface Content {
+        void writeTo(OutputStream out) throws IOException;
+    }
+
     /** Replaces {@code target}: temp file, fsync, rename over the target, fsync the directory. */
     public static void write(Path target, byte[] content) throws IOException {
+        write(target, out -> out.write(content));
+    }
+
+    /** {@link #write(Path, byte[])} with streamed content. */
+    public static void write(Path target, Content content) throws IOException {
         write(target, content, new FileAttribute<?>[0]);
     }
 
     /**
-     * {@link #write} for secrets: the file is readable and writable by its owner only (mode 0600) from
-     * the moment it is created, so no other user ever sees its content.
+     * {@link #write(Path, byte[])} for secrets: the file is readable and writable by its owner only
+     * (mode 0600) from the moment it is created, so no other user ever sees its content.
      */
     public static void writeOwnerOnly(Path target, byte[] content) throws IOException {
-        write(target, content, OWNER_ONLY);
+        write(target, out -> out.write(content), OWNER_ONLY);
     }
 
-    private static void write(Path target, byte[] content, FileAttribute<?>... attributes) throws IOException {
+    private static void write(Path target, Content content, FileAttribute<?>... attributes) throws IOException {
         Path temp = target.resolveSibling(target.getFileName() + ".tmp");
         // A temp file left by a crash keeps the permissions it was created with: start afresh so
         // that the attributes asked for are the ones the new file gets.
         Files.deleteIfExists(temp);
         try (FileChannel channel = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW,
                 StandardOpenOption.WRITE), attributes)) {
-            ByteBuffer buffer = ByteBuffer.wrap(content);
-            while (buffer.hasRemaining()) {
-                channel.write(buffer);
-            }
+            OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 20);
+            content.writeTo(out);
+            out.flush();
             channel.force(true);
         }
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

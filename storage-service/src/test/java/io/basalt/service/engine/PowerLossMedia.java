@@ -3,8 +3,12 @@ package io.basalt.service.engine;
 import io.basalt.service.engine.drive.DriveIo;
 import io.basalt.service.engine.drive.MetadataFiles;
 import io.basalt.service.engine.drive.NodeMedia;
+import io.basalt.service.files.AtomicFiles;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
 
 /**
  * Drives and metadata files in memory that behave like a drive with a volatile write cache across a
@@ -38,6 +43,8 @@ final class PowerLossMedia implements NodeMedia {
     private boolean powered = true;
     private long operationsUntilCut = -1;
     private int syncsUntilFailure = -1;
+    private CountDownLatch syncGate;
+    private final CountDownLatch syncHeld = new CountDownLatch(1);
 
     /** One drive's medium: what survives a cut, and what reads see. */
     private static final class Medium {
@@ -60,6 +67,15 @@ final class PowerLossMedia implements NodeMedia {
 
     synchronized void failSync(int nth) {
         syncsUntilFailure = nth;
+    }
+
+    /** Makes syncs wait until {@code gate} opens; {@link #awaitHeldSync} waits until one does. */
+    synchronized void holdSyncs(CountDownLatch gate) {
+        syncGate = gate;
+    }
+
+    void awaitHeldSync() throws InterruptedException {
+        syncHeld.await();
     }
 
     synchronized boolean powered() {
@@ -128,20 +144,22 @@ final class PowerLossMedia implements NodeMedia {
         int opened = generation;
         return new MetadataFiles() {
             @Override
-            public byte[] read(String name) throws IOException {
+            public InputStream read(String name) throws IOException {
                 synchronized (PowerLossMedia.this) {
                     alive(opened);
                     byte[] content = metadata.get(name);
-                    return content == null ? null : content.clone();
+                    return content == null ? null : new ByteArrayInputStream(content);
                 }
             }
 
             @Override
-            public void replace(String name, byte[] content) throws IOException {
+            public void replace(String name, AtomicFiles.Content content) throws IOException {
+                ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+                content.writeTo(bytes);
                 synchronized (PowerLossMedia.this) {
                     alive(opened);
                     mutation();
-                    metadata.put(name, content.clone());
+                    metadata.put(name, bytes.toByteArray());
                 }
             }
         };
@@ -149,7 +167,7 @@ final class PowerLossMedia implements NodeMedia {
 
     private void alive(int opened) throws IOException {
         if (!powered || opened != generation) {
-            throw new IOException("simulated power loss: the drive is gone");
+            throw new SimulatedFailure("simulated power loss: the drive is gone");
         }
     }
 
@@ -159,7 +177,7 @@ final class PowerLossMedia implements NodeMedia {
             powered = false;
         }
         if (!powered) {
-            throw new IOException("simulated power loss");
+            throw new SimulatedFailure("simulated power loss");
         }
     }
 
@@ -203,12 +221,25 @@ final class PowerLossMedia implements NodeMedia {
 
         @Override
         public void sync() throws IOException {
+            CountDownLatch gate;
+            synchronized (PowerLossMedia.this) {
+                gate = syncGate;
+            }
+            if (gate != null) {
+                syncHeld.countDown();
+                try {
+                    gate.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted", e);
+                }
+            }
             synchronized (PowerLossMedia.this) {
                 alive(opened);
                 mutation();
                 if (syncsUntilFailure > 0 && --syncsUntilFailure == 0) {
                     medium.unsynced.clear();
-                    throw new IOException("simulated writeback error: the unsynced writes are lost");
+                    throw new SimulatedFailure("simulated writeback error: the unsynced writes are lost");
                 }
                 for (Write write : medium.unsynced) {
                     System.arraycopy(write.bytes(), 0, medium.durable, write.position(), write.bytes().length);
@@ -219,6 +250,18 @@ final class PowerLossMedia implements NodeMedia {
 
         @Override
         public void close() {
+        }
+    }
+
+    /** A failure the test made: its stack trace would only fill the engine's error log 2,000 times over. */
+    private static final class SimulatedFailure extends IOException {
+        SimulatedFailure(String message) {
+            super(message);
+        }
+
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            return this;
         }
     }
 }

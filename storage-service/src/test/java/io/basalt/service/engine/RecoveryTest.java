@@ -4,11 +4,15 @@ import io.basalt.service.engine.map.Address;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static io.basalt.service.engine.EngineHarness.BLOCK;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A crash in the middle of the last batch's write, and a second crash after the log went on. */
 class RecoveryTest {
@@ -46,6 +50,76 @@ class RecoveryTest {
             EngineHarness.verify(h.volume(id), model, "after a second crash");
             assertEquals(101L * BLOCK, h.engine.stats().liveBytes());
             assertEquals(0, h.engine.counters().checksumErrors());
+        }
+    }
+
+    /** The checkpoint is read as a stream and its CRC checked at the end: a damaged one stops the start. */
+    @Test
+    void aDamagedCheckpointIsRefused(@TempDir Path dir) throws Exception {
+        EngineHarness h = new EngineHarness(dir, 64L << 20);
+        int id = h.engine.createVolume(BLOCK, 512, false);
+        assertEquals(IoResult.OK, EngineHarness.write(h.volume(id), 0, 1, 2, 3));
+        h.engine.close();
+        Path checkpoint = dir.resolve("meta").resolve("checkpoint");
+        byte[] content = Files.readAllBytes(checkpoint);
+        content[content.length / 2] ^= 0x40;
+        Files.write(checkpoint, content);
+        IOException refused = assertThrows(IOException.class,
+                () -> Engine.open(h.config()));
+        assertTrue(refused.getMessage().contains("checkpoint"), refused.getMessage());
+    }
+
+    /**
+     * Defect 1 of issue 9, step by step: a torn batch ends the log, and the batches after it — some in
+     * a segment of the other drive, which the writer does not reuse first — are dropped. Had the log
+     * gone on with the dropped batches' sequence numbers, the next recovery would have continued from
+     * the new batches into the stale ones and brought back a dropped write over a flushed one. Shown
+     * failing with the fix reverted (restart at the last replayed sequence, no erasing): block 5 read
+     * the dropped version 100 instead of the flushed 200.
+     */
+    @Test
+    void droppedBatchesNeverComeBackAfterTheLogWentOn(@TempDir Path dir) throws Exception {
+        try (EngineHarness h = new EngineHarness(dir, (1 << 20) + 8L * EngineHarness.SEGMENT, 2, 500, 64L << 20)) {
+            int id = h.engine.createVolume(BLOCK, 2048, false);
+            EngineVolume v = h.volume(id);
+            assertEquals(IoResult.OK, EngineHarness.write(v, 0, 1));
+            assertEquals(IoResult.OK, EngineHarness.flush(v));
+            long[] tags = new long[64];
+            long[] entry = new long[2];
+            v.map().lookup(0, entry);
+            int firstSegment = Address.segment(entry[0]);
+            int batchesInFirstSegment = 0;
+            for (int i = 0; i < 12; i++) {
+                java.util.Arrays.fill(tags, 1000 + i);
+                assertEquals(IoResult.OK, EngineHarness.write(v, 100 + 64L * i, tags));
+                v.map().lookup(100 + 64L * i, entry);
+                if (Address.segment(entry[0]) == firstSegment) {
+                    batchesInFirstSegment++;
+                }
+            }
+            assertEquals(IoResult.OK, EngineHarness.write(v, 5, 100)); // in the other drive's segment
+            v.map().lookup(100, entry);
+            h.engine.crashForTest();
+            // Tear the first unflushed batch: the log ends before it.
+            long position = (1L << 20) + (long) Address.segment(entry[0]) * EngineHarness.SEGMENT
+                    + Address.offset(entry[0]) + 100;
+            try (RandomAccessFile file = new RandomAccessFile(h.drive(0).toFile(), "rw")) {
+                file.seek(position);
+                file.write(~file.readByte() & 0xFF);
+            }
+            h.engine = Engine.open(h.config());
+            v = h.volume(id);
+            // As many new batches as were dropped before the other segment, the last one writing block 5.
+            for (int i = 0; i < batchesInFirstSegment - 1; i++) {
+                assertEquals(IoResult.OK, EngineHarness.write(v, 50 + i, 7));
+            }
+            assertEquals(IoResult.OK, EngineHarness.write(v, 5, 200));
+            assertEquals(IoResult.OK, EngineHarness.flush(v));
+            h.crashAndReopen();
+            IoResult[] status = new IoResult[1];
+            byte[] block = EngineHarness.read(h.volume(id), 5, 1, status);
+            assertEquals(IoResult.OK, status[0]);
+            assertEquals(200, EngineHarness.tagOf(block), "block 5 after the second recovery");
         }
     }
 }

@@ -100,6 +100,7 @@ public final class ServiceProcess implements AutoCloseable {
                 "-cp", classPath,
                 "-Xmx1g",
                 "-XX:+ExitOnOutOfMemoryError",
+                "--enable-native-access=ALL-UNNAMED", // as bin/basalt: the engine calls posix_fallocate
                 "io.basalt.service.Main", "serve",
                 "--data-dir", dataDir.toAbsolutePath().toString(),
                 "--nvme.bind=127.0.0.1",

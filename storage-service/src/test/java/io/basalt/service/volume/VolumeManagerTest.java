@@ -104,8 +104,7 @@ class VolumeManagerTest extends ManagerTest {
         manager.authenticatingHosts(withSecrets::contains);
         assertEquals(Set.of(HOST_A), manager.subsystem().namespace(locked.nsid()).allowedHosts());
 
-        manager.close();
-        manager = node.open();
+        restart();
         manager.authenticatingHosts(withSecrets::contains);
         assertTrue(manager.find(PROJECT, locked.id()).orElseThrow().requireAuthentication(), "the flag survives a restart");
         assertEquals(Set.of(HOST_A), manager.subsystem().namespace(locked.nsid()).allowedHosts());

@@ -2,8 +2,10 @@ package io.basalt.service.engine.drive;
 
 import io.basalt.service.files.AtomicFiles;
 
+import java.io.BufferedInputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -51,13 +53,13 @@ public final class FileMedia implements NodeMedia {
     public MetadataFiles metadata(Path directory) {
         return new MetadataFiles() {
             @Override
-            public byte[] read(String name) throws IOException {
+            public InputStream read(String name) throws IOException {
                 Path file = directory.resolve(name);
-                return Files.exists(file) ? Files.readAllBytes(file) : null;
+                return Files.exists(file) ? new BufferedInputStream(Files.newInputStream(file), 1 << 20) : null;
             }
 
             @Override
-            public void replace(String name, byte[] content) throws IOException {
+            public void replace(String name, AtomicFiles.Content content) throws IOException {
                 Files.createDirectories(directory);
                 AtomicFiles.write(directory.resolve(name), content);
             }

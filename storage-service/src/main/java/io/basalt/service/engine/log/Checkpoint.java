@@ -6,16 +6,20 @@ import io.basalt.service.engine.map.VolumeMap;
 import io.basalt.service.engine.drive.MetadataFiles;
 
 import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
-import java.nio.ByteBuffer;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.zip.CRC32C;
+import java.util.zip.CheckedInputStream;
+import java.util.zip.CheckedOutputStream;
 
 /**
  * A complete image of the maps and segment states as of one log sequence number, so recovery only
@@ -45,7 +49,7 @@ public final class Checkpoint {
 
     /**
      * A consistent copy of the state, cheap to take on the writer thread (page arrays are copied,
-     * nothing is encoded); {@link #encode} turns it into the file's bytes on another thread.
+     * nothing is encoded); {@link #writeTo} streams it into the file on another thread.
      */
     public static final class Image {
         private final long sequence;
@@ -71,48 +75,57 @@ public final class Checkpoint {
             return sequence;
         }
 
-        /** The checkpoint file's bytes. */
-        public byte[] encode() {
-            long size = 64L + 17L * segmentStates.length + 8L * lineages.size() + 64L * maps.size();
-            for (MapPage page : pages) {
-                size += 6 + 14L * page.mapped();
-            }
-            for (int[] directory : directories) {
-                size += 4L * directory.length;
-            }
-            ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(size));
-            out.putLong(MAGIC).putInt(FORMAT).putLong(sequence).putInt(nextMapId).putInt(segmentStates.length);
+        /** Writes the checkpoint file's content, streamed: its size is not bounded by an array's. */
+        public void writeTo(OutputStream target) throws IOException {
+            CRC32C crc = new CRC32C();
+            DataOutputStream out = new DataOutputStream(new CheckedOutputStream(target, crc));
+            out.writeLong(MAGIC);
+            out.writeInt(FORMAT);
+            out.writeLong(sequence);
+            out.writeInt(nextMapId);
+            out.writeInt(segmentStates.length);
             for (int s = 0; s < segmentStates.length; s++) {
-                out.put(segmentStates[s]).putLong(segmentWritten[s]).putLong(segmentLast[s]);
+                out.writeByte(segmentStates[s]);
+                out.writeLong(segmentWritten[s]);
+                out.writeLong(segmentLast[s]);
             }
-            out.putInt(lineages.size());
-            lineages.forEach((id, lineage) -> out.putInt(id).putInt(lineage));
-            out.putInt(pages.size());
+            out.writeInt(lineages.size());
+            for (Map.Entry<Integer, Integer> lineage : lineages.entrySet()) {
+                out.writeInt(lineage.getKey());
+                out.writeInt(lineage.getValue());
+            }
+            out.writeInt(pages.size());
             for (int id = 0; id < pages.size(); id++) {
                 MapPage page = pages.get(id);
-                out.putInt(id).putShort((short) page.mapped());
+                out.writeInt(id);
+                out.writeShort(page.mapped());
                 for (int e = 0; e < MapPage.ENTRIES; e++) {
                     long address = page.address(e);
                     if (address != 0) {
-                        out.putShort((short) e).putLong(address).putInt(MapStore.crcOf(page, e));
+                        out.writeShort(e);
+                        out.writeLong(address);
+                        out.writeInt(MapStore.crcOf(page, e));
                     }
                 }
             }
-            out.putInt(maps.size());
+            out.writeInt(maps.size());
             for (int i = 0; i < maps.size(); i++) {
                 VolumeMap map = maps.get(i);
-                out.putInt(map.id()).putInt(map.lineage()).putInt(map.blockSize()).putLong(map.sizeBlocks())
-                        .put((byte) (map.compressed() ? 1 : 0)).put((byte) (map.readOnly() ? 1 : 0));
+                out.writeInt(map.id());
+                out.writeInt(map.lineage());
+                out.writeInt(map.blockSize());
+                out.writeLong(map.sizeBlocks());
+                out.writeByte(map.compressed() ? 1 : 0);
+                out.writeByte(map.readOnly() ? 1 : 0);
                 int[] directory = directories.get(i);
-                out.putInt(directory.length);
+                out.writeInt(directory.length);
                 for (int pageId : directory) {
-                    out.putInt(pageId);
+                    out.writeInt(pageId);
                 }
             }
-            CRC32C crc = new CRC32C();
-            crc.update(out.array(), 0, out.position());
-            out.putInt((int) crc.getValue());
-            return Arrays.copyOf(out.array(), out.position());
+            out.flush();
+            // The CRC goes outside the checked stream: it covers everything before it.
+            new DataOutputStream(target).writeInt((int) crc.getValue());
         }
     }
 
@@ -146,8 +159,8 @@ public final class Checkpoint {
         return image;
     }
 
-    public static void write(MetadataFiles files, byte[] content) throws IOException {
-        files.replace(FILE, content);
+    public static void write(MetadataFiles files, Image image) throws IOException {
+        files.replace(FILE, image::writeTo);
     }
 
     /**
@@ -157,19 +170,27 @@ public final class Checkpoint {
      */
     public static Optional<Loaded> load(MetadataFiles files, MapStore maps, SegmentTable segments) throws IOException {
         String file = FILE;
-        byte[] content = files.read(FILE);
+        InputStream content = files.read(FILE);
         if (content == null) {
             return Optional.empty();
         }
-        if (content.length < 4) {
-            throw new IOException("checkpoint " + file + " is truncated");
+        try (content) {
+            CRC32C crc = new CRC32C();
+            DataInputStream in = new DataInputStream(new CheckedInputStream(content, crc));
+            Loaded loaded = load(in, file, maps, segments);
+            long expected = crc.getValue();
+            // A damaged file fails here at the latest; the engine then refuses to start.
+            if ((int) expected != new DataInputStream(content).readInt() || content.read() != -1) {
+                throw new IOException("checkpoint " + file + " fails its checksum");
+            }
+            return Optional.of(loaded);
+        } catch (EOFException e) {
+            throw new IOException("checkpoint " + file + " is truncated", e);
         }
-        CRC32C crc = new CRC32C();
-        crc.update(content, 0, content.length - 4);
-        if ((int) crc.getValue() != ByteBuffer.wrap(content, content.length - 4, 4).getInt()) {
-            throw new IOException("checkpoint " + file + " fails its checksum");
-        }
-        DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(content, 0, content.length - 4));
+    }
+
+    private static Loaded load(DataInputStream in, String file, MapStore maps, SegmentTable segments)
+            throws IOException {
         if (in.readLong() != MAGIC || in.readInt() != FORMAT) {
             throw new IOException("checkpoint " + file + " is not a Basalt checkpoint of format " + FORMAT);
         }
@@ -201,9 +222,16 @@ public final class Checkpoint {
         for (int i = 0; i < pageCount; i++) {
             int id = in.readInt();
             int mapped = in.readUnsignedShort();
+            if (mapped > MapPage.ENTRIES) {
+                throw new IOException("checkpoint " + file + " is damaged: a page with " + mapped + " entries");
+            }
             MapPage page = MapStore.newPage();
             for (int e = 0; e < mapped; e++) {
-                MapStore.restoreEntry(page, in.readUnsignedShort(), in.readLong(), in.readInt());
+                int index = in.readUnsignedShort();
+                if (index >= MapPage.ENTRIES) {
+                    throw new IOException("checkpoint " + file + " is damaged: page entry " + index);
+                }
+                MapStore.restoreEntry(page, index, in.readLong(), in.readInt());
             }
             pages.put(id, page);
         }
@@ -222,11 +250,14 @@ public final class Checkpoint {
                 int pageId = in.readInt();
                 if (pageId >= 0) {
                     MapPage page = pages.get(pageId);
+                    if (page == null) {
+                        throw new IOException("checkpoint " + file + " is damaged: map " + id + " names page " + pageId);
+                    }
                     maps.install(id, p, page, used.put(page, Boolean.TRUE) == null);
                 }
             }
         }
         maps.recountReferences();
-        return Optional.of(new Loaded(sequence, nextMapId, openSegment));
+        return new Loaded(sequence, nextMapId, openSegment);
     }
 }

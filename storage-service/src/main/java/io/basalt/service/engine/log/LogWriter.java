@@ -30,6 +30,9 @@ import java.util.concurrent.locks.LockSupport;
  * relocations and control changes, which may use the reserve, go on; a host write that waits longer
  * than the throttle limit, or arrives when nothing is reclaimable, fails with {@link IoResult#NO_SPACE}.
  *
+ * <p>Every sequence number it gives a batch is covered by a reservation written to the drives first
+ * ({@link DriveSet#reserveSequences}), so recovery can always continue above any number in use.
+ *
  * <p>Fail-stop: after any drive write or sync error the writer acknowledges nothing more — every
  * write, unmap, flush, map change and relocation fails with {@link IoResult#FAILED} — until the engine
  * is restarted and has recovered. Linux reports a writeback error to one fsync only and then drops the
@@ -83,6 +86,12 @@ public final class LogWriter implements Runnable {
     private volatile boolean running = true;
     /** The first drive error; once set, nothing is acknowledged any more. */
     private volatile IOException failure;
+    /**
+     * Held across every drive sync and the failure check before it. A sync that fails drops the
+     * unsynced writes of every thread, and Linux reports it to one caller only: a sync that succeeds
+     * afterwards must not count, so each sync first checks, under this lock, that none failed before.
+     */
+    private final Object syncing = new Object();
     /** Sequence numbers up to this are reserved on the drives; the writer's only. */
     private long reservedSequence;
     /** Volatile: garbage collection reads it to date when a segment was emptied. */
@@ -157,6 +166,11 @@ public final class LogWriter implements Runnable {
     /** Sequence number of the last batch written. Writer thread (or after {@link #stop}). */
     public long sequence() {
         return sequence;
+    }
+
+    /** Test hook, before {@link #start}: host writes continue in {@code segment}, left open by recovery. */
+    void initialSegment(int segment) {
+        openSegment[HOST_STREAM] = segment;
     }
 
     /** Stops after finishing what is queued; waits at most {@code millis}. */
@@ -416,8 +430,7 @@ public final class LogWriter implements Runnable {
             // a gap, since recovery stops at the first gap and would drop every later batch.
             long batchSequence = sequence + 1;
             if (batchSequence > reservedSequence) {
-                drives.reserveSequences(batchSequence + SEQUENCE_RESERVATION);
-                reservedSequence = batchSequence + SEQUENCE_RESERVATION;
+                reserveSequences(batchSequence + SEQUENCE_RESERVATION);
             }
             int offset = (int) segments.written(segment);
             boolean first = offset == LogFormat.SEGMENT_HEADER;
@@ -445,7 +458,7 @@ public final class LogWriter implements Runnable {
         } catch (CapacityException e) {
             completeBatch(IoResult.NO_SPACE, e);
         } catch (IOException e) {
-            failStop("writing or syncing a log batch", e);
+            failStop("writing a log batch", e);
             completeBatch(IoResult.FAILED, e);
         }
     }
@@ -464,25 +477,16 @@ public final class LogWriter implements Runnable {
             listener.spaceLow();
             throw new CapacityException("no free segment left on the node's drives");
         }
-        if (open >= 0) {
-            lock.lock();
-            try {
-                segments.seal(open);
-            } finally {
-                lock.unlock();
-            }
-            openSegment[batchStream] = -1;
-        }
-        Integer next;
+        // The free list changes on this thread only (checkpoints free segments in a writer task).
+        int next;
         lock.lock();
         try {
+            if (open >= 0) {
+                segments.seal(open);
+            }
             next = segments.open(sequence + 1);
         } finally {
             lock.unlock();
-        }
-        if (next == null) {
-            listener.spaceLow();
-            throw new CapacityException("no free segment left on the node's drives");
         }
         openSegment[batchStream] = next;
         if (segments.freeCount() <= reserveSegments * 2) {
@@ -545,13 +549,53 @@ public final class LogWriter implements Runnable {
     }
 
     private void syncDirty() throws IOException {
-        for (int d = 0; d < drivesDirty.length; d++) {
-            if (drivesDirty[d]) {
-                drives.sync(d);
-                drivesDirty[d] = false;
+        synchronized (syncing) {
+            workingOrThrow();
+            try {
+                for (int d = 0; d < drivesDirty.length; d++) {
+                    if (drivesDirty[d]) {
+                        drives.sync(d);
+                        drivesDirty[d] = false;
+                    }
+                }
+            } catch (IOException e) {
+                failStop("syncing the drives", e);
+                throw e;
             }
         }
         counters.synced();
+    }
+
+    /** Syncs every drive, for a checkpoint; any thread. Fails, and fail-stops, like the writer's own syncs. */
+    public void syncAll() throws IOException {
+        synchronized (syncing) {
+            workingOrThrow();
+            try {
+                drives.syncAll();
+            } catch (IOException e) {
+                failStop("syncing the drives for a checkpoint", e);
+                throw e;
+            }
+        }
+    }
+
+    private void reserveSequences(long until) throws IOException {
+        synchronized (syncing) {
+            workingOrThrow();
+            try {
+                drives.reserveSequences(until);
+            } catch (IOException e) {
+                failStop("reserving log sequence numbers", e);
+                throw e;
+            }
+        }
+        reservedSequence = until;
+    }
+
+    private void workingOrThrow() throws IOException {
+        if (failure != null) {
+            throw new IOException("the storage engine stopped after a drive error", failure);
+        }
     }
 
     private void completeBatch(IoResult result, Exception failure) {

@@ -46,7 +46,8 @@ public final class Recovery {
                          long millis, boolean fromCheckpoint) {
     }
 
-    private record Found(int segment, LogFormat.Batch batch, ByteBuffer segmentBytes) {
+    /** A batch with an intact header; {@code intact} says whether its payload matched its CRCs too. */
+    private record Found(int segment, LogFormat.Batch batch, boolean intact) {
     }
 
     public static Result run(DriveSet drives, MapStore maps, SegmentTable segments, MetadataFiles metadata)
@@ -56,6 +57,9 @@ public final class Recovery {
         long base = checkpoint.map(Checkpoint.Loaded::sequence).orElse(0L);
         long highest = Math.max(base, drives.reservedSequence());
         List<Found> found = new ArrayList<>();
+        // One segment in memory at a time: a batch keeps its entries and whether its payload checked out.
+        ByteBuffer bytes = ByteBuffer.allocate(segments.segmentSize());
+        BlockCodec codec = new BlockCodec();
         for (int s = 0; s < segments.count(); s++) {
             SegmentTable.State state = segments.state(s);
             if (checkpoint.isPresent() && state == SegmentTable.State.SEALED) {
@@ -74,21 +78,25 @@ public final class Recovery {
             } else {
                 continue;
             }
-            ByteBuffer bytes = ByteBuffer.allocate(segments.segmentSize());
-            drives.read(s, 0, bytes);
-            scan(s, bytes.flip(), from, Math.max(open, base + 1), found);
+            drives.read(s, 0, bytes.clear());
+            scan(s, bytes.flip(), from, Math.max(open, base + 1), codec, found);
         }
         found.sort(Comparator.comparingLong(f -> f.batch().sequence()));
         LogApplier applier = new LogApplier(maps, segments);
-        BlockCodec codec = new BlockCodec();
         long sequence = base;
         long batches = 0;
-        long bytes = 0;
+        long replayedBytes = 0;
         List<Found> dropped = new ArrayList<>();
         for (Found f : found) {
             long seq = f.batch().sequence();
             highest = Math.max(highest, seq);
-            if (!dropped.isEmpty() || seq <= sequence) {
+            if (seq <= sequence) {
+                // Only a drive written by a version that reused sequence numbers has two batches with one
+                // number; the one applied first wins, as it did there.
+                LOG.warn("log batch {} found twice; the copy in segment {} is skipped", seq, f.segment());
+                continue;
+            }
+            if (!dropped.isEmpty()) {
                 dropped.add(f);
                 continue;
             }
@@ -98,7 +106,7 @@ public final class Recovery {
                 dropped.add(f);
                 continue;
             }
-            if (!payloadIntact(f, codec)) {
+            if (!f.intact()) {
                 LOG.warn("log batch {} is torn (a stored block fails its CRC32C): the log ends there; it and the "
                         + "batches after it were never flushed and are not replayed", seq);
                 dropped.add(f);
@@ -107,7 +115,7 @@ public final class Recovery {
             applier.apply(f.segment(), f.batch().offset(), f.batch().length(), seq, f.batch().entries());
             sequence = seq;
             batches++;
-            bytes += f.batch().length();
+            replayedBytes += f.batch().length();
         }
         erase(drives, dropped);
         for (int s = 0; s < segments.count(); s++) {
@@ -126,12 +134,13 @@ public final class Recovery {
             nextMapId = Math.max(nextMapId, id + 1);
         }
         long millis = (System.nanoTime() - started) / 1_000_000;
-        return new Result(sequence, Math.max(sequence, highest), nextMapId, batches, bytes, millis,
+        return new Result(sequence, Math.max(sequence, highest), nextMapId, batches, replayedBytes, millis,
                 checkpoint.isPresent());
     }
 
     /** Adds the intact batches of a segment from {@code from}, stopping at the first that is not. */
-    private static void scan(int segment, ByteBuffer bytes, int from, long minimumSequence, List<Found> found) {
+    private static void scan(int segment, ByteBuffer bytes, int from, long minimumSequence, BlockCodec codec,
+                             List<Found> found) {
         int offset = from;
         long previous = minimumSequence - 1;
         while (offset + LogFormat.BATCH_HEADER <= bytes.limit()) {
@@ -139,7 +148,7 @@ public final class Recovery {
             if (batch == null || batch.sequence() <= previous) {
                 return;
             }
-            found.add(new Found(segment, batch, bytes));
+            found.add(new Found(segment, batch, payloadIntact(batch, bytes, codec)));
             previous = batch.sequence();
             offset += batch.length();
         }
@@ -160,9 +169,9 @@ public final class Recovery {
     }
 
     /** Whether every stored block of the batch matches the CRC32C its entry recorded. */
-    private static boolean payloadIntact(Found found, BlockCodec codec) {
-        int at = found.batch().payloadOffset();
-        for (LogEntry entry : found.batch().entries()) {
+    private static boolean payloadIntact(LogFormat.Batch batch, ByteBuffer segmentBytes, BlockCodec codec) {
+        int at = batch.payloadOffset();
+        for (LogEntry entry : batch.entries()) {
             int[] lengths;
             int[] crcs;
             long lba;
@@ -182,7 +191,7 @@ public final class Recovery {
                 }
             }
             for (int i = 0; i < lengths.length; i++) {
-                if (codec.crc(lba + i, found.segmentBytes(), at, lengths[i]) != crcs[i]) {
+                if (codec.crc(lba + i, segmentBytes, at, lengths[i]) != crcs[i]) {
                     return false;
                 }
                 at += lengths[i];
