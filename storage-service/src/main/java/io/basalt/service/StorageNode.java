@@ -88,7 +88,8 @@ public final class StorageNode implements AutoCloseable {
 
     private void startParts() throws StartupException {
         try {
-            store = NodeStore.open(config.dataDir(), nodeId -> config.engine().engineConfig(config.dataDir(), nodeId));
+            store = NodeStore.open(config.dataDir(), config.engine().media(),
+                    nodeId -> config.engine().engineConfig(config.dataDir(), nodeId));
             volumes = VolumeManager.open(store, new VolumeManager.Defaults(config.blockSize(), config.compression()),
                     () -> portals,
                     new VolumeIoMetrics(metrics, id -> volumes == null ? 1.0 : volumes.compressionRatio(id)));

@@ -2,6 +2,8 @@ package io.basalt.service.bench;
 
 import io.basalt.service.engine.Engine;
 import io.basalt.service.engine.EngineConfig;
+import io.basalt.service.engine.drive.FileMedia;
+import io.basalt.service.engine.drive.MemoryMedia;
 import io.basalt.service.engine.EngineVolume;
 
 import java.io.IOException;
@@ -35,13 +37,18 @@ final class BenchEngine implements AutoCloseable {
 
     /** @param parent where the temporary directory goes; null for the system's temporary directory */
     static BenchEngine open(Path parent, long driveBytes) throws IOException {
+        return open(parent, driveBytes, false);
+    }
+
+    /** @param memoryDrive the drive in memory ({@code engine.drives=memory:SIZE}) instead of a file */
+    static BenchEngine open(Path parent, long driveBytes, boolean memoryDrive) throws IOException {
         Path directory = parent == null ? Files.createTempDirectory("basalt-bench-")
                 : Files.createTempDirectory(Files.createDirectories(parent), "basalt-bench-");
         try {
             EngineConfig config = new EngineConfig(List.of(directory.resolve("drive0.img")), driveBytes,
                     directory.resolve("engine"), UUID.randomUUID(), EngineConfig.DEFAULT_SEGMENT_SIZE, false,
                     CHECKPOINT_BYTES, CHECKPOINT_MILLIS, THROTTLE_MILLIS, MAX_OVERSUBSCRIPTION);
-            return new BenchEngine(directory, Engine.open(config));
+            return new BenchEngine(directory, Engine.open(config, memoryDrive ? new MemoryMedia() : FileMedia.INSTANCE));
         } catch (IOException | RuntimeException e) {
             delete(directory);
             throw e;

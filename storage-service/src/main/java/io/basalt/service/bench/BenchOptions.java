@@ -16,10 +16,12 @@ import java.util.Locale;
  * @param engine        with {@code --self}: the namespace is a volume of a storage engine on a temporary
  *                      drive file ({@code --engine}) instead of memory
  * @param engineDir     where that drive file goes ({@code --engine-dir}); null for the temporary directory
+ * @param memoryDrive   the engine's drive is in memory ({@code --memory-drive}, {@code engine.drives=memory:SIZE}):
+ *                      the engine's own cost, without the page cache's
  */
 record BenchOptions(String address, int port, String nqn, int nsid, String hostNqn, boolean self, Workload workload,
                     int ioSize, int queueDepth, int connections, int seconds, int warmUpSeconds, boolean digests,
-                    boolean echoBaseline, long workingSet, boolean engine, Path engineDir) {
+                    boolean echoBaseline, long workingSet, boolean engine, Path engineDir, boolean memoryDrive) {
     static final String DEFAULT_HOST_NQN = "nqn.2026-11.io.basalt:bench";
 
     BenchOptions {
@@ -40,12 +42,12 @@ record BenchOptions(String address, int port, String nqn, int nsid, String hostN
     /** The same run against another system: the in-process target (on memory or on the engine), or the echo baseline. */
     BenchOptions against(boolean selfTarget, boolean onEngine, boolean echo) {
         return new BenchOptions(address, port, nqn, nsid, hostNqn, selfTarget, workload, ioSize, queueDepth, connections,
-                seconds, warmUpSeconds, digests, echo, workingSet, onEngine, engineDir);
+                seconds, warmUpSeconds, digests, echo, workingSet, onEngine, engineDir, memoryDrive);
     }
 
     BenchOptions with(Workload w, int bs, int qd) {
         return new BenchOptions(address, port, nqn, nsid, hostNqn, self, w, bs, qd, connections, seconds, warmUpSeconds,
-                digests, echoBaseline, workingSet, engine, engineDir);
+                digests, echoBaseline, workingSet, engine, engineDir, memoryDrive);
     }
 
     static BenchOptions parse(String[] args) {
@@ -65,12 +67,18 @@ record BenchOptions(String address, int port, String nqn, int nsid, String hostN
         boolean echo = false;
         long workingSet = 0;
         boolean engine = false;
+        boolean memoryDrive = false;
         Path engineDir = null;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             switch (arg) {
                 case "--self" -> self = true;
                 case "--engine" -> {
+                    engine = true;
+                    self = true;
+                }
+                case "--memory-drive" -> {
+                    memoryDrive = true;
                     engine = true;
                     self = true;
                 }
@@ -109,7 +117,7 @@ record BenchOptions(String address, int port, String nqn, int nsid, String hostN
             throw new IllegalArgumentException("give one of --target, --self and --baseline echo");
         }
         return new BenchOptions(address, port, nqn, nsid, hostNqn, self, workload, ioSize, queueDepth, connections,
-                seconds, warmUp, digests, echo, workingSet, engine, engineDir);
+                seconds, warmUp, digests, echo, workingSet, engine, engineDir, memoryDrive);
     }
 
     static String value(String[] args, int index, String option) {

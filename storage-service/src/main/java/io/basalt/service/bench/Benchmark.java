@@ -33,7 +33,8 @@ final class Benchmark {
 
     private static BenchResult runNvme(BenchOptions o) throws Exception {
         long localSize = o.workingSet() > 0 ? o.workingSet() : DEFAULT_LOCAL_WORKING_SET;
-        SelfTarget self = o.self() ? new SelfTarget(localSize, o.hostNqn(), o.engine(), o.engineDir()) : null;
+        SelfTarget self = o.self() ? new SelfTarget(localSize, o.hostNqn(), o.engine(), o.engineDir(),
+                o.memoryDrive()) : null;
         EventLoopGroup group = EventLoops.create(clientThreads(o));
         try {
             HostOptions host = HostOptions.defaults(o.hostNqn()).withDigests(o.digests(), o.digests())

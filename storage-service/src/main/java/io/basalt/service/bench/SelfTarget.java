@@ -41,12 +41,13 @@ final class SelfTarget implements AutoCloseable {
      * @param sizeBytes namespace size, written through once (random data) so that reads return data, not holes
      * @param onEngine  the namespace is an engine volume rather than memory
      * @param engineDir where the engine's temporary directory goes; null for the system's
+     * @param memoryDrive the engine's drive is in memory rather than a file
      */
-    SelfTarget(long sizeBytes, String hostNqn, boolean onEngine, Path engineDir) throws Exception {
+    SelfTarget(long sizeBytes, String hostNqn, boolean onEngine, Path engineDir, boolean memoryDrive) throws Exception {
         BlockDevice device;
         if (onEngine) {
             memory = null;
-            engine = BenchEngine.open(engineDir, ENGINE_DRIVE_BYTES);
+            engine = BenchEngine.open(engineDir, ENGINE_DRIVE_BYTES, memoryDrive);
             device = new VolumeDevice(engine.createVolume(BLOCK_SIZE, sizeBytes, false), false);
         } else {
             memory = new MemoryBlockDevice(BLOCK_SIZE, sizeBytes / BLOCK_SIZE);

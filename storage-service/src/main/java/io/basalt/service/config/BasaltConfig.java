@@ -37,6 +37,9 @@ import java.util.UUID;
 public record BasaltConfig(Path dataDir, String nvmeBind, int nvmePort, int discoveryPort, String advertisedAddress,
                            String apiBind, int apiPort, int maxIoQueues, int maxQueueSize, ResourceLimits targetLimits, int blockSize,
                            boolean compression, EngineSettings engine, ApiSecurity apiSecurity) {
+    /** {@code engine.drives=memory:SIZE}: one drive of SIZE in the process's memory (see {@link EngineSettings}). */
+    static final String MEMORY_DRIVES = "memory:";
+
 
     private static final Set<Integer> BLOCK_SIZES = Set.of(512, 4096);
     private static final Set<String> WILDCARD_ADDRESSES = Set.of("0.0.0.0", "::", "[::]");
@@ -95,8 +98,22 @@ public record BasaltConfig(Path dataDir, String nvmeBind, int nvmePort, int disc
     }
 
     private static EngineSettings engine(ImmutableConfiguration config) {
-        List<Path> drives = Arrays.stream(optional(config, ConfigKey.ENGINE_DRIVES).orElse("").split(","))
-                .map(String::trim).filter(s -> !s.isEmpty()).map(Path::of).toList();
+        String driveList = optional(config, ConfigKey.ENGINE_DRIVES).orElse("").trim();
+        long driveSize = bytes(config, ConfigKey.ENGINE_DRIVE_SIZE);
+        boolean memory = driveList.startsWith(MEMORY_DRIVES);
+        List<Path> drives = List.of();
+        if (memory) {
+            String size = driveList.substring(MEMORY_DRIVES.length());
+            try {
+                driveSize = ByteSize.parse(size);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(ConfigKey.ENGINE_DRIVES.key() + "=" + MEMORY_DRIVES
+                        + "SIZE needs a size like 4GiB, not '" + size + "'", e);
+            }
+        } else {
+            drives = Arrays.stream(driveList.split(",")).map(String::trim).filter(s -> !s.isEmpty()).map(Path::of)
+                    .toList();
+        }
         long segmentSize = bytes(config, ConfigKey.ENGINE_SEGMENT_SIZE);
         if (Long.bitCount(segmentSize) != 1 || segmentSize < (2 << 20) || segmentSize > (16 << 20)) {
             throw new ConfigException(ConfigKey.ENGINE_SEGMENT_SIZE.key() + " must be a power of two from 2MiB to 16MiB");
@@ -105,10 +122,10 @@ public record BasaltConfig(Path dataDir, String nvmeBind, int nvmePort, int disc
         if (ratio < 1.0) {
             throw new ConfigException(ConfigKey.ENGINE_MAX_OVERSUBSCRIPTION.key() + " must be at least 1.0, not " + ratio);
         }
-        return new EngineSettings(drives, bytes(config, ConfigKey.ENGINE_DRIVE_SIZE), (int) segmentSize,
+        return new EngineSettings(drives, driveSize, (int) segmentSize,
                 bool(config, ConfigKey.ENGINE_SYNC_EVERY_WRITE), ratio, bytes(config, ConfigKey.ENGINE_CHECKPOINT_BYTES),
                 positive(config, ConfigKey.ENGINE_CHECKPOINT_SECONDS), positive(config, ConfigKey.ENGINE_THROTTLE_SECONDS),
-                bool(config, ConfigKey.ENGINE_FORMAT_DRIVES));
+                bool(config, ConfigKey.ENGINE_FORMAT_DRIVES), memory);
     }
 
     private static ApiSecurity apiSecurity(ImmutableConfiguration config) {

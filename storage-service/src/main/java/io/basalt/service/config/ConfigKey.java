@@ -28,7 +28,8 @@ public enum ConfigKey {
     VOLUME_BLOCK_SIZE("volume.block-size", "4096", "logical block size of volumes created from now on: 512 or 4096"),
     VOLUME_COMPRESSION("volume.compression", "false", "whether a volume is LZ4-compressed when its create request does not say"),
     ENGINE_DRIVES("engine.drives", "", "none: one file <data>/drives/drive0.img",
-            "comma-separated block devices or files the engine owns, in a fixed order"),
+            "comma-separated block devices or files the engine owns, in a fixed order; memory:SIZE for one drive "
+                    + "of SIZE in memory (benchmarks, tests: nothing survives the process)"),
     ENGINE_DRIVE_SIZE("engine.drive-size", "16GiB", "size of a drive file the node creates (preallocated)"),
     ENGINE_SEGMENT_SIZE("engine.segment-size", "4MiB", "log segment size, a power of two from 2MiB to 16MiB; fixed when a drive is formatted"),
     ENGINE_SYNC_EVERY_WRITE("engine.sync-every-write", "false", "make every write durable before acknowledging it"),

@@ -1,6 +1,9 @@
 package io.basalt.service.config;
 
 import io.basalt.service.engine.EngineConfig;
+import io.basalt.service.engine.drive.FileMedia;
+import io.basalt.service.engine.drive.MemoryMedia;
+import io.basalt.service.engine.drive.NodeMedia;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -18,13 +21,28 @@ import java.util.UUID;
  * @param checkpointSeconds   longest time between checkpoints while anything is written
  * @param throttleSeconds     longest a write waits for free space before Capacity Exceeded
  * @param formatDrives        format configured drives that exist and are blank (see docs/storage-engine.md)
+ * @param memoryDrives        one drive of {@code driveSize} in memory instead of files or devices: for
+ *                            benchmarks and tests, nothing survives the process
  */
 public record EngineSettings(List<Path> drives, long driveSize, int segmentSize, boolean syncEveryWrite,
                              double maxOversubscription, long checkpointBytes, long checkpointSeconds,
-                             long throttleSeconds, boolean formatDrives) {
+                             long throttleSeconds, boolean formatDrives, boolean memoryDrives) {
+
+    /** Drives on files or devices. */
+    public EngineSettings(List<Path> drives, long driveSize, int segmentSize, boolean syncEveryWrite,
+                          double maxOversubscription, long checkpointBytes, long checkpointSeconds,
+                          long throttleSeconds, boolean formatDrives) {
+        this(drives, driveSize, segmentSize, syncEveryWrite, maxOversubscription, checkpointBytes, checkpointSeconds,
+                throttleSeconds, formatDrives, false);
+    }
 
     public EngineSettings {
         drives = List.copyOf(drives);
+    }
+
+    /** Where the drives are: a fresh set of memory drives, or the files and devices they name. */
+    public NodeMedia media() {
+        return memoryDrives ? new MemoryMedia() : FileMedia.INSTANCE;
     }
 
     /** The engine's configuration for a node with ID {@code nodeId} whose data directory is {@code dataDir}. */

@@ -102,8 +102,8 @@ public final class Engine implements AutoCloseable {
         return open(config, FileMedia.INSTANCE);
     }
 
-    /** {@link #open(EngineConfig)} on other media: tests' drives that fail or lose power. */
-    static Engine open(EngineConfig config, NodeMedia media) throws IOException {
+    /** {@link #open(EngineConfig)} on other media: memory drives, or tests' drives that fail or lose power. */
+    public static Engine open(EngineConfig config, NodeMedia media) throws IOException {
         DriveSet drives = DriveSet.open(media, config.drives(), config.nodeId(), config.segmentSize(),
                 config.driveCreateBytes(), config.formatDrives());
         try {

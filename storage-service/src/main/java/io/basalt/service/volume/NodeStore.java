@@ -2,6 +2,7 @@ package io.basalt.service.volume;
 
 import io.basalt.service.engine.Engine;
 import io.basalt.service.engine.EngineConfig;
+import io.basalt.service.engine.drive.NodeMedia;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -29,15 +30,16 @@ public final class NodeStore implements AutoCloseable {
 
     /**
      * Locks the data directory (creating it and the node's identity on first use) and opens the engine
-     * on the drives {@code engineConfig} describes for the node's ID.
+     * on the drives {@code engineConfig} describes for the node's ID, on {@code media}.
      */
-    public static NodeStore open(Path dataDir, Function<UUID, EngineConfig> engineConfig) throws IOException {
+    public static NodeStore open(Path dataDir, NodeMedia media, Function<UUID, EngineConfig> engineConfig)
+            throws IOException {
         Files.createDirectories(dataDir);
         DataDirLock lock = DataDirLock.acquire(dataDir);
         try {
             VolumeRegistry registry = VolumeRegistry.in(dataDir);
             RegistryContent content = registry.loadOrCreate();
-            return new NodeStore(lock, registry, content, Engine.open(engineConfig.apply(content.nodeId())));
+            return new NodeStore(lock, registry, content, Engine.open(engineConfig.apply(content.nodeId()), media));
         } catch (IOException | RuntimeException e) {
             lock.close();
             throw e;

@@ -51,7 +51,7 @@ final class ManagerHarness implements AutoCloseable {
     /** Opens the node's store (lock, registry, engine) as a node does; fails while another holds the data directory. */
     NodeStore openStore() throws IOException {
         EngineSettings settings = settings();
-        return NodeStore.open(dataDir, nodeId -> settings.engineConfig(dataDir, nodeId));
+        return NodeStore.open(dataDir, settings.media(), nodeId -> settings.engineConfig(dataDir, nodeId));
     }
 
     VolumeManager open() throws IOException {

@@ -1,0 +1,112 @@
+package io.basalt.service.engine.drive;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * A drive in off-heap memory, allocated a chunk at a time as it is first written, so an empty drive
+ * of any size costs nothing and a read of a never-written place finds zeros. Reads come from any
+ * thread; chunks are created by the one writer and published through a volatile array slot.
+ */
+final class MemoryDrive implements DriveIo {
+    private static final int CHUNK_SHIFT = 22;
+    private static final long CHUNK = 1L << CHUNK_SHIFT;
+
+    private final long size;
+    /** Freed by the garbage collector with the drive, not at close: the media keeps it for a reopen. */
+    private final Arena arena = Arena.ofAuto();
+    private final AtomicReferenceArray<MemorySegment> chunks;
+
+    MemoryDrive(long size) {
+        this.size = size;
+        this.chunks = new AtomicReferenceArray<>(Math.toIntExact((size + CHUNK - 1) >> CHUNK_SHIFT));
+    }
+
+    @Override
+    public long size() {
+        return size;
+    }
+
+    @Override
+    public void read(ByteBuffer destination, long position) throws IOException {
+        check(position, destination.remaining());
+        MemorySegment target = MemorySegment.ofBuffer(destination);
+        long done = 0;
+        while (done < target.byteSize()) {
+            long at = position + done;
+            int index = (int) (at >> CHUNK_SHIFT);
+            long offset = at & (CHUNK - 1);
+            long piece = Math.min(target.byteSize() - done, CHUNK - offset);
+            MemorySegment chunk = chunks.get(index);
+            if (chunk == null) {
+                target.asSlice(done, piece).fill((byte) 0);
+            } else {
+                MemorySegment.copy(chunk, offset, target, done, piece);
+            }
+            done += piece;
+        }
+        destination.position(destination.position() + (int) done);
+    }
+
+    /** Memory never makes a reader wait. */
+    @Override
+    public boolean readCached(ByteBuffer destination, long position) {
+        try {
+            read(destination, position);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void write(ByteBuffer[] parts, long position) throws IOException {
+        long at = position;
+        for (ByteBuffer part : parts) {
+            int length = part.remaining();
+            check(at, length);
+            MemorySegment source = MemorySegment.ofBuffer(part);
+            long done = 0;
+            while (done < length) {
+                long place = at + done;
+                int index = (int) (place >> CHUNK_SHIFT);
+                long offset = place & (CHUNK - 1);
+                long piece = Math.min(length - done, CHUNK - offset);
+                MemorySegment.copy(source, done, chunk(index), offset, piece);
+                done += piece;
+            }
+            part.position(part.position() + length);
+            at += length;
+        }
+    }
+
+    /** Nothing to make durable: memory is as durable as it gets, which is not at all. */
+    @Override
+    public void sync() {
+    }
+
+    /** The drive stays in its media, as a file stays on disk, until the media is dropped. */
+    @Override
+    public void close() {
+    }
+
+    private MemorySegment chunk(int index) {
+        MemorySegment chunk = chunks.get(index);
+        if (chunk == null) {
+            chunk = arena.allocate(CHUNK, 4096);
+            chunks.set(index, chunk);
+        }
+        return chunk;
+    }
+
+    private void check(long position, long length) throws EOFException {
+        if (position < 0 || position + length > size) {
+            throw new EOFException("access of " + length + " bytes at " + position + " past the end of a "
+                    + size + "-byte memory drive");
+        }
+    }
+}
