@@ -13,6 +13,9 @@ import java.util.Map;
 import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -75,6 +78,19 @@ class ConfigLoaderTest {
         config = ConfigLoader.load(List.of("--engine.drives=/dev/a,/dev/b"), Map.of());
         assertEquals(List.of(Path.of("/dev/a"), Path.of("/dev/b")),
                 config.engine().engineConfig(Path.of("/x"), node).drives());
+    }
+
+    @Test
+    void memoryDrivesTakeTheirSizeFromTheKey() {
+        EngineSettings memory = ConfigLoader.load(List.of("--engine.drives=memory:2GiB"), Map.of()).engine();
+        assertTrue(memory.memoryDrives());
+        assertEquals(2L << 30, memory.driveSize());
+        assertInstanceOf(io.basalt.service.engine.drive.MemoryMedia.class, memory.media());
+        assertNotSame(memory.media(), memory.media(), "every node gets drives of its own");
+        EngineSettings files = ConfigLoader.load(List.of(), Map.of()).engine();
+        assertFalse(files.memoryDrives());
+        assertSame(io.basalt.service.engine.drive.FileMedia.INSTANCE, files.media());
+        assertError("engine.drives=memory:SIZE needs a size", List.of("--engine.drives=memory:lots"));
     }
 
     @Test
