@@ -17,29 +17,14 @@ import java.nio.file.Path;
  * read-only descriptor of its own.
  */
 final class CachedReads implements AutoCloseable {
-    private static final int O_RDONLY = 0;
-    private static final int O_CLOEXEC = 0x80000;
     private static final int RWF_NOWAIT = 0x8;
-    private static final MethodHandle OPEN;
-    private static final MethodHandle PREADV2;
-    private static final MethodHandle CLOSE;
+    private static final MethodHandle PREADV2 = Libc.LINKER.downcallHandle(Libc.LOOKUP.find("preadv2").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
+                    ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT),
+            Linker.Option.critical(false));
     /** One {@code struct iovec} (base, length) per thread, so a read allocates nothing. */
     private static final ThreadLocal<MemorySegment> IOVEC =
             ThreadLocal.withInitial(() -> Arena.global().allocate(16, 8));
-
-    static {
-        Linker linker = Linker.nativeLinker();
-        var libc = linker.defaultLookup();
-        OPEN = linker.downcallHandle(libc.find("open").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT),
-                Linker.Option.firstVariadicArg(2));
-        PREADV2 = linker.downcallHandle(libc.find("preadv2").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
-                        ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT),
-                Linker.Option.critical(false));
-        CLOSE = linker.downcallHandle(libc.find("close").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-    }
 
     private final int fd;
 
@@ -49,8 +34,8 @@ final class CachedReads implements AutoCloseable {
 
     /** A read-only descriptor of {@code path}; null if it cannot be had (reads then all go to the pool). */
     static CachedReads open(Path path) {
-        try (Arena arena = Arena.ofConfined()) {
-            int fd = (int) OPEN.invokeExact(arena.allocateFrom(path.toAbsolutePath().toString()), O_RDONLY | O_CLOEXEC);
+        try {
+            int fd = Libc.open(path, Libc.O_RDONLY | Libc.O_CLOEXEC);
             return fd < 0 ? null : new CachedReads(fd);
         } catch (Throwable e) {
             return null;
@@ -86,10 +71,6 @@ final class CachedReads implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            int ignored = (int) CLOSE.invokeExact(fd);
-        } catch (Throwable e) {
-            // Closing a read-only descriptor cannot lose data.
-        }
+        Libc.close(fd);
     }
 }

@@ -1,11 +1,7 @@
 package io.basalt.service.engine.drive;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
@@ -17,34 +13,17 @@ import java.nio.file.Path;
  * run out. Writing zeros would not do: it allocates too, but costs the whole size in writes.
  */
 final class Fallocate {
-    private static final int O_WRONLY = 1;
-    private static final int O_CLOEXEC = 0x80000;
-    private static final MethodHandle OPEN;
-    private static final MethodHandle POSIX_FALLOCATE;
-    private static final MethodHandle CLOSE;
-
-    static {
-        Linker linker = Linker.nativeLinker();
-        SymbolLookup libc = linker.defaultLookup();
-        // open(2) is variadic (the mode after the flags); it is called without one.
-        OPEN = linker.downcallHandle(libc.find("open").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT),
-                Linker.Option.firstVariadicArg(2));
-        POSIX_FALLOCATE = linker.downcallHandle(libc.find("posix_fallocate").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG,
-                        ValueLayout.JAVA_LONG));
-        CLOSE = linker.downcallHandle(libc.find("close").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-    }
+    private static final MethodHandle POSIX_FALLOCATE = Libc.LINKER.downcallHandle(
+            Libc.LOOKUP.find("posix_fallocate").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
 
     private Fallocate() {
     }
 
     /** Allocates every block of the first {@code bytes} of the regular file {@code path}. */
     static void reserve(Path path, long bytes) throws IOException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment name = arena.allocateFrom(path.toAbsolutePath().toString());
-            int fd = (int) OPEN.invokeExact(name, O_WRONLY | O_CLOEXEC);
+        try {
+            int fd = Libc.open(path, Libc.O_WRONLY | Libc.O_CLOEXEC);
             if (fd < 0) {
                 throw new IOException("cannot open " + path + " to reserve its space");
             }
@@ -53,7 +32,7 @@ final class Fallocate {
                 // Returns the error number itself rather than setting errno.
                 error = (int) POSIX_FALLOCATE.invokeExact(fd, 0L, bytes);
             } finally {
-                int ignored = (int) CLOSE.invokeExact(fd);
+                Libc.close(fd);
             }
             if (error != 0) {
                 throw new IOException("cannot reserve " + bytes + " bytes for " + path + " (posix_fallocate error "
