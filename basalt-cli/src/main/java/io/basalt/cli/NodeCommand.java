@@ -62,6 +62,8 @@ final class NodeCommand extends GroupCommand {
             }
             out.fields(List.of(
                     new String[]{"api", api.base().toString()},
+                    new String[]{"engine", stats.engineFailure() == null ? "ok"
+                            : "FAILED, acknowledging no writes until restarted: " + stats.engineFailure()},
                     new String[]{"capacity", ByteSize.format(stats.totalBytes())},
                     new String[]{"used", ByteSize.format(stats.usedBytes()) + percent(stats.usedBytes(), stats.totalBytes())},
                     new String[]{"free", ByteSize.format(stats.freeBytes())},

@@ -1,5 +1,7 @@
 package io.basalt.bridge.api;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 /**
  * Capacity and usage of a node, as {@code GET /api/v1/stats} returns it and Cinder's pool stats need.
  *
@@ -12,8 +14,11 @@ package io.basalt.bridge.api;
  * @param writeAmplification       bytes written to drives / bytes written by hosts (1.0 before any write)
  * @param volumes                  number of volumes
  * @param snapshots                number of snapshots
+ * @param engineFailure            null (absent in JSON) while the storage engine works; after a drive write or sync error, that
+ *                                 error: the engine acknowledges no write or flush until the node is restarted
  */
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public record NodeStats(long totalBytes, long freeBytes, long usedBytes, long provisionedBytes,
                         double maxOversubscriptionRatio, double compressionRatio, double writeAmplification,
-                        int volumes, int snapshots) {
+                        int volumes, int snapshots, String engineFailure) {
 }

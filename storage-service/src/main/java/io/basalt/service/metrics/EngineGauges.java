@@ -27,6 +27,9 @@ public final class EngineGauges {
                 "Bytes written to drives per byte written by hosts, since start", counters::writeAmplification);
         gauge(registry, "basalt.engine.compression.ratio", "Logical bytes mapped per byte stored, whole node",
                 () -> engine.stats().compressionRatio());
+        gauge(registry, "basalt.engine.failed",
+                "1 once a drive write or sync failed: no write or flush is acknowledged until a restart",
+                () -> engine.failure().isPresent() ? 1 : 0);
         gauge(registry, "basalt.engine.recovery.seconds", "Time the last start spent recovering the maps",
                 () -> engine.recovery().millis() / 1000.0);
         counter(registry, "basalt.engine.host.written.bytes", "Bytes written by hosts", counters,

@@ -41,7 +41,7 @@ final class VolumeViews {
         EngineStats stats = engine.stats();
         return new NodeStats(stats.capacityBytes(), stats.capacityBytes() - stats.liveBytes(), stats.liveBytes(),
                 provisionedBytes, engine.maxOversubscription(), stats.compressionRatio(), stats.writeAmplification(),
-                volumes, snapshots);
+                volumes, snapshots, engine.failure().map(Throwable::toString).orElse(null));
     }
 
     /** Logical bytes mapped per byte stored of one volume, O(1) (1.0 when empty or gone). */

@@ -111,6 +111,7 @@ class MetricsTest {
             String scrape = registry.scrape();
             assertEquals((double) engine.capacityBytes(), sample(scrape, "basalt_engine_capacity_bytes"));
             assertEquals((double) engine.stats().liveBytes(), sample(scrape, "basalt_engine_used_bytes"));
+            assertEquals(0.0, sample(scrape, "basalt_engine_failed"), "the engine works");
             assertTrue(sample(scrape, "basalt_engine_used_bytes") >= 4 * 4096, scrape);
             assertEquals((double) engine.stats().freeSegments(), sample(scrape, "basalt_engine_free_segments"));
             assertEquals(4 * 4096.0, sample(scrape, "basalt_engine_host_written_bytes_total"));
