@@ -26,11 +26,13 @@ final class BenchEngine implements AutoCloseable {
     static final double MAX_OVERSUBSCRIPTION = 10;
 
     private final Path directory;
-    private final Engine engine;
+    private final EngineConfig config;
+    private Engine engine;
 
-    private BenchEngine(Path directory, Engine engine) {
+    private BenchEngine(Path directory, EngineConfig config) throws IOException {
         this.directory = directory;
-        this.engine = engine;
+        this.config = config;
+        this.engine = Engine.open(config);
     }
 
     /** @param parent where the temporary directory goes; null for the system's temporary directory */
@@ -41,7 +43,7 @@ final class BenchEngine implements AutoCloseable {
             EngineConfig config = new EngineConfig(List.of(directory.resolve("drive0.img")), driveBytes,
                     directory.resolve("engine"), UUID.randomUUID(), EngineConfig.DEFAULT_SEGMENT_SIZE, false,
                     CHECKPOINT_BYTES, CHECKPOINT_MILLIS, THROTTLE_MILLIS, MAX_OVERSUBSCRIPTION);
-            return new BenchEngine(directory, Engine.open(config));
+            return new BenchEngine(directory, config);
         } catch (IOException | RuntimeException e) {
             delete(directory);
             throw e;
@@ -49,6 +51,18 @@ final class BenchEngine implements AutoCloseable {
     }
 
     Engine engine() {
+        return engine;
+    }
+
+    /** The engine's checkpoint file. */
+    Path checkpointFile() {
+        return config.metadataDir().resolve("checkpoint");
+    }
+
+    /** Closes the engine cleanly (final checkpoint) and opens it again on the same drive: a recovery. */
+    Engine restart() throws IOException {
+        engine.close();
+        engine = Engine.open(config);
         return engine;
     }
 

@@ -154,12 +154,14 @@ final class Checkpointer {
     }
 
     private Checkpoint.Image capture() {
+        long started = System.nanoTime();
         lock.lock();
         try {
             loggedSince.set(0);
             return Checkpoint.capture(maps, segments, writer.sequence(), nextMapId.get());
         } finally {
             lock.unlock();
+            counters.checkpointCaptured(System.nanoTime() - started);
         }
     }
 
