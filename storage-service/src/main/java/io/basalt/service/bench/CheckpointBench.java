@@ -79,8 +79,8 @@ final class CheckpointBench {
                 random bytes and zeros (LZ4 keeps a few dozen bytes of each, so the drive stays small while the
                 map holds every block: 12 bytes a block in memory). Then %d checkpoints one after the other
                 while a probe writes 4 KiB blocks at random places, one at a time. *Writer pause* is the longest
-                time the log writer stood still while a checkpoint captured the maps (it copies every map page
-                under the engine lock); the probe's longest write during the checkpoints is compared with its
+                time the log writer stood still while a checkpoint captured the maps (a pass over the page
+                directories under the engine lock that freezes the pages copy-on-write); the probe's longest write during the checkpoints is compared with its
                 longest write in a window as long without one. *Checkpoint* is the longest from request to
                 durable (capture, drive sync, file streamed and replaced, emptied segments freed). *Recovery*
                 is the next open after a clean close: the checkpoint loaded, nothing replayed.

@@ -56,8 +56,8 @@ public final class EngineCounters {
     }
 
     /**
-     * The writer paused for {@code nanos} while a checkpoint captured the maps (it copies every map page
-     * under the engine lock; see docs/storage-engine.md, known limits).
+     * The writer paused for {@code nanos} while a checkpoint captured the maps: one pass over the page
+     * directories under the engine lock (docs/storage-engine.md, Recovery).
      */
     public void checkpointCaptured(long nanos) {
         lastCheckpointPauseNanos = nanos;
