@@ -33,6 +33,7 @@ import java.util.concurrent.ExecutionException;
                 "basalt bench --write-amplification [--fill PERCENT]... [--drive-size SIZE] [--engine-dir DIR]",
                 "basalt bench --compression [--engine-dir DIR]",
                 "basalt bench --erasure-coding [--seconds N] [--warmup N]",
+                "basalt bench --checkpoint [--mapped SIZE]... [--engine-dir DIR]",
                 "basalt bench --report [--seconds N] [--warmup N] [--connections N] [--digest] [--engine-dir DIR]",
                 "             [--output FILE]"},
         footerHeading = "%nTarget and load:%n",
@@ -64,6 +65,9 @@ import java.util.concurrent.ExecutionException;
                 "  --erasure-coding    the erasure coding library alone: ISA-L and pure-Java encode and rebuild",
                 "                      throughput of one thread for 2+1, 4+2 and 8+3 stripes of 4 KiB and 128 KiB",
                 "                      chunks (--seconds per case, default 1, after --warmup, default 1)",
+                "  --checkpoint        the engine alone: for volumes of --mapped bytes (default 1g, 4g and 16g) written",
+                "                      with compressible blocks, the writer's pause per checkpoint, the longest 4 KiB",
+                "                      write during checkpoints and without, checkpoint time, file size, recovery time",
                 "  --report            run the standard matrix against --self (memory and engine) and the echo",
                 "                      baseline, then --write-amplification, --compression and --erasure-coding, and",
                 "                      write --output (default docs/benchmarks.md)",
@@ -112,6 +116,9 @@ public final class BenchCommand implements Callable<Integer> {
         List<String> list = List.of(args);
         if (list.contains("--report")) {
             return BenchReport.run(args);
+        }
+        if (list.contains("--checkpoint")) {
+            return CheckpointBench.run(args);
         }
         if (list.contains("--erasure-coding")) {
             return ErasureBench.run(args);

@@ -4,6 +4,7 @@ import io.basalt.service.engine.Engine;
 import io.basalt.service.engine.EngineConfig;
 import io.basalt.service.engine.drive.FileMedia;
 import io.basalt.service.engine.drive.MemoryMedia;
+import io.basalt.service.engine.drive.NodeMedia;
 import io.basalt.service.engine.EngineVolume;
 
 import java.io.IOException;
@@ -28,11 +29,15 @@ final class BenchEngine implements AutoCloseable {
     static final double MAX_OVERSUBSCRIPTION = 10;
 
     private final Path directory;
-    private final Engine engine;
+    private final EngineConfig config;
+    private final NodeMedia media;
+    private Engine engine;
 
-    private BenchEngine(Path directory, Engine engine) {
+    private BenchEngine(Path directory, EngineConfig config, NodeMedia media) throws IOException {
         this.directory = directory;
-        this.engine = engine;
+        this.config = config;
+        this.media = media;
+        this.engine = Engine.open(config, media);
     }
 
     /** @param parent where the temporary directory goes; null for the system's temporary directory */
@@ -48,7 +53,7 @@ final class BenchEngine implements AutoCloseable {
             EngineConfig config = new EngineConfig(List.of(directory.resolve("drive0.img")), driveBytes,
                     directory.resolve("engine"), UUID.randomUUID(), EngineConfig.DEFAULT_SEGMENT_SIZE, false,
                     CHECKPOINT_BYTES, CHECKPOINT_MILLIS, THROTTLE_MILLIS, MAX_OVERSUBSCRIPTION);
-            return new BenchEngine(directory, Engine.open(config, memoryDrive ? new MemoryMedia() : FileMedia.INSTANCE));
+            return new BenchEngine(directory, config, memoryDrive ? new MemoryMedia() : FileMedia.INSTANCE);
         } catch (IOException | RuntimeException e) {
             delete(directory);
             throw e;
@@ -56,6 +61,18 @@ final class BenchEngine implements AutoCloseable {
     }
 
     Engine engine() {
+        return engine;
+    }
+
+    /** The engine's checkpoint file. */
+    Path checkpointFile() {
+        return config.metadataDir().resolve("checkpoint");
+    }
+
+    /** Closes the engine cleanly (final checkpoint) and opens it again on the same drive: a recovery. */
+    Engine restart() throws IOException {
+        engine.close();
+        engine = Engine.open(config, media);
         return engine;
     }
 

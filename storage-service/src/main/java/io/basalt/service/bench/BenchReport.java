@@ -19,6 +19,8 @@ import java.util.Locale;
  * and the 4 KiB workloads also against the in-process target on a storage-engine volume;</li>
  * <li>the engine's write amplification under random overwrites at 50% to 80% full;</li>
  * <li>the engine's compression ratio and write throughput by kind of data, compression on and off;</li>
+ * <li>the engine's checkpoint cost (writer pause, checkpoint time and size) and recovery time at 1, 4 and 16 GiB
+ * mapped;</li>
  * <li>the erasure coding library's encode and rebuild throughput per core, ISA-L and pure Java.</li>
  * </ol>
  * Everything runs one after the other in one process, so ratios compare runs of the same minute.
@@ -76,6 +78,7 @@ final class BenchReport {
         List<Wa> wa = new ArrayList<>();
         List<EngineBench.CompressionResult> compression;
         List<ErasureBench.Result> erasure;
+        List<CheckpointBench.Result> checkpoints;
         List<String> loads = new ArrayList<>();
         long start = System.nanoTime();
         try {
@@ -110,10 +113,12 @@ final class BenchReport {
             }
             loads.add("after the write-amplification runs: " + loadAverage());
             compression = EngineBench.compression(base.engineDir());
+            checkpoints = CheckpointBench.measureAll(base.engineDir(), CheckpointBench.defaultSizes());
             erasure = ErasureBench.measure(ErasureBench.DEFAULT_SECONDS, ErasureBench.DEFAULT_WARMUP_SECONDS);
             loads.add("at the end: " + loadAverage());
             double minutes = (System.nanoTime() - start) / 60e9;
-            Files.writeString(output, markdown(base, String.join(" ", args), rows, wa, compression, erasure, loads, minutes));
+            Files.writeString(output, markdown(base, String.join(" ", args), rows, wa, compression, checkpoints,
+                    erasure, loads, minutes));
         } catch (Exception e) {
             System.err.println("basalt bench: " + BenchCommand.describe(e));
             return BenchCommand.EXIT_FAILED;
@@ -128,7 +133,8 @@ final class BenchReport {
 
     private static String markdown(BenchOptions base, String command, List<Row> rows, List<Wa> wa,
                                    List<EngineBench.CompressionResult> compression,
-                                   List<ErasureBench.Result> erasure, List<String> loads,
+                                   List<CheckpointBench.Result> checkpoints, List<ErasureBench.Result> erasure,
+                                   List<String> loads,
                                    double minutes) throws IOException {
         StringBuilder md = new StringBuilder();
         md.append("# Benchmarks\n\n");
@@ -274,6 +280,7 @@ final class BenchReport {
                     c.usage().storedBytes() >> 20, c.load().mbPerSecond()));
         }
 
+        md.append('\n').append(CheckpointBench.markdown(checkpoints));
         md.append('\n').append(ErasureBench.markdown(erasure, ErasureBench.DEFAULT_SECONDS,
                 ErasureBench.DEFAULT_WARMUP_SECONDS));
 

@@ -22,11 +22,12 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Lock;
 
 /**
- * Takes checkpoints: the state is copied on the writer thread between batches (a short pause of
- * the log), then the drives are synced and the image written atomically on the checkpoint thread, and
- * finally segments emptied by garbage collection before the capture are freed. Taken every so many
- * logged bytes, every so many seconds when anything was logged, when garbage collection asks, and
- * on close; this bounds how much log a recovery replays.
+ * Takes checkpoints: the state is captured on the writer thread between batches (a pass over the
+ * page directories that freezes the pages copy-on-write: a short pause of the log), then the drives
+ * are synced and the image written atomically on the checkpoint thread, and finally, on the writer
+ * thread, the pages are thawed and segments emptied by garbage collection before the capture are
+ * freed. Taken every so many logged bytes, every so many seconds when anything was logged, when
+ * garbage collection asks, and on close; this bounds how much log a recovery replays.
  */
 final class Checkpointer {
     private static final Logger LOG = LoggerFactory.getLogger(Checkpointer.class);
@@ -110,7 +111,7 @@ final class Checkpointer {
         // instead of picking more victims with no free segment left to move their blocks into.
         CompletableFuture<Void> freed = new CompletableFuture<>();
         writer.submit(new LogOp.Task(() -> {
-            freeEmptied(image.sequence());
+            freeEmptied(image);
             freed.complete(null);
         }));
         await(freed);
@@ -154,20 +155,24 @@ final class Checkpointer {
     }
 
     private Checkpoint.Image capture() {
+        long started = System.nanoTime();
         lock.lock();
         try {
             loggedSince.set(0);
             return Checkpoint.capture(maps, segments, writer.sequence(), nextMapId.get());
         } finally {
             lock.unlock();
+            counters.checkpointCaptured(System.nanoTime() - started);
         }
     }
 
-    private void freeEmptied(long durableSequence) {
+    /** After {@code image} was written: its pages may change in place again, and what it covers can be freed. */
+    private void freeEmptied(Checkpoint.Image image) {
         lock.lock();
         try {
+            maps.thaw(image.generation());
             for (int s = 0; s < segments.count(); s++) {
-                if (segments.state(s) == SegmentTable.State.EMPTY && segments.lastSequence(s) <= durableSequence
+                if (segments.state(s) == SegmentTable.State.EMPTY && segments.lastSequence(s) <= image.sequence()
                         && segments.release(s)) {
                     counters.segmentReclaimed();
                 }

@@ -1,5 +1,6 @@
 package io.basalt.service.engine;
 
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /** Running totals the engine keeps for its metrics and statistics. */
@@ -15,6 +16,8 @@ public final class EngineCounters {
     private final LongAdder pooledReads = new LongAdder();
     private final LongAdder checkpoints = new LongAdder();
     private final LongAdder segmentsReclaimed = new LongAdder();
+    private final AtomicLong longestCheckpointPauseNanos = new AtomicLong();
+    private volatile long lastCheckpointPauseNanos;
 
     public void hostBytesWritten(long bytes) {
         hostBytesWritten.add(bytes);
@@ -50,6 +53,23 @@ public final class EngineCounters {
 
     public void pooledRead() {
         pooledReads.increment();
+    }
+
+    /**
+     * The writer paused for {@code nanos} while a checkpoint captured the maps: one pass over the page
+     * directories under the engine lock (docs/storage-engine.md, Recovery).
+     */
+    public void checkpointCaptured(long nanos) {
+        lastCheckpointPauseNanos = nanos;
+        longestCheckpointPauseNanos.accumulateAndGet(nanos, Math::max);
+    }
+
+    public long lastCheckpointPauseNanos() {
+        return lastCheckpointPauseNanos;
+    }
+
+    public long longestCheckpointPauseNanos() {
+        return longestCheckpointPauseNanos.get();
     }
 
     public void checkpointed() {

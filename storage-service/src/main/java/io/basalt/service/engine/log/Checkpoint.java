@@ -48,8 +48,10 @@ public final class Checkpoint {
     }
 
     /**
-     * A consistent copy of the state, cheap to take on the writer thread (page arrays are copied,
-     * nothing is encoded); {@link #writeTo} streams it into the file on another thread.
+     * A consistent image of the state, cheap to take on the writer thread: the map pages are not copied
+     * but frozen ({@link MapStore#freezePages}), so the writer copies a page only if it changes it before
+     * {@link #writeTo} has streamed the image into the file on another thread. The pages must be thawed
+     * ({@link MapStore#thaw} of {@link #generation}) on the writer thread once the image is written.
      */
     public static final class Image {
         private final long sequence;
@@ -61,6 +63,7 @@ public final class Checkpoint {
         private final List<MapPage> pages = new ArrayList<>();
         private final List<VolumeMap> maps = new ArrayList<>();
         private final List<int[]> directories = new ArrayList<>();
+        private int generation;
 
         private Image(long sequence, int nextMapId, int segmentCount, Map<Integer, Integer> lineages) {
             this.sequence = sequence;
@@ -73,6 +76,11 @@ public final class Checkpoint {
 
         public long sequence() {
             return sequence;
+        }
+
+        /** The generation the image's pages are frozen in. */
+        public int generation() {
+            return generation;
         }
 
         /** Writes the checkpoint file's content, streamed: its size is not bounded by an array's. */
@@ -129,7 +137,7 @@ public final class Checkpoint {
         }
     }
 
-    /** Copies the current state. Writer thread, under the engine lock. */
+    /** Captures the current state. Writer thread (or a stopped writer), under the engine lock. */
     public static Image capture(MapStore maps, SegmentTable segments, long sequence, int nextMapId) {
         Image image = new Image(sequence, nextMapId, segments.count(), maps.lineages());
         for (int s = 0; s < segments.count(); s++) {
@@ -143,9 +151,9 @@ public final class Checkpoint {
             image.segmentLast[s] = code == 0 ? 0 : segments.lastSequence(s);
         }
         Map<MapPage, Integer> pageIds = new IdentityHashMap<>();
-        maps.forEachDistinctPage(page -> {
+        image.generation = maps.freezePages(page -> {
             pageIds.put(page, image.pages.size());
-            image.pages.add(MapStore.copyOf(page));
+            image.pages.add(page);
         });
         for (VolumeMap map : maps.all()) {
             int[] directory = new int[MapStore.pageCount(map)];

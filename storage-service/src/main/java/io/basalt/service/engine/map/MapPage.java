@@ -8,7 +8,8 @@ import java.lang.invoke.VarHandle;
  * its stored bytes must have.
  *
  * <p>Pages are shared copy-on-write between a volume and its snapshots and clones: {@link #sharers}
- * counts the maps that point at this page. Only the engine's single writer thread changes a page; any
+ * counts the maps that point at this page. A checkpoint image holds pages copy-on-write the same way
+ * ({@link #frozenIn}). Only the engine's single writer thread changes a page; any
  * thread may read one. A seqlock keeps readers from pairing one write's address with another's CRC.
  */
 public final class MapPage {
@@ -35,6 +36,11 @@ public final class MapPage {
     int mapped;
     /** Stored bytes of the mapped entries; writer thread only. */
     long stored;
+    /**
+     * The checkpoint generation whose image reads this page in place (see {@link MapStore#freezePages});
+     * while that image is being written, the page is copied before it changes. Writer thread only.
+     */
+    int frozenIn;
 
     MapPage() {
         this(new long[ENTRIES], new int[ENTRIES], 0, 0);

@@ -39,6 +39,9 @@ public final class MapStore {
     /** Lineage of every map ever created, deleted ones included: GC finds blocks' owners through it. */
     private final Map<Integer, Integer> lineageOf = new HashMap<>();
     private final Map<Long, Integer> extraRefs = new HashMap<>();
+    /** The checkpoint generation whose image still reads its pages in place; 0 when none does. */
+    private int frozenGeneration;
+    private int lastGeneration;
 
     public MapStore(Liveness liveness) {
         this.liveness = liveness;
@@ -184,9 +187,26 @@ public final class MapStore {
         int pageIndex = (int) (lba >>> MapPage.SHIFT);
         int entry = (int) (lba & MapPage.MASK);
         Set<MapPage> moved = Collections.newSetFromMap(new IdentityHashMap<>());
+        Map<MapPage, MapPage> thawed = null;
         for (VolumeMap map : family) {
             MapPage page = map.page(pageIndex);
-            if (page != null && page.address(entry) == from && moved.add(page)) {
+            if (page == null || page.address(entry) != from) {
+                continue;
+            }
+            if (frozen(page)) {
+                // A checkpoint image reads it: every map holding it moves to one copy, which the block
+                // then moves in. The copy takes over the page's holders and blocks, so no count changes.
+                if (thawed == null) {
+                    thawed = new IdentityHashMap<>();
+                }
+                page = thawed.computeIfAbsent(page, frozenPage -> {
+                    MapPage copy = frozenPage.copy();
+                    copy.sharers = frozenPage.sharers;
+                    return copy;
+                });
+                map.page(pageIndex, page);
+            }
+            if (moved.add(page)) {
                 // A relocated block keeps its stored length, so no map's totals change.
                 page.set(entry, to, crc);
             }
@@ -257,6 +277,36 @@ public final class MapStore {
         }
     }
 
+    /**
+     * Hands every distinct page to a checkpoint image without copying it: the pages are frozen until
+     * {@link #thaw} of the returned generation, and until then a page is copied before its first change
+     * (as a shared page is), so the image sees each page as it is now. What the writer pays for a
+     * checkpoint is one pass over the page directories, not a copy of every entry.
+     */
+    public int freezePages(Consumer<MapPage> action) {
+        lastGeneration = lastGeneration == Integer.MAX_VALUE ? 1 : lastGeneration + 1;
+        frozenGeneration = lastGeneration;
+        forEachDistinctPage(page -> {
+            page.frozenIn = frozenGeneration;
+            action.accept(page);
+        });
+        return frozenGeneration;
+    }
+
+    /**
+     * The image of {@code generation} is written (or given up): its pages may change in place again. A
+     * later {@link #freezePages} supersedes an earlier generation that was never thawed.
+     */
+    public void thaw(int generation) {
+        if (frozenGeneration == generation) {
+            frozenGeneration = 0;
+        }
+    }
+
+    private boolean frozen(MapPage page) {
+        return frozenGeneration != 0 && page.frozenIn == frozenGeneration;
+    }
+
     /** Installs a page read from a checkpoint into a map, counting it as one more sharer if already installed. */
     public void install(int id, int pageIndex, MapPage page, boolean firstUse) {
         VolumeMap map = existing(id);
@@ -307,11 +357,6 @@ public final class MapStore {
         return map.page(index);
     }
 
-    /** A private copy of a page's entries, for a checkpoint image. */
-    public static MapPage copyOf(MapPage page) {
-        return page.copy();
-    }
-
     public static MapPage newPage() {
         return new MapPage();
     }
@@ -343,6 +388,11 @@ public final class MapStore {
                 }
             }
             page.sharers--;
+            map.page(pageIndex, copy);
+            page = copy;
+        } else if (frozen(page)) {
+            // Only a checkpoint image holds the page besides this map: the copy takes over its blocks.
+            MapPage copy = page.copy();
             map.page(pageIndex, copy);
             page = copy;
         }
