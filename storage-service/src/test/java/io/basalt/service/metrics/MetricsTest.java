@@ -44,7 +44,7 @@ class MetricsTest {
 
     @Test
     void completionsAreCountedPerVolumeAndOperation() {
-        VolumeIoMetrics metrics = new VolumeIoMetrics(registry, id -> 1.0);
+        VolumeIoMetrics metrics = new VolumeIoMetrics(registry, id -> 1.0, id -> 0);
         IoObserver observer = metrics.observerFor("id-1", "db");
         observer.completed(Opcodes.IO_READ, 4096, 100_000, Status.SUCCESS);
         observer.completed(Opcodes.IO_READ, 8192, 300_000, Status.SUCCESS);
@@ -65,7 +65,7 @@ class MetricsTest {
 
     @Test
     void aVolumeHasOneObserverAndLosesItsMetersWhenDeleted() {
-        VolumeIoMetrics metrics = new VolumeIoMetrics(registry, id -> 1.0);
+        VolumeIoMetrics metrics = new VolumeIoMetrics(registry, id -> 1.0, id -> 0);
         IoObserver observer = metrics.observerFor("id-1", "db");
         assertSame(observer, metrics.observerFor("id-1", "db"));
         metrics.observerFor("id-2", "logs");
@@ -80,7 +80,7 @@ class MetricsTest {
     @Test
     void eachVolumeHasACompressionGaugeReadAtScrapeTime() {
         Map<String, Double> ratios = new ConcurrentHashMap<>(Map.of("id-1", 1.0, "id-2", 3.0));
-        VolumeIoMetrics metrics = new VolumeIoMetrics(registry, ratios::get);
+        VolumeIoMetrics metrics = new VolumeIoMetrics(registry, ratios::get, id -> 0);
         metrics.observerFor("id-1", "db");
         metrics.observerFor("id-2", "logs");
         ratios.put("id-1", 2.5);
