@@ -97,6 +97,18 @@ class MetricsTest {
     }
 
     @Test
+    void eachVolumeCountsTheTimeItsCommandsWaitedForQos() {
+        Map<String, Double> throttled = new ConcurrentHashMap<>(Map.of("id-1", 0.0));
+        VolumeIoMetrics metrics = new VolumeIoMetrics(registry, id -> 1.0, throttled::get);
+        metrics.observerFor("id-1", "db");
+        throttled.put("id-1", 1.5);
+        System.gc(); // the counter's source must be held strongly
+
+        String scrape = registry.scrape();
+        assertTrue(scrape.contains("basalt_volume_qos_throttled_seconds_total{name=\"db\",volume=\"id-1\"} 1.5"), scrape);
+    }
+
+    @Test
     void engineGaugesShowTheEnginesSpaceAndCounters(@TempDir Path dir) throws Exception {
         EngineConfig config = new EngineConfig(List.of(dir.resolve("drive0.img")), 256L << 20, dir.resolve("engine"),
                 UUID.randomUUID(), 2 << 20, false, 64L << 20, 30_000, 2_000, 10.0);

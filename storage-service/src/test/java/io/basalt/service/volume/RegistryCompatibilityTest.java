@@ -1,6 +1,8 @@
 package io.basalt.service.volume;
 
 import io.basalt.bridge.api.CreateVolumeRequest;
+import io.basalt.bridge.api.Qos;
+import io.basalt.service.dataplane.QosLimits;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -9,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /**
@@ -31,5 +34,23 @@ class RegistryCompatibilityTest {
         Files.writeString(registry, withoutFlag);
         RegistryContent content = VolumeRegistry.in(dataDir).loadOrCreate();
         assertFalse(content.volumes().get(0).requireAuthentication());
+    }
+
+    /** Written before QoS existed: no "qos" object at all, read as unlimited. */
+    @Test
+    void volumeWithoutQosIsUnlimited() throws IOException {
+        ManagerHarness node = new ManagerHarness(dataDir);
+        try (node) {
+            node.open().create(ManagerHarness.PROJECT, new CreateVolumeRequest("old", 1 << 20, List.of()));
+        }
+        Path registry = dataDir.resolve(VolumeRegistry.FILE_NAME);
+        String withoutQos = Files.readString(registry).replaceAll(",\\s*\"qos\"\\s*:\\s*\\{[^}]*}", "");
+        assertFalse(withoutQos.contains("qos"), withoutQos);
+        Files.writeString(registry, withoutQos);
+        RegistryContent content = VolumeRegistry.in(dataDir).loadOrCreate();
+        assertEquals(QosLimits.UNLIMITED, content.volumes().get(0).qos());
+        try (node) {
+            assertEquals(Qos.UNLIMITED, node.open().list(ManagerHarness.PROJECT, "old").get(0).qos());
+        }
     }
 }
