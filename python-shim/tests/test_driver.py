@@ -41,6 +41,11 @@ class DriverContract:
                              side_effect=lambda type_id: cls.specs.get(type_id, {}))
         patcher.start()
         cls.addClassCleanup(patcher.stop)
+        # Types without QoS here; tests/test_qos.py covers QoS specs.
+        qos_patcher = mock.patch('cinder.volume.volume_types.get_volume_type_qos_specs',
+                                 return_value={'qos_specs': None})
+        qos_patcher.start()
+        cls.addClassCleanup(qos_patcher.stop)
 
     def tearDown(self):
         for vol in self.api.list_volumes(project=self.project):
