@@ -24,33 +24,29 @@ class RegistryCompatibilityTest {
 
     @Test
     void volumeWithoutTheAuthenticationFlagDoesNotRequireIt() throws IOException {
-        ManagerHarness node = new ManagerHarness(dataDir);
-        try (node) {
-            node.open().create(ManagerHarness.PROJECT, new CreateVolumeRequest("old", 1 << 20, List.of()));
-        }
-        Path registry = dataDir.resolve(VolumeRegistry.FILE_NAME);
-        String withoutFlag = Files.readString(registry).replaceAll(",\\s*\"requireAuthentication\"\\s*:\\s*false", "");
-        assertFalse(withoutFlag.contains("requireAuthentication"));
-        Files.writeString(registry, withoutFlag);
-        RegistryContent content = VolumeRegistry.in(dataDir).loadOrCreate();
+        RegistryContent content = oneVolumeRegistryWithout("requireAuthentication", ",\\s*\"requireAuthentication\"\\s*:\\s*false");
         assertFalse(content.volumes().get(0).requireAuthentication());
     }
 
     /** Written before QoS existed: no "qos" object at all, read as unlimited. */
     @Test
     void volumeWithoutQosIsUnlimited() throws IOException {
-        ManagerHarness node = new ManagerHarness(dataDir);
-        try (node) {
+        RegistryContent content = oneVolumeRegistryWithout("qos", ",\\s*\"qos\"\\s*:\\s*\\{[^}]*}");
+        assertEquals(QosLimits.UNLIMITED, content.volumes().get(0).qos());
+        try (ManagerHarness node = new ManagerHarness(dataDir)) {
+            assertEquals(Qos.UNLIMITED, node.open().list(ManagerHarness.PROJECT, "old").get(0).qos());
+        }
+    }
+
+    /** A registry of one volume as this release writes it, less what {@code field} matches, read back. */
+    private RegistryContent oneVolumeRegistryWithout(String field, String pattern) throws IOException {
+        try (ManagerHarness node = new ManagerHarness(dataDir)) {
             node.open().create(ManagerHarness.PROJECT, new CreateVolumeRequest("old", 1 << 20, List.of()));
         }
         Path registry = dataDir.resolve(VolumeRegistry.FILE_NAME);
-        String withoutQos = Files.readString(registry).replaceAll(",\\s*\"qos\"\\s*:\\s*\\{[^}]*}", "");
-        assertFalse(withoutQos.contains("qos"), withoutQos);
-        Files.writeString(registry, withoutQos);
-        RegistryContent content = VolumeRegistry.in(dataDir).loadOrCreate();
-        assertEquals(QosLimits.UNLIMITED, content.volumes().get(0).qos());
-        try (node) {
-            assertEquals(Qos.UNLIMITED, node.open().list(ManagerHarness.PROJECT, "old").get(0).qos());
-        }
+        String older = Files.readString(registry).replaceAll(pattern, "");
+        assertFalse(older.contains(field), older);
+        Files.writeString(registry, older);
+        return VolumeRegistry.in(dataDir).loadOrCreate();
     }
 }
