@@ -259,9 +259,9 @@ class DriverContract:
         self.driver.extend_volume(volume, 3)
         self.assertEqual(dict(UNLIMITED, readIops=500, totalIops=300, burstSeconds=2), self.limits(volume))
 
-        clone = cs.new_volume(self.project, size=2, type_id=gold)
+        clone = cs.new_volume(self.project, size=4, type_id=gold)
         cs.apply(clone, self.driver.create_cloned_volume(clone, volume))
-        self.assertEqual(200, self.limits(clone)['totalIops'], 'a clone gets its own size\'s limits')
+        self.assertEqual(400, self.limits(clone)['totalIops'], 'a clone gets its own size\'s limits')
 
     def test_front_end_qos_and_no_qos_leave_the_volume_unlimited(self):
         nova = str(uuid.uuid4())
