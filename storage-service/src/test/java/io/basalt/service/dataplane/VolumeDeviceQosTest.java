@@ -85,6 +85,7 @@ class VolumeDeviceQosTest {
         assertEquals(0, device.throttledNanos());
     }
 
+    /** Without the RejectedExecutionException catch in VolumeDevice the write threw instead of completing. */
     @Test
     void aThrottledCommandAfterTheSchedulerStoppedFailsInsteadOfHanging() throws Exception {
         VolumeDevice device = new VolumeDevice(store, false, delayed);
