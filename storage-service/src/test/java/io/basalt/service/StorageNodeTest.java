@@ -242,13 +242,56 @@ class StorageNodeTest {
         }
     }
 
+    /**
+     * A bandwidth limit with 128 KiB reads: {@value #QOS_BYTES_PER_SEC} bytes per second read by two
+     * connections together is 64 reads per second, within 10%.
+     */
+    @Test
+    void aVolumesBandwidthLimitHoldsFor128KiBReads() throws Exception {
+        String host = "nqn.2014-08.org.nvmexpress:uuid:5e1f0000-0000-4000-8000-0000000000b5";
+        NioEventLoopGroup hostGroup = new NioEventLoopGroup(1);
+        try (StorageNode node = StorageNode.start(config())) {
+            JsonNode limited = createVolume(node.apiAddress().getPort(), adminToken(), "{\"name\":\"limited\","
+                    + "\"sizeBytes\":16777216,\"hosts\":[\"" + host + "\"],\"qos\":{\"readBytesPerSec\":"
+                    + QOS_BYTES_PER_SEC + "}}");
+            HostOptions options = HostOptions.defaults(host).withIoQueues(1, 64);
+            String target = node.nvmeAddress().getHostString();
+            int nvmePort = node.nvmeAddress().getPort();
+            String nqn = limited.get("nqn").asText();
+            HostController first = HostController.connect(hostGroup, options, target, nvmePort, nqn).get(10, TimeUnit.SECONDS);
+            HostController second = HostController.connect(hostGroup, options, target, nvmePort, nqn).get(10, TimeUnit.SECONDS);
+            int blocks = 32;
+            ClosedLoopReads onFirst = new ClosedLoopReads(first, limited.get("nsid").asInt(), blocks);
+            ClosedLoopReads onSecond = new ClosedLoopReads(second, limited.get("nsid").asInt(), blocks);
+            long start = System.nanoTime();
+            long end = start + TimeUnit.SECONDS.toNanos(3);
+            onFirst.start(end);
+            onSecond.start(end);
+            onFirst.finished().get(30, TimeUnit.SECONDS);
+            onSecond.finished().get(30, TimeUnit.SECONDS);
+
+            double bytesPerSec = (onFirst.completed() + onSecond.completed()) * blocks * 4096.0 / ((end - start) / 1e9);
+            System.out.printf("QoS: limit %d bytes/s, achieved %.0f with 128 KiB reads (%d + %d)%n", QOS_BYTES_PER_SEC,
+                    bytesPerSec, onFirst.completed(), onSecond.completed());
+            assertEquals(QOS_BYTES_PER_SEC, bytesPerSec, QOS_BYTES_PER_SEC * 0.1);
+            assertEquals(0, onFirst.errors() + onSecond.errors(), "every read succeeded");
+            first.closeAsync().get(10, TimeUnit.SECONDS);
+            second.closeAsync().get(10, TimeUnit.SECONDS);
+        } finally {
+            hostGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    private static final int QOS_BYTES_PER_SEC = 8 << 20;
     private static final int QOS_IOPS = 200;
     private static final int QOS_DEPTH = 8;
 
-    /** Keeps {@value #QOS_DEPTH} 4 KiB reads in flight on one namespace until a deadline, counting completions. */
+    /** Keeps {@value #QOS_DEPTH} reads in flight on one namespace until a deadline, counting completions. */
     private static final class ClosedLoopReads {
         private final HostController controller;
         private final int nsid;
+        /** 4 KiB blocks per read. */
+        private final int blocks;
         private final AtomicLong completed = new AtomicLong();
         private final AtomicLong errors = new AtomicLong();
         private final AtomicInteger inFlight = new AtomicInteger();
@@ -256,8 +299,13 @@ class StorageNodeTest {
         private long deadline;
 
         ClosedLoopReads(HostController controller, int nsid) {
+            this(controller, nsid, 1);
+        }
+
+        ClosedLoopReads(HostController controller, int nsid, int blocks) {
             this.controller = controller;
             this.nsid = nsid;
+            this.blocks = blocks;
         }
 
         void start(long deadlineNanos) {
@@ -269,8 +317,9 @@ class StorageNodeTest {
         }
 
         private void next(long lba) {
-            ByteBuf dst = Unpooled.buffer(4096);
-            controller.read(nsid, lba % 4096, 1, dst, (status, result) -> {
+            ByteBuf dst = Unpooled.buffer(blocks * 4096);
+            // The volumes hold 4096 blocks of 4 KiB.
+            controller.read(nsid, lba * blocks % (4096 - blocks), blocks, dst, (status, result) -> {
                 dst.release();
                 if (System.nanoTime() - deadline < 0) { // completed inside the window: counted
                     (Status.isSuccess(status) ? completed : errors).incrementAndGet();
