@@ -2,7 +2,6 @@ package io.basalt.service.volume;
 
 import io.basalt.nvmetcp.nvmet.Namespace;
 import io.basalt.nvmetcp.nvmet.Subsystem;
-import io.basalt.service.dataplane.QosLimits;
 import io.basalt.service.dataplane.VolumeDevice;
 import io.basalt.service.engine.Engine;
 import org.slf4j.Logger;
@@ -78,11 +77,6 @@ final class NamespaceExporter implements AutoCloseable {
     double throttledSeconds(String volumeId) {
         VolumeDevice device = devices.get(volumeId);
         return device == null ? 0 : device.throttledNanos() / 1e9;
-    }
-
-    /** The limits the data plane applies now to a shown volume. */
-    QosLimits appliedLimits(String volumeId) {
-        return device(volumeId).limits();
     }
 
     private VolumeDevice device(String volumeId) {
