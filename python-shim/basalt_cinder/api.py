@@ -80,10 +80,12 @@ class VolumeApi:
     # --- volumes ------------------------------------------------------------------------
 
     def create_volume(self, name, size_bytes, hosts=(), project=None, compression=None,
-                      replicas=None, source_snapshot_id=None, source_volume_id=None):
+                      replicas=None, source_snapshot_id=None, source_volume_id=None, qos=None):
+        """qos: the volume's limits as the API names them (totalIops, ...), or None for none."""
         body = {"name": name, "sizeBytes": size_bytes, "hosts": list(hosts)}
         optional = {"compression": compression, "replicas": replicas,
-                    "sourceSnapshotId": source_snapshot_id, "sourceVolumeId": source_volume_id}
+                    "sourceSnapshotId": source_snapshot_id, "sourceVolumeId": source_volume_id,
+                    "qos": qos}
         body.update({k: v for k, v in optional.items() if v is not None})
         return self._request("POST", self._prefix(project) + "/volumes", body)
 
@@ -101,6 +103,10 @@ class VolumeApi:
 
     def extend_volume(self, volume_id, size_bytes, project=None):
         return self._request("PUT", self._volume_path(volume_id, project), {"sizeBytes": size_bytes})
+
+    def set_qos(self, volume_id, qos, project=None):
+        """Replaces the volume's limits (a missing one is no limit)."""
+        return self._request("PUT", self._volume_path(volume_id, project) + "/qos", dict(qos))
 
     def set_hosts(self, volume_id, hosts, project=None):
         return self._request("PUT", self._volume_path(volume_id, project) + "/hosts",

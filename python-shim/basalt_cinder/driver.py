@@ -21,6 +21,9 @@ Mapping of Cinder objects to Basalt objects:
   source volume. Volumes made from a snapshot or cloned from a volume live in the project of
   their source (Basalt shares blocks only within a project).
 - Volume type extra specs: basalt:compression (boolean), basalt:replicas (1..3).
+- QoS: the QoS specs associated to the volume type, consumer "back-end" or "both", become the
+  node's per-volume limits (qos_limits below), sent on create and again on extend, so that the
+  *_per_gb specs follow the size. Consumer "front-end" specs are Nova's (libvirt) and ignored.
 """
 
 import re
@@ -81,6 +84,21 @@ def list_opts():
 
 EXTRA_SPEC_COMPRESSION = 'basalt:compression'
 EXTRA_SPEC_REPLICAS = 'basalt:replicas'
+
+# Cinder's QoS spec keys and the node's fields they set; each also has a *_per_gb variant,
+# multiplied by the volume's size in GiB.
+QOS_SPEC_FIELDS = {
+    'total_iops_sec': 'totalIops',
+    'read_iops_sec': 'readIops',
+    'write_iops_sec': 'writeIops',
+    'total_bytes_sec': 'totalBytesPerSec',
+    'read_bytes_sec': 'readBytesPerSec',
+    'write_bytes_sec': 'writeBytesPerSec',
+}
+# Seconds' worth of each limit an idle volume may spend at full speed (the node's burstSeconds).
+QOS_SPEC_BURST = 'burst_seconds'
+QOS_MAX_BURST_SECONDS = 3600
+QOS_CONSUMERS = ('back-end', 'both')
 LOCATION_PREFIX = 'basalt:'
 
 
@@ -98,9 +116,10 @@ class BasaltDriver(driver.VolumeDriver):
 
     Version history:
         1.0.0 - volumes, snapshots, clones, extend, revert, NVMe/TCP attach via os-brick
+        1.1.0 - back-end QoS specs (IOPS and bytes per second, per GB) as the node's volume limits
     """
 
-    VERSION = '1.0.0'
+    VERSION = '1.1.0'
     VENDOR = 'Basalt'
     CI_WIKI_NAME = 'Basalt_CI'
     # Every call is a stateless, idempotent request to the node: several cinder-volume
@@ -196,7 +215,7 @@ class BasaltDriver(driver.VolumeDriver):
             'total_volumes': volumes,
             'multiattach': False,
             'online_extend_support': True,
-            'QoS_support': False,
+            'QoS_support': True,
             'compression_support': True,
             'location_info': 'basalt:%s' % ','.join(self.client.urls),
             'backend_state': 'up' if node is not None else 'down',
@@ -253,9 +272,15 @@ class BasaltDriver(driver.VolumeDriver):
         self._call(self.client.delete_volume, volume_id, project=project)
 
     def extend_volume(self, volume, new_size):
-        self._call(self.client.extend_volume, self._require_volume_id(volume),
-                   self._bytes(new_size), project=self._volume_project(volume),
+        volume_id = self._require_volume_id(volume)
+        project = self._volume_project(volume)
+        qos = self._qos(volume, new_size)
+        self._call(self.client.extend_volume, volume_id, self._bytes(new_size), project=project,
                    missing=exception.VolumeNotFound(volume_id=volume.id))
+        if qos is not None:
+            # Per-GB limits follow the new size; plain ones are sent again, unchanged.
+            self._call(self.client.set_qos, volume_id, qos, project=project,
+                       missing=exception.VolumeNotFound(volume_id=volume.id))
 
     def revert_to_snapshot(self, context, volume, snapshot):
         snapshot_id = self._snapshot_id(snapshot)
@@ -391,8 +416,15 @@ class BasaltDriver(driver.VolumeDriver):
                            project=self._snapshot_project(snapshot))
         return found['id'] if found else None
 
+    def _qos(self, volume, size_gb):
+        """The node's limits for the volume's type at size_gb, or None if it has no back-end QoS."""
+        if not volume.volume_type_id:
+            return None
+        found = volume_types.get_volume_type_qos_specs(volume.volume_type_id) or {}
+        return qos_limits(found.get('qos_specs'), size_gb)
+
     def _type_options(self, volume):
-        """compression and replicas from the volume type's extra specs, else the defaults."""
+        """compression, replicas and QoS from the volume type, else the defaults."""
         specs = {}
         if volume.volume_type_id:
             specs = volume_types.get_volume_type_extra_specs(volume.volume_type_id) or {}
@@ -402,7 +434,8 @@ class BasaltDriver(driver.VolumeDriver):
             compression = self._bool_spec(specs[EXTRA_SPEC_COMPRESSION])
         if EXTRA_SPEC_REPLICAS in specs:
             replicas = self._replicas_spec(specs[EXTRA_SPEC_REPLICAS])
-        return {'compression': compression, 'replicas': replicas}
+        return {'compression': compression, 'replicas': replicas,
+                'qos': self._qos(volume, volume.size)}
 
     @staticmethod
     def _bool_spec(value):
@@ -437,6 +470,53 @@ class BasaltDriver(driver.VolumeDriver):
             if e.status == 404 and missing is not None:
                 raise missing
             raise _cinder_error(e)
+
+
+def qos_limits(qos_specs, size_gb):
+    """The node's qos object for a Cinder QoS specs entity at size_gb, or None.
+
+    None when there are no specs or their consumer is "front-end" (enforced by Nova, not here).
+    Every figure is set (0 = no limit), so that sending it replaces the volume's limits. A figure
+    given both plainly and per GB, or a value that is not a non-negative number, is refused with
+    InvalidQoSSpecs; keys of other backends are left alone.
+    """
+    if not qos_specs or qos_specs.get('consumer') not in QOS_CONSUMERS:
+        return None
+    specs = qos_specs.get('specs') or {}
+    limits = {field: 0 for field in QOS_SPEC_FIELDS.values()}
+    for key, field in QOS_SPEC_FIELDS.items():
+        per_gb = key + '_per_gb'
+        if key in specs and per_gb in specs:
+            raise exception.InvalidQoSSpecs(
+                reason=_('give %(key)s or %(per_gb)s, not both') % {'key': key, 'per_gb': per_gb})
+        if key in specs:
+            limits[field] = _qos_number(key, specs[key], integer=True)
+        elif per_gb in specs:
+            scaled = int(_qos_number(per_gb, specs[per_gb], integer=False) * size_gb)
+            limits[field] = min(scaled, 2 ** 63 - 1)
+    limits['burstSeconds'] = 0
+    if QOS_SPEC_BURST in specs:
+        burst = _qos_number(QOS_SPEC_BURST, specs[QOS_SPEC_BURST], integer=True)
+        if burst > QOS_MAX_BURST_SECONDS:
+            raise exception.InvalidQoSSpecs(
+                reason=_('%(key)s must be at most %(max)d, not %(value)r')
+                % {'key': QOS_SPEC_BURST, 'max': QOS_MAX_BURST_SECONDS, 'value': specs[QOS_SPEC_BURST]})
+        limits['burstSeconds'] = burst
+    return limits
+
+
+def _qos_number(key, value, integer):
+    """A spec's value as a non-negative int (integer) or float (a per-GB factor may be 0.5)."""
+    text = str(value).strip()
+    try:
+        number = int(text) if integer else float(text)
+    except ValueError:
+        number = -1
+    if not 0 <= number < 2 ** 63:
+        raise exception.InvalidQoSSpecs(
+            reason=_('%(key)s must be a non-negative %(kind)s, not %(value)r')
+            % {'key': key, 'kind': _('integer') if integer else _('number'), 'value': value})
+    return number
 
 
 # The target's NQN grammar (nvmetcp's Nqn): at most 223 bytes of UTF-8, the UUID form or

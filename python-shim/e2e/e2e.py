@@ -689,6 +689,30 @@ class E2E:
         c.delete_volume(vol['id'])
         self.assert_nothing_left('after the lifecycle')
 
+    def qos(self):
+        """A back-end QoS spec associated to a type: its limits on the node, per GB after extend."""
+        c = self.cinder
+        vtype = c.request('POST', '/types', {'volume_type': {
+            'name': 'basalt-e2e-gold', 'extra_specs': {'volume_backend_name': BACKEND}}})['volume_type']
+        spec = c.request('POST', '/qos-specs', {'qos_specs': {
+            'name': 'basalt-e2e-gold', 'consumer': 'back-end', 'read_iops_sec': '300',
+            'total_iops_sec_per_gb': '100', 'burst_seconds': '2'}})['qos_specs']
+        c.request('GET', '/qos-specs/%s/associate?vol_type_id=%s' % (spec['id'], vtype['id']))
+        log('QoS spec %s (back-end) associated to type %s' % (spec['id'], vtype['name']))
+
+        vol = c.create_volume(1, 'basalt-e2e-gold')
+        limits = self.basalt_volume(vol['id'])['qos']
+        if (limits['readIops'], limits['totalIops'], limits['burstSeconds']) != (300, 100, 2):
+            raise Failure('QoS spec not applied on the node: %s' % limits)
+        c.request('POST', '/volumes/%s/action' % vol['id'], {'os-extend': {'new_size': 3}})
+        wait_for('the extend', lambda: c.volume(vol['id'])['size'] == 3
+                 and c.volume(vol['id'])['status'] == 'available', 120)
+        limits = self.basalt_volume(vol['id'])['qos']
+        if limits['totalIops'] != 300:
+            raise Failure('total_iops_sec_per_gb did not follow the extend: %s' % limits)
+        log('volume %s: node limits %s, per-GB limit followed the extend to 3 GiB' % (vol['id'], limits))
+        c.delete_volume(vol['id'])
+
     def check_connection_info(self, data, volume_id):
         b = self.basalt_volume(volume_id)
         expected = {'target_nqn': b['nqn'], 'vol_uuid': b['uuid'], 'volume_nguid': b['nguid'],
@@ -764,6 +788,7 @@ class E2E:
             self.wait_cinder()
             log('Cinder is up with the Basalt backend')
             self.lifecycle()
+            self.qos()
             self.parallel(10)
             if self.guest:
                 self.guest.run('quit', timeout=30)

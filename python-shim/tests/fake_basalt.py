@@ -14,6 +14,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 NAME = re.compile(r'^[A-Za-z0-9._-]{1,64}$')
 GiB = 1024 ** 3
+UNLIMITED = {'totalIops': 0, 'readIops': 0, 'writeIops': 0, 'totalBytesPerSec': 0,
+             'readBytesPerSec': 0, 'writeBytesPerSec': 0, 'burstSeconds': 0}
 
 
 class FakeBasalt:
@@ -72,7 +74,7 @@ class FakeBasalt:
                 return 200, {'snapshots': snaps}
             if method == 'POST':
                 return self.create_snapshot(project, body)
-        m = re.match(r'^/volumes/([^/]+)(/hosts(?:/(.+))?|/revert)?$', rest)
+        m = re.match(r'^/volumes/([^/]+)(/hosts(?:/(.+))?|/revert|/qos)?$', rest)
         if m:
             vol = self.volumes.get(unquote(m.group(1)))
             if vol is None or vol['project'] != project:
@@ -98,6 +100,12 @@ class FakeBasalt:
                     return 404, {'error': 'no snapshot'}
                 if snap['sourceVolumeId'] != vol['id']:
                     return 400, {'error': 'not of this volume', 'field': 'snapshotId'}
+                return 200, vol
+            elif sub == '/qos' and method == 'PUT':
+                problem = self.qos_problem(body)
+                if problem:
+                    return 400, problem
+                vol['qos'] = dict(UNLIMITED, **body)
                 return 200, vol
             elif sub == '/hosts' and method == 'PUT':
                 vol['hosts'] = list(dict.fromkeys(body['hosts']))
@@ -127,7 +135,7 @@ class FakeBasalt:
 
     def create_volume(self, project, body):
         allowed = {'name', 'sizeBytes', 'hosts', 'compression', 'replicas', 'sourceSnapshotId',
-                   'sourceVolumeId'}
+                   'sourceVolumeId', 'qos'}
         for key in body:
             if key not in allowed:
                 return 400, {'error': 'unknown field ' + key, 'field': key}
@@ -136,6 +144,9 @@ class FakeBasalt:
         size = body.get('sizeBytes', 0)
         if size % 512 or size < 0:
             return 400, {'error': 'sizeBytes must be a multiple of 512 bytes', 'field': 'sizeBytes'}
+        problem = self.qos_problem(body.get('qos', {}), 'qos.')
+        if problem:
+            return 400, problem
         if body.get('replicas', 1) != 1:
             return 400, {'error': 'a single node keeps 1 replica', 'field': 'replicas'}
         source = None
@@ -164,6 +175,7 @@ class FakeBasalt:
                'nqn': 'nqn.2024-01.io.basalt:subsystem:fake', 'nsid': self.nsid,
                'uuid': str(uuid.uuid4()), 'nguid': uuid.uuid4().hex,
                'hosts': list(dict.fromkeys(body.get('hosts', []))),
+               'qos': dict(UNLIMITED, **body.get('qos', {})),
                'portals': [{'transport': 'tcp', 'address': '127.0.0.1', 'port': 4420}],
                'space': {'mappedBytes': 0, 'storedBytes': 0, 'exclusiveBytes': 0,
                          'sharedBytes': 0}}
@@ -173,6 +185,18 @@ class FakeBasalt:
             vol['sourceVolumeId'] = body['sourceVolumeId']
         self.volumes[vid] = vol
         return 201, vol
+
+    @staticmethod
+    def qos_problem(qos, prefix=''):
+        """The node's answer to invalid limits (RequestValidator), or None."""
+        for key, value in qos.items():
+            if key not in UNLIMITED:
+                return {'error': 'unknown field ' + key, 'field': prefix + key}
+            top = 3600 if key == 'burstSeconds' else 2 ** 63 - 1
+            if not isinstance(value, int) or not 0 <= value <= top:
+                return {'error': prefix + key + ' must be an integer from 0 (no limit) to %d' % top,
+                        'field': prefix + key}
+        return None
 
     def create_snapshot(self, project, body):
         source = self.volumes.get(body.get('sourceVolumeId', ''))

@@ -13,6 +13,7 @@ from unittest import mock
 
 from tests import cinder_support as cs
 from tests.fake_basalt import FakeBasalt
+from tests.test_qos import UNLIMITED, qos_specs
 
 GiB = 1024 ** 3
 HOST_A = 'nqn.2014-08.org.nvmexpress:uuid:' + str(uuid.uuid4())
@@ -41,6 +42,14 @@ class DriverContract:
                              side_effect=lambda type_id: cls.specs.get(type_id, {}))
         patcher.start()
         cls.addClassCleanup(patcher.stop)
+        from cinder import exception
+        cls.exception = exception
+        cls.api_error = api.BasaltApiError
+        cls.qos = {}  # QoS specs entity by volume type id
+        qos_patcher = mock.patch('cinder.volume.volume_types.get_volume_type_qos_specs',
+                                 side_effect=lambda type_id: {'qos_specs': cls.qos.get(type_id)})
+        qos_patcher.start()
+        cls.addClassCleanup(qos_patcher.stop)
 
     def tearDown(self):
         for vol in self.api.list_volumes(project=self.project):
@@ -232,6 +241,55 @@ class DriverContract:
         self.driver.delete_volume(ghost)
         self.driver.delete_snapshot(unknown)
         self.assertNothingLeft()
+
+    # --- QoS ---
+
+    def limits(self, volume):
+        return self.api.get_volume(volume.provider_id, project=self.project)['qos']
+
+    def test_stats_say_qos_is_supported(self):
+        self.assertTrue(self.driver.get_volume_stats(refresh=True)['pools'][0]['QoS_support'])
+
+    def test_a_types_back_end_qos_reaches_the_node_and_per_gb_follows_extend(self):
+        gold = str(uuid.uuid4())
+        self.qos[gold] = qos_specs('both', read_iops_sec=500, total_iops_sec_per_gb=100, burst_seconds=2)
+        volume = self.create(1, gold)
+        self.assertEqual(dict(UNLIMITED, readIops=500, totalIops=100, burstSeconds=2), self.limits(volume))
+
+        self.driver.extend_volume(volume, 3)
+        self.assertEqual(dict(UNLIMITED, readIops=500, totalIops=300, burstSeconds=2), self.limits(volume))
+
+        clone = cs.new_volume(self.project, size=4, type_id=gold)
+        cs.apply(clone, self.driver.create_cloned_volume(clone, volume))
+        self.assertEqual(400, self.limits(clone)['totalIops'], 'a clone gets its own size\'s limits')
+
+    def test_front_end_qos_and_no_qos_leave_the_volume_unlimited(self):
+        nova = str(uuid.uuid4())
+        self.qos[nova] = qos_specs('front-end', total_iops_sec=100)
+        self.assertEqual(UNLIMITED, self.limits(self.create(1, nova)))
+        self.assertEqual(UNLIMITED, self.limits(self.create(1, None)))
+
+    def test_invalid_specs_create_nothing(self):
+        bad = str(uuid.uuid4())
+        self.qos[bad] = qos_specs('back-end', write_iops_sec='lots')
+        with self.assertRaises(self.exception.InvalidQoSSpecs):
+            self.create(1, bad)
+        self.assertEqual([], self.api.list_volumes(project=self.project))
+
+    def test_a_limit_the_node_refuses_is_a_backend_error_with_its_message(self):
+        huge = str(uuid.uuid4())
+        self.qos[huge] = qos_specs('back-end', total_iops_sec=2 ** 63)
+        with self.assertRaises(self.exception.InvalidQoSSpecs):
+            self.create(1, huge)
+        self.qos[huge] = qos_specs('back-end', total_bytes_sec_per_gb=2 ** 62)
+        volume = self.create(1, huge)
+        self.assertEqual(2 ** 62, self.limits(volume)['totalBytesPerSec'])
+        refusal = self.api_error(400, 'totalIops must be an integer from 0 (no limit) to 9223372036854775807',
+                                 'totalIops')
+        with mock.patch.object(self.driver.client, 'set_qos', side_effect=refusal):
+            with self.assertRaises(self.exception.VolumeBackendAPIException) as failed:
+                self.driver.extend_volume(volume, 2)
+        self.assertIn('totalIops', str(failed.exception))
 
 
 class DriverLiveTest(DriverContract, unittest.TestCase):

@@ -2,6 +2,7 @@ package io.basalt.cli;
 
 import io.basalt.bridge.api.CreateVolumeRequest;
 import io.basalt.bridge.api.Portal;
+import io.basalt.bridge.api.Qos;
 import io.basalt.bridge.api.SpaceUsage;
 import io.basalt.bridge.api.Volume;
 import io.basalt.bridge.client.VolumeApiClient;
@@ -19,10 +20,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /** {@code basalt volume ...}: the volume API's volume routes. A volume is named by its ID or its name. */
-@Command(name = "volume", description = "Create, list, show, extend, delete and revert volumes; manage their hosts.",
+@Command(name = "volume", description = "Create, list, show, extend, delete and revert volumes; manage their hosts"
+        + " and QoS limits.",
         subcommands = {VolumeCommand.Create.class, VolumeCommand.ListVolumes.class, VolumeCommand.Show.class,
                 VolumeCommand.Extend.class, VolumeCommand.Delete.class, VolumeCommand.Hosts.class,
-                VolumeCommand.Revert.class})
+                VolumeCommand.Revert.class, VolumeCommand.SetQos.class})
 final class VolumeCommand extends GroupCommand {
 
     @Command(name = "create", description = "Create a volume, empty or from a snapshot or another volume.")
@@ -211,6 +213,67 @@ final class VolumeCommand extends GroupCommand {
         }
     }
 
+    @Command(name = "qos", description = "Replace a volume's I/O limits, for all its hosts together; a limit not"
+            + " given is none, so no option at all removes every limit.")
+    static final class SetQos extends ApiCommand {
+        @Parameters(paramLabel = "VOLUME", description = "ID or name")
+        String volume;
+
+        @Option(names = "--total-iops", paramLabel = "N", description = "commands per second, reads and writes")
+        long totalIops;
+
+        @Option(names = "--read-iops", paramLabel = "N", description = "read commands per second")
+        long readIops;
+
+        @Option(names = "--write-iops", paramLabel = "N", description = "write commands per second")
+        long writeIops;
+
+        @Option(names = "--total-bandwidth", paramLabel = "SIZE", converter = Sizes.class,
+                description = "bytes per second, read and written, e.g. 100MiB")
+        long totalBytesPerSec;
+
+        @Option(names = "--read-bandwidth", paramLabel = "SIZE", converter = Sizes.class,
+                description = "bytes read per second")
+        long readBytesPerSec;
+
+        @Option(names = "--write-bandwidth", paramLabel = "SIZE", converter = Sizes.class,
+                description = "bytes written per second")
+        long writeBytesPerSec;
+
+        @Option(names = "--burst-seconds", paramLabel = "N",
+                description = "seconds' worth of each limit an idle volume may spend at full speed (0 to 3600)")
+        int burstSeconds;
+
+        @Override
+        void run(VolumeApiClient api, Output out) throws VolumeApiException {
+            show(api.setQos(api.findVolume(volume).id(), new Qos(totalIops, readIops, writeIops, totalBytesPerSec,
+                    readBytesPerSec, writeBytesPerSec, burstSeconds)), out);
+        }
+    }
+
+    /** "total 100MiB/s, read 500 IOPS, burst 5 s", or "none". */
+    private static String describe(Qos qos) {
+        List<String> limits = new ArrayList<>();
+        String[] names = {"total", "read", "write"};
+        long[] iops = {qos.totalIops(), qos.readIops(), qos.writeIops()};
+        long[] bytes = {qos.totalBytesPerSec(), qos.readBytesPerSec(), qos.writeBytesPerSec()};
+        for (int i = 0; i < names.length; i++) {
+            if (iops[i] > 0) {
+                limits.add(names[i] + " " + iops[i] + " IOPS");
+            }
+            if (bytes[i] > 0) {
+                limits.add(names[i] + " " + ByteSize.format(bytes[i]) + "/s");
+            }
+        }
+        if (limits.isEmpty()) {
+            return "none";
+        }
+        if (qos.burstSeconds() > 0) {
+            limits.add("burst " + qos.burstSeconds() + " s");
+        }
+        return String.join(", ", limits);
+    }
+
     private static SpaceUsage space(Volume v) {
         return v.space() == null ? SpaceUsage.EMPTY : v.space();
     }
@@ -229,6 +292,7 @@ final class VolumeCommand extends GroupCommand {
         fields.add(new String[]{"nqn", v.nqn()});
         fields.add(new String[]{"namespace", v.nsid() + " (uuid " + v.uuid() + ")"});
         fields.add(new String[]{"hosts", v.hosts().isEmpty() ? "none" : String.join(", ", v.hosts())});
+        fields.add(new String[]{"qos", describe(v.qos())});
         if (v.sourceSnapshotId() != null) {
             fields.add(new String[]{"from snapshot", v.sourceSnapshotId()});
         }

@@ -77,7 +77,7 @@ class BasaltCliTest {
     void everyCommandHasHelp() {
         List<List<String>> paths = new ArrayList<>();
         collect(BasaltCli.commandLine(), new ArrayList<>(), paths);
-        assertEquals(24, paths.size(), paths.toString());
+        assertEquals(25, paths.size(), paths.toString());
         for (List<String> path : paths) {
             List<String> args = new ArrayList<>(path);
             args.add("--help");
@@ -121,6 +121,14 @@ class BasaltCliTest {
                 + " -n " + created.get("nqn").asText()), out.toString());
 
         assertEquals(96L << 20, json("volume", "extend", "cli-vol", "--size", "96MiB").get("sizeBytes").asLong());
+        JsonNode qos = json("volume", "qos", "cli-vol", "--read-iops", "500", "--total-bandwidth", "100MiB",
+                "--burst-seconds", "5").get("qos");
+        assertEquals(500, qos.get("readIops").asLong());
+        assertEquals(100L << 20, qos.get("totalBytesPerSec").asLong());
+        assertEquals(0, qos.get("writeIops").asLong(), "a limit not given is none");
+        assertEquals(0, client("volume", "show", "cli-vol"));
+        assertTrue(out.toString().contains("qos:         total 100MiB/s, read 500 IOPS, burst 5 s"), out.toString());
+        assertEquals(0, json("volume", "qos", "cli-vol").get("qos").get("readIops").asLong(), "no option: no limits");
         String other = "nqn.2014-08.org.nvmexpress:uuid:66666666-2222-3333-4444-555555555555";
         assertEquals(2, json("volume", "hosts", "add", id, other).get("hosts").size());
         assertEquals(1, json("volume", "hosts", "remove", "cli-vol", HOST).get("hosts").size());

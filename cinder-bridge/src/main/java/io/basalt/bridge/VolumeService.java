@@ -3,6 +3,7 @@ package io.basalt.bridge;
 import io.basalt.bridge.api.CreateSnapshotRequest;
 import io.basalt.bridge.api.CreateVolumeRequest;
 import io.basalt.bridge.api.NodeStats;
+import io.basalt.bridge.api.Qos;
 import io.basalt.bridge.api.Snapshot;
 import io.basalt.bridge.api.Volume;
 
@@ -49,6 +50,13 @@ public interface VolumeService {
      * @throws InsufficientCapacityException if the node's over-subscription limit would be passed
      */
     Volume extend(String project, String id, long sizeBytes);
+
+    /**
+     * Replaces the volume's I/O limits; they apply to its next commands on every connection.
+     *
+     * @throws NotFoundException if there is no such volume
+     */
+    Volume setQos(String project, String id, Qos qos);
 
     /**
      * Replaces the host NQNs allowed to see the volume.

@@ -92,7 +92,8 @@ public final class StorageNode implements AutoCloseable {
                     nodeId -> config.engine().engineConfig(config.dataDir(), nodeId));
             volumes = VolumeManager.open(store, new VolumeManager.Defaults(config.blockSize(), config.compression()),
                     () -> portals,
-                    new VolumeIoMetrics(metrics, id -> volumes == null ? 1.0 : volumes.compressionRatio(id)));
+                    new VolumeIoMetrics(metrics, id -> volumes == null ? 1.0 : volumes.compressionRatio(id),
+                            id -> volumes == null ? 0 : volumes.throttledSeconds(id)));
             hostSecrets = HostSecrets.open(config.dataDir());
             volumes.authenticatingHosts(hostSecrets::has);
             hostSecrets.onChange(() -> volumes.authenticatingHosts(hostSecrets::has));

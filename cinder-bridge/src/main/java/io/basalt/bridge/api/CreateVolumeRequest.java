@@ -15,13 +15,23 @@ import java.util.List;
  * @param sourceVolumeId   volume whose current content the new volume starts with, or null
  * @param requireAuthentication whether only hosts that authenticate (DH-HMAC-CHAP, a secret set for them)
  *                         may see the volume; null means false
+ * @param qos              I/O limits; null means none
  */
 public record CreateVolumeRequest(String name, long sizeBytes, List<String> hosts, Boolean compression,
                                   Integer replicas, String sourceSnapshotId, String sourceVolumeId,
-                                  Boolean requireAuthentication) {
+                                  Boolean requireAuthentication, Qos qos) {
 
     public CreateVolumeRequest {
         hosts = List.copyOf(hosts);
+        qos = qos == null ? Qos.UNLIMITED : qos;
+    }
+
+    /** A request without I/O limits. */
+    public CreateVolumeRequest(String name, long sizeBytes, List<String> hosts, Boolean compression,
+                               Integer replicas, String sourceSnapshotId, String sourceVolumeId,
+                               Boolean requireAuthentication) {
+        this(name, sizeBytes, hosts, compression, replicas, sourceSnapshotId, sourceVolumeId, requireAuthentication,
+                null);
     }
 
     /** A request that leaves authentication as the node's default (not required). */

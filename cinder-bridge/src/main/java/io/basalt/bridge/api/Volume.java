@@ -24,18 +24,29 @@ import java.util.UUID;
  * @param sourceVolumeId   volume the volume was cloned from, if any
  * @param space            physical space used
  * @param requireAuthentication whether only hosts with a DH-HMAC-CHAP secret, which they must use, see it
+ * @param qos              I/O limits (all 0 when it has none)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Volume(String id, String name, String project, long sizeBytes, boolean compression, int replicas,
                      String nqn, int nsid, UUID uuid, String nguid, List<String> hosts, List<Portal> portals,
-                     String sourceSnapshotId, String sourceVolumeId, SpaceUsage space, boolean requireAuthentication) {
+                     String sourceSnapshotId, String sourceVolumeId, SpaceUsage space, boolean requireAuthentication,
+                     Qos qos) {
 
     public Volume {
         hosts = List.copyOf(hosts);
         portals = List.copyOf(portals);
+        qos = qos == null ? Qos.UNLIMITED : qos;
     }
 
-    /** A volume that does not require authentication. */
+    /** A volume without I/O limits. */
+    public Volume(String id, String name, String project, long sizeBytes, boolean compression, int replicas,
+                  String nqn, int nsid, UUID uuid, String nguid, List<String> hosts, List<Portal> portals,
+                  String sourceSnapshotId, String sourceVolumeId, SpaceUsage space, boolean requireAuthentication) {
+        this(id, name, project, sizeBytes, compression, replicas, nqn, nsid, uuid, nguid, hosts, portals,
+                sourceSnapshotId, sourceVolumeId, space, requireAuthentication, null);
+    }
+
+    /** A volume that does not require authentication and has no I/O limits. */
     public Volume(String id, String name, String project, long sizeBytes, boolean compression, int replicas,
                   String nqn, int nsid, UUID uuid, String nguid, List<String> hosts, List<Portal> portals,
                   String sourceSnapshotId, String sourceVolumeId, SpaceUsage space) {

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.module.SimpleModule;
 import io.basalt.bridge.api.CreateSnapshotRequest;
 import io.basalt.bridge.api.CreateVolumeRequest;
 import io.basalt.bridge.api.NodeStats;
+import io.basalt.bridge.api.Qos;
 import io.basalt.bridge.api.Snapshot;
 import io.basalt.bridge.api.SnapshotList;
 import io.basalt.bridge.api.Volume;
@@ -93,6 +94,11 @@ public final class VolumeApiClient {
     /** Grows the volume to {@code sizeBytes}. */
     public Volume extendVolume(String id, long sizeBytes) throws VolumeApiException {
         return parse(send(withBody(request(volumePath(id)), "PUT", Map.of("sizeBytes", sizeBytes))), Volume.class);
+    }
+
+    /** Replaces the volume's QoS limits (0 = no limit); they apply to its next commands. */
+    public Volume setQos(String id, Qos qos) throws VolumeApiException {
+        return parse(send(withBody(request(volumePath(id) + "/qos"), "PUT", qos)), Volume.class);
     }
 
     /** Deletes the volume; deleting one that is gone already is not an error (the API's deletes are idempotent). */

@@ -14,7 +14,12 @@ final class RequestBodies {
 
     record CreateVolume(String name, BigInteger sizeBytes, List<String> hosts, Boolean compression,
                         Integer replicas, String sourceSnapshotId, String sourceVolumeId,
-                        Boolean requireAuthentication) {
+                        Boolean requireAuthentication, Qos qos) {
+    }
+
+    /** A volume's limits, as {@code qos} in a create or the body of a QoS change; a missing field is 0. */
+    record Qos(BigInteger totalIops, BigInteger readIops, BigInteger writeIops, BigInteger totalBytesPerSec,
+               BigInteger readBytesPerSec, BigInteger writeBytesPerSec, BigInteger burstSeconds) {
     }
 
     record ExtendVolume(BigInteger sizeBytes) {

@@ -9,6 +9,7 @@ import io.basalt.bridge.InvalidVolumeRequestException;
 import io.basalt.bridge.Names;
 import io.basalt.bridge.api.CreateSnapshotRequest;
 import io.basalt.bridge.api.CreateVolumeRequest;
+import io.basalt.bridge.api.Qos;
 
 import java.io.IOException;
 import java.lang.reflect.RecordComponent;
@@ -68,7 +69,33 @@ final class RequestValidator {
             throw invalid("replicas", "replicas must be from " + MIN_REPLICAS + " to " + MAX_REPLICAS);
         }
         return new CreateVolumeRequest(name, sizeBytes, hosts, request.compression(), replicas,
-                sourceSnapshotId, sourceVolumeId, request.requireAuthentication());
+                sourceSnapshotId, sourceVolumeId, request.requireAuthentication(),
+                request.qos() == null ? null : qos("qos.", request.qos()));
+    }
+
+    Qos qos(byte[] body) {
+        return qos("", bind(body, RequestBodies.Qos.class));
+    }
+
+    /** Every limit a non-negative integer (0 = none), the burst at most {@link Qos#MAX_BURST_SECONDS}. */
+    private static Qos qos(String prefix, RequestBodies.Qos qos) {
+        return new Qos(limit(prefix, "totalIops", qos.totalIops(), Long.MAX_VALUE),
+                limit(prefix, "readIops", qos.readIops(), Long.MAX_VALUE),
+                limit(prefix, "writeIops", qos.writeIops(), Long.MAX_VALUE),
+                limit(prefix, "totalBytesPerSec", qos.totalBytesPerSec(), Long.MAX_VALUE),
+                limit(prefix, "readBytesPerSec", qos.readBytesPerSec(), Long.MAX_VALUE),
+                limit(prefix, "writeBytesPerSec", qos.writeBytesPerSec(), Long.MAX_VALUE),
+                (int) limit(prefix, "burstSeconds", qos.burstSeconds(), Qos.MAX_BURST_SECONDS));
+    }
+
+    private static long limit(String prefix, String field, BigInteger value, long max) {
+        if (value == null) {
+            return 0;
+        }
+        if (value.signum() < 0 || value.compareTo(BigInteger.valueOf(max)) > 0) {
+            throw invalid(prefix + field, prefix + field + " must be an integer from 0 (no limit) to " + max);
+        }
+        return value.longValueExact();
     }
 
     long extendedSize(byte[] body) {
@@ -167,15 +194,24 @@ final class RequestValidator {
         if (path.isEmpty() || path.getFirst().getFieldName() == null) {
             return invalid(null, "request body does not fit: " + e.getOriginalMessage());
         }
-        String field = path.getFirst().getFieldName();
-        StringBuilder where = new StringBuilder(field);
-        path.stream().skip(1).forEach(ref -> where.append('[').append(ref.getIndex()).append(']'));
+        String first = path.getFirst().getFieldName();
+        // "qos.readIops" names a field of a nested object; "hosts[1]" an element of the field "hosts".
+        StringBuilder field = new StringBuilder(first);
+        StringBuilder where = new StringBuilder(first);
+        path.stream().skip(1).forEach(ref -> {
+            if (ref.getFieldName() != null) {
+                field.append('.').append(ref.getFieldName());
+                where.append('.').append(ref.getFieldName());
+            } else {
+                where.append('[').append(ref.getIndex()).append(']');
+            }
+        });
         Class<?> expected = e instanceof MismatchedInputException mismatch && mismatch.getTargetType() != null
                 ? mismatch.getTargetType()
                 : Arrays.stream(type.getRecordComponents())
-                        .filter(c -> c.getName().equals(field)).findFirst()
+                        .filter(c -> c.getName().equals(first)).findFirst()
                         .map(RecordComponent::getType).orElse(Object.class);
-        return invalid(field, where + " must be " + jsonType(expected));
+        return invalid(field.toString(), where + " must be " + jsonType(expected));
     }
 
     private static String jsonType(Class<?> type) {

@@ -29,6 +29,7 @@ final class RetryMatcher {
                 && (request.compression() == null || request.compression() == volume.compression())
                 && replicas == volume.replicas()
                 && request.authenticationRequired() == volume.requireAuthentication()
+                && request.qos().equals(volume.qos())
                 && Objects.equals(request.sourceSnapshotId(), volume.sourceSnapshotId())
                 && Objects.equals(request.sourceVolumeId(), volume.sourceVolumeId())
                 && Set.copyOf(request.hosts()).equals(Set.copyOf(volume.hosts()));

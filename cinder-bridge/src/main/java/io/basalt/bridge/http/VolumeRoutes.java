@@ -3,6 +3,7 @@ package io.basalt.bridge.http;
 import io.basalt.bridge.VolumeNotFoundException;
 import io.basalt.bridge.VolumeService;
 import io.basalt.bridge.api.CreateVolumeRequest;
+import io.basalt.bridge.api.Qos;
 import io.basalt.bridge.api.VolumeList;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.RoutingContext;
@@ -32,6 +33,7 @@ final class VolumeRoutes {
         routes.add(HttpMethod.GET, VOLUMES + "/:id", VolumeNotFoundException::new, this::get);
         routes.add(HttpMethod.PUT, VOLUMES + "/:id", VolumeNotFoundException::new, this::extend);
         routes.add(HttpMethod.DELETE, VOLUMES + "/:id", VolumeNotFoundException::new, this::delete);
+        routes.add(HttpMethod.PUT, VOLUMES + "/:id/qos", VolumeNotFoundException::new, this::setQos);
         routes.add(HttpMethod.PUT, VOLUMES + "/:id/hosts", VolumeNotFoundException::new, this::setHosts);
         routes.add(HttpMethod.POST, VOLUMES + "/:id/hosts", VolumeNotFoundException::new, this::addHost);
         routes.add(HttpMethod.DELETE, VOLUMES + "/:id/hosts/:nqn", VolumeNotFoundException::new, this::removeHost);
@@ -76,6 +78,15 @@ final class VolumeRoutes {
         calls.run(() -> IdempotentWrites.delete(() -> service.delete(project, id)))
                 .onSuccess(done -> JsonResponses.noContent(ctx))
                 .onFailure(ctx::fail);
+    }
+
+    private void setQos(RoutingContext ctx, String project) {
+        if (!hasJsonBody(ctx)) {
+            return;
+        }
+        String id = ctx.pathParam("id");
+        Qos qos = validator.qos(body(ctx));
+        JsonResponses.ok(ctx, calls.run(() -> service.setQos(project, id, qos)));
     }
 
     private void setHosts(RoutingContext ctx, String project) {

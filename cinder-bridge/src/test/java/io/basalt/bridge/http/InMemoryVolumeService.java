@@ -9,6 +9,7 @@ import io.basalt.bridge.VolumeService;
 import io.basalt.bridge.api.CreateSnapshotRequest;
 import io.basalt.bridge.api.CreateVolumeRequest;
 import io.basalt.bridge.api.NodeStats;
+import io.basalt.bridge.api.Qos;
 import io.basalt.bridge.api.Portal;
 import io.basalt.bridge.api.Snapshot;
 import io.basalt.bridge.api.SpaceUsage;
@@ -73,7 +74,7 @@ final class InMemoryVolumeService implements VolumeService {
                 request.compression() != null && request.compression(), 1, NQN, nextNsid++, UUID.randomUUID(),
                 "00112233445566778899aabbccddeeff", List.copyOf(new LinkedHashSet<>(request.hosts())),
                 List.of(PORTAL), request.sourceSnapshotId(), request.sourceVolumeId(), SpaceUsage.EMPTY,
-                request.authenticationRequired());
+                request.authenticationRequired(), request.qos());
         volumes.put(volume.id(), volume);
         return volume;
     }
@@ -104,7 +105,16 @@ final class InMemoryVolumeService implements VolumeService {
         reserve(sizeBytes - volume.sizeBytes());
         return replace(volume, v -> new Volume(v.id(), v.name(), v.project(), sizeBytes, v.compression(),
                 v.replicas(), v.nqn(), v.nsid(), v.uuid(), v.nguid(), v.hosts(), v.portals(), v.sourceSnapshotId(),
-                v.sourceVolumeId(), v.space(), v.requireAuthentication()));
+                v.sourceVolumeId(), v.space(), v.requireAuthentication(), v.qos()));
+    }
+
+    @Override
+    public synchronized Volume setQos(String project, String id, Qos qos) {
+        enter();
+        Volume volume = volume(project, id).orElseThrow(() -> new VolumeNotFoundException(id));
+        return replace(volume, v -> new Volume(v.id(), v.name(), v.project(), v.sizeBytes(), v.compression(),
+                v.replicas(), v.nqn(), v.nsid(), v.uuid(), v.nguid(), v.hosts(), v.portals(), v.sourceSnapshotId(),
+                v.sourceVolumeId(), v.space(), v.requireAuthentication(), qos));
     }
 
     @Override
@@ -223,7 +233,7 @@ final class InMemoryVolumeService implements VolumeService {
         Volume volume = volume(project, id).orElseThrow(() -> new VolumeNotFoundException(id));
         return replace(volume, v -> new Volume(v.id(), v.name(), v.project(), v.sizeBytes(), v.compression(),
                 v.replicas(), v.nqn(), v.nsid(), v.uuid(), v.nguid(), hosts, v.portals(), v.sourceSnapshotId(),
-                v.sourceVolumeId(), v.space(), v.requireAuthentication()));
+                v.sourceVolumeId(), v.space(), v.requireAuthentication(), v.qos()));
     }
 
     private Volume replace(Volume volume, UnaryOperator<Volume> change) {

@@ -100,6 +100,7 @@ class OpenApiRoutesTest extends ApiServerTest {
                 Map.entry("CreateVolumeRequest", RequestBodies.CreateVolume.class),
                 Map.entry("ExtendVolumeRequest", RequestBodies.ExtendVolume.class),
                 Map.entry("SetHostsRequest", RequestBodies.SetHosts.class),
+                Map.entry("Qos", RequestBodies.Qos.class),
                 Map.entry("AddHostRequest", RequestBodies.AddHost.class),
                 Map.entry("RevertVolumeRequest", RequestBodies.RevertVolume.class),
                 Map.entry("CreateSnapshotRequest", RequestBodies.CreateSnapshot.class),

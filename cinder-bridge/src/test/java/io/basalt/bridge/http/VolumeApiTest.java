@@ -205,6 +205,47 @@ class VolumeApiTest extends ApiServerTest {
     }
 
     @Test
+    void qosIsSetOnCreateShownAndReplacedInPlace() throws Exception {
+        JsonNode created = api.create(ALPHA_VOLUMES, "{\"name\":\"v\",\"sizeBytes\":512,"
+                + "\"qos\":{\"readIops\":500,\"writeBytesPerSec\":1048576,\"burstSeconds\":5}}");
+        assertEquals(ApiServer.JSON.readTree("{\"totalIops\":0,\"readIops\":500,\"writeIops\":0,"
+                + "\"totalBytesPerSec\":0,\"readBytesPerSec\":0,\"writeBytesPerSec\":1048576,\"burstSeconds\":5}"),
+                created.get("qos"));
+        String path = ALPHA_VOLUMES + "/" + created.get("id").asText();
+
+        HttpResponse<Buffer> response = api.send(HttpMethod.PUT, path + "/qos", "{\"totalIops\":100}");
+        assertEquals(200, response.statusCode(), response.bodyAsString());
+        assertEquals(100, json(response).get("qos").get("totalIops").asLong());
+        assertEquals(0, json(response).get("qos").get("readIops").asLong(), "a missing limit is no limit");
+        assertEquals(json(response), json(api.send(HttpMethod.GET, path, null)));
+
+        assertEquals(0, api.create(VOLUMES, "{\"name\":\"plain\",\"sizeBytes\":512}").get("qos")
+                .get("totalIops").asLong(), "a volume created without limits shows them all 0");
+    }
+
+    @Test
+    void invalidQosIsRefusedFieldByFieldAndChangesNothing() throws Exception {
+        String id = api.create(VOLUMES, "{\"name\":\"v\",\"sizeBytes\":512,\"qos\":{\"totalIops\":7}}")
+                .get("id").asText();
+        String path = VOLUMES + "/" + id + "/qos";
+
+        assertError(api.send(HttpMethod.PUT, path, "{\"readIops\":-1}"), 400, "readIops", "from 0 (no limit)");
+        assertError(api.send(HttpMethod.PUT, path, "{\"writeBytesPerSec\":9223372036854775808}"), 400,
+                "writeBytesPerSec", "9223372036854775807");
+        assertError(api.send(HttpMethod.PUT, path, "{\"burstSeconds\":3601}"), 400, "burstSeconds", "3600");
+        assertError(api.send(HttpMethod.PUT, path, "{\"totalIops\":\"many\"}"), 400, "totalIops", "an integer");
+        assertError(api.send(HttpMethod.PUT, path, "{\"iops\":5}"), 400, "iops", "unknown field");
+        assertError(api.send(HttpMethod.PUT, VOLUMES + "/nope/qos", "{}"), 404, null, "nope");
+        assertError(api.send(HttpMethod.POST, VOLUMES, "{\"name\":\"w\",\"sizeBytes\":512,\"qos\":{\"readIops\":-5}}"),
+                400, "qos.readIops", "qos.readIops must be");
+        assertError(api.send(HttpMethod.POST, VOLUMES, "{\"name\":\"w\",\"sizeBytes\":512,\"qos\":{\"readIops\":1.5}}"),
+                400, "qos.readIops", "qos.readIops must be an integer");
+
+        assertEquals(7, json(api.send(HttpMethod.GET, VOLUMES + "/" + id, null)).get("qos").get("totalIops").asLong());
+        assertEquals(1, api.count(VOLUMES, "volumes"));
+    }
+
+    @Test
     void invalidHostsLeaveTheAclAlone() throws Exception {
         String id = api.create(VOLUMES, "{\"name\":\"v\",\"sizeBytes\":512,\"hosts\":[\"" + HOST_A + "\"]}").get("id").asText();
         String path = VOLUMES + "/" + id + "/hosts";

@@ -4,6 +4,7 @@ import io.basalt.nvmetcp.nvme.Opcodes;
 import io.basalt.nvmetcp.nvme.Status;
 import io.basalt.nvmetcp.nvmet.IoObserver;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -31,13 +32,22 @@ final class VolumeIoMeters implements IoObserver {
     private final Counter[] bytes = new Counter[OPERATIONS.length];
     private final Counter[] errors = new Counter[OPERATIONS.length];
     private final List<Meter> meters = new ArrayList<>();
+    /** Held here because a function counter references its source only weakly. */
+    private final DoubleSupplier throttledSeconds;
 
     static final String COMPRESSION = "basalt.volume.compression.ratio";
+    static final String THROTTLED = "basalt.volume.qos.throttled";
 
-    VolumeIoMeters(MeterRegistry registry, String volumeId, String volumeName, DoubleSupplier compressionRatio) {
+    VolumeIoMeters(MeterRegistry registry, String volumeId, String volumeName, DoubleSupplier compressionRatio,
+                   DoubleSupplier throttledSeconds) {
+        this.throttledSeconds = throttledSeconds;
         meters.add(Gauge.builder(COMPRESSION, compressionRatio, DoubleSupplier::getAsDouble)
                 .description("Logical bytes mapped per byte stored").tags("volume", volumeId, "name", volumeName)
                 .strongReference(true).register(registry));
+        // The data plane sums the waits itself (a LongAdder per volume): read when scraped, nothing per command here.
+        meters.add(FunctionCounter.builder(THROTTLED, throttledSeconds, DoubleSupplier::getAsDouble)
+                .description("Time the volume's commands waited for their QoS slot").baseUnit("seconds")
+                .tags("volume", volumeId, "name", volumeName).register(registry));
         for (int i = 0; i < OPERATIONS.length; i++) {
             Tags tags = Tags.of("volume", volumeId, "name", volumeName, "op", OPERATIONS[i]);
             latency[i] = Timer.builder(LATENCY).description("Latency of completed I/O commands")

@@ -9,14 +9,18 @@ import org.slf4j.LoggerFactory;
 
 import java.util.Collection;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Predicate;
 
 /**
  * Shows volumes to hosts: the node's one subsystem, whose namespaces are the volumes, each served
  * through the data-plane volume layer over its engine map, visible to the hosts of its ACL.
  */
-final class NamespaceExporter {
+final class NamespaceExporter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NamespaceExporter.class);
     static final String MODEL = "Basalt";
     /** Identify Controller's serial number field holds 20 ASCII characters. */
@@ -25,6 +29,14 @@ final class NamespaceExporter {
     private final Subsystem subsystem;
     private final Engine engine;
     private final VolumeObservers observers;
+    /** The data-plane device of each shown volume, by volume ID: where its QoS limits apply. */
+    private final Map<String, VolumeDevice> devices = new ConcurrentHashMap<>();
+    /**
+     * Runs commands that wait for their volume's QoS slot. One thread for the node: it only hands
+     * commands to the engine, which does not block it.
+     */
+    private final ScheduledExecutorService qosDelayed = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("basalt-qos").daemon().factory());
     /** Hosts with a DH-HMAC-CHAP secret; none until the node says. Changed under the manager's mutations. */
     private volatile Predicate<String> authenticating = host -> false;
 
@@ -41,15 +53,47 @@ final class NamespaceExporter {
     void expose(VolumeRecord record) {
         var store = engine.volume(record.mapId()).orElseThrow(
                 () -> new IllegalStateException("volume " + record.id() + " has no engine map " + record.mapId()));
-        Namespace namespace = new Namespace(record.nsid(), record.uuid(), record.nguidBytes(),
-                new VolumeDevice(store, false), admittedHosts(record));
+        VolumeDevice device = new VolumeDevice(store, false, qosDelayed);
+        device.limits(record.qos());
+        devices.put(record.id(), device);
+        Namespace namespace = new Namespace(record.nsid(), record.uuid(), record.nguidBytes(), device,
+                admittedHosts(record));
         namespace.observer(observers.observerFor(record.id(), record.name()));
         subsystem.addNamespace(namespace);
     }
 
     void hide(VolumeRecord record) {
         subsystem.removeNamespace(record.nsid());
+        devices.remove(record.id());
         observers.volumeDeleted(record.id());
+    }
+
+    /** Applies the volume's limits to its I/O from the next command on. */
+    void limit(VolumeRecord record) {
+        device(record.id()).limits(record.qos());
+    }
+
+    /** Seconds the volume's commands waited for their QoS slot so far (0 for a volume not shown). */
+    double throttledSeconds(String volumeId) {
+        VolumeDevice device = devices.get(volumeId);
+        return device == null ? 0 : device.throttledNanos() / 1e9;
+    }
+
+    private VolumeDevice device(String volumeId) {
+        VolumeDevice device = devices.get(volumeId);
+        if (device == null) {
+            throw new IllegalStateException("volume " + volumeId + " is not shown");
+        }
+        return device;
+    }
+
+    /**
+     * Stops the QoS scheduler. Commands still waiting go to the store now, so every one completes;
+     * throttled commands arriving later fail as if the namespace were gone.
+     */
+    @Override
+    public void close() {
+        qosDelayed.shutdownNow().forEach(Runnable::run);
     }
 
     void allowHosts(VolumeRecord record) {

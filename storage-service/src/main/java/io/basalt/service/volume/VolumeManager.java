@@ -10,9 +10,11 @@ import io.basalt.bridge.api.CreateSnapshotRequest;
 import io.basalt.bridge.api.CreateVolumeRequest;
 import io.basalt.bridge.api.NodeStats;
 import io.basalt.bridge.api.Portal;
+import io.basalt.bridge.api.Qos;
 import io.basalt.bridge.api.Snapshot;
 import io.basalt.bridge.api.Volume;
 import io.basalt.nvmetcp.nvmet.Subsystem;
+import io.basalt.service.dataplane.QosLimits;
 import io.basalt.service.engine.ControlCancelledException;
 import io.basalt.service.engine.Engine;
 import org.slf4j.Logger;
@@ -147,7 +149,8 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
             }
             VolumeRecord record = new VolumeRecord(UUID.randomUUID().toString(), request.name(), project, size,
                     blockSize, nsid, UUID.randomUUID(), randomNguid(), request.hosts(), compression, 1, mapId,
-                    request.sourceSnapshotId(), request.sourceVolumeId(), request.authenticationRequired());
+                    request.sourceSnapshotId(), request.sourceVolumeId(), request.authenticationRequired(),
+                    VolumeViews.limitsOf(request.qos()));
             try {
                 catalog.putVolume(record, nsids.next());
             } catch (UncheckedIOException e) {
@@ -210,6 +213,22 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
             }
             exporter.resized(updated);
             LOG.info("extended volume {} '{}' from {} to {} bytes", id, record.name(), record.sizeBytes(), sizeBytes);
+            return views.of(updated);
+        }
+    }
+
+    @Override
+    public Volume setQos(String project, String id, Qos qos) {
+        synchronized (mutations) {
+            VolumeRecord record = existing(project, id);
+            QosLimits limits = VolumeViews.limitsOf(qos);
+            if (limits.equals(record.qos())) {
+                return views.of(record);
+            }
+            VolumeRecord updated = record.withQos(limits);
+            catalog.putVolume(updated, nsids.next());
+            exporter.limit(updated);
+            LOG.info("volume {} '{}' now has QoS limits {}", id, record.name(), limits);
             return views.of(updated);
         }
     }
@@ -350,6 +369,11 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
         return record == null ? 1.0 : views.compressionRatio(record);
     }
 
+    /** Seconds the volume's commands have waited for their QoS slot (0 for an unknown volume). */
+    public double throttledSeconds(String volumeId) {
+        return exporter.throttledSeconds(volumeId);
+    }
+
     /**
      * Stops taking changes; the subsystem keeps its namespaces until the node closes the store, after
      * which they fail I/O. Idempotent.
@@ -358,6 +382,7 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
     public void close() {
         synchronized (mutations) {
             closed = true;
+            exporter.close();
         }
     }
 

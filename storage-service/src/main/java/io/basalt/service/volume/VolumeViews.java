@@ -2,9 +2,11 @@ package io.basalt.service.volume;
 
 import io.basalt.bridge.api.NodeStats;
 import io.basalt.bridge.api.Portal;
+import io.basalt.bridge.api.Qos;
 import io.basalt.bridge.api.Snapshot;
 import io.basalt.bridge.api.SpaceUsage;
 import io.basalt.bridge.api.Volume;
+import io.basalt.service.dataplane.QosLimits;
 import io.basalt.service.engine.Engine;
 import io.basalt.service.engine.EngineStats;
 import io.basalt.service.engine.map.MapStore;
@@ -28,7 +30,17 @@ final class VolumeViews {
         return new Volume(record.id(), record.name(), record.project(), record.sizeBytes(), record.compression(),
                 record.replicas(), subsystemNqn, record.nsid(), record.uuid(), record.nguid(), record.hosts(),
                 portals.get(), record.sourceSnapshotId(), record.sourceVolumeId(), space(record.mapId()),
-                record.requireAuthentication());
+                record.requireAuthentication(), of(record.qos()));
+    }
+
+    static Qos of(QosLimits limits) {
+        return new Qos(limits.totalIops(), limits.readIops(), limits.writeIops(), limits.totalBytesPerSec(),
+                limits.readBytesPerSec(), limits.writeBytesPerSec(), limits.burstSeconds());
+    }
+
+    static QosLimits limitsOf(Qos qos) {
+        return new QosLimits(qos.totalIops(), qos.readIops(), qos.writeIops(), qos.totalBytesPerSec(),
+                qos.readBytesPerSec(), qos.writeBytesPerSec(), qos.burstSeconds());
     }
 
     Snapshot of(SnapshotRecord record) {

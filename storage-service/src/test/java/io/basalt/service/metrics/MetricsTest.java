@@ -44,7 +44,7 @@ class MetricsTest {
 
     @Test
     void completionsAreCountedPerVolumeAndOperation() {
-        VolumeIoMetrics metrics = new VolumeIoMetrics(registry, id -> 1.0);
+        VolumeIoMetrics metrics = new VolumeIoMetrics(registry, id -> 1.0, id -> 0);
         IoObserver observer = metrics.observerFor("id-1", "db");
         observer.completed(Opcodes.IO_READ, 4096, 100_000, Status.SUCCESS);
         observer.completed(Opcodes.IO_READ, 8192, 300_000, Status.SUCCESS);
@@ -65,7 +65,7 @@ class MetricsTest {
 
     @Test
     void aVolumeHasOneObserverAndLosesItsMetersWhenDeleted() {
-        VolumeIoMetrics metrics = new VolumeIoMetrics(registry, id -> 1.0);
+        VolumeIoMetrics metrics = new VolumeIoMetrics(registry, id -> 1.0, id -> 0);
         IoObserver observer = metrics.observerFor("id-1", "db");
         assertSame(observer, metrics.observerFor("id-1", "db"));
         metrics.observerFor("id-2", "logs");
@@ -80,7 +80,7 @@ class MetricsTest {
     @Test
     void eachVolumeHasACompressionGaugeReadAtScrapeTime() {
         Map<String, Double> ratios = new ConcurrentHashMap<>(Map.of("id-1", 1.0, "id-2", 3.0));
-        VolumeIoMetrics metrics = new VolumeIoMetrics(registry, ratios::get);
+        VolumeIoMetrics metrics = new VolumeIoMetrics(registry, ratios::get, id -> 0);
         metrics.observerFor("id-1", "db");
         metrics.observerFor("id-2", "logs");
         ratios.put("id-1", 2.5);
@@ -94,6 +94,18 @@ class MetricsTest {
         scrape = registry.scrape();
         assertFalse(scrape.contains("volume=\"id-1\""), scrape);
         assertTrue(scrape.contains("basalt_volume_compression_ratio{name=\"logs\",volume=\"id-2\"} 3.0"), scrape);
+    }
+
+    @Test
+    void eachVolumeCountsTheTimeItsCommandsWaitedForQos() {
+        Map<String, Double> throttled = new ConcurrentHashMap<>(Map.of("id-1", 0.0));
+        VolumeIoMetrics metrics = new VolumeIoMetrics(registry, id -> 1.0, throttled::get);
+        metrics.observerFor("id-1", "db");
+        throttled.put("id-1", 1.5);
+        System.gc(); // the counter's source must be held strongly
+
+        String scrape = registry.scrape();
+        assertTrue(scrape.contains("basalt_volume_qos_throttled_seconds_total{name=\"db\",volume=\"id-1\"} 1.5"), scrape);
     }
 
     @Test

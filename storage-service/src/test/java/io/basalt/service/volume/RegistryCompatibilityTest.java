@@ -1,6 +1,8 @@
 package io.basalt.service.volume;
 
 import io.basalt.bridge.api.CreateVolumeRequest;
+import io.basalt.bridge.api.Qos;
+import io.basalt.service.dataplane.QosLimits;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -9,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /**
@@ -21,15 +24,29 @@ class RegistryCompatibilityTest {
 
     @Test
     void volumeWithoutTheAuthenticationFlagDoesNotRequireIt() throws IOException {
-        ManagerHarness node = new ManagerHarness(dataDir);
-        try (node) {
+        RegistryContent content = oneVolumeRegistryWithout("requireAuthentication", ",\\s*\"requireAuthentication\"\\s*:\\s*false");
+        assertFalse(content.volumes().get(0).requireAuthentication());
+    }
+
+    /** Written before QoS existed: no "qos" object at all, read as unlimited. */
+    @Test
+    void volumeWithoutQosIsUnlimited() throws IOException {
+        RegistryContent content = oneVolumeRegistryWithout("qos", ",\\s*\"qos\"\\s*:\\s*\\{[^}]*}");
+        assertEquals(QosLimits.UNLIMITED, content.volumes().get(0).qos());
+        try (ManagerHarness node = new ManagerHarness(dataDir)) {
+            assertEquals(Qos.UNLIMITED, node.open().list(ManagerHarness.PROJECT, "old").get(0).qos());
+        }
+    }
+
+    /** A registry of one volume as this release writes it, less what {@code field} matches, read back. */
+    private RegistryContent oneVolumeRegistryWithout(String field, String pattern) throws IOException {
+        try (ManagerHarness node = new ManagerHarness(dataDir)) {
             node.open().create(ManagerHarness.PROJECT, new CreateVolumeRequest("old", 1 << 20, List.of()));
         }
         Path registry = dataDir.resolve(VolumeRegistry.FILE_NAME);
-        String withoutFlag = Files.readString(registry).replaceAll(",\\s*\"requireAuthentication\"\\s*:\\s*false", "");
-        assertFalse(withoutFlag.contains("requireAuthentication"));
-        Files.writeString(registry, withoutFlag);
-        RegistryContent content = VolumeRegistry.in(dataDir).loadOrCreate();
-        assertFalse(content.volumes().get(0).requireAuthentication());
+        String older = Files.readString(registry).replaceAll(pattern, "");
+        assertFalse(older.contains(field), older);
+        Files.writeString(registry, older);
+        return VolumeRegistry.in(dataDir).loadOrCreate();
     }
 }

@@ -5,6 +5,9 @@ import io.basalt.bridge.InvalidVolumeRequestException;
 import io.basalt.bridge.VolumeConflictException;
 import io.basalt.bridge.VolumeNotFoundException;
 import io.basalt.bridge.api.CreateVolumeRequest;
+import io.basalt.bridge.api.Qos;
+import io.basalt.service.dataplane.QosLimits;
+import io.basalt.service.dataplane.VolumeDevice;
 import io.basalt.bridge.api.SpaceUsage;
 import io.basalt.bridge.api.Volume;
 import io.basalt.nvmetcp.nvmet.IoObserver;
@@ -108,6 +111,33 @@ class VolumeManagerTest extends ManagerTest {
         manager.authenticatingHosts(withSecrets::contains);
         assertTrue(manager.find(PROJECT, locked.id()).orElseThrow().requireAuthentication(), "the flag survives a restart");
         assertEquals(Set.of(HOST_A), manager.subsystem().namespace(locked.nsid()).allowedHosts());
+    }
+
+    @Test
+    void qosLimitsReachTheDataPlaneChangeInPlaceAndSurviveARestart() throws IOException {
+        Qos given = new Qos(0, 300, 0, 0, 0, 8 << 20, 2);
+        Volume limited = manager.create(PROJECT, new CreateVolumeRequest("limited", MIB, List.of(), null, null, null,
+                null, null, given));
+        Volume plain = node.create("plain", MIB);
+        assertEquals(given, limited.qos());
+        assertEquals(Qos.UNLIMITED, plain.qos());
+        assertEquals(new QosLimits(0, 300, 0, 0, 0, 8 << 20, 2), device(limited).limits());
+        assertEquals(QosLimits.UNLIMITED, device(plain).limits());
+
+        Qos changed = new Qos(1000, 0, 0, 0, 0, 0, 0);
+        assertEquals(changed, manager.setQos(PROJECT, limited.id(), changed).qos());
+        assertEquals(1000, device(limited).limits().totalIops(), "applied in place, same namespace");
+        assertThrows(VolumeNotFoundException.class, () -> manager.setQos("other", limited.id(), changed));
+
+        restart();
+        assertEquals(changed, manager.find(PROJECT, limited.id()).orElseThrow().qos(), "kept in the registry");
+        assertEquals(1000, device(limited).limits().totalIops(), "applied again at start");
+        manager.setQos(PROJECT, limited.id(), Qos.UNLIMITED);
+        assertEquals(QosLimits.UNLIMITED, device(limited).limits());
+    }
+
+    private VolumeDevice device(Volume volume) {
+        return (VolumeDevice) manager.subsystem().namespace(volume.nsid()).device();
     }
 
     @Test
