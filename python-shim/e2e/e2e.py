@@ -49,6 +49,9 @@ GiB = 1024 ** 3
 MICROVERSION = 'volume 3.60'
 BACKEND = 'basalt'
 FIO_MB = 32  # random writes with crc32c verify, in the guest (TCG is slow)
+# The gold type's read limit, low enough for a TCG guest to exceed it several times over.
+QOS_READ_IOPS = 100
+QOS_FIO_SECONDS = 10
 T0 = time.monotonic()
 
 
@@ -695,23 +698,47 @@ class E2E:
         vtype = c.request('POST', '/types', {'volume_type': {
             'name': 'basalt-e2e-gold', 'extra_specs': {'volume_backend_name': BACKEND}}})['volume_type']
         spec = c.request('POST', '/qos-specs', {'qos_specs': {
-            'name': 'basalt-e2e-gold', 'consumer': 'back-end', 'read_iops_sec': '300',
-            'total_iops_sec_per_gb': '100', 'burst_seconds': '2'}})['qos_specs']
+            'name': 'basalt-e2e-gold', 'consumer': 'back-end', 'read_iops_sec': str(QOS_READ_IOPS),
+            'total_iops_sec_per_gb': '150', 'burst_seconds': '2'}})['qos_specs']
         c.request('GET', '/qos-specs/%s/associate?vol_type_id=%s' % (spec['id'], vtype['id']))
         log('QoS spec %s (back-end) associated to type %s' % (spec['id'], vtype['name']))
 
         vol = c.create_volume(1, 'basalt-e2e-gold')
         limits = self.basalt_volume(vol['id'])['qos']
-        if (limits['readIops'], limits['totalIops'], limits['burstSeconds']) != (300, 100, 2):
+        if (limits['readIops'], limits['totalIops'], limits['burstSeconds']) != (QOS_READ_IOPS, 150, 2):
             raise Failure('QoS spec not applied on the node: %s' % limits)
         c.request('POST', '/volumes/%s/action' % vol['id'], {'os-extend': {'new_size': 3}})
         wait_for('the extend', lambda: c.volume(vol['id'])['size'] == 3
                  and c.volume(vol['id'])['status'] == 'available', 120)
         limits = self.basalt_volume(vol['id'])['qos']
-        if limits['totalIops'] != 300:
+        if limits['totalIops'] != 450:
             raise Failure('total_iops_sec_per_gb did not follow the extend: %s' % limits)
         log('volume %s: node limits %s, per-GB limit followed the extend to 3 GiB' % (vol['id'], limits))
+        if self.guest:
+            self.qos_in_guest(vol)
         c.delete_volume(vol['id'])
+
+    def qos_in_guest(self, limited):
+        """The guest's fio: the limited volume within 10% of its limit, an unlimited one unharmed."""
+        c = self.cinder
+        free = c.create_volume(1, 'basalt-e2e')
+        attached = []
+        for vol in (limited, free):
+            att = c.attach(vol['id'], connector_for(self.host_nqn, self.host_id))
+            data = att['connection_info'].get('data', att['connection_info'])
+            addr, port, transport = data['portals'][0]
+            self.guest.run('connect', data['target_nqn'], addr, port, transport, data['host_nqn'],
+                           timeout=120)
+            attached.append((att, vol, data))
+        self.guest.run('qos', attached[0][2]['vol_uuid'], attached[1][2]['vol_uuid'], QOS_READ_IOPS,
+                       QOS_FIO_SECONDS, timeout=4 * QOS_FIO_SECONDS + 120)
+        log('the guest measured the limited volume within 10%% of %d IOPS while the unlimited one '
+            'kept at least half its throughput (figures on the console)' % QOS_READ_IOPS)
+        for att, vol, data in attached:
+            c.detach(att['id'], vol['id'])
+            self.guest.run('gone', data['vol_uuid'], 60, timeout=90)
+        self.guest.run('disconnect', attached[0][2]['target_nqn'], timeout=90)
+        c.delete_volume(free['id'])
 
     def check_connection_info(self, data, volume_id):
         b = self.basalt_volume(volume_id)

@@ -6,6 +6,10 @@
 #   CMD <seq> fio <vol_uuid> <size_mb> <seed>       random writes, then crc32c verify
 #   CMD <seq> verify <vol_uuid> <size_mb> <seed>    verify what an earlier fio wrote
 #   CMD <seq> size <vol_uuid> <bytes>               the namespace has that size
+#   CMD <seq> qos <limited_uuid> <free_uuid> <iops> <secs>
+#                                                   4 KiB random reads: the limited volume within 10%
+#                                                   of iops while the free one, read at the same time,
+#                                                   keeps at least half its throughput alone
 #   CMD <seq> gone <vol_uuid> <secs>                wait until the namespace is gone
 #   CMD <seq> disconnect <target_nqn>
 #   CMD <seq> quit
@@ -95,6 +99,30 @@ run_fio() {
     return "$rc"
 }
 
+# Read IOPS of each job of a fio run (terse output: field 8 is the read IOPS), one per line. The
+# first 3 s are not counted: they spend a volume's saved-up burst.
+read_iops() {
+    secs="$1"
+    shift
+    set -- --ioengine=libaio --direct=1 --rw=randread --bs=4k --iodepth=8 --time_based \
+        --runtime="$secs" --ramp_time=3 --minimal "$@"
+    timeout -s KILL $((secs + 60)) fio "$@" </dev/null | cut -d';' -f8
+}
+
+check_qos() {
+    limited="$(wait_ns "$1" 60)" || { say "no namespace with uuid $1"; return 1; }
+    free="$(wait_ns "$2" 60)" || { say "no namespace with uuid $2"; return 1; }
+    limit="$3" secs="$4"
+    alone="$(read_iops "$secs" --name=free --filename="/dev/$free")"
+    both="$(read_iops "$secs" --name=limited --filename="/dev/$limited" --name=free --filename="/dev/$free")"
+    limited_iops="$(echo "$both" | sed -n 1p)"
+    free_iops="$(echo "$both" | sed -n 2p)"
+    say "QoS: limit $limit IOPS, limited volume $limited_iops IOPS; free volume $alone IOPS alone, $free_iops together"
+    [ -n "$limited_iops" ] && [ -n "$free_iops" ] && [ -n "$alone" ] || return 1
+    [ $((limited_iops * 10)) -ge $((limit * 9)) ] && [ $((limited_iops * 10)) -le $((limit * 11)) ] \
+        && [ $((free_iops * 2)) -ge "$alone" ]
+}
+
 check_size() {
     dev="$(wait_ns "$1" 60)" || { say "no namespace with uuid $1"; return 1; }
     bytes=$(( $(cat "/sys/block/$dev/size") * 512 ))
@@ -121,6 +149,7 @@ while read -r tag seq verb a1 a2 a3 a4 a5; do
         fio) run_fio "$a1" "$a2" "$a3" write ;;
         verify) run_fio "$a1" "$a2" "$a3" verify ;;
         size) check_size "$a1" "$a2" ;;
+        qos) check_qos "$a1" "$a2" "$a3" "$a4" ;;
         gone) wait_gone "$a1" "$a2" ;;
         disconnect) timeout -s KILL 60 nvme disconnect -n "$a1" ;;
         quit) echo "BASALT-DONE $seq 0"; exit 0 ;;
