@@ -133,6 +133,9 @@ final class Authentication {
 
     /** The host closed the connection before its queue authenticated (as a host without the secret does). */
     static void abandoned(TargetQueue queue, Controller ctrl, NvmeTarget target) {
+        if (!queue.firstAuthenticationFailure()) {
+            return;
+        }
         target.authenticationFailed();
         log.warn("Host {} from {} closed queue {} of controller {} without authenticating", ctrl.hostNqn(),
                 queue.remote(), queue.qid(), ctrl.cntlid());
@@ -140,9 +143,11 @@ final class Authentication {
 
     private static void fail(TargetQueue queue, Controller ctrl, String why, NvmeTarget target) {
         queue.authenticationSettled();
-        target.authenticationFailed();
-        log.warn("Host {} from {} failed authentication on queue {} of controller {}: {}", ctrl.hostNqn(),
-                queue.remote(), queue.qid(), ctrl.cntlid(), why);
+        if (queue.firstAuthenticationFailure()) {
+            target.authenticationFailed();
+            log.warn("Host {} from {} failed authentication on queue {} of controller {}: {}", ctrl.hostNqn(),
+                    queue.remote(), queue.qid(), ctrl.cntlid(), why);
+        }
         ctrl.destroy("authentication failed");
     }
 }

@@ -75,6 +75,8 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
     /** Null unless the host must authenticate this queue (the target holds a secret for it). */
     private ControllerAuthentication authentication;
     private ScheduledFuture<?> authenticationDeadline;
+    /** Guarded by this queue's monitor: see {@link #firstAuthenticationFailure()}. */
+    private boolean authenticationFailureCounted;
     /** Where this queue's authentication messages are handled, in order (off the event loop). */
     private EventExecutor authenticationExecutor;
 
@@ -138,6 +140,18 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
     /** The first transaction succeeded or failed: its deadline no longer applies. */
     void authenticationSettled() {
         authenticationDeadline.cancel(false);
+    }
+
+    /**
+     * True the first time only: a failed transaction and the close that follows it (or a close that
+     * races the host's Failure2, handled off the event loop) are one failure, counted once.
+     */
+    synchronized boolean firstAuthenticationFailure() {
+        if (authenticationFailureCounted) {
+            return false;
+        }
+        authenticationFailureCounted = true;
+        return true;
     }
 
     public boolean isAdmin() {
