@@ -190,6 +190,11 @@ public final class Engine implements AutoCloseable {
         return existing(id).sizeBlocks();
     }
 
+    /** Whether the map's next writes are compressed. */
+    public boolean compressed(int id) {
+        return existing(id).compressed();
+    }
+
     public int createVolume(int blockSize, long sizeBlocks, boolean compressed) {
         int id = nextMapId.getAndIncrement();
         control(new LogEntry.Create(id, blockSize, sizeBlocks, compressed));

@@ -12,6 +12,7 @@ import io.basalt.bridge.api.NodeStats;
 import io.basalt.bridge.api.Portal;
 import io.basalt.bridge.api.Qos;
 import io.basalt.bridge.api.Snapshot;
+import io.basalt.bridge.api.UpdateVolumeRequest;
 import io.basalt.bridge.api.Volume;
 import io.basalt.nvmetcp.nvmet.Subsystem;
 import io.basalt.service.dataplane.QosLimits;
@@ -218,6 +219,44 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
     }
 
     @Override
+    public Volume update(String project, String id, UpdateVolumeRequest request) {
+        synchronized (mutations) {
+            VolumeRecord record = existing(project, id);
+            String name = request.name() == null ? record.name() : request.name();
+            boolean compression = request.compression() == null ? record.compression() : request.compression();
+            if (name.equals(record.name()) && compression == record.compression()) {
+                return views.of(record);
+            }
+            if (catalog.volumes().stream().anyMatch(v -> v.project().equals(project) && v.name().equals(name)
+                    && !v.id().equals(id))) {
+                throw new VolumeConflictException("name", "a volume named '" + name + "' already exists");
+            }
+            // The registry first, as for an extend: a start makes the engine's flag agree with a recorded
+            // change the engine missed, and a change the engine refuses or cancels puts the record back.
+            VolumeRecord updated = record.withNameAndCompression(name, compression);
+            catalog.putVolume(updated, nsids.next());
+            if (compression != record.compression()) {
+                try {
+                    engineChange(() -> {
+                        engine.setCompression(record.mapId(), compression);
+                        return null;
+                    });
+                } catch (RuntimeException e) {
+                    try {
+                        catalog.putVolume(record, nsids.next());
+                    } catch (RuntimeException undo) {
+                        e.addSuppressed(undo);
+                    }
+                    throw e;
+                }
+            }
+            LOG.info("updated volume {}: name '{}' (was '{}'), compression {} (was {})", id, name, record.name(),
+                    compression, record.compression());
+            return views.of(updated);
+        }
+    }
+
+    @Override
     public Volume setQos(String project, String id, Qos qos) {
         synchronized (mutations) {
             VolumeRecord record = existing(project, id);
@@ -400,6 +439,10 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
                 if (engineSize < record.sizeBytes()) {
                     LOG.info("completing the extend of volume {} to {} bytes", record.id(), record.sizeBytes());
                     engine.resize(record.mapId(), record.sizeBytes() / record.blockSize());
+                }
+                if (engine.compressed(record.mapId()) != record.compression()) {
+                    LOG.info("completing the compression change of volume {} to {}", record.id(), record.compression());
+                    engine.setCompression(record.mapId(), record.compression());
                 }
                 restored.add(engineSize > record.sizeBytes() ? record.withSize(engineSize) : record);
                 named.add(record.mapId());
