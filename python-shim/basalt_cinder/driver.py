@@ -492,7 +492,7 @@ class BasaltDriver(driver.VolumeDriver):
                 'safe_to_manage': reason is None,
                 'reason_not_safe': reason,
                 'cinder_id': cinder_id,
-                'extra_info': 'name=%s' % found['name'],
+                'extra_info': {'name': found['name']},
             })
         return volume_utils.paginate_entries_list(entries, marker, limit, offset, sort_keys,
                                                   sort_dirs)

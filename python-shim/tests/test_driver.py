@@ -350,6 +350,11 @@ class DriverContract:
         cinder_name = self.api.create_volume('volume-' + str(uuid.uuid4()), GiB, project='default')
         try:
             listed = self.driver.get_manageable_volumes([mine], None, 1000, 0, ['size'], ['asc'])
+            # What Cinder's volume manager makes of the entries (a str extra_info failed here, and
+            # the real-Cinder e2e with it: it must be a dict).
+            from cinder import context
+            from cinder import objects
+            objects.ManageableVolumeList.from_primitives(context.get_admin_context(), listed)
             by_id = {e['reference']['source-id']: e for e in listed}
             self.assertTrue(by_id[free['id']]['safe_to_manage'])
             self.assertEqual(1, by_id[free['id']]['size'])
