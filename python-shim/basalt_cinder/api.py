@@ -104,6 +104,11 @@ class VolumeApi:
     def extend_volume(self, volume_id, size_bytes, project=None):
         return self._request("PUT", self._volume_path(volume_id, project), {"sizeBytes": size_bytes})
 
+    def update_volume(self, volume_id, name=None, compression=None, project=None):
+        """Renames the volume and/or switches its compression; None leaves a property as it is."""
+        body = {k: v for k, v in (("name", name), ("compression", compression)) if v is not None}
+        return self._request("PATCH", self._volume_path(volume_id, project), body)
+
     def set_qos(self, volume_id, qos, project=None):
         """Replaces the volume's limits (a missing one is no limit)."""
         return self._request("PUT", self._volume_path(volume_id, project) + "/qos", dict(qos))

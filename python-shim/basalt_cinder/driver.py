@@ -24,7 +24,16 @@ Mapping of Cinder objects to Basalt objects:
 - QoS: the QoS specs associated to the volume type, consumer "back-end" or "both", become the
   node's per-volume limits (qos_limits below), sent on create and again on extend, so that the
   *_per_gb specs follow the size. Consumer "front-end" specs are Nova's (libvirt) and ignored.
+- Multi-attach: a volume's ACL holds every attached host's NQN; a host is removed only when its
+  last attachment of the volume goes (several instances on one host share one NVMe connection).
+- Retype: compression and QoS change in place on the node; a change of replicas needs Cinder's
+  migration (retype_blockers below).
+- Manage: a node volume of Basalt's "default" project or of the Cinder volume's project, found by
+  id (source-id) or name (source-name), is renamed to the Cinder volume's name; unmanage renames it
+  "unmanaged-<Cinder volume id>" and leaves it on the node.
 """
+
+import math
 
 import re
 
@@ -40,6 +49,7 @@ from cinder import interface
 from cinder.volume import configuration
 from cinder.volume import driver
 from cinder.volume import volume_types
+from cinder.volume import volume_utils
 
 from basalt_cinder import api as basalt_api
 
@@ -100,6 +110,12 @@ QOS_SPEC_BURST = 'burst_seconds'
 QOS_MAX_BURST_SECONDS = 3600
 QOS_CONSUMERS = ('back-end', 'both')
 LOCATION_PREFIX = 'basalt:'
+# The Basalt project of volumes made outside Cinder (bin/basalt, the API's un-prefixed routes).
+DEFAULT_PROJECT = 'default'
+UNMANAGED_PREFIX = 'unmanaged-'
+# What Cinder names its volumes (volume_name_template "volume-%s"): a node volume with such a
+# name belongs to a Cinder, this one or another, and is not offered for managing.
+_CINDER_VOLUME_NAME = re.compile(r'volume-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}')
 
 
 class BasaltCapacityError(exception.VolumeBackendAPIException):
@@ -117,9 +133,10 @@ class BasaltDriver(driver.VolumeDriver):
     Version history:
         1.0.0 - volumes, snapshots, clones, extend, revert, NVMe/TCP attach via os-brick
         1.1.0 - back-end QoS specs (IOPS and bytes per second, per GB) as the node's volume limits
+        1.2.0 - multi-attach, retype in place (compression, QoS), manage/unmanage existing volumes
     """
 
-    VERSION = '1.1.0'
+    VERSION = '1.2.0'
     VENDOR = 'Basalt'
     CI_WIKI_NAME = 'Basalt_CI'
     # Every call is a stateless, idempotent request to the node: several cinder-volume
@@ -213,7 +230,7 @@ class BasaltDriver(driver.VolumeDriver):
             'thin_provisioning_support': True,
             'thick_provisioning_support': False,
             'total_volumes': volumes,
-            'multiattach': False,
+            'multiattach': True,
             'online_extend_support': True,
             'QoS_support': True,
             'compression_support': True,
@@ -237,7 +254,7 @@ class BasaltDriver(driver.VolumeDriver):
     def create_volume(self, volume):
         project = volume.project_id
         created = self._call(self.client.create_volume, volume.name, self._bytes(volume.size),
-                             project=project, **self._type_options(volume))
+                             project=project, **self._volume_options(volume))
         return self._model_update(created, project)
 
     def create_volume_from_snapshot(self, volume, snapshot):
@@ -248,7 +265,7 @@ class BasaltDriver(driver.VolumeDriver):
         created = self._call(self.client.create_volume, volume.name, self._bytes(volume.size),
                              project=project, source_snapshot_id=source,
                              missing=exception.SnapshotNotFound(snapshot_id=snapshot.id),
-                             **self._type_options(volume))
+                             **self._volume_options(volume))
         return self._model_update(created, project)
 
     def create_cloned_volume(self, volume, src_vref):
@@ -259,7 +276,7 @@ class BasaltDriver(driver.VolumeDriver):
         created = self._call(self.client.create_volume, volume.name, self._bytes(volume.size),
                              project=project, source_volume_id=source,
                              missing=exception.VolumeNotFound(volume_id=src_vref.id),
-                             **self._type_options(volume))
+                             **self._volume_options(volume))
         return self._model_update(created, project)
 
     def delete_volume(self, volume):
@@ -274,7 +291,7 @@ class BasaltDriver(driver.VolumeDriver):
     def extend_volume(self, volume, new_size):
         volume_id = self._require_volume_id(volume)
         project = self._volume_project(volume)
-        qos = self._qos(volume, new_size)
+        qos = self._qos(volume.volume_type_id, new_size)
         self._call(self.client.extend_volume, volume_id, self._bytes(new_size), project=project,
                    missing=exception.VolumeNotFound(volume_id=volume.id))
         if qos is not None:
@@ -353,21 +370,161 @@ class BasaltDriver(driver.VolumeDriver):
         return {'driver_volume_type': 'nvmeof', 'data': data}
 
     def terminate_connection(self, volume, connector, **kwargs):
-        """Stops the connector's host seeing the volume; no connector (force detach): every host."""
+        """Stops the connector's host seeing the volume; no connector (force detach): every host.
+
+        With multi-attach, several attachments may come from one host (instances on the same
+        compute host share its NQN and its NVMe connection): the host keeps the volume until the
+        last of them goes, and True tells Cinder (and os-brick) that the connection is shared.
+        """
+        if connector is not None:
+            self.validate_connector(connector)
+            sharing = _attachments_of_host(volume, connector['nqn'])
+            if len(sharing) > 1:
+                LOG.info('Basalt volume %s stays exported to %s: %d attachments of that host remain',
+                         volume.name, connector['nqn'], len(sharing) - 1)
+                return True
         project = self._volume_project(volume)
         volume_id = self._volume_id(volume)
         if volume_id is None:
             LOG.info('Basalt volume %s is gone: no host to remove', volume.name)
-            return
+            return False
         try:
             if connector is None:
                 LOG.info('Force detach of %s: removing every host', volume.name)
                 self._call(self.client.set_hosts, volume_id, [], project=project)
             else:
-                self.validate_connector(connector)
                 self._call(self.client.remove_host, volume_id, connector['nqn'], project=project)
         except exception.NotFound:
             LOG.info('Basalt volume %s is gone: no host to remove', volume.name)
+        return False
+
+    # --- retype -------------------------------------------------------------------------------
+
+    def retype(self, context, volume, new_type, diff, host):
+        """Gives the volume the new type's compression and QoS in place, on the node.
+
+        Cinder calls this only within one backend and without an encryption change. Returns
+        (True, None) when done; (False, None) when the types differ in what the node cannot
+        change in place (retype_blockers), so that Cinder migrates the volume if the request's
+        migration policy allows it. Without a compression spec or default in the new type, the
+        volume keeps its compression; without back-end QoS, it loses its limits.
+        """
+        blockers = retype_blockers(diff, self.configuration.basalt_default_replicas)
+        if blockers:
+            LOG.info('Retype of %s needs a migration: %s', volume.name, '; '.join(blockers))
+            return False, None
+        type_id = new_type['id'] if new_type else None
+        options = self._type_options(type_id, volume.size)
+        volume_id = self._require_volume_id(volume)
+        project = self._volume_project(volume)
+        missing = exception.VolumeNotFound(volume_id=volume.id)
+        if options['compression'] is not None:
+            self._call(self.client.update_volume, volume_id, compression=options['compression'],
+                       project=project, missing=missing)
+        self._call(self.client.set_qos, volume_id, options['qos'] or {}, project=project,
+                   missing=missing)
+        LOG.info('Retyped %s in place: compression %s, QoS %s', volume.name,
+                 options['compression'], options['qos'])
+        return True, None
+
+    # --- manage and unmanage ------------------------------------------------------------------
+
+    def manage_existing(self, volume, existing_ref):
+        """Takes a node volume over: it gets the Cinder volume's name, type compression and QoS."""
+        found, project = self._existing(volume, existing_ref)
+        if found['name'] != volume.name:  # else an interrupted manage of this volume, repeated
+            if _CINDER_VOLUME_NAME.fullmatch(found['name']):
+                raise exception.ManageExistingAlreadyManaged(volume_ref=found['id'])
+            reason = _not_safe_reason(found)
+            if reason:
+                raise exception.ManageExistingInvalidReference(existing_ref=existing_ref,
+                                                               reason=reason)
+        options = self._type_options(volume.volume_type_id, volume.size)
+        self._call(self.client.update_volume, found['id'], name=volume.name,
+                   compression=options['compression'], project=project)
+        self._call(self.client.set_qos, found['id'], options['qos'] or {}, project=project)
+        LOG.info('Managing Basalt volume %s of project %s (was %s) as %s', found['id'], project,
+                 found['name'], volume.name)
+        return self._model_update(found, project)
+
+    def manage_existing_get_size(self, volume, existing_ref):
+        """The node volume's size in GiB; a size that is not whole GiB is refused, not rounded."""
+        found, _project = self._existing(volume, existing_ref)
+        if found['sizeBytes'] % units.Gi:
+            raise exception.ManageExistingInvalidReference(
+                existing_ref=existing_ref, reason=_not_whole_gib(found))
+        return found['sizeBytes'] // units.Gi
+
+    def unmanage(self, volume):
+        """Leaves the volume on the node, renamed unmanaged-<Cinder volume id>, so that its name
+        no longer claims to be a Cinder volume."""
+        volume_id = self._volume_id(volume)
+        if volume_id is None:
+            LOG.info('Basalt volume %s is gone: nothing to unmanage', volume.name)
+            return
+        name = UNMANAGED_PREFIX + volume.id
+        try:
+            self._call(self.client.update_volume, volume_id, name=name,
+                       project=self._volume_project(volume))
+        except exception.NotFound:
+            LOG.info('Basalt volume %s is gone: nothing to unmanage', volume.name)
+            return
+        LOG.info('Unmanaged %s: Basalt volume %s is now called %s', volume.name, volume_id, name)
+
+    def get_manageable_volumes(self, cinder_volumes, marker, limit, offset, sort_keys,
+                               sort_dirs):
+        """The volumes of the node's default project (made outside Cinder), each with why it
+        cannot be managed, if it cannot, and the Cinder volume it is, if it is one."""
+        managed = {v.provider_id: v.id for v in cinder_volumes if v.provider_id}
+        named = {v.name: v.id for v in cinder_volumes}
+        entries = []
+        for found in self._call(self.client.list_volumes, project=DEFAULT_PROJECT):
+            cinder_id = managed.get(found['id']) or named.get(found['name'])
+            if cinder_id:
+                reason = _('already managed')
+            elif _CINDER_VOLUME_NAME.fullmatch(found['name']):
+                reason = _('named like a Cinder volume: another Cinder may manage it')
+            else:
+                reason = _not_safe_reason(found)
+            entries.append({
+                'reference': {'source-id': found['id']},
+                'size': int(math.ceil(found['sizeBytes'] / units.Gi)),
+                'safe_to_manage': reason is None,
+                'reason_not_safe': reason,
+                'cinder_id': cinder_id,
+                'extra_info': {'name': found['name']},
+            })
+        return volume_utils.paginate_entries_list(entries, marker, limit, offset, sort_keys,
+                                                  sort_dirs)
+
+    def _existing(self, volume, existing_ref):
+        """The node volume (and its project) an existing_ref names, looked for in the Cinder
+        volume's project, then the default project."""
+        ref = existing_ref or {}
+        if not ref.get('source-id') and not ref.get('source-name'):
+            raise exception.ManageExistingInvalidReference(
+                existing_ref=existing_ref,
+                reason=_('give source-id (a Basalt volume id) or source-name (its name)'))
+        for project in dict.fromkeys((volume.project_id, DEFAULT_PROJECT)):
+            try:
+                if ref.get('source-id'):
+                    found = self._call(self.client.get_volume, ref['source-id'], project=project,
+                                       missing=exception.NotFound())
+                else:
+                    found = (self._call(self.client.find_volume, ref['source-name'],
+                                        project=project)
+                             or self._call(self.client.find_volume, volume.name, project=project))
+            except exception.NotFound:
+                found = None
+            except ValueError as e:  # an id that cannot be a path segment
+                raise exception.ManageExistingInvalidReference(existing_ref=existing_ref,
+                                                               reason=str(e))
+            if found:
+                return found, project
+        raise exception.ManageExistingInvalidReference(
+            existing_ref=existing_ref,
+            reason=_('no such Basalt volume in project %(project)s or %(default)s')
+            % {'project': volume.project_id, 'default': DEFAULT_PROJECT})
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -416,50 +573,29 @@ class BasaltDriver(driver.VolumeDriver):
                            project=self._snapshot_project(snapshot))
         return found['id'] if found else None
 
-    def _qos(self, volume, size_gb):
-        """The node's limits for the volume's type at size_gb, or None if it has no back-end QoS."""
-        if not volume.volume_type_id:
+    @staticmethod
+    def _qos(type_id, size_gb):
+        """The node's limits for a volume type at size_gb, or None if it has no back-end QoS."""
+        if not type_id:
             return None
-        found = volume_types.get_volume_type_qos_specs(volume.volume_type_id) or {}
+        found = volume_types.get_volume_type_qos_specs(type_id) or {}
         return qos_limits(found.get('qos_specs'), size_gb)
 
-    def _type_options(self, volume):
-        """compression, replicas and QoS from the volume type, else the defaults."""
+    def _volume_options(self, volume):
+        return self._type_options(volume.volume_type_id, volume.size)
+
+    def _type_options(self, type_id, size_gb):
+        """compression, replicas and QoS of a volume type at size_gb, else the defaults."""
         specs = {}
-        if volume.volume_type_id:
-            specs = volume_types.get_volume_type_extra_specs(volume.volume_type_id) or {}
+        if type_id:
+            specs = volume_types.get_volume_type_extra_specs(type_id) or {}
         compression = self.configuration.basalt_default_compression
         replicas = self.configuration.basalt_default_replicas
         if EXTRA_SPEC_COMPRESSION in specs:
-            compression = self._bool_spec(specs[EXTRA_SPEC_COMPRESSION])
+            compression = _bool_spec(specs[EXTRA_SPEC_COMPRESSION])
         if EXTRA_SPEC_REPLICAS in specs:
-            replicas = self._replicas_spec(specs[EXTRA_SPEC_REPLICAS])
-        return {'compression': compression, 'replicas': replicas,
-                'qos': self._qos(volume, volume.size)}
-
-    @staticmethod
-    def _bool_spec(value):
-        text = str(value).strip()
-        if text.lower().startswith('<is>'):
-            text = text[4:].strip()
-        try:
-            return strutils.bool_from_string(text, strict=True)
-        except ValueError:
-            raise exception.InvalidVolumeType(
-                reason=_('%(key)s must be a boolean, not %(value)r')
-                % {'key': EXTRA_SPEC_COMPRESSION, 'value': value})
-
-    @staticmethod
-    def _replicas_spec(value):
-        try:
-            replicas = int(str(value).strip())
-        except ValueError:
-            replicas = 0
-        if not 1 <= replicas <= 3:
-            raise exception.InvalidVolumeType(
-                reason=_('%(key)s must be 1, 2 or 3, not %(value)r')
-                % {'key': EXTRA_SPEC_REPLICAS, 'value': value})
-        return replicas
+            replicas = _replicas_spec(specs[EXTRA_SPEC_REPLICAS])
+        return {'compression': compression, 'replicas': replicas, 'qos': self._qos(type_id, size_gb)}
 
     @staticmethod
     def _call(method, *args, missing=None, **kwargs):
@@ -470,6 +606,79 @@ class BasaltDriver(driver.VolumeDriver):
             if e.status == 404 and missing is not None:
                 raise missing
             raise _cinder_error(e)
+
+
+def _bool_spec(value):
+    text = str(value).strip()
+    if text.lower().startswith('<is>'):
+        text = text[4:].strip()
+    try:
+        return strutils.bool_from_string(text, strict=True)
+    except ValueError:
+        raise exception.InvalidVolumeType(
+            reason=_('%(key)s must be a boolean, not %(value)r')
+            % {'key': EXTRA_SPEC_COMPRESSION, 'value': value})
+
+
+def _replicas_spec(value):
+    try:
+        replicas = int(str(value).strip())
+    except ValueError:
+        replicas = 0
+    if not 1 <= replicas <= 3:
+        raise exception.InvalidVolumeType(
+            reason=_('%(key)s must be 1, 2 or 3, not %(value)r')
+            % {'key': EXTRA_SPEC_REPLICAS, 'value': value})
+    return replicas
+
+
+def _attachments_of_host(volume, host_nqn):
+    """The volume's attachments (Cinder still lists the one being detached) from host_nqn."""
+    attachments = volume.volume_attachment or []
+    return [a for a in attachments
+            if a.attach_status != 'detached' and (a.connector or {}).get('nqn') == host_nqn]
+
+
+def _not_whole_gib(found):
+    size = found['sizeBytes']
+    return (_('its size, %(size)d bytes, is not a whole number of GiB: extend it to %(gib)d GiB '
+              'first (bin/basalt volume extend %(id)s --size %(gib)dGiB)')
+            % {'size': size, 'gib': -(-size // units.Gi), 'id': found['id']})
+
+
+def _not_safe_reason(found):
+    """Why Cinder should not take over a node volume (not one of Cinder's), or None."""
+    if found['sizeBytes'] % units.Gi:
+        return _not_whole_gib(found)
+    if found.get('hosts'):
+        return (_('hosts may use it (%s): remove them from its host list first')
+                % ', '.join(found['hosts']))
+    return None
+
+
+def retype_blockers(diff, default_replicas=None):
+    """What in a retype's diff the node cannot change in place (a list of reasons; empty: none).
+
+    diff is Cinder's volume_types.volume_types_diff: {'extra_specs': {key: (old, new)},
+    'qos_specs': {...}, 'encryption': {...}}. Compression and QoS change in place; the number of
+    replicas and encryption do not. A key of another backend or of the scheduler is no concern of
+    the node's. An invalid new value of a Basalt spec is refused with InvalidVolumeType.
+    """
+    blockers = []
+    if (diff or {}).get('encryption'):
+        blockers.append(_('encryption changes'))
+    specs = (diff or {}).get('extra_specs') or {}
+    if EXTRA_SPEC_COMPRESSION in specs:
+        new = specs[EXTRA_SPEC_COMPRESSION][1]
+        if new is not None:
+            _bool_spec(new)
+    if EXTRA_SPEC_REPLICAS in specs:
+        old, new = specs[EXTRA_SPEC_REPLICAS]
+        effective = [_replicas_spec(v) if v is not None else (default_replicas or 1) for v in (old, new)]
+        if effective[0] != effective[1]:
+            blockers.append(_('%(key)s changes from %(old)d to %(new)d')
+                            % {'key': EXTRA_SPEC_REPLICAS, 'old': effective[0], 'new': effective[1]})
+    return blockers
 
 
 def qos_limits(qos_specs, size_gb):

@@ -12,7 +12,10 @@ revert, a volume from the snapshot, a clone, an extend; then an attachment with 
 NQN, and the guest connects with Cinder's connection_info exactly as os-brick would, finds the
 namespace by vol_uuid and runs fio with crc32c verify; the data is then snapshotted (volume in
 use), and a volume made from that snapshot is attached and verified in the guest. Detach, delete
-everything; the Basalt API must show no volume, snapshot or host left. Then ten parallel
+everything; the Basalt API must show no volume, snapshot or host left. A volume of a multiattach
+type attached to the guest and to a second host at once: the second detaches, the guest reads back
+what it wrote; then a retype of its compression on->off, done in place on the node. A volume made
+on the node by hand is listed as manageable, managed and unmanaged. Then ten parallel
 create/attach/detach/delete flows with no error and nothing left.
 
 Every wait is bounded; every process started here is stopped by its PID (process group) at the
@@ -52,6 +55,7 @@ FIO_MB = 32  # random writes with crc32c verify, in the guest (TCG is slow)
 # The gold type's read limit, low enough for a TCG guest to exceed it several times over.
 QOS_READ_IOPS = 100
 QOS_FIO_SECONDS = 10
+MULTIATTACH_FIO_MB = 8
 T0 = time.monotonic()
 
 
@@ -740,6 +744,81 @@ class E2E:
         self.guest.run('disconnect', attached[0][2]['target_nqn'], timeout=90)
         c.delete_volume(free['id'])
 
+    def multiattach_retype_manage(self):
+        """Multi-attach to the guest and a second host, detach one, the guest's I/O goes on; a
+        retype of compression on->off in place; manage and unmanage of a volume made by hand."""
+        c = self.cinder
+        types = {}
+        for name, compression in (('basalt-e2e-multi', 'True'), ('basalt-e2e-multi-plain', 'False')):
+            types[compression] = c.request('POST', '/types', {'volume_type': {
+                'name': name, 'extra_specs': {'volume_backend_name': BACKEND,
+                                              'multiattach': '<is> True',
+                                              'basalt:compression': '<is> ' + compression}}})['volume_type']
+        vol = c.create_volume(1, 'basalt-e2e-multi')
+        basalt_id = self.basalt_volume(vol['id'])['id']
+        other_id = str(uuid.uuid4())
+        other_nqn = 'nqn.2014-08.org.nvmexpress:uuid:' + other_id
+        att = c.attach(vol['id'], connector_for(self.host_nqn, self.host_id))
+        other = c.attach(vol['id'], connector_for(other_nqn, other_id, host='e2e-other-host'))
+        hosts = self.basalt_volume(vol['id'])['hosts']
+        if sorted(hosts) != sorted([self.host_nqn, other_nqn]):
+            raise Failure('hosts of the volume attached twice: %s' % hosts)
+        data = att['connection_info'].get('data', att['connection_info'])
+        if self.guest:
+            addr, port, transport = data['portals'][0]
+            self.guest.run('connect', data['target_nqn'], addr, port, transport, data['host_nqn'],
+                           timeout=120)
+            self.guest.run('fio', data['vol_uuid'], MULTIATTACH_FIO_MB, 77, timeout=300)
+        c.request('DELETE', '/attachments/' + other['id'], service=True)
+        wait_for('the second host to leave the volume',
+                 lambda: self.basalt_volume(vol['id'])['hosts'] == [self.host_nqn], 60)
+        if c.volume(vol['id'])['status'] != 'in-use':
+            raise Failure('the volume is not in-use after one of two attachments went')
+        if self.guest:
+            self.guest.run('verify', data['vol_uuid'], MULTIATTACH_FIO_MB, 77, timeout=300)
+            log('multi-attach: the guest read back what it wrote after the other host detached')
+        else:
+            log('multi-attach: the second host left the volume\'s hosts, the guest\'s stayed')
+        c.detach(att['id'], vol['id'])
+        if self.guest:
+            self.guest.run('gone', data['vol_uuid'], 60, timeout=90)
+
+        c.request('POST', '/volumes/%s/action' % vol['id'], {'os-retype': {
+            'new_type': 'basalt-e2e-multi-plain', 'migration_policy': 'never'}})
+        wait_for('the retype', lambda: c.volume(vol['id'])['volume_type'] == 'basalt-e2e-multi-plain'
+                 and c.volume(vol['id'])['status'] == 'available', 120)
+        b = self.basalt_volume(vol['id'])
+        if b['compression'] or b['id'] != basalt_id:
+            raise Failure('retype: the node shows %s (was Basalt volume %s)' % (b, basalt_id))
+        log('retyped volume %s in place: the node compresses it no more' % vol['id'])
+        c.delete_volume(vol['id'])
+
+        self.manage_and_unmanage()
+
+    def manage_and_unmanage(self):
+        c = self.cinder
+        made = self.basalt.create_volume('e2e-by-hand', GiB, project='default')
+        host = 'basalt-e2e@' + BACKEND
+        listed = c.request('GET', '/manageable_volumes/detail?host=' + host)['manageable-volumes']
+        entry = [e for e in listed if e['reference'].get('source-id') == made['id']]
+        if len(entry) != 1 or not entry[0]['safe_to_manage'] or entry[0]['size'] != 1:
+            raise Failure('manageable volumes: %s' % listed)
+        vol = c.request('POST', '/manageable_volumes', {'volume': {
+            'host': host + '#' + BACKEND, 'ref': {'source-name': 'e2e-by-hand'},
+            'volume_type': 'basalt-e2e-multi-plain', 'name': 'e2e-managed'}})['volume']
+        vol = c.wait_volume(vol['id'], 'available')
+        b = self.basalt.get_volume(made['id'], project='default')
+        if vol['size'] != 1 or b['name'] != 'volume-' + vol['id']:
+            raise Failure('manage: Cinder %s, the node %s' % (vol, b))
+        log('managed Basalt volume %s as Cinder volume %s' % (made['id'], vol['id']))
+        c.request('POST', '/volumes/%s/action' % vol['id'], {'os-unmanage': {}})
+        c.wait_gone('volumes', vol['id'])
+        b = self.basalt.get_volume(made['id'], project='default')
+        if b['name'] != 'unmanaged-' + vol['id']:
+            raise Failure('unmanage: the node shows %s' % b)
+        log('unmanaged it: the node keeps it as %s' % b['name'])
+        self.basalt.delete_volume(made['id'], project='default')
+
     def check_connection_info(self, data, volume_id):
         b = self.basalt_volume(volume_id)
         expected = {'target_nqn': b['nqn'], 'vol_uuid': b['uuid'], 'volume_nguid': b['nguid'],
@@ -816,6 +895,7 @@ class E2E:
             log('Cinder is up with the Basalt backend')
             self.lifecycle()
             self.qos()
+            self.multiattach_retype_manage()
             self.parallel(10)
             if self.guest:
                 self.guest.run('quit', timeout=30)

@@ -40,9 +40,18 @@ def new_driver(url, token, group=None, **overrides):
 def new_volume(project, size=1, type_id=None, **fields):
     values = dict(id=str(uuid.uuid4()), _name_id=None, size=size, project_id=project,
                   volume_type_id=type_id, provider_id=None, provider_location=None,
-                  display_name='test')
+                  display_name='test', volume_attachment=objects.VolumeAttachmentList(objects=[]))
     values.update(fields)
     return objects.Volume(context.get_admin_context(), **values)
+
+
+def attach(volume, host_nqn, status='attached'):
+    """Records an attachment of volume from host_nqn, as Cinder lists it in volume.volume_attachment."""
+    attachment = objects.VolumeAttachment(context.get_admin_context(), id=str(uuid.uuid4()),
+                                          volume_id=volume.id, attach_status=status,
+                                          connector={'nqn': host_nqn, 'host': 'compute'})
+    volume.volume_attachment.objects.append(attachment)
+    return attachment
 
 
 def new_snapshot(volume, project=None):

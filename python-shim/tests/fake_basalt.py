@@ -94,6 +94,8 @@ class FakeBasalt:
                         return 507, {'error': 'insufficient capacity'}
                     vol['sizeBytes'] = body['sizeBytes']
                     return 200, vol
+                if method == 'PATCH':
+                    return self.update_volume(vol, body)
             elif sub == '/revert' and method == 'POST':
                 snap = self.snapshots.get(body['snapshotId'])
                 if snap is None or snap['project'] != project:
@@ -186,6 +188,26 @@ class FakeBasalt:
         self.volumes[vid] = vol
         return 201, vol
 
+    def update_volume(self, vol, body):
+        for key in body:
+            if key not in ('name', 'compression'):
+                return 400, {'error': 'unknown field ' + key, 'field': key}
+        if not body:
+            return 400, {'error': 'give at least one of name and compression'}
+        if 'name' in body:
+            if not NAME.match(body['name']):
+                return 400, {'error': 'bad name', 'field': 'name'}
+            if any(v['project'] == vol['project'] and v['name'] == body['name'] and v is not vol
+                   for v in self.volumes.values()):
+                return 409, {'error': "a volume named '%s' already exists" % body['name'],
+                             'field': 'name'}
+            vol['name'] = body['name']
+        if 'compression' in body:
+            if not isinstance(body['compression'], bool):
+                return 400, {'error': 'compression must be true or false', 'field': 'compression'}
+            vol['compression'] = body['compression']
+        return 200, vol
+
     @staticmethod
     def qos_problem(qos, prefix=''):
         """The node's answer to invalid limits (RequestValidator), or None."""
@@ -250,4 +272,4 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    do_GET = do_POST = do_PUT = do_DELETE = _serve
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve

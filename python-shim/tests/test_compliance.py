@@ -31,7 +31,7 @@ class ComplianceTest(unittest.TestCase):
         self.assertIs(driver.BasaltDriver, info.cls)
         self.assertTrue(issubclass(info.cls, volume_driver.VolumeDriverCore),
                         'BasaltDriver does not conform to minimum volume driver requirements')
-        self.assertEqual('1.1.0', info.version)
+        self.assertEqual('1.2.0', info.version)
         self.assertTrue(info.supported)
         self.assertEqual(driver.basalt_opts, info.driver_options)
 

@@ -230,6 +230,38 @@ class DriverErrorTest(unittest.TestCase):
         self.assertTrue(issubclass(driver.BasaltConflictError,
                                    exception.VolumeBackendAPIException))
 
+    def test_every_node_error_maps_to_a_cinder_exception_with_the_nodes_message(self):
+        from basalt_cinder import api
+        from basalt_cinder import driver
+        from cinder import exception
+        for status, expected in ((0, exception.VolumeBackendAPIException),
+                                 (400, exception.VolumeBackendAPIException),
+                                 (401, exception.VolumeBackendAPIException),
+                                 (404, exception.NotFound),
+                                 (409, driver.BasaltConflictError),
+                                 (413, exception.VolumeBackendAPIException),
+                                 (415, exception.VolumeBackendAPIException),
+                                 (500, exception.VolumeBackendAPIException),
+                                 (503, exception.VolumeBackendAPIException),
+                                 (507, driver.BasaltCapacityError)):
+            with self.subTest(status=status):
+                mapped = driver._cinder_error(api.BasaltApiError(status, 'the node says %d' % status,
+                                                                 'name'))
+                self.assertIsInstance(mapped, expected)
+                self.assertIn('the node says %d' % status, str(mapped))
+                self.assertIn('name', str(mapped), 'the field the node named')
+
+    def test_a_rename_to_a_taken_name_is_a_conflict(self):
+        from basalt_cinder import driver
+        taken = self.fake.handle('POST', '/api/v1/projects/%s/volumes' % self.project, {},
+                                 {'name': 'taken', 'sizeBytes': 1 << 30})[1]
+        other = cs.new_volume(self.project)
+        cs.apply(other, self.driver.create_volume(other))
+        with self.assertRaisesRegex(driver.BasaltConflictError, "'taken' already exists"):
+            self.driver._call(self.driver.client.update_volume, other.provider_id, name='taken',
+                              project=self.project)
+        self.assertEqual('taken', self.fake.volumes[taken['id']]['name'])
+
     def test_conflicting_name(self):
         from basalt_cinder import driver
         volume = cs.new_volume(self.project, size=1)

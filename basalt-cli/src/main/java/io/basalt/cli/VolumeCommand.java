@@ -4,6 +4,7 @@ import io.basalt.bridge.api.CreateVolumeRequest;
 import io.basalt.bridge.api.Portal;
 import io.basalt.bridge.api.Qos;
 import io.basalt.bridge.api.SpaceUsage;
+import io.basalt.bridge.api.UpdateVolumeRequest;
 import io.basalt.bridge.api.Volume;
 import io.basalt.bridge.client.VolumeApiClient;
 import io.basalt.bridge.client.VolumeApiException;
@@ -20,10 +21,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /** {@code basalt volume ...}: the volume API's volume routes. A volume is named by its ID or its name. */
-@Command(name = "volume", description = "Create, list, show, extend, delete and revert volumes; manage their hosts"
-        + " and QoS limits.",
+@Command(name = "volume", description = "Create, list, show, extend, update, delete and revert volumes; manage"
+        + " their hosts and QoS limits.",
         subcommands = {VolumeCommand.Create.class, VolumeCommand.ListVolumes.class, VolumeCommand.Show.class,
-                VolumeCommand.Extend.class, VolumeCommand.Delete.class, VolumeCommand.Hosts.class,
+                VolumeCommand.Extend.class, VolumeCommand.Update.class, VolumeCommand.Delete.class, VolumeCommand.Hosts.class,
                 VolumeCommand.Revert.class, VolumeCommand.SetQos.class})
 final class VolumeCommand extends GroupCommand {
 
@@ -103,6 +104,28 @@ final class VolumeCommand extends GroupCommand {
         @Override
         void run(VolumeApiClient api, Output out) throws VolumeApiException {
             show(api.extendVolume(api.findVolume(volume).id(), size), out);
+        }
+    }
+
+    @Command(name = "update", description = "Rename a volume or switch its compression (for blocks written from now on).")
+    static final class Update extends ApiCommand {
+        @Parameters(paramLabel = "VOLUME", description = "ID or name")
+        String volume;
+
+        @Option(names = "--name", paramLabel = "NAME", description = "the new name, unique among the volumes")
+        String name;
+
+        @Option(names = "--compression", negatable = true,
+                description = "LZ4-compress the blocks written from now on (or, with --no-compression, not)")
+        Boolean compression;
+
+        @Override
+        void run(VolumeApiClient api, Output out) throws VolumeApiException {
+            if (name == null && compression == null) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                        "give --name or --[no-]compression");
+            }
+            show(api.updateVolume(api.findVolume(volume).id(), new UpdateVolumeRequest(name, compression)), out);
         }
     }
 

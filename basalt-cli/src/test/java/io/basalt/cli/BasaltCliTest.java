@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** bin/basalt's commands in-process against a live node on free ports, its token read from its data directory. */
@@ -77,7 +78,7 @@ class BasaltCliTest {
     void everyCommandHasHelp() {
         List<List<String>> paths = new ArrayList<>();
         collect(BasaltCli.commandLine(), new ArrayList<>(), paths);
-        assertEquals(25, paths.size(), paths.toString());
+        assertEquals(26, paths.size(), paths.toString());
         for (List<String> path : paths) {
             List<String> args = new ArrayList<>(path);
             args.add("--help");
@@ -121,6 +122,11 @@ class BasaltCliTest {
                 + " -n " + created.get("nqn").asText()), out.toString());
 
         assertEquals(96L << 20, json("volume", "extend", "cli-vol", "--size", "96MiB").get("sizeBytes").asLong());
+        JsonNode renamed = json("volume", "update", "cli-vol", "--name", "cli-renamed", "--no-compression");
+        assertEquals("cli-renamed", renamed.get("name").asText());
+        assertFalse(renamed.get("compression").asBoolean());
+        assertEquals("cli-vol", json("volume", "update", id, "--name", "cli-vol").get("name").asText());
+        assertEquals(2, client("volume", "update", "cli-vol"), "nothing to change is a usage mistake");
         JsonNode qos = json("volume", "qos", "cli-vol", "--read-iops", "500", "--total-bandwidth", "100MiB",
                 "--burst-seconds", "5").get("qos");
         assertEquals(500, qos.get("readIops").asLong());

@@ -5,6 +5,7 @@ import io.basalt.bridge.api.CreateVolumeRequest;
 import io.basalt.bridge.api.NodeStats;
 import io.basalt.bridge.api.Qos;
 import io.basalt.bridge.api.Snapshot;
+import io.basalt.bridge.api.UpdateVolumeRequest;
 import io.basalt.bridge.api.Volume;
 
 import java.util.List;
@@ -50,6 +51,15 @@ public interface VolumeService {
      * @throws InsufficientCapacityException if the node's over-subscription limit would be passed
      */
     Volume extend(String project, String id, long sizeBytes);
+
+    /**
+     * Renames the volume and/or switches its compression (for blocks written from now on). Asking for
+     * what the volume already has succeeds and changes nothing.
+     *
+     * @throws NotFoundException        if there is no such volume
+     * @throws VolumeConflictException  if another volume of the project has the new name
+     */
+    Volume update(String project, String id, UpdateVolumeRequest request);
 
     /**
      * Replaces the volume's I/O limits; they apply to its next commands on every connection.

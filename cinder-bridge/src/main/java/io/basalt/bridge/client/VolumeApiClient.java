@@ -13,6 +13,7 @@ import io.basalt.bridge.api.CreateVolumeRequest;
 import io.basalt.bridge.api.NodeStats;
 import io.basalt.bridge.api.Qos;
 import io.basalt.bridge.api.Snapshot;
+import io.basalt.bridge.api.UpdateVolumeRequest;
 import io.basalt.bridge.api.SnapshotList;
 import io.basalt.bridge.api.Volume;
 import io.basalt.bridge.api.VolumeList;
@@ -94,6 +95,11 @@ public final class VolumeApiClient {
     /** Grows the volume to {@code sizeBytes}. */
     public Volume extendVolume(String id, long sizeBytes) throws VolumeApiException {
         return parse(send(withBody(request(volumePath(id)), "PUT", Map.of("sizeBytes", sizeBytes))), Volume.class);
+    }
+
+    /** Renames the volume and/or switches its compression (a null field is left as it is). */
+    public Volume updateVolume(String id, UpdateVolumeRequest update) throws VolumeApiException {
+        return parse(send(withBody(request(volumePath(id)), "PATCH", update)), Volume.class);
     }
 
     /** Replaces the volume's QoS limits (0 = no limit); they apply to its next commands. */

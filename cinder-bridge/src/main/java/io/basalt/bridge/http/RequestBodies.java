@@ -25,6 +25,9 @@ final class RequestBodies {
     record ExtendVolume(BigInteger sizeBytes) {
     }
 
+    record UpdateVolume(String name, Boolean compression) {
+    }
+
     record SetHosts(List<String> hosts) {
     }
 

@@ -9,6 +9,7 @@ import io.basalt.bridge.InvalidVolumeRequestException;
 import io.basalt.bridge.Names;
 import io.basalt.bridge.api.CreateSnapshotRequest;
 import io.basalt.bridge.api.CreateVolumeRequest;
+import io.basalt.bridge.api.UpdateVolumeRequest;
 import io.basalt.bridge.api.Qos;
 
 import java.io.IOException;
@@ -100,6 +101,15 @@ final class RequestValidator {
 
     long extendedSize(byte[] body) {
         return sizeBytes(bind(body, RequestBodies.ExtendVolume.class).sizeBytes(), false);
+    }
+
+    /** At least one property to change; a name must be a valid one. */
+    UpdateVolumeRequest updateVolume(byte[] body) {
+        RequestBodies.UpdateVolume request = bind(body, RequestBodies.UpdateVolume.class);
+        if (request.name() == null && request.compression() == null) {
+            throw invalid(null, "give at least one of name and compression");
+        }
+        return new UpdateVolumeRequest(request.name() == null ? null : name(request.name()), request.compression());
     }
 
     List<String> hosts(byte[] body) {

@@ -4,6 +4,7 @@ import io.basalt.bridge.VolumeNotFoundException;
 import io.basalt.bridge.VolumeService;
 import io.basalt.bridge.api.CreateVolumeRequest;
 import io.basalt.bridge.api.Qos;
+import io.basalt.bridge.api.UpdateVolumeRequest;
 import io.basalt.bridge.api.VolumeList;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.RoutingContext;
@@ -32,6 +33,7 @@ final class VolumeRoutes {
         routes.add(HttpMethod.GET, VOLUMES, VolumeNotFoundException::new, this::list);
         routes.add(HttpMethod.GET, VOLUMES + "/:id", VolumeNotFoundException::new, this::get);
         routes.add(HttpMethod.PUT, VOLUMES + "/:id", VolumeNotFoundException::new, this::extend);
+        routes.add(HttpMethod.PATCH, VOLUMES + "/:id", VolumeNotFoundException::new, this::update);
         routes.add(HttpMethod.DELETE, VOLUMES + "/:id", VolumeNotFoundException::new, this::delete);
         routes.add(HttpMethod.PUT, VOLUMES + "/:id/qos", VolumeNotFoundException::new, this::setQos);
         routes.add(HttpMethod.PUT, VOLUMES + "/:id/hosts", VolumeNotFoundException::new, this::setHosts);
@@ -71,6 +73,15 @@ final class VolumeRoutes {
         String id = ctx.pathParam("id");
         long sizeBytes = validator.extendedSize(body(ctx));
         JsonResponses.ok(ctx, calls.run(() -> service.extend(project, id, sizeBytes)));
+    }
+
+    private void update(RoutingContext ctx, String project) {
+        if (!hasJsonBody(ctx)) {
+            return;
+        }
+        String id = ctx.pathParam("id");
+        UpdateVolumeRequest request = validator.updateVolume(body(ctx));
+        JsonResponses.ok(ctx, calls.run(() -> service.update(project, id, request)));
     }
 
     private void delete(RoutingContext ctx, String project) {

@@ -60,6 +60,7 @@ class AuthApiTest extends ApiServerTest {
                 new Operation(HttpMethod.GET, "/volumes", null, 200),
                 new Operation(HttpMethod.GET, "/volumes/{v}", null, 200),
                 new Operation(HttpMethod.PUT, "/volumes/{v}", "{\"sizeBytes\":8192}", 200),
+                new Operation(HttpMethod.PATCH, "/volumes/{v}", "{\"compression\":true}", 200),
                 new Operation(HttpMethod.DELETE, "/volumes/{v}", null, 204),
                 new Operation(HttpMethod.PUT, "/volumes/{v}/hosts", "{\"hosts\":[]}", 200),
                 new Operation(HttpMethod.POST, "/volumes/{v}/hosts", "{\"hostNqn\":\"" + HOST_A + "\"}", 200),

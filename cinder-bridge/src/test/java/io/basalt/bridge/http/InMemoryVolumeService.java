@@ -13,6 +13,7 @@ import io.basalt.bridge.api.Qos;
 import io.basalt.bridge.api.Portal;
 import io.basalt.bridge.api.Snapshot;
 import io.basalt.bridge.api.SpaceUsage;
+import io.basalt.bridge.api.UpdateVolumeRequest;
 import io.basalt.bridge.api.Volume;
 import io.vertx.core.Context;
 
@@ -104,6 +105,21 @@ final class InMemoryVolumeService implements VolumeService {
         }
         reserve(sizeBytes - volume.sizeBytes());
         return replace(volume, v -> new Volume(v.id(), v.name(), v.project(), sizeBytes, v.compression(),
+                v.replicas(), v.nqn(), v.nsid(), v.uuid(), v.nguid(), v.hosts(), v.portals(), v.sourceSnapshotId(),
+                v.sourceVolumeId(), v.space(), v.requireAuthentication(), v.qos()));
+    }
+
+    @Override
+    public synchronized Volume update(String project, String id, UpdateVolumeRequest request) {
+        enter();
+        Volume volume = volume(project, id).orElseThrow(() -> new VolumeNotFoundException(id));
+        String name = request.name() == null ? volume.name() : request.name();
+        if (volumes.values().stream().anyMatch(v -> v.project().equals(project) && v.name().equals(name)
+                && !v.id().equals(id))) {
+            throw new VolumeConflictException("name", "a volume named " + name + " already exists");
+        }
+        boolean compression = request.compression() == null ? volume.compression() : request.compression();
+        return replace(volume, v -> new Volume(v.id(), name, v.project(), v.sizeBytes(), compression,
                 v.replicas(), v.nqn(), v.nsid(), v.uuid(), v.nguid(), v.hosts(), v.portals(), v.sourceSnapshotId(),
                 v.sourceVolumeId(), v.space(), v.requireAuthentication(), v.qos()));
     }

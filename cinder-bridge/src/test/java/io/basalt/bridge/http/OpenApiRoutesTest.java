@@ -3,6 +3,7 @@ package io.basalt.bridge.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.basalt.bridge.api.ApiError;
 import io.basalt.bridge.api.CreateSnapshotRequest;
+import io.basalt.bridge.api.UpdateVolumeRequest;
 import io.basalt.bridge.api.CreateVolumeRequest;
 import io.basalt.bridge.api.Health;
 import io.basalt.bridge.api.HostAuthentication;
@@ -99,6 +100,7 @@ class OpenApiRoutesTest extends ApiServerTest {
                 Map.entry("Error", ApiError.class),
                 Map.entry("CreateVolumeRequest", RequestBodies.CreateVolume.class),
                 Map.entry("ExtendVolumeRequest", RequestBodies.ExtendVolume.class),
+                Map.entry("UpdateVolumeRequest", RequestBodies.UpdateVolume.class),
                 Map.entry("SetHostsRequest", RequestBodies.SetHosts.class),
                 Map.entry("Qos", RequestBodies.Qos.class),
                 Map.entry("AddHostRequest", RequestBodies.AddHost.class),
@@ -118,6 +120,7 @@ class OpenApiRoutesTest extends ApiServerTest {
         // The port's requests carry the same fields as the bodies that become them.
         assertEquals(fields(CreateVolumeRequest.class), fields(RequestBodies.CreateVolume.class));
         assertEquals(fields(CreateSnapshotRequest.class), fields(RequestBodies.CreateSnapshot.class));
+        assertEquals(fields(UpdateVolumeRequest.class), fields(RequestBodies.UpdateVolume.class));
     }
 
     @Test

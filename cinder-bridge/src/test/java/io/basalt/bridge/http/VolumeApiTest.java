@@ -32,6 +32,7 @@ import static io.basalt.bridge.http.ApiServer.strings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The volume routes, as the admin, under both prefixes. */
 class VolumeApiTest extends ApiServerTest {
@@ -142,6 +143,7 @@ class VolumeApiTest extends ApiServerTest {
         String path = VOLUMES + "/nope";
         assertError(api.send(HttpMethod.GET, path, null), 404, null, "nope");
         assertError(api.send(HttpMethod.PUT, path, "{\"sizeBytes\":1024}"), 404, null, "nope");
+        assertError(api.send(HttpMethod.PATCH, path, "{\"compression\":true}"), 404, null, "nope");
         assertError(api.send(HttpMethod.PUT, path + "/hosts", "{\"hosts\":[]}"), 404, null, "nope");
         assertError(api.send(HttpMethod.POST, path + "/hosts", "{\"hostNqn\":\"" + HOST_A + "\"}"), 404, null, "nope");
         assertError(api.send(HttpMethod.DELETE, path + "/hosts/" + HOST_A, null), 404, null, "nope");
@@ -180,6 +182,32 @@ class VolumeApiTest extends ApiServerTest {
                 .sendBuffer(Buffer.buffer("{\"sizeBytes\":9216}")).toCompletionStage().toCompletableFuture()
                 .get().statusCode());
         assertEquals(8192, json(api.send(HttpMethod.GET, path, null)).get("sizeBytes").asLong());
+    }
+
+    @Test
+    void updateRenamesAndSwitchesCompressionLeavingWhatItIsNotGiven() throws Exception {
+        String path = VOLUMES + "/" + api.createVolume("v");
+        api.createVolume("taken");
+
+        HttpResponse<Buffer> renamed = api.send(HttpMethod.PATCH, path, "{\"name\":\"w\"}");
+        assertEquals(200, renamed.statusCode(), renamed.bodyAsString());
+        assertEquals("w", json(renamed).get("name").asText());
+        assertFalse(json(renamed).get("compression").asBoolean());
+        HttpResponse<Buffer> compressed = api.send(HttpMethod.PATCH, path, "{\"compression\":true}");
+        assertEquals(200, compressed.statusCode(), compressed.bodyAsString());
+        assertTrue(json(compressed).get("compression").asBoolean());
+        assertEquals("w", json(compressed).get("name").asText());
+        assertEquals(200, api.send(HttpMethod.PATCH, path, "{\"name\":\"w\",\"compression\":true}").statusCode(),
+                "asking for what the volume has");
+
+        assertError(api.send(HttpMethod.PATCH, path, "{\"name\":\"taken\"}"), 409, "name", "taken");
+        assertError(api.send(HttpMethod.PATCH, path, "{}"), 400, null, "at least one");
+        assertError(api.send(HttpMethod.PATCH, path, "{\"name\":\"a/b\"}"), 400, "name", "name must be");
+        assertError(api.send(HttpMethod.PATCH, path, "{\"compression\":\"yes\"}"), 400, "compression", "compression");
+        assertError(api.send(HttpMethod.PATCH, path, "{\"sizeBytes\":8192}"), 400, "sizeBytes", "unknown field");
+        JsonNode after = json(api.send(HttpMethod.GET, path, null));
+        assertEquals("w", after.get("name").asText());
+        assertTrue(after.get("compression").asBoolean());
     }
 
     @Test
@@ -447,7 +475,7 @@ class VolumeApiTest extends ApiServerTest {
 
     @Test
     void unsupportedMethodsAndPathsAnswerInJson() throws Exception {
-        assertError(api.send(HttpMethod.PATCH, VOLUMES + "/x", "{}"), 405, null, "PATCH");
+        assertError(api.send(HttpMethod.PATCH, VOLUMES + "/x/qos", "{}"), 405, null, "PATCH");
         assertError(api.send(HttpMethod.DELETE, VOLUMES, null), 405, null, "DELETE");
         assertError(api.send(HttpMethod.DELETE, ALPHA_VOLUMES, null), 405, null, "DELETE");
         assertError(api.send(HttpMethod.GET, "/api/v1/nothing-here", null), 404, null, "/api/v1/nothing-here");

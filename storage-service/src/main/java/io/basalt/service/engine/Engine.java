@@ -32,7 +32,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * drives. See docs/storage-engine.md for the on-drive format, the durability contract, the threads
  * and lock order, and recovery.
  *
- * <p>Map changes (create, clone, resize, delete, revert) are logged and durable when the call
+ * <p>Map changes (create, clone, resize, compression, delete, revert) are logged and durable when the call
  * returns; they may block and must not be called on an event loop. A change that the writer has not
  * started within {@link #CONTROL_START_MILLIS} is cancelled and never applied
  * ({@link ControlCancelledException}); one that started is waited for until it is durable or failed.
@@ -190,6 +190,11 @@ public final class Engine implements AutoCloseable {
         return existing(id).sizeBlocks();
     }
 
+    /** Whether the map's next writes are compressed. */
+    public boolean compressed(int id) {
+        return existing(id).compressed();
+    }
+
     public int createVolume(int blockSize, long sizeBlocks, boolean compressed) {
         int id = nextMapId.getAndIncrement();
         control(new LogEntry.Create(id, blockSize, sizeBlocks, compressed));
@@ -215,6 +220,16 @@ public final class Engine implements AutoCloseable {
                     + " is refused");
         }
         control(new LogEntry.Resize(id, sizeBlocks));
+    }
+
+    /**
+     * Whether the map's blocks written from now on are compressed; blocks already stored stay as they
+     * are (reads handle both). Logged and durable when the call returns, like every map change.
+     */
+    public void setCompression(int id, boolean compressed) {
+        if (existing(id).compressed() != compressed) {
+            control(new LogEntry.Compression(id, compressed));
+        }
     }
 
     public void delete(int id) {

@@ -12,6 +12,7 @@ import io.basalt.bridge.api.NodeStats;
 import io.basalt.bridge.api.Portal;
 import io.basalt.bridge.api.Qos;
 import io.basalt.bridge.api.Snapshot;
+import io.basalt.bridge.api.UpdateVolumeRequest;
 import io.basalt.bridge.api.Volume;
 import io.basalt.nvmetcp.nvmet.Subsystem;
 import io.basalt.service.dataplane.QosLimits;
@@ -115,10 +116,7 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
     @Override
     public Volume create(String project, CreateVolumeRequest request) {
         synchronized (mutations) {
-            if (catalog.volumes().stream().anyMatch(v -> v.project().equals(project)
-                    && v.name().equals(request.name()))) {
-                throw new VolumeConflictException("name", "a volume named '" + request.name() + "' already exists");
-            }
+            checkNameFree(project, request.name());
             int replicas = request.replicas() == null ? 1 : request.replicas();
             if (replicas != 1) {
                 throw new InvalidVolumeRequestException("replicas",
@@ -193,26 +191,35 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
             }
             CapacityPolicy.checkSize(sizeBytes, record.blockSize(), 0);
             capacity.checkProvisioning(catalog.provisionedBytes(), sizeBytes - record.sizeBytes());
-            // The registry first: the engine cannot shrink a map back, but a start completes a recorded
-            // extend that the engine missed. If the engine refuses or cancels, the record goes back:
-            // the engine then did not change, so both agree again.
+            // The engine cannot shrink a map back: the registry goes first.
             VolumeRecord updated = record.withSize(sizeBytes);
-            catalog.putVolume(updated, nsids.next());
-            try {
-                engineChange(() -> {
-                    engine.resize(record.mapId(), sizeBytes / record.blockSize());
-                    return null;
-                });
-            } catch (RuntimeException e) {
-                try {
-                    catalog.putVolume(record, nsids.next());
-                } catch (RuntimeException undo) {
-                    e.addSuppressed(undo);
-                }
-                throw e;
-            }
+            recordThenChangeEngine(record, updated, () -> engine.resize(record.mapId(), sizeBytes / record.blockSize()));
             exporter.resized(updated);
             LOG.info("extended volume {} '{}' from {} to {} bytes", id, record.name(), record.sizeBytes(), sizeBytes);
+            return views.of(updated);
+        }
+    }
+
+    @Override
+    public Volume update(String project, String id, UpdateVolumeRequest request) {
+        synchronized (mutations) {
+            VolumeRecord record = existing(project, id);
+            String name = request.name() == null ? record.name() : request.name();
+            boolean compression = request.compression() == null ? record.compression() : request.compression();
+            if (name.equals(record.name()) && compression == record.compression()) {
+                return views.of(record);
+            }
+            if (!name.equals(record.name())) {
+                checkNameFree(project, name);
+            }
+            VolumeRecord updated = record.withNameAndCompression(name, compression);
+            if (compression == record.compression()) {
+                catalog.putVolume(updated, nsids.next());
+            } else {
+                recordThenChangeEngine(record, updated, () -> engine.setCompression(record.mapId(), compression));
+            }
+            LOG.info("updated volume {}: name '{}' (was '{}'), compression {} (was {})", id, name, record.name(),
+                    compression, record.compression());
             return views.of(updated);
         }
     }
@@ -401,6 +408,10 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
                     LOG.info("completing the extend of volume {} to {} bytes", record.id(), record.sizeBytes());
                     engine.resize(record.mapId(), record.sizeBytes() / record.blockSize());
                 }
+                if (engine.compressed(record.mapId()) != record.compression()) {
+                    LOG.info("completing the compression change of volume {} to {}", record.id(), record.compression());
+                    engine.setCompression(record.mapId(), record.compression());
+                }
                 restored.add(engineSize > record.sizeBytes() ? record.withSize(engineSize) : record);
                 named.add(record.mapId());
             }
@@ -425,6 +436,34 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
             restored.forEach(exporter::expose);
             LOG.info("subsystem {} serves {} volume(s) and keeps {} snapshot(s)", subsystem().nqn(),
                     restored.size(), persisted.snapshots().size());
+        }
+    }
+
+    private void checkNameFree(String project, String name) {
+        if (catalog.volumes().stream().anyMatch(v -> v.project().equals(project) && v.name().equals(name))) {
+            throw new VolumeConflictException("name", "a volume named '" + name + "' already exists");
+        }
+    }
+
+    /**
+     * Records {@code updated}, then makes the engine change that goes with it. The registry goes first
+     * because a start completes a recorded change that the engine missed; if the engine refuses or
+     * cancels the change, the record goes back (the engine did not change, so both agree again).
+     */
+    private void recordThenChangeEngine(VolumeRecord record, VolumeRecord updated, Runnable change) {
+        catalog.putVolume(updated, nsids.next());
+        try {
+            engineChange(() -> {
+                change.run();
+                return null;
+            });
+        } catch (RuntimeException e) {
+            try {
+                catalog.putVolume(record, nsids.next());
+            } catch (RuntimeException undo) {
+                e.addSuppressed(undo);
+            }
+            throw e;
         }
     }
 

@@ -49,6 +49,11 @@ public record VolumeRecord(String id, String name, String project, long sizeByte
                 replicas, mapId, sourceSnapshotId, sourceVolumeId, requireAuthentication, qos);
     }
 
+    VolumeRecord withNameAndCompression(String newName, boolean newCompression) {
+        return new VolumeRecord(id, newName, project, sizeBytes, blockSize, nsid, uuid, nguid, hosts, newCompression,
+                replicas, mapId, sourceSnapshotId, sourceVolumeId, requireAuthentication, qos);
+    }
+
     VolumeRecord withQos(QosLimits newQos) {
         return new VolumeRecord(id, name, project, sizeBytes, blockSize, nsid, uuid, nguid, hosts, compression,
                 replicas, mapId, sourceSnapshotId, sourceVolumeId, requireAuthentication, newQos);

@@ -6,6 +6,7 @@ import io.basalt.bridge.VolumeConflictException;
 import io.basalt.bridge.VolumeNotFoundException;
 import io.basalt.bridge.api.CreateVolumeRequest;
 import io.basalt.bridge.api.Qos;
+import io.basalt.bridge.api.UpdateVolumeRequest;
 import io.basalt.service.dataplane.QosLimits;
 import io.basalt.service.dataplane.VolumeDevice;
 import io.basalt.bridge.api.SpaceUsage;
@@ -154,6 +155,53 @@ class VolumeManagerTest extends ManagerTest {
         assertTrue(node.create("now-default", MIB).compression());
         assertFalse(manager.create(PROJECT, new CreateVolumeRequest("off", MIB, List.of(), false, null, null, null))
                 .compression());
+    }
+
+    @Test
+    void updateRenamesAndSwitchesTheEnginesCompressionAndBothSurviveARestart() throws IOException {
+        Volume volume = node.create("v", MIB);
+        node.create("taken", MIB);
+
+        Volume updated = manager.update(PROJECT, volume.id(), new UpdateVolumeRequest("w", true));
+        assertEquals("w", updated.name());
+        assertTrue(updated.compression());
+        assertTrue(engineCompresses(), "the engine compresses the volume's next writes");
+        assertEquals(List.of(updated.id()), manager.list(PROJECT, "w").stream().map(Volume::id).toList());
+        assertEquals(List.of(), manager.list(PROJECT, "v"), "the old name is free");
+        VolumeConflictException conflict = assertThrows(VolumeConflictException.class,
+                () -> manager.update(PROJECT, volume.id(), new UpdateVolumeRequest("taken", false)));
+        assertEquals("name", conflict.field());
+        assertThrows(VolumeNotFoundException.class,
+                () -> manager.update(OTHER_PROJECT, volume.id(), new UpdateVolumeRequest(null, false)));
+
+        restart();
+        Volume restarted = manager.find(PROJECT, volume.id()).orElseThrow();
+        assertEquals("w", restarted.name());
+        assertTrue(restarted.compression());
+        assertTrue(engineCompresses());
+
+        manager.update(PROJECT, volume.id(), new UpdateVolumeRequest(null, false));
+        assertFalse(engineCompresses());
+        assertEquals("w", manager.find(PROJECT, volume.id()).orElseThrow().name(), "a name not given is kept");
+    }
+
+    /**
+     * A change recorded in the registry but not made in the engine (a crash between the two) is completed at
+     * start. Shown failing without the completion in VolumeManager.restore (the engine kept compressing off).
+     */
+    @Test
+    void aCompressionChangeTheEngineMissedIsCompletedAtStart() throws IOException {
+        Volume volume = node.create("v", MIB);
+        node.close();
+        node.replaceInRegistry("\"compression\" : false", "\"compression\" : true");
+        manager = node.open();
+        assertTrue(manager.find(PROJECT, volume.id()).orElseThrow().compression());
+        assertTrue(engineCompresses());
+    }
+
+    /** Whether the engine compresses the next writes of the first volume the test created (map ids grow). */
+    private boolean engineCompresses() {
+        return manager.engine().compressed(manager.engine().mapIds().stream().min(Integer::compare).orElseThrow());
     }
 
     @Test

@@ -62,6 +62,7 @@ public final class LogApplier {
                 case LogEntry.Resize r -> maps.resize(r.volume(), r.sizeBlocks());
                 case LogEntry.Delete d -> maps.delete(d.volume());
                 case LogEntry.Revert r -> maps.revert(r.volume(), r.snapshot());
+                case LogEntry.Compression c -> maps.setCompression(c.volume(), c.compressed());
             }
         }
     }

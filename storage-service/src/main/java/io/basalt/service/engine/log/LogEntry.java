@@ -13,6 +13,7 @@ public sealed interface LogEntry {
     byte RESIZE = 6;
     byte DELETE = 7;
     byte REVERT = 8;
+    byte COMPRESSION = 9;
 
     /**
      * Blocks {@code lba..lba+lengths.length-1} of map {@code volume}, stored one after another in the
@@ -45,5 +46,12 @@ public sealed interface LogEntry {
 
     /** Map {@code volume} takes the content of map {@code snapshot}. */
     record Revert(int volume, int snapshot) implements LogEntry {
+    }
+
+    /**
+     * Whether blocks written to map {@code volume} from now on are compressed; blocks already stored
+     * keep their form (each block's stored length says which it is).
+     */
+    record Compression(int volume, boolean compressed) implements LogEntry {
     }
 }

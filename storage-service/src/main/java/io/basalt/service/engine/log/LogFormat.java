@@ -75,6 +75,7 @@ public final class LogFormat {
             case LogEntry.Resize r -> out.putInt(r.volume()).putLong(r.sizeBlocks());
             case LogEntry.Delete d -> out.putInt(d.volume());
             case LogEntry.Revert r -> out.putInt(r.volume()).putInt(r.snapshot());
+            case LogEntry.Compression c -> out.putInt(c.volume()).put((byte) (c.compressed() ? 1 : 0));
         }
         out.put(start, type(entry)).put(start + 1, (byte) 0).putShort(start + 2, (short) (out.position() - start));
     }
@@ -90,6 +91,7 @@ public final class LogFormat {
             case LogEntry.Resize r -> 12;
             case LogEntry.Delete d -> 4;
             case LogEntry.Revert r -> 8;
+            case LogEntry.Compression c -> 5;
         };
     }
 
@@ -187,6 +189,7 @@ public final class LogFormat {
             case LogEntry.RESIZE -> new LogEntry.Resize(in.getInt(), in.getLong());
             case LogEntry.DELETE -> new LogEntry.Delete(in.getInt());
             case LogEntry.REVERT -> new LogEntry.Revert(in.getInt(), in.getInt());
+            case LogEntry.COMPRESSION -> new LogEntry.Compression(in.getInt(), in.get() != 0);
             default -> throw new IllegalStateException("unknown log entry type " + type);
         };
         if (in.position() != start + length) {
@@ -205,6 +208,7 @@ public final class LogFormat {
             case LogEntry.Resize r -> LogEntry.RESIZE;
             case LogEntry.Delete d -> LogEntry.DELETE;
             case LogEntry.Revert r -> LogEntry.REVERT;
+            case LogEntry.Compression c -> LogEntry.COMPRESSION;
         };
     }
 

@@ -325,6 +325,7 @@ public final class LogWriter implements Runnable {
                 case LogEntry.Clone c -> maps.get(c.volume()) != null ? "map " + c.volume() + " exists"
                         : maps.get(c.source()) == null ? "no map " + c.source() : null;
                 case LogEntry.Resize r -> maps.get(r.volume()) == null ? "no map " + r.volume() : null;
+                case LogEntry.Compression c -> maps.get(c.volume()) == null ? "no map " + c.volume() : null;
                 case LogEntry.Delete d -> maps.get(d.volume()) == null ? "no map " + d.volume() : null;
                 case LogEntry.Revert r -> maps.get(r.volume()) == null ? "no map " + r.volume()
                         : maps.get(r.snapshot()) == null ? "no map " + r.snapshot() : null;

@@ -93,6 +93,10 @@ public final class MapStore {
         existing(id).resize(sizeBlocks);
     }
 
+    public void setCompression(int id, boolean compressed) {
+        existing(id).setCompressed(compressed);
+    }
+
     public void delete(int id) {
         VolumeMap map = existing(id);
         dropPages(map);

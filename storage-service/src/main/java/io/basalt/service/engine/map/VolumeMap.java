@@ -13,7 +13,8 @@ public final class VolumeMap {
     private final int id;
     private final int lineage;
     private final int blockSize;
-    private final boolean compressed;
+    /** Read by the writer thread for each write; changed by a logged COMPRESSION entry. */
+    private volatile boolean compressed;
     private final boolean readOnly;
     private volatile long sizeBlocks;
     private volatile boolean deleted;
@@ -133,6 +134,10 @@ public final class VolumeMap {
 
     void replacePages(AtomicReferenceArray<MapPage> directory) {
         pages = directory;
+    }
+
+    void setCompressed(boolean newCompressed) {
+        compressed = newCompressed;
     }
 
     void resize(long newSizeBlocks) {

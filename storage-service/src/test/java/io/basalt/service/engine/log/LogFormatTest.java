@@ -25,7 +25,9 @@ class LogFormatTest {
             new LogEntry.Clone(11, 10, 99, false, true),
             new LogEntry.Resize(12, 1 << 20),
             new LogEntry.Delete(13),
-            new LogEntry.Revert(14, 15));
+            new LogEntry.Revert(14, 15),
+            new LogEntry.Compression(16, false),
+            new LogEntry.Compression(17, true));
 
     /** A batch as the writer lays it out: header, entries, payload, padding. */
     private static ByteBuffer batch(List<LogEntry> entries, byte[] payload, long sequence) {
