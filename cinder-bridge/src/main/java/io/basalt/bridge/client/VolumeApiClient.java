@@ -8,11 +8,14 @@ import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
+import io.basalt.bridge.api.CreateSnapshotGroupRequest;
 import io.basalt.bridge.api.CreateSnapshotRequest;
 import io.basalt.bridge.api.CreateVolumeRequest;
 import io.basalt.bridge.api.NodeStats;
 import io.basalt.bridge.api.Qos;
 import io.basalt.bridge.api.Snapshot;
+import io.basalt.bridge.api.SnapshotGroup;
+import io.basalt.bridge.api.SnapshotGroupList;
 import io.basalt.bridge.api.SnapshotList;
 import io.basalt.bridge.api.Volume;
 import io.basalt.bridge.api.VolumeList;
@@ -40,6 +43,7 @@ import java.util.Map;
 public final class VolumeApiClient {
     private static final String VOLUMES = "/api/v1/volumes";
     private static final String SNAPSHOTS = "/api/v1/snapshots";
+    private static final String SNAPSHOT_GROUPS = "/api/v1/snapshot-groups";
     private static final String STATS = "/api/v1/stats";
     private static final String HEALTH = "/api/v1/health";
     private static final JsonMapper JSON = JsonMapper.builder()
@@ -161,6 +165,24 @@ public final class VolumeApiClient {
 
     public void deleteSnapshot(String id) throws VolumeApiException {
         send(request(snapshotPath(id)).DELETE());
+    }
+
+    public SnapshotGroup snapshotGroup(String id) throws VolumeApiException {
+        return parse(send(request(SNAPSHOT_GROUPS + "/" + encode(id)).GET()), SnapshotGroup.class);
+    }
+
+    public List<SnapshotGroup> snapshotGroups() throws VolumeApiException {
+        return parse(send(request(SNAPSHOT_GROUPS).GET()), SnapshotGroupList.class).snapshotGroups();
+    }
+
+    /** Snapshots of several volumes at one instant; its members are snapshots like any other. */
+    public SnapshotGroup createSnapshotGroup(CreateSnapshotGroupRequest create) throws VolumeApiException {
+        return parse(send(withBody(request(SNAPSHOT_GROUPS), "POST", create)), SnapshotGroup.class);
+    }
+
+    /** Deletes the group and its member snapshots. */
+    public void deleteSnapshotGroup(String id) throws VolumeApiException {
+        send(request(SNAPSHOT_GROUPS + "/" + encode(id)).DELETE());
     }
 
     /** Whether the API answers; the one call that needs no token. */
