@@ -24,6 +24,7 @@ Mapping of Cinder objects to Basalt objects:
 - QoS: the QoS specs associated to the volume type, consumer "back-end" or "both", become the
   node's per-volume limits (qos_limits below), sent on create and again on extend, so that the
   *_per_gb specs follow the size. Consumer "front-end" specs are Nova's (libvirt) and ignored.
+- Groups: see basalt_cinder.groups (a consistent group snapshot is one node snapshot group).
 """
 
 import re
@@ -42,6 +43,7 @@ from cinder.volume import driver
 from cinder.volume import volume_types
 
 from basalt_cinder import api as basalt_api
+from basalt_cinder import groups
 
 LOG = logging.getLogger(__name__)
 
@@ -111,7 +113,7 @@ class BasaltConflictError(exception.VolumeBackendAPIException):
 
 
 @interface.volumedriver
-class BasaltDriver(driver.VolumeDriver):
+class BasaltDriver(groups.GroupsMixin, driver.VolumeDriver):
     """Basalt NVMe/TCP block storage.
 
     Version history:
@@ -217,6 +219,7 @@ class BasaltDriver(driver.VolumeDriver):
             'online_extend_support': True,
             'QoS_support': True,
             'compression_support': True,
+            'consistent_group_snapshot_enabled': True,
             'location_info': 'basalt:%s' % ','.join(self.client.urls),
             'backend_state': 'up' if node is not None else 'down',
         }
