@@ -5,13 +5,11 @@ them); GroupsFakeTest against tests/fake_basalt.py. Each class uses its own rand
 checks that it left nothing there.
 """
 
-import os
 import unittest
 import uuid
 from unittest import mock
 
 from tests import cinder_support as cs
-from tests.fake_basalt import FakeBasalt
 
 CONSISTENT = {'consistent_group_snapshot_enabled': '<is> True'}
 
@@ -197,25 +195,12 @@ class GroupContract:
         return api.BasaltApiError
 
 
-class GroupsLiveTest(GroupContract, unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.url = os.environ.get('BASALT_API_URL')
-        cls.token = os.environ.get('BASALT_API_TOKEN')
-        if not cls.url:
-            raise unittest.SkipTest('BASALT_API_URL names no running node')
-        super().setUpClass()
+class GroupsLiveTest(cs.LiveNode, GroupContract, unittest.TestCase):
+    pass
 
 
-class GroupsFakeTest(GroupContract, unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.fake = FakeBasalt(token='fake-admin')
-        cls.fake.__enter__()
-        cls.addClassCleanup(cls.fake.__exit__, None, None, None)
-        cls.url = cls.fake.url
-        cls.token = cls.fake.token
-        super().setUpClass()
+class GroupsFakeTest(cs.FakeNode, GroupContract, unittest.TestCase):
+    pass
 
 
 if __name__ == '__main__':
