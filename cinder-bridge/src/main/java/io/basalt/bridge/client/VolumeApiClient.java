@@ -171,6 +171,18 @@ public final class VolumeApiClient {
         return parse(send(request(SNAPSHOT_GROUPS + "/" + encode(id)).GET()), SnapshotGroup.class);
     }
 
+    /** The snapshot group with that ID or, failing that, the one with that name. */
+    public SnapshotGroup findSnapshotGroup(String idOrName) throws VolumeApiException {
+        try {
+            return snapshotGroup(idOrName);
+        } catch (VolumeApiException notAnId) {
+            return byName(SNAPSHOT_GROUPS, idOrName, SnapshotGroupList.class, notAnId).snapshotGroups().stream()
+                    .findFirst()
+                    .orElseThrow(() -> new VolumeApiException(404, "no snapshot group with ID or name " + idOrName,
+                            notAnId));
+        }
+    }
+
     public List<SnapshotGroup> snapshotGroups() throws VolumeApiException {
         return parse(send(request(SNAPSHOT_GROUPS).GET()), SnapshotGroupList.class).snapshotGroups();
     }
