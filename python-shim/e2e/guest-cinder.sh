@@ -148,7 +148,8 @@ wait_gone() {
 # Crash consistency across volumes: record i, a 4 KiB block "BASALT-REC <i>", goes to block i/3 of
 # volume i%3 with nvme write, which returns when the controller completed it, so record i is
 # acknowledged before record i+1 is issued. A snapshot of the three at one instant therefore holds
-# records 0..k-1 for some k, and nothing else. Returns once 20 records are written.
+# records 0..k-1 for some k, and nothing else. Returns once 6 records are written (a TCG guest
+# writes about two a second: each is an nvme-cli process).
 seq_write() {
     devs=""
     for u in "$1" "$2" "$3"; do
@@ -176,7 +177,8 @@ seq_write() {
     ) </dev/null &
     seq_writer=$!
     n=0
-    while [ "$(cat /tmp/seq.count)" -lt 20 ]; do
+    # The writer truncates and rewrites the count: a read in between finds it empty, which is 0.
+    while count="$(cat /tmp/seq.count)" && [ "${count:-0}" -lt 6 ]; do
         if ! kill -0 "$seq_writer" 2>/dev/null || [ "$n" -ge 1200 ]; then
             say "the record writer stopped early: $(cat /tmp/seq.failed 2>/dev/null)"
             return 1

@@ -420,7 +420,7 @@ public final class Engine implements AutoCloseable {
 
     /** Logs {@code entries} in one batch and applies them, all or none. */
     private void control(List<LogEntry> entries) {
-        Object entry = entries.size() == 1 ? entries.getFirst() : entries;
+        Object described = entries.size() == 1 ? entries.getFirst() : entries;
         ControlTicket ticket = new ControlTicket();
         CompletableFuture<Void> done = new CompletableFuture<>();
         writer.submit(new LogOp.Control(entries, ticket, done));
@@ -429,7 +429,7 @@ public final class Engine implements AutoCloseable {
                 done.get(controlStartMillis, TimeUnit.MILLISECONDS);
             } catch (TimeoutException e) {
                 if (ticket.cancel()) {
-                    throw new ControlCancelledException("the storage engine did not start " + entry + " within "
+                    throw new ControlCancelledException("the storage engine did not start " + described + " within "
                             + controlStartMillis + " ms; it was cancelled and nothing changed");
                 }
                 // Started: it ends, durably or with the writer failing it, and only then may the caller go on.
@@ -437,12 +437,12 @@ public final class Engine implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while logging " + entry, e);
+            throw new IllegalStateException("interrupted while logging " + described, e);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof IllegalArgumentException invalid) {
                 throw invalid;
             }
-            throw new UncheckedIOException(new IOException("logging " + entry + " failed: " + e.getCause().getMessage(),
+            throw new UncheckedIOException(new IOException("logging " + described + " failed: " + e.getCause().getMessage(),
                     e.getCause()));
         }
     }
