@@ -94,13 +94,28 @@ class GroupsMixin:
             raise exception.InvalidInput(reason=_('a group is made from a group snapshot or a group'))
         project = self._group_project(source_vols, source_group)
         name = GROUP_CLONE_PREFIX + group.id
-        instant = self._call(self.client.create_snapshot_group, name,
-                             [self._require_volume_id(v) for v in source_vols], project=project)
+        try:
+            instant = self._call(self.client.create_snapshot_group, name,
+                                 [self._require_volume_id(v) for v in source_vols], project=project)
+        except exception.VolumeBackendAPIException:
+            # An answer lost on the way back (a timeout, a dropped connection) may hide a group
+            # the node made: it is found by its name.
+            self._delete_snapshot_group_named(name, project)
+            raise
         try:
             sources = [_Provided(self._model_update(member, project)) for member in instant['snapshots']]
             return None, self._volumes_from(volumes, sources, self.create_volume_from_snapshot)
         finally:
             self._call(self.client.delete_snapshot_group, instant['id'], project=project)
+
+    def _delete_snapshot_group_named(self, name, project):
+        try:
+            found = self._call(self.client.find_snapshot_group, name, project=project)
+            if found is not None:
+                self._call(self.client.delete_snapshot_group, found['id'], project=project)
+        except exception.CinderException as e:
+            LOG.error('Basalt: could not delete snapshot group %s of project %s after a failure: %s',
+                      name, project, e)
 
     def _volumes_from(self, volumes, sources, create):
         """create(volume, source) for each pair; on a failure the volumes made so far are deleted."""

@@ -189,6 +189,27 @@ class GroupContract:
         self.driver.delete_group(self.context, group, volumes)
         self.assertNothingLeft()
 
+    def test_a_lost_answer_to_the_temporary_group_leaves_no_orphan(self):
+        """The node made the temporary group but its answer was lost: the driver finds it by name and
+        deletes it. Shown failing (the group left on the node) without that clean-up."""
+        source_group = self.group(self.group_type(CONSISTENT))
+        sources = self.volumes(2)
+        clones = [cs.new_volume(self.project, source_volid=s.id) for s in sources]
+        real = self.driver.client.create_snapshot_group
+
+        def made_but_lost(*args, **kwargs):
+            real(*args, **kwargs)
+            raise self.api_error(0, 'POST /snapshot-groups: volume API unreachable: timed out')
+
+        with mock.patch.object(self.driver.client, 'create_snapshot_group', side_effect=made_but_lost):
+            with self.assertRaises(self.exception.VolumeBackendAPIException):
+                self.driver.create_group_from_src(self.context, self.group(source_group.group_type_id), clones,
+                                                  source_group=source_group, source_vols=sources)
+        self.assertEqual([], self.api.list_snapshot_groups(project=self.project))
+        self.assertEqual([], self.api.list_snapshots(project=self.project))
+        self.driver.delete_group(self.context, source_group, sources)
+        self.assertNothingLeft()
+
     @property
     def api_error(self):
         from basalt_cinder import api
