@@ -39,7 +39,7 @@ class BasaltApiError(Exception):
 
 
 class VolumeApi:
-    """Volume, snapshot and host operations against a Basalt node's API.
+    """Volume, snapshot, snapshot group and host operations against a Basalt node's API.
 
     base_url: one URL or a list of URLs ("http://host:8470" or "https://..."), tried in turn.
     token: the bearer token (the node's admin token for the Cinder driver), or None.
@@ -163,6 +163,33 @@ class VolumeApi:
             if e.status != 404:
                 raise
 
+    # --- snapshot groups ----------------------------------------------------------------
+
+    def create_snapshot_group(self, name, volume_ids, project=None):
+        """Snapshots of the volumes at one instant; the group's "snapshots" follow volume_ids' order."""
+        return self._request("POST", self._prefix(project) + "/snapshot-groups",
+                             {"name": name, "volumeIds": list(volume_ids)})
+
+    def get_snapshot_group(self, group_id, project=None):
+        return self._request("GET", self._snapshot_group_path(group_id, project))
+
+    def list_snapshot_groups(self, project=None, name=None):
+        query = "" if name is None else "?name=" + urllib.parse.quote(name, safe="")
+        return self._request("GET", self._prefix(project) + "/snapshot-groups" + query)["snapshotGroups"]
+
+    def find_snapshot_group(self, name, project=None):
+        """The snapshot group called name, or None."""
+        found = self.list_snapshot_groups(project, name=name)
+        return found[0] if found else None
+
+    def delete_snapshot_group(self, group_id, project=None):
+        """Deletes a snapshot group and its snapshots; one that does not exist counts as deleted."""
+        try:
+            self._request("DELETE", self._snapshot_group_path(group_id, project))
+        except BasaltApiError as e:
+            if e.status != 404:
+                raise
+
     # --- plumbing -----------------------------------------------------------------------
 
     @staticmethod
@@ -178,6 +205,10 @@ class VolumeApi:
     @classmethod
     def _snapshot_path(cls, snapshot_id, project=None):
         return cls._prefix(project) + "/snapshots/" + _segment(snapshot_id, "snapshot id")
+
+    @classmethod
+    def _snapshot_group_path(cls, group_id, project=None):
+        return cls._prefix(project) + "/snapshot-groups/" + _segment(group_id, "snapshot group id")
 
     @staticmethod
     def _ssl_context(verify):

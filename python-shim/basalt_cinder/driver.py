@@ -31,6 +31,7 @@ Mapping of Cinder objects to Basalt objects:
 - Manage: a node volume of Basalt's "default" project or of the Cinder volume's project, found by
   id (source-id) or name (source-name), is renamed to the Cinder volume's name; unmanage renames it
   "unmanaged-<Cinder volume id>" and leaves it on the node.
+- Groups: see basalt_cinder.groups (a consistent group snapshot is one node snapshot group).
 """
 
 import math
@@ -52,6 +53,7 @@ from cinder.volume import volume_types
 from cinder.volume import volume_utils
 
 from basalt_cinder import api as basalt_api
+from basalt_cinder import groups
 
 LOG = logging.getLogger(__name__)
 
@@ -127,7 +129,7 @@ class BasaltConflictError(exception.VolumeBackendAPIException):
 
 
 @interface.volumedriver
-class BasaltDriver(driver.VolumeDriver):
+class BasaltDriver(groups.GroupsMixin, driver.VolumeDriver):
     """Basalt NVMe/TCP block storage.
 
     Version history:
@@ -234,6 +236,7 @@ class BasaltDriver(driver.VolumeDriver):
             'online_extend_support': True,
             'QoS_support': True,
             'compression_support': True,
+            'consistent_group_snapshot_enabled': True,
             'location_info': 'basalt:%s' % ','.join(self.client.urls),
             'backend_state': 'up' if node is not None else 'down',
         }

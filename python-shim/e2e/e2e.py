@@ -15,7 +15,9 @@ use), and a volume made from that snapshot is attached and verified in the guest
 everything; the Basalt API must show no volume, snapshot or host left. A volume of a multiattach
 type attached to the guest and to a second host at once: the second detaches, the guest reads back
 what it wrote; then a retype of its compression on->off, done in place on the node. A volume made
-on the node by hand is listed as manageable, managed and unmanaged. Then ten parallel
+on the node by hand is listed as manageable, managed and unmanaged. A consistent group snapshot
+of three volumes while the guest writes numbered records across them (each completed before the
+next): a group made from it must hold exactly a prefix of the records. Then ten parallel
 create/attach/detach/delete flows with no error and nothing left.
 
 Every wait is bounded; every process started here is stopped by its PID (process group) at the
@@ -323,6 +325,19 @@ class Cinder:
             return False
         wait_for('%s %s to be deleted' % (kind, object_id), check, timeout)
 
+    def wait_status(self, kind, object_id, status, timeout=120):
+        """Groups and group snapshots: kind is their collection, the answer's key is its singular."""
+        def check():
+            got = self.request('GET', '/%s/%s' % (kind, object_id))[kind[:-1]]
+            if got['status'].startswith('error'):
+                raise Failure('%s %s went to %s; see cinder-volume.log' % (kind, object_id, got['status']))
+            return got if got['status'] == status else None
+        return wait_for('%s %s to be %s' % (kind, object_id, status), check, timeout)
+
+    def delete_group(self, group_id):
+        self.request('POST', '/groups/%s/action' % group_id, {'delete': {'delete-volumes': True}})
+        self.wait_gone('groups', group_id, timeout=180)
+
     def create_volume(self, size, type_name, **extra):
         body = {'size': size, 'volume_type': type_name, 'name': 'e2e-' + uuid.uuid4().hex[:6]}
         body.update(extra)
@@ -587,11 +602,13 @@ class E2E:
     def assert_nothing_left(self, stage):
         vols = self.basalt.list_volumes(project=self.project)
         snaps = self.basalt.list_snapshots(project=self.project)
+        groups = self.basalt.list_snapshot_groups(project=self.project)
         everywhere = self.basalt.stats()
-        if vols or snaps or everywhere.get('volumes') or everywhere.get('snapshots'):
-            raise Failure('%s: left on the node: volumes %s, snapshots %s, node stats %s'
-                          % (stage, [(v['name'], v['hosts']) for v in vols],
-                             [s['name'] for s in snaps], everywhere))
+        if vols or snaps or groups or everywhere.get('volumes') or everywhere.get('snapshots'):
+            raise Failure('%s: left on the node: volumes %s, snapshots %s, snapshot groups %s, node '
+                          'stats %s' % (stage, [(v['name'], v['hosts']) for v in vols],
+                                        [s['name'] for s in snaps], [g['name'] for g in groups],
+                                        everywhere))
         log('%s: no volume, snapshot or host left on the node' % stage)
 
     # -- scenarios --
@@ -726,14 +743,7 @@ class E2E:
         """The guest's fio: the limited volume within 10% of its limit, an unlimited one unharmed."""
         c = self.cinder
         free = c.create_volume(1, 'basalt-e2e')
-        attached = []
-        for vol in (limited, free):
-            att = c.attach(vol['id'], connector_for(self.host_nqn, self.host_id))
-            data = att['connection_info'].get('data', att['connection_info'])
-            addr, port, transport = data['portals'][0]
-            self.guest.run('connect', data['target_nqn'], addr, port, transport, data['host_nqn'],
-                           timeout=120)
-            attached.append((att, vol, data))
+        attached = [self.attach_in_guest(vol) for vol in (limited, free)]
         self.guest.run('qos', attached[0][2]['vol_uuid'], attached[1][2]['vol_uuid'], QOS_READ_IOPS,
                        QOS_FIO_SECONDS, timeout=4 * QOS_FIO_SECONDS + 120)
         log('the guest measured the limited volume within 10%% of %d IOPS while the unlimited one '
@@ -818,6 +828,75 @@ class E2E:
             raise Failure('unmanage: the node shows %s' % b)
         log('unmanaged it: the node keeps it as %s' % b['name'])
         self.basalt.delete_volume(made['id'], project='default')
+    def group_snapshot(self):
+        """A consistent group snapshot under the guest's writes; a group and a volume made from it."""
+        c = self.cinder
+        started = time.monotonic()
+        gtype = c.request('POST', '/group_types', {'group_type': {
+            'name': 'basalt-e2e-consistent',
+            'group_specs': {'consistent_group_snapshot_enabled': '<is> True'}}})['group_type']
+        group = c.request('POST', '/groups', {'group': {
+            'name': 'e2e-group', 'group_type': gtype['id'], 'volume_types': ['basalt-e2e']}})['group']
+        c.wait_status('groups', group['id'], 'available')
+        vols = [c.create_volume(1, 'basalt-e2e', group_id=group['id']) for _ in range(3)]
+        originals = [self.basalt_volume(v['id'])['id'] for v in vols]
+        attached = []
+        if self.guest:
+            attached = [self.attach_in_guest(v) for v in vols]
+            self.guest.run('seqwrite', *[data['vol_uuid'] for _, _, data in attached], timeout=180)
+        gs = c.request('POST', '/group_snapshots', {'group_snapshot': {
+            'group_id': group['id'], 'name': 'e2e-group-snapshot'}})['group_snapshot']
+        gs = c.wait_status('group_snapshots', gs['id'], 'available')
+        if self.guest:
+            self.guest.run('seqstop', timeout=120)
+        node_groups = self.basalt.list_snapshot_groups(project=self.project)
+        if [g['name'] for g in node_groups] != ['group-snapshot-' + gs['id']] or \
+                sorted(m['sourceVolumeId'] for m in node_groups[0]['snapshots']) != sorted(originals):
+            raise Failure('the group snapshot is not one node snapshot group of the three volumes: %s'
+                          % node_groups)
+        members = [s for s in c.request('GET', '/snapshots/detail')['snapshots']
+                   if s.get('group_snapshot_id') == gs['id']]
+        log('group snapshot %s -> Basalt snapshot group %s of %d volumes'
+            % (gs['id'], node_groups[0]['id'], len(members)))
+
+        copy = c.request('POST', '/groups/action', {'create-from-src': {
+            'group_snapshot_id': gs['id'], 'name': 'e2e-group-copy'}})['group']
+        c.wait_status('groups', copy['id'], 'available', timeout=180)
+        source_of = {s['id']: s['volume_id'] for s in members}
+        copies = {source_of[v['snapshot_id']]: v
+                  for v in c.request('GET', '/volumes/detail?group_id=' + copy['id'])['volumes']}
+        ordered = [copies[v['id']] for v in vols]
+        member_ids = {m['id'] for m in node_groups[0]['snapshots']}
+        if any(self.basalt_volume(v['id']).get('sourceSnapshotId') not in member_ids for v in ordered):
+            raise Failure('the group made from the group snapshot is not made of its snapshots')
+        single = c.create_volume(1, 'basalt-e2e', snapshot_id=members[0]['id'])
+        if self.basalt_volume(single['id']).get('sourceSnapshotId') not in member_ids:
+            raise Failure('the volume from a group snapshot member: %s' % self.basalt_volume(single['id']))
+        log('group %s and volume %s made from the group snapshot' % (copy['id'], single['id']))
+
+        if self.guest:
+            restored = [self.attach_in_guest(v) for v in ordered]
+            self.guest.run('seqcheck', *[data['vol_uuid'] for _, _, data in restored], timeout=300)
+            log('the group made from the group snapshot holds exactly a prefix of the records')
+            for att, vol, data in attached + restored:
+                c.detach(att['id'], vol['id'])
+                self.guest.run('gone', data['vol_uuid'], 60, timeout=90)
+        c.delete_volume(single['id'])
+        c.delete_group(copy['id'])
+        c.request('DELETE', '/group_snapshots/' + gs['id'])
+        c.wait_gone('group_snapshots', gs['id'])
+        c.delete_group(group['id'])
+        self.assert_nothing_left('after the group snapshot')
+        log('group snapshot scenario took %.0fs' % (time.monotonic() - started))
+
+    def attach_in_guest(self, vol):
+        """Attaches a Cinder volume to the guest, which connects (or rescans) as os-brick would."""
+        att = self.cinder.attach(vol['id'], connector_for(self.host_nqn, self.host_id))
+        data = att['connection_info'].get('data', att['connection_info'])
+        addr, port, transport = data['portals'][0]
+        self.guest.run('connect', data['target_nqn'], addr, port, transport, data['host_nqn'],
+                       timeout=120)
+        return att, vol, data
 
     def check_connection_info(self, data, volume_id):
         b = self.basalt_volume(volume_id)
@@ -896,6 +975,7 @@ class E2E:
             self.lifecycle()
             self.qos()
             self.multiattach_retype_manage()
+            self.group_snapshot()
             self.parallel(10)
             if self.guest:
                 self.guest.run('quit', timeout=30)

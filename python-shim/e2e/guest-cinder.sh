@@ -11,6 +11,11 @@
 #                                                   of iops while the free one, read at the same time,
 #                                                   keeps at least half its throughput alone
 #   CMD <seq> gone <vol_uuid> <secs>                wait until the namespace is gone
+#   CMD <seq> seqwrite <uuid0> <uuid1> <uuid2>      start writing numbered records across three
+#                                                   volumes in the background (see seq_write)
+#   CMD <seq> seqstop                               stop that writer
+#   CMD <seq> seqcheck <uuid0> <uuid1> <uuid2>      volumes made from a group snapshot of the three
+#                                                   hold exactly records 0..k-1, with 0 < k < written
 #   CMD <seq> disconnect <target_nqn>
 #   CMD <seq> quit
 # and the guest answers each with "BASALT-DONE <seq> <rc>".
@@ -140,6 +145,86 @@ wait_gone() {
     return 1
 }
 
+# Crash consistency across volumes: record i, a 4 KiB block "BASALT-REC <i>", goes to block i/3 of
+# volume i%3 with nvme write, which returns when the controller completed it, so record i is
+# acknowledged before record i+1 is issued. A snapshot of the three at one instant therefore holds
+# records 0..k-1 for some k, and nothing else. Returns once 6 records are written (a TCG guest
+# writes about two a second: each is an nvme-cli process).
+seq_write() {
+    devs=""
+    for u in "$1" "$2" "$3"; do
+        d="$(wait_ns "$u" 60)" || { say "no namespace with uuid $u"; return 1; }
+        devs="$devs $d"
+    done
+    # shellcheck disable=SC2086
+    set -- $devs
+    lbs="$(cat "/sys/block/$1/queue/logical_block_size")"
+    rm -f /tmp/seq.stop /tmp/seq.failed
+    echo 0 > /tmp/seq.count
+    (
+        i=0
+        while [ ! -e /tmp/seq.stop ] && [ "$i" -lt 30000 ]; do
+            case $((i % 3)) in 0) dev="$1" ;; 1) dev="$2" ;; *) dev="$3" ;; esac
+            printf '%-4095s\n' "BASALT-REC $i" > /tmp/seq.rec
+            if ! nvme write "/dev/$dev" -s $(((i / 3) * 4096 / lbs)) -c $((4096 / lbs - 1)) -z 4096 \
+                    -d /tmp/seq.rec > /tmp/seq.out 2>&1; then
+                { echo "record $i:"; cat /tmp/seq.out; } > /tmp/seq.failed
+                break
+            fi
+            i=$((i + 1))
+            echo "$i" > /tmp/seq.count
+        done
+    ) </dev/null &
+    seq_writer=$!
+    n=0
+    # The writer truncates and rewrites the count: a read in between finds it empty, which is 0.
+    while count="$(cat /tmp/seq.count)" && [ "${count:-0}" -lt 6 ]; do
+        if ! kill -0 "$seq_writer" 2>/dev/null || [ "$n" -ge 1200 ]; then
+            say "the record writer stopped early: $(cat /tmp/seq.failed 2>/dev/null)"
+            return 1
+        fi
+        n=$((n + 1))
+        sleep 0.1
+    done
+    say "record writer running on /dev/$1 /dev/$2 /dev/$3 (blocks of $lbs bytes)"
+}
+
+seq_stop() {
+    touch /tmp/seq.stop
+    wait "$seq_writer"
+    say "record writer wrote $(cat /tmp/seq.count) records"
+    [ ! -e /tmp/seq.failed ] || { cat /tmp/seq.failed; return 1; }
+}
+
+seq_check() {
+    written="$(cat /tmp/seq.count)"
+    : > /tmp/seq.found
+    : > /tmp/seq.misplaced
+    v=0
+    for u in "$1" "$2" "$3"; do
+        d="$(wait_ns "$u" 60)" || { say "no namespace with uuid $u"; return 1; }
+        dd if="/dev/$d" bs=4096 count=$((written / 3 + 1)) 2>/dev/null | tr -d '\000' \
+            | grep -o 'BASALT-REC [0-9]*' | while read -r _ r; do
+                [ $((r % 3)) -eq "$v" ] || echo "record $r on volume $v" >> /tmp/seq.misplaced
+                echo "$r"
+            done >> /tmp/seq.found
+        v=$((v + 1))
+    done
+    sort -n /tmp/seq.found > /tmp/seq.sorted
+    k="$(wc -l < /tmp/seq.sorted)"
+    expected=0
+    while read -r r; do
+        if [ "$r" != "$expected" ]; then
+            say "NOT A PREFIX: record $r is in the group snapshot but record $expected is not"
+            return 1
+        fi
+        expected=$((expected + 1))
+    done < /tmp/seq.sorted
+    [ ! -s /tmp/seq.misplaced ] || { say "records on the wrong volume: $(head -n 3 /tmp/seq.misplaced)"; return 1; }
+    say "the group snapshot holds exactly records 0..$((k - 1)) of the $written written"
+    [ "$k" -gt 0 ] && [ "$k" -lt "$written" ]
+}
+
 say "ready, host NQN $(cat /etc/nvme/hostnqn)"
 echo "BASALT-E2E-READY"
 while read -r tag seq verb a1 a2 a3 a4 a5; do
@@ -151,6 +236,9 @@ while read -r tag seq verb a1 a2 a3 a4 a5; do
         size) check_size "$a1" "$a2" ;;
         qos) check_qos "$a1" "$a2" "$a3" "$a4" ;;
         gone) wait_gone "$a1" "$a2" ;;
+        seqwrite) seq_write "$a1" "$a2" "$a3" ;;
+        seqstop) seq_stop ;;
+        seqcheck) seq_check "$a1" "$a2" "$a3" ;;
         disconnect) timeout -s KILL 60 nvme disconnect -n "$a1" ;;
         quit) echo "BASALT-DONE $seq 0"; exit 0 ;;
         *) say "unknown command $verb"; false ;;

@@ -1,7 +1,10 @@
 """Helpers for tests that need Cinder (Debian's python3-cinder, under /usr/bin/python3)."""
 
+import os
 import unittest
 import uuid
+
+from tests.fake_basalt import FakeBasalt
 
 try:
     from cinder import context
@@ -67,3 +70,29 @@ def apply(obj, model_update):
     if model_update:
         obj.update(model_update)
     return obj
+
+
+class LiveNode:
+    """Mixed in before a contract's tests: they run against the node BASALT_API_URL and
+    BASALT_API_TOKEN name (test-live.sh starts one), or are skipped."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.url = os.environ.get('BASALT_API_URL')
+        cls.token = os.environ.get('BASALT_API_TOKEN')
+        if not cls.url:
+            raise unittest.SkipTest('BASALT_API_URL names no running node')
+        super().setUpClass()
+
+
+class FakeNode:
+    """Mixed in before a contract's tests: they run against tests/fake_basalt.py."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = FakeBasalt(token='fake-admin')
+        cls.fake.__enter__()
+        cls.addClassCleanup(cls.fake.__exit__, None, None, None)
+        cls.url = cls.fake.url
+        cls.token = cls.fake.token
+        super().setUpClass()

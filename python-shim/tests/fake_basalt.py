@@ -25,6 +25,7 @@ class FakeBasalt:
         self.ratio = ratio
         self.volumes = {}    # id -> volume dict (with 'project')
         self.snapshots = {}  # id -> snapshot dict
+        self.snapshot_groups = {}  # id -> snapshot group dict (its members are in snapshots)
         self.requests = []   # (method, path, body)
         self.fail_next = []
         self.lock = threading.Lock()
@@ -74,6 +75,25 @@ class FakeBasalt:
                 return 200, {'snapshots': snaps}
             if method == 'POST':
                 return self.create_snapshot(project, body)
+        if rest == '/snapshot-groups':
+            if method == 'GET':
+                groups = [g for g in self.snapshot_groups.values() if g['project'] == project
+                          and ('name' not in query or g['name'] == query['name'][0])]
+                return 200, {'snapshotGroups': [self.group_view(g) for g in groups]}
+            if method == 'POST':
+                return self.create_snapshot_group(project, body)
+        m = re.match(r'^/snapshot-groups/([^/]+)$', rest)
+        if m:
+            group = self.snapshot_groups.get(unquote(m.group(1)))
+            if group is None or group['project'] != project:
+                return (204, None) if method == 'DELETE' else (404, {'error': 'no snapshot group'})
+            if method == 'GET':
+                return 200, self.group_view(group)
+            if method == 'DELETE':
+                for sid in group['snapshotIds']:
+                    del self.snapshots[sid]
+                del self.snapshot_groups[group['id']]
+                return 204, None
         m = re.match(r'^/volumes/([^/]+)(/hosts(?:/(.+))?|/revert|/qos)?$', rest)
         if m:
             vol = self.volumes.get(unquote(m.group(1)))
@@ -131,6 +151,8 @@ class FakeBasalt:
             if method == 'GET':
                 return 200, snap
             if method == 'DELETE':
+                if any(snap['id'] in g['snapshotIds'] for g in self.snapshot_groups.values()):
+                    return 409, {'error': 'a member of a snapshot group', 'field': 'id'}
                 del self.snapshots[snap['id']]
                 return 204, None
         return 404, {'error': 'no such path'}
@@ -236,6 +258,34 @@ class FakeBasalt:
                           'sharedBytes': 0}}
         self.snapshots[sid] = snap
         return 201, snap
+
+
+    def create_snapshot_group(self, project, body):
+        ids = body.get('volumeIds') or []
+        if not ids or len(ids) > 64 or len(set(ids)) != len(ids):
+            return 400, {'error': 'volumeIds must name 1 to 64 volumes, each once', 'field': 'volumeIds'}
+        sources = [self.volumes.get(i) for i in ids]
+        if any(v is None or v['project'] != project for v in sources):
+            return 404, {'error': 'no volume'}
+        for g in self.snapshot_groups.values():
+            if g['project'] == project and g['name'] == body['name']:
+                same = [self.snapshots[s]['sourceVolumeId'] for s in g['snapshotIds']] == ids
+                return (200, self.group_view(g)) if same else \
+                    (409, {'error': 'name taken', 'field': 'name'})
+        members = []
+        for i, source in enumerate(sources):
+            status, snap = self.create_snapshot(project, {'name': '%s.%d' % (body['name'], i),
+                                                          'sourceVolumeId': source['id']})
+            members.append(snap['id'])
+        group = {'id': str(uuid.uuid4()), 'name': body['name'], 'project': project,
+                 'createdAt': '2024-01-01T00:00:00Z', 'snapshotIds': members}
+        self.snapshot_groups[group['id']] = group
+        return 201, self.group_view(group)
+
+    def group_view(self, group):
+        view = {k: v for k, v in group.items() if k != 'snapshotIds'}
+        view['snapshots'] = [self.snapshots[s] for s in group['snapshotIds']]
+        return view
 
 
 class _Handler(BaseHTTPRequestHandler):

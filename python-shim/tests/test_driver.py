@@ -6,13 +6,11 @@ logic is also checked where no node runs. Each test class uses its own random pr
 at the end that it left no volume or snapshot there.
 """
 
-import os
 import unittest
 import uuid
 from unittest import mock
 
 from tests import cinder_support as cs
-from tests.fake_basalt import FakeBasalt
 from tests.test_qos import UNLIMITED, qos_specs
 
 GiB = 1024 ** 3
@@ -417,25 +415,12 @@ class DriverContract:
         self.assertIn('totalIops', str(failed.exception))
 
 
-class DriverLiveTest(DriverContract, unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.url = os.environ.get('BASALT_API_URL')
-        cls.token = os.environ.get('BASALT_API_TOKEN')
-        if not cls.url:
-            raise unittest.SkipTest('BASALT_API_URL names no running node')
-        super().setUpClass()
+class DriverLiveTest(cs.LiveNode, DriverContract, unittest.TestCase):
+    pass
 
 
-class DriverFakeTest(DriverContract, unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.fake = FakeBasalt(token='fake-admin')
-        cls.fake.__enter__()
-        cls.addClassCleanup(cls.fake.__exit__, None, None, None)
-        cls.url = cls.fake.url
-        cls.token = cls.fake.token
-        super().setUpClass()
+class DriverFakeTest(cs.FakeNode, DriverContract, unittest.TestCase):
+    pass
 
 
 if __name__ == '__main__':

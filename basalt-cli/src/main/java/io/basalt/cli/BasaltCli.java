@@ -27,6 +27,6 @@ public final class BasaltCli {
 
     static CommandLine commandLine() {
         return Main.commandLine(new AttachCommand(), new DetachCommand(), new VolumeCommand(), new SnapshotCommand(),
-                new NodeCommand(), new TokenCommand());
+                new SnapshotGroupCommand(), new NodeCommand(), new TokenCommand());
     }
 }

@@ -78,7 +78,7 @@ class BasaltCliTest {
     void everyCommandHasHelp() {
         List<List<String>> paths = new ArrayList<>();
         collect(BasaltCli.commandLine(), new ArrayList<>(), paths);
-        assertEquals(26, paths.size(), paths.toString());
+        assertEquals(31, paths.size(), paths.toString());
         for (List<String> path : paths) {
             List<String> args = new ArrayList<>(path);
             args.add("--help");
@@ -87,7 +87,8 @@ class BasaltCliTest {
             assertTrue(out.toString().startsWith(expected), path + ":\n" + out);
         }
         assertEquals(0, basalt("--help"));
-        for (String command : List.of("serve", "bench", "attach", "detach", "volume", "snapshot", "node", "token", "help")) {
+        for (String command : List.of("serve", "bench", "attach", "detach", "volume", "snapshot", "snapshot-group", "node",
+                "token", "help")) {
             assertTrue(out.toString().contains("\n  " + command + " "), command + " in:\n" + out);
         }
     }
@@ -154,6 +155,23 @@ class BasaltCliTest {
         assertEquals("deleted volume cli-vol (" + id + ")\ndeleted volume cli-clone (" + clone.get("id").asText() + ")\n",
                 out.toString());
         assertEquals(1, client("volume", "show", id));
+    }
+
+    @Test
+    void snapshotGroupsFromCreateToDelete() throws Exception {
+        String a = json("volume", "create", "cli-a", "--size", "1MiB").get("id").asText();
+        String b = json("volume", "create", "cli-b", "--size", "1MiB").get("id").asText();
+        JsonNode group = json("snapshot-group", "create", "cli-group", "--volume", "cli-b", "--volume", a);
+        assertEquals(List.of(b, a), List.of(group.get("snapshots").get(0).get("sourceVolumeId").asText(),
+                group.get("snapshots").get(1).get("sourceVolumeId").asText()));
+        assertTrue(findById(json("snapshot-group", "list"), group.get("id").asText()));
+        assertEquals(0, client("snapshot-group", "show", "cli-group"));
+        assertTrue(out.toString().contains("cli-group.1"), out.toString());
+        assertEquals(0, client("snapshot-group", "delete", "cli-group"));
+        assertEquals("deleted snapshot group cli-group (" + group.get("id").asText() + ") and its 2 snapshots\n",
+                out.toString());
+        assertEquals(0, json("snapshot", "list").size());
+        assertEquals(0, client("volume", "delete", a, b));
     }
 
     private static boolean findById(JsonNode array, String id) {

@@ -22,7 +22,7 @@ import java.util.Optional;
  * only it can know: unique names, its own block size, free namespace IDs, free space. Methods may
  * block on I/O, so callers must not invoke them on an event loop. A failed call changes nothing.
  */
-public interface VolumeService {
+public interface VolumeService extends SnapshotGroupService {
     String DEFAULT_PROJECT = "default";
 
     /**
@@ -103,7 +103,12 @@ public interface VolumeService {
 
     Optional<Snapshot> findSnapshot(String project, String id);
 
-    /** Deletes the snapshot; volumes cloned from it keep their data. @throws NotFoundException */
+    /**
+     * Deletes the snapshot; volumes cloned from it keep their data.
+     *
+     * @throws NotFoundException       if there is no such snapshot
+     * @throws VolumeConflictException if it is a member of a snapshot group, which is deleted as a whole
+     */
     void deleteSnapshot(String project, String id);
 
     /**

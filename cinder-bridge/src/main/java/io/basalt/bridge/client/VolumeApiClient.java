@@ -8,13 +8,16 @@ import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
+import io.basalt.bridge.api.CreateSnapshotGroupRequest;
 import io.basalt.bridge.api.CreateSnapshotRequest;
 import io.basalt.bridge.api.CreateVolumeRequest;
 import io.basalt.bridge.api.NodeStats;
 import io.basalt.bridge.api.Qos;
 import io.basalt.bridge.api.Snapshot;
-import io.basalt.bridge.api.UpdateVolumeRequest;
+import io.basalt.bridge.api.SnapshotGroup;
+import io.basalt.bridge.api.SnapshotGroupList;
 import io.basalt.bridge.api.SnapshotList;
+import io.basalt.bridge.api.UpdateVolumeRequest;
 import io.basalt.bridge.api.Volume;
 import io.basalt.bridge.api.VolumeList;
 
@@ -41,6 +44,7 @@ import java.util.Map;
 public final class VolumeApiClient {
     private static final String VOLUMES = "/api/v1/volumes";
     private static final String SNAPSHOTS = "/api/v1/snapshots";
+    private static final String SNAPSHOT_GROUPS = "/api/v1/snapshot-groups";
     private static final String STATS = "/api/v1/stats";
     private static final String HEALTH = "/api/v1/health";
     private static final JsonMapper JSON = JsonMapper.builder()
@@ -167,6 +171,36 @@ public final class VolumeApiClient {
 
     public void deleteSnapshot(String id) throws VolumeApiException {
         send(request(snapshotPath(id)).DELETE());
+    }
+
+    public SnapshotGroup snapshotGroup(String id) throws VolumeApiException {
+        return parse(send(request(SNAPSHOT_GROUPS + "/" + encode(id)).GET()), SnapshotGroup.class);
+    }
+
+    /** The snapshot group with that ID or, failing that, the one with that name. */
+    public SnapshotGroup findSnapshotGroup(String idOrName) throws VolumeApiException {
+        try {
+            return snapshotGroup(idOrName);
+        } catch (VolumeApiException notAnId) {
+            return byName(SNAPSHOT_GROUPS, idOrName, SnapshotGroupList.class, notAnId).snapshotGroups().stream()
+                    .findFirst()
+                    .orElseThrow(() -> new VolumeApiException(404, "no snapshot group with ID or name " + idOrName,
+                            notAnId));
+        }
+    }
+
+    public List<SnapshotGroup> snapshotGroups() throws VolumeApiException {
+        return parse(send(request(SNAPSHOT_GROUPS).GET()), SnapshotGroupList.class).snapshotGroups();
+    }
+
+    /** Snapshots of several volumes at one instant; its members are snapshots like any other. */
+    public SnapshotGroup createSnapshotGroup(CreateSnapshotGroupRequest create) throws VolumeApiException {
+        return parse(send(withBody(request(SNAPSHOT_GROUPS), "POST", create)), SnapshotGroup.class);
+    }
+
+    /** Deletes the group and its member snapshots. */
+    public void deleteSnapshotGroup(String id) throws VolumeApiException {
+        send(request(SNAPSHOT_GROUPS + "/" + encode(id)).DELETE());
     }
 
     /** Whether the API answers; the one call that needs no token. */

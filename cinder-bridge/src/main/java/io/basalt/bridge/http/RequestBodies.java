@@ -42,4 +42,7 @@ final class RequestBodies {
 
     record CreateSnapshot(String name, String sourceVolumeId) {
     }
+
+    record CreateSnapshotGroup(String name, List<String> volumeIds) {
+    }
 }

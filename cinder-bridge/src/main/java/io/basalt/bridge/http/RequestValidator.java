@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.basalt.bridge.InvalidVolumeRequestException;
 import io.basalt.bridge.Names;
+import io.basalt.bridge.api.CreateSnapshotGroupRequest;
 import io.basalt.bridge.api.CreateSnapshotRequest;
 import io.basalt.bridge.api.CreateVolumeRequest;
 import io.basalt.bridge.api.UpdateVolumeRequest;
@@ -150,6 +151,35 @@ final class RequestValidator {
         RequestBodies.CreateSnapshot request = bind(body, RequestBodies.CreateSnapshot.class);
         return new CreateSnapshotRequest(name(request.name()),
                 requiredId("sourceVolumeId", request.sourceVolumeId()));
+    }
+
+    /**
+     * A group's name leaves room for its members' names, {@code <name>.<n>}; its volumes are 1 to
+     * {@link CreateSnapshotGroupRequest#MAX_VOLUMES} distinct ids.
+     */
+    CreateSnapshotGroupRequest createSnapshotGroup(byte[] body) {
+        RequestBodies.CreateSnapshotGroup request = bind(body, RequestBodies.CreateSnapshotGroup.class);
+        String name = name(request.name());
+        int memberSuffix = 1 + String.valueOf(CreateSnapshotGroupRequest.MAX_VOLUMES - 1).length();
+        if (name.length() > Names.MAX_LENGTH - memberSuffix) {
+            throw invalid("name", "a snapshot group's name is at most " + (Names.MAX_LENGTH - memberSuffix)
+                    + " characters: its member snapshots are called <name>.<n>");
+        }
+        List<String> volumeIds = request.volumeIds();
+        if (volumeIds == null || volumeIds.isEmpty()) {
+            throw invalid("volumeIds", "volumeIds must name at least one volume");
+        }
+        if (volumeIds.size() > CreateSnapshotGroupRequest.MAX_VOLUMES) {
+            throw invalid("volumeIds", "a snapshot group holds at most " + CreateSnapshotGroupRequest.MAX_VOLUMES
+                    + " volumes, not " + volumeIds.size());
+        }
+        for (int i = 0; i < volumeIds.size(); i++) {
+            requiredId("volumeIds[" + i + "]", volumeIds.get(i));
+        }
+        if (new LinkedHashSet<>(volumeIds).size() != volumeIds.size()) {
+            throw invalid("volumeIds", "volumeIds names a volume more than once");
+        }
+        return new CreateSnapshotGroupRequest(name, volumeIds);
     }
 
     /** The {@code name} query parameter of a list, or null when absent. */

@@ -1,8 +1,10 @@
 package io.basalt.bridge.http;
 
+import io.basalt.bridge.api.CreateSnapshotGroupRequest;
 import io.basalt.bridge.api.CreateSnapshotRequest;
 import io.basalt.bridge.api.CreateVolumeRequest;
 import io.basalt.bridge.api.Snapshot;
+import io.basalt.bridge.api.SnapshotGroup;
 import io.basalt.bridge.api.Volume;
 
 import java.util.Objects;
@@ -37,5 +39,11 @@ final class RetryMatcher {
 
     static boolean isRetryOf(CreateSnapshotRequest request, Snapshot snapshot) {
         return request.name().equals(snapshot.name()) && request.sourceVolumeId().equals(snapshot.sourceVolumeId());
+    }
+
+    /** The same volumes in the same order: the members are listed in the order the request named them. */
+    static boolean isRetryOf(CreateSnapshotGroupRequest request, SnapshotGroup group) {
+        return request.name().equals(group.name())
+                && request.volumeIds().equals(group.snapshots().stream().map(Snapshot::sourceVolumeId).toList());
     }
 }

@@ -89,6 +89,7 @@ public final class VolumeApi {
         ProjectRoutes routes = new ProjectRoutes(router, validator);
         new VolumeRoutes(service, calls, validator).addTo(routes);
         new SnapshotRoutes(service, calls, validator).addTo(routes);
+        new SnapshotGroupRoutes(service, calls, validator).addTo(routes);
         new HostRoutes(hostSecrets, calls, validator).addTo(router);
 
         router.errorHandler(400, ctx -> JsonResponses.error(ctx, 400, "the request is malformed", null));

@@ -1,7 +1,10 @@
 package io.basalt.bridge.client;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
+import io.basalt.bridge.api.CreateSnapshotGroupRequest;
 import io.basalt.bridge.api.Portal;
+import io.basalt.bridge.api.Snapshot;
+import io.basalt.bridge.api.SnapshotGroup;
 import io.basalt.bridge.api.Volume;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -60,6 +63,26 @@ class VolumeApiClientTest {
         Volume v = client.volume("v1");
         assertEquals(3, v.nsid());
         assertEquals(List.of(new Portal("tcp", "127.0.0.1", 4420)), v.portals());
+    }
+
+    @Test
+    void snapshotGroupsAreCreatedReadAndDeletedAtTheirOwnPath() throws Exception {
+        String group = """
+                {"id":"g1","name":"g","project":"default","createdAt":"2026-12-01T13:00:00Z","snapshots":[
+                 {"id":"s1","name":"g.0","project":"default","sourceVolumeId":"v1","sizeBytes":512,
+                  "createdAt":"2026-12-01T13:00:00Z","space":{"mappedBytes":0,"storedBytes":0,
+                  "exclusiveBytes":0,"sharedBytes":0}}]}""";
+        api.stubFor(post("/api/v1/snapshot-groups").willReturn(okJson(group).withStatus(201)));
+        api.stubFor(get("/api/v1/snapshot-groups").willReturn(okJson("{\"snapshotGroups\":[" + group + "]}")));
+        api.stubFor(delete("/api/v1/snapshot-groups/g1").willReturn(aResponse().withStatus(204)));
+
+        SnapshotGroup created = client.createSnapshotGroup(new CreateSnapshotGroupRequest("g", List.of("v1")));
+        assertEquals(List.of("v1"), created.snapshots().stream().map(Snapshot::sourceVolumeId).toList());
+        api.verify(1, postRequestedFor(urlEqualTo("/api/v1/snapshot-groups"))
+                .withRequestBody(equalToJson("{\"name\":\"g\",\"volumeIds\":[\"v1\"]}")));
+        assertEquals(List.of(created), client.snapshotGroups());
+        client.deleteSnapshotGroup("g1");
+        api.verify(1, deleteRequestedFor(urlEqualTo("/api/v1/snapshot-groups/g1")));
     }
 
     @Test

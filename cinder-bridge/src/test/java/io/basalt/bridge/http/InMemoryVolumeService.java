@@ -2,16 +2,19 @@ package io.basalt.bridge.http;
 
 import io.basalt.bridge.InsufficientCapacityException;
 import io.basalt.bridge.InvalidVolumeRequestException;
+import io.basalt.bridge.SnapshotGroupNotFoundException;
 import io.basalt.bridge.SnapshotNotFoundException;
 import io.basalt.bridge.VolumeConflictException;
 import io.basalt.bridge.VolumeNotFoundException;
 import io.basalt.bridge.VolumeService;
+import io.basalt.bridge.api.CreateSnapshotGroupRequest;
 import io.basalt.bridge.api.CreateSnapshotRequest;
 import io.basalt.bridge.api.CreateVolumeRequest;
 import io.basalt.bridge.api.NodeStats;
 import io.basalt.bridge.api.Qos;
 import io.basalt.bridge.api.Portal;
 import io.basalt.bridge.api.Snapshot;
+import io.basalt.bridge.api.SnapshotGroup;
 import io.basalt.bridge.api.SpaceUsage;
 import io.basalt.bridge.api.UpdateVolumeRequest;
 import io.basalt.bridge.api.Volume;
@@ -43,6 +46,7 @@ final class InMemoryVolumeService implements VolumeService {
 
     private final Map<String, Volume> volumes = new LinkedHashMap<>();
     private final Map<String, Snapshot> snapshots = new LinkedHashMap<>();
+    private final Map<String, SnapshotGroup> groups = new LinkedHashMap<>();
     private int nextNsid = 1;
     private long capacityBytes = DEFAULT_CAPACITY;
     private final AtomicInteger eventLoopCalls = new AtomicInteger();
@@ -197,6 +201,49 @@ final class InMemoryVolumeService implements VolumeService {
         snapshots.remove(id);
     }
 
+    /** Members are snapshots like any other, called {@code <group>.<n>}; content is not modelled. */
+    @Override
+    public synchronized SnapshotGroup createSnapshotGroup(String project, CreateSnapshotGroupRequest request) {
+        enter();
+        if (groups.values().stream().anyMatch(g -> g.project().equals(project) && g.name().equals(request.name()))) {
+            throw new VolumeConflictException("name", "a snapshot group named " + request.name() + " already exists");
+        }
+        List<Volume> sources = request.volumeIds().stream()
+                .map(id -> volume(project, id).orElseThrow(() -> new VolumeNotFoundException(id))).toList();
+        List<Snapshot> members = new java.util.ArrayList<>();
+        for (int i = 0; i < sources.size(); i++) {
+            members.add(new Snapshot(UUID.randomUUID().toString(), request.name() + "." + i, project,
+                    sources.get(i).id(), sources.get(i).sizeBytes(), Instant.now(), SpaceUsage.EMPTY));
+        }
+        members.forEach(m -> snapshots.put(m.id(), m));
+        SnapshotGroup group = new SnapshotGroup(UUID.randomUUID().toString(), request.name(), project,
+                Instant.now(), members);
+        groups.put(group.id(), group);
+        return group;
+    }
+
+    @Override
+    public synchronized List<SnapshotGroup> listSnapshotGroups(String project, String name) {
+        enter();
+        return groups.values().stream()
+                .filter(g -> g.project().equals(project) && (name == null || g.name().equals(name)))
+                .toList();
+    }
+
+    @Override
+    public synchronized Optional<SnapshotGroup> findSnapshotGroup(String project, String id) {
+        enter();
+        return Optional.ofNullable(groups.get(id)).filter(g -> g.project().equals(project));
+    }
+
+    @Override
+    public synchronized void deleteSnapshotGroup(String project, String id) {
+        enter();
+        SnapshotGroup group = findSnapshotGroup(project, id).orElseThrow(() -> new SnapshotGroupNotFoundException(id));
+        group.snapshots().forEach(m -> snapshots.remove(m.id()));
+        groups.remove(id);
+    }
+
     /** Content is not modelled; a revert checks its arguments and leaves the volume as it is. */
     @Override
     public synchronized Volume revert(String project, String volumeId, String snapshotId) {
@@ -232,6 +279,7 @@ final class InMemoryVolumeService implements VolumeService {
     synchronized void clear() {
         volumes.clear();
         snapshots.clear();
+        groups.clear();
         nextNsid = 1;
         capacityBytes = DEFAULT_CAPACITY;
         eventLoopCalls.set(0);

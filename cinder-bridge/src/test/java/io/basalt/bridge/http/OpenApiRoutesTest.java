@@ -10,6 +10,8 @@ import io.basalt.bridge.api.HostAuthentication;
 import io.basalt.bridge.api.NodeStats;
 import io.basalt.bridge.api.Portal;
 import io.basalt.bridge.api.Snapshot;
+import io.basalt.bridge.api.SnapshotGroup;
+import io.basalt.bridge.api.SnapshotGroupList;
 import io.basalt.bridge.api.SnapshotList;
 import io.basalt.bridge.api.SpaceUsage;
 import io.basalt.bridge.api.Volume;
@@ -106,6 +108,9 @@ class OpenApiRoutesTest extends ApiServerTest {
                 Map.entry("AddHostRequest", RequestBodies.AddHost.class),
                 Map.entry("RevertVolumeRequest", RequestBodies.RevertVolume.class),
                 Map.entry("CreateSnapshotRequest", RequestBodies.CreateSnapshot.class),
+                Map.entry("SnapshotGroup", SnapshotGroup.class),
+                Map.entry("SnapshotGroupList", SnapshotGroupList.class),
+                Map.entry("CreateSnapshotGroupRequest", RequestBodies.CreateSnapshotGroup.class),
                 Map.entry("SetHostSecretsRequest", RequestBodies.SetHostSecrets.class),
                 Map.entry("HostAuthentication", HostAuthentication.class));
         JsonNode schemas = DOCUMENT.get("components").get("schemas");

@@ -18,8 +18,10 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -44,6 +46,8 @@ public final class Engine implements AutoCloseable {
      * Cinder driver's request timeout, so the caller always learns whether the change happened.
      */
     static final long CONTROL_START_MILLIS = 20_000;
+    /** Maps {@link #snapshotsOf} takes at once: their log entries stay well inside one batch. */
+    public static final int MAX_SNAPSHOTS_AT_ONCE = 1024;
 
     private final EngineConfig config;
     private final DriveSet drives;
@@ -210,6 +214,35 @@ public final class Engine implements AutoCloseable {
         int id = nextMapId.getAndIncrement();
         control(new LogEntry.Clone(id, source, sizeBlocks, compressed, readOnly));
         return id;
+    }
+
+    /**
+     * Read-only snapshots of several maps at one instant, the i-th of {@code sources.get(i)}: one
+     * control operation, logged as one batch, so every write acknowledged before this call is in all
+     * of them and no write queued after the cut is in any, and recovery brings back all or none.
+     *
+     * @return the new maps' ids, in the order of {@code sources}
+     * @throws IllegalArgumentException if a source does not exist, is named twice, or there are more
+     *                                  than {@link #MAX_SNAPSHOTS_AT_ONCE}
+     */
+    public List<Integer> snapshotsOf(List<Integer> sources) {
+        if (sources.isEmpty() || sources.size() > MAX_SNAPSHOTS_AT_ONCE) {
+            throw new IllegalArgumentException("a snapshot of " + sources.size() + " maps at once; 1 to "
+                    + MAX_SNAPSHOTS_AT_ONCE + " may be taken together");
+        }
+        if (Set.copyOf(sources).size() != sources.size()) {
+            throw new IllegalArgumentException("maps " + sources + " name one map twice");
+        }
+        List<LogEntry> clones = new ArrayList<>(sources.size());
+        List<Integer> ids = new ArrayList<>(sources.size());
+        for (int source : sources) {
+            VolumeMap map = existing(source);
+            int id = nextMapId.getAndIncrement();
+            clones.add(new LogEntry.Clone(id, source, map.sizeBlocks(), map.compressed(), true));
+            ids.add(id);
+        }
+        control(clones);
+        return List.copyOf(ids);
     }
 
     public void resize(int id, long sizeBlocks) {
@@ -397,15 +430,21 @@ public final class Engine implements AutoCloseable {
     }
 
     private void control(LogEntry entry) {
+        control(List.of(entry));
+    }
+
+    /** Logs {@code entries} in one batch and applies them, all or none. */
+    private void control(List<LogEntry> entries) {
+        Object described = entries.size() == 1 ? entries.getFirst() : entries;
         ControlTicket ticket = new ControlTicket();
         CompletableFuture<Void> done = new CompletableFuture<>();
-        writer.submit(new LogOp.Control(entry, ticket, done));
+        writer.submit(new LogOp.Control(entries, ticket, done));
         try {
             try {
                 done.get(controlStartMillis, TimeUnit.MILLISECONDS);
             } catch (TimeoutException e) {
                 if (ticket.cancel()) {
-                    throw new ControlCancelledException("the storage engine did not start " + entry + " within "
+                    throw new ControlCancelledException("the storage engine did not start " + described + " within "
                             + controlStartMillis + " ms; it was cancelled and nothing changed");
                 }
                 // Started: it ends, durably or with the writer failing it, and only then may the caller go on.
@@ -413,12 +452,12 @@ public final class Engine implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while logging " + entry, e);
+            throw new IllegalStateException("interrupted while logging " + described, e);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof IllegalArgumentException invalid) {
                 throw invalid;
             }
-            throw new UncheckedIOException(new IOException("logging " + entry + " failed: " + e.getCause().getMessage(),
+            throw new UncheckedIOException(new IOException("logging " + described + " failed: " + e.getCause().getMessage(),
                     e.getCause()));
         }
     }

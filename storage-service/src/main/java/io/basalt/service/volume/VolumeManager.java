@@ -2,16 +2,19 @@ package io.basalt.service.volume;
 
 import io.basalt.bridge.ChangeNotMadeException;
 import io.basalt.bridge.InvalidVolumeRequestException;
+import io.basalt.bridge.SnapshotGroupNotFoundException;
 import io.basalt.bridge.SnapshotNotFoundException;
 import io.basalt.bridge.VolumeConflictException;
 import io.basalt.bridge.VolumeNotFoundException;
 import io.basalt.bridge.VolumeService;
+import io.basalt.bridge.api.CreateSnapshotGroupRequest;
 import io.basalt.bridge.api.CreateSnapshotRequest;
 import io.basalt.bridge.api.CreateVolumeRequest;
 import io.basalt.bridge.api.NodeStats;
 import io.basalt.bridge.api.Portal;
 import io.basalt.bridge.api.Qos;
 import io.basalt.bridge.api.Snapshot;
+import io.basalt.bridge.api.SnapshotGroup;
 import io.basalt.bridge.api.UpdateVolumeRequest;
 import io.basalt.bridge.api.Volume;
 import io.basalt.nvmetcp.nvmet.Subsystem;
@@ -31,6 +34,7 @@ import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -326,10 +330,94 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
     public void deleteSnapshot(String project, String id) {
         synchronized (mutations) {
             SnapshotRecord snapshot = existingSnapshot(project, id);
+            SnapshotGroupRecord group = catalog.groupOf(id);
+            if (group != null) {
+                throw new VolumeConflictException("id", "snapshot " + id + " is a member of snapshot group "
+                        + group.id() + " '" + group.name() + "'; delete the group, which deletes its members");
+            }
             catalog.removeSnapshot(id);
             deleteMapQuietly(snapshot.mapId());
             LOG.info("deleted snapshot {} '{}'", id, snapshot.name());
         }
+    }
+
+    @Override
+    public SnapshotGroup createSnapshotGroup(String project, CreateSnapshotGroupRequest request) {
+        synchronized (mutations) {
+            if (catalog.snapshotGroups().stream().anyMatch(g -> g.project().equals(project)
+                    && g.name().equals(request.name()))) {
+                throw new VolumeConflictException("name", "a snapshot group named '" + request.name()
+                        + "' already exists");
+            }
+            List<String> memberNames = new ArrayList<>();
+            for (int i = 0; i < request.volumeIds().size(); i++) {
+                memberNames.add(request.name() + "." + i);
+            }
+            catalog.snapshots().stream()
+                    .filter(s -> s.project().equals(project) && memberNames.contains(s.name()))
+                    .findFirst()
+                    .ifPresent(taken -> {
+                        throw new VolumeConflictException("name", "the group's member snapshots are called '"
+                                + request.name() + ".<n>', and a snapshot named '" + taken.name() + "' exists");
+                    });
+            List<VolumeRecord> volumes = request.volumeIds().stream().map(id -> existing(project, id)).toList();
+            List<Integer> mapIds = engineChange(() -> engine.snapshotsOf(
+                    volumes.stream().map(VolumeRecord::mapId).toList()));
+            Instant now = Instant.now();
+            List<SnapshotRecord> members = new ArrayList<>();
+            for (int i = 0; i < volumes.size(); i++) {
+                VolumeRecord volume = volumes.get(i);
+                members.add(new SnapshotRecord(UUID.randomUUID().toString(), memberNames.get(i), project,
+                        volume.id(), volume.sizeBytes(), now, mapIds.get(i)));
+            }
+            SnapshotGroupRecord group = new SnapshotGroupRecord(UUID.randomUUID().toString(), request.name(),
+                    project, now, members.stream().map(SnapshotRecord::id).toList());
+            try {
+                catalog.putSnapshotGroup(group, members);
+            } catch (RuntimeException e) {
+                mapIds.forEach(this::deleteMapQuietly);
+                throw e;
+            }
+            LOG.info("created snapshot group {} '{}' of volumes {}", group.id(), group.name(), request.volumeIds());
+            return groupView(group);
+        }
+    }
+
+    @Override
+    public List<SnapshotGroup> listSnapshotGroups(String project, String name) {
+        return catalog.snapshotGroups().stream()
+                .filter(g -> g.project().equals(project) && (name == null || g.name().equals(name)))
+                .sorted(Comparator.comparing(SnapshotGroupRecord::createdAt).thenComparing(SnapshotGroupRecord::id))
+                .map(this::groupView)
+                .toList();
+    }
+
+    @Override
+    public Optional<SnapshotGroup> findSnapshotGroup(String project, String id) {
+        return Optional.ofNullable(catalog.snapshotGroup(id)).filter(g -> g.project().equals(project))
+                .map(this::groupView);
+    }
+
+    @Override
+    public void deleteSnapshotGroup(String project, String id) {
+        synchronized (mutations) {
+            SnapshotGroupRecord group = catalog.snapshotGroup(id);
+            if (group == null || !group.project().equals(project)) {
+                throw new SnapshotGroupNotFoundException(id);
+            }
+            List<Integer> mapIds = group.snapshotIds().stream().map(catalog::snapshot).map(SnapshotRecord::mapId)
+                    .toList();
+            catalog.removeSnapshotGroup(group);
+            mapIds.forEach(this::deleteMapQuietly);
+            LOG.info("deleted snapshot group {} '{}' and its {} snapshots", id, group.name(), mapIds.size());
+        }
+    }
+
+    private SnapshotGroup groupView(SnapshotGroupRecord group) {
+        // A reader may see a group whose deletion is removing its members; it shows those still there.
+        List<Snapshot> members = group.snapshotIds().stream().map(catalog::snapshot).filter(Objects::nonNull)
+                .map(views::of).toList();
+        return new SnapshotGroup(group.id(), group.name(), group.project(), group.createdAt(), members);
     }
 
     @Override

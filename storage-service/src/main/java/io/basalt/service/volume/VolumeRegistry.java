@@ -40,7 +40,7 @@ final class VolumeRegistry {
     RegistryContent loadOrCreate() throws IOException {
         if (!Files.exists(file)) {
             RegistryContent fresh = new RegistryContent(RegistryContent.CURRENT_FORMAT,
-                    NQN_PREFIX + UUID.randomUUID(), UUID.randomUUID(), List.of(), List.of(), 1);
+                    NQN_PREFIX + UUID.randomUUID(), UUID.randomUUID(), List.of(), List.of(), 1, List.of());
             save(fresh);
             return fresh;
         }

@@ -28,8 +28,18 @@ public sealed interface LogOp {
             implements LogOp {
     }
 
-    /** A map change that is durable when {@code done} completes; skipped if cancelled before it started. */
-    record Control(LogEntry entry, ControlTicket ticket, CompletableFuture<Void> done) implements LogOp {
+    /**
+     * Map changes that are durable when {@code done} completes, all in one batch: recovery replays all of
+     * them or none, and no host write falls between them. Skipped if cancelled before it started.
+     */
+    record Control(List<LogEntry> entries, ControlTicket ticket, CompletableFuture<Void> done) implements LogOp {
+        public Control {
+            entries = List.copyOf(entries);
+        }
+
+        public Control(LogEntry entry, ControlTicket ticket, CompletableFuture<Void> done) {
+            this(List.of(entry), ticket, done);
+        }
     }
 
     /** Runs on the writer thread between batches, with nothing half-written. */

@@ -13,7 +13,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
@@ -290,14 +292,20 @@ public final class LogWriter implements Runnable {
                 }
                 // Alone in its batch and checked against the maps as they are: an entry that cannot be
                 // applied must never reach the log, or every later recovery would fail replaying it.
+                // Its entries share that one batch (never cut by makeRoom), so they are one cut of the
+                // log: every write completed before is in all of them, none queued after in any.
                 writeBatch();
                 batchStream = HOST_STREAM;
-                String invalid = invalid(control.entry());
+                String invalid = invalid(control.entries());
                 if (invalid != null) {
                     control.done().completeExceptionally(new IllegalArgumentException(invalid));
                     return;
                 }
-                add(control.entry(), null, op);
+                for (LogEntry entry : control.entries()) {
+                    LogFormat.encode(entry, entries);
+                    batchEntries.add(entry);
+                }
+                batchOps.add(op);
                 batchNeedsSync = true;
                 writeBatch();
             }
@@ -314,6 +322,32 @@ public final class LogWriter implements Runnable {
             writeBatch();
         }
         batchStream = stream;
+    }
+
+    /**
+     * Why map changes cannot be applied to the maps as they are now (each is checked against the maps
+     * before any of them, so none may depend on another); null if they can. More than one batch's entry
+     * buffer holds are refused too.
+     */
+    private String invalid(List<LogEntry> changes) {
+        int bytes = 0;
+        for (LogEntry entry : changes) {
+            bytes += LogFormat.encodedLength(entry);
+        }
+        if (bytes > MAX_BATCH_ENTRIES) {
+            return changes.size() + " map changes do not fit one log batch";
+        }
+        Set<Integer> created = new HashSet<>();
+        for (LogEntry entry : changes) {
+            String invalid = invalid(entry);
+            if (invalid == null && entry instanceof LogEntry.Clone c && !created.add(c.volume())) {
+                invalid = "map " + c.volume() + " is created twice";
+            }
+            if (invalid != null) {
+                return invalid;
+            }
+        }
+        return null;
     }
 
     /** Why a map change cannot be applied to the maps as they are now; null if it can. */
