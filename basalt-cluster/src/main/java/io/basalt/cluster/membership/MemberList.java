@@ -63,6 +63,9 @@ public final class MemberList implements AutoCloseable {
         GetResponse listed = EtcdCalls.await(client.getKVClient().get(keys.prefix(),
                 GetOption.builder().isPrefix(true).withLimit(MAX_KEYS).build()), callTimeout, "list the cluster's members");
         long revision = listed.getHeader().getRevision();
+        if (listed.isMore()) {
+            LOG.warn("the cluster's prefix holds more than {} keys: only the first are listed", MAX_KEYS);
+        }
         synchronized (this) {
             if (closed) {
                 return;

@@ -12,6 +12,8 @@ import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import org.junit.jupiter.api.Test;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -113,6 +115,20 @@ class ClusterMembershipTest {
                 assertEquals(0, nodeA.leaseLosses());
             }
         }
+    }
+
+    @Test
+    void joiningFailsClearlyWhenEtcdDoesNotAnswer() throws Exception {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = socket.getLocalPort();
+        }
+        long started = System.nanoTime();
+        ClusterException refused = assertThrows(ClusterException.class, () -> Cluster.join(
+                settings(List.of(URI.create("http://127.0.0.1:" + closedPort)), "rack-a"), node("rack-a", 4420),
+                () -> new Capacity(GIB, GIB)).close());
+        assertTrue(refused.getMessage().contains("etcd"), refused.getMessage());
+        assertTrue(System.nanoTime() - started < TimeUnit.SECONDS.toNanos(20), "bounded by the call timeout");
     }
 
     private static ClusterSettings settings(List<URI> endpoints, String failureDomain) {
