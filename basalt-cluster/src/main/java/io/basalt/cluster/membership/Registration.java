@@ -79,11 +79,16 @@ public final class Registration implements AutoCloseable {
                 sleep(RETRY_DELAY);
             }
         }
-        long keepAliveMillis = Math.max(500, settings.leaseTtl().toMillis() / 3);
+        long keepAliveMillis = tick().toMillis();
         tasks = List.of(
                 executor.scheduleWithFixedDelay(this::keepAlive, keepAliveMillis, keepAliveMillis, TimeUnit.MILLISECONDS),
                 executor.scheduleWithFixedDelay(this::publishCapacity, settings.capacityRefresh().toMillis(),
                         settings.capacityRefresh().toMillis(), TimeUnit.MILLISECONDS));
+    }
+
+    /** The keep-alive interval, a third of the TTL: three keep-alives may fail before the lease is at risk. */
+    private Duration tick() {
+        return Duration.ofMillis(Math.max(500, settings.leaseTtl().toMillis() / 3));
     }
 
     /** Times this node registered (1 after a start without trouble). */
@@ -142,8 +147,8 @@ public final class Registration implements AutoCloseable {
             return;
         }
         try {
-            LeaseKeepAliveResponse answer = EtcdCalls.await(client.getLeaseClient().keepAliveOnce(leaseId),
-                    Duration.ofMillis(Math.max(500, settings.leaseTtl().toMillis() / 3)), "keep the lease alive");
+            LeaseKeepAliveResponse answer = EtcdCalls.await(client.getLeaseClient().keepAliveOnce(leaseId), tick(),
+                    "keep the lease alive");
             if (answer.getTTL() <= 0) {
                 leaseLost("etcd says the lease expired");
                 return;
@@ -165,8 +170,9 @@ public final class Registration implements AutoCloseable {
             return;
         }
         try {
+            // Bounded by a tick, not the call timeout: the next keep-alive must not wait behind it.
             EtcdCalls.await(client.getKVClient().put(keys.member(description.nodeId()), MemberRecords.encode(status()),
-                    PutOption.builder().withLeaseId(leaseId).build()), callTimeout, "publish the node's capacity");
+                    PutOption.builder().withLeaseId(leaseId).build()), tick(), "publish the node's capacity");
         } catch (ClusterException e) {
             if (isLeaseGone(e)) {
                 leaseLost("etcd no longer knows the lease");
