@@ -18,18 +18,15 @@ import java.util.function.Supplier;
 
 /**
  * This node in its cluster: the etcd client, the node's registration and the member list. Started only
- * when the node is configured with etcd endpoints; a node without them never loads any of this.
+ * when the node is configured with etcd endpoints; a node without them starts none of this.
  */
 public final class Cluster implements AutoCloseable {
-    private final ClusterSettings settings;
     private final NodeDescription self;
     private final Client client;
     private final ScheduledExecutorService executor;
     private final Membership membership;
 
-    private Cluster(ClusterSettings settings, NodeDescription self, Client client, ScheduledExecutorService executor,
-                    Membership membership) {
-        this.settings = settings;
+    private Cluster(NodeDescription self, Client client, ScheduledExecutorService executor, Membership membership) {
         this.self = self;
         this.client = client;
         this.executor = executor;
@@ -37,8 +34,9 @@ public final class Cluster implements AutoCloseable {
     }
 
     /**
-     * Joins the cluster: registers this node and reads the members. Waits at most the lease TTL plus
-     * {@link Membership#JOIN_MARGIN} (a restarted node waits for its previous lease to expire).
+     * Joins the cluster: registers this node and reads the members. Fails after one call timeout when etcd
+     * does not answer; waits up to the lease TTL plus {@link Membership#JOIN_MARGIN} for a previous lease of
+     * this node id to expire (a restart after a crash).
      */
     public static Cluster join(ClusterSettings settings, NodeDescription self, Supplier<Capacity> capacity)
             throws ClusterException {
@@ -47,7 +45,7 @@ public final class Cluster implements AutoCloseable {
         ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform()
                 .name("basalt-cluster").daemon().factory());
         Membership membership = new Membership(client, new ClusterKeys(settings.name()), settings, self, capacity, executor);
-        Cluster cluster = new Cluster(settings, self, client, executor, membership);
+        Cluster cluster = new Cluster(self, client, executor, membership);
         try {
             membership.start();
         } catch (ClusterException | RuntimeException e) {
@@ -55,10 +53,6 @@ public final class Cluster implements AutoCloseable {
             throw e;
         }
         return cluster;
-    }
-
-    public ClusterSettings settings() {
-        return settings;
     }
 
     public NodeDescription self() {

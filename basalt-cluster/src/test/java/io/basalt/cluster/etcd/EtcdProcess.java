@@ -77,10 +77,6 @@ public final class EtcdProcess implements AutoCloseable {
         return clientUrl.getPort();
     }
 
-    public long pid() {
-        return process.pid();
-    }
-
     private void awaitListening(int port) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {

@@ -25,9 +25,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Three nodes' memberships against a real etcd (Debian's etcd-server, started and stopped by this test):
@@ -166,6 +166,6 @@ class ClusterMembershipTest {
             }
             Thread.sleep(50);
         }
-        assertFalse(true, "no " + what + " within " + WAIT.toSeconds() + " s: " + observer.members());
+        fail("no " + what + " within " + WAIT.toSeconds() + " s: " + observer.members());
     }
 }
