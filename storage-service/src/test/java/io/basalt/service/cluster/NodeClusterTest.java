@@ -3,6 +3,7 @@ package io.basalt.service.cluster;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.basalt.cluster.etcd.EtcdProcess;
+import io.basalt.service.StartupException;
 import io.basalt.service.StorageNode;
 import io.basalt.service.config.ConfigLoader;
 import io.vertx.core.Future;
@@ -16,6 +17,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -24,13 +28,14 @@ import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Real nodes in a cluster on a real etcd: each lists the other through {@code GET /api/v1/cluster/nodes}
- * with its failure domain, addresses and capacity; a node that stops is shown down; a node without
- * etcd endpoints runs alone and says so.
+ * with its failure domain, addresses and capacity; a node that stops is shown down; a node that cannot
+ * reach etcd does not start; a node without etcd endpoints runs alone and says so.
  */
 class NodeClusterTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -97,10 +102,27 @@ class NodeClusterTest {
         }
     }
 
+    @Test
+    void aNodeThatCannotReachEtcdDoesNotStartAndSaysWhy() throws Exception {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = socket.getLocalPort();
+        }
+        URI nowhere = URI.create("http://127.0.0.1:" + closedPort);
+        StartupException refused = assertThrows(StartupException.class,
+                () -> StorageNode.start(ConfigLoader.load(args("lost", "rack-a", nowhere), Map.of())).close());
+        assertTrue(refused.getMessage().startsWith("cannot join cluster 'test' through [" + nowhere + "]: etcd"),
+                refused.getMessage());
+    }
+
     private List<String> args(String name, String failureDomain, EtcdProcess etcd) {
+        return args(name, failureDomain, etcd.clientUrl());
+    }
+
+    private List<String> args(String name, String failureDomain, URI etcd) {
         return new ArrayList<>(List.of("--data-dir", dir.resolve(name).toString(), "--nvme.port=0",
                 "--nvme.discovery-port=0", "--api.port=0", "--engine.drives=memory:64MiB", "--engine.segment-size=2MiB",
-                "--cluster.etcd-endpoints=" + etcd.clientUrl(), "--cluster.name=test",
+                "--cluster.etcd-endpoints=" + etcd, "--cluster.name=test",
                 "--cluster.failure-domain=" + failureDomain, "--cluster.lease-ttl-seconds=3",
                 "--cluster.capacity-refresh-seconds=1", "--api.admin-token=" + ADMIN_TOKEN));
     }
