@@ -81,9 +81,19 @@ public final class Registration implements AutoCloseable {
         }
         long keepAliveMillis = tick().toMillis();
         tasks = List.of(
-                executor.scheduleWithFixedDelay(this::keepAlive, keepAliveMillis, keepAliveMillis, TimeUnit.MILLISECONDS),
-                executor.scheduleWithFixedDelay(this::publishCapacity, settings.capacityRefresh().toMillis(),
+                executor.scheduleWithFixedDelay(() -> survive(this::keepAlive), keepAliveMillis, keepAliveMillis,
+                        TimeUnit.MILLISECONDS),
+                executor.scheduleWithFixedDelay(() -> survive(this::publishCapacity), settings.capacityRefresh().toMillis(),
                         settings.capacityRefresh().toMillis(), TimeUnit.MILLISECONDS));
+    }
+
+    /** A periodic task that threw would never run again: a surprise (the capacity unreadable) is logged instead. */
+    private static void survive(Runnable task) {
+        try {
+            task.run();
+        } catch (RuntimeException e) {
+            LOG.error("the cluster membership's periodic task failed; it runs again at its next tick", e);
+        }
     }
 
     /** The keep-alive interval, a third of the TTL: three keep-alives may fail before the lease is at risk. */
@@ -102,6 +112,7 @@ public final class Registration implements AutoCloseable {
     }
 
     private void register() throws ClusterException, NodeIdHeldException {
+        MemberStatus status = status(); // first: if the capacity cannot be read, no lease is left behind
         long lease = EtcdCalls.await(client.getLeaseClient().grant(settings.leaseTtl().toSeconds()), callTimeout,
                 "grant a lease").getID();
         TxnResponse answer;
@@ -109,7 +120,7 @@ public final class Registration implements AutoCloseable {
             answer = EtcdCalls.await(client.getKVClient().txn()
                     .If(new Cmp(keys.member(description.nodeId()), Cmp.Op.EQUAL, CmpTarget.version(0)))
                     .Then(Op.put(keys.node(description.nodeId()), MemberRecords.encode(description), PutOption.DEFAULT),
-                            Op.put(keys.member(description.nodeId()), MemberRecords.encode(status()),
+                            Op.put(keys.member(description.nodeId()), MemberRecords.encode(status),
                                     PutOption.builder().withLeaseId(lease).build()))
                     .Else(Op.get(keys.member(description.nodeId()), GetOption.DEFAULT))
                     .commit(), callTimeout, "register node " + description.nodeId());
@@ -179,8 +190,6 @@ public final class Registration implements AutoCloseable {
             } else {
                 LOG.warn("cannot publish the node's capacity: {}", e.getMessage());
             }
-        } catch (RuntimeException e) {
-            LOG.warn("cannot read the node's capacity: {}", e.toString());
         }
     }
 
