@@ -1,12 +1,13 @@
 package io.basalt.service;
 
+import io.basalt.bridge.ClusterService;
 import io.basalt.bridge.api.Portal;
 import io.basalt.bridge.auth.ApiTokens;
 import io.basalt.bridge.http.VolumeApi;
+import io.basalt.cluster.ClusterException;
 import io.basalt.nvmetcp.auth.DhchapPolicy;
 import io.basalt.nvmetcp.nvmet.NvmeTarget;
 import io.basalt.nvmetcp.nvmet.TargetPort;
-import io.basalt.cluster.ClusterException;
 import io.basalt.service.auth.HostSecrets;
 import io.basalt.service.cluster.NodeCluster;
 import io.basalt.service.config.BasaltConfig;
@@ -129,7 +130,7 @@ public final class StorageNode implements AutoCloseable {
         NodeGauges.registerAuthentication(metrics, target);
         cluster = config.cluster().map(NodeCluster::new);
         cluster.ifPresent(c -> c.registerMetrics(metrics));
-        Router router = VolumeApi.router(vertx, volumes, hostSecrets, tokens, cluster.map(c -> c));
+        Router router = VolumeApi.router(vertx, volumes, hostSecrets, tokens, cluster.map(ClusterService.class::cast));
         router.get(PrometheusEndpoint.PATH).handler(tokens.requireValidToken()).handler(ApiTokens::requireAdmin)
                 .handler(new PrometheusEndpoint(metrics));
         http = await(vertx.createHttpServer(httpOptions()).requestHandler(router)
