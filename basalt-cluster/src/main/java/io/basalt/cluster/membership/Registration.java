@@ -68,6 +68,7 @@ public final class Registration implements AutoCloseable {
     /** Registers (waiting up to {@code deadline} for an old lease of this node id to expire), then keeps it up. */
     void start(Duration deadline) throws ClusterException {
         long giveUpAt = System.nanoTime() + deadline.toNanos();
+        boolean waiting = false;
         while (true) {
             try {
                 register();
@@ -75,6 +76,10 @@ public final class Registration implements AutoCloseable {
             } catch (NodeIdHeldException e) {
                 if (System.nanoTime() - giveUpAt > 0) {
                     throw new ClusterException(e.getMessage() + "; still so after " + deadline.toSeconds() + " s");
+                }
+                if (!waiting) {
+                    LOG.info("{}; waiting up to {} s for it to expire", e.getMessage(), deadline.toSeconds());
+                    waiting = true;
                 }
                 sleep(RETRY_DELAY);
             }
@@ -216,9 +221,10 @@ public final class Registration implements AutoCloseable {
         return message.contains("lease not found");
     }
 
+    /** Bounded by a tick: a lease nobody keeps alive ends by itself within its TTL anyway. */
     private void revokeQuietly(long lease) {
         try {
-            EtcdCalls.await(client.getLeaseClient().revoke(lease), callTimeout, "revoke a lease");
+            EtcdCalls.await(client.getLeaseClient().revoke(lease), tick(), "revoke a lease");
         } catch (ClusterException e) {
             LOG.debug("lease {} stays until its TTL: {}", Long.toHexString(lease), e.getMessage());
         }
