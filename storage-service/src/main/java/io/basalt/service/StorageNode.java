@@ -1,12 +1,15 @@
 package io.basalt.service;
 
+import io.basalt.bridge.ClusterService;
 import io.basalt.bridge.api.Portal;
 import io.basalt.bridge.auth.ApiTokens;
 import io.basalt.bridge.http.VolumeApi;
+import io.basalt.cluster.ClusterException;
 import io.basalt.nvmetcp.auth.DhchapPolicy;
 import io.basalt.nvmetcp.nvmet.NvmeTarget;
 import io.basalt.nvmetcp.nvmet.TargetPort;
 import io.basalt.service.auth.HostSecrets;
+import io.basalt.service.cluster.NodeCluster;
 import io.basalt.service.config.BasaltConfig;
 import io.basalt.service.metrics.EngineGauges;
 import io.basalt.service.metrics.NodeGauges;
@@ -30,6 +33,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -57,6 +61,8 @@ public final class StorageNode implements AutoCloseable {
     private HttpServer http;
     private InetSocketAddress nvmeAddress;
     private InetSocketAddress discoveryAddress;
+    /** Empty when the node runs alone. */
+    private Optional<NodeCluster> cluster = Optional.empty();
 
     private StorageNode(BasaltConfig config) {
         this.config = config;
@@ -122,16 +128,37 @@ public final class StorageNode implements AutoCloseable {
                 () -> volumes.volumeCount(), target::dataBytesInUse);
         EngineGauges.register(metrics, store.engine());
         NodeGauges.registerAuthentication(metrics, target);
-        Router router = VolumeApi.router(vertx, volumes, hostSecrets, tokens);
+        cluster = config.cluster().map(NodeCluster::new);
+        cluster.ifPresent(c -> c.registerMetrics(metrics));
+        Router router = VolumeApi.router(vertx, volumes, hostSecrets, tokens, cluster.map(ClusterService.class::cast));
         router.get(PrometheusEndpoint.PATH).handler(tokens.requireValidToken()).handler(ApiTokens::requireAdmin)
                 .handler(new PrometheusEndpoint(metrics));
         http = await(vertx.createHttpServer(httpOptions()).requestHandler(router)
                         .invalidRequestHandler(VolumeApi::answerInvalidRequest)
                         .listen(config.apiPort(), config.apiBind()),
                 "listen for the volume API on " + config.apiBind() + ":" + config.apiPort());
+        if (cluster.isPresent()) {
+            joinCluster(cluster.get());
+        }
 
-        LOG.info("Basalt ready: nvme={} discovery={} api={}://{}", hostPort(nvmeAddress),
-                hostPort(discoveryAddress), config.apiSecurity().tls() ? "https" : "http", hostPort(apiAddress()));
+        LOG.info("Basalt ready: nvme={} discovery={} api={}://{}{}", hostPort(nvmeAddress),
+                hostPort(discoveryAddress), apiScheme(), hostPort(apiAddress()),
+                cluster.isPresent() ? " cluster=" + config.cluster().orElseThrow().name() : "");
+    }
+
+    /** After the API listens, since the cluster is told the node's API address. */
+    private void joinCluster(NodeCluster nodeCluster) throws StartupException {
+        String apiUrl = apiScheme() + "://" + config.advertisedApiAddress() + ":" + http.actualPort();
+        try {
+            nodeCluster.join(store.nodeId().toString(), apiUrl, portals, volumes::stats);
+        } catch (ClusterException e) {
+            throw new StartupException("cannot join cluster '" + config.cluster().orElseThrow().name() + "' through "
+                    + config.cluster().orElseThrow().etcdEndpoints() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private String apiScheme() {
+        return config.apiSecurity().tls() ? "https" : "http";
     }
 
     /** HTTPS with the configured PEM certificate and key, else plain HTTP. */
@@ -145,12 +172,16 @@ public final class StorageNode implements AutoCloseable {
         return options;
     }
 
-    /** Stops serving hosts first, then the API, then the volumes, and closes the engine last. Safe to call twice. */
+    /**
+     * Leaves the cluster first (so that no node counts on this one any more), stops serving hosts, then
+     * the API, then the volumes, and closes the engine last. Safe to call twice.
+     */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        cluster.ifPresent(NodeCluster::close);
         if (http != null) {
             awaitQuietly(http.close(), "closing the volume API");
         }

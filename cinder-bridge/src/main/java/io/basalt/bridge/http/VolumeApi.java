@@ -1,5 +1,6 @@
 package io.basalt.bridge.http;
 
+import io.basalt.bridge.ClusterService;
 import io.basalt.bridge.HostSecretService;
 import io.basalt.bridge.VolumeService;
 import io.basalt.bridge.api.Health;
@@ -15,6 +16,8 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
+
+import java.util.Optional;
 
 /**
  * The HTTP routes of the volume API. Service calls run on worker threads because they may block;
@@ -67,9 +70,10 @@ public final class VolumeApi {
      * A router serving the volume API under {@value #BASE_PATH}, every route but health and the
      * OpenAPI document behind {@code tokens}. Callers may add their own routes (such as
      * {@code /metrics}, behind {@link ApiTokens#requireValidToken()} and {@link ApiTokens#requireAdmin}); errors of every route are
-     * answered as JSON.
+     * answered as JSON. {@code cluster} is empty on a node that runs alone.
      */
-    public static Router router(Vertx vertx, VolumeService service, HostSecretService hostSecrets, ApiTokens tokens) {
+    public static Router router(Vertx vertx, VolumeService service, HostSecretService hostSecrets, ApiTokens tokens,
+                                Optional<ClusterService> cluster) {
         Router router = Router.router(vertx);
         Buffer openApi = Buffer.buffer(OpenApiDocument.load().toJson());
         router.route().handler(PathSegments::refuseUnlessLiteral);
@@ -91,6 +95,7 @@ public final class VolumeApi {
         new SnapshotRoutes(service, calls, validator).addTo(routes);
         new SnapshotGroupRoutes(service, calls, validator).addTo(routes);
         new HostRoutes(hostSecrets, calls, validator).addTo(router);
+        new ClusterRoutes(cluster).addTo(router);
 
         router.errorHandler(400, ctx -> JsonResponses.error(ctx, 400, "the request is malformed", null));
         router.errorHandler(404, ctx -> JsonResponses.error(ctx, 404, "no such resource: " + ctx.request().path(), null));

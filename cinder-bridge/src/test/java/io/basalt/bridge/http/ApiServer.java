@@ -17,6 +17,7 @@ import io.vertx.ext.web.client.WebClientOptions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -38,12 +39,20 @@ final class ApiServer {
     final InMemoryVolumeService service = new InMemoryVolumeService();
     final Vertx vertx = Vertx.vertx();
     final InMemoryHostSecrets hostSecrets = new InMemoryHostSecrets();
-    final Router router = VolumeApi.router(vertx, service, hostSecrets,
-            ApiTokens.of(ADMIN, Map.of("alpha", ALPHA, "beta", BETA)));
+    final FixedCluster cluster = new FixedCluster();
+    final Router router;
     private final HttpServer server;
     private final WebClient client;
 
+    /** A node in the cluster {@link FixedCluster} shows. */
     ApiServer() throws Exception {
+        this(true);
+    }
+
+    /** A node in that cluster, or one that runs alone. */
+    ApiServer(boolean inCluster) throws Exception {
+        router = VolumeApi.router(vertx, service, hostSecrets, ApiTokens.of(ADMIN, Map.of("alpha", ALPHA, "beta", BETA)),
+                inCluster ? Optional.of(cluster) : Optional.empty());
         server = await(vertx.createHttpServer(VolumeApi.serverOptions().setIdleTimeout(IDLE_TIMEOUT_SECONDS))
                 .requestHandler(router).invalidRequestHandler(VolumeApi::answerInvalidRequest).listen(0, "127.0.0.1"));
         client = WebClient.create(vertx, new WebClientOptions()

@@ -2,6 +2,9 @@ package io.basalt.bridge.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.basalt.bridge.api.ApiError;
+import io.basalt.bridge.api.ClusterNode;
+import io.basalt.bridge.api.ClusterNodeList;
+import io.basalt.bridge.api.ClusterOverview;
 import io.basalt.bridge.api.CreateSnapshotRequest;
 import io.basalt.bridge.api.UpdateVolumeRequest;
 import io.basalt.bridge.api.CreateVolumeRequest;
@@ -112,7 +115,10 @@ class OpenApiRoutesTest extends ApiServerTest {
                 Map.entry("SnapshotGroupList", SnapshotGroupList.class),
                 Map.entry("CreateSnapshotGroupRequest", RequestBodies.CreateSnapshotGroup.class),
                 Map.entry("SetHostSecretsRequest", RequestBodies.SetHostSecrets.class),
-                Map.entry("HostAuthentication", HostAuthentication.class));
+                Map.entry("HostAuthentication", HostAuthentication.class),
+                Map.entry("ClusterOverview", ClusterOverview.class),
+                Map.entry("ClusterNode", ClusterNode.class),
+                Map.entry("ClusterNodeList", ClusterNodeList.class));
         JsonNode schemas = DOCUMENT.get("components").get("schemas");
         Set<String> names = new TreeSet<>();
         schemas.fieldNames().forEachRemaining(names::add);

@@ -20,6 +20,7 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 import static io.basalt.bridge.http.ApiServer.ADMIN;
@@ -527,7 +528,7 @@ class VolumeApiTest extends ApiServerTest {
         Vertx other = Vertx.vertx();
         try {
             ApiTokens tokens = ApiTokens.of(ADMIN, Map.of("alpha", ApiServer.ALPHA));
-            Router router = VolumeApi.router(other, api.service, api.hostSecrets, tokens);
+            Router router = VolumeApi.router(other, api.service, api.hostSecrets, tokens, Optional.empty());
             router.get("/metrics").handler(tokens.requireValidToken()).handler(ctx -> ctx.response().end("up 1\n"));
             HttpServer extra = await(other.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
             WebClient client = WebClient.create(other);

@@ -1,11 +1,18 @@
 package io.basalt.service.config;
 
 import io.basalt.bridge.auth.ApiTokens;
+import io.basalt.cluster.ClusterSettings;
 import io.basalt.nvmetcp.nvmet.ResourceLimits;
 import io.basalt.nvmetcp.nvmet.TargetOptions;
 import org.apache.commons.configuration2.ImmutableConfiguration;
 
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,10 +40,12 @@ import java.util.UUID;
  * @param compression       whether new volumes are compressed unless the request says otherwise
  * @param engine            the storage engine's settings
  * @param apiSecurity       tokens and TLS of the volume API
+ * @param cluster           how the node joins its cluster; empty when it runs alone (no etcd endpoints)
  */
 public record BasaltConfig(Path dataDir, String nvmeBind, int nvmePort, int discoveryPort, String advertisedAddress,
                            String apiBind, int apiPort, int maxIoQueues, int maxQueueSize, ResourceLimits targetLimits, int blockSize,
-                           boolean compression, EngineSettings engine, ApiSecurity apiSecurity) {
+                           boolean compression, EngineSettings engine, ApiSecurity apiSecurity,
+                           Optional<ClusterSettings> cluster) {
     /** {@code engine.drives=memory:SIZE}: one drive of SIZE in the process's memory (see {@link EngineSettings}). */
     static final String MEMORY_DRIVES = "memory:";
 
@@ -81,7 +90,46 @@ public record BasaltConfig(Path dataDir, String nvmeBind, int nvmePort, int disc
                 integer(config, ConfigKey.VOLUME_BLOCK_SIZE),
                 bool(config, ConfigKey.VOLUME_COMPRESSION),
                 engine(config),
-                apiSecurity(config));
+                apiSecurity(config),
+                cluster(config));
+    }
+
+    private static Optional<ClusterSettings> cluster(ImmutableConfiguration config) {
+        Optional<String> endpoints = optional(config, ConfigKey.CLUSTER_ETCD_ENDPOINTS);
+        if (endpoints.isEmpty()) {
+            return Optional.empty();
+        }
+        List<URI> urls = new ArrayList<>();
+        for (String endpoint : endpoints.get().split(",")) {
+            if (!endpoint.isBlank()) {
+                try {
+                    urls.add(new URI(endpoint.trim()));
+                } catch (URISyntaxException e) {
+                    throw new ConfigException(ConfigKey.CLUSTER_ETCD_ENDPOINTS.key() + " holds '" + endpoint.trim()
+                            + "', which is not a URL like http://127.0.0.1:2379", e);
+                }
+            }
+        }
+        String failureDomain = optional(config, ConfigKey.CLUSTER_FAILURE_DOMAIN).orElseGet(BasaltConfig::hostName);
+        try {
+            return Optional.of(new ClusterSettings(urls, required(config, ConfigKey.CLUSTER_NAME), failureDomain,
+                    Duration.ofSeconds(positive(config, ConfigKey.CLUSTER_LEASE_TTL_SECONDS)),
+                    Duration.ofSeconds(positive(config, ConfigKey.CLUSTER_CAPACITY_REFRESH_SECONDS))));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(ConfigKey.CLUSTER_ETCD_ENDPOINTS.key() + ", " + ConfigKey.CLUSTER_NAME.key() + ", "
+                    + ConfigKey.CLUSTER_FAILURE_DOMAIN.key() + " or " + ConfigKey.CLUSTER_LEASE_TTL_SECONDS.key()
+                    + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The default failure domain: nodes on one host fail together. */
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            throw new ConfigException("the host has no name to use as " + ConfigKey.CLUSTER_FAILURE_DOMAIN.key()
+                    + ": set it", e);
+        }
     }
 
     private static ResourceLimits targetLimits(ImmutableConfiguration config) {
@@ -196,6 +244,11 @@ public record BasaltConfig(Path dataDir, String nvmeBind, int nvmePort, int disc
             throw new ConfigException(key.key() + " must be positive, not " + value);
         }
         return result;
+    }
+
+    /** The address clients are told to reach the API at: {@link #apiBind}, or the advertised address for a wildcard. */
+    public String advertisedApiAddress() {
+        return WILDCARD_ADDRESSES.contains(apiBind) ? advertisedAddress : apiBind;
     }
 
     /** The target's limits with the configured queue settings. */

@@ -43,7 +43,15 @@ public enum ConfigKey {
             "the admin bearer token"),
     API_PROJECT_TOKENS("api.project-tokens", "", "none", "per-project bearer tokens: project=token,project2=token2"),
     API_TLS_CERT("api.tls-cert", null, "none: plain HTTP", "PEM certificate chain; HTTPS only when it and api.tls-key are set"),
-    API_TLS_KEY("api.tls-key", null, "none: plain HTTP", "PEM private key of api.tls-cert");
+    API_TLS_KEY("api.tls-key", null, "none: plain HTTP", "PEM private key of api.tls-cert"),
+    CLUSTER_ETCD_ENDPOINTS("cluster.etcd-endpoints", "", "none: the node runs alone",
+            "comma-separated etcd client URLs (http://host:2379); when set the node joins the cluster cluster.name"),
+    CLUSTER_NAME("cluster.name", "basalt", "the cluster's name, the etcd prefix /basalt/<name>/ its keys live under"),
+    CLUSTER_FAILURE_DOMAIN("cluster.failure-domain", null, "the host's name",
+            "what fails together with this node (a rack, a host): replicas go to distinct failure domains"),
+    CLUSTER_LEASE_TTL_SECONDS("cluster.lease-ttl-seconds", "10",
+            "how long the node stays a live member after its last keep-alive reached etcd (2 to 3600)"),
+    CLUSTER_CAPACITY_REFRESH_SECONDS("cluster.capacity-refresh-seconds", "10", "how often the node publishes its capacity to etcd");
 
     public static final String ENV_PREFIX = "BASALT_";
 

@@ -50,6 +50,11 @@ public final class NodeStore implements AutoCloseable {
         return engine;
     }
 
+    /** The node's identity, made with its data directory. */
+    public UUID nodeId() {
+        return content.nodeId();
+    }
+
     VolumeRegistry registry() {
         return registry;
     }

@@ -1,15 +1,20 @@
 package io.basalt.service.config;
 
+import io.basalt.cluster.ClusterSettings;
 import io.basalt.nvmetcp.nvmet.ResourceLimits;
 import io.basalt.service.engine.EngineConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -31,7 +36,7 @@ class ConfigLoaderTest {
         assertEquals(new BasaltConfig(Path.of("./data"), "127.0.0.1", 4420, 8009, "127.0.0.1", "127.0.0.1", 8470,
                 16, 128, ResourceLimits.defaults(), 4096, false,
                 new EngineSettings(List.of(), 16L << 30, 4 << 20, false, 10.0, 256L << 20, 30, 10, false),
-                new ApiSecurity(null, Map.of(), null, null)), config);
+                new ApiSecurity(null, Map.of(), null, null), Optional.empty()), config);
         assertFalse(config.apiSecurity().tls());
     }
 
@@ -275,6 +280,31 @@ class ConfigLoaderTest {
         Path file = Files.createTempFile(dir, "basalt", ".properties");
         Files.write(file, List.of(lines));
         return file;
+    }
+
+    @Test
+    void clusterKeysMakeTheNodeJoinOnlyWithEtcdEndpoints() throws Exception {
+        assertTrue(ConfigLoader.load(List.of("--cluster.name=prod", "--cluster.failure-domain=rack-1"), Map.of())
+                .cluster().isEmpty(), "no etcd endpoints: the node runs alone whatever else is set");
+
+        ClusterSettings cluster = ConfigLoader.load(List.of(
+                "--cluster.etcd-endpoints=http://10.0.0.1:2379, http://10.0.0.2:2379", "--cluster.name=prod",
+                "--cluster.failure-domain=rack-1", "--cluster.lease-ttl-seconds=5",
+                "--cluster.capacity-refresh-seconds=20"), Map.of()).cluster().orElseThrow();
+        assertEquals(new ClusterSettings(List.of(URI.create("http://10.0.0.1:2379"), URI.create("http://10.0.0.2:2379")),
+                "prod", "rack-1", Duration.ofSeconds(5), Duration.ofSeconds(20)), cluster);
+
+        ClusterSettings defaults = ConfigLoader.load(List.of(), Map.of("BASALT_CLUSTER_ETCD_ENDPOINTS",
+                "http://127.0.0.1:2379")).cluster().orElseThrow();
+        assertEquals("basalt", defaults.name());
+        assertEquals(InetAddress.getLocalHost().getHostName(), defaults.failureDomain());
+        assertEquals(Duration.ofSeconds(10), defaults.leaseTtl());
+
+        assertError("cluster.etcd-endpoints", List.of("--cluster.etcd-endpoints=127.0.0.1:2379"));
+        assertError("http://host:port", List.of("--cluster.etcd-endpoints=etcd:2379"));
+        assertError("failure domain", List.of("--cluster.etcd-endpoints=http://127.0.0.1:2379",
+                "--cluster.failure-domain=rack/1"));
+        assertError("lease TTL", List.of("--cluster.etcd-endpoints=http://127.0.0.1:2379", "--cluster.lease-ttl-seconds=1"));
     }
 
     private static void assertError(String expected, List<String> args) {
