@@ -1,4 +1,4 @@
-package io.basalt.service.bench;
+package io.basalt.bench;
 
 /**
  * Latencies in nanoseconds counted in log-linear buckets: 32 buckets per power of two, so a

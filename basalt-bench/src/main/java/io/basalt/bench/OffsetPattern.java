@@ -1,4 +1,4 @@
-package io.basalt.service.bench;
+package io.basalt.bench;
 
 /**
  * Byte offsets of one connection's I/Os within the working set, all multiples of the I/O size:

@@ -1,4 +1,4 @@
-package io.basalt.service.bench;
+package io.basalt.bench;
 
 /**
  * What one run measured.

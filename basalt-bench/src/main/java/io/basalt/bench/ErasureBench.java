@@ -1,4 +1,4 @@
-package io.basalt.service.bench;
+package io.basalt.bench;
 
 import io.basalt.service.engine.ec.ErasureCoder;
 import io.basalt.service.engine.ec.ErasureCoders;

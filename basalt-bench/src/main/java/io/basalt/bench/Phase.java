@@ -1,4 +1,4 @@
-package io.basalt.service.bench;
+package io.basalt.bench;
 
 /** Where a run is: completions are counted only while measuring, and no new I/O starts once stopping. */
 final class Phase {

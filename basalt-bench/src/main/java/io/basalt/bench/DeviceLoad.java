@@ -1,4 +1,4 @@
-package io.basalt.service.bench;
+package io.basalt.bench;
 
 import io.basalt.nvmetcp.nvmet.BlockDevice;
 import io.netty.buffer.ByteBuf;

@@ -1,4 +1,4 @@
-package io.basalt.service.bench;
+package io.basalt.bench;
 
 /**
  * One connection the load runs over. {@link #submit} may be called from any thread; the operation
