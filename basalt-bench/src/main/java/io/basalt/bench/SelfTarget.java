@@ -1,13 +1,13 @@
 package io.basalt.bench;
 
 import io.basalt.nvmetcp.nvmet.BlockDevice;
+import io.basalt.nvmetcp.nvmet.MemoryBlockDevice;
 import io.basalt.nvmetcp.nvmet.Namespace;
 import io.basalt.nvmetcp.nvmet.NvmeTarget;
 import io.basalt.nvmetcp.nvmet.Subsystem;
 import io.basalt.nvmetcp.nvmet.TargetOptions;
 import io.basalt.nvmetcp.nvmet.TargetPort;
 import io.basalt.service.dataplane.VolumeDevice;
-import io.basalt.service.volume.MemoryBlockDevice;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoopGroup;
 
@@ -33,7 +33,6 @@ final class SelfTarget implements AutoCloseable {
 
     private final EventLoopGroup group;
     private final NvmeTarget target;
-    private final MemoryBlockDevice memory;
     private final BenchEngine engine;
     private final int port;
 
@@ -46,13 +45,11 @@ final class SelfTarget implements AutoCloseable {
     SelfTarget(long sizeBytes, String hostNqn, boolean onEngine, Path engineDir, boolean memoryDrive) throws Exception {
         BlockDevice device;
         if (onEngine) {
-            memory = null;
             engine = BenchEngine.open(engineDir, ENGINE_DRIVE_BYTES, memoryDrive);
             device = new VolumeDevice(engine.createVolume(BLOCK_SIZE, sizeBytes, false), false);
         } else {
-            memory = new MemoryBlockDevice(BLOCK_SIZE, sizeBytes / BLOCK_SIZE);
             engine = null;
-            device = memory;
+            device = new MemoryBlockDevice(BLOCK_SIZE, sizeBytes / BLOCK_SIZE);
         }
         group = EventLoops.create(EventLoops.serverThreads());
         try {
@@ -64,7 +61,7 @@ final class SelfTarget implements AutoCloseable {
             port = target.listen(new TargetPort("127.0.0.1", 0, "127.0.0.1", false)).get().getPort();
         } catch (Exception | Error e) {
             EventLoops.shutdown(group);
-            closeDevice();
+            closeEngine();
             throw e;
         }
     }
@@ -90,13 +87,10 @@ final class SelfTarget implements AutoCloseable {
     public void close() throws Exception {
         target.close();
         EventLoops.shutdown(group);
-        closeDevice();
+        closeEngine();
     }
 
-    private void closeDevice() throws Exception {
-        if (memory != null) {
-            memory.close();
-        }
+    private void closeEngine() throws Exception {
         if (engine != null) {
             engine.close();
         }

@@ -1,21 +1,21 @@
-package io.basalt.service.volume;
+package io.basalt.nvmetcp.nvmet;
 
 import io.basalt.nvmetcp.nvme.Status;
-import io.basalt.nvmetcp.nvmet.BlockDevice;
-import io.basalt.nvmetcp.nvmet.IoCallback;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 
+import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
- * A block device in direct memory, for benchmarks and tests. Memory is taken in chunks on first
- * write, so a large device costs only what is written. Operations are plain memory copies and
- * complete on the caller's thread.
- *
- * <p>{@link #close()} frees the memory: call it only once no I/O is in flight.
+ * A block device in direct memory, like SPDK's malloc bdev: the one in-memory device of the benchmark
+ * tool and of every module's tests (which wrap it to add what they need, such as completions on
+ * another thread or injected write faults). Memory is taken in chunks on first write, so a large
+ * device costs only what is written; the chunks are plain direct {@link ByteBuffer}s, freed by the
+ * garbage collector with the device, so a device needs no closing. Operations are plain memory copies
+ * and complete on the caller's thread.
  */
-public final class MemoryBlockDevice implements BlockDevice, AutoCloseable {
+public final class MemoryBlockDevice implements BlockDevice {
     private static final int CHUNK_SHIFT = 20;
     private static final int CHUNK_SIZE = 1 << CHUNK_SHIFT;
 
@@ -48,7 +48,7 @@ public final class MemoryBlockDevice implements BlockDevice, AutoCloseable {
 
     @Override
     public void read(long lba, int blocks, ByteBuf dst, IoCallback callback) {
-        if (!LbaRange.admit(lba, blocks, blockCount, callback)) {
+        if (!admit(lba, blocks, callback)) {
             return;
         }
         long position = lba * blockSize;
@@ -70,7 +70,7 @@ public final class MemoryBlockDevice implements BlockDevice, AutoCloseable {
 
     @Override
     public void write(long lba, int blocks, ByteBuf src, boolean fua, IoCallback callback) {
-        if (!LbaRange.admit(lba, blocks, blockCount, callback)) {
+        if (!admit(lba, blocks, callback)) {
             return;
         }
         long position = lba * blockSize;
@@ -92,7 +92,7 @@ public final class MemoryBlockDevice implements BlockDevice, AutoCloseable {
 
     @Override
     public void writeZeroes(long lba, int blocks, IoCallback callback) {
-        if (!LbaRange.admit(lba, blocks, blockCount, callback)) {
+        if (!admit(lba, blocks, callback)) {
             return;
         }
         long position = lba * blockSize;
@@ -115,14 +115,13 @@ public final class MemoryBlockDevice implements BlockDevice, AutoCloseable {
         writeZeroes(lba, blocks, callback);
     }
 
-    @Override
-    public void close() {
-        for (int i = 0; i < chunks.length(); i++) {
-            ByteBuf chunk = chunks.getAndSet(i, null);
-            if (chunk != null) {
-                chunk.release();
-            }
+    /** True if the range lies within the device; otherwise completes the command as LBA Out of Range. */
+    private boolean admit(long lba, int blocks, IoCallback callback) {
+        if (lba < 0 || blocks < 0 || lba > blockCount - blocks) {
+            callback.complete(Status.LBA_OUT_OF_RANGE);
+            return false;
         }
+        return true;
     }
 
     private static int chunkIndex(long position) {
@@ -143,12 +142,9 @@ public final class MemoryBlockDevice implements BlockDevice, AutoCloseable {
         if (chunk != null) {
             return chunk;
         }
-        // Fresh direct memory is not zeroed; unwritten parts of a chunk must read as zeros.
-        ByteBuf fresh = Unpooled.directBuffer(CHUNK_SIZE, CHUNK_SIZE).setZero(0, CHUNK_SIZE);
-        if (chunks.compareAndSet(index, null, fresh)) {
-            return fresh;
-        }
-        fresh.release();
-        return chunks.get(index);
+        // allocateDirect zeroes the chunk (unwritten parts read as zeros); a chunk that lost the race
+        // is garbage like any other.
+        ByteBuf fresh = Unpooled.wrappedBuffer(ByteBuffer.allocateDirect(CHUNK_SIZE));
+        return chunks.compareAndSet(index, null, fresh) ? fresh : chunks.get(index);
     }
 }
