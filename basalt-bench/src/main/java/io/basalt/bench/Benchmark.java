@@ -35,7 +35,7 @@ final class Benchmark {
         long localSize = o.workingSet() > 0 ? o.workingSet() : DEFAULT_LOCAL_WORKING_SET;
         SelfTarget self = o.self() ? new SelfTarget(localSize, o.hostNqn(), o.engine(), o.engineDir(),
                 o.memoryDrive()) : null;
-        EventLoopGroup group = EventLoops.create(clientThreads(o));
+        EventLoopGroup group = EventLoops.createForHost(clientThreads(o));
         try {
             HostOptions host = HostOptions.defaults(o.hostNqn()).withDigests(o.digests(), o.digests())
                     .withIoQueues(o.connections(), o.queueDepth() + 1);
@@ -71,7 +71,7 @@ final class Benchmark {
 
     private static BenchResult runEcho(BenchOptions o) throws InterruptedException {
         try (EchoServer server = new EchoServer(o.ioSize(), o.workload().read)) {
-            EventLoopGroup group = EventLoops.create(clientThreads(o));
+            EventLoopGroup group = EventLoops.createForHost(clientThreads(o));
             List<BenchTransport> clients = new ArrayList<>();
             try {
                 for (int i = 0; i < o.connections(); i++) {
@@ -101,9 +101,11 @@ final class Benchmark {
             loads.forEach(ConnectionLoad::start);
             TimeUnit.SECONDS.sleep(o.warmUpSeconds());
             long start = System.nanoTime();
+            TargetAllocation allocation = TargetAllocation.start();
             phase.set(Phase.MEASURE);
             TimeUnit.SECONDS.sleep(o.seconds());
             phase.set(Phase.STOP);
+            long allocatedBytes = allocation.bytesSinceStart();
             double seconds = (System.nanoTime() - start) / 1e9;
             drained = idle.await(DRAIN_SECONDS, TimeUnit.SECONDS);
             if (!drained) {
@@ -120,7 +122,8 @@ final class Benchmark {
                 errors += load.errors;
                 firstError = firstError != null ? firstError : load.firstError;
             }
-            return new BenchResult(system, o, ios, seconds, latencies, errors, firstError);
+            double allocatedPerIo = o.self() || o.echoBaseline() ? (double) allocatedBytes / Math.max(1, ios) : Double.NaN;
+            return new BenchResult(system, o, ios, seconds, latencies, errors, firstError, allocatedPerIo);
         } finally {
             if (drained) { // buffers of I/Os still in flight are left to the garbage collector
                 loads.forEach(ConnectionLoad::release);

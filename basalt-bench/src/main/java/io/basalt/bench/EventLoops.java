@@ -10,6 +10,7 @@ import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
 
 import java.util.concurrent.TimeUnit;
 
@@ -20,6 +21,12 @@ final class EventLoops {
 
     static EventLoopGroup create(int threads) {
         return Epoll.isAvailable() ? new EpollEventLoopGroup(threads) : new NioEventLoopGroup(threads);
+    }
+
+    /** The built-in host's event loops, named so that {@link TargetAllocation} leaves them out. */
+    static EventLoopGroup createForHost(int threads) {
+        DefaultThreadFactory named = new DefaultThreadFactory(TargetAllocation.HOST_THREADS);
+        return Epoll.isAvailable() ? new EpollEventLoopGroup(threads, named) : new NioEventLoopGroup(threads, named);
     }
 
     static Class<? extends SocketChannel> socketChannel(EventLoopGroup group) {
