@@ -1,6 +1,5 @@
 package io.basalt.service;
 
-import io.basalt.service.bench.BenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -9,9 +8,9 @@ import picocli.CommandLine.Spec;
 import java.util.concurrent.Callable;
 
 /**
- * The {@code basalt} command as the storage node's own entry point ({@code serve} and {@code bench});
- * the operator's {@code bin/basalt} adds the API client's and the attachment tool's commands to
- * the same definition. Exit status: 0 done, 1 failed, 2 bad command line or configuration.
+ * The {@code basalt} command as the storage node's own entry point ({@code serve}); the operator's
+ * {@code bin/basalt} adds the benchmark tool's, the API client's and the attachment tool's commands
+ * to the same definition. Exit status: 0 done, 1 failed, 2 bad command line or configuration.
  */
 @Command(name = "basalt", sortOptions = false,
         description = "Basalt: software-defined block storage served over NVMe/TCP.",
@@ -38,16 +37,15 @@ public final class Main implements Callable<Integer> {
         return commandLine().execute(args);
     }
 
-    /** The {@code basalt} command with {@code serve}, {@code bench}, then {@code more}, then {@code help}. */
+    /** The {@code basalt} command with {@code serve}, then {@code more}, then {@code help}. */
     public static CommandLine commandLine(Object... more) {
         CommandLine commandLine = new CommandLine(new Main());
         commandLine.addSubcommand("serve", new CommandLine(ServeCommand.spec()));
-        commandLine.addSubcommand("bench", new CommandLine(new BenchCommand()));
         for (Object command : more) {
             commandLine.addSubcommand(command);
         }
         commandLine.addSubcommand(new CommandLine.HelpCommand());
-        // wide enough for bench's synopsis lines; applies to every subcommand added above
+        // wide enough for bench's synopsis lines; applies to every subcommand added above (bench is one of more)
         commandLine.setUsageHelpWidth(USAGE_WIDTH);
         return commandLine;
     }

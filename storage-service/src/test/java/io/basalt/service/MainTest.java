@@ -48,8 +48,6 @@ class MainTest {
         assertEquals(0, Main.run(new String[]{"help", "serve"}));
         assertTrue(stdout().contains("nvme.discovery-port") && stdout().contains("BASALT_NVME_DISCOVERY_PORT"), stdout());
         assertEquals(0, Main.run(new String[]{"serve", "--help"}));
-        assertEquals(0, Main.run(new String[]{"bench", "--help"}));
-        assertTrue(stdout().contains("--target ADDR:PORT"), stdout());
     }
 
     @Test

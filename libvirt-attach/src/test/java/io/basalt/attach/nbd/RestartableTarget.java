@@ -32,7 +32,7 @@ final class RestartableTarget implements AutoCloseable {
     static final int MAX_TRANSFER = 1 << 20;
     private static final byte[] NGUID = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6};
 
-    final MemoryBlockDevice device = new MemoryBlockDevice(BLOCK_SIZE, BLOCKS);
+    final NamespaceMemory device = new NamespaceMemory(BLOCK_SIZE, BLOCKS);
     private final NioEventLoopGroup group = new NioEventLoopGroup(2);
     private NvmeTarget target;
     private int port;

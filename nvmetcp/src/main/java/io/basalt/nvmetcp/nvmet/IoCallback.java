@@ -5,4 +5,18 @@ package io.basalt.nvmetcp.nvmet;
 public interface IoCallback {
     /** @param status an NVMe status ({@code Status.SUCCESS} or a value from {@link io.basalt.nvmetcp.nvme.Status}) */
     void complete(int status);
+
+    /**
+     * The object a device last kept with this callback through {@link #adapter(Object)}, or null. The
+     * target's callbacks are its queues' command slots, reused for every command of the slot: a device
+     * that adapts the callback to its own completion type keeps the adapter here and makes it once per
+     * slot instead of once per command. Only the thread that submits the command may call it.
+     */
+    default Object adapter() {
+        return null;
+    }
+
+    /** Keeps {@code adapter} with this callback; a callback that is not a reused slot ignores it. */
+    default void adapter(Object adapter) {
+    }
 }

@@ -38,6 +38,8 @@ final class Request implements IoCallback, Runnable, ChannelFutureListener {
     boolean inUse;
     /** {@link #complete} was called: the command's outcome is decided. */
     boolean completed;
+    /** The device's adapter of this slot (see {@link IoCallback#adapter()}): kept across commands. */
+    private Object adapter;
 
     Request(TargetQueue queue, int index) {
         this.queue = queue;
@@ -64,6 +66,16 @@ final class Request implements IoCallback, Runnable, ChannelFutureListener {
         } else {
             queue.execute(this);
         }
+    }
+
+    @Override
+    public Object adapter() {
+        return adapter;
+    }
+
+    @Override
+    public void adapter(Object adapter) {
+        this.adapter = adapter;
     }
 
     @Override

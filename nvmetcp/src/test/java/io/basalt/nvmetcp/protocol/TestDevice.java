@@ -1,30 +1,27 @@
 package io.basalt.nvmetcp.protocol;
 
-import io.basalt.nvmetcp.nvme.Status;
 import io.basalt.nvmetcp.nvmet.BlockDevice;
 import io.basalt.nvmetcp.nvmet.IoCallback;
+import io.basalt.nvmetcp.nvmet.MemoryBlockDevice;
 import io.netty.buffer.ByteBuf;
 
-import java.util.Arrays;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * An in-memory block device for protocol tests. Every other operation completes on {@code completer}
+ * The {@link MemoryBlockDevice} of protocol tests. Every other operation completes on {@code completer}
  * instead of the calling event loop, so the target's hand-off of completions back to its queue's event
  * loop is exercised on every test. It counts flushes.
  */
 public final class TestDevice implements BlockDevice {
-    private final int blockSize;
-    private final byte[] bytes;
+    private final MemoryBlockDevice memory;
     private final Executor completer;
     private final AtomicLong operations = new AtomicLong();
     private final AtomicInteger flushes = new AtomicInteger();
 
     public TestDevice(int blockSize, int blocks, Executor completer) {
-        this.blockSize = blockSize;
-        this.bytes = new byte[blockSize * blocks];
+        this.memory = new MemoryBlockDevice(blockSize, blocks);
         this.completer = completer;
     }
 
@@ -34,58 +31,45 @@ public final class TestDevice implements BlockDevice {
 
     @Override
     public int blockSize() {
-        return blockSize;
+        return memory.blockSize();
     }
 
     @Override
     public long blockCount() {
-        return bytes.length / blockSize;
+        return memory.blockCount();
     }
 
     @Override
     public void read(long lba, int blocks, ByteBuf dst, IoCallback callback) {
-        synchronized (bytes) {
-            dst.writeBytes(bytes, offset(lba), blocks * blockSize);
-        }
-        complete(callback);
+        memory.read(lba, blocks, dst, completeOnEitherThread(callback));
     }
 
     @Override
     public void write(long lba, int blocks, ByteBuf src, boolean fua, IoCallback callback) {
-        synchronized (bytes) {
-            src.getBytes(src.readerIndex(), bytes, offset(lba), blocks * blockSize);
-        }
-        complete(callback);
+        memory.write(lba, blocks, src, fua, completeOnEitherThread(callback));
     }
 
     @Override
     public void flush(IoCallback callback) {
         flushes.incrementAndGet();
-        complete(callback);
+        memory.flush(completeOnEitherThread(callback));
     }
 
     @Override
     public void writeZeroes(long lba, int blocks, IoCallback callback) {
-        synchronized (bytes) {
-            Arrays.fill(bytes, offset(lba), offset(lba) + blocks * blockSize, (byte) 0);
-        }
-        complete(callback);
+        memory.writeZeroes(lba, blocks, completeOnEitherThread(callback));
     }
 
     @Override
     public void deallocate(long lba, int blocks, IoCallback callback) {
-        writeZeroes(lba, blocks, callback);
+        memory.deallocate(lba, blocks, completeOnEitherThread(callback));
     }
 
-    private int offset(long lba) {
-        return Math.toIntExact(lba * blockSize);
-    }
-
-    private void complete(IoCallback callback) {
+    /** Every other completion goes through {@code completer}, the rest stay on the calling thread. */
+    private IoCallback completeOnEitherThread(IoCallback callback) {
         if ((operations.incrementAndGet() & 1) == 0) {
-            completer.execute(() -> callback.complete(Status.SUCCESS));
-        } else {
-            callback.complete(Status.SUCCESS);
+            return status -> completer.execute(() -> callback.complete(status));
         }
+        return callback;
     }
 }

@@ -84,10 +84,11 @@ public final class VolumeDevice implements BlockDevice {
     public void read(long lba, int blocks, ByteBuf dst, IoCallback callback) {
         if (inRange(lba, blocks, callback)) {
             long delay = delay(false, (long) blocks * store.blockSize());
+            IoCompletion done = completion(callback);
             if (delay == 0) {
-                store.read(lba, blocks, dst, completion(callback));
+                store.read(lba, blocks, dst, done);
             } else {
-                later(delay, () -> store.read(lba, blocks, dst, completion(callback)), callback);
+                later(delay, () -> store.read(lba, blocks, dst, done), callback);
             }
         }
     }
@@ -96,10 +97,11 @@ public final class VolumeDevice implements BlockDevice {
     public void write(long lba, int blocks, ByteBuf src, boolean fua, IoCallback callback) {
         if (writable(callback) && inRange(lba, blocks, callback)) {
             long delay = delay(true, (long) blocks * store.blockSize());
+            IoCompletion done = completion(callback);
             if (delay == 0) {
-                store.write(lba, blocks, src, fua, completion(callback));
+                store.write(lba, blocks, src, fua, done);
             } else {
-                later(delay, () -> store.write(lba, blocks, src, fua, completion(callback)), callback);
+                later(delay, () -> store.write(lba, blocks, src, fua, done), callback);
             }
         }
     }
@@ -120,10 +122,11 @@ public final class VolumeDevice implements BlockDevice {
         if (writable(callback) && inRange(lba, blocks, callback)) {
             // Counts as a write command but moves no data: it spends IOPS, not bandwidth.
             long delay = delay(true, 0);
+            IoCompletion done = completion(callback);
             if (delay == 0) {
-                store.unmap(lba, blocks, completion(callback));
+                store.unmap(lba, blocks, done);
             } else {
-                later(delay, () -> store.unmap(lba, blocks, completion(callback)), callback);
+                later(delay, () -> store.unmap(lba, blocks, done), callback);
             }
         }
     }
@@ -167,10 +170,24 @@ public final class VolumeDevice implements BlockDevice {
     }
 
     /**
-     * The store's completion as an NVMe one. Built per command: a lambda capturing the callback is one
-     * small short-lived object, which the young generation absorbs.
+     * The store's completion as an NVMe one: made once per command slot of the target and kept with
+     * it ({@link IoCallback#adapter()}), so a command allocates none. Made on the submitting thread,
+     * before a throttled command is handed to the scheduler.
      */
     private static IoCompletion completion(IoCallback callback) {
-        return result -> callback.complete(NvmeStatuses.of(result));
+        if (callback.adapter() instanceof NvmeCompletion kept) {
+            return kept;
+        }
+        NvmeCompletion made = new NvmeCompletion(callback);
+        callback.adapter(made);
+        return made;
+    }
+
+    /** Completes {@code callback} with the NVMe status of the store's result. */
+    private record NvmeCompletion(IoCallback callback) implements IoCompletion {
+        @Override
+        public void done(IoResult result) {
+            callback.complete(NvmeStatuses.of(result));
+        }
     }
 }

@@ -214,6 +214,9 @@ public final class EngineVolume implements BlockStore {
     /**
      * Reads a run: raw blocks straight into {@code dst} (its writer index advances only once every
      * block passed its check), a compressed block through a small buffer and expanded into {@code dst}.
+     * {@code dst} is reached through its internal NIO view, which a pooled buffer keeps, rather than a
+     * new {@code nioBuffer} slice per run: a read allocates no buffer object. The view starts at its
+     * own position ({@code start}), not at 0.
      */
     private ReadOutcome readRun(long block, long address, int run, ByteBuf dst, ReadContext context,
                                 boolean memoryOnly) {
@@ -224,10 +227,11 @@ public final class EngineVolume implements BlockStore {
         int at = dst.writerIndex();
         if (raw) {
             dst.ensureWritable(run * blockSize);
-            into = dst.nioBuffer(at, run * blockSize);
+            into = dst.internalNioBuffer(at, run * blockSize);
         } else {
             into = context.compressed.clear().limit(stored);
         }
+        int start = into.position();
         try {
             if (memoryOnly) {
                 if (!drives.readCached(Address.segment(address), Address.offset(address), into)) {
@@ -241,10 +245,9 @@ public final class EngineVolume implements BlockStore {
             counters.readError();
             return ReadOutcome.LOST;
         }
-        into.flip();
         int offset = 0;
         for (int i = 0; i < (raw ? run : 1); i++) {
-            if (context.codec.crc(block + i, into, offset, stored) != context.crcs[i]) {
+            if (context.codec.crc(block + i, into, start + offset, stored) != context.crcs[i]) {
                 // The failing block's own address, not the run's first: compared with the first, the map
                 // never matches, so the read was retried 100 times and the error neither counted nor logged.
                 long failed = i == 0 ? address : Address.of(Address.segment(address), Address.offset(address) + offset,
@@ -258,7 +261,7 @@ public final class EngineVolume implements BlockStore {
             return ReadOutcome.READ;
         }
         dst.ensureWritable(blockSize);
-        ByteBuffer plain = dst.nioBuffer(at, blockSize);
+        ByteBuffer plain = dst.internalNioBuffer(at, blockSize);
         if (!context.codec.decompress(into, 0, stored, plain, blockSize)) {
             return checksumFailure(block, address);
         }

@@ -1,6 +1,7 @@
 package io.basalt.service.dataplane;
 
 import io.basalt.nvmetcp.nvme.Status;
+import io.basalt.nvmetcp.nvmet.IoCallback;
 import io.basalt.service.engine.Engine;
 import io.basalt.service.engine.EngineConfig;
 import io.basalt.service.engine.EngineVolume;
@@ -18,13 +19,18 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The data-plane layer's QoS over a real engine volume: commands over budget are delayed, never lost. */
+/**
+ * The data-plane layer over a real engine volume: QoS (commands over budget are delayed, never lost)
+ * and the completion adapter kept with the target's command slot.
+ */
 class VolumeDeviceQosTest {
     @TempDir
     Path dir;
@@ -93,5 +99,51 @@ class VolumeDeviceQosTest {
         assertEquals(Status.SUCCESS, write(device).get(10, TimeUnit.SECONDS));
         delayed.shutdownNow();
         assertEquals(Status.NAMESPACE_NOT_READY | Status.DNR, write(device).get(10, TimeUnit.SECONDS));
+    }
+
+    /**
+     * A command slot's adapter from the store's completion to NVMe's is made by its first command and
+     * reused by every later one, throttled or not: before, each command made a lambda (failed here with
+     * no adapter kept).
+     */
+    @Test
+    void aCommandSlotsCompletionAdapterIsMadeOnceAndReused() throws Exception {
+        VolumeDevice device = new VolumeDevice(store, false, delayed);
+        Slot slot = new Slot();
+        assertEquals(Status.SUCCESS, slot.run(done -> device.write(0, 1, Unpooled.wrappedBuffer(new byte[4096]), false, done)));
+        Object adapter = slot.adapter();
+        assertNotNull(adapter, "the first command keeps its adapter with the slot");
+        assertEquals(Status.SUCCESS, slot.run(done -> device.read(0, 1, Unpooled.buffer(4096), done)));
+        device.limits(new QosLimits(0, 0, 1000, 0, 0, 0, 0));
+        assertEquals(Status.SUCCESS, slot.run(done -> device.write(1, 1, Unpooled.wrappedBuffer(new byte[4096]), false, done)));
+        assertEquals(Status.SUCCESS, slot.run(device::flush));
+        assertSame(adapter, slot.adapter());
+    }
+
+    /** A callback reused for one command after another, which keeps its adapter as the target's slots do. */
+    private static final class Slot implements IoCallback {
+        private Object adapter;
+        private volatile CompletableFuture<Integer> done;
+
+        int run(Consumer<IoCallback> command) throws Exception {
+            done = new CompletableFuture<>();
+            command.accept(this);
+            return done.get(10, TimeUnit.SECONDS);
+        }
+
+        @Override
+        public void complete(int status) {
+            done.complete(status);
+        }
+
+        @Override
+        public Object adapter() {
+            return adapter;
+        }
+
+        @Override
+        public void adapter(Object adapter) {
+            this.adapter = adapter;
+        }
     }
 }

@@ -5,12 +5,12 @@ import io.basalt.nvmetcp.auth.DhchapCredentials;
 import io.basalt.nvmetcp.auth.DhchapHash;
 import io.basalt.nvmetcp.auth.DhchapKey;
 import io.basalt.nvmetcp.auth.DhchapPolicy;
+import io.basalt.nvmetcp.nvmet.MemoryBlockDevice;
 import io.basalt.nvmetcp.nvmet.Namespace;
 import io.basalt.nvmetcp.nvmet.NvmeTarget;
 import io.basalt.nvmetcp.nvmet.Subsystem;
 import io.basalt.nvmetcp.nvmet.TargetOptions;
 import io.basalt.nvmetcp.nvmet.TargetPort;
-import io.basalt.service.volume.MemoryBlockDevice;
 import io.netty.channel.nio.NioEventLoopGroup;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -108,7 +108,6 @@ class KernelAuthenticationTest {
             }
             targets.forEach(NvmeTarget::close);
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-            device.close();
         }
     }
 

@@ -19,7 +19,11 @@ final class MemoryDrive implements DriveIo {
     private final long size;
     /** Freed by the garbage collector with the drive, not at close: the media keeps it for a reopen. */
     private final Arena arena = Arena.ofAuto();
-    private final AtomicReferenceArray<MemorySegment> chunks;
+    /**
+     * Each chunk's memory as a buffer made once: reads and writes copy with absolute bulk puts, which
+     * neither move a shared buffer's position nor allocate a view per call (a MemorySegment per call did).
+     */
+    private final AtomicReferenceArray<ByteBuffer> chunks;
 
     MemoryDrive(long size) {
         this.size = size;
@@ -33,23 +37,24 @@ final class MemoryDrive implements DriveIo {
 
     @Override
     public void read(ByteBuffer destination, long position) throws IOException {
-        check(position, destination.remaining());
-        MemorySegment target = MemorySegment.ofBuffer(destination);
-        long done = 0;
-        while (done < target.byteSize()) {
+        int length = destination.remaining();
+        check(position, length);
+        int done = 0;
+        while (done < length) {
             long at = position + done;
             int index = (int) (at >> CHUNK_SHIFT);
-            long offset = at & (CHUNK - 1);
-            long piece = Math.min(target.byteSize() - done, CHUNK - offset);
-            MemorySegment chunk = chunks.get(index);
+            int offset = (int) (at & (CHUNK - 1));
+            int piece = (int) Math.min(length - done, CHUNK - offset);
+            ByteBuffer chunk = chunks.get(index);
             if (chunk == null) {
-                target.asSlice(done, piece).fill((byte) 0);
+                // Only places never written (a recovery scan), never a mapped block: a segment view is fine.
+                MemorySegment.ofBuffer(destination).asSlice(done, piece).fill((byte) 0);
             } else {
-                MemorySegment.copy(chunk, offset, target, done, piece);
+                destination.put(destination.position() + done, chunk, offset, piece);
             }
             done += piece;
         }
-        destination.position(destination.position() + (int) done);
+        destination.position(destination.position() + length);
     }
 
     /** Memory never makes a reader wait. */
@@ -69,14 +74,13 @@ final class MemoryDrive implements DriveIo {
         for (ByteBuffer part : parts) {
             int length = part.remaining();
             check(at, length);
-            MemorySegment source = MemorySegment.ofBuffer(part);
-            long done = 0;
+            int done = 0;
             while (done < length) {
                 long place = at + done;
                 int index = (int) (place >> CHUNK_SHIFT);
-                long offset = place & (CHUNK - 1);
-                long piece = Math.min(length - done, CHUNK - offset);
-                MemorySegment.copy(source, done, chunk(index), offset, piece);
+                int offset = (int) (place & (CHUNK - 1));
+                int piece = (int) Math.min(length - done, CHUNK - offset);
+                chunk(index).put(offset, part, part.position() + done, piece);
                 done += piece;
             }
             part.position(part.position() + length);
@@ -94,10 +98,10 @@ final class MemoryDrive implements DriveIo {
     public void close() {
     }
 
-    private MemorySegment chunk(int index) {
-        MemorySegment chunk = chunks.get(index);
+    private ByteBuffer chunk(int index) {
+        ByteBuffer chunk = chunks.get(index);
         if (chunk == null) {
-            chunk = arena.allocate(CHUNK, 4096);
+            chunk = arena.allocate(CHUNK, 4096).asByteBuffer();
             chunks.set(index, chunk);
         }
         return chunk;

@@ -1,0 +1,156 @@
+package io.basalt.bench;
+
+import io.basalt.bridge.api.Portal;
+import io.basalt.bridge.api.Volume;
+import io.basalt.bridge.client.ApiOptions;
+import io.basalt.bridge.client.VolumeApiException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * {@code basalt bench}: measures IOPS, bandwidth and latency of an NVMe/TCP namespace through Basalt's
+ * own host, against a remote target, an in-process one ({@code --self}), or the loopback echo baseline.
+ * {@code --report} runs the standard matrix and writes docs/benchmarks.md.
+ *
+ * <p>Its modes share options in ways picocli's option groups do not express, so picocli hands the
+ * arguments to {@link BenchOptions} (and the report and engine-only modes) and prints the help below.
+ *
+ * <p>Exit status: 0 done, 1 the run failed (or some I/Os failed), 2 bad command line.
+ */
+@Command(name = "bench", description = "Measure an NVMe/TCP target with the built-in host.",
+        customSynopsis = {
+                "basalt bench (--target ADDR:PORT --nqn NQN [--nsid N] | --volume VOLUME | --self | --baseline echo)",
+                "             [--host-nqn NQN] [--rw randread|randwrite|read|write] [--bs SIZE] [--qd N]",
+                "             [--connections N] [--seconds N] [--warmup N] [--size SIZE] [--digest]",
+                "basalt bench --engine [--engine-dir DIR | --memory-drive] [the options of --self]",
+                "basalt bench --write-amplification [--fill PERCENT]... [--drive-size SIZE] [--engine-dir DIR]",
+                "basalt bench --compression [--engine-dir DIR]",
+                "basalt bench --erasure-coding [--seconds N] [--warmup N]",
+                "basalt bench --checkpoint [--mapped SIZE]... [--engine-dir DIR]",
+                "basalt bench --report [--seconds N] [--warmup N] [--connections N] [--digest] [--engine-dir DIR]",
+                "             [--output FILE]"},
+        footerHeading = "%nTarget and load:%n",
+        footer = {
+                "  --target ADDR:PORT  an NVMe/TCP target (a node's port 4420)",
+                "  --nqn NQN           the subsystem to connect to",
+                "  --nsid N            the namespace to load (default 1)",
+                "  --host-nqn NQN      the host NQN to connect as; the namespace's ACL must list it",
+                "                      (default nqn.2026-11.io.basalt:bench)",
+                "  --self              an in-process target on 127.0.0.1 backed by memory (no node needed)",
+                "  --engine            the in-process target backed by a storage-engine volume instead: a fresh engine",
+                "                      on an 8 GiB drive file in a temporary directory (--engine-dir, default",
+                "                      the system's), node defaults (4 MiB segments, no sync per write)",
+                "  --memory-drive      --engine with its drive in memory (engine.drives=memory:SIZE): the engine's",
+                "                      own cost, like SPDK's malloc bdev",
+                "  --baseline echo     an in-process echo server moving the same bytes per I/O: the loopback ceiling",
+                "  --rw                I/O pattern (default randread)",
+                "  --bs SIZE           bytes per I/O, e.g. 4k, 128k (default 4k)",
+                "  --qd N              I/Os in flight per connection (default 32)",
+                "  --connections N     I/O queues, one TCP connection each (default 1)",
+                "  --seconds N         measured time (default 10), after --warmup seconds (default 2)",
+                "  --size SIZE         bytes of the namespace to spread I/Os over (default: all of it; 256m locally)",
+                "  --digest            header and data digests (CRC32C)",
+                "  --write-amplification  the engine alone (no network): fill a volume to --fill percent of the engine's",
+                "                      capacity (default 50 and 80), overwrite it at random with 4 KiB writes 3 times",
+                "                      its size, print drive bytes over host bytes (--drive-size, default 1g)",
+                "  --compression       the engine alone: compression ratio and write throughput of random, text-like",
+                "                      and half-zero data, compression on and off, 512-byte and 4 KiB blocks",
+                "  --erasure-coding    the erasure coding library alone: ISA-L and pure-Java encode and rebuild",
+                "                      throughput of one thread for 2+1, 4+2 and 8+3 stripes of 4 KiB and 128 KiB",
+                "                      chunks (--seconds per case, default 1, after --warmup, default 1)",
+                "  --checkpoint        the engine alone: for volumes of --mapped bytes (default 1g, 4g and 16g) written",
+                "                      with compressible blocks, the writer's pause per checkpoint, the longest 4 KiB",
+                "                      write during checkpoints and without, checkpoint time, file size, recovery time",
+                "  --report            run the standard matrix against --self (memory and engine) and the echo",
+                "                      baseline, then --write-amplification, --compression and --erasure-coding, and",
+                "                      write --output (default docs/benchmarks.md)",
+                "",
+                "Writes are destructive: run them only against a scratch volume."})
+public final class BenchCommand implements Callable<Integer> {
+    static final int EXIT_FAILED = 1;
+    static final int EXIT_USAGE = 2;
+
+    @CommandLine.Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help")
+    private boolean help;
+
+    @CommandLine.Option(names = "--volume", paramLabel = "VOLUME",
+            description = "instead of --target, --nqn and --nsid: a volume of a running node, by ID or name;"
+                    + " its ACL must list the --host-nqn")
+    private String volume;
+
+    @CommandLine.Mixin
+    private ApiOptions api;
+
+    @CommandLine.Unmatched
+    private List<String> arguments = new ArrayList<>();
+
+    @Override
+    public Integer call() {
+        List<String> args = new ArrayList<>(arguments);
+        if (volume != null) {
+            try {
+                args.addAll(0, targetOf(api.client(Duration.ofSeconds(30)).findVolume(volume)));
+            } catch (VolumeApiException e) {
+                System.err.println("basalt bench: " + e.getMessage());
+                return EXIT_FAILED;
+            }
+        }
+        return run(args.toArray(String[]::new), System.err);
+    }
+
+    /** The options that name the volume's namespace as --target, --nqn and --nsid do. */
+    private static List<String> targetOf(Volume v) throws VolumeApiException {
+        Portal portal = v.portals().stream().filter(p -> "tcp".equalsIgnoreCase(p.transport())).findFirst()
+                .orElseThrow(() -> new VolumeApiException(0, "volume " + v.name() + " has no NVMe/TCP portal", null));
+        return List.of("--target", portal.address() + ":" + portal.port(), "--nqn", v.nqn(), "--nsid", Integer.toString(v.nsid()));
+    }
+
+    private int run(String[] args, PrintStream err) {
+        List<String> list = List.of(args);
+        if (list.contains("--report")) {
+            return BenchReport.run(args);
+        }
+        if (list.contains("--checkpoint")) {
+            return CheckpointBench.run(args);
+        }
+        if (list.contains("--erasure-coding")) {
+            return ErasureBench.run(args);
+        }
+        if (list.contains("--write-amplification") || list.contains("--compression")) {
+            return EngineBench.run(args);
+        }
+        BenchOptions options;
+        try {
+            options = BenchOptions.parse(args);
+        } catch (IllegalArgumentException e) {
+            err.println("basalt bench: " + e.getMessage());
+            usage(err);
+            return EXIT_USAGE;
+        }
+        try {
+            BenchResult result = Benchmark.run(options);
+            System.out.println(result.summary());
+            return result.errors() == 0 ? 0 : EXIT_FAILED;
+        } catch (Exception e) {
+            err.println("basalt bench: " + describe(e));
+            return EXIT_FAILED;
+        }
+    }
+
+    /** The help, for the modes that parse their own options. */
+    static void usage(PrintStream out) {
+        new CommandLine(new BenchCommand()).usage(out);
+    }
+
+    static String describe(Throwable e) {
+        Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+        return cause.getMessage() != null ? cause.getMessage() : cause.toString();
+    }
+}

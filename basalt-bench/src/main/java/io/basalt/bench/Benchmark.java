@@ -1,0 +1,133 @@
+package io.basalt.bench;
+
+import io.basalt.nvmetcp.host.HostController;
+import io.basalt.nvmetcp.host.HostOptions;
+import io.basalt.nvmetcp.host.NamespaceInfo;
+import io.netty.channel.EventLoopGroup;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs one workload: sets up the system under test (an NVMe/TCP target, remote or in this process, or
+ * the echo baseline), drives a closed loop of {@code qd} I/Os on each connection through a warm-up and
+ * a measured period, and collects the counts and latencies.
+ */
+final class Benchmark {
+    /** Working set of the in-process target and of the echo baseline unless {@code --size} says otherwise. */
+    static final long DEFAULT_LOCAL_WORKING_SET = 256L << 20;
+    private static final long DRAIN_SECONDS = 30;
+
+    private Benchmark() {
+    }
+
+    static BenchResult run(BenchOptions options) throws Exception {
+        return options.echoBaseline() ? runEcho(options) : runNvme(options);
+    }
+
+    private static int clientThreads(BenchOptions options) {
+        return Math.min(options.connections(), Runtime.getRuntime().availableProcessors());
+    }
+
+    private static BenchResult runNvme(BenchOptions o) throws Exception {
+        long localSize = o.workingSet() > 0 ? o.workingSet() : DEFAULT_LOCAL_WORKING_SET;
+        SelfTarget self = o.self() ? new SelfTarget(localSize, o.hostNqn(), o.engine(), o.engineDir(),
+                o.memoryDrive()) : null;
+        EventLoopGroup group = EventLoops.createForHost(clientThreads(o));
+        try {
+            HostOptions host = HostOptions.defaults(o.hostNqn()).withDigests(o.digests(), o.digests())
+                    .withIoQueues(o.connections(), o.queueDepth() + 1);
+            HostController controller = self != null
+                    ? HostController.connect(group, host, "127.0.0.1", self.port(), SelfTarget.NQN).get()
+                    : HostController.connect(group, host, o.address(), o.port(), o.nqn()).get();
+            try {
+                int nsid = self != null ? SelfTarget.NSID : o.nsid();
+                NamespaceInfo ns = controller.identifyNamespace(nsid).get();
+                if (!ns.isActive()) {
+                    throw new IllegalStateException("namespace " + nsid + " is not visible to " + o.hostNqn());
+                }
+                if (controller.ioQueueCount() < o.connections() || controller.ioQueue(0).depth() < o.queueDepth()) {
+                    throw new IllegalStateException("the target allows " + controller.ioQueueCount() + " I/O queues of "
+                            + controller.ioQueue(0).depth() + " commands");
+                }
+                long workingSet = o.workingSet() > 0 ? Math.min(o.workingSet(), ns.sizeBytes()) : ns.sizeBytes();
+                List<BenchTransport> transports = new ArrayList<>();
+                for (int i = 0; i < o.connections(); i++) {
+                    transports.add(new NvmeTransport(controller.ioQueue(i), nsid, ns.blockSize(), o.ioSize(), o.workload().read));
+                }
+                return drive(o.engine() ? "engine" : "basalt", o, transports, workingSet);
+            } finally {
+                controller.close();
+            }
+        } finally {
+            EventLoops.shutdown(group);
+            if (self != null) {
+                self.close();
+            }
+        }
+    }
+
+    private static BenchResult runEcho(BenchOptions o) throws InterruptedException {
+        try (EchoServer server = new EchoServer(o.ioSize(), o.workload().read)) {
+            EventLoopGroup group = EventLoops.createForHost(clientThreads(o));
+            List<BenchTransport> clients = new ArrayList<>();
+            try {
+                for (int i = 0; i < o.connections(); i++) {
+                    clients.add(new EchoClient(group, server.port(), o.ioSize(), o.workload().read));
+                }
+                long workingSet = o.workingSet() > 0 ? o.workingSet() : DEFAULT_LOCAL_WORKING_SET;
+                return drive("echo", o, clients, workingSet);
+            } finally {
+                clients.forEach(BenchTransport::close);
+                EventLoops.shutdown(group);
+            }
+        }
+    }
+
+    private static BenchResult drive(String system, BenchOptions o, List<BenchTransport> transports, long workingSet)
+            throws InterruptedException {
+        Phase phase = new Phase();
+        CountDownLatch idle = new CountDownLatch(o.queueDepth() * transports.size());
+        List<ConnectionLoad> loads = new ArrayList<>();
+        for (int i = 0; i < transports.size(); i++) {
+            OffsetPattern pattern = new OffsetPattern(o.workload().random, o.ioSize(), workingSet, i, transports.size());
+            loads.add(new ConnectionLoad(transports.get(i), pattern, phase, idle, o.queueDepth(), o.ioSize(),
+                    !o.workload().read));
+        }
+        boolean drained = false;
+        try {
+            loads.forEach(ConnectionLoad::start);
+            TimeUnit.SECONDS.sleep(o.warmUpSeconds());
+            long start = System.nanoTime();
+            TargetAllocation allocation = TargetAllocation.start();
+            phase.set(Phase.MEASURE);
+            TimeUnit.SECONDS.sleep(o.seconds());
+            phase.set(Phase.STOP);
+            long allocatedBytes = allocation.bytesSinceStart();
+            double seconds = (System.nanoTime() - start) / 1e9;
+            drained = idle.await(DRAIN_SECONDS, TimeUnit.SECONDS);
+            if (!drained) {
+                throw new IllegalStateException(idle.getCount() + " I/Os still outstanding " + DRAIN_SECONDS
+                        + " s after the run ended");
+            }
+            LatencyHistogram latencies = new LatencyHistogram();
+            long ios = 0;
+            long errors = 0;
+            String firstError = null;
+            for (ConnectionLoad load : loads) {
+                latencies.add(load.latencies);
+                ios += load.completed;
+                errors += load.errors;
+                firstError = firstError != null ? firstError : load.firstError;
+            }
+            double allocatedPerIo = o.self() || o.echoBaseline() ? (double) allocatedBytes / Math.max(1, ios) : Double.NaN;
+            return new BenchResult(system, o, ios, seconds, latencies, errors, firstError, allocatedPerIo);
+        } finally {
+            if (drained) { // buffers of I/Os still in flight are left to the garbage collector
+                loads.forEach(ConnectionLoad::release);
+            }
+        }
+    }
+}
