@@ -78,7 +78,8 @@ public final class Drive implements Closeable {
                 superblock = Superblock.decode(head, "drive " + path);
                 check(superblock, path, nodeId, driveIndex, segmentSize);
                 if (superblock.formatVersion() < Superblock.CURRENT_FORMAT) {
-                    // Marks the drive as one older versions must refuse: they would ignore its reservations.
+                    // Marks the drive as one older versions must refuse: they would ignore its reservations
+                    // and take its checkpoint segments for free ones.
                     superblock = superblock.upgraded();
                     io.write(new ByteBuffer[] {superblock.encode()}, 0);
                     io.sync();

@@ -59,9 +59,10 @@ public final class FileMedia implements NodeMedia {
             }
 
             @Override
-            public void replace(String name, AtomicFiles.Content content) throws IOException {
-                Files.createDirectories(directory);
-                AtomicFiles.write(directory.resolve(name), content);
+            public void delete(String name) throws IOException {
+                if (Files.deleteIfExists(directory.resolve(name))) {
+                    AtomicFiles.syncDirectory(directory);
+                }
             }
         };
     }

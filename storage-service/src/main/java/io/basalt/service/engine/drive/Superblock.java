@@ -26,8 +26,12 @@ import java.util.zip.CRC32C;
 public record Superblock(int formatVersion, int segmentSize, UUID nodeId, UUID driveId, long firstSegmentOffset,
                          int segmentCount, int driveIndex, long createdMillis) {
     public static final int SIZE = 4096;
-    /** 2: sequence reservations after the superblock (see {@link Drive#reserveSequences}). */
-    public static final int CURRENT_FORMAT = 2;
+    /**
+     * 2: sequence reservations after the superblock (see {@link Drive#reserveSequences}). 3: checkpoints
+     * in checkpoint segments on the drives instead of a file in the data directory, which format 2 reads
+     * once (see {@code LegacyCheckpointFile}); an older Basalt would take those segments for free ones.
+     */
+    public static final int CURRENT_FORMAT = 3;
     static final byte[] MAGIC = "BASALTDR".getBytes(StandardCharsets.US_ASCII);
     private static final int CRC_OFFSET = 72;
 

@@ -6,19 +6,25 @@ import io.basalt.service.engine.map.MapStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.DataInputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * Rebuilds the maps after a start: the last checkpoint, then every batch written after it, in
- * sequence order. Without a checkpoint, every segment is scanned and every batch replayed (the map
- * is rebuilt from the blocks' headers alone).
+ * Rebuilds the maps after a start: the newest complete checkpoint chain on the drives (see
+ * {@link CheckpointSegments}), then every batch written after it, in sequence order. A node upgraded
+ * from drive format 2 has its checkpoint in the data directory instead ({@link LegacyCheckpointFile}),
+ * read only when the drives hold none. Without a checkpoint, every segment is scanned and every batch
+ * replayed (the map is rebuilt from the blocks' headers alone).
  *
  * <p>Where the log ends: batches are taken in sequence order from the checkpoint's; the log ends
  * before the first batch that is missing (a gap in the sequence, checked when there is a checkpoint)
@@ -41,9 +47,12 @@ public final class Recovery {
      * @param sequence     the last batch replayed
      * @param nextSequence the log continues after this one: at least {@code sequence}, and at least every
      *                     sequence number that may be on the drives
+     * @param checkpoints  the checkpoint chain recovered from, which the next checkpoint continues
+     * @param fromLegacyFile whether the checkpoint came from the data directory's file (drive format 2)
      */
     public record Result(long sequence, long nextSequence, int nextMapId, long replayedBatches, long replayedBytes,
-                         long millis, boolean fromCheckpoint) {
+                         long millis, boolean fromCheckpoint, CheckpointSegments.Chain checkpoints,
+                         boolean fromLegacyFile) {
     }
 
     /** A batch with an intact header; {@code intact} says whether its payload matched its CRCs too. */
@@ -53,16 +62,49 @@ public final class Recovery {
     public static Result run(DriveSet drives, MapStore maps, SegmentTable segments, MetadataFiles metadata)
             throws IOException {
         long started = System.nanoTime();
-        Optional<Checkpoint.Loaded> checkpoint = Checkpoint.load(metadata, maps, segments);
+        // One segment in memory at a time, for the checkpoint records and then for the log.
+        ByteBuffer bytes = ByteBuffer.allocate(segments.segmentSize());
+        long[] highestNumber = {0};
+        List<CheckpointSegments.Found> chain = CheckpointSegments.select(
+                CheckpointSegments.scan(drives, segments.count(), bytes), highestNumber);
+        Optional<Checkpoint.Loaded> checkpoint;
+        CheckpointSegments.Chain checkpoints;
+        boolean legacy = false;
+        if (chain.isEmpty()) {
+            checkpoint = LegacyCheckpointFile.load(metadata, maps, segments);
+            legacy = checkpoint.isPresent();
+            checkpoints = CheckpointSegments.Chain.none(highestNumber[0]);
+        } else {
+            Checkpoint.ChainLoader loader = new Checkpoint.ChainLoader(segments.count());
+            for (CheckpointSegments.Found one : chain) {
+                try (DataInputStream in = new DataInputStream(CheckpointSegments.open(drives, one, bytes))) {
+                    loader.read(in, one.link());
+                } catch (EOFException e) {
+                    throw new IOException("checkpoint " + one.link().number() + " is truncated", e);
+                }
+            }
+            checkpoint = Optional.of(loader.install(maps, segments));
+            Set<Integer> held = new HashSet<>();
+            long deltaBytes = 0;
+            for (CheckpointSegments.Found one : chain) {
+                one.parts().forEach(part -> held.add(part.segment()));
+                deltaBytes += one.link().isBase() ? 0 : one.bytes();
+            }
+            held.forEach(segments::holdsCheckpoint);
+            // The next checkpoint appends after the chain's last record: whatever follows it (a torn newer
+            // checkpoint) has a lower number than the records that will overwrite it, and ends a scan.
+            CheckpointSegments.Part end = chain.getLast().parts().getLast();
+            checkpoints = new CheckpointSegments.Chain(highestNumber[0] + 1, chain.getLast().link().number(),
+                    chain.getFirst().link().number(), held, chain.getFirst().bytes(), deltaBytes, chain.size() - 1,
+                    end.segment(), CheckpointSegments.endOf(end));
+        }
         long base = checkpoint.map(Checkpoint.Loaded::sequence).orElse(0L);
         long highest = Math.max(base, drives.reservedSequence());
         List<Found> found = new ArrayList<>();
-        // One segment in memory at a time: a batch keeps its entries and whether its payload checked out.
-        ByteBuffer bytes = ByteBuffer.allocate(segments.segmentSize());
         BlockCodec codec = new BlockCodec();
         for (int s = 0; s < segments.count(); s++) {
             SegmentTable.State state = segments.state(s);
-            if (checkpoint.isPresent() && state == SegmentTable.State.SEALED) {
+            if ((checkpoint.isPresent() && state == SegmentTable.State.SEALED) || state == SegmentTable.State.CHECKPOINT) {
                 continue;
             }
             ByteBuffer header = ByteBuffer.allocate(LogFormat.SEGMENT_HEADER);
@@ -135,7 +177,7 @@ public final class Recovery {
         }
         long millis = (System.nanoTime() - started) / 1_000_000;
         return new Result(sequence, Math.max(sequence, highest), nextMapId, batches, replayedBytes, millis,
-                checkpoint.isPresent());
+                checkpoint.isPresent(), checkpoints, legacy);
     }
 
     /** Adds the intact batches of a segment from {@code from}, stopping at the first that is not. */
