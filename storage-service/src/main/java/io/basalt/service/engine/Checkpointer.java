@@ -68,7 +68,6 @@ final class Checkpointer {
     private volatile boolean needsBase;
     /** Whether the data directory still holds a checkpoint file of drive format 2, to delete. */
     private boolean legacyFile;
-    private volatile long lastBytes;
 
     Checkpointer(DriveSet drives, MetadataFiles metadata, MapStore maps, SegmentTable segments, Lock lock,
                  LogWriter writer, AtomicInteger nextMapId, EngineCounters counters, long everyBytes, long everyMillis,
@@ -96,11 +95,6 @@ final class Checkpointer {
         if (loggedSince.addAndGet(bytes) >= everyBytes) {
             requestSoon();
         }
-    }
-
-    /** Image bytes of the last checkpoint written (a delta's changes, or a whole base). */
-    long lastBytes() {
-        return lastBytes;
     }
 
     /** A checkpoint in the background, unless one is already queued. */
@@ -173,7 +167,7 @@ final class Checkpointer {
                 await(freed);
             }
         }
-        counters.checkpointed();
+        counters.checkpointed(capture.image().bytes(), capture.image().link().isBase());
         LOG.debug("checkpoint {} ({}) at sequence {}: {} pages, {} bytes in {} ms", capture.image().link().number(),
                 capture.image().link().isBase() ? "base" : "delta", capture.image().sequence(),
                 capture.image().pageCount(), capture.image().bytes(), (System.nanoTime() - started) / 1_000_000);
@@ -265,7 +259,6 @@ final class Checkpointer {
             chain = new CheckpointSegments.Chain(chain.next(), after.last(), after.base(), after.segments(),
                     after.baseBytes(), after.deltaBytes(), after.deltas(), out.endSegment(), out.endOffset());
             needsBase = false;
-            lastBytes = capture.image().bytes();
             if (legacyFile) {
                 // The drives hold a checkpoint now; the file of drive format 2 would only be stale.
                 metadata.delete(LegacyCheckpointFile.FILE);

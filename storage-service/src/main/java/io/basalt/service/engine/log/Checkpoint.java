@@ -243,6 +243,18 @@ public final class Checkpoint {
         }
     }
 
+    /** A map's header as a checkpoint records it (the same in the legacy file). */
+    record MapHeader(int id, int lineage, int blockSize, long sizeBlocks, boolean compressed, boolean readOnly) {
+        static MapHeader read(DataInputStream in) throws IOException {
+            return new MapHeader(in.readInt(), in.readInt(), in.readInt(), in.readLong(), in.readByte() != 0,
+                    in.readByte() != 0);
+        }
+
+        void create(MapStore maps) {
+            maps.create(id, lineage, blockSize, sizeBlocks, compressed, readOnly);
+        }
+    }
+
     /** Reads a page's entries (u16 mapped, then per entry u16 index u64 address u32 crc) into an empty page. */
     static void readEntries(DataInputStream in, MapPage page, String what) throws IOException {
         int mapped = in.readUnsignedShort();
@@ -263,8 +275,7 @@ public final class Checkpoint {
      * chain names (a page replaced by a later delta is dropped) and one array of page ids per map.
      */
     static final class ChainLoader {
-        private record MapState(int id, int lineage, int blockSize, long sizeBlocks, boolean compressed,
-                                boolean readOnly, long[] directory) {
+        private record MapState(MapHeader header, long[] directory) {
         }
 
         private final int segmentCount;
@@ -327,12 +338,9 @@ public final class Checkpoint {
             Map<Integer, MapState> next = new TreeMap<>();
             int mapCount = in.readInt();
             for (int i = 0; i < mapCount; i++) {
-                int id = in.readInt();
-                int lineage = in.readInt();
-                int blockSize = in.readInt();
-                long size = in.readLong();
-                boolean compressed = in.readByte() != 0;
-                boolean readOnly = in.readByte() != 0;
+                MapHeader header = MapHeader.read(in);
+                int id = header.id();
+                long size = header.sizeBlocks();
                 if (size < 0 || size > MAX_BLOCKS) {
                     throw new IOException(what + " is damaged: map " + id + " has " + size + " blocks");
                 }
@@ -352,7 +360,7 @@ public final class Checkpoint {
                     }
                     directory[slot] = page;
                 }
-                next.put(id, new MapState(id, lineage, blockSize, size, compressed, readOnly, directory));
+                next.put(id, new MapState(header, directory));
             }
             maps = next;
         }
@@ -365,16 +373,16 @@ public final class Checkpoint {
             lineages.forEach(store::rememberLineage);
             Map<MapPage, Boolean> used = new IdentityHashMap<>();
             for (MapState map : maps.values()) {
-                store.create(map.id(), map.lineage(), map.blockSize(), map.sizeBlocks(), map.compressed(),
-                        map.readOnly());
+                map.header().create(store);
+                int mapId = map.header().id();
                 for (int p = 0; p < map.directory().length; p++) {
                     long id = map.directory()[p];
                     if (id != 0) {
                         MapPage page = pages.get(id);
                         if (page == null) {
-                            throw new IOException("checkpoint chain is damaged: map " + map.id() + " names page " + id);
+                            throw new IOException("checkpoint chain is damaged: map " + mapId + " names page " + id);
                         }
-                        store.install(map.id(), p, page, used.put(page, Boolean.TRUE) == null);
+                        store.install(mapId, p, page, used.put(page, Boolean.TRUE) == null);
                     }
                 }
             }

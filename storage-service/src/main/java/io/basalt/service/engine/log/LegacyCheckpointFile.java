@@ -95,13 +95,9 @@ public final class LegacyCheckpointFile {
         int mapCount = in.readInt();
         Map<MapPage, Boolean> used = new IdentityHashMap<>();
         for (int i = 0; i < mapCount; i++) {
-            int id = in.readInt();
-            int lineage = in.readInt();
-            int blockSize = in.readInt();
-            long size = in.readLong();
-            boolean compressed = in.readByte() != 0;
-            boolean readOnly = in.readByte() != 0;
-            maps.create(id, lineage, blockSize, size, compressed, readOnly);
+            Checkpoint.MapHeader header = Checkpoint.MapHeader.read(in);
+            int id = header.id();
+            header.create(maps);
             int slots = in.readInt();
             for (int p = 0; p < slots; p++) {
                 int pageId = in.readInt();
