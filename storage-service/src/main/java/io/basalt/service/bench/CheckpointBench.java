@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * What a checkpoint costs as the mapped size grows (issue 9, defect 4): a volume of each size is
  * written through once with compressible blocks (so 16 GiB mapped needs only a few hundred MiB of
  * drive), then a base checkpoint (every page) is taken, then incremental ones while a probe writes
- * 4 KiB blocks at random, one at a time (the small changed set each delta holds). Per size: the base's
+ * 4 KiB blocks at random within the volume's first 64 MiB, one at a time (the small changed set each
+ * delta holds). Per size: the base's
  * size and the writer's pause while it was captured, the largest delta and the longest pause of its
  * captures (the engine's own measure of the capture under the engine lock), the longest probe write
  * during the deltas and during a quiet window of the same length, how long a delta takes, and the
@@ -39,6 +40,11 @@ final class CheckpointBench {
     /** Room besides the blocks: the log's slack, and the checkpoint chain (a base takes 14 bytes a block). */
     private static final long DRIVE_SPARE = 256L << 20;
     private static final long PROBE_TIMEOUT_SECONDS = 60;
+    /**
+     * The probe writes within the volume's first 64 MiB (32 map pages): the small changed set a delta
+     * holds, whatever the mapped size and however fast the probe goes.
+     */
+    private static final long PROBE_BLOCKS = (64L << 20) / BLOCK_SIZE;
 
     private CheckpointBench() {
     }
@@ -86,7 +92,8 @@ final class CheckpointBench {
                 map holds every block: 12 bytes a block in memory). Then a *base* checkpoint (every page; its
                 capture is a pass over the page directories under the engine lock that freezes the pages
                 copy-on-write), then %d incremental checkpoints (*deltas*: the pages changed since the one
-                before) one after the other while a probe writes 4 KiB blocks at random places, one at a time.
+                before) one after the other while a probe writes 4 KiB blocks at random places of the volume's
+                first 64 MiB (32 map pages: the small changed set), one at a time.
                 *Pause* is how long the log writer stood still while a checkpoint was captured (the longest of
                 the deltas'); the probe's longest write during the deltas is compared with its longest write
                 in a window as long without one. *Delta, ms* is the longest from request to durable (capture,
@@ -141,7 +148,7 @@ final class CheckpointBench {
                 }
                 long baseBytes = counters.lastCheckpointBytes();
                 long basePause = counters.lastCheckpointPauseNanos();
-                try (Probe probe = new Probe(volume, data, mappedBytes / BLOCK_SIZE)) {
+                try (Probe probe = new Probe(volume, data, Math.min(PROBE_BLOCKS, mappedBytes / BLOCK_SIZE))) {
                     long deltaPause = 0;
                     long deltaBytes = 0;
                     long longest = 0;
