@@ -172,7 +172,7 @@ public final class Drive implements Closeable {
         return (int) crc.getValue() == slot.getInt(16) ? slot.getLong(8) : 0;
     }
 
-    /** Gathering write at {@code position}; the log writer's thread only. */
+    /** Gathering write at {@code position}; the log writer's and the checkpoint thread's. */
     public void write(ByteBuffer[] parts, long position) throws IOException {
         io.write(parts, position);
     }

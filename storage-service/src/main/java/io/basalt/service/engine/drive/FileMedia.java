@@ -101,8 +101,9 @@ public final class FileMedia implements NodeMedia {
         }
 
         /**
-         * Gathering write at {@code position}. Only the engine's writer writes, so moving the channel's
-         * position cannot race with another write; positional reads ignore it.
+         * Gathering write at {@code position}. The log writer and the checkpoint thread both write; this
+         * monitor keeps one's move of the channel's position from racing the other's write; positional
+         * reads ignore it.
          */
         @Override
         public synchronized void write(ByteBuffer[] parts, long position) throws IOException {

@@ -10,7 +10,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 /**
  * A drive in off-heap memory, allocated a chunk at a time as it is first written, so an empty drive
  * of any size costs nothing and a read of a never-written place finds zeros. Reads come from any
- * thread; chunks are created by the one writer and published through a volatile array slot.
+ * thread; writes from the log writer and the checkpoint thread (to different segments, which may
+ * share a chunk), so a chunk is created once, by whichever writer first needs it (compare-and-set).
  */
 final class MemoryDrive implements DriveIo {
     private static final int CHUNK_SHIFT = 22;
@@ -97,8 +98,8 @@ final class MemoryDrive implements DriveIo {
     private MemorySegment chunk(int index) {
         MemorySegment chunk = chunks.get(index);
         if (chunk == null) {
-            chunk = arena.allocate(CHUNK, 4096);
-            chunks.set(index, chunk);
+            MemorySegment fresh = arena.allocate(CHUNK, 4096);
+            chunk = chunks.compareAndSet(index, null, fresh) ? fresh : chunks.get(index);
         }
         return chunk;
     }
