@@ -213,14 +213,10 @@ final class Checkpointer {
                 }
                 fresh.add(segment);
             }
-            Set<Integer> held = new HashSet<>(base ? Set.of() : current.segments());
-            held.addAll(fresh);
-            if (current.appendSegment() >= 0) {
-                held.add(current.appendSegment());
-            }
-            CheckpointSegments.Chain after = new CheckpointSegments.Chain(number + 1, number, link.base(), held,
-                    base ? image.bytes() : current.baseBytes(), base ? 0 : current.deltaBytes() + image.bytes(),
-                    base ? 0 : current.deltas() + 1, -1, 0);
+            // The segments are known once the records are written (see write).
+            CheckpointSegments.Chain after = new CheckpointSegments.Chain(number + 1, number, link.base(),
+                    base ? Set.of() : current.segments(), base ? image.bytes() : current.baseBytes(),
+                    base ? 0 : current.deltaBytes() + image.bytes(), base ? 0 : current.deltas() + 1, -1, 0);
             // Numbers are never reused, even by a checkpoint that fails: its records may be on a drive.
             chain = new CheckpointSegments.Chain(number + 1, current.last(), current.base(), current.segments(),
                     current.baseBytes(), current.deltaBytes(), current.deltas(), current.appendSegment(),
@@ -256,7 +252,9 @@ final class Checkpointer {
             }
             writer.syncAll();
             CheckpointSegments.Chain after = capture.after();
-            chain = new CheckpointSegments.Chain(chain.next(), after.last(), after.base(), after.segments(),
+            Set<Integer> held = new HashSet<>(after.segments());
+            held.addAll(out.segments());
+            chain = new CheckpointSegments.Chain(chain.next(), after.last(), after.base(), held,
                     after.baseBytes(), after.deltaBytes(), after.deltas(), out.endSegment(), out.endOffset());
             needsBase = false;
             if (legacyFile) {

@@ -156,7 +156,7 @@ public final class CheckpointSegments {
         public long finish() throws IOException {
             emit(true);
             if (nextFresh != fresh.size()) {
-                throw new IOException("checkpoint " + link.number() + " used " + nextFresh + " of the "
+                throw new IllegalStateException("checkpoint " + link.number() + " used " + nextFresh + " of the "
                         + fresh.size() + " segments taken for it");
             }
             return written;
@@ -178,7 +178,8 @@ public final class CheckpointSegments {
 
         private void nextSegment() throws IOException {
             if (nextFresh == fresh.size()) {
-                throw new IOException("checkpoint " + link.number() + " needs more segments than were taken for it");
+                throw new IllegalStateException("checkpoint " + link.number()
+                        + " needs more segments than were taken for it");
             }
             segment = fresh.get(nextFresh++);
             offset = ALIGN;
