@@ -83,8 +83,9 @@ class PowerLossTest {
         System.out.printf("power-loss: %d of %d recoveries from a chain with deltas, %d ignored a newer torn checkpoint%n",
                 fromDeltas, cycles, tornCheckpointsIgnored);
         assertTrue(fromDeltas > cycles / 2, fromDeltas + " of " + cycles + " recoveries from a chain with deltas");
-        // About 1% (20 of 2,000 in a run): a cut must fall inside a checkpoint's records and keep a header.
-        assertTrue(tornCheckpointsIgnored > cycles / 400, tornCheckpointsIgnored + " of " + cycles
+        // 9 to 20 of 2,000 in the runs so far: a cut must fall inside a checkpoint's records and leave a
+        // header intact. At least one, or the harness did not exercise the fallback at all.
+        assertTrue(tornCheckpointsIgnored > 0, tornCheckpointsIgnored + " of " + cycles
                 + " recoveries found a torn checkpoint");
     }
 
