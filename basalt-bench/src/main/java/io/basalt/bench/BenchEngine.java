@@ -64,11 +64,6 @@ final class BenchEngine implements AutoCloseable {
         return engine;
     }
 
-    /** The engine's checkpoint file. */
-    Path checkpointFile() {
-        return config.metadataDir().resolve("checkpoint");
-    }
-
     /** Closes the engine cleanly (final checkpoint) and opens it again on the same drive: a recovery. */
     Engine restart() throws IOException {
         engine.close();

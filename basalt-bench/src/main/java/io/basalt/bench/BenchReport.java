@@ -19,7 +19,7 @@ import java.util.Locale;
  * and the 4 KiB workloads also against the in-process target on a storage-engine volume;</li>
  * <li>the engine's write amplification under random overwrites at 50% to 80% full;</li>
  * <li>the engine's compression ratio and write throughput by kind of data, compression on and off;</li>
- * <li>the engine's checkpoint cost (writer pause, checkpoint time and size) and recovery time at 1, 4 and 16 GiB
+ * <li>the engine's checkpoint cost (base and delta: writer pause, time and size) and recovery time at 1, 4 and 16 GiB
  * mapped;</li>
  * <li>the erasure coding library's encode and rebuild throughput per core, ISA-L and pure Java.</li>
  * </ol>

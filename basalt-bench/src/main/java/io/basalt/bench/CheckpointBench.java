@@ -2,12 +2,12 @@ package io.basalt.bench;
 
 import io.basalt.service.dataplane.VolumeDevice;
 import io.basalt.service.engine.Engine;
+import io.basalt.service.engine.EngineCounters;
 import io.basalt.service.engine.EngineVolume;
 import io.basalt.service.engine.IoResult;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,11 +21,13 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * What a checkpoint costs as the mapped size grows (issue 9, defect 4): a volume of each size is
  * written through once with compressible blocks (so 16 GiB mapped needs only a few hundred MiB of
- * drive), then checkpoints are taken while a probe writes 4 KiB blocks at random, one at a time. Per
- * size: the longest pause of the writer while a checkpoint captured the maps (the engine's own
- * measure of its capture under the engine lock), the longest probe write during the checkpoints and
- * during a quiet window of the same length, how long a checkpoint takes, the checkpoint file's size,
- * and the recovery after a clean restart (loading that checkpoint).
+ * drive), then a base checkpoint (every page) is taken, then incremental ones while a probe writes
+ * 4 KiB blocks at random within the volume's first 64 MiB, one at a time (the small changed set each
+ * delta holds). Per size: the base's
+ * size and the writer's pause while it was captured, the largest delta and the longest pause of its
+ * captures (the engine's own measure of the capture under the engine lock), the longest probe write
+ * during the deltas and during a quiet window of the same length, how long a delta takes, and the
+ * recovery after a clean restart (loading the chain).
  */
 final class CheckpointBench {
     static final long[] DEFAULT_MAPPED = {1L << 30, 4L << 30, 16L << 30};
@@ -35,37 +37,47 @@ final class CheckpointBench {
     private static final int FILL_DEPTH = 16;
     /** Bytes of the drive per mapped byte: a stored block of the pool takes a few dozen bytes. */
     private static final long DRIVE_DIVISOR = 64;
+    /** Room besides the blocks: the log's slack, and the checkpoint chain (a base takes 14 bytes a block). */
     private static final long DRIVE_SPARE = 256L << 20;
     private static final long PROBE_TIMEOUT_SECONDS = 60;
+    /**
+     * The probe writes within the volume's first 64 MiB (32 map pages): the small changed set a delta
+     * holds, whatever the mapped size and however fast the probe goes.
+     */
+    private static final long PROBE_BLOCKS = (64L << 20) / BLOCK_SIZE;
 
     private CheckpointBench() {
     }
 
     /**
-     * @param capturePauseNanos longest time the writer stood still while a checkpoint captured the maps
-     * @param probeMaxNanos     longest probe write while checkpoints ran
-     * @param quietMaxNanos     longest probe write in a window without a checkpoint, as long as the checkpoints took
-     * @param checkpointNanos   longest checkpoint, from request to durable (capture, sync, file written, segments freed)
-     * @param recoveryMillis    recovery after a clean restart (the checkpoint loaded, nothing replayed)
+     * @param baseBytes         image bytes of the base checkpoint (every page)
+     * @param basePauseNanos    how long the writer stood still while the base was captured
+     * @param deltaBytes        image bytes of the largest delta taken while the probe wrote
+     * @param deltaPauseNanos   longest time the writer stood still while a delta was captured
+     * @param probeMaxNanos     longest probe write while the deltas ran
+     * @param quietMaxNanos     longest probe write in a window without a checkpoint, as long as the deltas took
+     * @param checkpointNanos   longest delta, from request to durable (capture, syncs, records written, segments freed)
+     * @param recoveryMillis    recovery after a clean restart (the chain loaded, nothing replayed)
      */
-    record Result(long mappedBytes, long storedBytes, double fillSeconds, long capturePauseNanos, long probeMaxNanos,
-                  long quietMaxNanos, long probeWrites, long checkpointNanos, long checkpointFileBytes,
-                  long recoveryMillis, long driveBytes) {
+    record Result(long mappedBytes, long storedBytes, double fillSeconds, long baseBytes, long basePauseNanos,
+                  long deltaBytes, long deltaPauseNanos, long probeMaxNanos, long quietMaxNanos, long probeWrites,
+                  long checkpointNanos, long recoveryMillis, long driveBytes) {
         String summary() {
             return String.format(Locale.ROOT, "engine checkpoint at %d GiB mapped (%,d MiB stored, %,d MiB drive, "
-                            + "filled in %.1f s): writer paused %.1f ms per capture (longest of %d); longest 4 KiB "
-                            + "write %.1f ms during checkpoints, %.1f ms without (%,d probe writes); checkpoint "
-                            + "%.0f ms, file %,d MiB; recovery %,d ms",
-                    mappedBytes >> 30, storedBytes >> 20, driveBytes >> 20, fillSeconds, capturePauseNanos / 1e6,
-                    CHECKPOINTS, probeMaxNanos / 1e6, quietMaxNanos / 1e6, probeWrites, checkpointNanos / 1e6,
-                    checkpointFileBytes >> 20, recoveryMillis);
+                            + "filled in %.1f s): base %,d KiB, writer paused %.1f ms; delta (%,d probe writes) "
+                            + "%,d KiB, writer paused %.1f ms per capture (longest of %d), checkpoint %.0f ms; "
+                            + "longest 4 KiB write %.1f ms during deltas, %.1f ms without; recovery %,d ms",
+                    mappedBytes >> 30, storedBytes >> 20, driveBytes >> 20, fillSeconds, baseBytes >> 10,
+                    basePauseNanos / 1e6, probeWrites, deltaBytes >> 10, deltaPauseNanos / 1e6, CHECKPOINTS,
+                    checkpointNanos / 1e6, probeMaxNanos / 1e6, quietMaxNanos / 1e6, recoveryMillis);
         }
 
         String markdownRow() {
-            return String.format(Locale.ROOT, "| %d GiB (%,d blocks) | %,d | %.1f | %.1f | %.1f | %.0f | %,d | %,d |",
-                    mappedBytes >> 30, mappedBytes / BLOCK_SIZE, storedBytes >> 20, capturePauseNanos / 1e6,
-                    probeMaxNanos / 1e6, quietMaxNanos / 1e6, checkpointNanos / 1e6, checkpointFileBytes >> 20,
-                    recoveryMillis);
+            return String.format(Locale.ROOT,
+                    "| %d GiB (%,d blocks) | %,d | %,d | %.1f | %,d | %.1f | %.1f | %.1f | %.0f | %,d |",
+                    mappedBytes >> 30, mappedBytes / BLOCK_SIZE, storedBytes >> 20, baseBytes >> 10,
+                    basePauseNanos / 1e6, deltaBytes >> 10, deltaPauseNanos / 1e6, probeMaxNanos / 1e6,
+                    quietMaxNanos / 1e6, checkpointNanos / 1e6, recoveryMillis);
         }
     }
 
@@ -77,18 +89,21 @@ final class CheckpointBench {
                 The engine alone, for each mapped size a fresh engine (4 MiB segments, node defaults) and one
                 compressed volume of that size written through once with 128 KiB writes of blocks that hold 16
                 random bytes and zeros (LZ4 keeps a few dozen bytes of each, so the drive stays small while the
-                map holds every block: 12 bytes a block in memory). Then %d checkpoints one after the other
-                while a probe writes 4 KiB blocks at random places, one at a time. *Writer pause* is the longest
-                time the log writer stood still while a checkpoint captured the maps (a pass over the page
-                directories under the engine lock that freezes the pages copy-on-write); the probe's longest write during the checkpoints is compared with its
-                longest write in a window as long without one. *Checkpoint* is the longest from request to
-                durable (capture, drive sync, file streamed and replaced, emptied segments freed). *Recovery*
-                is the next open after a clean close: the checkpoint loaded, nothing replayed.
+                map holds every block: 12 bytes a block in memory). Then a *base* checkpoint (every page; its
+                capture is a pass over the page directories under the engine lock that freezes the pages
+                copy-on-write), then %d incremental checkpoints (*deltas*: the pages changed since the one
+                before) one after the other while a probe writes 4 KiB blocks at random places of the volume's
+                first 64 MiB (32 map pages: the small changed set), one at a time.
+                *Pause* is how long the log writer stood still while a checkpoint was captured (the longest of
+                the deltas'); the probe's longest write during the deltas is compared with its longest write
+                in a window as long without one. *Delta, ms* is the longest from request to durable (capture,
+                drive syncs, records written, segments freed). *Recovery* is the next open after a clean
+                close: the chain loaded, nothing replayed.
 
                 """, CHECKPOINTS));
-        md.append("| Mapped | Stored MiB | Writer pause per capture, ms | Longest 4 KiB write during checkpoints, ms "
-                + "| Longest 4 KiB write without, ms | Checkpoint, ms | File MiB | Recovery, ms |\n");
-        md.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        md.append("| Mapped | Stored MiB | Base KiB | Base pause, ms | Delta KiB | Delta pause, ms "
+                + "| Longest 4 KiB write during deltas, ms | without, ms | Delta, ms | Recovery, ms |\n");
+        md.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         for (Result r : results) {
             md.append(r.markdownRow()).append('\n');
         }
@@ -119,9 +134,23 @@ final class CheckpointBench {
                     throw new IllegalStateException("filling the volume failed: " + fill.errorText());
                 }
                 Engine engine = bench.engine();
-                engine.checkpoint(); // the fill's last periodic checkpoint is not the one measured
-                try (Probe probe = new Probe(volume, data, mappedBytes / BLOCK_SIZE)) {
-                    long capturePause = 0;
+                EngineCounters counters = engine.counters();
+                // The fill's changes go into a delta, which outgrows the base of the empty volume: the next
+                // checkpoint is a base of every page.
+                for (int i = 0; i < 3; i++) {
+                    engine.checkpoint();
+                    if (counters.lastCheckpointBase()) {
+                        break;
+                    }
+                }
+                if (!counters.lastCheckpointBase()) {
+                    throw new IllegalStateException("no base checkpoint was taken after the fill");
+                }
+                long baseBytes = counters.lastCheckpointBytes();
+                long basePause = counters.lastCheckpointPauseNanos();
+                try (Probe probe = new Probe(volume, data, Math.min(PROBE_BLOCKS, mappedBytes / BLOCK_SIZE))) {
+                    long deltaPause = 0;
+                    long deltaBytes = 0;
                     long longest = 0;
                     long total = 0;
                     probe.window();
@@ -129,18 +158,21 @@ final class CheckpointBench {
                         long started = System.nanoTime();
                         engine.checkpoint();
                         long took = System.nanoTime() - started;
+                        if (counters.lastCheckpointBase()) {
+                            throw new IllegalStateException("a checkpoint of the probe's changes was a base");
+                        }
                         total += took;
                         longest = Math.max(longest, took);
-                        capturePause = Math.max(capturePause, engine.counters().lastCheckpointPauseNanos());
+                        deltaPause = Math.max(deltaPause, counters.lastCheckpointPauseNanos());
+                        deltaBytes = Math.max(deltaBytes, counters.lastCheckpointBytes());
                     }
                     long during = probe.window();
                     long quiet = quietWindow(engine, probe, Math.max(1, TimeUnit.NANOSECONDS.toMillis(total)));
                     long writes = probe.stop();
                     long stored = engine.totals(volume.id()).storedBytes();
-                    long fileBytes = Files.size(bench.checkpointFile());
                     Engine reopened = bench.restart();
-                    return new Result(mappedBytes, stored, fill.seconds(), capturePause, during, quiet, writes,
-                            longest, fileBytes, reopened.recovery().millis(), driveBytes);
+                    return new Result(mappedBytes, stored, fill.seconds(), baseBytes, basePause, deltaBytes,
+                            deltaPause, during, quiet, writes, longest, reopened.recovery().millis(), driveBytes);
                 }
             } finally {
                 data.release();

@@ -1,7 +1,10 @@
 package io.basalt.service.engine;
 
+import io.basalt.service.engine.drive.DriveSet;
 import io.basalt.service.engine.drive.MetadataFiles;
 import io.basalt.service.engine.log.Checkpoint;
+import io.basalt.service.engine.log.CheckpointSegments;
+import io.basalt.service.engine.log.LegacyCheckpointFile;
 import io.basalt.service.engine.log.LogOp;
 import io.basalt.service.engine.log.LogWriter;
 import io.basalt.service.engine.log.SegmentTable;
@@ -10,27 +13,39 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Lock;
 
 /**
- * Takes checkpoints: the state is captured on the writer thread between batches (a pass over the
- * page directories that freezes the pages copy-on-write: a short pause of the log), then the drives
- * are synced and the image written atomically on the checkpoint thread, and finally, on the writer
- * thread, the pages are thawed and segments emptied by garbage collection before the capture are
- * freed. Taken every so many logged bytes, every so many seconds when anything was logged, when
+ * Takes checkpoints and writes them to the drives. The state is captured on the writer thread between
+ * batches — a delta (the pages and directory slots changed since the last capture, frozen
+ * copy-on-write: O(changed pages)) or, to keep the chain recovery reads short, a base (every page) —
+ * and the segments its records need are taken from the free list in the same step. The checkpoint
+ * thread then syncs the drives (every batch the image covers is durable), streams the image into
+ * checkpoint records and syncs again; finally, on the writer thread, the pages are thawed, segments
+ * emptied by garbage collection before the capture are freed, and after a base the previous chain's
+ * segments too. Taken every so many logged bytes, every so many seconds when anything was logged, when
  * garbage collection asks, and on close; this bounds how much log a recovery replays.
  */
 final class Checkpointer {
     private static final Logger LOG = LoggerFactory.getLogger(Checkpointer.class);
+    /** A chain of more deltas than this is closed by a base, so recovery reads a bounded chain. */
+    static final int MAX_DELTAS = 64;
+
+    private final DriveSet drives;
     private final MetadataFiles metadata;
     private final MapStore maps;
     private final SegmentTable segments;
@@ -43,13 +58,21 @@ final class Checkpointer {
             Thread.ofPlatform().name("basalt-checkpoint").daemon(true).factory());
     private final AtomicLong loggedSince = new AtomicLong();
     private final AtomicBoolean queued = new AtomicBoolean();
+    /** Streams records to the drives: one segment's worth, the only buffer a checkpoint needs. */
+    private final ByteBuffer records;
     /** Serializes writing checkpoints: the last periodic one and the final one at close may meet. */
     private final Object writing = new Object();
-    /** Sequence of the newest checkpoint written; an older capture is never written over it. */
-    private long writtenSequence = -1;
+    /** The chain the next checkpoint continues; guarded by {@link #writing}, read by captures on the writer. */
+    private volatile CheckpointSegments.Chain chain;
+    /** A capture whose image was not written lost its changes: the next checkpoint must be a base. */
+    private volatile boolean needsBase;
+    /** Whether the data directory still holds a checkpoint file of drive format 2, to delete. */
+    private boolean legacyFile;
 
-    Checkpointer(MetadataFiles metadata, MapStore maps, SegmentTable segments, Lock lock, LogWriter writer,
-                 AtomicInteger nextMapId, EngineCounters counters, long everyBytes, long everyMillis) {
+    Checkpointer(DriveSet drives, MetadataFiles metadata, MapStore maps, SegmentTable segments, Lock lock,
+                 LogWriter writer, AtomicInteger nextMapId, EngineCounters counters, long everyBytes, long everyMillis,
+                 CheckpointSegments.Chain chain, boolean legacyFile) {
+        this.drives = drives;
         this.metadata = metadata;
         this.maps = maps;
         this.segments = segments;
@@ -58,6 +81,9 @@ final class Checkpointer {
         this.nextMapId = nextMapId;
         this.counters = counters;
         this.everyBytes = everyBytes;
+        this.chain = chain;
+        this.legacyFile = legacyFile;
+        this.records = ByteBuffer.allocateDirect(drives.segmentSize());
         thread.scheduleWithFixedDelay(() -> {
             if (loggedSince.get() > 0) {
                 requestSoon();
@@ -74,72 +100,168 @@ final class Checkpointer {
     /** A checkpoint in the background, unless one is already queued. */
     void requestSoon() {
         if (queued.compareAndSet(false, true)) {
-            thread.execute(() -> {
+            try {
+                thread.execute(() -> {
+                    queued.set(false);
+                    try {
+                        take();
+                    } catch (IOException | RuntimeException e) {
+                        LOG.error("checkpoint failed; the next one will retry", e);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+            } catch (RejectedExecutionException closing) {
                 queued.set(false);
-                try {
-                    take();
-                } catch (IOException | RuntimeException e) {
-                    LOG.error("checkpoint failed; the next one will retry", e);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
+            }
         }
     }
 
-    /** A checkpoint captured after this call, durable when it returns. */
+    /**
+     * A checkpoint captured after this call, durable when it returns. Waits without a time limit: every
+     * step either completes or fails (a closed writer refuses the capture, a drive error fails the
+     * engine), so the caller always learns which.
+     */
     void checkpointNow() throws IOException, InterruptedException {
         CompletableFuture<Void> done = new CompletableFuture<>();
-        thread.execute(() -> {
-            try {
-                take();
-                done.complete(null);
-            } catch (Exception e) {
-                done.completeExceptionally(e);
-            }
-        });
+        try {
+            thread.execute(() -> {
+                try {
+                    take();
+                    done.complete(null);
+                } catch (Exception e) {
+                    done.completeExceptionally(e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            throw new IOException("the storage engine is closing; no checkpoint is taken", e);
+        }
         await(done);
     }
 
     private void take() throws IOException, InterruptedException {
         long started = System.nanoTime();
-        CompletableFuture<Checkpoint.Image> captured = new CompletableFuture<>();
-        writer.submit(new LogOp.Task(() -> captured.complete(capture())));
-        Checkpoint.Image image = await(captured);
-        write(image);
-        // Waited for, so that a caller (garbage collection) sees the freed segments when this returns
-        // instead of picking more victims with no free segment left to move their blocks into.
-        CompletableFuture<Void> freed = new CompletableFuture<>();
+        CompletableFuture<Capture> captured = new CompletableFuture<>();
         writer.submit(new LogOp.Task(() -> {
-            freeEmptied(image);
-            freed.complete(null);
-        }));
-        await(freed);
-        counters.checkpointed();
-        LOG.debug("checkpoint at sequence {} in {} ms", image.sequence(),
-                (System.nanoTime() - started) / 1_000_000);
+            try {
+                captured.complete(capture());
+            } catch (IOException | RuntimeException e) {
+                captured.completeExceptionally(e);
+            }
+        }, captured::completeExceptionally));
+        Capture capture = await(captured);
+        boolean written = false;
+        try {
+            write(capture);
+            written = true;
+        } finally {
+            // Waited for, so that a caller (garbage collection) sees the freed segments when this returns
+            // instead of picking more victims with no free segment left to move their blocks into.
+            CompletableFuture<Void> freed = new CompletableFuture<>();
+            boolean done = written;
+            writer.submit(new LogOp.Task(() -> {
+                finished(capture, done);
+                freed.complete(null);
+            }, freed::completeExceptionally));
+            if (written) {
+                await(freed);
+            }
+        }
+        counters.checkpointed(capture.image().bytes(), capture.image().link().isBase());
+        LOG.debug("checkpoint {} ({}) at sequence {}: {} pages, {} bytes in {} ms", capture.image().link().number(),
+                capture.image().link().isBase() ? "base" : "delta", capture.image().sequence(),
+                capture.image().pageCount(), capture.image().bytes(), (System.nanoTime() - started) / 1_000_000);
     }
 
     /** The final checkpoint after the writer stopped: nothing changes any more, so no pause is needed. */
     void takeFinal() throws IOException {
         thread.shutdown();
-        Checkpoint.Image image = capture();
-        write(image);
+        Capture capture = capture();
+        write(capture);
+    }
+
+    /** A captured image, the chain position it takes and the fresh segments taken for its records. */
+    private record Capture(Checkpoint.Image image, CheckpointSegments.Chain after, List<Integer> fresh) {
+    }
+
+    /** Writer thread (or a stopped writer). */
+    private Capture capture() throws IOException {
+        long started = System.nanoTime();
+        lock.lock();
+        try {
+            loggedSince.set(0);
+            CheckpointSegments.Chain current = chain;
+            // Recovery reads the base and at most about as many delta bytes again.
+            boolean base = current.isEmpty() || needsBase || current.deltas() >= MAX_DELTAS
+                    || current.deltaBytes() > current.baseBytes();
+            long number = current.next();
+            Checkpoint.Link link = base ? new Checkpoint.Link(number, 0, number)
+                    : new Checkpoint.Link(number, current.last(), current.base());
+            Checkpoint.Image image = Checkpoint.capture(maps, segments, link, writer.sequence(), nextMapId.get());
+            // From here the image holds the changes: if it is not written, only a base can record them.
+            needsBase = true;
+            int needed = CheckpointSegments.segmentsNeeded(image.bytes(),
+                    current.appendSegment() < 0 ? -1 : current.appendOffset(), segments.segmentSize());
+            List<Integer> fresh = new ArrayList<>();
+            while (fresh.size() < needed) {
+                Integer segment = segments.takeForCheckpoint();
+                if (segment == null) {
+                    fresh.forEach(segments::releaseCheckpoint);
+                    maps.thaw(image.generation());
+                    throw new IOException("no free segment left for checkpoint " + number + " (" + needed
+                            + " needed)");
+                }
+                fresh.add(segment);
+            }
+            // The segments are known once the records are written (see write).
+            CheckpointSegments.Chain after = new CheckpointSegments.Chain(number + 1, number, link.base(),
+                    base ? Set.of() : current.segments(), base ? image.bytes() : current.baseBytes(),
+                    base ? 0 : current.deltaBytes() + image.bytes(), base ? 0 : current.deltas() + 1, -1, 0);
+            // Numbers are never reused, even by a checkpoint that fails: its records may be on a drive.
+            chain = new CheckpointSegments.Chain(number + 1, current.last(), current.base(), current.segments(),
+                    current.baseBytes(), current.deltaBytes(), current.deltas(), current.appendSegment(),
+                    current.appendOffset());
+            return new Capture(image, after, fresh);
+        } finally {
+            lock.unlock();
+            counters.checkpointCaptured(System.nanoTime() - started);
+        }
     }
 
     /**
-     * Syncs the drives, so that every batch the image covers is durable, and writes the image. Never
-     * after a drive error: the image may name blocks whose writes were lost with it.
+     * Syncs the drives, so that every batch the image covers is durable, writes the records and syncs
+     * them. Never after a drive error: the image may name blocks whose writes were lost with it.
      */
-    private void write(Checkpoint.Image image) throws IOException {
+    private void write(Capture capture) throws IOException {
         synchronized (writing) {
-            if (image.sequence() < writtenSequence) {
-                return;
-            }
+            CheckpointSegments.Chain current = chain;
             writer.syncAll(); // fails once the engine has stopped after a drive error
-            // A failed write of the file leaves the previous checkpoint, still valid; the next one retries.
-            Checkpoint.write(metadata, image);
-            writtenSequence = image.sequence();
+            CheckpointSegments.Writer out = new CheckpointSegments.Writer(drives, capture.image().link(),
+                    capture.image().sequence(), current.appendSegment(), current.appendOffset(), capture.fresh(),
+                    records);
+            try {
+                capture.image().writeTo(out);
+                long bytes = out.finish();
+                if (bytes != capture.image().bytes()) {
+                    throw new IllegalStateException("checkpoint " + capture.image().link().number() + " wrote "
+                            + bytes + " bytes, " + capture.image().bytes() + " were expected");
+                }
+            } catch (IOException e) {
+                writer.failStop("writing a checkpoint", e);
+                throw e;
+            }
+            writer.syncAll();
+            CheckpointSegments.Chain after = capture.after();
+            Set<Integer> held = new HashSet<>(after.segments());
+            held.addAll(out.segments());
+            chain = new CheckpointSegments.Chain(chain.next(), after.last(), after.base(), held,
+                    after.baseBytes(), after.deltaBytes(), after.deltas(), out.endSegment(), out.endOffset());
+            needsBase = false;
+            if (legacyFile) {
+                // The drives hold a checkpoint now; the file of drive format 2 would only be stale.
+                metadata.delete(LegacyCheckpointFile.FILE);
+                legacyFile = false;
+            }
         }
     }
 
@@ -154,27 +276,26 @@ final class Checkpointer {
         }
     }
 
-    private Checkpoint.Image capture() {
-        long started = System.nanoTime();
+    /**
+     * Writer thread, after the capture's image was written or given up: its pages may change in place
+     * again. If it was written, what it covers can be freed: segments emptied before the capture, and
+     * after a base the previous chain's segments. If not, the segments taken for it are free again.
+     */
+    private void finished(Capture capture, boolean written) {
         lock.lock();
         try {
-            loggedSince.set(0);
-            return Checkpoint.capture(maps, segments, writer.sequence(), nextMapId.get());
-        } finally {
-            lock.unlock();
-            counters.checkpointCaptured(System.nanoTime() - started);
-        }
-    }
-
-    /** After {@code image} was written: its pages may change in place again, and what it covers can be freed. */
-    private void freeEmptied(Checkpoint.Image image) {
-        lock.lock();
-        try {
-            maps.thaw(image.generation());
+            maps.thaw(capture.image().generation());
+            if (!written) {
+                capture.fresh().forEach(segments::releaseCheckpoint);
+                return;
+            }
+            long sequence = capture.image().sequence();
             for (int s = 0; s < segments.count(); s++) {
-                if (segments.state(s) == SegmentTable.State.EMPTY && segments.lastSequence(s) <= image.sequence()
-                        && segments.release(s)) {
+                SegmentTable.State state = segments.state(s);
+                if (state == SegmentTable.State.EMPTY && segments.lastSequence(s) <= sequence && segments.release(s)) {
                     counters.segmentReclaimed();
+                } else if (state == SegmentTable.State.CHECKPOINT && !chain.segments().contains(s)) {
+                    segments.releaseCheckpoint(s);
                 }
             }
         } finally {
@@ -184,14 +305,12 @@ final class Checkpointer {
 
     private static <T> T await(CompletableFuture<T> future) throws IOException, InterruptedException {
         try {
-            return future.get(120, TimeUnit.SECONDS);
+            return future.get();
         } catch (ExecutionException e) {
             if (e.getCause() instanceof IOException io) {
                 throw io;
             }
             throw new IOException("checkpoint failed: " + e.getCause(), e.getCause());
-        } catch (TimeoutException e) {
-            throw new IOException("checkpoint did not finish within 120 s", e);
         }
     }
 }

@@ -48,6 +48,11 @@ public final class Engine implements AutoCloseable {
     static final long CONTROL_START_MILLIS = 20_000;
     /** Maps {@link #snapshotsOf} takes at once: their log entries stay well inside one batch. */
     public static final int MAX_SNAPSHOTS_AT_ONCE = 1024;
+    /**
+     * Segments the checkpoint chain usually occupies: the one its records are appended to and the one
+     * before, until a base lets it go. Not usable capacity.
+     */
+    static final int CHECKPOINT_SEGMENTS = 2;
 
     private final EngineConfig config;
     private final DriveSet drives;
@@ -91,8 +96,9 @@ public final class Engine implements AutoCloseable {
                 checkpoints[0].logged(bytes);
             }
         }, recovery.nextSequence(), config.syncEveryWrite(), reserveSegments, config.throttleMillis());
-        this.checkpointer = new Checkpointer(metadata, maps, segments, lock, writer, nextMapId,
-                counters, config.checkpointEveryBytes(), config.checkpointEveryMillis());
+        this.checkpointer = new Checkpointer(drives, metadata, maps, segments, lock, writer, nextMapId,
+                counters, config.checkpointEveryBytes(), config.checkpointEveryMillis(), recovery.checkpoints(),
+                recovery.fromLegacyFile());
         checkpoints[0] = checkpointer;
         this.gc = new GarbageCollector(drives, segments, maps, lock, writer, checkpointer::checkpointNow, counters,
                 gcStart, gcStop);
@@ -123,7 +129,10 @@ public final class Engine implements AutoCloseable {
             LOG.info("storage engine recovered in {} ms: {}, replayed {} log batches ({} KiB), the log ends at "
                             + "sequence {} and goes on after {}; {} maps, {} of {} segments free, {} MiB live",
                     recovery.millis(),
-                    recovery.fromCheckpoint() ? "from a checkpoint" : "without a checkpoint (full scan)",
+                    recovery.fromLegacyFile() ? "from the data directory's checkpoint file (drive format 2)"
+                            : recovery.fromCheckpoint() ? "from checkpoint " + recovery.checkpoints().last()
+                            + " on the drives (" + recovery.checkpoints().deltas() + " deltas after its base)"
+                            : "without a checkpoint (full scan)",
                     recovery.replayedBatches(), recovery.replayedBytes() >> 10, recovery.sequence(),
                     recovery.nextSequence(), maps.all().size(),
                     segments.freeCount(), segments.count(), segments.liveBytes() >> 20);
@@ -343,9 +352,12 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** Usable capacity: every segment except the reserve garbage collection needs to move blocks. */
+    /**
+     * Usable capacity: every segment except the reserve garbage collection needs to move blocks and
+     * {@link #CHECKPOINT_SEGMENTS} for the checkpoint chain.
+     */
     public long capacityBytes() {
-        return (long) (segments.count() - reserveSegments) * segments.segmentSize();
+        return (long) (segments.count() - reserveSegments - CHECKPOINT_SEGMENTS) * segments.segmentSize();
     }
 
     public double maxOversubscription() {

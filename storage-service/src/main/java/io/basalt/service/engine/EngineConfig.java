@@ -9,7 +9,8 @@ import java.util.UUID;
  *
  * @param drives                   block devices or files, in a fixed order; files are created if missing
  * @param driveCreateBytes         size of a drive file the engine creates
- * @param metadataDir              where checkpoints are kept (the node's data directory)
+ * @param metadataDir              where a node of drive format 2 kept its checkpoint file, read once when it
+ *                                 upgrades (checkpoints are on the drives now)
  * @param nodeId                   the node the drives must belong to
  * @param segmentSize              bytes per segment, a power of two from 2 MiB to 16 MiB
  * @param syncEveryWrite           make every write durable before acknowledging it (no volatile cache)

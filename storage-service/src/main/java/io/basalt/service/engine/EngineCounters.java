@@ -18,6 +18,8 @@ public final class EngineCounters {
     private final LongAdder segmentsReclaimed = new LongAdder();
     private final AtomicLong longestCheckpointPauseNanos = new AtomicLong();
     private volatile long lastCheckpointPauseNanos;
+    private volatile long lastCheckpointBytes;
+    private volatile boolean lastCheckpointBase;
 
     public void hostBytesWritten(long bytes) {
         hostBytesWritten.add(bytes);
@@ -72,8 +74,21 @@ public final class EngineCounters {
         return longestCheckpointPauseNanos.get();
     }
 
-    public void checkpointed() {
+    /** A checkpoint is durable: {@code bytes} of image, a whole base or a delta of the changes. */
+    public void checkpointed(long bytes, boolean base) {
         checkpoints.increment();
+        lastCheckpointBytes = bytes;
+        lastCheckpointBase = base;
+    }
+
+    /** Image bytes of the last checkpoint written. */
+    public long lastCheckpointBytes() {
+        return lastCheckpointBytes;
+    }
+
+    /** Whether the last checkpoint written was a base (every page) rather than a delta. */
+    public boolean lastCheckpointBase() {
+        return lastCheckpointBase;
     }
 
     public void segmentReclaimed() {

@@ -72,10 +72,12 @@ final class EngineHarness implements AutoCloseable {
         engine = Engine.open(config());
     }
 
-    /** Stops like kill -9, loses the checkpoint file and opens again: a full scan rebuilds the maps. */
+    /** Stops like kill -9, loses every checkpoint on the drives and opens again: a full scan rebuilds the maps. */
     void crashLoseCheckpointAndReopen() throws IOException {
         engine.crashForTest();
-        Files.deleteIfExists(dir.resolve("meta").resolve("checkpoint"));
+        for (int i = 0; i < driveCount; i++) {
+            OnDriveCheckpoints.eraseAll(OnDriveCheckpoints.file(drive(i)), SEGMENT);
+        }
         engine = Engine.open(config());
     }
 

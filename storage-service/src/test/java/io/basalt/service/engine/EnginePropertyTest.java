@@ -181,7 +181,7 @@ class EnginePropertyTest {
                     + e.getKey());
         }
         try {
-            assertTrue(Files.exists(h.dir.resolve("meta")));
+            assertTrue(Files.notExists(h.dir.resolve("meta").resolve("checkpoint")), "checkpoints are on the drives");
         } catch (Exception e) {
             throw new AssertionError(e);
         }

@@ -3,10 +3,8 @@ package io.basalt.service.engine;
 import io.basalt.service.engine.drive.DriveIo;
 import io.basalt.service.engine.drive.MetadataFiles;
 import io.basalt.service.engine.drive.NodeMedia;
-import io.basalt.service.files.AtomicFiles;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -25,9 +23,9 @@ import java.util.concurrent.CountDownLatch;
  * keeps, for each 4 KiB sector such writes touched, the sector as of a random point of its history
  * (none of the writes, some of them, or all), and tears a quarter of those sectors (each 512-byte
  * piece old or new). Sectors are decided independently, so later writes may persist while earlier
- * ones do not. Metadata files are replaced atomically and durably, like {@code AtomicFiles}.
+ * ones do not. Metadata files (only ever read and deleted now) are deleted durably.
  *
- * <p>{@link #cutAfter} makes the power fail at the n-th write, sync or metadata replace from now on:
+ * <p>{@link #cutAfter} makes the power fail at the n-th write, sync or metadata delete from now on:
  * that call and every later one fails until {@link #powerCut} restores power, and drives opened
  * before it stay dead. {@link #failSync} makes the n-th sync from now fail the way Linux reports a
  * writeback error: the drive's unsynced writes stay readable but never reach the medium, and the
@@ -117,9 +115,32 @@ final class PowerLossMedia implements NodeMedia {
         syncsUntilFailure = -1;
     }
 
-    /** Loses a metadata file, as an operator deleting the data directory's checkpoint would. */
-    synchronized void deleteMetadata(String name) {
-        metadata.remove(name);
+    /** A drive's durable bytes, changed offline (the power is on, no engine runs): see {@link OnDriveCheckpoints}. */
+    OnDriveCheckpoints.Bytes offline(Path path) {
+        return new OnDriveCheckpoints.Bytes() {
+            @Override
+            public long size() {
+                synchronized (PowerLossMedia.this) {
+                    return drives.get(path).durable.length;
+                }
+            }
+
+            @Override
+            public void read(long position, byte[] into) {
+                synchronized (PowerLossMedia.this) {
+                    System.arraycopy(drives.get(path).durable, Math.toIntExact(position), into, 0, into.length);
+                }
+            }
+
+            @Override
+            public void write(long position, byte[] bytes) {
+                synchronized (PowerLossMedia.this) {
+                    Medium medium = drives.get(path);
+                    System.arraycopy(bytes, 0, medium.durable, Math.toIntExact(position), bytes.length);
+                    System.arraycopy(bytes, 0, medium.current, Math.toIntExact(position), bytes.length);
+                }
+            }
+        };
     }
 
     @Override
@@ -153,13 +174,11 @@ final class PowerLossMedia implements NodeMedia {
             }
 
             @Override
-            public void replace(String name, AtomicFiles.Content content) throws IOException {
-                ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-                content.writeTo(bytes);
+            public void delete(String name) throws IOException {
                 synchronized (PowerLossMedia.this) {
                     alive(opened);
                     mutation();
-                    metadata.put(name, bytes.toByteArray());
+                    metadata.remove(name);
                 }
             }
         };

@@ -78,8 +78,9 @@ public final class Drive implements Closeable {
                 superblock = Superblock.decode(head, "drive " + path);
                 check(superblock, path, nodeId, driveIndex, segmentSize);
                 if (superblock.formatVersion() < Superblock.CURRENT_FORMAT) {
-                    // Marks the drive as one older versions must refuse: they would ignore its reservations (format 2)
-                    // or stop at entries they do not know (format 3).
+                    // Marks the drive as one older versions must refuse: they would ignore its reservations
+                    // (format 2), take its checkpoint segments for free ones and stop at log entries they do
+                    // not know (format 3).
                     superblock = superblock.upgraded();
                     io.write(new ByteBuffer[] {superblock.encode()}, 0);
                     io.sync();
@@ -172,7 +173,7 @@ public final class Drive implements Closeable {
         return (int) crc.getValue() == slot.getInt(16) ? slot.getLong(8) : 0;
     }
 
-    /** Gathering write at {@code position}; the log writer's thread only. */
+    /** Gathering write at {@code position}; the log writer's and the checkpoint thread's. */
     public void write(ByteBuffer[] parts, long position) throws IOException {
         io.write(parts, position);
     }

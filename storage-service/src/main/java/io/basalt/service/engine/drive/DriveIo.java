@@ -24,7 +24,10 @@ public interface DriveIo extends Closeable {
         return false;
     }
 
-    /** Writes the parts one after another from {@code position}; one writer at a time. */
+    /**
+     * Writes the parts one after another from {@code position}. The log writer and the checkpoint thread
+     * may call it at once (for different segments); each call is applied whole.
+     */
     void write(ByteBuffer[] parts, long position) throws IOException;
 
     /**

@@ -59,9 +59,10 @@ public final class FileMedia implements NodeMedia {
             }
 
             @Override
-            public void replace(String name, AtomicFiles.Content content) throws IOException {
-                Files.createDirectories(directory);
-                AtomicFiles.write(directory.resolve(name), content);
+            public void delete(String name) throws IOException {
+                if (Files.deleteIfExists(directory.resolve(name))) {
+                    AtomicFiles.syncDirectory(directory);
+                }
             }
         };
     }
@@ -100,8 +101,9 @@ public final class FileMedia implements NodeMedia {
         }
 
         /**
-         * Gathering write at {@code position}. Only the engine's writer writes, so moving the channel's
-         * position cannot race with another write; positional reads ignore it.
+         * Gathering write at {@code position}. The log writer and the checkpoint thread both write; this
+         * monitor keeps one's move of the channel's position from racing the other's write; positional
+         * reads ignore it.
          */
         @Override
         public synchronized void write(ByteBuffer[] parts, long position) throws IOException {

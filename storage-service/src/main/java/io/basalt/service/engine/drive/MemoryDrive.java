@@ -10,7 +10,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 /**
  * A drive in off-heap memory, allocated a chunk at a time as it is first written, so an empty drive
  * of any size costs nothing and a read of a never-written place finds zeros. Reads come from any
- * thread; chunks are created by the one writer and published through a volatile array slot.
+ * thread; writes from the log writer and the checkpoint thread (to different segments, which may
+ * share a chunk), so a chunk is created once, by whichever writer first needs it (compare-and-set).
  */
 final class MemoryDrive implements DriveIo {
     private static final int CHUNK_SHIFT = 22;
@@ -101,8 +102,9 @@ final class MemoryDrive implements DriveIo {
     private ByteBuffer chunk(int index) {
         ByteBuffer chunk = chunks.get(index);
         if (chunk == null) {
-            chunk = arena.allocate(CHUNK, 4096).asByteBuffer();
-            chunks.set(index, chunk);
+            // A chunk lost to the other writer stays in the arena until the drive goes: a rare 4 MiB.
+            ByteBuffer fresh = arena.allocate(CHUNK, 4096).asByteBuffer();
+            chunk = chunks.compareAndSet(index, null, fresh) ? fresh : chunks.get(index);
         }
         return chunk;
     }

@@ -1,9 +1,5 @@
 package io.basalt.service.engine.drive;
 
-import io.basalt.service.files.AtomicFiles;
-
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -12,14 +8,13 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Drives and metadata files in the process's memory ({@code engine.drives=memory:SIZE}): the whole
+ * Drives in the process's memory ({@code engine.drives=memory:SIZE}): the whole
  * engine with nothing between it and RAM, to compare the data path with SPDK's malloc bdev like for
  * like and to run tests without files. Nothing survives the process: a node on memory drives starts
  * empty every time.
  */
 public final class MemoryMedia implements NodeMedia {
     private final Map<Path, MemoryDrive> drives = new ConcurrentHashMap<>();
-    private final Map<Path, byte[]> files = new ConcurrentHashMap<>();
 
     @Override
     public DriveIo open(Path path) {
@@ -34,20 +29,17 @@ public final class MemoryMedia implements NodeMedia {
         return drive;
     }
 
+    /** Memory drives never had a checkpoint file: nothing to read or delete. */
     @Override
     public MetadataFiles metadata(Path directory) {
         return new MetadataFiles() {
             @Override
             public InputStream read(String name) {
-                byte[] content = files.get(directory.resolve(name));
-                return content == null ? null : new ByteArrayInputStream(content);
+                return null;
             }
 
             @Override
-            public void replace(String name, AtomicFiles.Content content) throws IOException {
-                ByteArrayOutputStream out = new ByteArrayOutputStream();
-                content.writeTo(out);
-                files.put(directory.resolve(name), out.toByteArray());
+            public void delete(String name) {
             }
         };
     }

@@ -1,18 +1,16 @@
 package io.basalt.service.engine.drive;
 
-import io.basalt.service.files.AtomicFiles;
-
 import java.io.IOException;
 import java.io.InputStream;
 
 /**
- * Metadata files that are replaced as a whole: a crash leaves the old content or the new, never a
- * mix. Streamed both ways, so a file's size is not bounded by an array's.
+ * Files in the node's data directory that the engine reads: only the checkpoint file of drive format 2,
+ * which a node upgraded from it reads once and deletes once its checkpoints are on its drives.
  */
 public interface MetadataFiles {
     /** The content of {@code name}, to be closed by the caller; null if there is no such file. */
     InputStream read(String name) throws IOException;
 
-    /** Replaces {@code name}; durable when this returns. One caller per name at a time. */
-    void replace(String name, AtomicFiles.Content content) throws IOException;
+    /** Deletes {@code name} if it exists; durable when this returns. */
+    void delete(String name) throws IOException;
 }

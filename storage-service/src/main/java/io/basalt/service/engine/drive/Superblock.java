@@ -27,8 +27,10 @@ public record Superblock(int formatVersion, int segmentSize, UUID nodeId, UUID d
                          int segmentCount, int driveIndex, long createdMillis) {
     public static final int SIZE = 4096;
     /**
-     * 2: sequence reservations after the superblock (see {@link Drive#reserveSequences}). 3: the log may
-     * hold COMPRESSION entries (a map's compression changed), which older versions cannot read.
+     * 2: sequence reservations after the superblock (see {@link Drive#reserveSequences}). 3: checkpoints
+     * in checkpoint segments on the drives instead of a file in the data directory, which format 2 reads
+     * once (see {@code LegacyCheckpointFile}; an older Basalt would take those segments for free ones),
+     * and the log may hold COMPRESSION entries (a map's compression changed), which older versions cannot read.
      */
     public static final int CURRENT_FORMAT = 3;
     static final byte[] MAGIC = "BASALTDR".getBytes(StandardCharsets.US_ASCII);

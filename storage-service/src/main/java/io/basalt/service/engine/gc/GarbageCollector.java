@@ -17,7 +17,6 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
 
 /**
@@ -285,9 +284,10 @@ public final class GarbageCollector implements Runnable {
         writer.submit(new LogOp.Relocation(List.copyOf(blocks), List.copyOf(payloads), done));
         blocks.clear();
         payloads.clear();
+        // No time limit: the writer completes or fails every relocation, and fails the queued ones when it stops.
         try {
-            done.get(60, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            done.get();
+        } catch (java.util.concurrent.ExecutionException e) {
             throw new IOException("relocating blocks failed: " + e.getMessage(), e);
         }
     }

@@ -3,75 +3,104 @@ package io.basalt.service.engine.log;
 import io.basalt.service.engine.map.MapPage;
 import io.basalt.service.engine.map.MapStore;
 import io.basalt.service.engine.map.VolumeMap;
-import io.basalt.service.engine.drive.MetadataFiles;
 
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.zip.CRC32C;
-import java.util.zip.CheckedInputStream;
-import java.util.zip.CheckedOutputStream;
+import java.util.TreeMap;
 
 /**
- * A complete image of the maps and segment states as of one log sequence number, so recovery only
- * replays the batches written after it. Big-endian, CRC32C at the end; replaced atomically.
+ * The maps and segment states as of one log sequence number, so recovery only replays the batches
+ * written after it. A <em>base</em> holds every map page; a <em>delta</em> holds only the pages that
+ * changed and the directory slots that were pointed elsewhere since the checkpoint before it (its
+ * <em>previous</em>), so recovery loads a chain: a base, then its deltas in order. Stored on the
+ * drives by {@link CheckpointSegments}. Big-endian:
  *
  * <pre>
- * "BSLTCKPT" u32 format u64 sequence u32 next map id u32 segment count
- * per segment: u8 state (0 free, 1 open, 2 sealed) u64 written bytes u64 last sequence
+ * "BSLTCKPT" u32 format (2) u8 kind (0 base, 1 delta) u64 number u64 previous u64 base u64 log sequence
+ * u32 next map id u64 next page id
+ * u32 segment count, per segment: u8 state (0 free, 1 open, 2 sealed) u64 written bytes u64 last sequence
  * u32 lineage count, per entry: u32 map id u32 lineage          (deleted maps included)
- * u32 page count, per page: u32 page id u16 mapped entries, per entry: u16 index u64 address u32 crc
- * u32 map count, per map: u32 id u32 lineage u32 block size u64 size in blocks u8 compressed u8 read-only
- *                          u32 directory length, per slot: i32 page id or -1
- * u32 CRC32C of everything before it
+ * u32 page count, per page: u64 page id u16 mapped entries, per entry: u16 index u64 address u32 crc
+ * u32 map count (every map that exists), per map: u32 id u32 lineage u32 block size u64 size in blocks
+ *     u8 compressed u8 read-only u32 recorded slots, per slot: u32 slot u64 page id (0: none)
  * </pre>
+ *
+ * A base records every slot that holds a page; a delta the slots changed since its previous. A map
+ * missing from a delta was deleted. Page ids are never reused within a chain (a copied page gets a new
+ * one), so a delta's page replaces the earlier content of that id.
  */
 public final class Checkpoint {
-    static final String FILE = "checkpoint";
     private static final long MAGIC = 0x42534c54434b5054L; // "BSLTCKPT"
-    private static final int FORMAT = 1;
+    private static final int FORMAT = 2;
+    private static final int HEADER_BYTES = 8 + 4 + 1 + 8 * 4 + 4 + 8;
+    private static final int SEGMENT_BYTES = 1 + 8 + 8;
+    private static final int MAP_BYTES = 4 + 4 + 4 + 8 + 1 + 1 + 4;
+    private static final int SLOT_BYTES = 4 + 8;
+    private static final int PAGE_BYTES = 8 + 2;
+    private static final int ENTRY_BYTES = 2 + 8 + 4;
+    /** A map's size in blocks is at most this (2^40 blocks), so a directory fits an array. */
+    private static final long MAX_BLOCKS = 1L << 40;
 
     private Checkpoint() {
     }
 
-    /** What {@link #load} restored. */
-    public record Loaded(long sequence, int nextMapId, int openSegment) {
+    /** Where a checkpoint stands in its chain: its own number, its previous' (0 for a base) and its base's. */
+    public record Link(long number, long previous, long base) {
+        public boolean isBase() {
+            return previous == 0;
+        }
+    }
+
+    /** What loading a checkpoint (chain or legacy file) restored. */
+    public record Loaded(long sequence, int nextMapId) {
     }
 
     /**
-     * A consistent image of the state, cheap to take on the writer thread: the map pages are not copied
-     * but frozen ({@link MapStore#freezePages}), so the writer copies a page only if it changes it before
-     * {@link #writeTo} has streamed the image into the file on another thread. The pages must be thawed
-     * ({@link MapStore#thaw} of {@link #generation}) on the writer thread once the image is written.
+     * A consistent image of the state, cheap to take on the writer thread: the pages it holds are not
+     * copied but frozen ({@link MapStore#freezePages}, {@link MapStore#freezeChanged}), so the writer
+     * copies such a page only if it changes it before {@link #writeTo} has streamed the image out on
+     * another thread. The pages must be thawed ({@link MapStore#thaw} of {@link #generation}) on the
+     * writer thread once the image is written or given up.
      */
     public static final class Image {
+        private final Link link;
         private final long sequence;
         private final int nextMapId;
+        private final long nextPageId;
         private final byte[] segmentStates;
         private final long[] segmentWritten;
         private final long[] segmentLast;
         private final Map<Integer, Integer> lineages;
         private final List<MapPage> pages = new ArrayList<>();
         private final List<VolumeMap> maps = new ArrayList<>();
-        private final List<int[]> directories = new ArrayList<>();
+        /** Per map: the recorded slots and, at the same index, the page id each pointed at (0: none). */
+        private final List<int[]> slots = new ArrayList<>();
+        private final List<long[]> slotPages = new ArrayList<>();
         private int generation;
+        private long bytes;
 
-        private Image(long sequence, int nextMapId, int segmentCount, Map<Integer, Integer> lineages) {
+        private Image(Link link, long sequence, int nextMapId, long nextPageId, int segmentCount,
+                      Map<Integer, Integer> lineages) {
+            this.link = link;
             this.sequence = sequence;
             this.nextMapId = nextMapId;
+            this.nextPageId = nextPageId;
             this.segmentStates = new byte[segmentCount];
             this.segmentWritten = new long[segmentCount];
             this.segmentLast = new long[segmentCount];
             this.lineages = lineages;
+        }
+
+        public Link link() {
+            return link;
         }
 
         public long sequence() {
@@ -83,14 +112,28 @@ public final class Checkpoint {
             return generation;
         }
 
-        /** Writes the checkpoint file's content, streamed: its size is not bounded by an array's. */
+        /** Pages the image holds: every page for a base, the changed ones for a delta. */
+        public int pageCount() {
+            return pages.size();
+        }
+
+        /** Exactly what {@link #writeTo} writes, known at capture so the space can be taken then. */
+        public long bytes() {
+            return bytes;
+        }
+
+        /** Writes the image, streamed: its size is not bounded by an array's. */
         public void writeTo(OutputStream target) throws IOException {
-            CRC32C crc = new CRC32C();
-            DataOutputStream out = new DataOutputStream(new CheckedOutputStream(target, crc));
+            DataOutputStream out = new DataOutputStream(target);
             out.writeLong(MAGIC);
             out.writeInt(FORMAT);
+            out.writeByte(link.isBase() ? 0 : 1);
+            out.writeLong(link.number());
+            out.writeLong(link.previous());
+            out.writeLong(link.base());
             out.writeLong(sequence);
             out.writeInt(nextMapId);
+            out.writeLong(nextPageId);
             out.writeInt(segmentStates.length);
             for (int s = 0; s < segmentStates.length; s++) {
                 out.writeByte(segmentStates[s]);
@@ -103,9 +146,8 @@ public final class Checkpoint {
                 out.writeInt(lineage.getValue());
             }
             out.writeInt(pages.size());
-            for (int id = 0; id < pages.size(); id++) {
-                MapPage page = pages.get(id);
-                out.writeInt(id);
+            for (MapPage page : pages) {
+                out.writeLong(page.id());
                 out.writeShort(page.mapped());
                 for (int e = 0; e < MapPage.ENTRIES; e++) {
                     long address = page.address(e);
@@ -125,24 +167,28 @@ public final class Checkpoint {
                 out.writeLong(map.sizeBlocks());
                 out.writeByte(map.compressed() ? 1 : 0);
                 out.writeByte(map.readOnly() ? 1 : 0);
-                int[] directory = directories.get(i);
-                out.writeInt(directory.length);
-                for (int pageId : directory) {
-                    out.writeInt(pageId);
+                int[] recorded = slots.get(i);
+                long[] ids = slotPages.get(i);
+                out.writeInt(recorded.length);
+                for (int k = 0; k < recorded.length; k++) {
+                    out.writeInt(recorded[k]);
+                    out.writeLong(ids[k]);
                 }
             }
             out.flush();
-            // The CRC goes outside the checked stream: it covers everything before it.
-            new DataOutputStream(target).writeInt((int) crc.getValue());
         }
     }
 
-    /** Captures the current state. Writer thread (or a stopped writer), under the engine lock. */
-    public static Image capture(MapStore maps, SegmentTable segments, long sequence, int nextMapId) {
-        Image image = new Image(sequence, nextMapId, segments.count(), maps.lineages());
+    /**
+     * Captures the current state: a base ({@code link.isBase()}: every page, one pass over the page
+     * directories) or a delta (only what changed since the last capture: O(changed pages + maps +
+     * segments)). Writer thread (or a stopped writer), under the engine lock.
+     */
+    public static Image capture(MapStore maps, SegmentTable segments, Link link, long sequence, int nextMapId) {
+        Image image = new Image(link, sequence, nextMapId, maps.nextPageId(), segments.count(), maps.lineages());
         for (int s = 0; s < segments.count(); s++) {
             byte code = switch (segments.state(s)) {
-                case FREE, EMPTY -> 0;
+                case FREE, EMPTY, CHECKPOINT -> 0;
                 case OPEN -> 1;
                 case SEALED, RELOCATING -> 2;
             };
@@ -150,122 +196,200 @@ public final class Checkpoint {
             image.segmentWritten[s] = code == 0 ? 0 : segments.written(s);
             image.segmentLast[s] = code == 0 ? 0 : segments.lastSequence(s);
         }
-        Map<MapPage, Integer> pageIds = new IdentityHashMap<>();
-        image.generation = maps.freezePages(page -> {
-            pageIds.put(page, image.pages.size());
-            image.pages.add(page);
-        });
+        long bytes = HEADER_BYTES + 4 + (long) segments.count() * SEGMENT_BYTES + 4 + 8L * image.lineages.size() + 4 + 4;
+        image.generation = link.isBase() ? maps.freezePages(image.pages::add) : maps.freezeChanged(image.pages::add);
+        for (MapPage page : image.pages) {
+            bytes += PAGE_BYTES + (long) ENTRY_BYTES * page.mapped();
+        }
         for (VolumeMap map : maps.all()) {
-            int[] directory = new int[MapStore.pageCount(map)];
-            for (int p = 0; p < directory.length; p++) {
-                MapPage page = MapStore.page(map, p);
-                directory[p] = page == null ? -1 : pageIds.get(page);
+            BitSet changed = MapStore.takeChangedSlots(map);
+            int pageCount = MapStore.pageCount(map);
+            int[] recorded;
+            if (link.isBase()) {
+                int held = 0;
+                for (int p = 0; p < pageCount; p++) {
+                    held += MapStore.page(map, p) == null ? 0 : 1;
+                }
+                recorded = new int[held];
+                int k = 0;
+                for (int p = 0; p < pageCount; p++) {
+                    if (MapStore.page(map, p) != null) {
+                        recorded[k++] = p;
+                    }
+                }
+            } else {
+                recorded = changed.stream().filter(p -> p < pageCount).toArray();
+            }
+            long[] ids = new long[recorded.length];
+            for (int k = 0; k < recorded.length; k++) {
+                MapPage page = MapStore.page(map, recorded[k]);
+                ids[k] = page == null ? 0 : page.id();
             }
             image.maps.add(map);
-            image.directories.add(directory);
+            image.slots.add(recorded);
+            image.slotPages.add(ids);
+            bytes += MAP_BYTES + (long) SLOT_BYTES * recorded.length;
         }
+        image.bytes = bytes;
         return image;
     }
 
-    public static void write(MetadataFiles files, Image image) throws IOException {
-        files.replace(FILE, image::writeTo);
+    /** Recovery: a segment's state as a checkpoint recorded it. */
+    static void restoreSegment(SegmentTable segments, int segment, int state, long written, long last) {
+        if (state == 1) {
+            segments.restore(segment, SegmentTable.State.OPEN, written, last);
+        } else if (state == 2) {
+            segments.restore(segment, SegmentTable.State.SEALED, written, last);
+        }
+    }
+
+    /** A map's header as a checkpoint records it (the same in the legacy file). */
+    record MapHeader(int id, int lineage, int blockSize, long sizeBlocks, boolean compressed, boolean readOnly) {
+        static MapHeader read(DataInputStream in) throws IOException {
+            return new MapHeader(in.readInt(), in.readInt(), in.readInt(), in.readLong(), in.readByte() != 0,
+                    in.readByte() != 0);
+        }
+
+        void create(MapStore maps) {
+            maps.create(id, lineage, blockSize, sizeBlocks, compressed, readOnly);
+        }
+    }
+
+    /** Reads a page's entries (u16 mapped, then per entry u16 index u64 address u32 crc) into an empty page. */
+    static void readEntries(DataInputStream in, MapPage page, String what) throws IOException {
+        int mapped = in.readUnsignedShort();
+        if (mapped > MapPage.ENTRIES) {
+            throw new IOException(what + " is damaged: a page with " + mapped + " entries");
+        }
+        for (int e = 0; e < mapped; e++) {
+            int index = in.readUnsignedShort();
+            if (index >= MapPage.ENTRIES) {
+                throw new IOException(what + " is damaged: page entry " + index);
+            }
+            MapStore.restoreEntry(page, index, in.readLong(), in.readInt());
+        }
     }
 
     /**
-     * Loads the checkpoint into empty maps and segments; empty if there is none.
-     *
-     * @throws IOException if the file exists but is damaged
+     * Loads a chain, base first, into memory, then installs it into empty maps. Holds the pages the
+     * chain names (a page replaced by a later delta is dropped) and one array of page ids per map.
      */
-    public static Optional<Loaded> load(MetadataFiles files, MapStore maps, SegmentTable segments) throws IOException {
-        String file = FILE;
-        InputStream content = files.read(FILE);
-        if (content == null) {
-            return Optional.empty();
+    static final class ChainLoader {
+        private record MapState(MapHeader header, long[] directory) {
         }
-        try (content) {
-            CRC32C crc = new CRC32C();
-            DataInputStream in = new DataInputStream(new CheckedInputStream(content, crc));
-            Loaded loaded = load(in, file, maps, segments);
-            long expected = crc.getValue();
-            // A damaged file fails here at the latest; the engine then refuses to start.
-            if ((int) expected != new DataInputStream(content).readInt() || content.read() != -1) {
-                throw new IOException("checkpoint " + file + " fails its checksum");
-            }
-            return Optional.of(loaded);
-        } catch (EOFException e) {
-            throw new IOException("checkpoint " + file + " is truncated", e);
-        }
-    }
 
-    private static Loaded load(DataInputStream in, String file, MapStore maps, SegmentTable segments)
-            throws IOException {
-        if (in.readLong() != MAGIC || in.readInt() != FORMAT) {
-            throw new IOException("checkpoint " + file + " is not a Basalt checkpoint of format " + FORMAT);
+        private final int segmentCount;
+        private final Map<Long, MapPage> pages = new HashMap<>();
+        private Map<Integer, MapState> maps = new TreeMap<>();
+        private final Map<Integer, Integer> lineages = new HashMap<>();
+        private byte[] states;
+        private long[] written;
+        private long[] last;
+        private long sequence;
+        private int nextMapId;
+        private long nextPageId;
+        private long expectedPrevious;
+
+        ChainLoader(int segmentCount) {
+            this.segmentCount = segmentCount;
         }
-        long sequence = in.readLong();
-        int nextMapId = in.readInt();
-        int segmentCount = in.readInt();
-        if (segmentCount != segments.count()) {
-            throw new IOException("checkpoint " + file + " describes " + segmentCount + " segments, the drives have "
-                    + segments.count() + "; drives must not be added, removed or resized");
-        }
-        int openSegment = -1;
-        for (int s = 0; s < segmentCount; s++) {
-            int state = in.readByte();
-            long written = in.readLong();
-            long last = in.readLong();
-            if (state == 1) {
-                openSegment = s;
-                segments.restore(s, SegmentTable.State.OPEN, written, last);
-            } else if (state == 2) {
-                segments.restore(s, SegmentTable.State.SEALED, written, last);
+
+        /** Reads the chain's next checkpoint, which must be {@code link}. */
+        void read(DataInputStream in, Link link) throws IOException {
+            String what = "checkpoint " + link.number();
+            if (in.readLong() != MAGIC || in.readInt() != FORMAT) {
+                throw new IOException(what + " is not a Basalt checkpoint of format " + FORMAT);
             }
-        }
-        int lineages = in.readInt();
-        for (int i = 0; i < lineages; i++) {
-            maps.rememberLineage(in.readInt(), in.readInt());
-        }
-        int pageCount = in.readInt();
-        Map<Integer, MapPage> pages = new HashMap<>();
-        for (int i = 0; i < pageCount; i++) {
-            int id = in.readInt();
-            int mapped = in.readUnsignedShort();
-            if (mapped > MapPage.ENTRIES) {
-                throw new IOException("checkpoint " + file + " is damaged: a page with " + mapped + " entries");
+            boolean base = in.readByte() == 0;
+            if (base != link.isBase() || in.readLong() != link.number() || in.readLong() != link.previous()
+                    || in.readLong() != link.base() || (!base && link.previous() != expectedPrevious)) {
+                throw new IOException(what + " does not match the chain it was found in");
             }
-            MapPage page = MapStore.newPage();
-            for (int e = 0; e < mapped; e++) {
-                int index = in.readUnsignedShort();
-                if (index >= MapPage.ENTRIES) {
-                    throw new IOException("checkpoint " + file + " is damaged: page entry " + index);
+            expectedPrevious = link.number();
+            sequence = in.readLong();
+            nextMapId = in.readInt();
+            nextPageId = in.readLong();
+            int count = in.readInt();
+            if (count != segmentCount) {
+                throw new IOException(what + " describes " + count + " segments, the drives have " + segmentCount
+                        + "; drives must not be added, removed or resized");
+            }
+            states = new byte[count];
+            written = new long[count];
+            last = new long[count];
+            for (int s = 0; s < count; s++) {
+                states[s] = in.readByte();
+                written[s] = in.readLong();
+                last[s] = in.readLong();
+            }
+            int lineageCount = in.readInt();
+            for (int i = 0; i < lineageCount; i++) {
+                lineages.put(in.readInt(), in.readInt());
+            }
+            if (base) {
+                pages.clear();
+            }
+            int pageCount = in.readInt();
+            for (int i = 0; i < pageCount; i++) {
+                MapPage page = MapStore.loadedPage(in.readLong());
+                readEntries(in, page, what);
+                pages.put(page.id(), page);
+            }
+            Map<Integer, MapState> next = new TreeMap<>();
+            int mapCount = in.readInt();
+            for (int i = 0; i < mapCount; i++) {
+                MapHeader header = MapHeader.read(in);
+                int id = header.id();
+                long size = header.sizeBlocks();
+                if (size < 0 || size > MAX_BLOCKS) {
+                    throw new IOException(what + " is damaged: map " + id + " has " + size + " blocks");
                 }
-                MapStore.restoreEntry(page, index, in.readLong(), in.readInt());
-            }
-            pages.put(id, page);
-        }
-        int mapCount = in.readInt();
-        Map<MapPage, Boolean> used = new IdentityHashMap<>();
-        for (int i = 0; i < mapCount; i++) {
-            int id = in.readInt();
-            int lineage = in.readInt();
-            int blockSize = in.readInt();
-            long size = in.readLong();
-            boolean compressed = in.readByte() != 0;
-            boolean readOnly = in.readByte() != 0;
-            maps.create(id, lineage, blockSize, size, compressed, readOnly);
-            int slots = in.readInt();
-            for (int p = 0; p < slots; p++) {
-                int pageId = in.readInt();
-                if (pageId >= 0) {
-                    MapPage page = pages.get(pageId);
-                    if (page == null) {
-                        throw new IOException("checkpoint " + file + " is damaged: map " + id + " names page " + pageId);
+                int length = (int) ((size + MapPage.MASK) >>> MapPage.SHIFT);
+                MapState earlier = base ? null : maps.get(id);
+                long[] directory = earlier == null ? new long[length]
+                        : java.util.Arrays.copyOf(earlier.directory(), length);
+                int recorded = in.readInt();
+                if (recorded < 0 || recorded > length) {
+                    throw new IOException(what + " is damaged: map " + id + " records " + recorded + " slots");
+                }
+                for (int k = 0; k < recorded; k++) {
+                    int slot = in.readInt();
+                    long page = in.readLong();
+                    if (slot < 0 || slot >= length) {
+                        throw new IOException(what + " is damaged: map " + id + " slot " + slot);
                     }
-                    maps.install(id, p, page, used.put(page, Boolean.TRUE) == null);
+                    directory[slot] = page;
+                }
+                next.put(id, new MapState(header, directory));
+            }
+            maps = next;
+        }
+
+        /** Installs what the chain holds into empty maps and segments. */
+        Loaded install(MapStore store, SegmentTable segments) throws IOException {
+            for (int s = 0; s < segmentCount; s++) {
+                restoreSegment(segments, s, states[s], written[s], last[s]);
+            }
+            lineages.forEach(store::rememberLineage);
+            Map<MapPage, Boolean> used = new IdentityHashMap<>();
+            for (MapState map : maps.values()) {
+                map.header().create(store);
+                int mapId = map.header().id();
+                for (int p = 0; p < map.directory().length; p++) {
+                    long id = map.directory()[p];
+                    if (id != 0) {
+                        MapPage page = pages.get(id);
+                        if (page == null) {
+                            throw new IOException("checkpoint chain is damaged: map " + mapId + " names page " + id);
+                        }
+                        store.install(mapId, p, page, used.put(page, Boolean.TRUE) == null);
+                    }
                 }
             }
+            pages.clear();
+            store.continuePageIds(nextPageId);
+            store.recountReferences();
+            return new Loaded(sequence, nextMapId);
         }
-        maps.recountReferences();
-        return new Loaded(sequence, nextMapId, openSegment);
     }
 }

@@ -42,7 +42,15 @@ public sealed interface LogOp {
         }
     }
 
-    /** Runs on the writer thread between batches, with nothing half-written. */
-    record Task(Runnable action) implements LogOp {
+    /**
+     * Runs on the writer thread between batches, with nothing half-written; if the writer closes first,
+     * {@code refused} hears why instead, so that whoever waits for the task learns that it never ran.
+     */
+    record Task(Runnable action, java.util.function.Consumer<Throwable> refused) implements LogOp {
+        /** A task nobody waits for. */
+        public Task(Runnable action) {
+            this(action, cause -> {
+            });
+        }
     }
 }

@@ -682,8 +682,7 @@ public final class LogWriter implements Runnable {
             case LogOp.HostFlush f -> f.completion().done(IoResult.FAILED);
             case LogOp.Relocation r -> r.done().completeExceptionally(e);
             case LogOp.Control c -> c.done().completeExceptionally(e);
-            case LogOp.Task t -> {
-            }
+            case LogOp.Task t -> t.refused().accept(e);
         }
     }
 

@@ -6,19 +6,27 @@ import io.basalt.service.engine.map.MapStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.DataInputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.PriorityQueue;
 import java.util.TreeMap;
 
 /**
- * Rebuilds the maps after a start: the last checkpoint, then every batch written after it, in
- * sequence order. Without a checkpoint, every segment is scanned and every batch replayed (the map
- * is rebuilt from the blocks' headers alone).
+ * Rebuilds the maps after a start: the newest complete checkpoint chain on the drives (see
+ * {@link CheckpointSegments}), then every batch written after it, in sequence order. A node upgraded
+ * from drive format 2 has its checkpoint in the data directory instead ({@link LegacyCheckpointFile}),
+ * read only when the drives hold none. Without a checkpoint, every segment is scanned and every batch
+ * replayed (the map is rebuilt from the blocks' headers alone).
  *
  * <p>Where the log ends: batches are taken in sequence order from the checkpoint's; the log ends
  * before the first batch that is missing (a gap in the sequence, checked when there is a checkpoint)
@@ -28,6 +36,9 @@ import java.util.TreeMap;
  * later recovery, with or without the checkpoint, cannot bring them back; and the log goes on above
  * every sequence number reserved on the drives (see {@link DriveSet#reserveSequences}), so a number is
  * never used twice, whatever survived where.
+ *
+ * <p>Memory: the checkpoint chain is read one record at a time, the log in a merge of its segments in
+ * sequence order that holds a segment only from its first batch to its last (see docs/storage-engine.md).
  */
 public final class Recovery {
     private static final Logger LOG = LoggerFactory.getLogger(Recovery.class);
@@ -41,28 +52,104 @@ public final class Recovery {
      * @param sequence     the last batch replayed
      * @param nextSequence the log continues after this one: at least {@code sequence}, and at least every
      *                     sequence number that may be on the drives
+     * @param checkpoints  the checkpoint chain recovered from, which the next checkpoint continues
+     * @param fromLegacyFile whether the checkpoint came from the data directory's file (drive format 2)
      */
     public record Result(long sequence, long nextSequence, int nextMapId, long replayedBatches, long replayedBytes,
-                         long millis, boolean fromCheckpoint) {
+                         long millis, boolean fromCheckpoint, CheckpointSegments.Chain checkpoints,
+                         boolean fromLegacyFile) {
     }
 
-    /** A batch with an intact header; {@code intact} says whether its payload matched its CRCs too. */
-    private record Found(int segment, LogFormat.Batch batch, boolean intact) {
+    /** A segment's batches after the checkpoint: from offset {@code from}, the first numbered {@code firstSequence}. */
+    private record Run(int segment, int from, long minimumSequence, long firstSequence) {
+    }
+
+    /**
+     * Walks the batches of one segment read into {@code bytes}, from {@code from}: each with an intact
+     * header and a higher sequence than the one before (at least {@code minimumSequence}); stops at the
+     * first that is not, the end of what the segment holds.
+     */
+    private static final class Cursor {
+        final int segment;
+        final ByteBuffer bytes;
+        final long minimumSequence;
+        private int offset;
+        private long previous;
+        LogFormat.Batch batch;
+        /** Whether {@link #batch}'s payload matched its CRCs too. */
+        boolean intact;
+
+        Cursor(int segment, ByteBuffer bytes, int from, long minimumSequence) {
+            this.segment = segment;
+            this.bytes = bytes;
+            this.minimumSequence = minimumSequence;
+            this.offset = from;
+            this.previous = minimumSequence - 1;
+        }
+
+        /** Moves to the next batch; false at the end. Checks payloads only when given a codec. */
+        boolean advance(BlockCodec codec) {
+            if (offset + LogFormat.BATCH_HEADER > bytes.limit()) {
+                return false;
+            }
+            LogFormat.Batch next = LogFormat.parse(bytes.duplicate().position(offset), offset);
+            if (next == null || next.sequence() <= previous) {
+                return false;
+            }
+            batch = next;
+            intact = codec != null && payloadIntact(next, bytes, codec);
+            previous = next.sequence();
+            offset += next.length();
+            return true;
+        }
     }
 
     public static Result run(DriveSet drives, MapStore maps, SegmentTable segments, MetadataFiles metadata)
             throws IOException {
         long started = System.nanoTime();
-        Optional<Checkpoint.Loaded> checkpoint = Checkpoint.load(metadata, maps, segments);
+        // One segment in memory at a time, for the checkpoint records and then for the log.
+        ByteBuffer bytes = ByteBuffer.allocate(segments.segmentSize());
+        long[] highestNumber = {0};
+        List<CheckpointSegments.Found> chain = CheckpointSegments.select(
+                CheckpointSegments.scan(drives, segments.count(), bytes), highestNumber);
+        Optional<Checkpoint.Loaded> checkpoint;
+        CheckpointSegments.Chain checkpoints;
+        boolean legacy = false;
+        if (chain.isEmpty()) {
+            checkpoint = LegacyCheckpointFile.load(metadata, maps, segments);
+            legacy = checkpoint.isPresent();
+            checkpoints = CheckpointSegments.Chain.none(highestNumber[0]);
+        } else {
+            Checkpoint.ChainLoader loader = new Checkpoint.ChainLoader(segments.count());
+            for (CheckpointSegments.Found one : chain) {
+                try (DataInputStream in = new DataInputStream(CheckpointSegments.open(drives, one, bytes))) {
+                    loader.read(in, one.link());
+                } catch (EOFException e) {
+                    throw new IOException("checkpoint " + one.link().number() + " is truncated", e);
+                }
+            }
+            checkpoint = Optional.of(loader.install(maps, segments));
+            Set<Integer> held = new HashSet<>();
+            long deltaBytes = 0;
+            for (CheckpointSegments.Found one : chain) {
+                one.parts().forEach(part -> held.add(part.segment()));
+                deltaBytes += one.link().isBase() ? 0 : one.bytes();
+            }
+            held.forEach(segments::holdsCheckpoint);
+            // The next checkpoint appends after the chain's last record: whatever follows it (a torn newer
+            // checkpoint) has a lower number than the records that will overwrite it, and ends a scan.
+            CheckpointSegments.Part end = chain.getLast().parts().getLast();
+            checkpoints = new CheckpointSegments.Chain(highestNumber[0] + 1, chain.getLast().link().number(),
+                    chain.getFirst().link().number(), held, chain.getFirst().bytes(), deltaBytes, chain.size() - 1,
+                    end.segment(), CheckpointSegments.endOf(end));
+        }
         long base = checkpoint.map(Checkpoint.Loaded::sequence).orElse(0L);
         long highest = Math.max(base, drives.reservedSequence());
-        List<Found> found = new ArrayList<>();
-        // One segment in memory at a time: a batch keeps its entries and whether its payload checked out.
-        ByteBuffer bytes = ByteBuffer.allocate(segments.segmentSize());
-        BlockCodec codec = new BlockCodec();
+        // Pass 1: where each segment's batches after the checkpoint start, and the highest sequence anywhere.
+        List<Run> runs = new ArrayList<>();
         for (int s = 0; s < segments.count(); s++) {
             SegmentTable.State state = segments.state(s);
-            if (checkpoint.isPresent() && state == SegmentTable.State.SEALED) {
+            if ((checkpoint.isPresent() && state == SegmentTable.State.SEALED) || state == SegmentTable.State.CHECKPOINT) {
                 continue;
             }
             ByteBuffer header = ByteBuffer.allocate(LogFormat.SEGMENT_HEADER);
@@ -79,45 +166,79 @@ public final class Recovery {
                 continue;
             }
             drives.read(s, 0, bytes.clear());
-            scan(s, bytes.flip(), from, Math.max(open, base + 1), codec, found);
+            Cursor cursor = new Cursor(s, bytes.flip(), from, Math.max(open, base + 1));
+            if (cursor.advance(null)) {
+                runs.add(new Run(s, from, cursor.minimumSequence, cursor.batch.sequence()));
+                do {
+                    highest = Math.max(highest, cursor.batch.sequence());
+                } while (cursor.advance(null));
+            }
         }
-        found.sort(Comparator.comparingLong(f -> f.batch().sequence()));
+        // Pass 2: the batches in sequence order, merged from the segments. A segment is read when the merge
+        // reaches its first batch and let go when it is used up; only segments written at the same time
+        // (the host and relocation streams) overlap, so a few segment buffers are in memory at once.
+        runs.sort(Comparator.comparingLong(Run::firstSequence));
+        PriorityQueue<Cursor> merge = new PriorityQueue<>(Comparator.comparingLong(c -> c.batch.sequence()));
+        ArrayDeque<ByteBuffer> spare = new ArrayDeque<>(List.of(bytes));
+        BlockCodec codec = new BlockCodec();
         LogApplier applier = new LogApplier(maps, segments);
         long sequence = base;
         long batches = 0;
         long replayedBytes = 0;
-        List<Found> dropped = new ArrayList<>();
-        for (Found f : found) {
-            long seq = f.batch().sequence();
-            highest = Math.max(highest, seq);
+        int nextRun = 0;
+        Map<Integer, Integer> firstDropped = new TreeMap<>();
+        while (true) {
+            while (nextRun < runs.size() && (merge.isEmpty()
+                    || runs.get(nextRun).firstSequence() < merge.peek().batch.sequence())) {
+                Run run = runs.get(nextRun++);
+                ByteBuffer buffer = spare.isEmpty() ? ByteBuffer.allocate(segments.segmentSize()) : spare.poll();
+                drives.read(run.segment(), 0, buffer.clear());
+                Cursor cursor = new Cursor(run.segment(), buffer.flip(), run.from(), run.minimumSequence());
+                if (cursor.advance(codec)) {
+                    merge.add(cursor);
+                }
+            }
+            Cursor next = merge.poll();
+            if (next == null) {
+                break;
+            }
+            LogFormat.Batch batch = next.batch;
+            long seq = batch.sequence();
             if (seq <= sequence) {
                 // Only a drive written by a version that reused sequence numbers has two batches with one
                 // number; the one applied first wins, as it did there.
-                LOG.warn("log batch {} found twice; the copy in segment {} is skipped", seq, f.segment());
-                continue;
-            }
-            if (!dropped.isEmpty()) {
-                dropped.add(f);
-                continue;
-            }
-            if (seq != sequence + 1 && checkpoint.isPresent()) {
+                LOG.warn("log batch {} found twice; the copy in segment {} is skipped", seq, next.segment);
+            } else if (seq != sequence + 1 && checkpoint.isPresent()) {
                 LOG.warn("log sequence jumps from {} to {}: the log ends there; the batches after the gap were "
                         + "never flushed and are not replayed", sequence, seq);
-                dropped.add(f);
-                continue;
-            }
-            if (!f.intact()) {
+                merge.add(next);
+                break;
+            } else if (!next.intact) {
                 LOG.warn("log batch {} is torn (a stored block fails its CRC32C): the log ends there; it and the "
                         + "batches after it were never flushed and are not replayed", seq);
-                dropped.add(f);
-                continue;
+                merge.add(next);
+                break;
+            } else {
+                applier.apply(next.segment, batch.offset(), batch.length(), seq, batch.entries());
+                sequence = seq;
+                batches++;
+                replayedBytes += batch.length();
             }
-            applier.apply(f.segment(), f.batch().offset(), f.batch().length(), seq, f.batch().entries());
-            sequence = seq;
-            batches++;
-            replayedBytes += f.batch().length();
+            if (next.advance(codec)) {
+                merge.add(next);
+            } else {
+                spare.add(next.bytes);
+            }
         }
-        erase(drives, dropped);
+        // Where the log ended, every batch not applied yet is dropped: from each open segment's current
+        // batch, and every segment the merge did not reach.
+        for (Cursor cursor : merge) {
+            firstDropped.put(cursor.segment, cursor.batch.offset());
+        }
+        for (int r = nextRun; r < runs.size(); r++) {
+            firstDropped.merge(runs.get(r).segment(), runs.get(r).from(), Math::min);
+        }
+        erase(drives, firstDropped);
         for (int s = 0; s < segments.count(); s++) {
             if (segments.state(s) == SegmentTable.State.OPEN) {
                 segments.seal(s);
@@ -135,31 +256,11 @@ public final class Recovery {
         }
         long millis = (System.nanoTime() - started) / 1_000_000;
         return new Result(sequence, Math.max(sequence, highest), nextMapId, batches, replayedBytes, millis,
-                checkpoint.isPresent());
-    }
-
-    /** Adds the intact batches of a segment from {@code from}, stopping at the first that is not. */
-    private static void scan(int segment, ByteBuffer bytes, int from, long minimumSequence, BlockCodec codec,
-                             List<Found> found) {
-        int offset = from;
-        long previous = minimumSequence - 1;
-        while (offset + LogFormat.BATCH_HEADER <= bytes.limit()) {
-            LogFormat.Batch batch = LogFormat.parse(bytes.duplicate().position(offset), offset);
-            if (batch == null || batch.sequence() <= previous) {
-                return;
-            }
-            found.add(new Found(segment, batch, payloadIntact(batch, bytes, codec)));
-            previous = batch.sequence();
-            offset += batch.length();
-        }
+                checkpoint.isPresent(), checkpoints, legacy);
     }
 
     /** Zeroes the header of the first dropped batch of each segment: a scan of the segment ends there. */
-    private static void erase(DriveSet drives, List<Found> dropped) throws IOException {
-        Map<Integer, Integer> firstDropped = new TreeMap<>();
-        for (Found f : dropped) {
-            firstDropped.merge(f.segment(), f.batch().offset(), Math::min);
-        }
+    private static void erase(DriveSet drives, Map<Integer, Integer> firstDropped) throws IOException {
         for (Map.Entry<Integer, Integer> end : firstDropped.entrySet()) {
             drives.write(end.getKey(), end.getValue(), new ByteBuffer[] {ByteBuffer.allocate(LogFormat.BATCH_HEADER)});
         }

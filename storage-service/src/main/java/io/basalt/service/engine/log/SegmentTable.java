@@ -15,13 +15,14 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *
  * <p>A segment is FREE, then OPEN while the writer appends to it, then SEALED. Garbage collection
  * takes a sealed segment (RELOCATING), moves its live blocks away, and once no live byte is left it
- * waits (EMPTY) until a checkpoint covers every batch it held; then it is FREE again. Readers pin a
+ * waits (EMPTY) until a checkpoint covers every batch it held; then it is FREE again. A segment may
+ * instead hold checkpoints (CHECKPOINT) until a newer chain no longer needs it. Readers pin a
  * segment while they read from it, and a pinned segment is not handed out again.
  *
  * <p>Changed by the writer thread (and by recovery before it starts), under the engine's lock.
  */
 public final class SegmentTable implements MapStore.Liveness {
-    public enum State { FREE, OPEN, SEALED, RELOCATING, EMPTY }
+    public enum State { FREE, OPEN, SEALED, RELOCATING, EMPTY, CHECKPOINT }
 
     private final int segmentSize;
     private final State[] states;
@@ -157,6 +158,32 @@ public final class SegmentTable implements MapStore.Liveness {
         written[segment] = 0;
         free.add(segment);
         return true;
+    }
+
+    /** Takes a free segment for checkpoint records; null if none is left. */
+    public Integer takeForCheckpoint() {
+        Integer segment = free.poll();
+        if (segment != null) {
+            states[segment] = State.CHECKPOINT;
+            written[segment] = segmentSize;
+        }
+        return segment;
+    }
+
+    /** Recovery: the segment holds records of the checkpoint chain recovered from. */
+    public void holdsCheckpoint(int segment) {
+        states[segment] = State.CHECKPOINT;
+        written[segment] = segmentSize;
+    }
+
+    /** A checkpoint segment no chain needs any more (readers never read one) is free again. */
+    public void releaseCheckpoint(int segment) {
+        if (states[segment] != State.CHECKPOINT) {
+            throw new IllegalStateException("segment " + segment + " holds no checkpoint");
+        }
+        states[segment] = State.FREE;
+        written[segment] = 0;
+        free.add(segment);
     }
 
     public void pin(int segment) {

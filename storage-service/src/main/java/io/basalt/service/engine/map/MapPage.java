@@ -41,6 +41,14 @@ public final class MapPage {
      * while that image is being written, the page is copied before it changes. Writer thread only.
      */
     int frozenIn;
+    /**
+     * The page's identity in on-drive checkpoints, unique among the pages a checkpoint chain names: an
+     * incremental checkpoint writes a changed page under its id and points directory slots at ids.
+     * A copy gets a new id. Assigned by {@link MapStore}; writer thread only.
+     */
+    long id;
+    /** The checkpoint epoch in which the page last changed (see {@link MapStore#freezeChanged}); writer thread only. */
+    int dirtyIn;
 
     MapPage() {
         this(new long[ENTRIES], new int[ENTRIES], 0, 0);
@@ -109,5 +117,9 @@ public final class MapPage {
 
     public int mapped() {
         return mapped;
+    }
+
+    public long id() {
+        return id;
     }
 }

@@ -42,6 +42,14 @@ public final class MapStore {
     /** The checkpoint generation whose image still reads its pages in place; 0 when none does. */
     private int frozenGeneration;
     private int lastGeneration;
+    /** Id of the next page made (see {@link MapPage#id}); never reused within a checkpoint chain. */
+    private long nextPageId = 1;
+    /**
+     * The pages changed since the last checkpoint capture, each once: the next incremental checkpoint
+     * writes exactly these, so a capture costs O(changed pages), not a walk of every directory.
+     */
+    private List<MapPage> changedPages = new ArrayList<>();
+    private int changeEpoch = 1;
 
     public MapStore(Liveness liveness) {
         this.liveness = liveness;
@@ -128,6 +136,7 @@ public final class MapStore {
             }
         }
         map.replacePages(reverted);
+        map.allSlotsChanged();
         map.account(blocks - map.mappedBlocks(), bytes - map.storedBytes());
         for (int p = 0; p < old.length(); p++) {
             MapPage page = old.get(p);
@@ -164,7 +173,7 @@ public final class MapStore {
             long pageEnd = pageStart + MapPage.ENTRIES;
             MapPage page = map.page(pageIndex);
             if (page != null && block == pageStart && end >= pageEnd) {
-                map.page(pageIndex, null);
+                slot(map, pageIndex, null);
                 map.account(-page.mapped, -page.stored);
                 drop(page);
             } else if (page != null) {
@@ -204,15 +213,16 @@ public final class MapStore {
                     thawed = new IdentityHashMap<>();
                 }
                 page = thawed.computeIfAbsent(page, frozenPage -> {
-                    MapPage copy = frozenPage.copy();
+                    MapPage copy = copyOf(frozenPage);
                     copy.sharers = frozenPage.sharers;
                     return copy;
                 });
-                map.page(pageIndex, page);
+                slot(map, pageIndex, page);
             }
             if (moved.add(page)) {
                 // A relocated block keeps its stored length, so no map's totals change.
                 page.set(entry, to, crc);
+                changed(page);
             }
         }
         if (moved.isEmpty()) {
@@ -288,13 +298,57 @@ public final class MapStore {
      * checkpoint is one pass over the page directories, not a copy of every entry.
      */
     public int freezePages(Consumer<MapPage> action) {
-        lastGeneration = lastGeneration == Integer.MAX_VALUE ? 1 : lastGeneration + 1;
-        frozenGeneration = lastGeneration;
+        int generation = nextGeneration();
         forEachDistinctPage(page -> {
-            page.frozenIn = frozenGeneration;
+            page.frozenIn = generation;
             action.accept(page);
         });
+        startChangeEpoch();
+        for (VolumeMap map : maps.values()) {
+            map.takeChangedSlots();
+        }
+        return generation;
+    }
+
+    /**
+     * For an incremental checkpoint: hands out the pages changed since the last capture, frozen as by
+     * {@link #freezePages}, and starts tracking changes afresh. O(changed pages). A page changed but no
+     * longer held by any map may be among them; it costs its bytes in the image and nothing else.
+     */
+    public int freezeChanged(Consumer<MapPage> action) {
+        int generation = nextGeneration();
+        for (MapPage page : changedPages) {
+            page.frozenIn = generation;
+            action.accept(page);
+        }
+        startChangeEpoch();
+        return generation;
+    }
+
+    /** The directory slots of {@code map} changed since the last capture; tracking starts afresh. */
+    public static java.util.BitSet takeChangedSlots(VolumeMap map) {
+        return map.takeChangedSlots();
+    }
+
+    private int nextGeneration() {
+        lastGeneration = lastGeneration == Integer.MAX_VALUE ? 1 : lastGeneration + 1;
+        frozenGeneration = lastGeneration;
         return frozenGeneration;
+    }
+
+    private void startChangeEpoch() {
+        changedPages = new ArrayList<>();
+        changeEpoch = changeEpoch == Integer.MAX_VALUE ? 1 : changeEpoch + 1;
+    }
+
+    /** The id the next page gets; a checkpoint records it so that ids are never reused after recovery. */
+    public long nextPageId() {
+        return nextPageId;
+    }
+
+    /** After loading a checkpoint chain whose pages used ids below {@code next}. */
+    public void continuePageIds(long next) {
+        nextPageId = Math.max(nextPageId, next);
     }
 
     /**
@@ -361,8 +415,18 @@ public final class MapStore {
         return map.page(index);
     }
 
-    public static MapPage newPage() {
-        return new MapPage();
+    /** An empty page for loading a checkpoint, with a new id. */
+    public MapPage newPage() {
+        MapPage page = new MapPage();
+        page.id = nextPageId++;
+        return page;
+    }
+
+    /** An empty page for loading a checkpoint chain, with the id the chain gave it. */
+    public static MapPage loadedPage(long id) {
+        MapPage page = new MapPage();
+        page.id = id;
+        return page;
     }
 
     /** Restores a page's entry from a checkpoint; the page is not yet visible to readers. */
@@ -380,10 +444,10 @@ public final class MapStore {
             if (!create) {
                 throw new IllegalStateException("no page " + pageIndex);
             }
-            page = new MapPage();
-            map.page(pageIndex, page);
+            page = newPage();
+            slot(map, pageIndex, page);
         } else if (page.sharers > 1) {
-            MapPage copy = page.copy();
+            MapPage copy = copyOf(page);
             copy.sharers = 1;
             for (int e = 0; e < MapPage.ENTRIES; e++) {
                 long address = copy.address(e);
@@ -392,15 +456,37 @@ public final class MapStore {
                 }
             }
             page.sharers--;
-            map.page(pageIndex, copy);
+            slot(map, pageIndex, copy);
             page = copy;
         } else if (frozen(page)) {
             // Only a checkpoint image holds the page besides this map: the copy takes over its blocks.
-            MapPage copy = page.copy();
-            map.page(pageIndex, copy);
+            MapPage copy = copyOf(page);
+            slot(map, pageIndex, copy);
             page = copy;
         }
         return page;
+    }
+
+    /** A copy of {@code page} under a new id; a change since the last checkpoint. */
+    private MapPage copyOf(MapPage page) {
+        MapPage copy = page.copy();
+        copy.id = nextPageId++;
+        changed(copy);
+        return copy;
+    }
+
+    /** Points a directory slot at {@code page} (or none) and remembers it for the next checkpoint. */
+    private static void slot(VolumeMap map, int index, MapPage page) {
+        map.page(index, page);
+        map.slotChanged(index);
+    }
+
+    /** Remembers a changed page for the next checkpoint, once per capture: a field compare per write. */
+    private void changed(MapPage page) {
+        if (page.dirtyIn != changeEpoch) {
+            page.dirtyIn = changeEpoch;
+            changedPages.add(page);
+        }
     }
 
     private void sharePages(VolumeMap source, VolumeMap target) {
@@ -409,7 +495,7 @@ public final class MapStore {
             MapPage page = source.page(p);
             if (page != null) {
                 page.sharers++;
-                target.page(p, page);
+                slot(target, p, page);
                 target.account(page.mapped, page.stored);
             }
         }
@@ -427,10 +513,11 @@ public final class MapStore {
     }
 
     /** Sets an entry of a page that only {@code map} holds, keeping the map's totals. */
-    private static long set(VolumeMap map, MapPage page, int entry, long address, int crc) {
+    private long set(VolumeMap map, MapPage page, int entry, long address, int crc) {
         int mappedBefore = page.mapped;
         long storedBefore = page.stored;
         long previous = page.set(entry, address, crc);
+        changed(page);
         map.account(page.mapped - mappedBefore, page.stored - storedBefore);
         return previous;
     }

@@ -1,5 +1,6 @@
 package io.basalt.service.engine.map;
 
+import java.util.BitSet;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
@@ -22,6 +23,8 @@ public final class VolumeMap {
     /** Blocks mapped and their stored bytes, kept as pages change; written by the writer thread only. */
     private volatile long mappedBlocks;
     private volatile long storedBytes;
+    /** Directory slots pointed at another page since the last checkpoint capture; writer thread only. */
+    private BitSet changedSlots = new BitSet();
 
     VolumeMap(int id, int lineage, int blockSize, long sizeBlocks, boolean compressed, boolean readOnly) {
         this.id = id;
@@ -122,6 +125,23 @@ public final class VolumeMap {
 
     void page(int index, MapPage page) {
         pages.set(index, page);
+    }
+
+    /** A checkpoint must record slot {@code index} again. */
+    void slotChanged(int index) {
+        changedSlots.set(index);
+    }
+
+    /** Every slot must be recorded again (a revert replaced the directory). */
+    void allSlotsChanged() {
+        changedSlots.set(0, pageCount());
+    }
+
+    /** The slots changed since the last call, for a checkpoint capture; tracking starts afresh. */
+    BitSet takeChangedSlots() {
+        BitSet changed = changedSlots;
+        changedSlots = new BitSet();
+        return changed;
     }
 
     /**

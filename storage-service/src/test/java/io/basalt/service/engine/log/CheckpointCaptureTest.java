@@ -1,23 +1,20 @@
 package io.basalt.service.engine.log;
 
-import io.basalt.service.engine.drive.MetadataFiles;
 import io.basalt.service.engine.map.Address;
 import io.basalt.service.engine.map.MapPage;
 import io.basalt.service.engine.map.MapStore;
 import io.basalt.service.engine.map.VolumeMap;
-import io.basalt.service.files.AtomicFiles;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.util.HashMap;
-import java.util.Map;
+import java.io.DataInputStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A checkpoint capture freezes the map pages instead of copying them (issue 9, defect 4: the writer
@@ -34,6 +31,7 @@ class CheckpointCaptureTest {
     private static final int VOLUME = 1;
     private static final int SNAPSHOT = 2;
     private static final int BLOCKS = 3 * MapPage.ENTRIES;
+    private static final Checkpoint.Link BASE = new Checkpoint.Link(1, 0, 1);
 
     @Test
     void theImageIsTheStateAtCaptureWhateverChangesBeforeItIsWritten() throws IOException {
@@ -52,7 +50,7 @@ class CheckpointCaptureTest {
         VolumeMap volume = maps.get(VOLUME);
         MapPage ownPage = MapStore.page(volume, 1);
 
-        Checkpoint.Image image = Checkpoint.capture(maps, segments, 100, 3);
+        Checkpoint.Image image = Checkpoint.capture(maps, segments, BASE, 100, 3);
         maps.write(VOLUME, 1, changed(1), 1);                           // shared page: copied as before
         maps.write(VOLUME, MapPage.ENTRIES + 1, changed(MapPage.ENTRIES + 1), 0); // own page: frozen, copied
         MapPage copied = MapStore.page(volume, 1);
@@ -64,16 +62,13 @@ class CheckpointCaptureTest {
         assertEquals(2, maps.relocate(VOLUME, 2L * MapPage.ENTRIES + 100, original(2 * MapPage.ENTRIES + 100),
                 changed(2 * MapPage.ENTRIES + 100), 0), "moved in the volume's frozen page and the snapshot's");
 
-        InMemoryFiles files = new InMemoryFiles();
-        Checkpoint.write(files, image);
+        byte[] written = bytesOf(image);
         maps.thaw(image.generation());
         MapPage thawed = MapStore.page(volume, 2);
         maps.write(VOLUME, 2L * MapPage.ENTRIES + 1, changed(2 * MapPage.ENTRIES + 1), 0);
         assertSame(thawed, MapStore.page(volume, 2), "after the thaw a page changes in place");
 
-        SegmentTable loadedSegments = new SegmentTable(SEGMENTS, SEGMENT_SIZE);
-        MapStore loaded = new MapStore(loadedSegments);
-        Checkpoint.load(files, loaded, loadedSegments);
+        MapStore loaded = load(written);
         long[] entry = new long[2];
         for (int id : new int[] {VOLUME, SNAPSHOT}) {
             for (int lba = 0; lba < BLOCKS; lba++) {
@@ -104,20 +99,85 @@ class CheckpointCaptureTest {
         return Address.of(40 + (int) (lba / 1000), (int) (lba % 1000) * 64, 64);
     }
 
-    private static final class InMemoryFiles implements MetadataFiles {
-        private final Map<String, byte[]> files = new HashMap<>();
+    private static byte[] bytesOf(Checkpoint.Image image) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        image.writeTo(out);
+        assertEquals(image.bytes(), out.size(), "the size known at capture is the size written");
+        return out.toByteArray();
+    }
 
-        @Override
-        public InputStream read(String name) {
-            byte[] content = files.get(name);
-            return content == null ? null : new ByteArrayInputStream(content);
+    /** Loads a chain, base first, as recovery does. */
+    private static MapStore load(byte[]... chain) throws IOException {
+        SegmentTable segments = new SegmentTable(SEGMENTS, SEGMENT_SIZE);
+        MapStore maps = new MapStore(segments);
+        Checkpoint.ChainLoader loader = new Checkpoint.ChainLoader(SEGMENTS);
+        for (int i = 0; i < chain.length; i++) {
+            loader.read(new DataInputStream(new ByteArrayInputStream(chain[i])), i == 0 ? BASE : delta(i + 1));
         }
+        loader.install(maps, segments);
+        return maps;
+    }
 
-        @Override
-        public void replace(String name, AtomicFiles.Content content) throws IOException {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            content.writeTo(out);
-            files.put(name, out.toByteArray());
+    private static Checkpoint.Link delta(int number) {
+        return new Checkpoint.Link(number, number - 1, 1);
+    }
+
+    /**
+     * An incremental checkpoint holds only what changed since the capture before it (issue 9, defect 4):
+     * the pages written to, copied (from a snapshot's shared page or a frozen one) or moved by a
+     * relocation, and the directory slots pointed elsewhere (a new page, an unmapped page, a clone's,
+     * a revert's). Its capture hands out those pages and walks no clean one; loaded after its base, the
+     * chain is exactly the live state. Shown failing with the change tracking removed from
+     * {@code MapStore.set} (the delta loses the writes) and from {@code MapStore.slot} (the chain loses
+     * the new pages).
+     */
+    @Test
+    void aDeltaHoldsOnlyTheChangedPagesAndTheChainIsTheLiveState() throws IOException {
+        SegmentTable segments = new SegmentTable(SEGMENTS, SEGMENT_SIZE);
+        MapStore maps = new MapStore(segments);
+        int pages = 40;
+        maps.create(VOLUME, VOLUME, 4096, (long) pages * MapPage.ENTRIES, true, false);
+        for (int lba = 0; lba < pages * MapPage.ENTRIES; lba += 3) {
+            maps.write(VOLUME, lba, original(lba), lba);
         }
+        Checkpoint.Image base = Checkpoint.capture(maps, segments, BASE, 10, 3);
+        assertEquals(pages, base.pageCount());
+        byte[] baseBytes = bytesOf(base);
+        maps.thaw(base.generation());
+
+        maps.write(VOLUME, 5, changed(5), 5);                                  // page 0 in place
+        maps.unmap(VOLUME, 7L * MapPage.ENTRIES, MapPage.ENTRIES);              // page 7 gone
+        maps.cloneOf(SNAPSHOT, VOLUME, (long) pages * MapPage.ENTRIES, true, true); // every slot, no page
+        maps.write(VOLUME, 9L * MapPage.ENTRIES + 1, changed(9 * MapPage.ENTRIES + 1), 1); // page 9 copied
+        Checkpoint.Image first = Checkpoint.capture(maps, segments, delta(2), 11, 3);
+        assertEquals(2, first.pageCount(), "page 0, and the copy of page 9");
+        byte[] firstBytes = bytesOf(first);
+        maps.thaw(first.generation());
+
+        // Page 3, shared by both maps since the clone: the block moves in that one page, in place.
+        assertEquals(1, maps.relocate(VOLUME, 3L * MapPage.ENTRIES, original(3 * MapPage.ENTRIES),
+                changed(3 * MapPage.ENTRIES), 0));
+        maps.write(VOLUME, 12L * MapPage.ENTRIES, changed(12 * MapPage.ENTRIES), 0); // page 12 copied from shared
+        maps.delete(SNAPSHOT);
+        Checkpoint.Image second = Checkpoint.capture(maps, segments, delta(3), 12, 3);
+        assertEquals(2, second.pageCount(), "page 3 and the copy of page 12");
+        byte[] secondBytes = bytesOf(second);
+        maps.thaw(second.generation());
+        assertTrue(secondBytes.length < baseBytes.length / 4, secondBytes.length + " bytes, the base " + baseBytes.length);
+
+        MapStore loaded = load(baseBytes, firstBytes, secondBytes);
+        assertEquals(maps.all().stream().map(VolumeMap::id).toList(), loaded.all().stream().map(VolumeMap::id).toList());
+        long[] live = new long[2];
+        long[] restored = new long[2];
+        for (long lba = 0; lba < (long) pages * MapPage.ENTRIES; lba++) {
+            maps.get(VOLUME).lookup(lba, live);
+            loaded.get(VOLUME).lookup(lba, restored);
+            assertEquals(live[0], restored[0], "block " + lba + "'s address");
+            if (live[0] != Address.UNMAPPED) {
+                assertEquals(live[1], restored[1], "block " + lba + "'s CRC");
+            }
+        }
+        assertEquals(maps.get(VOLUME).mappedBlocks(), loaded.get(VOLUME).mappedBlocks());
+        assertEquals(maps.get(VOLUME).storedBytes(), loaded.get(VOLUME).storedBytes());
     }
 }
