@@ -35,8 +35,13 @@ import java.util.zip.CRC32C;
  * number it saw in an intact record header, complete or not. Recovery picks the newest checkpoint whose
  * records are all present and intact and whose chain (previous, back to its base) is too; a torn one
  * is ignored and the one before it used, which is why a chain's segments are kept until a newer base
- * is durable. A record numbered below its segment's first number, or below the record before it, is
- * left from an earlier use of the segment, and ends the segment's scan.
+ * is durable. A record is left from an earlier use of the segment, and ends the segment's scan, when
+ * it is the segment's first and does not carry the number in the segment's header, or when its number
+ * or its log sequence is below the record's before it. Numbers alone cannot tell: after every
+ * checkpoint was lost (a full scan found none), numbering starts again at 1, below the numbers of old
+ * records still in the bodies of segments whose headers were lost; log sequences never go back, so a
+ * record from before the loss always has a lower one than any written after it
+ * ({@code StaleCheckpointRecordTest}).
  */
 public final class CheckpointSegments {
     public static final int ALIGN = 4096;
@@ -235,17 +240,21 @@ public final class CheckpointSegments {
             if (header.getInt(0) != SEGMENT_MAGIC || header.getInt(8) != s || header.getInt(24) != crc(header, 0, 24)) {
                 continue;
             }
-            long previous = header.getLong(16) - 1;
+            long first = header.getLong(16);
+            long previous = first;
+            long previousSequence = 0;
             ByteBuffer bytes = buffer.clear().order(ByteOrder.LITTLE_ENDIAN);
             drives.read(s, 0, bytes);
             bytes.flip();
             for (int offset = ALIGN; roomAt(offset, segmentSize); ) {
                 Part part = parse(bytes, s, offset, segmentSize);
-                if (part == null || part.link().number() < previous) {
+                if (part == null || (offset == ALIGN ? part.link().number() != first : part.link().number() < previous)
+                        || part.sequence() < previousSequence) {
                     break;
                 }
                 found.add(part);
                 previous = part.link().number();
+                previousSequence = part.sequence();
                 offset += aligned(RECORD_HEADER + part.dataBytes());
             }
         }
