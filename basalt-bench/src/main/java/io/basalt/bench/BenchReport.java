@@ -145,7 +145,8 @@ final class BenchReport {
                 Written by `bin/basalt bench --report`, which measures, one after the other in one process:
                 Basalt's NVMe/TCP data path against the loopback ceiling; the same path in front of the storage
                 engine instead of memory; the storage engine on its own (write amplification and
-                compression); and the erasure coding library on its own. Ratios compare runs of the same report, minutes apart on the same machine.
+                compression); the erasure coding library on its own; and volume QoS limits on a whole node in
+                process. Ratios compare runs of the same report, minutes apart on the same machine.
 
                 """);
         md.append("- Command: `bin/basalt bench ").append(command).append("`\n");

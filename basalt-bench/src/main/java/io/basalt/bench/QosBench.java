@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -37,9 +38,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <li>accuracy: for each limit (read, write and total IOPS; read and write bandwidth) at 4 KiB and
  * 128 KiB, what {@value #CONNECTIONS} connections at queue depth {@value #QUEUE_DEPTH} each achieve
  * on one limited volume together, against the limit;</li>
- * <li>isolation: a neighbour volume's 4 KiB random reads alone, while a noisy volume limited to
- * {@value #NOISY_IOPS} IOPS runs at full load, while the noisy volume runs unlimited, and alone
- * again (the machine's drift).</li>
+ * <li>isolation: a neighbour volume's 4 KiB random reads alone, then while a noisy volume limited to
+ * {@value #NOISY_IOPS} IOPS runs at full load, then while the noisy volume runs unlimited; in
+ * {@value #ROUNDS} rounds, each compared with its own run alone (a shared machine drifts).</li>
  * </ul>
  * Prints the section; {@code --output FILE} also puts it into FILE in place of its previous version.
  */
@@ -52,6 +53,7 @@ final class QosBench {
     static final long LARGE_IOPS = 250;
     static final long BYTES_PER_SEC = 16L << 20;
     static final long NOISY_IOPS = 2_000;
+    static final int ROUNDS = 3;
     /** Each volume's size, all of it loaded, written through once before. */
     static final long VOLUME_BYTES = 64L << 20;
     /** How far from its limit a figure may land and still be called accurate (the issue's 10%). */
@@ -138,22 +140,26 @@ final class QosBench {
         }
     }
 
-    /** The neighbour alone, beside the noisy volume limited, beside it unlimited, and alone again. */
-    record Isolation(BenchResult aloneBefore, BenchResult withLimited, BenchResult limitedNoisy,
-                     BenchResult withUnlimited, BenchResult unlimitedNoisy, BenchResult aloneAfter) {
-        double alone() {
-            return (aloneBefore.iops() + aloneAfter.iops()) / 2;
+    /** One round: the neighbour alone, beside the noisy volume limited, and beside it unlimited. */
+    record Round(BenchResult alone, BenchResult withLimited, BenchResult limitedNoisy,
+                 BenchResult withUnlimited, BenchResult unlimitedNoisy) {
+        double keptWithLimit() {
+            return withLimited.iops() / alone.iops();
+        }
+
+        double keptWithoutLimit() {
+            return withUnlimited.iops() / alone.iops();
         }
 
         List<BenchResult> all() {
-            return List.of(aloneBefore, withLimited, limitedNoisy, withUnlimited, unlimitedNoisy, aloneAfter);
+            return List.of(alone, withLimited, limitedNoisy, withUnlimited, unlimitedNoisy);
         }
     }
 
-    record Results(List<Accuracy> accuracy, Isolation isolation, int seconds, int warmUpSeconds, String loadAtStart) {
+    record Results(List<Accuracy> accuracy, List<Round> isolation, int seconds, int warmUpSeconds, String loadAtStart) {
         long errors() {
             return accuracy.stream().flatMap(a -> a.loads().stream()).mapToLong(BenchResult::errors).sum()
-                    + isolation.all().stream().mapToLong(BenchResult::errors).sum();
+                    + isolation.stream().flatMap(r -> r.all().stream()).mapToLong(BenchResult::errors).sum();
         }
     }
 
@@ -235,15 +241,18 @@ final class QosBench {
                 }
                 Benchmark.LoadGroup neighbourLoad = onNeighbour.load(Workload.RANDREAD, SMALL, 0, NEIGHBOUR_CONNECTIONS, seconds, warmUpSeconds);
                 Benchmark.LoadGroup noisyLoad = onLimited.load(Workload.RANDREAD, SMALL, 0, CONNECTIONS, seconds, warmUpSeconds);
-                BenchResult aloneBefore = Benchmark.drive(List.of(neighbourLoad)).getFirst();
-                client.setQos(limited.id(), new Qos(NOISY_IOPS, 0, 0, 0, 0, 0, 0));
-                List<BenchResult> withLimited = Benchmark.drive(List.of(neighbourLoad, noisyLoad));
-                client.setQos(limited.id(), Qos.UNLIMITED);
-                List<BenchResult> withUnlimited = Benchmark.drive(List.of(neighbourLoad, noisyLoad));
-                BenchResult aloneAfter = Benchmark.drive(List.of(neighbourLoad)).getFirst();
-                Isolation isolation = new Isolation(aloneBefore, withLimited.get(0), withLimited.get(1),
-                        withUnlimited.get(0), withUnlimited.get(1), aloneAfter);
-                isolation.all().forEach(r -> System.out.println(r.summary()));
+                List<Round> isolation = new ArrayList<>();
+                for (int round = 0; round < ROUNDS; round++) {
+                    BenchResult alone = Benchmark.drive(List.of(neighbourLoad)).getFirst();
+                    client.setQos(limited.id(), new Qos(NOISY_IOPS, 0, 0, 0, 0, 0, 0));
+                    List<BenchResult> withLimited = Benchmark.drive(List.of(neighbourLoad, noisyLoad));
+                    client.setQos(limited.id(), Qos.UNLIMITED);
+                    List<BenchResult> withUnlimited = Benchmark.drive(List.of(neighbourLoad, noisyLoad));
+                    Round r = new Round(alone, withLimited.get(0), withLimited.get(1), withUnlimited.get(0),
+                            withUnlimited.get(1));
+                    r.all().forEach(result -> System.out.println(result.summary()));
+                    isolation.add(r);
+                }
                 return new Results(accuracy, isolation, seconds, warmUpSeconds, loadAtStart);
             } finally {
                 limitedHost.close();
@@ -308,7 +317,7 @@ final class QosBench {
     }
 
     private static String summary(Accuracy a) {
-        return String.format(Locale.ROOT, "qos    %-15s bs=%-4s limit %s: achieved %,.0f%s (%+.1f%%, %s)",
+        return String.format(Locale.ROOT, "qos    %-15s bs=%-4s limit %s: achieved %,.1f%s (%+.1f%%, %s)",
                 a.c().kind().label, BenchResult.sizeLabel(a.c().ioSize()), a.c().limitText(),
                 a.c().kind().bytes ? a.achieved() / (1 << 20) : a.achieved(), a.c().kind().bytes ? " MiB/s" : " IOPS",
                 100 * a.deviation(), a.verdict());
@@ -319,11 +328,10 @@ final class QosBench {
         StringBuilder md = new StringBuilder();
         md.append(SECTION_TITLE).append("\n\n");
         md.append(String.format(Locale.ROOT, """
-                Written by `bin/basalt bench --qos --output docs/benchmarks.md` (which replaces this section only) and
-                by `--report`: a
-                whole node in one process (the volume API, the NVMe/TCP target, the data-plane volume layer with its
-                token buckets per volume, the storage engine on a %d GiB drive in memory) and Basalt's own host
-                on loopback TCP. Limits are set through the volume API (`PUT /api/v1/volumes/{id}/qos`, no burst),
+                Written by `bin/basalt bench --qos --output docs/benchmarks.md` (which replaces this section only)
+                and by `--report`: a whole node in one process (the volume API, the NVMe/TCP target, the
+                data-plane volume layer with its token buckets per volume, the storage engine on a %d GiB drive
+                in memory) and Basalt's own host on loopback TCP. Limits are set through the volume API (`PUT /api/v1/volumes/{id}/qos`, no burst),
                 on a %d MiB volume written through once before. Each run: %d s warm-up, %d s measured.
 
                 """, DRIVE_BYTES >> 30, VOLUME_BYTES >> 20, r.warmUpSeconds(), r.seconds()));
@@ -356,31 +364,37 @@ final class QosBench {
                     a.achieved() / a.c().limit(), a.verdict(), p50, a.expectedMillis()));
         }
 
-        Isolation i = r.isolation();
         md.append("\n### Isolation\n\n");
         md.append(String.format(Locale.ROOT, """
                 A neighbour volume of the same node, 4 KiB random reads on %d connections of their own at queue
-                depth %d, measured alone, then while a noisy volume is read by %d connections at queue depth %d
-                (4 KiB random reads) with a total limit of %,d IOPS, then with the noisy volume unlimited, then
-                alone again: one after the other in the same run, each pair over the same window. Ratios are
-                over the mean of the two runs alone.
+                depth %d: alone, then while a noisy volume is read by %d connections at queue depth %d (4 KiB
+                random reads) with a total limit of %,d IOPS, then while the noisy volume is unlimited; each
+                pair over the same window. %d rounds one after the other, each compared with its own run alone
+                seconds before (a shared machine drifts over minutes).
 
-                """, NEIGHBOUR_CONNECTIONS, QUEUE_DEPTH, CONNECTIONS, QUEUE_DEPTH, NOISY_IOPS));
-        md.append("| Neighbour's run | Neighbour IOPS | ÷ alone | Neighbour p50 µs | p99 µs | Noisy volume IOPS |\n");
-        md.append("| --- | ---: | ---: | ---: | ---: | ---: |\n");
-        isolationRow(md, "alone (before)", i.aloneBefore(), null, i.alone());
-        isolationRow(md, String.format(Locale.ROOT, "noisy volume limited to %,d IOPS", NOISY_IOPS), i.withLimited(),
-                i.limitedNoisy(), i.alone());
-        isolationRow(md, "noisy volume unlimited", i.withUnlimited(), i.unlimitedNoisy(), i.alone());
-        isolationRow(md, "alone (after)", i.aloneAfter(), null, i.alone());
+                """, NEIGHBOUR_CONNECTIONS, QUEUE_DEPTH, CONNECTIONS, QUEUE_DEPTH, NOISY_IOPS, ROUNDS));
+        md.append("| Round | Neighbour alone, IOPS | beside the limited noisy volume | ÷ alone | noisy IOPS "
+                + "| beside the unlimited noisy volume | ÷ alone | noisy IOPS | neighbour p99 µs: alone, limited, unlimited |\n");
+        md.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+        for (int n = 0; n < r.isolation().size(); n++) {
+            Round round = r.isolation().get(n);
+            md.append(String.format(Locale.ROOT, "| %d | %,.0f | %,.0f | %.2f | %,.0f | %,.0f | %.2f | %,.0f | %,.0f, %,.0f, %,.0f |%n",
+                    n + 1, round.alone().iops(), round.withLimited().iops(), round.keptWithLimit(),
+                    round.limitedNoisy().iops(), round.withUnlimited().iops(), round.keptWithoutLimit(),
+                    round.unlimitedNoisy().iops(), round.alone().micros(0.99), round.withLimited().micros(0.99),
+                    round.withUnlimited().micros(0.99)));
+        }
         md.append(String.format(Locale.ROOT, """
 
-                With the limit the neighbour kept %.0f%% of its IOPS alone; without it, %.0f%%.
-                """, 100 * i.withLimited().iops() / i.alone(), 100 * i.withUnlimited().iops() / i.alone()));
+                Median over the rounds: beside the limited noisy volume the neighbour kept %.0f%% of its IOPS
+                alone; beside the unlimited one, %.0f%%.
+                """, 100 * median(r.isolation().stream().mapToDouble(Round::keptWithLimit).toArray()),
+                100 * median(r.isolation().stream().mapToDouble(Round::keptWithoutLimit).toArray())));
 
         List<String> errors = new ArrayList<>();
         r.accuracy().stream().flatMap(a -> a.loads().stream()).filter(l -> l.errors() > 0).forEach(l -> errors.add(l.summary()));
-        i.all().stream().filter(l -> l.errors() > 0).forEach(l -> errors.add(l.summary()));
+        r.isolation().stream().flatMap(round -> round.all().stream()).filter(l -> l.errors() > 0)
+                .forEach(l -> errors.add(l.summary()));
         if (!errors.isEmpty()) {
             md.append("\nErrors:\n\n");
             errors.forEach(e -> md.append("- ").append(e).append('\n'));
@@ -388,10 +402,11 @@ final class QosBench {
         return md.toString();
     }
 
-    private static void isolationRow(StringBuilder md, String label, BenchResult neighbour, BenchResult noisy, double alone) {
-        md.append(String.format(Locale.ROOT, "| %s | %,.0f | %.2f | %.1f | %.1f | %s |%n", label, neighbour.iops(),
-                neighbour.iops() / alone, neighbour.micros(0.5), neighbour.micros(0.99),
-                noisy == null ? "–" : String.format(Locale.ROOT, "%,.0f", noisy.iops())));
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int middle = sorted.length / 2;
+        return sorted.length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 
     private static boolean loaded(String loadAverage) {
