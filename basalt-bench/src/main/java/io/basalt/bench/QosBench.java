@@ -64,6 +64,8 @@ final class QosBench {
     private static final int LARGE = 128 * 1024;
     private static final int FILL_DEPTH = 16;
     private static final long FILL_TIMEOUT_SECONDS = 60;
+    /** Connecting a controller and identifying a namespace on loopback: far longer than either takes. */
+    private static final long SETUP_TIMEOUT_SECONDS = 30;
 
     /** What is limited and how the volume is loaded: one workload, or reads and writes on half the connections each. */
     enum Kind {
@@ -219,9 +221,8 @@ final class QosBench {
             Volume limited = client.createVolume(new CreateVolumeRequest("qos-limited", VOLUME_BYTES, List.of(HOST_NQN)));
             Volume neighbour = client.createVolume(new CreateVolumeRequest("qos-neighbour", VOLUME_BYTES, List.of(HOST_NQN)));
             InetSocketAddress nvme = node.nvmeAddress();
-            HostController limitedHost = connect(hostGroup, nvme, limited, CONNECTIONS);
-            HostController neighbourHost = connect(hostGroup, nvme, neighbour, NEIGHBOUR_CONNECTIONS);
-            try {
+            try (HostController limitedHost = connect(hostGroup, nvme, limited, CONNECTIONS);
+                 HostController neighbourHost = connect(hostGroup, nvme, neighbour, NEIGHBOUR_CONNECTIONS)) {
                 Target onLimited = Target.of(nvme, limited, limitedHost);
                 Target onNeighbour = Target.of(nvme, neighbour, neighbourHost);
                 fill(limitedHost.ioQueue(0), limited.nsid(), onLimited.blockSize());
@@ -254,9 +255,6 @@ final class QosBench {
                     isolation.add(r);
                 }
                 return new Results(accuracy, isolation, seconds, warmUpSeconds, loadAtStart);
-            } finally {
-                limitedHost.close();
-                neighbourHost.close();
             }
         } finally {
             EventLoops.shutdown(hostGroup);
@@ -267,13 +265,15 @@ final class QosBench {
     private static HostController connect(EventLoopGroup group, InetSocketAddress nvme, Volume volume, int queues)
             throws Exception {
         HostOptions options = HostOptions.defaults(HOST_NQN).withIoQueues(queues, QUEUE_DEPTH + 1);
-        return HostController.connect(group, options, nvme.getHostString(), nvme.getPort(), volume.nqn()).get();
+        return HostController.connect(group, options, nvme.getHostString(), nvme.getPort(), volume.nqn())
+                .get(SETUP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
     }
 
     /** A volume of the node, reached through its host controller's I/O queues. */
     private record Target(InetSocketAddress nvme, Volume volume, HostController host, int blockSize) {
         static Target of(InetSocketAddress nvme, Volume volume, HostController host) throws Exception {
-            return new Target(nvme, volume, host, host.identifyNamespace(volume.nsid()).get().blockSize());
+            return new Target(nvme, volume, host, host.identifyNamespace(volume.nsid())
+                    .get(SETUP_TIMEOUT_SECONDS, TimeUnit.SECONDS).blockSize());
         }
 
         /** {@code workload} on {@code count} of the controller's queues from {@code first} on. */
