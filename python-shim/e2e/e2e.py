@@ -14,11 +14,11 @@ namespace by vol_uuid and runs fio with crc32c verify; the data is then snapshot
 use), and a volume made from that snapshot is attached and verified in the guest. Detach, delete
 everything; the Basalt API must show no volume, snapshot or host left. A volume of a multiattach
 type attached to the guest and to a second host at once: the second detaches, the guest reads back
-what it wrote; then a retype of its compression on->off, done in place on the node. A volume made
-on the node by hand is listed as manageable, managed and unmanaged. A consistent group snapshot
-of three volumes while the guest writes numbered records across them (each completed before the
-next): a group made from it must hold exactly a prefix of the records. Then ten parallel
-create/attach/detach/delete flows with no error and nothing left.
+what it wrote and writes and verifies new data; then a retype of its compression on->off, done
+in place on the node. A volume made on the node by hand is listed as manageable, managed and
+unmanaged. A consistent group snapshot of three volumes while the guest writes numbered records
+across them (each completed before the next): a group made from it must hold exactly a prefix of
+the records. Then ten parallel create/attach/detach/delete flows with no error and nothing left.
 
 Every wait is bounded; every process started here is stopped by its PID (process group) at the
 end, also on failure. Exit status 0 means everything passed.
@@ -786,7 +786,10 @@ class E2E:
             raise Failure('the volume is not in-use after one of two attachments went')
         if self.guest:
             self.guest.run('verify', data['vol_uuid'], MULTIATTACH_FIO_MB, 77, timeout=300)
-            log('multi-attach: the guest read back what it wrote after the other host detached')
+            # The other host's detach must not cut the guest's writes either: new data, verified.
+            self.guest.run('fio', data['vol_uuid'], MULTIATTACH_FIO_MB, 78, timeout=300)
+            log('multi-attach: after the other host detached, the guest read back what it wrote '
+                'and wrote and verified new data')
         else:
             log('multi-attach: the second host left the volume\'s hosts, the guest\'s stayed')
         c.detach(att['id'], vol['id'])

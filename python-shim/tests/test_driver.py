@@ -115,6 +115,34 @@ class DriverContract:
         self.driver.delete_volume(volume)
         self.assertNothingLeft()
 
+    def test_a_create_whose_answer_was_lost_leaves_no_orphan(self):
+        """The node made the volume but the driver saw a timeout, so Cinder stored no provider_id:
+        Cinder's retry gets the same volume (idempotent by the Cinder volume's name), and the delete
+        of the volume in error finds it by name. Shown failing (the volume left on the node) with
+        the driver looking volumes up by provider_id only."""
+        volume = cs.new_volume(self.project)
+        real = self.driver.client.create_volume
+
+        def made_but_lost(*args, **kwargs):
+            real(*args, **kwargs)
+            raise self.api_error(0, 'POST /volumes: volume API unreachable: timed out')
+
+        with mock.patch.object(self.driver.client, 'create_volume', side_effect=made_but_lost):
+            with self.assertRaises(self.exception.VolumeBackendAPIException):
+                self.driver.create_volume(volume)
+        self.assertIsNone(volume.provider_id)
+        made = self.api.list_volumes(project=self.project)
+        self.assertEqual([volume.name], [v['name'] for v in made])
+
+        retried = cs.new_volume(self.project, id=volume.id)
+        self.assertEqual(volume.name, retried.name)
+        cs.apply(retried, self.driver.create_volume(retried))
+        self.assertEqual(made[0]['id'], retried.provider_id, 'the retry found the volume, made none')
+        self.assertEqual(1, len(self.api.list_volumes(project=self.project)))
+
+        self.driver.delete_volume(volume)  # the volume in error: no provider_id
+        self.assertNothingLeft()
+
     def test_extra_specs_and_defaults(self):
         type_id = str(uuid.uuid4())
         self.specs[type_id] = {'basalt:compression': '<is> True', 'basalt:replicas': '1',

@@ -34,6 +34,7 @@ import java.util.concurrent.ExecutionException;
                 "basalt bench --compression [--engine-dir DIR]",
                 "basalt bench --erasure-coding [--seconds N] [--warmup N]",
                 "basalt bench --checkpoint [--mapped SIZE]... [--engine-dir DIR]",
+                "basalt bench --qos [--seconds N] [--warmup N] [--output FILE]",
                 "basalt bench --report [--seconds N] [--warmup N] [--connections N] [--digest] [--engine-dir DIR]",
                 "             [--output FILE]"},
         footerHeading = "%nTarget and load:%n",
@@ -68,9 +69,15 @@ import java.util.concurrent.ExecutionException;
                 "  --checkpoint        the engine alone: for volumes of --mapped bytes (default 1g, 4g and 16g) written",
                 "                      with compressible blocks, the writer's pause per checkpoint, the longest 4 KiB",
                 "                      write during checkpoints and without, checkpoint time, file size, recovery time",
+                "  --qos               a whole node in process (engine on a drive in memory), volume QoS limits set",
+                "                      through its API: achieved against each limit (read, write, total IOPS; read,",
+                "                      write bandwidth; 4 KiB and 128 KiB; 4 connections at queue depth 32), and a",
+                "                      neighbour's IOPS alone and beside a noisy volume, limited and not (--seconds",
+                "                      per run, default 5, after --warmup, default 2); --output FILE puts the section",
+                "                      into FILE (e.g. docs/benchmarks.md) in place of its previous version",
                 "  --report            run the standard matrix against --self (memory and engine) and the echo",
-                "                      baseline, then --write-amplification, --compression and --erasure-coding, and",
-                "                      write --output (default docs/benchmarks.md)",
+                "                      baseline, then --write-amplification, --compression, --checkpoint,",
+                "                      --erasure-coding and --qos, and write --output (default docs/benchmarks.md)",
                 "",
                 "Writes are destructive: run them only against a scratch volume."})
 public final class BenchCommand implements Callable<Integer> {
@@ -116,6 +123,9 @@ public final class BenchCommand implements Callable<Integer> {
         List<String> list = List.of(args);
         if (list.contains("--report")) {
             return BenchReport.run(args);
+        }
+        if (list.contains("--qos")) {
+            return QosBench.run(args);
         }
         if (list.contains("--checkpoint")) {
             return CheckpointBench.run(args);

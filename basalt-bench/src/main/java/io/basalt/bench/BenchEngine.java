@@ -86,7 +86,8 @@ final class BenchEngine implements AutoCloseable {
         }
     }
 
-    private static void delete(Path directory) {
+    /** Deletes {@code directory} and everything in it. */
+    static void delete(Path directory) {
         try (Stream<Path> files = Files.walk(directory)) {
             for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);

@@ -21,7 +21,8 @@ import java.util.Locale;
  * <li>the engine's compression ratio and write throughput by kind of data, compression on and off;</li>
  * <li>the engine's checkpoint cost (base and delta: writer pause, time and size) and recovery time at 1, 4 and 16 GiB
  * mapped;</li>
- * <li>the erasure coding library's encode and rebuild throughput per core, ISA-L and pure Java.</li>
+ * <li>the erasure coding library's encode and rebuild throughput per core, ISA-L and pure Java;</li>
+ * <li>volume QoS: achieved against each kind of limit, and a neighbour's IOPS beside a noisy volume ({@link QosBench}).</li>
  * </ol>
  * Everything runs one after the other in one process, so ratios compare runs of the same minute.
  */
@@ -79,6 +80,7 @@ final class BenchReport {
         List<EngineBench.CompressionResult> compression;
         List<ErasureBench.Result> erasure;
         List<CheckpointBench.Result> checkpoints;
+        QosBench.Results qos;
         List<String> loads = new ArrayList<>();
         long start = System.nanoTime();
         try {
@@ -115,10 +117,11 @@ final class BenchReport {
             compression = EngineBench.compression(base.engineDir());
             checkpoints = CheckpointBench.measureAll(base.engineDir(), CheckpointBench.defaultSizes());
             erasure = ErasureBench.measure(ErasureBench.DEFAULT_SECONDS, ErasureBench.DEFAULT_WARMUP_SECONDS);
+            qos = QosBench.measure(base.seconds(), base.warmUpSeconds());
             loads.add("at the end: " + loadAverage());
             double minutes = (System.nanoTime() - start) / 60e9;
             Files.writeString(output, markdown(base, String.join(" ", args), rows, wa, compression, checkpoints,
-                    erasure, loads, minutes));
+                    erasure, qos, loads, minutes));
         } catch (Exception e) {
             System.err.println("basalt bench: " + BenchCommand.describe(e));
             return BenchCommand.EXIT_FAILED;
@@ -127,14 +130,14 @@ final class BenchReport {
         boolean failures = rows.stream().anyMatch(r -> r.memory().errors() + r.echo().errors()
                 + (r.engine() == null ? 0 : r.engine().errors()) > 0)
                 || wa.stream().anyMatch(w -> w.result() == null || w.result().failed())
-                || compression.stream().anyMatch(c -> c.load().errors() > 0);
+                || compression.stream().anyMatch(c -> c.load().errors() > 0) || qos.errors() > 0;
         return failures ? BenchCommand.EXIT_FAILED : 0;
     }
 
     private static String markdown(BenchOptions base, String command, List<Row> rows, List<Wa> wa,
                                    List<EngineBench.CompressionResult> compression,
                                    List<CheckpointBench.Result> checkpoints, List<ErasureBench.Result> erasure,
-                                   List<String> loads,
+                                   QosBench.Results qos, List<String> loads,
                                    double minutes) throws IOException {
         StringBuilder md = new StringBuilder();
         md.append("# Benchmarks\n\n");
@@ -142,16 +145,12 @@ final class BenchReport {
                 Written by `bin/basalt bench --report`, which measures, one after the other in one process:
                 Basalt's NVMe/TCP data path against the loopback ceiling; the same path in front of the storage
                 engine instead of memory; the storage engine on its own (write amplification and
-                compression); and the erasure coding library on its own. Ratios compare runs of the same report, minutes apart on the same machine.
+                compression); the erasure coding library on its own; and volume QoS limits on a whole node in
+                process. Ratios compare runs of the same report, minutes apart on the same machine.
 
                 """);
         md.append("- Command: `bin/basalt bench ").append(command).append("`\n");
-        md.append("- Machine: ").append(Runtime.getRuntime().availableProcessors()).append(" CPUs (`nproc`), ")
-                .append(cpuModel()).append(", ").append(System.getProperty("os.name")).append(' ')
-                .append(System.getProperty("os.version")).append("\n");
-        md.append("- JDK: ").append(System.getProperty("java.vm.name")).append(' ')
-                .append(System.getProperty("java.runtime.version")).append("; transport: ")
-                .append(Epoll.isAvailable() ? "epoll" : "NIO").append("\n");
+        md.append(machineLines());
         md.append("- Date: ").append(LocalDate.now(ZoneOffset.UTC)).append(String.format(Locale.ROOT,
                 "; the whole report took %.1f min%n", minutes));
         md.append("- Load average (1, 5, 15 min; the machine may be shared and figures swing with it): ")
@@ -289,6 +288,7 @@ final class BenchReport {
         md.append('\n').append(CheckpointBench.markdown(checkpoints));
         md.append('\n').append(ErasureBench.markdown(erasure, ErasureBench.DEFAULT_SECONDS,
                 ErasureBench.DEFAULT_WARMUP_SECONDS));
+        md.append('\n').append(QosBench.markdown(qos, "bin/basalt bench " + command));
 
         List<String> errors = new ArrayList<>();
         for (Row row : rows) {
@@ -315,12 +315,20 @@ final class BenchReport {
         return md.toString();
     }
 
+    /** The report's "Machine" and "JDK" lines: CPUs, CPU model, kernel, JVM and Netty transport. */
+    static String machineLines() throws IOException {
+        return "- Machine: " + Runtime.getRuntime().availableProcessors() + " CPUs (`nproc`), " + cpuModel() + ", "
+                + System.getProperty("os.name") + ' ' + System.getProperty("os.version") + "\n"
+                + "- JDK: " + System.getProperty("java.vm.name") + ' ' + System.getProperty("java.runtime.version")
+                + "; transport: " + (Epoll.isAvailable() ? "epoll" : "NIO") + "\n";
+    }
+
     private static String label(BenchResult r) {
         return String.format(Locale.ROOT, "%s %s qd %d", BenchResult.sizeLabel(r.options().ioSize()).replace("k", " KiB"),
                 r.options().workload().label(), r.options().queueDepth());
     }
 
-    private static String loadAverage() throws IOException {
+    static String loadAverage() throws IOException {
         Path loadavg = Path.of("/proc/loadavg");
         if (!Files.isReadable(loadavg)) {
             return "unknown";

@@ -88,22 +88,47 @@ final class Benchmark {
 
     private static BenchResult drive(String system, BenchOptions o, List<BenchTransport> transports, long workingSet)
             throws InterruptedException {
+        return drive(List.of(new LoadGroup(system, o, transports, workingSet))).getFirst();
+    }
+
+    /**
+     * One load of a run: {@code options}' workload over {@code transports}, spread over the first
+     * {@code workingSet} bytes of its namespace.
+     */
+    record LoadGroup(String system, BenchOptions options, List<BenchTransport> transports, long workingSet) {
+    }
+
+    /**
+     * Drives every group at once through one warm-up and one measured window (the first group's
+     * {@code --warmup} and {@code --seconds}), so loads on different namespaces or with different
+     * workloads are measured over the very same time; one result per group, in order.
+     */
+    static List<BenchResult> drive(List<LoadGroup> groups) throws InterruptedException {
+        BenchOptions timing = groups.getFirst().options();
         Phase phase = new Phase();
-        CountDownLatch idle = new CountDownLatch(o.queueDepth() * transports.size());
-        List<ConnectionLoad> loads = new ArrayList<>();
-        for (int i = 0; i < transports.size(); i++) {
-            OffsetPattern pattern = new OffsetPattern(o.workload().random, o.ioSize(), workingSet, i, transports.size());
-            loads.add(new ConnectionLoad(transports.get(i), pattern, phase, idle, o.queueDepth(), o.ioSize(),
-                    !o.workload().read));
+        CountDownLatch idle = new CountDownLatch(groups.stream()
+                .mapToInt(g -> g.options().queueDepth() * g.transports().size()).sum());
+        List<List<ConnectionLoad>> loadsByGroup = new ArrayList<>();
+        for (LoadGroup g : groups) {
+            BenchOptions o = g.options();
+            List<ConnectionLoad> loads = new ArrayList<>();
+            for (int i = 0; i < g.transports().size(); i++) {
+                OffsetPattern pattern = new OffsetPattern(o.workload().random, o.ioSize(), g.workingSet(), i,
+                        g.transports().size());
+                loads.add(new ConnectionLoad(g.transports().get(i), pattern, phase, idle, o.queueDepth(), o.ioSize(),
+                        !o.workload().read));
+            }
+            loadsByGroup.add(loads);
         }
+        List<ConnectionLoad> all = loadsByGroup.stream().flatMap(List::stream).toList();
         boolean drained = false;
         try {
-            loads.forEach(ConnectionLoad::start);
-            TimeUnit.SECONDS.sleep(o.warmUpSeconds());
+            all.forEach(ConnectionLoad::start);
+            TimeUnit.SECONDS.sleep(timing.warmUpSeconds());
             long start = System.nanoTime();
             TargetAllocation allocation = TargetAllocation.start();
             phase.set(Phase.MEASURE);
-            TimeUnit.SECONDS.sleep(o.seconds());
+            TimeUnit.SECONDS.sleep(timing.seconds());
             phase.set(Phase.STOP);
             long allocatedBytes = allocation.bytesSinceStart();
             double seconds = (System.nanoTime() - start) / 1e9;
@@ -112,21 +137,29 @@ final class Benchmark {
                 throw new IllegalStateException(idle.getCount() + " I/Os still outstanding " + DRAIN_SECONDS
                         + " s after the run ended");
             }
-            LatencyHistogram latencies = new LatencyHistogram();
-            long ios = 0;
-            long errors = 0;
-            String firstError = null;
-            for (ConnectionLoad load : loads) {
-                latencies.add(load.latencies);
-                ios += load.completed;
-                errors += load.errors;
-                firstError = firstError != null ? firstError : load.firstError;
+            long allIos = all.stream().mapToLong(l -> l.completed).sum();
+            List<BenchResult> results = new ArrayList<>();
+            for (int g = 0; g < groups.size(); g++) {
+                LatencyHistogram latencies = new LatencyHistogram();
+                long ios = 0;
+                long errors = 0;
+                String firstError = null;
+                for (ConnectionLoad load : loadsByGroup.get(g)) {
+                    latencies.add(load.latencies);
+                    ios += load.completed;
+                    errors += load.errors;
+                    firstError = firstError != null ? firstError : load.firstError;
+                }
+                BenchOptions o = groups.get(g).options();
+                double allocatedPerIo = o.self() || o.echoBaseline() ? (double) allocatedBytes / Math.max(1, allIos)
+                        : Double.NaN;
+                results.add(new BenchResult(groups.get(g).system(), o, ios, seconds, latencies, errors, firstError,
+                        allocatedPerIo));
             }
-            double allocatedPerIo = o.self() || o.echoBaseline() ? (double) allocatedBytes / Math.max(1, ios) : Double.NaN;
-            return new BenchResult(system, o, ios, seconds, latencies, errors, firstError, allocatedPerIo);
+            return results;
         } finally {
             if (drained) { // buffers of I/Os still in flight are left to the garbage collector
-                loads.forEach(ConnectionLoad::release);
+                all.forEach(ConnectionLoad::release);
             }
         }
     }

@@ -1,13 +1,17 @@
 package io.basalt.bench;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code basalt bench} as bin/basalt runs it: its help, a bad option, and a short run against memory. */
@@ -17,7 +21,7 @@ class BenchCommandTest {
     void helpShowsEveryMode() {
         Outcome help = bench("--help");
         assertEquals(0, help.status());
-        for (String mode : new String[]{"--target ADDR:PORT", "--self", "--engine", "--report", "--checkpoint"}) {
+        for (String mode : new String[]{"--target ADDR:PORT", "--self", "--engine", "--report", "--checkpoint", "--qos"}) {
             assertTrue(help.out().contains(mode), mode + " in:\n" + help.out());
         }
     }
@@ -35,6 +39,32 @@ class BenchCommandTest {
         Outcome run = bench("--self", "--rw", "randwrite", "--qd", "4", "--seconds", "1", "--warmup", "0", "--size", "4m");
         assertEquals(0, run.status(), run.err());
         assertTrue(run.out().contains("IOPS") && run.out().contains("target allocated"), run.out());
+    }
+
+    /**
+     * The QoS mode, short: a whole node in process, every kind of limit on a volume shared by several
+     * connections, and the neighbour runs. No figure may land over its limit by more than 10% (below it
+     * may, on a busy machine in one second); the section replaces its previous version in the file and
+     * keeps the others. Shown failing with the limits never set (the mode's {@code setQos} call left
+     * out): every case far over its limit.
+     */
+    @Test
+    void aShortQosRunKeepsEveryLimitAndWritesItsSection(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("benchmarks.md");
+        Files.writeString(file, "# Benchmarks\n\n## Before\n\nkept\n\n" + QosBench.SECTION_TITLE
+                + "\n\nan old run\n\n### Accuracy\n\nold figures\n\n## After\n\nkept too\n");
+        Outcome run = bench("--qos", "--seconds", "1", "--warmup", "0", "--output", file.toString());
+        assertEquals(0, run.status(), run.err());
+        String written = Files.readString(file);
+        String section = written.substring(written.indexOf(QosBench.SECTION_TITLE), written.indexOf("## After"));
+        long rows = section.lines().filter(l -> l.matches("\\| (read|write|total) .*")).count();
+        assertEquals(QosBench.CASES.size(), rows, section);
+        assertFalse(section.contains("over the limit"), section);
+        long rounds = section.lines().filter(l -> l.matches("\\| \\d \\| .*")).count();
+        assertEquals(QosBench.ROUNDS, rounds, section);
+        assertTrue(written.startsWith("# Benchmarks\n\n## Before\n\nkept\n\n" + QosBench.SECTION_TITLE), written);
+        assertTrue(written.endsWith("## After\n\nkept too\n"), written);
+        assertFalse(written.contains("old figures"), written);
     }
 
     private record Outcome(int status, String out, String err) {
