@@ -1,0 +1,207 @@
+package io.basalt.service.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.basalt.cluster.etcd.EtcdProcess;
+import io.basalt.nvmetcp.host.HostController;
+import io.basalt.nvmetcp.host.HostOptions;
+import io.basalt.service.StorageNode;
+import io.basalt.service.config.ConfigLoader;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Three real nodes, one per failure domain, on a real etcd: a volume created through node A's API is
+ * placed on node B (the emptiest: its drive is the largest), every node's API shows it with B's
+ * subsystem and portal, a host writes and reads it back through B's portal and gets nothing from A's,
+ * and deleting it through node C removes it from B. What the cluster cannot do is refused clearly.
+ */
+class ClusterVolumesTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String HOST = "127.0.0.1";
+    private static final String ADMIN_TOKEN = "admin-token-0123456789";
+    private static final String HOST_NQN = "nqn.2014-08.com.example:cluster-host";
+    private static Vertx vertx;
+    private static WebClient client;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void client() {
+        vertx = Vertx.vertx();
+        client = WebClient.create(vertx);
+    }
+
+    @AfterAll
+    static void closeClient() throws Exception {
+        await(vertx.close());
+    }
+
+    @Test
+    void aVolumeCreatedOnOneNodeIsPlacedServedAndDeletedThroughOthers() throws Exception {
+        NioEventLoopGroup hostGroup = new NioEventLoopGroup(1);
+        try (EtcdProcess etcd = EtcdProcess.start();
+             StorageNode a = StorageNode.start(ConfigLoader.load(args("a", "rack-a", "64MiB", etcd), Map.of()));
+             StorageNode b = StorageNode.start(ConfigLoader.load(args("b", "rack-b", "256MiB", etcd), Map.of()));
+             StorageNode c = StorageNode.start(ConfigLoader.load(args("c", "rack-c", "64MiB", etcd), Map.of()))) {
+            awaitLiveNodes(a, 3);
+            awaitLiveNodes(c, 3);
+
+            HttpResponse<Buffer> created = send(a, "POST", "/api/v1/volumes",
+                    new JsonObject().put("name", "shared").put("sizeBytes", 8L << 20).put("hosts", List.of(HOST_NQN)));
+            assertEquals(201, created.statusCode(), created.bodyAsString());
+            JsonNode volume = JSON.readTree(created.bodyAsString());
+            String id = volume.get("id").asText();
+            String nqn = volume.get("nqn").asText();
+            int nsid = volume.get("nsid").asInt();
+            assertTrue(nsid > 0, volume.toString());
+            assertEquals(b.nvmeAddress().getPort(), volume.get("portals").get(0).get("port").asInt(),
+                    "placed on B, the emptiest node, and shown with B's portal: " + volume);
+            assertEquals(1, volume.get("portals").size(), volume.toString());
+            assertEquals(0, stats(a).get("volumes").asInt(), "A only recorded it");
+            assertEquals(1, stats(b).get("volumes").asInt(), "B made it");
+
+            for (StorageNode node : List.of(a, b, c)) {
+                HttpResponse<Buffer> shown = send(node, "GET", "/api/v1/volumes/" + id, null);
+                assertEquals(200, shown.statusCode(), shown.bodyAsString());
+                JsonNode seen = JSON.readTree(shown.bodyAsString());
+                assertEquals(nqn, seen.get("nqn").asText());
+                assertEquals(nsid, seen.get("nsid").asInt());
+                assertEquals(volume.get("uuid").asText(), seen.get("uuid").asText());
+                JsonNode listed = JSON.readTree(send(node, "GET", "/api/v1/volumes?name=shared", null).bodyAsString());
+                assertEquals(id, listed.get("volumes").get(0).get("id").asText(), listed.toString());
+            }
+
+            HostOptions options = HostOptions.defaults(HOST_NQN);
+            HostController throughB = HostController.connect(hostGroup, options, HOST, b.nvmeAddress().getPort(), nqn)
+                    .get(10, TimeUnit.SECONDS);
+            try {
+                int blockSize = throughB.identifyNamespace(nsid).get(10, TimeUnit.SECONDS).blockSize();
+                byte[] written = new byte[blockSize];
+                for (int i = 0; i < written.length; i++) {
+                    written[i] = (byte) (i * 7 + 1);
+                }
+                CompletableFuture<Integer> write = new CompletableFuture<>();
+                throughB.write(nsid, 3, 1, Unpooled.wrappedBuffer(written), true, (status, result) -> write.complete(status));
+                assertEquals(0, write.get(10, TimeUnit.SECONDS), "write status");
+                ByteBuf readBack = Unpooled.buffer(blockSize);
+                CompletableFuture<Integer> read = new CompletableFuture<>();
+                throughB.read(nsid, 3, 1, readBack, (status, result) -> read.complete(status));
+                assertEquals(0, read.get(10, TimeUnit.SECONDS), "read status");
+                byte[] got = new byte[blockSize];
+                readBack.getBytes(0, got);
+                assertArrayEquals(written, got);
+                readBack.release();
+            } finally {
+                throughB.closeAsync().get(10, TimeUnit.SECONDS);
+            }
+            assertThrows(ExecutionException.class, () -> HostController.connect(hostGroup, options, HOST,
+                    a.nvmeAddress().getPort(), nqn).get(10, TimeUnit.SECONDS).closeAsync().get(10, TimeUnit.SECONDS),
+                    "A does not serve B's subsystem: a host connecting to the wrong node gets nothing");
+
+            HttpResponse<Buffer> deleted = send(c, "DELETE", "/api/v1/volumes/" + id, null);
+            assertEquals(204, deleted.statusCode(), deleted.bodyAsString());
+            assertEquals(0, stats(b).get("volumes").asInt(), "B removed it before C answered");
+            for (StorageNode node : List.of(a, b, c)) {
+                awaitStatus(node, "/api/v1/volumes/" + id, 404);
+            }
+        } finally {
+            hostGroup.shutdownGracefully(0, 0, TimeUnit.SECONDS).get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void whatTheClusterCannotDoIsRefusedWithTheReason() throws Exception {
+        try (EtcdProcess etcd = EtcdProcess.start();
+             StorageNode a = StorageNode.start(ConfigLoader.load(args("a", "rack-a", "64MiB", etcd), Map.of()));
+             StorageNode b = StorageNode.start(ConfigLoader.load(args("b", "rack-a", "64MiB", etcd), Map.of()))) {
+            awaitLiveNodes(a, 2);
+            HttpResponse<Buffer> tooLarge = send(a, "POST", "/api/v1/volumes",
+                    new JsonObject().put("name", "huge").put("sizeBytes", 1L << 30));
+            assertEquals(507, tooLarge.statusCode(), tooLarge.bodyAsString());
+            assertTrue(tooLarge.bodyAsString().contains("the cluster cannot place the volume: 1 replica needs a live node"
+                    + " with 1073741824 bytes free; the cluster has 2 live nodes in 1 failure domain [rack-a], of which 0"
+                    + " have a node with that much free"), tooLarge.bodyAsString());
+
+            HttpResponse<Buffer> replicated = send(b, "POST", "/api/v1/volumes",
+                    new JsonObject().put("name", "copies").put("sizeBytes", 1L << 20).put("replicas", 2));
+            assertEquals(400, replicated.statusCode(), replicated.bodyAsString());
+            assertTrue(replicated.bodyAsString().contains("replication is not built yet"), replicated.bodyAsString());
+
+            assertEquals(201, send(a, "POST", "/api/v1/volumes", new JsonObject().put("name", "once")
+                    .put("sizeBytes", 1L << 20)).statusCode());
+            HttpResponse<Buffer> sameName = send(b, "POST", "/api/v1/volumes", new JsonObject().put("name", "once")
+                    .put("sizeBytes", 2L << 20));
+            assertEquals(409, sameName.statusCode(), "one name, one volume, whichever node is asked: "
+                    + sameName.bodyAsString());
+        }
+    }
+
+    private List<String> args(String name, String failureDomain, String drive, EtcdProcess etcd) {
+        return List.of("--data-dir", dir.resolve(name).toString(), "--nvme.port=0", "--nvme.discovery-port=0",
+                "--api.port=0", "--engine.drives=memory:" + drive, "--engine.segment-size=2MiB",
+                "--cluster.etcd-endpoints=" + etcd.clientUrl(), "--cluster.name=test",
+                "--cluster.failure-domain=" + failureDomain, "--cluster.capacity-refresh-seconds=1",
+                "--api.admin-token=" + ADMIN_TOKEN);
+    }
+
+    private void awaitLiveNodes(StorageNode observer, int live) throws Exception {
+        for (int attempt = 0; attempt < 300; attempt++) {
+            HttpResponse<Buffer> answer = send(observer, "GET", "/api/v1/cluster", null);
+            if (answer.statusCode() == 200 && JSON.readTree(answer.bodyAsString()).get("liveNodes").asInt() == live) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        fail("the cluster never had " + live + " live nodes");
+    }
+
+    private void awaitStatus(StorageNode node, String path, int status) throws Exception {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            if (send(node, "GET", path, null).statusCode() == status) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        fail(path + " never answered " + status);
+    }
+
+    private JsonNode stats(StorageNode node) throws Exception {
+        return JSON.readTree(send(node, "GET", "/api/v1/stats", null).bodyAsString());
+    }
+
+    private HttpResponse<Buffer> send(StorageNode node, String method, String path, JsonObject body) throws Exception {
+        var request = client.request(io.vertx.core.http.HttpMethod.valueOf(method), node.apiAddress().getPort(), HOST, path)
+                .putHeader("Authorization", "Bearer " + ADMIN_TOKEN);
+        return await(body == null ? request.send() : request.sendJsonObject(body));
+    }
+
+    private static <T> T await(Future<T> future) throws Exception {
+        return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+}
