@@ -117,12 +117,27 @@ class ClusterVolumesTest {
                 readBack.getBytes(0, got);
                 assertArrayEquals(written, got);
                 readBack.release();
+
+                HttpResponse<Buffer> extended = send(c, "PUT", "/api/v1/volumes/" + id,
+                        new JsonObject().put("sizeBytes", 16L << 20));
+                assertEquals(200, extended.statusCode(), extended.bodyAsString());
+                assertEquals(16L << 20, throughB.identifyNamespace(nsid).get(10, TimeUnit.SECONDS).sizeBytes(),
+                        "extended through C, B grew the namespace before C answered");
+                assertEquals(16L << 20, JSON.readTree(send(a, "GET", "/api/v1/volumes/" + id, null).bodyAsString())
+                        .get("sizeBytes").asLong());
             } finally {
                 throughB.closeAsync().get(10, TimeUnit.SECONDS);
             }
             assertThrows(ExecutionException.class, () -> HostController.connect(hostGroup, options, HOST,
                     a.nvmeAddress().getPort(), nqn).get(10, TimeUnit.SECONDS).closeAsync().get(10, TimeUnit.SECONDS),
                     "A does not serve B's subsystem: a host connecting to the wrong node gets nothing");
+
+            HttpResponse<Buffer> hostRemoved = send(a, "DELETE", "/api/v1/volumes/" + id + "/hosts/" + HOST_NQN, null);
+            assertEquals(200, hostRemoved.statusCode(), hostRemoved.bodyAsString());
+            Throwable refused = assertThrows(ExecutionException.class, () -> HostController.connect(hostGroup, options,
+                    HOST, b.nvmeAddress().getPort(), nqn).get(10, TimeUnit.SECONDS).closeAsync().get(10, TimeUnit.SECONDS));
+            assertTrue(refused.getMessage().contains("SC 0x84"), "the host removed through A may no longer connect"
+                    + " to B's subsystem, where it is allowed nothing: " + refused.getMessage());
 
             HttpResponse<Buffer> deleted = send(c, "DELETE", "/api/v1/volumes/" + id, null);
             assertEquals(204, deleted.statusCode(), deleted.bodyAsString());
@@ -152,6 +167,14 @@ class ClusterVolumesTest {
                     new JsonObject().put("name", "copies").put("sizeBytes", 1L << 20).put("replicas", 2));
             assertEquals(400, replicated.statusCode(), replicated.bodyAsString());
             assertTrue(replicated.bodyAsString().contains("replication is not built yet"), replicated.bodyAsString());
+
+            HttpResponse<Buffer> holderRefuses = send(a, "POST", "/api/v1/volumes",
+                    new JsonObject().put("name", "odd").put("sizeBytes", (1L << 20) + 512));
+            assertEquals(400, holderRefuses.statusCode(), holderRefuses.bodyAsString());
+            assertTrue(holderRefuses.bodyAsString().contains("multiple of the volume's block size"),
+                    holderRefuses.bodyAsString());
+            assertEquals(0, JSON.readTree(send(b, "GET", "/api/v1/volumes", null).bodyAsString()).get("volumes").size(),
+                    "a create the holding node refused leaves no record");
 
             assertEquals(201, send(a, "POST", "/api/v1/volumes", new JsonObject().put("name", "once")
                     .put("sizeBytes", 1L << 20)).statusCode());
