@@ -90,22 +90,8 @@ final class AssignedVolumes implements AutoCloseable {
         Volume volume;
         try {
             volume = held.isEmpty() ? create(desire) : change(desire, held.get());
-        } catch (InvalidVolumeRequestException e) {
-            refuse(desire, e.getMessage(), VolumeReport.ErrorKind.INVALID, e.field());
-            return;
-        } catch (InsufficientCapacityException e) {
-            refuse(desire, e.getMessage(), VolumeReport.ErrorKind.CAPACITY, null);
-            return;
-        } catch (VolumeConflictException e) {
-            refuse(desire, e.getMessage(), VolumeReport.ErrorKind.CONFLICT, e.field());
-            return;
-        } catch (ChangeNotMadeException e) {
-            refuse(desire, e.getMessage(), VolumeReport.ErrorKind.NOT_MADE, null);
-            return;
         } catch (RuntimeException e) {
-            LOG.error("volume {}: cannot apply generation {}", desire.id(), desire.generation(), e);
-            refuse(desire, "the node could not apply the change; its log has the details", VolumeReport.ErrorKind.FAILED,
-                    null);
+            refuse(desire, e);
             return;
         }
         cluster.volumeTransactions().putState(desire.id(), ClusterJson.encode(new VolumeReport(self, desire.project(),
@@ -140,9 +126,28 @@ final class AssignedVolumes implements AutoCloseable {
         return local.find(project, desire.id()).orElseThrow();
     }
 
-    private void refuse(VolumeDesire desire, String why, VolumeReport.ErrorKind kind, String field)
-            throws ClusterException {
-        LOG.warn("volume {}: generation {} refused: {}", desire.id(), desire.generation(), why);
+    /** Reports why the generation was not applied, in terms the API that wrote it can answer with. */
+    private void refuse(VolumeDesire desire, RuntimeException refusal) throws ClusterException {
+        VolumeReport.ErrorKind kind = switch (refusal) {
+            case InvalidVolumeRequestException e -> VolumeReport.ErrorKind.INVALID;
+            case InsufficientCapacityException e -> VolumeReport.ErrorKind.CAPACITY;
+            case VolumeConflictException e -> VolumeReport.ErrorKind.CONFLICT;
+            case ChangeNotMadeException e -> VolumeReport.ErrorKind.NOT_MADE;
+            default -> VolumeReport.ErrorKind.FAILED;
+        };
+        String field = switch (refusal) {
+            case InvalidVolumeRequestException e -> e.field();
+            case VolumeConflictException e -> e.field();
+            default -> null;
+        };
+        String why;
+        if (kind == VolumeReport.ErrorKind.FAILED) {
+            LOG.error("volume {}: cannot apply generation {}", desire.id(), desire.generation(), refusal);
+            why = "the node could not apply the change; its log has the details";
+        } else {
+            LOG.warn("volume {}: generation {} refused: {}", desire.id(), desire.generation(), refusal.getMessage());
+            why = refusal.getMessage();
+        }
         Optional<Volume> held = local.find(desire.project(), desire.id());
         cluster.volumeTransactions().putState(desire.id(), ClusterJson.encode(new VolumeReport(self, desire.project(),
                 desire.generation(), held.map(Volume::nqn).orElse(null), held.map(Volume::nsid).orElse(0), why, kind,

@@ -10,12 +10,10 @@ import io.basalt.service.config.ConfigLoader;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.nio.NioEventLoopGroup;
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.ext.web.client.WebClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -43,23 +41,20 @@ import static org.junit.jupiter.api.Assertions.fail;
 class ClusterVolumesTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String HOST = "127.0.0.1";
-    private static final String ADMIN_TOKEN = "admin-token-0123456789";
     private static final String HOST_NQN = "nqn.2014-08.com.example:cluster-host";
-    private static Vertx vertx;
-    private static WebClient client;
+    private static ClusterTestApi api;
 
     @TempDir
     Path dir;
 
     @BeforeAll
     static void client() {
-        vertx = Vertx.vertx();
-        client = WebClient.create(vertx);
+        api = new ClusterTestApi();
     }
 
     @AfterAll
     static void closeClient() throws Exception {
-        await(vertx.close());
+        api.close();
     }
 
     @Test
@@ -186,11 +181,7 @@ class ClusterVolumesTest {
     }
 
     private List<String> args(String name, String failureDomain, String drive, EtcdProcess etcd) {
-        return List.of("--data-dir", dir.resolve(name).toString(), "--nvme.port=0", "--nvme.discovery-port=0",
-                "--api.port=0", "--engine.drives=memory:" + drive, "--engine.segment-size=2MiB",
-                "--cluster.etcd-endpoints=" + etcd.clientUrl(), "--cluster.name=test",
-                "--cluster.failure-domain=" + failureDomain, "--cluster.capacity-refresh-seconds=1",
-                "--api.admin-token=" + ADMIN_TOKEN);
+        return ClusterTestApi.args(dir, name, failureDomain, drive, etcd.clientUrl());
     }
 
     private void awaitLiveNodes(StorageNode observer, int live) throws Exception {
@@ -219,12 +210,6 @@ class ClusterVolumesTest {
     }
 
     private HttpResponse<Buffer> send(StorageNode node, String method, String path, JsonObject body) throws Exception {
-        var request = client.request(io.vertx.core.http.HttpMethod.valueOf(method), node.apiAddress().getPort(), HOST, path)
-                .putHeader("Authorization", "Bearer " + ADMIN_TOKEN);
-        return await(body == null ? request.send() : request.sendJsonObject(body));
-    }
-
-    private static <T> T await(Future<T> future) throws Exception {
-        return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        return api.send(node, HttpMethod.valueOf(method), path, body);
     }
 }
