@@ -6,7 +6,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
-import java.util.function.Predicate;
+import java.util.function.BooleanSupplier;
 
 /**
  * The cluster's volume records as this node knows them: the values under {@code volumes/} (desired
@@ -48,13 +48,12 @@ public final class VolumeRecords {
     }
 
     /**
-     * Waits until {@code condition} holds for the volume's reported state (null when there is none), at
-     * most {@code timeout}; returns whether it did.
+     * Waits until {@code condition} holds for what this node knows of the volume records, re-checked at
+     * every change the watch delivers, at most {@code timeout}; returns whether it did.
      */
-    public synchronized boolean awaitState(String volumeId, Predicate<Stored> condition, Duration timeout)
-            throws InterruptedException {
+    public synchronized boolean await(BooleanSupplier condition, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.test(statesView.get(volumeId))) {
+        while (!condition.getAsBoolean()) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
                 return false;

@@ -95,7 +95,7 @@ final class AssignedVolumes implements AutoCloseable {
             return;
         }
         cluster.volumeTransactions().putState(desire.id(), ClusterJson.encode(new VolumeReport(self, desire.project(),
-                desire.generation(), volume.nqn(), volume.nsid(), null, null, null)));
+                desire.generation(), volume.nqn(), volume.nsid(), volume.compression(), null, null, null)));
     }
 
     private Volume create(VolumeDesire desire) {
@@ -150,7 +150,8 @@ final class AssignedVolumes implements AutoCloseable {
         }
         Optional<Volume> held = local.find(desire.project(), desire.id());
         cluster.volumeTransactions().putState(desire.id(), ClusterJson.encode(new VolumeReport(self, desire.project(),
-                desire.generation(), held.map(Volume::nqn).orElse(null), held.map(Volume::nsid).orElse(0), why, kind,
+                desire.generation(), held.map(Volume::nqn).orElse(null), held.map(Volume::nsid).orElse(0),
+                held.map(Volume::compression).orElse(false), why, kind,
                 field)));
     }
 

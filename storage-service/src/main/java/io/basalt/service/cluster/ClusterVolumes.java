@@ -88,10 +88,13 @@ final class ClusterVolumes implements VolumeService {
         LOG.info("volume {} '{}' of project {} placed on node {}", desire.id(), desire.name(), project, desire.holder());
         Optional<VolumeReport> report = awaitReport(joined, desire.id(), 1);
         if (report.isPresent() && report.get().error() != null) {
-            // The holder refused: the volume is not made, so its record goes too.
+            // The holder refused: the volume is not made, so its record goes too (and from this node's
+            // copy before it answers, so that the caller's next read here does not show it).
             etcd(() -> joined.volumeTransactions().read(desire.id())
                     .map(stored -> etcd(() -> joined.volumeTransactions().delete(desire.id(), stored.modRevision(),
                             project, desire.name()))).orElse(true));
+            await(() -> joined.volumes().await(() -> !joined.volumes().desired().containsKey(desire.id()),
+                    APPLY_TIMEOUT));
             throw refusal(report.get());
         }
         return view(joined, desire, report.orElse(null));
@@ -169,7 +172,7 @@ final class ClusterVolumes implements VolumeService {
             if (etcd(() -> joined.volumeTransactions().delete(id, stored.modRevision(), project, desire.name()))) {
                 LOG.info("volume {} '{}' of project {} deleted; node {} removes it", id, desire.name(), project,
                         desire.holder());
-                await(() -> joined.volumes().awaitState(id, state -> state == null, APPLY_TIMEOUT));
+                await(() -> joined.volumes().await(() -> !joined.volumes().states().containsKey(id), APPLY_TIMEOUT));
                 return;
             }
         }
@@ -243,8 +246,8 @@ final class ClusterVolumes implements VolumeService {
 
     /** The holder's report on {@code generation} (applied or refused), or empty if it did not come in time. */
     private static Optional<VolumeReport> awaitReport(Cluster joined, String id, long generation) {
-        await(() -> joined.volumes().awaitState(id, stored -> {
-            VolumeReport report = report(id, stored);
+        await(() -> joined.volumes().await(() -> {
+            VolumeReport report = report(id, joined.volumes().states().get(id));
             return report != null && report.generation() >= generation;
         }, APPLY_TIMEOUT));
         return Optional.ofNullable(report(id, joined.volumes().states().get(id)))
@@ -264,8 +267,8 @@ final class ClusterVolumes implements VolumeService {
 
     /**
      * The volume as the API shows it: its desired state, the namespace its holder made (NSID 0 and no NQN
-     * until the holder has reported) and the holder's portals. Space is known only to the holder: other
-     * nodes leave it out.
+     * until the holder has reported), the compression the holder chose when the request left it open, and
+     * the holder's portals. Space is known only to the holder: other nodes leave it out.
      */
     private Volume view(Cluster joined, VolumeDesire desire, VolumeReport report) {
         String self = joined.self().nodeId();
@@ -275,7 +278,8 @@ final class ClusterVolumes implements VolumeService {
         Optional<Volume> held = desire.holder().equals(self) ? local.find(desire.project(), desire.id()) : Optional.empty();
         boolean made = report != null && report.nsid() > 0;
         return new Volume(desire.id(), desire.name(), desire.project(), desire.sizeBytes(),
-                held.map(Volume::compression).orElse(Boolean.TRUE.equals(desire.compression())), desire.replicas(),
+                desire.compression() != null ? desire.compression() : report != null && report.compression(),
+                desire.replicas(),
                 made ? report.nqn() : null, made ? report.nsid() : 0, desire.uuid(), desire.nguid(), desire.hosts(),
                 portals, null, null, held.map(Volume::space).orElse(null), desire.requireAuthentication(), desire.qos());
     }

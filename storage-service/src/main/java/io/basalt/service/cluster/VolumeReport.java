@@ -9,11 +9,13 @@ package io.basalt.service.cluster;
  * @param generation the generation of the desired state this report is about
  * @param nqn        the subsystem that exports it
  * @param nsid       its namespace ID there, 0 if it was not made
+ * @param compression whether the node compresses it (the desired state may leave it to the node's default)
  * @param error      null when the generation was applied, else why not
  * @param errorKind  what kind of refusal {@code error} is, for the API to answer the right status
  * @param errorField the request field at fault, if one is
  */
-record VolumeReport(String nodeId, String project, long generation, String nqn, int nsid, String error,
+record VolumeReport(String nodeId, String project, long generation, String nqn, int nsid, boolean compression,
+                    String error,
                     ErrorKind errorKind, String errorField) {
 
     enum ErrorKind { INVALID, CAPACITY, CONFLICT, NOT_MADE, FAILED }

@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -82,12 +83,15 @@ class ClusterVolumesTest {
             assertEquals(1, stats(b).get("volumes").asInt(), "B made it");
 
             for (StorageNode node : List.of(a, b, c)) {
+                awaitAnswer(node, "/api/v1/volumes/" + id, answer -> answer.bodyAsString().contains("\"nsid\":" + nsid));
                 HttpResponse<Buffer> shown = send(node, "GET", "/api/v1/volumes/" + id, null);
                 assertEquals(200, shown.statusCode(), shown.bodyAsString());
                 JsonNode seen = JSON.readTree(shown.bodyAsString());
                 assertEquals(nqn, seen.get("nqn").asText());
                 assertEquals(nsid, seen.get("nsid").asInt());
                 assertEquals(volume.get("uuid").asText(), seen.get("uuid").asText());
+                assertEquals(volume.get("compression"), seen.get("compression"));
+                assertEquals(node == b, seen.has("space"), "only the holding node knows the space it uses: " + seen);
                 JsonNode listed = JSON.readTree(send(node, "GET", "/api/v1/volumes?name=shared", null).bodyAsString());
                 assertEquals(id, listed.get("volumes").get(0).get("id").asText(), listed.toString());
             }
@@ -118,8 +122,7 @@ class ClusterVolumesTest {
                 assertEquals(200, extended.statusCode(), extended.bodyAsString());
                 assertEquals(16L << 20, throughB.identifyNamespace(nsid).get(10, TimeUnit.SECONDS).sizeBytes(),
                         "extended through C, B grew the namespace before C answered");
-                assertEquals(16L << 20, JSON.readTree(send(a, "GET", "/api/v1/volumes/" + id, null).bodyAsString())
-                        .get("sizeBytes").asLong());
+                awaitAnswer(a, "/api/v1/volumes/" + id, answer -> answer.bodyAsString().contains("\"sizeBytes\":" + (16L << 20)));
             } finally {
                 throughB.closeAsync().get(10, TimeUnit.SECONDS);
             }
@@ -138,7 +141,7 @@ class ClusterVolumesTest {
             assertEquals(204, deleted.statusCode(), deleted.bodyAsString());
             assertEquals(0, stats(b).get("volumes").asInt(), "B removed it before C answered");
             for (StorageNode node : List.of(a, b, c)) {
-                awaitStatus(node, "/api/v1/volumes/" + id, 404);
+                awaitAnswer(node, "/api/v1/volumes/" + id, answer -> answer.statusCode() == 404);
             }
         } finally {
             hostGroup.shutdownGracefully(0, 0, TimeUnit.SECONDS).get(10, TimeUnit.SECONDS);
@@ -168,8 +171,8 @@ class ClusterVolumesTest {
             assertEquals(400, holderRefuses.statusCode(), holderRefuses.bodyAsString());
             assertTrue(holderRefuses.bodyAsString().contains("multiple of the volume's block size"),
                     holderRefuses.bodyAsString());
-            assertEquals(0, JSON.readTree(send(b, "GET", "/api/v1/volumes", null).bodyAsString()).get("volumes").size(),
-                    "a create the holding node refused leaves no record");
+            assertEquals(0, JSON.readTree(send(a, "GET", "/api/v1/volumes", null).bodyAsString()).get("volumes").size(),
+                    "a create the holding node refused leaves no record, as the node that answered knows at once");
 
             assertEquals(201, send(a, "POST", "/api/v1/volumes", new JsonObject().put("name", "once")
                     .put("sizeBytes", 1L << 20)).statusCode());
@@ -195,14 +198,17 @@ class ClusterVolumesTest {
         fail("the cluster never had " + live + " live nodes");
     }
 
-    private void awaitStatus(StorageNode node, String path, int status) throws Exception {
+    /** Other nodes see a change once their watch has delivered it: within 10 s here. */
+    private void awaitAnswer(StorageNode node, String path, Predicate<HttpResponse<Buffer>> expected) throws Exception {
+        HttpResponse<Buffer> answer = null;
         for (int attempt = 0; attempt < 100; attempt++) {
-            if (send(node, "GET", path, null).statusCode() == status) {
+            answer = send(node, "GET", path, null);
+            if (expected.test(answer)) {
                 return;
             }
             Thread.sleep(100);
         }
-        fail(path + " never answered " + status);
+        fail(path + " never answered as expected; last: " + answer.statusCode() + " " + answer.bodyAsString());
     }
 
     private JsonNode stats(StorageNode node) throws Exception {
