@@ -20,7 +20,13 @@ import java.util.UUID;
 record VolumeDesire(String id, String project, String name, long sizeBytes, Boolean compression, int replicas,
                     List<String> nodeIds, List<String> hosts, boolean requireAuthentication, Qos qos, UUID uuid,
                     String nguid, long generation) {
+    /** A record that lacks what every node relies on is not read at all (the reader warns and leaves it out). */
     VolumeDesire {
+        if (id == null || project == null || name == null || uuid == null || nguid == null || nodeIds == null
+                || nodeIds.isEmpty() || hosts == null) {
+            throw new IllegalArgumentException("a volume record needs an id, project, name, uuid, nguid, hosts and"
+                    + " at least one node");
+        }
         nodeIds = List.copyOf(nodeIds);
         hosts = List.copyOf(hosts);
         qos = qos == null ? Qos.UNLIMITED : qos;

@@ -18,6 +18,12 @@ record VolumeReport(String nodeId, String project, long generation, String nqn, 
                     String error,
                     ErrorKind errorKind, String errorField) {
 
+    VolumeReport {
+        if (nodeId == null || project == null || (error != null && errorKind == null)) {
+            throw new IllegalArgumentException("a volume report needs a node, a project, and a kind with its error");
+        }
+    }
+
     enum ErrorKind { INVALID, CAPACITY, CONFLICT, NOT_MADE, FAILED }
 
     boolean applied(long wanted) {

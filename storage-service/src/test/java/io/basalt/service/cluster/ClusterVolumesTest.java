@@ -3,6 +3,8 @@ package io.basalt.service.cluster;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.basalt.cluster.etcd.EtcdProcess;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
 import io.basalt.nvmetcp.host.HostController;
 import io.basalt.nvmetcp.host.HostOptions;
 import io.basalt.service.StorageNode;
@@ -19,7 +21,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.URI;
 import java.nio.file.Path;
+import java.util.UUID;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -27,6 +31,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -180,6 +185,27 @@ class ClusterVolumesTest {
                     .put("sizeBytes", 2L << 20));
             assertEquals(409, sameName.statusCode(), "one name, one volume, whichever node is asked: "
                     + sameName.bodyAsString());
+
+            try (Client etcdClient = Client.builder().endpoints(etcd.endpoints().toArray(URI[]::new)).build()) {
+                etcdClient.getKVClient().put(ByteSequence.from("/basalt/test/volumes/garbage", UTF_8),
+                        ByteSequence.from("not json", UTF_8)).get(10, TimeUnit.SECONDS);
+                etcdClient.getKVClient().put(ByteSequence.from("/basalt/test/volumes/nowhere", UTF_8),
+                        ByteSequence.from("{\"id\":\"nowhere\",\"project\":\"default\",\"name\":\"nowhere\","
+                                + "\"uuid\":\"" + UUID.randomUUID() + "\",\"nguid\":\"00\",\"hosts\":[],\"nodeIds\":[]}",
+                                UTF_8)).get(10, TimeUnit.SECONDS);
+                etcdClient.getKVClient().put(ByteSequence.from("/basalt/test/volume-states/nowhere", UTF_8),
+                        ByteSequence.from("{\"nodeId\":\"x\"}", UTF_8)).get(10, TimeUnit.SECONDS);
+            }
+            // Written after the bad records, so once B shows it, B's watch has delivered them too.
+            assertEquals(201, send(a, "POST", "/api/v1/volumes", new JsonObject().put("name", "after")
+                    .put("sizeBytes", 1L << 20)).statusCode());
+            awaitAnswer(b, "/api/v1/volumes?name=after", answer -> answer.bodyAsString().contains("\"after\""));
+            // Without VolumeDesire's checks, the record without a node made B answer 500 here.
+            assertEquals(404, send(b, "GET", "/api/v1/volumes/nowhere", null).statusCode());
+            HttpResponse<Buffer> listed = send(b, "GET", "/api/v1/volumes", null);
+            assertEquals(200, listed.statusCode(), listed.bodyAsString());
+            assertEquals(2, JSON.readTree(listed.bodyAsString()).get("volumes").size(),
+                    "records that are not ours are left out, the others listed: " + listed.bodyAsString());
         }
     }
 
