@@ -42,7 +42,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * Three real nodes, one per failure domain, on a real etcd: a volume created through node A's API is
  * placed on node B (the emptiest: its drive is the largest), every node's API shows it with B's
  * subsystem and portal, a host writes and reads it back through B's portal and gets nothing from A's,
- * and deleting it through node C removes it from B. What the cluster cannot do is refused clearly.
+ * and deleting it through node C removes it from B. While B is down its volumes cannot change; back, it
+ * serves them at its new portal. What the cluster cannot do is refused clearly.
  */
 class ClusterVolumesTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -68,7 +69,7 @@ class ClusterVolumesTest {
         NioEventLoopGroup hostGroup = new NioEventLoopGroup(1);
         try (EtcdProcess etcd = EtcdProcess.start();
              StorageNode a = StorageNode.start(ConfigLoader.load(args("a", "rack-a", "64MiB", etcd), Map.of()));
-             StorageNode b = StorageNode.start(ConfigLoader.load(args("b", "rack-b", "256MiB", etcd), Map.of()));
+             StorageNode b = StorageNode.start(ConfigLoader.load(onDisk(args("b", "rack-b", "256MiB", etcd)), Map.of()));
              StorageNode c = StorageNode.start(ConfigLoader.load(args("c", "rack-c", "64MiB", etcd), Map.of()))) {
             awaitLiveNodes(a, 3);
             awaitLiveNodes(c, 3);
@@ -148,6 +149,33 @@ class ClusterVolumesTest {
             for (StorageNode node : List.of(a, b, c)) {
                 awaitAnswer(node, "/api/v1/volumes/" + id, answer -> answer.statusCode() == 404);
             }
+
+            HttpResponse<Buffer> later = send(a, "POST", "/api/v1/volumes",
+                    new JsonObject().put("name", "later").put("sizeBytes", 4L << 20));
+            assertEquals(201, later.statusCode(), later.bodyAsString());
+            String laterId = JSON.readTree(later.bodyAsString()).get("id").asText();
+            b.close();
+            awaitLiveNodes(a, 2);
+            HttpResponse<Buffer> whileDown = send(a, "PUT", "/api/v1/volumes/" + laterId,
+                    new JsonObject().put("sizeBytes", 8L << 20));
+            assertEquals(503, whileDown.statusCode(), whileDown.bodyAsString());
+            assertTrue(whileDown.bodyAsString().contains("is down"), whileDown.bodyAsString());
+            assertEquals(503, send(c, "DELETE", "/api/v1/volumes/" + laterId, null).statusCode(),
+                    "only the holder can delete its copy");
+            assertEquals(200, send(c, "GET", "/api/v1/volumes/" + laterId, null).statusCode(),
+                    "the volume is still listed while its node is down");
+
+            try (StorageNode backAgain = StorageNode.start(ConfigLoader.load(onDisk(args("b", "rack-b", "256MiB", etcd)),
+                    Map.of()))) {
+                awaitLiveNodes(a, 3);
+                HttpResponse<Buffer> extended = send(a, "PUT", "/api/v1/volumes/" + laterId,
+                        new JsonObject().put("sizeBytes", 8L << 20));
+                assertEquals(200, extended.statusCode(), extended.bodyAsString());
+                JsonNode shown = JSON.readTree(extended.bodyAsString());
+                assertEquals(backAgain.nvmeAddress().getPort(), shown.get("portals").get(0).get("port").asInt(),
+                        "the restarted node's new portal: " + shown);
+                assertEquals(1, stats(backAgain).get("volumes").asInt(), "its volume survived the restart, once");
+            }
         } finally {
             hostGroup.shutdownGracefully(0, 0, TimeUnit.SECONDS).get(10, TimeUnit.SECONDS);
         }
@@ -211,6 +239,12 @@ class ClusterVolumesTest {
 
     private List<String> args(String name, String failureDomain, String drive, EtcdProcess etcd) {
         return ClusterTestApi.args(dir, name, failureDomain, drive, etcd.clientUrl());
+    }
+
+    /** The same node with a drive file of the size it had in memory, so that it can restart. */
+    private static List<String> onDisk(List<String> args) {
+        return args.stream().map(arg -> arg.startsWith("--engine.drives=memory:")
+                ? "--engine.drive-size=" + arg.substring("--engine.drives=memory:".length()) : arg).toList();
     }
 
     private void awaitLiveNodes(StorageNode observer, int live) throws Exception {
