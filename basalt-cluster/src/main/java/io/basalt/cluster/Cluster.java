@@ -6,6 +6,8 @@ import io.basalt.cluster.membership.Member;
 import io.basalt.cluster.membership.MemberList;
 import io.basalt.cluster.membership.Membership;
 import io.basalt.cluster.membership.NodeDescription;
+import io.basalt.cluster.volumes.VolumeRecords;
+import io.basalt.cluster.volumes.VolumeTransactions;
 import io.etcd.jetcd.Client;
 
 import java.net.URI;
@@ -25,12 +27,15 @@ public final class Cluster implements AutoCloseable {
     private final Client client;
     private final ScheduledExecutorService executor;
     private final Membership membership;
+    private final VolumeTransactions volumeTransactions;
 
-    private Cluster(NodeDescription self, Client client, ScheduledExecutorService executor, Membership membership) {
+    private Cluster(NodeDescription self, Client client, ClusterKeys keys, ScheduledExecutorService executor,
+                    Membership membership) {
         this.self = self;
         this.client = client;
         this.executor = executor;
         this.membership = membership;
+        this.volumeTransactions = new VolumeTransactions(client, keys, Membership.CALL_TIMEOUT);
     }
 
     /**
@@ -44,8 +49,9 @@ public final class Cluster implements AutoCloseable {
                 .connectTimeout(Membership.CALL_TIMEOUT).build();
         ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform()
                 .name("basalt-cluster").daemon().factory());
-        Membership membership = new Membership(client, new ClusterKeys(settings.name()), settings, self, capacity, executor);
-        Cluster cluster = new Cluster(self, client, executor, membership);
+        ClusterKeys keys = new ClusterKeys(settings.name());
+        Membership membership = new Membership(client, keys, settings, self, capacity, executor);
+        Cluster cluster = new Cluster(self, client, keys, executor, membership);
         try {
             membership.start();
         } catch (ClusterException | RuntimeException e) {
@@ -66,6 +72,16 @@ public final class Cluster implements AutoCloseable {
 
     public List<Member> liveMembers() {
         return members().stream().filter(Member::live).toList();
+    }
+
+    /** The cluster's volume records, watched with the members. Never waits for etcd. */
+    public VolumeRecords volumes() {
+        return membership.members().volumes();
+    }
+
+    /** Changes of volume records, each one etcd transaction. */
+    public VolumeTransactions volumeTransactions() {
+        return volumeTransactions;
     }
 
     public long leaseLosses() {

@@ -1,6 +1,7 @@
 package io.basalt.service;
 
 import io.basalt.bridge.ClusterService;
+import io.basalt.bridge.VolumeService;
 import io.basalt.bridge.api.Portal;
 import io.basalt.bridge.auth.ApiTokens;
 import io.basalt.bridge.http.VolumeApi;
@@ -130,7 +131,8 @@ public final class StorageNode implements AutoCloseable {
         NodeGauges.registerAuthentication(metrics, target);
         cluster = config.cluster().map(NodeCluster::new);
         cluster.ifPresent(c -> c.registerMetrics(metrics));
-        Router router = VolumeApi.router(vertx, volumes, hostSecrets, tokens, cluster.map(ClusterService.class::cast));
+        VolumeService api = cluster.map(c -> c.volumes(volumes)).orElse(volumes);
+        Router router = VolumeApi.router(vertx, api, hostSecrets, tokens, cluster.map(ClusterService.class::cast));
         router.get(PrometheusEndpoint.PATH).handler(tokens.requireValidToken()).handler(ApiTokens::requireAdmin)
                 .handler(new PrometheusEndpoint(metrics));
         http = await(vertx.createHttpServer(httpOptions()).requestHandler(router)
@@ -150,7 +152,7 @@ public final class StorageNode implements AutoCloseable {
     private void joinCluster(NodeCluster nodeCluster) throws StartupException {
         String apiUrl = apiScheme() + "://" + config.advertisedApiAddress() + ":" + http.actualPort();
         try {
-            nodeCluster.join(store.nodeId().toString(), apiUrl, portals, volumes::stats);
+            nodeCluster.join(store.nodeId().toString(), apiUrl, portals, volumes);
         } catch (ClusterException e) {
             throw new StartupException("cannot join cluster '" + config.cluster().orElseThrow().name() + "' through "
                     + config.cluster().orElseThrow().etcdEndpoints() + ": " + e.getMessage(), e);

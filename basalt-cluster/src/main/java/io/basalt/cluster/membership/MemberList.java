@@ -3,6 +3,7 @@ package io.basalt.cluster.membership;
 import io.basalt.cluster.ClusterException;
 import io.basalt.cluster.etcd.ClusterKeys;
 import io.basalt.cluster.etcd.EtcdCalls;
+import io.basalt.cluster.volumes.VolumeRecords;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.Watch;
@@ -28,7 +29,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The cluster's members as this node knows them: read once, then kept current by a watch on the
  * cluster's prefix, so reading the list never waits for etcd. When the watch fails (etcd lost,
- * history compacted) the list is read again and a new watch starts where that read ended.
+ * history compacted) the list is read again and a new watch starts where that read ended. The same
+ * watch feeds the cluster's {@link VolumeRecords}, so members and volumes are seen at one revision.
  */
 public final class MemberList implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MemberList.class);
@@ -42,6 +44,7 @@ public final class MemberList implements AutoCloseable {
     private final Duration callTimeout;
     private final Map<String, NodeDescription> descriptions = new HashMap<>();
     private final Map<String, LeasedStatus> statuses = new HashMap<>();
+    private final VolumeRecords volumes = new VolumeRecords();
     private volatile List<Member> members = List.of();
     private Watch.Watcher watcher;
     private boolean closed;
@@ -58,6 +61,10 @@ public final class MemberList implements AutoCloseable {
         return members;
     }
 
+    public VolumeRecords volumes() {
+        return volumes;
+    }
+
     /** Reads the list and starts watching it. */
     void start() throws ClusterException {
         GetResponse listed = EtcdCalls.await(client.getKVClient().get(keys.prefix(),
@@ -72,6 +79,7 @@ public final class MemberList implements AutoCloseable {
             }
             descriptions.clear();
             statuses.clear();
+            volumes.clear();
             listed.getKvs().forEach(this::put);
             publish();
             if (watcher != null) {
@@ -92,10 +100,10 @@ public final class MemberList implements AutoCloseable {
                 put(event.getKeyValue());
             } else if (event.getEventType() == WatchEvent.EventType.DELETE) {
                 keys.parse(event.getKeyValue().getKey()).ifPresent(name -> {
-                    if (name.kind().equals(ClusterKeys.NODES)) {
-                        descriptions.remove(name.nodeId());
-                    } else {
-                        statuses.remove(name.nodeId());
+                    switch (name.kind()) {
+                        case ClusterKeys.NODES -> descriptions.remove(name.id());
+                        case ClusterKeys.MEMBERS -> statuses.remove(name.id());
+                        default -> volumes.remove(name.kind().equals(ClusterKeys.VOLUME_STATES), name.id());
                     }
                 });
             }
@@ -107,15 +115,22 @@ public final class MemberList implements AutoCloseable {
     private void put(KeyValue kv) {
         keys.parse(kv.getKey()).ifPresent(name -> {
             try {
-                if (name.kind().equals(ClusterKeys.NODES)) {
+                if (name.kind().equals(ClusterKeys.VOLUMES) || name.kind().equals(ClusterKeys.VOLUME_STATES)) {
+                    if (kv.getValue().size() > VolumeRecords.MAX_VALUE_BYTES) {
+                        throw new IOException("a value of " + kv.getValue().size() + " bytes is larger than "
+                                + VolumeRecords.MAX_VALUE_BYTES);
+                    }
+                    volumes.put(name.kind().equals(ClusterKeys.VOLUME_STATES), name.id(), kv.getValue().getBytes(),
+                            kv.getModRevision());
+                } else if (name.kind().equals(ClusterKeys.NODES)) {
                     NodeDescription description = MemberRecords.decode(kv.getValue(), NodeDescription.class);
-                    if (description.nodeId().equals(name.nodeId())) {
-                        descriptions.put(name.nodeId(), description);
+                    if (description.nodeId().equals(name.id())) {
+                        descriptions.put(name.id(), description);
                     } else {
                         LOG.warn("etcd key {} describes node {}: left out", kv.getKey(), description.nodeId());
                     }
                 } else {
-                    statuses.put(name.nodeId(), new LeasedStatus(MemberRecords.decode(kv.getValue(), MemberStatus.class),
+                    statuses.put(name.id(), new LeasedStatus(MemberRecords.decode(kv.getValue(), MemberStatus.class),
                             kv.getLease()));
                 }
             } catch (IOException e) {
@@ -133,6 +148,7 @@ public final class MemberList implements AutoCloseable {
         });
         list.sort(Comparator.comparing(Member::failureDomain).thenComparing(Member::nodeId));
         members = List.copyOf(list);
+        volumes.publish();
     }
 
     private void watchFailed(Throwable failure) {

@@ -2,6 +2,7 @@ package io.basalt.service.cluster;
 
 import io.basalt.bridge.ClusterService;
 import io.basalt.bridge.ClusterUnavailableException;
+import io.basalt.bridge.VolumeService;
 import io.basalt.bridge.api.ClusterNode;
 import io.basalt.bridge.api.ClusterNodeList;
 import io.basalt.bridge.api.ClusterOverview;
@@ -15,32 +16,45 @@ import io.basalt.cluster.membership.Member;
 import io.basalt.cluster.membership.MemberStatus;
 import io.basalt.cluster.membership.NodeDescription;
 import io.basalt.cluster.membership.PortalAddress;
+import io.basalt.service.volume.VolumeManager;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
 import java.time.Instant;
 import java.util.List;
-import java.util.function.Supplier;
 
 /**
  * This node's part in its cluster: it joins through basalt-cluster once the node's addresses are known,
- * shows the members to the API in the API's types, and exports the membership's metrics. Made only when
+ * shows the members to the API in the API's types, exports the membership's metrics, serves the volume
+ * API for the whole cluster and carries out the volumes placed on this node. Made only when
  * {@code cluster.etcd-endpoints} is set.
  */
 public final class NodeCluster implements ClusterService, AutoCloseable {
     private final ClusterSettings settings;
     private volatile Cluster cluster;
+    private AssignedVolumes assigned;
 
     public NodeCluster(ClusterSettings settings) {
         this.settings = settings;
     }
 
-    /** Registers the node with its portals and API address; its capacity is read from {@code stats} from now on. */
-    public void join(String nodeId, String apiAddress, List<Portal> portals, Supplier<NodeStats> stats) throws ClusterException {
+    /** The volume API of the whole cluster, over this node's {@code local} volumes; it answers 503 until joined. */
+    public VolumeService volumes(VolumeManager local) {
+        return new ClusterVolumes(local, () -> cluster);
+    }
+
+    /**
+     * Registers the node with its portals and API address (its capacity is read from {@code local} from
+     * now on), then carries out the desired state of the volumes placed on it.
+     */
+    public void join(String nodeId, String apiAddress, List<Portal> portals, VolumeManager local) throws ClusterException {
         NodeDescription self = new NodeDescription(nodeId, settings.failureDomain(), apiAddress,
                 portals.stream().map(p -> new PortalAddress(p.transport(), p.address(), p.port())).toList());
-        cluster = Cluster.join(settings, self, () -> capacity(stats.get()));
+        Cluster joined = Cluster.join(settings, self, () -> capacity(local.stats()));
+        assigned = new AssignedVolumes(joined, local);
+        assigned.start();
+        cluster = joined;
     }
 
     /** The engine counts reclaimable space as free; a node never reports more free than total. */
@@ -101,6 +115,9 @@ public final class NodeCluster implements ClusterService, AutoCloseable {
     /** Leaves the cluster: the node's lease is revoked, so the others see it down at once. */
     @Override
     public void close() {
+        if (assigned != null) {
+            assigned.close();
+        }
         Cluster joined = cluster;
         if (joined != null) {
             joined.close();

@@ -119,8 +119,34 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
 
     @Override
     public Volume create(String project, CreateVolumeRequest request) {
+        return create(newIdentity(), project, request);
+    }
+
+    /** A fresh id, namespace UUID and NGUID. */
+    public Identity newIdentity() {
+        return new Identity(UUID.randomUUID().toString(), UUID.randomUUID(), randomNguid());
+    }
+
+    /**
+     * What names a volume to the API and to hosts.
+     *
+     * @param id    the volume's id in the API
+     * @param uuid  the namespace UUID hosts see
+     * @param nguid the namespace NGUID hosts see, 32 lower-case hex digits
+     */
+    public record Identity(String id, UUID uuid, String nguid) {
+    }
+
+    /**
+     * Creates a volume whose names were chosen elsewhere: by the cluster, which records them before the
+     * node holding the volume makes it.
+     */
+    public Volume create(Identity identity, String project, CreateVolumeRequest request) {
         synchronized (mutations) {
             checkNameFree(project, request.name());
+            if (catalog.volume(identity.id()) != null) {
+                throw new VolumeConflictException("id", "a volume with id " + identity.id() + " already exists");
+            }
             int replicas = request.replicas() == null ? 1 : request.replicas();
             if (replicas != 1) {
                 throw new InvalidVolumeRequestException("replicas",
@@ -149,8 +175,8 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
                 nsids.unused(nsid);
                 throw e;
             }
-            VolumeRecord record = new VolumeRecord(UUID.randomUUID().toString(), request.name(), project, size,
-                    blockSize, nsid, UUID.randomUUID(), randomNguid(), request.hosts(), compression, 1, mapId,
+            VolumeRecord record = new VolumeRecord(identity.id(), request.name(), project, size,
+                    blockSize, nsid, identity.uuid(), identity.nguid(), request.hosts(), compression, 1, mapId,
                     request.sourceSnapshotId(), request.sourceVolumeId(), request.authenticationRequired(),
                     VolumeViews.limitsOf(request.qos()));
             try {

@@ -6,11 +6,8 @@ import io.basalt.cluster.etcd.EtcdProcess;
 import io.basalt.service.StartupException;
 import io.basalt.service.StorageNode;
 import io.basalt.service.config.ConfigLoader;
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.ext.web.client.WebClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -20,10 +17,8 @@ import java.nio.file.Path;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -40,23 +35,19 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class NodeClusterTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String HOST = "127.0.0.1";
-    private static final String ADMIN_TOKEN = "admin-token-0123456789";
-    private static Vertx vertx;
-    private static WebClient client;
+    private static ClusterTestApi api;
 
     @TempDir
     Path dir;
 
     @BeforeAll
     static void client() {
-        vertx = Vertx.vertx();
-        client = WebClient.create(vertx);
+        api = new ClusterTestApi();
     }
 
     @AfterAll
     static void closeClient() throws Exception {
-        await(vertx.close());
+        api.close();
     }
 
     @Test
@@ -96,7 +87,7 @@ class NodeClusterTest {
     void aNodeWithoutEtcdRunsAloneAndSaysItIsNotInACluster() throws Exception {
         try (StorageNode alone = StorageNode.start(ConfigLoader.load(List.of("--data-dir", dir.resolve("alone").toString(),
                 "--nvme.port=0", "--nvme.discovery-port=0", "--api.port=0", "--engine.drives=memory:64MiB",
-                "--engine.segment-size=2MiB", "--api.admin-token=" + ADMIN_TOKEN), Map.of()))) {
+                "--engine.segment-size=2MiB", "--api.admin-token=" + ClusterTestApi.ADMIN_TOKEN), Map.of()))) {
             HttpResponse<Buffer> answer = get(alone, "/api/v1/cluster/nodes");
             assertEquals(404, answer.statusCode(), answer.bodyAsString());
             assertTrue(answer.bodyAsString().contains("not in a cluster"), answer.bodyAsString());
@@ -122,10 +113,7 @@ class NodeClusterTest {
     }
 
     private List<String> args(String name, String failureDomain, URI etcd) {
-        return new ArrayList<>(List.of("--data-dir", dir.resolve(name).toString(), "--nvme.port=0",
-                "--nvme.discovery-port=0", "--api.port=0", "--engine.drives=memory:64MiB", "--engine.segment-size=2MiB",
-                "--cluster.etcd-endpoints=" + etcd, "--cluster.name=test",
-                "--cluster.failure-domain=" + failureDomain, "--cluster.capacity-refresh-seconds=1", "--api.admin-token=" + ADMIN_TOKEN));
+        return ClusterTestApi.args(dir, name, failureDomain, "64MiB", etcd);
     }
 
     /** The node list {@code observer} shows, once {@code condition} holds; 30 s at most. */
@@ -146,10 +134,6 @@ class NodeClusterTest {
     }
 
     private HttpResponse<Buffer> get(StorageNode node, String path) throws Exception {
-        return await(client.get(node.apiAddress().getPort(), HOST, path).putHeader("Authorization", "Bearer " + ADMIN_TOKEN).send());
-    }
-
-    private static <T> T await(Future<T> future) throws Exception {
-        return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        return api.get(node, path);
     }
 }

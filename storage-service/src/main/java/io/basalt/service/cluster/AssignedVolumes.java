@@ -1,0 +1,179 @@
+package io.basalt.service.cluster;
+
+import io.basalt.bridge.ChangeNotMadeException;
+import io.basalt.bridge.InsufficientCapacityException;
+import io.basalt.bridge.InvalidVolumeRequestException;
+import io.basalt.bridge.NotFoundException;
+import io.basalt.bridge.VolumeConflictException;
+import io.basalt.bridge.api.CreateVolumeRequest;
+import io.basalt.bridge.api.UpdateVolumeRequest;
+import io.basalt.bridge.api.Volume;
+import io.basalt.cluster.Cluster;
+import io.basalt.cluster.ClusterException;
+import io.basalt.cluster.volumes.VolumeRecords;
+import io.basalt.service.volume.VolumeManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.HashSet;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Carries out, on this node, the desired state of the volumes the cluster placed here: creates, changes
+ * and deletes them in the node's {@link VolumeManager} (engine and target), then reports each generation
+ * applied (or why not) under {@code volume-states/}. Works on one thread of its own, in the order etcd's
+ * watch reported the changes; the watch thread only hands the volume ids over.
+ */
+final class AssignedVolumes implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(AssignedVolumes.class);
+
+    private final Cluster cluster;
+    private final VolumeManager local;
+    private final String self;
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(Thread.ofPlatform()
+            .name("basalt-assigned-volumes").daemon().factory());
+
+    AssignedVolumes(Cluster cluster, VolumeManager local) {
+        this.cluster = cluster;
+        this.local = local;
+        this.self = cluster.self().nodeId();
+    }
+
+    /** Applies every volume record as it is now, then each change as the watch reports it. */
+    void start() {
+        cluster.volumes().onChange(this::submit);
+        Set<String> all = new HashSet<>(cluster.volumes().desired().keySet());
+        all.addAll(cluster.volumes().states().keySet());
+        submit(all);
+    }
+
+    private void submit(Set<String> volumeIds) {
+        try {
+            worker.execute(() -> volumeIds.forEach(this::reconcile));
+        } catch (RejectedExecutionException closing) {
+            LOG.debug("not applying changes of {} volume(s): the node is stopping", volumeIds.size());
+        }
+    }
+
+    private void reconcile(String id) {
+        try {
+            VolumeRecords.Stored storedDesire = cluster.volumes().desired().get(id);
+            Optional<VolumeDesire> desire = storedDesire == null ? Optional.empty()
+                    : ClusterJson.decode(id, storedDesire.json(), VolumeDesire.class);
+            VolumeRecords.Stored storedReport = cluster.volumes().states().get(id);
+            VolumeReport report = storedReport == null ? null
+                    : ClusterJson.decode(id, storedReport.json(), VolumeReport.class).orElse(null);
+            if (desire.isPresent() && desire.get().nodeIds().contains(self)) {
+                apply(desire.get(), report);
+            } else if (storedDesire == null && report != null && report.nodeId().equals(self)) {
+                remove(id, report.project());
+            }
+        } catch (ClusterException e) {
+            // The next change of the volume, or the next fresh read of the records, tries again.
+            LOG.warn("cannot report on volume {} to etcd: {}", id, e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.error("applying the cluster's state of volume {} failed", id, e);
+        }
+    }
+
+    private void apply(VolumeDesire desire, VolumeReport report) throws ClusterException {
+        Optional<Volume> held = local.find(desire.project(), desire.id());
+        if (report != null && report.nodeId().equals(self) && report.generation() == desire.generation()
+                && (held.isPresent() || report.error() != null)) {
+            return; // already reported, and (if it was applied) still here
+        }
+        Volume volume;
+        try {
+            volume = held.isEmpty() ? create(desire) : change(desire, held.get());
+        } catch (RuntimeException e) {
+            refuse(desire, e);
+            return;
+        }
+        cluster.volumeTransactions().putState(desire.id(), ClusterJson.encode(new VolumeReport(self, desire.project(),
+                desire.generation(), volume.nqn(), volume.nsid(), volume.compression(), null, null, null)));
+    }
+
+    private Volume create(VolumeDesire desire) {
+        Volume volume = local.create(new VolumeManager.Identity(desire.id(), desire.uuid(), desire.nguid()),
+                desire.project(), new CreateVolumeRequest(desire.name(), desire.sizeBytes(), desire.hosts(),
+                        desire.compression(), null, null, null, desire.requireAuthentication(), desire.qos()));
+        LOG.info("made volume {} '{}' of project {}, placed here by the cluster (generation {})", desire.id(),
+                desire.name(), desire.project(), desire.generation());
+        return volume;
+    }
+
+    /** Each API change the desired state differs in; the local manager skips what already matches. */
+    private Volume change(VolumeDesire desire, Volume held) {
+        String project = desire.project();
+        if (desire.sizeBytes() != held.sizeBytes()) {
+            local.extend(project, desire.id(), desire.sizeBytes());
+        }
+        if (!desire.name().equals(held.name())
+                || (desire.compression() != null && desire.compression() != held.compression())) {
+            local.update(project, desire.id(), new UpdateVolumeRequest(desire.name(), desire.compression()));
+        }
+        if (!Set.copyOf(desire.hosts()).equals(Set.copyOf(held.hosts()))) {
+            local.setHosts(project, desire.id(), desire.hosts());
+        }
+        if (!desire.qos().equals(held.qos())) {
+            local.setQos(project, desire.id(), desire.qos());
+        }
+        return local.find(project, desire.id()).orElseThrow();
+    }
+
+    /** Reports why the generation was not applied, in terms the API that wrote it can answer with. */
+    private void refuse(VolumeDesire desire, RuntimeException refusal) throws ClusterException {
+        VolumeReport.ErrorKind kind = switch (refusal) {
+            case InvalidVolumeRequestException e -> VolumeReport.ErrorKind.INVALID;
+            case InsufficientCapacityException e -> VolumeReport.ErrorKind.CAPACITY;
+            case VolumeConflictException e -> VolumeReport.ErrorKind.CONFLICT;
+            case ChangeNotMadeException e -> VolumeReport.ErrorKind.NOT_MADE;
+            default -> VolumeReport.ErrorKind.FAILED;
+        };
+        String field = switch (refusal) {
+            case InvalidVolumeRequestException e -> e.field();
+            case VolumeConflictException e -> e.field();
+            default -> null;
+        };
+        String why;
+        if (kind == VolumeReport.ErrorKind.FAILED) {
+            LOG.error("volume {}: cannot apply generation {}", desire.id(), desire.generation(), refusal);
+            why = "the node could not apply the change; its log has the details";
+        } else {
+            LOG.warn("volume {}: generation {} refused: {}", desire.id(), desire.generation(), refusal.getMessage());
+            why = refusal.getMessage();
+        }
+        Optional<Volume> held = local.find(desire.project(), desire.id());
+        cluster.volumeTransactions().putState(desire.id(), ClusterJson.encode(new VolumeReport(self, desire.project(),
+                desire.generation(), held.map(Volume::nqn).orElse(null), held.map(Volume::nsid).orElse(0),
+                held.map(Volume::compression).orElse(false), why, kind,
+                field)));
+    }
+
+    private void remove(String id, String project) throws ClusterException {
+        try {
+            local.delete(project, id);
+            LOG.info("deleted volume {} of project {}: the cluster no longer has it", id, project);
+        } catch (NotFoundException alreadyGone) {
+            // A create this node refused, or a deletion done before a restart: nothing to delete.
+        }
+        cluster.volumeTransactions().deleteState(id);
+    }
+
+    /** Stops applying changes; one under way finishes first (bounded by the engine's own timeouts). */
+    @Override
+    public void close() {
+        cluster.volumes().onChange(ids -> { });
+        worker.shutdownNow();
+        try {
+            worker.awaitTermination(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,385 @@
+package io.basalt.service.cluster;
+
+import io.basalt.bridge.ChangeNotMadeException;
+import io.basalt.bridge.InsufficientCapacityException;
+import io.basalt.bridge.InvalidVolumeRequestException;
+import io.basalt.bridge.VolumeConflictException;
+import io.basalt.bridge.VolumeNotFoundException;
+import io.basalt.bridge.VolumeService;
+import io.basalt.bridge.api.CreateSnapshotGroupRequest;
+import io.basalt.bridge.api.CreateSnapshotRequest;
+import io.basalt.bridge.api.CreateVolumeRequest;
+import io.basalt.bridge.api.NodeStats;
+import io.basalt.bridge.api.Portal;
+import io.basalt.bridge.api.Qos;
+import io.basalt.bridge.api.Snapshot;
+import io.basalt.bridge.api.SnapshotGroup;
+import io.basalt.bridge.api.UpdateVolumeRequest;
+import io.basalt.bridge.api.Volume;
+import io.basalt.cluster.Cluster;
+import io.basalt.cluster.ClusterException;
+import io.basalt.cluster.membership.Member;
+import io.basalt.cluster.placement.Placement;
+import io.basalt.cluster.placement.PlacementException;
+import io.basalt.cluster.volumes.VolumeRecords;
+import io.basalt.service.volume.VolumeManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
+
+/**
+ * The volume API of a node in a cluster: every node answers for the whole cluster's volumes from its
+ * watched copy of etcd, and writes changes to etcd as transactions; the node holding a volume carries
+ * them out ({@link AssignedVolumes}) and reports, and the call answers once it has (at most
+ * {@link #APPLY_TIMEOUT}). Snapshots stay the holding node's: they are made through that node's API.
+ */
+final class ClusterVolumes implements VolumeService {
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterVolumes.class);
+    /** How long a call waits for the holding node to carry a change out before answering without it. */
+    static final Duration APPLY_TIMEOUT = Duration.ofSeconds(10);
+    /** A change that lost this many races against others in a row gives up: the caller may retry. */
+    private static final int MAX_ATTEMPTS = 5;
+
+    private final VolumeManager local;
+    private final Supplier<Cluster> cluster;
+
+    ClusterVolumes(VolumeManager local, Supplier<Cluster> cluster) {
+        this.local = local;
+        this.cluster = cluster;
+    }
+
+    @Override
+    public Volume create(String project, CreateVolumeRequest request) {
+        int replicas = request.replicas() == null ? 1 : request.replicas();
+        if (replicas != 1) {
+            throw new InvalidVolumeRequestException("replicas", "replication is not built yet: a volume in a cluster"
+                    + " keeps 1 replica, on the node placement chooses");
+        }
+        if (request.sourceSnapshotId() != null || request.sourceVolumeId() != null) {
+            throw new InvalidVolumeRequestException(request.sourceSnapshotId() != null ? "sourceSnapshotId"
+                    : "sourceVolumeId", "volumes made from a snapshot or another volume are not built for clusters yet");
+        }
+        Cluster joined = joined();
+        List<Member> chosen;
+        try {
+            chosen = Placement.choose(joined.members(), replicas, request.sizeBytes());
+        } catch (PlacementException e) {
+            throw new InsufficientCapacityException("the cluster cannot place the volume: " + e.getMessage());
+        }
+        VolumeManager.Identity identity = local.newIdentity();
+        VolumeDesire desire = new VolumeDesire(identity.id(), project, request.name(), request.sizeBytes(),
+                request.compression(), replicas, chosen.stream().map(Member::nodeId).toList(),
+                List.copyOf(new LinkedHashSet<>(request.hosts())), request.authenticationRequired(), request.qos(),
+                identity.uuid(), identity.nguid(), 1);
+        boolean created = etcd(() -> joined.volumeTransactions().create(desire.id(), project, desire.name(),
+                ClusterJson.encode(desire)));
+        if (!created) {
+            throw new VolumeConflictException("name", "a volume named '" + request.name() + "' already exists");
+        }
+        LOG.info("volume {} '{}' of project {} placed on node {}", desire.id(), desire.name(), project, desire.holder());
+        Optional<VolumeReport> report = awaitReport(joined, desire.id(), 1);
+        if (report.isPresent() && report.get().error() != null) {
+            // The holder refused: the volume is not made, so its record goes too (and from this node's
+            // copy before it answers, so that the caller's next read here does not show it).
+            etcd(() -> joined.volumeTransactions().read(desire.id())
+                    .map(stored -> etcd(() -> joined.volumeTransactions().delete(desire.id(), stored.modRevision(),
+                            project, desire.name()))).orElse(true));
+            await(() -> joined.volumes().await(() -> !joined.volumes().desired().containsKey(desire.id()),
+                    APPLY_TIMEOUT));
+            throw refusal(report.get());
+        }
+        return view(joined, desire, report.orElse(null));
+    }
+
+    @Override
+    public List<Volume> list(String project, String name) {
+        Cluster joined = joined();
+        Map<String, VolumeRecords.Stored> states = joined.volumes().states();
+        List<Volume> volumes = new ArrayList<>();
+        joined.volumes().desired().forEach((id, stored) -> ClusterJson.decode(id, stored.json(), VolumeDesire.class)
+                .filter(d -> d.project().equals(project) && (name == null || d.name().equals(name)))
+                .ifPresent(d -> volumes.add(view(joined, d, report(id, states.get(id))))));
+        volumes.sort(Comparator.comparing(Volume::name).thenComparing(Volume::id));
+        return volumes;
+    }
+
+    @Override
+    public Optional<Volume> find(String project, String id) {
+        Cluster joined = joined();
+        return desire(joined, project, id).map(d -> view(joined, d, report(id, joined.volumes().states().get(id))));
+    }
+
+    @Override
+    public Volume extend(String project, String id, long sizeBytes) {
+        return change(project, id, d -> {
+            if (sizeBytes < d.sizeBytes()) {
+                throw new InvalidVolumeRequestException("sizeBytes", "volumes cannot shrink: " + sizeBytes
+                        + " is smaller than the current " + d.sizeBytes() + " bytes");
+            }
+            return d.next(d.name(), sizeBytes, d.compression(), d.hosts(), d.qos());
+        });
+    }
+
+    @Override
+    public Volume update(String project, String id, UpdateVolumeRequest request) {
+        return change(project, id, d -> d.next(request.name() == null ? d.name() : request.name(), d.sizeBytes(),
+                request.compression() == null ? d.compression() : request.compression(), d.hosts(), d.qos()));
+    }
+
+    @Override
+    public Volume setQos(String project, String id, Qos qos) {
+        return change(project, id, d -> d.next(d.name(), d.sizeBytes(), d.compression(), d.hosts(), qos));
+    }
+
+    @Override
+    public Volume setHosts(String project, String id, List<String> hosts) {
+        return change(project, id, d -> d.next(d.name(), d.sizeBytes(), d.compression(),
+                List.copyOf(new LinkedHashSet<>(hosts)), d.qos()));
+    }
+
+    @Override
+    public Volume addHost(String project, String id, String hostNqn) {
+        return change(project, id, d -> {
+            LinkedHashSet<String> hosts = new LinkedHashSet<>(d.hosts());
+            hosts.add(hostNqn);
+            return d.next(d.name(), d.sizeBytes(), d.compression(), List.copyOf(hosts), d.qos());
+        });
+    }
+
+    @Override
+    public Volume removeHost(String project, String id, String hostNqn) {
+        return change(project, id, d -> d.next(d.name(), d.sizeBytes(), d.compression(),
+                d.hosts().stream().filter(h -> !h.equals(hostNqn)).toList(), d.qos()));
+    }
+
+    @Override
+    public void delete(String project, String id) {
+        Cluster joined = joined();
+        for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+            VolumeRecords.Stored stored = etcd(() -> joined.volumeTransactions().read(id))
+                    .orElseThrow(() -> new VolumeNotFoundException(id));
+            VolumeDesire desire = decodeOwned(id, stored, project);
+            requireHolderLive(joined, desire);
+            if (etcd(() -> joined.volumeTransactions().delete(id, stored.modRevision(), project, desire.name()))) {
+                LOG.info("volume {} '{}' of project {} deleted; node {} removes it", id, desire.name(), project,
+                        desire.holder());
+                await(() -> joined.volumes().await(() -> !joined.volumes().states().containsKey(id), APPLY_TIMEOUT));
+                return;
+            }
+        }
+        throw new ChangeNotMadeException("volume " + id + " kept changing under this deletion", null);
+    }
+
+    /**
+     * Writes the change {@code next} makes of the current desired state (compared on its mod revision, read
+     * again after losing a race), then waits for the holder. A change the holder refuses is undone.
+     */
+    private Volume change(String project, String id, UnaryOperator<VolumeDesire> next) {
+        Cluster joined = joined();
+        for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+            VolumeRecords.Stored stored = etcd(() -> joined.volumeTransactions().read(id))
+                    .orElseThrow(() -> new VolumeNotFoundException(id));
+            VolumeDesire current = decodeOwned(id, stored, project);
+            VolumeDesire wanted = next.apply(current);
+            if (wanted.sameAs(current)) {
+                return view(joined, current, report(id, joined.volumes().states().get(id)));
+            }
+            requireHolderLive(joined, current);
+            if (!etcd(() -> joined.volumeTransactions().update(id, stored.modRevision(), ClusterJson.encode(wanted),
+                    project, current.name(), wanted.name()))) {
+                if (!current.name().equals(wanted.name()) && list(project, wanted.name()).stream()
+                        .anyMatch(v -> !v.id().equals(id))) {
+                    throw new VolumeConflictException("name", "a volume named '" + wanted.name() + "' already exists");
+                }
+                continue;
+            }
+            Optional<VolumeReport> report = awaitReport(joined, id, wanted.generation());
+            if (report.isPresent() && report.get().error() != null) {
+                undo(joined, id, current, wanted);
+                throw refusal(report.get());
+            }
+            return view(joined, wanted, report.orElse(null));
+        }
+        throw new ChangeNotMadeException("volume " + id + " kept changing under this change", null);
+    }
+
+    /** Puts back what the holder refused, as a newer generation, so the record says what the node has. */
+    private void undo(Cluster joined, String id, VolumeDesire before, VolumeDesire refused) {
+        VolumeDesire restored = refused.next(before.name(), before.sizeBytes(), before.compression(), before.hosts(),
+                before.qos());
+        etcd(() -> joined.volumeTransactions().read(id).map(stored -> etcd(() -> joined.volumeTransactions()
+                .update(id, stored.modRevision(), ClusterJson.encode(restored), before.project(), refused.name(),
+                        before.name()))).orElse(false));
+    }
+
+    private static void requireHolderLive(Cluster joined, VolumeDesire desire) {
+        boolean live = joined.liveMembers().stream().anyMatch(m -> m.nodeId().equals(desire.holder()));
+        if (!live) {
+            throw new ChangeNotMadeException("node " + desire.holder() + ", which holds volume " + desire.id()
+                    + ", is down: the volume can change once it is back", null);
+        }
+    }
+
+    private static VolumeDesire decodeOwned(String id, VolumeRecords.Stored stored, String project) {
+        return ClusterJson.decode(id, stored.json(), VolumeDesire.class).filter(d -> d.project().equals(project))
+                .orElseThrow(() -> new VolumeNotFoundException(id));
+    }
+
+    private static Optional<VolumeDesire> desire(Cluster joined, String project, String id) {
+        VolumeRecords.Stored stored = joined.volumes().desired().get(id);
+        return stored == null ? Optional.empty()
+                : ClusterJson.decode(id, stored.json(), VolumeDesire.class).filter(d -> d.project().equals(project));
+    }
+
+    private static VolumeReport report(String id, VolumeRecords.Stored stored) {
+        return stored == null ? null : ClusterJson.decode(id, stored.json(), VolumeReport.class).orElse(null);
+    }
+
+    /** The holder's report on {@code generation} (applied or refused), or empty if it did not come in time. */
+    private static Optional<VolumeReport> awaitReport(Cluster joined, String id, long generation) {
+        await(() -> joined.volumes().await(() -> {
+            VolumeReport report = report(id, joined.volumes().states().get(id));
+            return report != null && report.generation() >= generation;
+        }, APPLY_TIMEOUT));
+        return Optional.ofNullable(report(id, joined.volumes().states().get(id)))
+                .filter(r -> r.generation() >= generation);
+    }
+
+    private static RuntimeException refusal(VolumeReport report) {
+        String message = "node " + report.nodeId() + ": " + report.error();
+        return switch (report.errorKind()) {
+            case INVALID -> new InvalidVolumeRequestException(report.errorField(), message);
+            case CAPACITY -> new InsufficientCapacityException(message);
+            case CONFLICT -> new VolumeConflictException(report.errorField(), message);
+            case NOT_MADE -> new ChangeNotMadeException(message, null);
+            case FAILED -> new IllegalStateException(message);
+        };
+    }
+
+    /**
+     * The volume as the API shows it: its desired state, the namespace its holder made (NSID 0 and no NQN
+     * until the holder has reported), the compression the holder chose when the request left it open, and
+     * the holder's portals. Space is known only to the holder: other nodes leave it out.
+     */
+    private Volume view(Cluster joined, VolumeDesire desire, VolumeReport report) {
+        String self = joined.self().nodeId();
+        List<Portal> portals = joined.members().stream().filter(m -> m.nodeId().equals(desire.holder()))
+                .flatMap(m -> m.description().portals().stream())
+                .map(p -> new Portal(p.transport(), p.address(), p.port())).toList();
+        Optional<Volume> held = desire.holder().equals(self) ? local.find(desire.project(), desire.id()) : Optional.empty();
+        boolean made = report != null && report.nsid() > 0;
+        return new Volume(desire.id(), desire.name(), desire.project(), desire.sizeBytes(),
+                desire.compression() != null ? desire.compression() : report != null && report.compression(),
+                desire.replicas(),
+                made ? report.nqn() : null, made ? report.nsid() : 0, desire.uuid(), desire.nguid(), desire.hosts(),
+                portals, null, null, held.map(Volume::space).orElse(null), desire.requireAuthentication(), desire.qos());
+    }
+
+    /** Snapshots are made by the node that holds the volume; another node says which one to ask. */
+    private void requireHeldHere(String project, String volumeId, String field) {
+        Cluster joined = joined();
+        desire(joined, project, volumeId).filter(d -> !d.holder().equals(joined.self().nodeId())).ifPresent(d -> {
+            String api = joined.members().stream().filter(m -> m.nodeId().equals(d.holder()))
+                    .map(m -> m.description().apiAddress()).findFirst().orElse("unknown");
+            throw new InvalidVolumeRequestException(field, "volume " + volumeId + " is held by node " + d.holder()
+                    + ": its snapshots are made and listed through that node's API, " + api);
+        });
+    }
+
+    @Override
+    public Snapshot createSnapshot(String project, CreateSnapshotRequest request) {
+        requireHeldHere(project, request.sourceVolumeId(), "sourceVolumeId");
+        return local.createSnapshot(project, request);
+    }
+
+    @Override
+    public List<Snapshot> listSnapshots(String project, String name) {
+        return local.listSnapshots(project, name);
+    }
+
+    @Override
+    public Optional<Snapshot> findSnapshot(String project, String id) {
+        return local.findSnapshot(project, id);
+    }
+
+    @Override
+    public void deleteSnapshot(String project, String id) {
+        local.deleteSnapshot(project, id);
+    }
+
+    @Override
+    public Volume revert(String project, String volumeId, String snapshotId) {
+        requireHeldHere(project, volumeId, "volumeId");
+        local.revert(project, volumeId, snapshotId);
+        return find(project, volumeId).orElseThrow(() -> new VolumeNotFoundException(volumeId));
+    }
+
+    @Override
+    public SnapshotGroup createSnapshotGroup(String project, CreateSnapshotGroupRequest request) {
+        request.volumeIds().forEach(id -> requireHeldHere(project, id, "volumeIds"));
+        return local.createSnapshotGroup(project, request);
+    }
+
+    @Override
+    public List<SnapshotGroup> listSnapshotGroups(String project, String name) {
+        return local.listSnapshotGroups(project, name);
+    }
+
+    @Override
+    public Optional<SnapshotGroup> findSnapshotGroup(String project, String id) {
+        return local.findSnapshotGroup(project, id);
+    }
+
+    @Override
+    public void deleteSnapshotGroup(String project, String id) {
+        local.deleteSnapshotGroup(project, id);
+    }
+
+    @Override
+    public NodeStats stats() {
+        return local.stats();
+    }
+
+    private Cluster joined() {
+        Cluster joined = cluster.get();
+        if (joined == null) {
+            throw new ChangeNotMadeException("this node is joining its cluster", null);
+        }
+        return joined;
+    }
+
+    /** An etcd call on behalf of the API; etcd not answering is "not made, retry" (503), never a half change. */
+    private static <T> T etcd(EtcdCall<T> call) {
+        try {
+            return call.run();
+        } catch (ClusterException e) {
+            throw new ChangeNotMadeException(e.getMessage(), e);
+        }
+    }
+
+    private static void await(Waiting waiting) {
+        try {
+            waiting.run();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ChangeNotMadeException("interrupted while waiting for the volume's node", e);
+        }
+    }
+
+    private interface EtcdCall<T> {
+        T run() throws ClusterException;
+    }
+
+    private interface Waiting {
+        boolean run() throws InterruptedException;
+    }
+}
