@@ -21,6 +21,8 @@ final class Request implements IoCallback, Runnable, ChannelFutureListener {
     ByteBuf data;
     /** Bytes the command transfers, from its SGL. */
     int transferLength;
+    /** Write data received through H2CData, until all of it has come and it becomes {@link #data}. */
+    final WriteData writeData = new WriteData();
     /** Host-to-controller bytes received so far through H2CData. */
     int received;
     /** Bytes of the queue's and the node's data budget this command holds, returned on release. */
@@ -94,6 +96,7 @@ final class Request implements IoCallback, Runnable, ChannelFutureListener {
             data.release();
             data = null;
         }
+        writeData.release();
         transferLength = 0;
         received = 0;
         awaitingData = false;

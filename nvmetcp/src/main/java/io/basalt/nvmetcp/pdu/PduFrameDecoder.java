@@ -1,6 +1,7 @@
 package io.basalt.nvmetcp.pdu;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 
@@ -10,13 +11,25 @@ import java.util.List;
  * Splits the byte stream into whole PDUs (retained slices), checking only what framing depends on:
  * a known type, its fixed header length, and a PDU length within bounds. Everything else is the
  * handler's business. A violation raises {@link PduException}; no further bytes are read.
+ * <p>
+ * A PDU longer than one socket read (large H2CData and C2HData) is gathered from the reads that
+ * carry it without copying them: a read of at least {@link #LARGE_READ} bytes is appended to the
+ * bytes still undecoded as a part of a composite buffer, so the PDU handed on is a slice of the
+ * received buffers. Smaller reads are merged (copied) as usual: cheap, and they keep the headers of
+ * small PDUs in one piece. The undecoded bytes never exceed one PDU and one read, so neither do the
+ * parts.
  */
 public final class PduFrameDecoder extends ByteToMessageDecoder {
+    /** Smallest socket read appended as a part rather than copied into the undecoded bytes. */
+    static final int LARGE_READ = 16 * 1024;
+    private static final Cumulator GATHERING = (ByteBufAllocator alloc, ByteBuf cumulation, ByteBuf in) ->
+            (in.readableBytes() >= LARGE_READ ? COMPOSITE_CUMULATOR : MERGE_CUMULATOR).cumulate(alloc, cumulation, in);
     private final int maxPduLength;
     private boolean failed;
 
     public PduFrameDecoder(int maxPduLength) {
         this.maxPduLength = maxPduLength;
+        setCumulator(GATHERING);
     }
 
     @Override

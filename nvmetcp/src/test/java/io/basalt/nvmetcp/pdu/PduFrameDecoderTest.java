@@ -7,6 +7,7 @@ import io.netty.handler.codec.DecoderException;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -48,6 +49,35 @@ class PduFrameDecoderTest {
         assertEquals(40, second.readableBytes());
         first.release();
         second.release();
+    }
+
+    /**
+     * A PDU that comes in reads of at least LARGE_READ bytes is handed on as a slice of those reads,
+     * not a copy: a byte changed in a read afterwards shows in the frame. With Netty's merge cumulator
+     * (the decoder before gathering) this fails: the frame is a copy.
+     */
+    @Test
+    void largePduIsASliceOfItsReadsNotACopy() {
+        int plen = 24 + 3 * PduFrameDecoder.LARGE_READ;
+        EmbeddedChannel ch = new EmbeddedChannel(new PduFrameDecoder(plen));
+        ByteBuf wire = header(Pdu.H2C_DATA, 24, 24, plen);
+        ByteBuf first = wire.readRetainedSlice(PduFrameDecoder.LARGE_READ);
+        ByteBuf second = wire.readRetainedSlice(PduFrameDecoder.LARGE_READ);
+        ByteBuf rest = wire.readRetainedSlice(wire.readableBytes());
+        ch.writeInbound(first);
+        ch.writeInbound(second);
+        ch.writeInbound(rest);
+        ByteBuf frame = ch.readInbound();
+        assertEquals(plen, frame.readableBytes());
+        int inSecond = PduFrameDecoder.LARGE_READ + 100;
+        int inRest = 2 * PduFrameDecoder.LARGE_READ + 100;
+        wire.setByte(inSecond, 0x5A);
+        wire.setByte(inRest, 0xA5);
+        assertEquals(0x5A, frame.getUnsignedByte(frame.readerIndex() + inSecond), "the second read was copied");
+        assertEquals(0xA5, frame.getUnsignedByte(frame.readerIndex() + inRest), "the last read was copied");
+        frame.release();
+        wire.release();
+        assertFalse(ch.finish());
     }
 
     private static PduException rejected(ByteBuf input, int maxPdu) {
