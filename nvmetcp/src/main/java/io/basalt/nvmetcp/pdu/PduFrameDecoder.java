@@ -12,18 +12,20 @@ import java.util.List;
  * a known type, its fixed header length, and a PDU length within bounds. Everything else is the
  * handler's business. A violation raises {@link PduException}; no further bytes are read.
  * <p>
- * A PDU longer than one socket read (large H2CData and C2HData) is gathered from the reads that
- * carry it without copying them: a read of at least {@link #LARGE_READ} bytes is appended to the
- * bytes still undecoded as a part of a composite buffer, so the PDU handed on is a slice of the
- * received buffers. Smaller reads are merged (copied) as usual: cheap, and they keep the headers of
- * small PDUs in one piece. The undecoded bytes never exceed one PDU and one read, so neither do the
- * parts.
+ * A large PDU (large H2CData and C2HData) is gathered from the socket reads that carry it without
+ * copying them: while the PDU being received is at least {@link #LARGE} bytes long, a read of at
+ * least {@code LARGE} bytes is appended to the undecoded bytes as a part of a composite buffer, so
+ * the PDU handed on is a slice of the received buffers. Everything else is merged (copied) as
+ * usual: a stream of small PDUs keeps its headers in one piece and makes no composite, and a host
+ * trickling bytes cannot make a part per read. The undecoded bytes never exceed one PDU and one
+ * read, so the parts never exceed {@code (maxPduLength + read) / LARGE} and a few.
  */
 public final class PduFrameDecoder extends ByteToMessageDecoder {
-    /** Smallest socket read appended as a part rather than copied into the undecoded bytes. */
-    static final int LARGE_READ = 16 * 1024;
+    /** Smallest PDU, and smallest socket read, gathered as a part rather than copied. */
+    static final int LARGE = 16 * 1024;
     private static final Cumulator GATHERING = (ByteBufAllocator alloc, ByteBuf cumulation, ByteBuf in) ->
-            (in.readableBytes() >= LARGE_READ ? COMPOSITE_CUMULATOR : MERGE_CUMULATOR).cumulate(alloc, cumulation, in);
+            (in.readableBytes() >= LARGE && receivingLargePdu(cumulation) ? COMPOSITE_CUMULATOR : MERGE_CUMULATOR)
+                    .cumulate(alloc, cumulation, in);
     private final int maxPduLength;
     private boolean failed;
 
@@ -62,6 +64,12 @@ public final class PduFrameDecoder extends ByteToMessageDecoder {
             }
             out.add(in.readRetainedSlice((int) plen));
         }
+    }
+
+    /** Whether the undecoded bytes start with the header of a PDU of at least {@link #LARGE} bytes (PLEN as sent, unchecked). */
+    private static boolean receivingLargePdu(ByteBuf cumulation) {
+        return cumulation.readableBytes() >= Pdu.COMMON_HEADER_LENGTH
+                && cumulation.getUnsignedIntLE(cumulation.readerIndex() + Pdu.PLEN) >= LARGE;
     }
 
     private PduException fail(int field, String message) {
