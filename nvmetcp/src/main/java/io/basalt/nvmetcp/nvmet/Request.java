@@ -8,7 +8,8 @@ import io.netty.channel.ChannelFutureListener;
 
 /**
  * One command in flight on a queue. A queue owns a fixed set of these, reused for every command,
- * so the I/O path allocates nothing but pooled data buffers. The index doubles as the transfer tag
+ * so the I/O path allocates nothing but pooled data buffers (and, for a write whose data comes in
+ * several parts, the composite that joins them: see {@link WriteData}). The index doubles as the transfer tag
  * (TTAG) that R2T and H2CData carry.
  */
 final class Request implements IoCallback, Runnable, ChannelFutureListener {
