@@ -8,7 +8,8 @@ import io.netty.channel.ChannelFutureListener;
 
 /**
  * One command in flight on a queue. A queue owns a fixed set of these, reused for every command,
- * so the I/O path allocates nothing but pooled data buffers. The index doubles as the transfer tag
+ * so the I/O path allocates nothing but pooled data buffers (and, for a write whose data comes in
+ * several parts, the composite that joins them: see {@link WriteData}). The index doubles as the transfer tag
  * (TTAG) that R2T and H2CData carry.
  */
 final class Request implements IoCallback, Runnable, ChannelFutureListener {
@@ -21,6 +22,8 @@ final class Request implements IoCallback, Runnable, ChannelFutureListener {
     ByteBuf data;
     /** Bytes the command transfers, from its SGL. */
     int transferLength;
+    /** Write data received through H2CData, until all of it has come and it becomes {@link #data}. */
+    final WriteData writeData = new WriteData();
     /** Host-to-controller bytes received so far through H2CData. */
     int received;
     /** Bytes of the queue's and the node's data budget this command holds, returned on release. */
@@ -94,6 +97,7 @@ final class Request implements IoCallback, Runnable, ChannelFutureListener {
             data.release();
             data = null;
         }
+        writeData.release();
         transferLength = 0;
         received = 0;
         awaitingData = false;

@@ -424,7 +424,7 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Asks for a write's data (its buffer comes with the first H2CData), or runs a read into a new buffer. */
+    /** Asks for a write's data (gathered from its H2CData PDUs, see {@link WriteData}), or runs a read into a new buffer. */
     private void startTransfer(Request req) {
         if (DataDirection.of(req.sqe) == DataDirection.HOST_TO_CONTROLLER) {
             req.awaitingData = true;
@@ -474,12 +474,10 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         if (payload < 0 || reader.dataLength() != length) {
             throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, Pdu.PLEN, "H2CData carries a different length than DATAL");
         }
-        if (req.data == null) {
-            req.data = channel.alloc().directBuffer(req.transferLength, req.transferLength);
-        }
-        req.data.writeBytes(pdu, payload, length);
+        req.writeData.add(channel.alloc(), pdu, payload, length, req.transferLength);
         req.received += length;
         if (req.received == req.transferLength) {
+            req.data = req.writeData.take(channel.alloc(), req.transferLength);
             execute(req);
         }
     }

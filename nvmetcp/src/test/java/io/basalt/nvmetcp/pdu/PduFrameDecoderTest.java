@@ -1,12 +1,14 @@
 package io.basalt.nvmetcp.pdu;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.DecoderException;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -48,6 +50,60 @@ class PduFrameDecoderTest {
         assertEquals(40, second.readableBytes());
         first.release();
         second.release();
+    }
+
+    /**
+     * A PDU that comes in reads of at least LARGE bytes is handed on as a slice of those reads,
+     * not a copy: a byte changed in a read afterwards shows in the frame. With Netty's merge cumulator
+     * (the decoder before gathering) this fails: the frame is a copy.
+     */
+    @Test
+    void largePduIsASliceOfItsReadsNotACopy() {
+        int plen = 24 + 3 * PduFrameDecoder.LARGE;
+        EmbeddedChannel ch = new EmbeddedChannel(new PduFrameDecoder(plen));
+        ByteBuf wire = header(Pdu.H2C_DATA, 24, 24, plen);
+        ByteBuf first = wire.readRetainedSlice(PduFrameDecoder.LARGE);
+        ByteBuf second = wire.readRetainedSlice(PduFrameDecoder.LARGE);
+        ByteBuf rest = wire.readRetainedSlice(wire.readableBytes());
+        ch.writeInbound(first);
+        ch.writeInbound(second);
+        ch.writeInbound(rest);
+        ByteBuf frame = ch.readInbound();
+        assertEquals(plen, frame.readableBytes());
+        int inSecond = PduFrameDecoder.LARGE + 100;
+        int inRest = 2 * PduFrameDecoder.LARGE + 100;
+        wire.setByte(inSecond, 0x5A);
+        wire.setByte(inRest, 0xA5);
+        assertEquals(0x5A, frame.getUnsignedByte(frame.readerIndex() + inSecond), "the second read was copied");
+        assertEquals(0xA5, frame.getUnsignedByte(frame.readerIndex() + inRest), "the last read was copied");
+        frame.release();
+        wire.release();
+        assertFalse(ch.finish());
+    }
+
+    /**
+     * Small PDUs pipelined in large reads are merged as before, never gathered into a composite (which
+     * costs objects per read and slower header reads): fails if every large read is gathered.
+     */
+    @Test
+    void smallPdusInLargeReadsAreNotGathered() {
+        int plen = 24 + 4096;
+        int count = 3 * PduFrameDecoder.LARGE / plen + 2;
+        EmbeddedChannel ch = new EmbeddedChannel(new PduFrameDecoder(plen));
+        ByteBuf wire = Unpooled.buffer();
+        for (int i = 0; i < count; i++) {
+            wire.writeBytes(header(Pdu.H2C_DATA, 24, 24, plen));
+        }
+        ch.writeInbound(wire.readRetainedSlice(100)); // leaves part of the first PDU undecoded
+        ch.writeInbound(wire.readRetainedSlice(wire.readableBytes()));
+        for (int i = 0; i < count; i++) {
+            ByteBuf frame = ch.readInbound();
+            assertEquals(plen, frame.readableBytes());
+            assertFalse(frame.unwrap() instanceof CompositeByteBuf, "PDU " + i + " was gathered");
+            frame.release();
+        }
+        wire.release();
+        assertFalse(ch.finish());
     }
 
     private static PduException rejected(ByteBuf input, int maxPdu) {
