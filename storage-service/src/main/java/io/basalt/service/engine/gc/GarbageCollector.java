@@ -33,7 +33,7 @@ public final class GarbageCollector implements Runnable {
     /**
      * Emptied victims come free only with the checkpoint that ends their round; until then they hold
      * neither data nor garbage, space taken from the collector. Four per round instead of eight: uniform
-     * overwrites at 80% full 2.88 instead of 2.97, 90/10 1.94 instead of 2.03 (docs/benchmarks.md), for
+     * overwrites at 80% full 2.87 instead of 2.98, 90/10 1.96 instead of 2.01 (docs/benchmarks.md), for
      * twice as many checkpoints and more throttled host writes while the collector works.
      */
     private static final int VICTIMS_PER_ROUND = 4;
