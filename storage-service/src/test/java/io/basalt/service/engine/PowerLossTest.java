@@ -40,12 +40,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * with the seed the failure names. Garbage collection and checkpoints run on the engine's threads,
  * so a replay takes the same operations and cut points but may interleave them differently.
  *
- * <p>Shown to catch, with the fix reverted: defect 2 (only the last replayed batch's payload
- * checked: checksum errors on flushed blocks within 200 cycles) and defect 3 (a failed sync not fatal:
- * flushed blocks lost, a failed map change applied, within 200 cycles). Defect 1 (sequence numbers
- * reused after recovery) it caught in 2 of 3 seeds of 600 cycles when first written, but not in
- * 2,000-cycle runs of its final form; {@link RecoveryTest#droppedBatchesNeverComeBackAfterTheLogWentOn}
- * shows defect 1 deterministically, and the drives-alone test below catches the missing erasure.
+ * <p>Shown to catch each of defects 1-3 of issue 9 with its fix reverted (2026-12-01, the suite's 10 runs of
+ * 200 cycles; each failed in the first run, replayable with the run seed given):
+ * <ul>
+ * <li>defect 1, sequence numbers reused after recovery, with the whole fix reverted: the writer going on
+ * after the last replayed batch, the batches after the end of the log not erased, and no checkpoint
+ * before the first new write: run seed 15481231950747, cycle 22, "the engine has maps [16, 17, 18, 19, 8],
+ * the model [8, 17, 18, 19, 21, 22]" (a second recovery scanned the tail the first one had dropped, applied
+ * a stale batch over the new one of the same number, and a deleted map came back while acknowledged ones
+ * were lost). With the checkpoint before the first new write kept, 2,000 cycles passed: the dropped tail
+ * then lies in segments that checkpoint records as sealed, which a recovery from a checkpoint does not
+ * scan; a full scan does, and {@link #recoversByAFullScanWhenTheCheckpointsAreLost} fails on that
+ * (run seed 16105204551986, cycle 4, maps acknowledged as created missing).</li>
+ * <li>defect 2, only the last replayed batch's payload checked: run seed 15631615523532, cycle 42, a
+ * read of a map failed with MEDIA_ERROR (a flushed block replayed although its payload was lost).</li>
+ * <li>defect 3, a failed sync not fatal ({@code LogWriter.failStop} not recording the failure): run seed
+ * 15695526222587, cycle 15, "the engine has maps [2, 5, 10, 11, 12], the model [2, 5, 10, 11, 13, 14]"
+ * (map changes acknowledged after the failed sync were lost).</li>
+ * </ul>
  */
 class PowerLossTest {
     private static final int SEGMENT = 2 << 20;
