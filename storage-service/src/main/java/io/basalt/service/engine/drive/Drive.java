@@ -33,6 +33,7 @@ public final class Drive implements Closeable {
     private final Superblock superblock;
     private final ByteBuffer reservation = ByteBuffer.allocateDirect(RESERVATION_SIZE).order(ByteOrder.LITTLE_ENDIAN);
     private int nextSlot;
+    private int recordedFailures;
 
     private Drive(Path path, DriveIo io, Superblock superblock) {
         this.path = path;
@@ -158,15 +159,35 @@ public final class Drive implements Closeable {
         for (int slot = 0; slot < 2; slot++) {
             io.read(reservation.clear(), RESERVATION_SLOTS + (long) slot * RESERVATION_SIZE);
             slots[slot] = decodeReservation(reservation.flip());
+            if (slots[slot] > 0) {
+                recordedFailures |= reservation.getInt(4);
+            }
         }
         nextSlot = slots[0] <= slots[1] ? 0 : 1;
         return Math.max(slots[0], slots[1]);
     }
 
+    /**
+     * The drives of an erasure-coded node that any of this drive's reservation slots records as failed,
+     * one bit per drive index; known after {@link #reservedSequence}.
+     */
+    public int recordedFailures() {
+        return recordedFailures;
+    }
+
     /** Records durably that sequence numbers up to {@code sequence} may be in use. */
     public void reserveSequences(long sequence) throws IOException {
+        reserveSequences(sequence, 0);
+    }
+
+    /**
+     * Records durably that sequence numbers up to {@code sequence} may be in use and, on an erasure-coded
+     * node, which drives failed ({@code failedDrives}, one bit per drive index): a failed drive whose lost
+     * writes left stale chunks must not be read again after a restart.
+     */
+    public void reserveSequences(long sequence, int failedDrives) throws IOException {
         reservation.clear();
-        reservation.putInt(RESERVATION_MAGIC).putInt(0).putLong(sequence);
+        reservation.putInt(RESERVATION_MAGIC).putInt(failedDrives).putLong(sequence);
         CRC32C crc = new CRC32C();
         crc.update(reservation.duplicate().flip());
         reservation.putInt((int) crc.getValue());

@@ -126,9 +126,29 @@ public final class DriveSet implements Closeable {
                         Arrays.stream(reasons).filter(Objects::nonNull).toList()));
                 throw e;
             }
+            int recorded = 0;
+            for (int i = 0; i < paths.size(); i++) {
+                if (opened[i] != null) {
+                    try {
+                        opened[i].reservedSequence();
+                        recorded |= opened[i].recordedFailures();
+                    } catch (IOException e) {
+                        reasons[i] = "read error at start: " + e.getMessage();
+                        opened[i].close();
+                        opened[i] = null;
+                        lost++;
+                    }
+                }
+            }
+            lost += Integer.bitCount(recorded & ~lostMask(opened));
+            if (lost > layout.m()) {
+                throw new DriveFormatException(lost + " of the node's drives are missing, refused or recorded as failed,"
+                        + " more than the " + layout.m() + " erasure code " + layout + " survives: "
+                        + String.join("; ", Arrays.stream(reasons).filter(Objects::nonNull).toList()));
+            }
             LOG.info("drives erasure-coded {}: {} drives, {} failed", layout, paths.size(), lost);
             return new DriveSet(Arrays.asList(opened), segmentSize,
-                    new StripedSegments(opened, reasons, layout, segmentSize));
+                    new StripedSegments(opened, reasons, recorded, layout, segmentSize));
         } catch (IOException | RuntimeException e) {
             for (Drive drive : opened) {
                 try {
@@ -141,6 +161,17 @@ public final class DriveSet implements Closeable {
             }
             throw e;
         }
+    }
+
+    /** One bit per drive not opened. */
+    private static int lostMask(Drive[] opened) {
+        int mask = 0;
+        for (int i = 0; i < opened.length; i++) {
+            if (opened[i] == null) {
+                mask |= 1 << i;
+            }
+        }
+        return mask;
     }
 
     private static IOException firstRefusal(IOException[] refused) {
@@ -156,6 +187,9 @@ public final class DriveSet implements Closeable {
         if (layout.enabled() && drives < layout.width()) {
             throw new DriveFormatException("erasure code " + layout + " needs at least " + layout.width()
                     + " drives, the node has " + drives);
+        }
+        if (layout.enabled() && drives > Integer.SIZE) {
+            throw new DriveFormatException("an erasure-coded node has at most " + Integer.SIZE + " drives, not " + drives);
         }
     }
 

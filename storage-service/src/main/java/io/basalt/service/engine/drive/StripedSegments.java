@@ -47,13 +47,20 @@ final class StripedSegments {
     private final AtomicIntegerArray failed;
     private final String[] failures;
     private volatile int failedCount;
+    /** Failed drives, one bit per index, as recorded in the reservation slots of the drives left. */
+    private final java.util.concurrent.atomic.AtomicInteger failedBits = new java.util.concurrent.atomic.AtomicInteger();
+    /** A drive failed since the failures were last recorded durably on the others. */
+    private volatile boolean unrecorded;
+    private long reserved;
     private final ThreadLocal<Staging> staging;
 
     /**
-     * @param drives the node's drives in configuration order, null for one missing or unreadable at
-     *               start (marked failed with {@code reasons})
+     * @param drives   the node's drives in configuration order, null for one missing or unreadable at
+     *                 start (marked failed with {@code reasons})
+     * @param recorded drives recorded as failed on the others (one bit each): they stay failed even if
+     *                 they can be read again, since writes they lost left stale chunks on them
      */
-    StripedSegments(Drive[] drives, String[] reasons, ErasureCode code, int segmentSize) {
+    StripedSegments(Drive[] drives, String[] reasons, int recorded, ErasureCode code, int segmentSize) {
         this.drives = drives.clone();
         this.code = code;
         this.k = code.k();
@@ -74,6 +81,8 @@ final class StripedSegments {
         for (int d = 0; d < drives.length; d++) {
             if (drives[d] == null) {
                 markFailed(d, reasons[d]);
+            } else if ((recorded & 1 << d) != 0) {
+                markFailed(d, "recorded as failed on the other drives");
             }
         }
     }
@@ -240,7 +249,11 @@ final class StripedSegments {
         checkProtected("writing segment " + segment);
     }
 
-    /** Syncs one drive; a drive whose sync fails is marked failed (its chunks are rebuilt from the others). */
+    /**
+     * Syncs one drive; a drive whose sync fails is marked failed (its chunks are rebuilt from the others).
+     * Before it returns, every failure so far is recorded durably on the drives left, so that the
+     * writes a failed drive lost are never read from it after a restart.
+     */
     void sync(int drive) throws IOException {
         if (failed.get(drive) == 0) {
             try {
@@ -250,6 +263,9 @@ final class StripedSegments {
             }
         }
         checkProtected("syncing drive " + drive);
+        if (unrecorded) {
+            reserveSequences(reserved);
+        }
     }
 
     /** The highest sequence number reserved on any drive left. */
@@ -265,6 +281,7 @@ final class StripedSegments {
             }
         }
         checkProtected("reading sequence reservations");
+        reserved = highest;
         return highest;
     }
 
@@ -273,16 +290,22 @@ final class StripedSegments {
      * other drive, and recovery takes the highest found.
      */
     void reserveSequences(long sequence) throws IOException {
+        unrecorded = false;
+        int failures = failedBits.get();
         for (int d = 0; d < drives.length; d++) {
             if (failed.get(d) == 0) {
                 try {
-                    drives[d].reserveSequences(sequence);
+                    drives[d].reserveSequences(sequence, failures);
                 } catch (IOException e) {
                     markFailed(d, "write error: " + e.getMessage());
                 }
             }
         }
         checkProtected("reserving sequence numbers");
+        reserved = sequence;
+        if (unrecorded) {
+            reserveSequences(sequence);
+        }
     }
 
     /**
@@ -303,6 +326,8 @@ final class StripedSegments {
                 failures[drive] = reason;
                 failedCount++;
             }
+            failedBits.getAndUpdate(bits -> bits | 1 << drive);
+            unrecorded = true;
             LOG.error("drive {} ({}) failed and is no longer used: {}; its chunks are rebuilt from the other drives "
                             + "({} of {} drives failed, erasure code {} survives {})", drive,
                     drives[drive] == null ? "missing" : drives[drive].path(), reason, failedCount, drives.length, code,
