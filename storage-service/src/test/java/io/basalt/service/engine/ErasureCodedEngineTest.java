@@ -131,6 +131,36 @@ class ErasureCodedEngineTest {
         assertTrue(refused.getMessage().contains("more than the 2"), refused.getMessage());
     }
 
+    /**
+     * A drive that returns damaged chunks without an error: every block touching them fails its CRC and
+     * is rebuilt from the other drives. Shown failing (media errors) with the rebuild on checksum
+     * failure taken out of EngineVolume.
+     */
+    @Test
+    void blocksOnADriveThatReturnsDamagedChunksAreRebuilt() throws Exception {
+        Random random = new Random(7);
+        try (Engine engine = Engine.open(config(new ErasureCode(4, 2), DRIVES), media)) {
+            int id = engine.createVolume(BLOCK, 512, false);
+            EngineVolume volume = engine.volume(id).orElseThrow();
+            long[] model = new long[512];
+            for (int lba = 0; lba < 512; lba += 8) {
+                long[] tags = new long[8];
+                for (int i = 0; i < 8; i++) {
+                    tags[i] = 1000 + lba + i;
+                }
+                assertEquals(IoResult.OK, EngineHarness.write(volume, lba, tags));
+                System.arraycopy(tags, 0, model, lba, 8);
+            }
+            assertEquals(IoResult.OK, EngineHarness.flush(volume));
+            byte[] garbage = new byte[(int) (DRIVE_BYTES - (1 << 20))];
+            random.nextBytes(garbage);
+            media.open(drive(3)).write(new java.nio.ByteBuffer[] {java.nio.ByteBuffer.wrap(garbage)}, 1 << 20);
+            EngineHarness.verify(volume, model, "with drive 3's chunks damaged");
+            assertTrue(engine.counters().checksumErrors() > 0, "the damage was seen");
+            assertTrue(engine.failedDrives().isEmpty(), "a checksum error does not fail a drive");
+        }
+    }
+
     @Test
     void aNodeWithFewerDrivesThanTheStripeWidthIsRefused() {
         DriveFormatException e = assertThrows(DriveFormatException.class,

@@ -115,16 +115,21 @@ final class StripedSegments {
         int rows = (offset + length - 1) / ROW - firstRow + 1;
         ByteBuffer[] chunks = staging.get().chunks(rows * chunk);
         readRows(segment, firstRow, chunks, -1);
+        copyOut(chunks, firstRow, offset, destination);
+        destination.position(destination.position() + length);
+    }
+
+    /** Copies the segment's bytes from {@code offset} out of the rows' data chunks into the destination, in place. */
+    private void copyOut(ByteBuffer[] chunks, int firstRow, int offset, ByteBuffer destination) {
         int at = destination.position();
-        for (int logical = offset; logical < offset + length; ) {
-            int row = logical / ROW - firstRow;
-            int index = (logical % ROW) / chunk;
+        int end = offset + destination.remaining();
+        for (int logical = offset; logical < end; ) {
             int within = logical % chunk;
-            int n = Math.min(chunk - within, offset + length - logical);
-            destination.put(at + logical - offset, chunks[index], row * chunk + within, n);
+            int n = Math.min(chunk - within, end - logical);
+            destination.put(at + logical - offset, chunks[(logical % ROW) / chunk],
+                    (logical / ROW - firstRow) * chunk + within, n);
             logical += n;
         }
-        destination.position(at + length);
     }
 
     /**
@@ -181,13 +186,7 @@ final class StripedSegments {
         int at = destination.position();
         for (int suspect = firstIndex; suspect <= lastIndex; suspect++) {
             readRows(segment, firstRow, chunks, suspect);
-            for (int logical = offset; logical < offset + length; ) {
-                int within = logical % chunk;
-                int n = Math.min(chunk - within, offset + length - logical);
-                destination.put(at + logical - offset, chunks[(logical % ROW) / chunk],
-                        (logical / ROW - firstRow) * chunk + within, n);
-                logical += n;
-            }
+            copyOut(chunks, firstRow, offset, destination);
             if (verify.accepts(destination.duplicate().position(at).limit(at + length))) {
                 destination.position(at + length);
                 return true;
