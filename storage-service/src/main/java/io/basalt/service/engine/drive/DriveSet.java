@@ -64,12 +64,15 @@ public final class DriveSet implements Closeable {
                                 boolean formatBlank, ErasureCode requested) throws IOException {
         Drive[] opened = new Drive[paths.size()];
         IOException[] refused = new IOException[paths.size()];
+        ErasureCode newNode = requested != null ? requested : ErasureCode.defaultFor(paths.size());
         try {
             ErasureCode layout = null;
             for (int i = 0; i < paths.size(); i++) {
                 try {
+                    // A blank device formatted here gets a new node's layout; added to an existing node of
+                    // another layout, the check below refuses it.
                     opened[i] = Drive.open(media, paths.get(i), nodeId, i, segmentSize, createBytes, formatBlank,
-                            requested == null ? ErasureCode.NONE : requested, false);
+                            newNode, false);
                 } catch (IOException e) {
                     refused[i] = e;
                     continue;
@@ -84,7 +87,7 @@ public final class DriveSet implements Closeable {
                 }
             }
             if (layout == null && firstRefusal(refused) == null) {
-                layout = requested != null ? requested : ErasureCode.defaultFor(paths.size());
+                layout = newNode;
                 checkWidth(layout, paths.size());
                 for (int i = 0; i < paths.size(); i++) {
                     opened[i] = Drive.open(media, paths.get(i), nodeId, i, segmentSize, createBytes, formatBlank,

@@ -77,7 +77,7 @@ final class StripedSegments {
             }
         }
         this.segmentCount = (int) Math.min(Integer.MAX_VALUE, slots * drives.length / width);
-        this.staging = ThreadLocal.withInitial(() -> new Staging(width));
+        this.staging = ThreadLocal.withInitial(() -> new Staging(k, code.m()));
         for (int d = 0; d < drives.length; d++) {
             if (drives[d] == null) {
                 markFailed(d, reasons[d]);
@@ -138,7 +138,7 @@ final class StripedSegments {
      * -1) from the others.
      */
     private void readRows(int segment, int firstRow, ByteBuffer[] chunks, int distrusted) throws IOException {
-        int[] lost = new int[width];
+        int[] lost = staging.get().lost;
         int lostCount = 0;
         int available = 0;
         for (int index = 0; index < width && available < k; index++) {
@@ -222,7 +222,8 @@ final class StripedSegments {
         }
         int firstRow = offset / ROW;
         int rows = length / ROW;
-        ByteBuffer[] chunks = staging.get().chunks(rows * chunk);
+        Staging buffers = staging.get();
+        ByteBuffer[] chunks = buffers.chunks(rows * chunk);
         int logical = 0;
         for (ByteBuffer part : parts) {
             for (int from = part.position(); from < part.limit(); ) {
@@ -233,7 +234,7 @@ final class StripedSegments {
                 logical += n;
             }
         }
-        coder.encode(Arrays.copyOf(chunks, k), Arrays.copyOfRange(chunks, k, width));
+        coder.encode(buffers.data(), buffers.parity());
         for (int index = 0; index < width; index++) {
             int drive = driveOf(segment, index);
             if (failed.get(drive) != 0) {
@@ -346,14 +347,32 @@ final class StripedSegments {
         }
     }
 
-    /** One thread's chunk buffers, grown to the largest stripe range it coded. */
+    /** One thread's chunk buffers, grown to the largest stripe range it coded, and arrays reused per call. */
     private static final class Staging {
         private final ByteBuffer[] buffers;
         private final ByteBuffer[] views;
+        private final ByteBuffer[] data;
+        private final ByteBuffer[] parity;
+        final int[] lost;
 
-        Staging(int width) {
-            buffers = new ByteBuffer[width];
-            views = new ByteBuffer[width];
+        Staging(int k, int m) {
+            buffers = new ByteBuffer[k + m];
+            views = new ByteBuffer[k + m];
+            data = new ByteBuffer[k];
+            parity = new ByteBuffer[m];
+            lost = new int[k + m];
+        }
+
+        /** The data chunks of the last {@link #chunks} call. */
+        ByteBuffer[] data() {
+            System.arraycopy(views, 0, data, 0, data.length);
+            return data;
+        }
+
+        /** The parity chunks of the last {@link #chunks} call. */
+        ByteBuffer[] parity() {
+            System.arraycopy(views, data.length, parity, 0, parity.length);
+            return parity;
         }
 
         ByteBuffer[] chunks(int bytes) {
