@@ -4,6 +4,7 @@ import io.basalt.bridge.auth.ApiTokens;
 import io.basalt.cluster.ClusterSettings;
 import io.basalt.nvmetcp.nvmet.ResourceLimits;
 import io.basalt.nvmetcp.nvmet.TargetOptions;
+import io.basalt.service.engine.ec.ErasureCode;
 import org.apache.commons.configuration2.ImmutableConfiguration;
 
 import java.net.InetAddress;
@@ -173,7 +174,16 @@ public record BasaltConfig(Path dataDir, String nvmeBind, int nvmePort, int disc
         return new EngineSettings(drives, driveSize, (int) segmentSize,
                 bool(config, ConfigKey.ENGINE_SYNC_EVERY_WRITE), ratio, bytes(config, ConfigKey.ENGINE_CHECKPOINT_BYTES),
                 positive(config, ConfigKey.ENGINE_CHECKPOINT_SECONDS), positive(config, ConfigKey.ENGINE_THROTTLE_SECONDS),
-                bool(config, ConfigKey.ENGINE_FORMAT_DRIVES), memory);
+                bool(config, ConfigKey.ENGINE_FORMAT_DRIVES), memory, erasureCode(config));
+    }
+
+    /** {@code engine.erasure-code}; null when not set (the engine's default for the drive count). */
+    private static ErasureCode erasureCode(ImmutableConfiguration config) {
+        try {
+            return optional(config, ConfigKey.ENGINE_ERASURE_CODE).map(ErasureCode::parse).orElse(null);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(ConfigKey.ENGINE_ERASURE_CODE.key() + ": " + e.getMessage());
+        }
     }
 
     private static ApiSecurity apiSecurity(ImmutableConfiguration config) {

@@ -32,6 +32,9 @@ public enum ConfigKey {
                     + "of SIZE in memory (benchmarks, tests: nothing survives the process)"),
     ENGINE_DRIVE_SIZE("engine.drive-size", "16GiB", "size of a drive file the node creates (preallocated)"),
     ENGINE_SEGMENT_SIZE("engine.segment-size", "4MiB", "log segment size, a power of two from 2MiB to 16MiB; fixed when a drive is formatted"),
+    ENGINE_ERASURE_CODE("engine.erasure-code", null, "none for 1-2 drives, 2+1 for 3-5, 4+2 for 6 or more",
+            "k+m (k 2, 4 or 8; m 1-4) or none: Reed-Solomon stripes across the drives of a new node; an existing "
+                    + "node keeps its drives' layout (see docs/storage-engine.md, Stripe layout)"),
     ENGINE_SYNC_EVERY_WRITE("engine.sync-every-write", "false", "make every write durable before acknowledging it"),
     ENGINE_FORMAT_DRIVES("engine.format-drives", "false",
             "format configured drives that exist and are blank (first 4 KiB zero), e.g. new block devices"),

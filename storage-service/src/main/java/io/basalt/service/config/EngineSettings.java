@@ -4,6 +4,7 @@ import io.basalt.service.engine.EngineConfig;
 import io.basalt.service.engine.drive.FileMedia;
 import io.basalt.service.engine.drive.MemoryMedia;
 import io.basalt.service.engine.drive.NodeMedia;
+import io.basalt.service.engine.ec.ErasureCode;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -23,10 +24,20 @@ import java.util.UUID;
  * @param formatDrives        format configured drives that exist and are blank (see docs/storage-engine.md)
  * @param memoryDrives        one drive of {@code driveSize} in memory instead of files or devices: for
  *                            benchmarks and tests, nothing survives the process
+ * @param erasureCode         a new node's layout across its drives; null: the default for the drive count
  */
 public record EngineSettings(List<Path> drives, long driveSize, int segmentSize, boolean syncEveryWrite,
                              double maxOversubscription, long checkpointBytes, long checkpointSeconds,
-                             long throttleSeconds, boolean formatDrives, boolean memoryDrives) {
+                             long throttleSeconds, boolean formatDrives, boolean memoryDrives,
+                             ErasureCode erasureCode) {
+
+    /** The default layout for the drive count. */
+    public EngineSettings(List<Path> drives, long driveSize, int segmentSize, boolean syncEveryWrite,
+                          double maxOversubscription, long checkpointBytes, long checkpointSeconds,
+                          long throttleSeconds, boolean formatDrives, boolean memoryDrives) {
+        this(drives, driveSize, segmentSize, syncEveryWrite, maxOversubscription, checkpointBytes, checkpointSeconds,
+                throttleSeconds, formatDrives, memoryDrives, null);
+    }
 
     /** Drives on files or devices. */
     public EngineSettings(List<Path> drives, long driveSize, int segmentSize, boolean syncEveryWrite,
@@ -49,6 +60,7 @@ public record EngineSettings(List<Path> drives, long driveSize, int segmentSize,
     public EngineConfig engineConfig(Path dataDir, UUID nodeId) {
         List<Path> paths = drives.isEmpty() ? List.of(dataDir.resolve("drives").resolve("drive0.img")) : drives;
         return new EngineConfig(paths, driveSize, dataDir.resolve("engine"), nodeId, segmentSize, syncEveryWrite,
-                checkpointBytes, checkpointSeconds * 1000, throttleSeconds * 1000, maxOversubscription, formatDrives);
+                checkpointBytes, checkpointSeconds * 1000, throttleSeconds * 1000, maxOversubscription, formatDrives,
+                erasureCode);
     }
 }

@@ -1,6 +1,7 @@
 package io.basalt.service.engine;
 
 import io.basalt.service.engine.drive.DriveSet;
+import io.basalt.service.engine.ec.ErasureCode;
 import io.basalt.service.engine.drive.FileMedia;
 import io.basalt.service.engine.drive.MetadataFiles;
 import io.basalt.service.engine.drive.NodeMedia;
@@ -115,7 +116,7 @@ public final class Engine implements AutoCloseable {
     /** {@link #open(EngineConfig)} on other media: memory drives, or tests' drives that fail or lose power. */
     public static Engine open(EngineConfig config, NodeMedia media) throws IOException {
         DriveSet drives = DriveSet.open(media, config.drives(), config.nodeId(), config.segmentSize(),
-                config.driveCreateBytes(), config.formatDrives());
+                config.driveCreateBytes(), config.formatDrives(), config.erasureCode());
         try {
             MetadataFiles metadata = media.metadata(config.metadataDir());
             SegmentTable segments = new SegmentTable(drives.segmentCount(), drives.segmentSize());
@@ -169,6 +170,16 @@ public final class Engine implements AutoCloseable {
      * unmap, flush or map change, and takes no checkpoint, until it is restarted and has recovered.
      * Reads go on.
      */
+    /** Drives marked failed (an erasure-coded node goes on without them), by index, with the reason. */
+    public List<DriveSet.FailedDrive> failedDrives() {
+        return drives.failedDrives();
+    }
+
+    /** The layout of the node's segments across its drives. */
+    public ErasureCode erasureCode() {
+        return drives.erasureCode();
+    }
+
     public Optional<IOException> failure() {
         return Optional.ofNullable(writer.failure());
     }

@@ -1,5 +1,7 @@
 package io.basalt.service.engine;
 
+import io.basalt.service.engine.ec.ErasureCode;
+
 import java.nio.file.Path;
 import java.util.List;
 import java.util.UUID;
@@ -20,13 +22,25 @@ import java.util.UUID;
  * @param maxOversubscription      provisioned bytes may reach capacity times this
  * @param formatDrives             format configured drives that exist and are blank (block devices); drive
  *                                 files the engine creates itself are always formatted
+ * @param erasureCode              how a new node's segments are protected across its drives (null: the
+ *                                 default for its drive count, see {@link ErasureCode#defaultFor}); an
+ *                                 existing node keeps its drives' layout and refuses another one named here
  */
 public record EngineConfig(List<Path> drives, long driveCreateBytes, Path metadataDir, UUID nodeId, int segmentSize,
                            boolean syncEveryWrite, long checkpointEveryBytes, long checkpointEveryMillis,
-                           long throttleMillis, double maxOversubscription, boolean formatDrives) {
+                           long throttleMillis, double maxOversubscription, boolean formatDrives,
+                           ErasureCode erasureCode) {
     public static final int DEFAULT_SEGMENT_SIZE = 4 << 20;
 
-    /** Without formatting existing blank drives. */
+    /** Without erasure coding. */
+    public EngineConfig(List<Path> drives, long driveCreateBytes, Path metadataDir, UUID nodeId, int segmentSize,
+                        boolean syncEveryWrite, long checkpointEveryBytes, long checkpointEveryMillis,
+                        long throttleMillis, double maxOversubscription, boolean formatDrives) {
+        this(drives, driveCreateBytes, metadataDir, nodeId, segmentSize, syncEveryWrite, checkpointEveryBytes,
+                checkpointEveryMillis, throttleMillis, maxOversubscription, formatDrives, ErasureCode.NONE);
+    }
+
+    /** Without erasure coding or formatting existing blank drives. */
     public EngineConfig(List<Path> drives, long driveCreateBytes, Path metadataDir, UUID nodeId, int segmentSize,
                         boolean syncEveryWrite, long checkpointEveryBytes, long checkpointEveryMillis,
                         long throttleMillis, double maxOversubscription) {

@@ -252,7 +252,9 @@ public final class EngineVolume implements BlockStore {
                 // never matches, so the read was retried 100 times and the error neither counted nor logged.
                 long failed = i == 0 ? address : Address.of(Address.segment(address), Address.offset(address) + offset,
                         stored);
-                return checksumFailure(block + i, failed);
+                if (!rebuiltFromParity(block + i, failed, into, start + offset, context.crcs[i], context)) {
+                    return checksumFailure(block + i, failed);
+                }
             }
             offset += stored;
         }
@@ -267,6 +269,28 @@ public final class EngineVolume implements BlockStore {
         }
         dst.writerIndex(at + blockSize);
         return ReadOutcome.READ;
+    }
+
+    /**
+     * On an erasure-coded node, rebuilds a block that failed its checksum from the other chunks of its
+     * rows (a chunk damaged on a drive that reported no error), into {@code into} at {@code at}; true if a
+     * rebuilt version passed the check. Only on this error path: it allocates a little.
+     */
+    private boolean rebuiltFromParity(long block, long address, ByteBuffer into, int at, int crc, ReadContext context) {
+        int stored = Address.storedLength(address);
+        try {
+            if (drives.readRebuilt(Address.segment(address), Address.offset(address),
+                    into.duplicate().position(at).limit(at + stored),
+                    bytes -> context.codec.crc(block, bytes, bytes.position(), stored) == crc)) {
+                counters.checksumError();
+                LOG.warn("checksum mismatch: volume map {} block {} at {}; rebuilt from the other drives' chunks",
+                        map.id(), block, Address.toString(address));
+                return true;
+            }
+        } catch (IOException e) {
+            LOG.error("rebuilding {} of volume map {} failed", Address.toString(address), map.id(), e);
+        }
+        return false;
     }
 
     /** A CRC mismatch is an error only if the map still points where we read; otherwise the block moved. */

@@ -30,6 +30,9 @@ public final class EngineGauges {
         gauge(registry, "basalt.engine.failed",
                 "1 once a drive write or sync failed: no write or flush is acknowledged until a restart",
                 () -> engine.failure().isPresent() ? 1 : 0);
+        gauge(registry, "basalt.engine.drives.failed",
+                "Drives marked failed (erasure-coded node: reads rebuild their chunks, writes go on while at most m)",
+                () -> engine.failedDrives().size());
         gauge(registry, "basalt.engine.recovery.seconds", "Time the last start spent recovering the maps",
                 () -> engine.recovery().millis() / 1000.0);
         counter(registry, "basalt.engine.host.written.bytes", "Bytes written by hosts", counters,

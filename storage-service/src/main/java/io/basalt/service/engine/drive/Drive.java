@@ -1,5 +1,6 @@
 package io.basalt.service.engine.drive;
 
+import io.basalt.service.engine.ec.ErasureCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +33,7 @@ public final class Drive implements Closeable {
     private final Superblock superblock;
     private final ByteBuffer reservation = ByteBuffer.allocateDirect(RESERVATION_SIZE).order(ByteOrder.LITTLE_ENDIAN);
     private int nextSlot;
+    private int recordedFailures;
 
     private Drive(Path path, DriveIo io, Superblock superblock) {
         this.path = path;
@@ -52,9 +54,22 @@ public final class Drive implements Closeable {
      */
     public static Drive open(NodeMedia media, Path path, UUID nodeId, int driveIndex, int segmentSize,
                              long createBytes, boolean formatBlank) throws IOException {
+        return open(media, path, nodeId, driveIndex, segmentSize, createBytes, formatBlank, ErasureCode.NONE, true);
+    }
+
+    /**
+     * As {@link #open(NodeMedia, Path, UUID, int, int, long, boolean)}, a drive created or formatted
+     * getting {@code layout}; a missing drive is created only if {@code create}, else null is returned.
+     */
+    public static Drive open(NodeMedia media, Path path, UUID nodeId, int driveIndex, int segmentSize,
+                             long createBytes, boolean formatBlank, ErasureCode layout, boolean create)
+            throws IOException {
         DriveIo io = media.open(path);
         if (io == null) {
-            Superblock superblock = newSuperblock(path, createBytes, nodeId, driveIndex, segmentSize);
+            if (!create) {
+                return null;
+            }
+            Superblock superblock = newSuperblock(path, createBytes, nodeId, driveIndex, segmentSize, layout);
             io = media.create(path, createBytes, superblock.encode());
             LOG.info("created drive {}: {} segments of {} MiB", path, superblock.segmentCount(), segmentSize >> 20);
             return new Drive(path, io, superblock);
@@ -69,7 +84,7 @@ public final class Drive implements Closeable {
                     throw new DriveFormatException("drive " + path + " is blank but was not formatted by Basalt; "
                             + "format it explicitly (engine.format-drives=true) if its content may be destroyed");
                 }
-                superblock = newSuperblock(path, io.size(), nodeId, driveIndex, segmentSize);
+                superblock = newSuperblock(path, io.size(), nodeId, driveIndex, segmentSize, layout);
                 io.write(new ByteBuffer[] {superblock.encode()}, 0);
                 io.sync();
                 LOG.info("formatted drive {}: {} segments of {} MiB", path, superblock.segmentCount(),
@@ -77,14 +92,14 @@ public final class Drive implements Closeable {
             } else {
                 superblock = Superblock.decode(head, "drive " + path);
                 check(superblock, path, nodeId, driveIndex, segmentSize);
-                if (superblock.formatVersion() < Superblock.CURRENT_FORMAT) {
+                if (superblock.formatVersion() < Superblock.formatFor(superblock.erasure())) {
                     // Marks the drive as one older versions must refuse: they would ignore its reservations
                     // (format 2), take its checkpoint segments for free ones and stop at log entries they do
                     // not know (format 3).
                     superblock = superblock.upgraded();
                     io.write(new ByteBuffer[] {superblock.encode()}, 0);
                     io.sync();
-                    LOG.info("drive {} upgraded to drive format {}", path, Superblock.CURRENT_FORMAT);
+                    LOG.info("drive {} upgraded to drive format {}", path, superblock.formatVersion());
                 }
             }
             return new Drive(path, io, superblock);
@@ -110,16 +125,16 @@ public final class Drive implements Closeable {
         }
     }
 
-    private static Superblock newSuperblock(Path path, long size, UUID nodeId, int driveIndex, int segmentSize)
-            throws DriveFormatException {
+    private static Superblock newSuperblock(Path path, long size, UUID nodeId, int driveIndex, int segmentSize,
+                                            ErasureCode layout) throws DriveFormatException {
         long segments = (size - FIRST_SEGMENT_OFFSET) / segmentSize;
         if (segments < 4) {
             throw new DriveFormatException("drive " + path + " (" + size + " bytes) is too small for 4 segments of "
                     + segmentSize + " bytes");
         }
-        return new Superblock(Superblock.CURRENT_FORMAT, segmentSize, nodeId, UUID.randomUUID(),
+        return new Superblock(Superblock.formatFor(layout), segmentSize, nodeId, UUID.randomUUID(),
                 FIRST_SEGMENT_OFFSET, (int) Math.min(segments, Integer.MAX_VALUE), driveIndex,
-                System.currentTimeMillis());
+                System.currentTimeMillis(), layout);
     }
 
     public Superblock superblock() {
@@ -144,15 +159,35 @@ public final class Drive implements Closeable {
         for (int slot = 0; slot < 2; slot++) {
             io.read(reservation.clear(), RESERVATION_SLOTS + (long) slot * RESERVATION_SIZE);
             slots[slot] = decodeReservation(reservation.flip());
+            if (slots[slot] > 0) {
+                recordedFailures |= reservation.getInt(4);
+            }
         }
         nextSlot = slots[0] <= slots[1] ? 0 : 1;
         return Math.max(slots[0], slots[1]);
     }
 
+    /**
+     * The drives of an erasure-coded node that any of this drive's reservation slots records as failed,
+     * one bit per drive index; known after {@link #reservedSequence}.
+     */
+    public int recordedFailures() {
+        return recordedFailures;
+    }
+
     /** Records durably that sequence numbers up to {@code sequence} may be in use. */
     public void reserveSequences(long sequence) throws IOException {
+        reserveSequences(sequence, 0);
+    }
+
+    /**
+     * Records durably that sequence numbers up to {@code sequence} may be in use and, on an erasure-coded
+     * node, which drives failed ({@code failedDrives}, one bit per drive index): a failed drive whose lost
+     * writes left stale chunks must not be read again after a restart.
+     */
+    public void reserveSequences(long sequence, int failedDrives) throws IOException {
         reservation.clear();
-        reservation.putInt(RESERVATION_MAGIC).putInt(0).putLong(sequence);
+        reservation.putInt(RESERVATION_MAGIC).putInt(failedDrives).putLong(sequence);
         CRC32C crc = new CRC32C();
         crc.update(reservation.duplicate().flip());
         reservation.putInt((int) crc.getValue());

@@ -205,7 +205,7 @@ public final class GarbageCollector implements Runnable {
         int pending = 0;
         int offset = LogFormat.SEGMENT_HEADER;
         while (offset < bytes.limit()) {
-            LogFormat.Batch batch = LogFormat.parse(bytes.duplicate().position(offset), offset);
+            LogFormat.Batch batch = LogFormat.parse(bytes.duplicate().position(offset), offset, drives.writeAlignment());
             if (batch == null) {
                 break;
             }

@@ -54,6 +54,15 @@ public final class LogFormat {
         return (length + 7) & ~7;
     }
 
+    /**
+     * The length of a batch of {@code raw} bytes at segment offset {@code offset} whose end is aligned to
+     * {@code alignment} (a power of two; 8, or an erasure-coded stripe's row, see
+     * {@code DriveSet.writeAlignment}): the batch and its padding.
+     */
+    public static int batchLength(int offset, int raw, int alignment) {
+        return ((offset + raw + alignment - 1) & -alignment) - offset;
+    }
+
     /** Encodes one entry into {@code out}, which must have room. */
     static void encode(LogEntry entry, ByteBuffer out) {
         int start = out.position();
@@ -134,6 +143,11 @@ public final class LogFormat {
      * Returns null if there is no intact batch header there: the end of the written part of the segment.
      */
     public static Batch parse(ByteBuffer raw, int offset) {
+        return parse(raw, offset, 8);
+    }
+
+    /** As {@link #parse(ByteBuffer, int)} for batches whose ends are aligned to {@code alignment}. */
+    public static Batch parse(ByteBuffer raw, int offset, int alignment) {
         ByteBuffer bytes = raw.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         int start = bytes.position();
         if (bytes.remaining() < BATCH_HEADER || bytes.getInt(start) != BATCH_MAGIC) {
@@ -158,7 +172,8 @@ public final class LogFormat {
         for (int i = 0; i < count; i++) {
             entries.add(decode(body));
         }
-        return new Batch(bytes.getLong(start + 16), offset, align(BATCH_HEADER + entryBytes + payloadBytes),
+        return new Batch(bytes.getLong(start + 16), offset, batchLength(offset, BATCH_HEADER + entryBytes + payloadBytes,
+                alignment),
                 offset + BATCH_HEADER + entryBytes, entries);
     }
 

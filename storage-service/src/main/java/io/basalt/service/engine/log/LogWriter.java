@@ -80,7 +80,9 @@ public final class LogWriter implements Runnable {
     private final ByteBuffer header = ByteBuffer.allocateDirect(LogFormat.BATCH_HEADER).order(ByteOrder.LITTLE_ENDIAN);
     private final ByteBuffer entries = ByteBuffer.allocateDirect(MAX_BATCH_ENTRIES).order(ByteOrder.LITTLE_ENDIAN);
     private final ByteBuffer payload = ByteBuffer.allocateDirect(MAX_BATCH_PAYLOAD);
-    private final ByteBuffer padding = ByteBuffer.allocateDirect(8);
+    /** Zeros after a batch up to the drive set's write alignment. */
+    private final ByteBuffer padding;
+    private final int alignment;
     private final List<LogEntry> batchEntries = new ArrayList<>();
     private final List<LogOp> batchOps = new ArrayList<>();
     private final boolean[] drivesDirty;
@@ -129,6 +131,8 @@ public final class LogWriter implements Runnable {
         this.reserveSegments = reserveSegments;
         this.throttleNanos = TimeUnit.MILLISECONDS.toNanos(throttleMillis);
         this.drivesDirty = new boolean[drives.drives().size()];
+        this.alignment = drives.writeAlignment();
+        this.padding = ByteBuffer.allocateDirect(alignment);
         this.thread = Thread.ofPlatform().name("basalt-log-writer").daemon(true).unstarted(this);
     }
 
@@ -428,12 +432,9 @@ public final class LogWriter implements Runnable {
             return;
         }
         int current = LogFormat.BATCH_HEADER + entries.position() + payload.position();
-        long grown = LogFormat.align(current + entryLength + payloadLength);
         int open = openSegment[batchStream];
-        long openRoom = open >= 0 ? segments.segmentSize() - segments.written(open) : 0;
-        long room = LogFormat.align(current) <= openRoom ? openRoom
-                : segments.segmentSize() - LogFormat.SEGMENT_HEADER;
-        if (grown > room) {
+        int at = open >= 0 && fits(open, current) ? (int) segments.written(open) : LogFormat.SEGMENT_HEADER;
+        if (at + LogFormat.batchLength(at, current + entryLength + payloadLength, alignment) > segments.segmentSize()) {
             writeBatch();
         }
     }
@@ -458,9 +459,9 @@ public final class LogWriter implements Runnable {
         }
         int entryBytes = entries.position();
         int payloadBytes = payload.position();
-        int length = LogFormat.align(LogFormat.BATCH_HEADER + entryBytes + payloadBytes);
+        int raw = LogFormat.BATCH_HEADER + entryBytes + payloadBytes;
         try {
-            int segment = segmentFor(length);
+            int segment = segmentFor(raw);
             // The sequence is taken only once the batch is on the drive: a failed write must not leave
             // a gap, since recovery stops at the first gap and would drop every later batch.
             long batchSequence = sequence + 1;
@@ -468,6 +469,7 @@ public final class LogWriter implements Runnable {
                 reserveSequences(batchSequence + SEQUENCE_RESERVATION);
             }
             int offset = (int) segments.written(segment);
+            int length = LogFormat.batchLength(offset, raw, alignment);
             boolean first = offset == LogFormat.SEGMENT_HEADER;
             LogFormat.sealBatch(header.clear().limit(LogFormat.BATCH_HEADER), entries, entryBytes, payloadBytes,
                     batchEntries.size(), batchSequence);
@@ -477,7 +479,7 @@ public final class LogWriter implements Runnable {
                     padding.clear().limit(length - LogFormat.BATCH_HEADER - entryBytes - payloadBytes)};
             drives.write(segment, first ? 0 : offset, parts);
             sequence = batchSequence;
-            drivesDirty[drives.driveOf(segment)] = true;
+            drives.markWritten(segment, drivesDirty);
             counters.driveBytesWritten(length + (first ? LogFormat.SEGMENT_HEADER : 0));
             lock.lock();
             try {
@@ -503,9 +505,9 @@ public final class LogWriter implements Runnable {
      * only once a free one is known to exist: sealed for nothing, its rest would be lost to every
      * smaller batch, such as the map change deleting a volume on a full node.
      */
-    private int segmentFor(int length) throws CapacityException {
+    private int segmentFor(int raw) throws CapacityException {
         int open = openSegment[batchStream];
-        if (open >= 0 && segments.written(open) + length <= segments.segmentSize()) {
+        if (open >= 0 && fits(open, raw)) {
             return open;
         }
         if (segments.freeCount() == 0) {
@@ -528,6 +530,12 @@ public final class LogWriter implements Runnable {
             listener.spaceLow();
         }
         return next;
+    }
+
+    /** Whether a batch of {@code raw} bytes (and its padding) fits in what is left of open segment {@code open}. */
+    private boolean fits(int open, int raw) {
+        int offset = (int) segments.written(open);
+        return offset + LogFormat.batchLength(offset, raw, alignment) <= segments.segmentSize();
     }
 
     /** Host writes may take a new segment only while more than the reserve is free. */

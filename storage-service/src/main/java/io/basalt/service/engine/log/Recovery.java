@@ -73,13 +73,16 @@ public final class Recovery {
         final int segment;
         final ByteBuffer bytes;
         final long minimumSequence;
+        /** Where batches end: see {@code DriveSet.writeAlignment}. */
+        private final int alignment;
         private int offset;
         private long previous;
         LogFormat.Batch batch;
         /** Whether {@link #batch}'s payload matched its CRCs too. */
         boolean intact;
 
-        Cursor(int segment, ByteBuffer bytes, int from, long minimumSequence) {
+        Cursor(int segment, ByteBuffer bytes, int from, long minimumSequence, int alignment) {
+            this.alignment = alignment;
             this.segment = segment;
             this.bytes = bytes;
             this.minimumSequence = minimumSequence;
@@ -92,7 +95,7 @@ public final class Recovery {
             if (offset + LogFormat.BATCH_HEADER > bytes.limit()) {
                 return false;
             }
-            LogFormat.Batch next = LogFormat.parse(bytes.duplicate().position(offset), offset);
+            LogFormat.Batch next = LogFormat.parse(bytes.duplicate().position(offset), offset, alignment);
             if (next == null || next.sequence() <= previous) {
                 return false;
             }
@@ -166,7 +169,7 @@ public final class Recovery {
                 continue;
             }
             drives.read(s, 0, bytes.clear());
-            Cursor cursor = new Cursor(s, bytes.flip(), from, Math.max(open, base + 1));
+            Cursor cursor = new Cursor(s, bytes.flip(), from, Math.max(open, base + 1), drives.writeAlignment());
             if (cursor.advance(null)) {
                 runs.add(new Run(s, from, cursor.minimumSequence, cursor.batch.sequence()));
                 do {
@@ -193,7 +196,8 @@ public final class Recovery {
                 Run run = runs.get(nextRun++);
                 ByteBuffer buffer = spare.isEmpty() ? ByteBuffer.allocate(segments.segmentSize()) : spare.poll();
                 drives.read(run.segment(), 0, buffer.clear());
-                Cursor cursor = new Cursor(run.segment(), buffer.flip(), run.from(), run.minimumSequence());
+                Cursor cursor = new Cursor(run.segment(), buffer.flip(), run.from(), run.minimumSequence(),
+                        drives.writeAlignment());
                 if (cursor.advance(codec)) {
                     merge.add(cursor);
                 }

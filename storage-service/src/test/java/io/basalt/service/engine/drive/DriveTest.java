@@ -78,7 +78,8 @@ class DriveTest {
             current = drive.superblock();
         }
         Superblock newer = new Superblock(Superblock.CURRENT_FORMAT + 1, current.segmentSize(), node,
-                current.driveId(), current.firstSegmentOffset(), current.segmentCount(), 0, current.createdMillis());
+                current.driveId(), current.firstSegmentOffset(), current.segmentCount(), 0, current.createdMillis(),
+                current.erasure());
         try (RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw")) {
             file.write(newer.encode().array());
         }
