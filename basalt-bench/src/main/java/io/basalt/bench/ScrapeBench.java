@@ -145,7 +145,7 @@ final class ScrapeBench {
                 target, the data-plane volume layer, the storage engine on a drive in memory: the engine's own
                 cost, without the page cache's) and one %d MiB volume written through once; Basalt's own host
                 on loopback TCP, one connection. *Memory* is the in-process target's memory namespace
-                (`--self`, no node) under the same load, minutes apart. During each run (warm-up and measured
+                (`--self`, no node) under the same load, right after the engine's run. During each run (warm-up and measured
                 window) an HTTP client gets the node's `/metrics` with the admin token every %d s, as
                 Prometheus would; *Scrapes* counts them in the engine's run and the memory run, each had to
                 answer 200 within %d s, and *Slowest* is the longest answer in the engine's run. Each run: %d s
