@@ -35,6 +35,7 @@ import java.util.concurrent.ExecutionException;
                 "basalt bench --erasure-coding [--seconds N] [--warmup N]",
                 "basalt bench --checkpoint [--mapped SIZE]... [--engine-dir DIR]",
                 "basalt bench --qos [--seconds N] [--warmup N] [--output FILE]",
+                "basalt bench --scrape-metrics [--seconds N] [--warmup N] [--output FILE]",
                 "basalt bench --report [--seconds N] [--warmup N] [--connections N] [--digest] [--engine-dir DIR]",
                 "             [--output FILE]"},
         footerHeading = "%nTarget and load:%n",
@@ -75,6 +76,11 @@ import java.util.concurrent.ExecutionException;
                 "                      neighbour's IOPS alone and beside a noisy volume, limited and not (--seconds",
                 "                      per run, default 5, after --warmup, default 2); --output FILE puts the section",
                 "                      into FILE (e.g. docs/benchmarks.md) in place of its previous version",
+                "  --scrape-metrics    a whole node in process (engine on a drive in memory) and the in-process memory",
+                "                      namespace, 4 KiB random reads and writes at queue depth 1 and 32 on each, while",
+                "                      the node's /metrics is scraped every second: IOPS, p50/p99/p99.9, engine over",
+                "                      memory, scrapes and the slowest (--seconds, default 10, after --warmup, default",
+                "                      2); --output FILE puts the section into FILE in place of its previous version",
                 "  --report            run the standard matrix against --self (memory and engine) and the echo",
                 "                      baseline, then --write-amplification, --compression, --checkpoint,",
                 "                      --erasure-coding and --qos, and write --output (default docs/benchmarks.md)",
@@ -126,6 +132,9 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (list.contains("--qos")) {
             return QosBench.run(args);
+        }
+        if (list.contains("--scrape-metrics")) {
+            return ScrapeBench.run(args);
         }
         if (list.contains("--checkpoint")) {
             return CheckpointBench.run(args);

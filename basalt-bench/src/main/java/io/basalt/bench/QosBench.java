@@ -170,41 +170,8 @@ final class QosBench {
 
     /** {@code args}: {@code --qos [--seconds N] [--warmup N] [--output FILE]}. */
     static int run(String[] args) {
-        int seconds = 5;
-        int warmUp = 2;
-        Path output = null;
-        try {
-            for (int i = 0; i < args.length; i++) {
-                switch (args[i]) {
-                    case "--qos" -> { }
-                    case "--seconds" -> seconds = BenchOptions.integer(BenchOptions.value(args, ++i, "--seconds"), "--seconds");
-                    case "--warmup" -> warmUp = BenchOptions.integer(BenchOptions.value(args, ++i, "--warmup"), "--warmup");
-                    case "--output" -> output = Path.of(BenchOptions.value(args, ++i, "--output"));
-                    default -> throw new IllegalArgumentException("unknown option " + args[i] + " (with --qos)");
-                }
-            }
-            if (seconds < 1 || warmUp < 0) {
-                throw new IllegalArgumentException("--seconds must be positive and --warmup not negative");
-            }
-        } catch (IllegalArgumentException e) {
-            System.err.println("basalt bench: " + e.getMessage());
-            BenchCommand.usage(System.err);
-            return BenchCommand.EXIT_USAGE;
-        }
-        try {
-            Results results = measure(seconds, warmUp);
-            String section = markdown(results, "bin/basalt bench " + String.join(" ", args));
-            System.out.println();
-            System.out.print(section);
-            if (output != null) {
-                writeSection(output, section);
-                System.out.println("Wrote " + output);
-            }
-            return results.errors() == 0 ? 0 : BenchCommand.EXIT_FAILED;
-        } catch (Exception e) {
-            System.err.println("basalt bench: " + BenchCommand.describe(e));
-            return BenchCommand.EXIT_FAILED;
-        }
+        return SectionMode.run(args, "--qos", SECTION_TITLE, 5, 2, QosBench::measure, QosBench::markdown,
+                r -> r.errors() > 0);
     }
 
     /** Starts a node on a drive in memory, runs every case and the isolation runs, and stops it. */
@@ -212,12 +179,8 @@ final class QosBench {
         String loadAtStart = BenchReport.loadAverage();
         Path dataDir = Files.createTempDirectory("basalt-bench-qos-");
         EventLoopGroup hostGroup = EventLoops.createForHost(Runtime.getRuntime().availableProcessors());
-        try (StorageNode node = StorageNode.start(ConfigLoader.load(List.of("--data-dir", dataDir.toString(),
-                "--nvme.port=0", "--nvme.discovery-port=0", "--api.port=0",
-                "--engine.drives=memory:" + DRIVE_BYTES), Map.of()))) {
-            InetSocketAddress api = node.apiAddress();
-            VolumeApiClient client = new VolumeApiClient(URI.create("http://" + api.getHostString() + ":" + api.getPort()),
-                    Files.readString(dataDir.resolve(ApiOptions.ADMIN_TOKEN_FILE)).strip(), Duration.ofSeconds(30));
+        try (StorageNode node = startNode(dataDir)) {
+            VolumeApiClient client = new VolumeApiClient(apiUri(node), adminToken(dataDir), Duration.ofSeconds(30));
             Volume limited = client.createVolume(new CreateVolumeRequest("qos-limited", VOLUME_BYTES, List.of(HOST_NQN)));
             Volume neighbour = client.createVolume(new CreateVolumeRequest("qos-neighbour", VOLUME_BYTES, List.of(HOST_NQN)));
             InetSocketAddress nvme = node.nvmeAddress();
@@ -262,7 +225,24 @@ final class QosBench {
         }
     }
 
-    private static HostController connect(EventLoopGroup group, InetSocketAddress nvme, Volume volume, int queues)
+    /** A node on loopback with free ports and its engine on a drive of {@value #DRIVE_BYTES} bytes in memory. */
+    static StorageNode startNode(Path dataDir) throws Exception {
+        return StorageNode.start(ConfigLoader.load(List.of("--data-dir", dataDir.toString(),
+                "--nvme.port=0", "--nvme.discovery-port=0", "--api.port=0",
+                "--engine.drives=memory:" + DRIVE_BYTES), Map.of()));
+    }
+
+    static URI apiUri(StorageNode node) {
+        InetSocketAddress api = node.apiAddress();
+        return URI.create("http://" + api.getHostString() + ":" + api.getPort());
+    }
+
+    /** The token the node wrote into its data directory when it started: the API's and /metrics' admin. */
+    static String adminToken(Path dataDir) throws IOException {
+        return Files.readString(dataDir.resolve(ApiOptions.ADMIN_TOKEN_FILE)).strip();
+    }
+
+    static HostController connect(EventLoopGroup group, InetSocketAddress nvme, Volume volume, int queues)
             throws Exception {
         HostOptions options = HostOptions.defaults(HOST_NQN).withIoQueues(queues, QUEUE_DEPTH + 1);
         return HostController.connect(group, options, nvme.getHostString(), nvme.getPort(), volume.nqn())
@@ -270,7 +250,7 @@ final class QosBench {
     }
 
     /** A volume of the node, reached through its host controller's I/O queues. */
-    private record Target(InetSocketAddress nvme, Volume volume, HostController host, int blockSize) {
+    record Target(InetSocketAddress nvme, Volume volume, HostController host, int blockSize) {
         static Target of(InetSocketAddress nvme, Volume volume, HostController host) throws Exception {
             return new Target(nvme, volume, host, host.identifyNamespace(volume.nsid())
                     .get(SETUP_TIMEOUT_SECONDS, TimeUnit.SECONDS).blockSize());
@@ -278,8 +258,14 @@ final class QosBench {
 
         /** {@code workload} on {@code count} of the controller's queues from {@code first} on. */
         Benchmark.LoadGroup load(Workload workload, int ioSize, int first, int count, int seconds, int warmUpSeconds) {
+            return load(workload, ioSize, QUEUE_DEPTH, first, count, seconds, warmUpSeconds);
+        }
+
+        /** The same at {@code queueDepth} I/Os in flight per queue (at most {@value #QUEUE_DEPTH}). */
+        Benchmark.LoadGroup load(Workload workload, int ioSize, int queueDepth, int first, int count, int seconds,
+                                 int warmUpSeconds) {
             BenchOptions options = new BenchOptions(nvme.getHostString(), nvme.getPort(), volume.nqn(), volume.nsid(),
-                    HOST_NQN, false, workload, ioSize, QUEUE_DEPTH, count, seconds, warmUpSeconds, false, false,
+                    HOST_NQN, false, workload, ioSize, queueDepth, count, seconds, warmUpSeconds, false, false,
                     VOLUME_BYTES, false, null, false);
             List<BenchTransport> transports = new ArrayList<>();
             for (int i = first; i < first + count; i++) {
@@ -290,7 +276,7 @@ final class QosBench {
     }
 
     /** Writes the whole volume once with random data, so reads find mapped blocks as they would in use. */
-    private static void fill(HostQueue queue, int nsid, int blockSize) throws Exception {
+    static void fill(HostQueue queue, int nsid, int blockSize) throws Exception {
         ByteBuf data = DataKind.RANDOM.pool(0);
         Semaphore free = new Semaphore(FILL_DEPTH);
         AtomicInteger firstError = new AtomicInteger();
@@ -409,30 +395,11 @@ final class QosBench {
         return sorted.length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 
-    private static boolean loaded(String loadAverage) {
+    static boolean loaded(String loadAverage) {
         try {
             return Double.parseDouble(loadAverage.split(",")[0].strip()) > 2;
         } catch (NumberFormatException e) {
             return false;
         }
-    }
-
-    /**
-     * Puts {@code section} into {@code file} in place of the section with the same title (up to the next
-     * second-level heading), or at its end when it has none; the rest of the file is kept as it is.
-     */
-    static void writeSection(Path file, String section) throws IOException {
-        String text = Files.exists(file) ? Files.readString(file) : "";
-        int start = text.startsWith(SECTION_TITLE + "\n") ? 0 : text.indexOf("\n" + SECTION_TITLE + "\n");
-        String updated;
-        if (start < 0) {
-            updated = text.isEmpty() || text.endsWith("\n\n") ? text + section
-                    : text + (text.endsWith("\n") ? "\n" : "\n\n") + section;
-        } else {
-            int from = start == 0 ? 0 : start + 1;
-            int next = text.indexOf("\n## ", from + SECTION_TITLE.length());
-            updated = text.substring(0, from) + section + (next < 0 ? "" : "\n" + text.substring(next + 1));
-        }
-        Files.writeString(file, updated);
     }
 }

@@ -9,6 +9,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -21,7 +22,8 @@ class BenchCommandTest {
     void helpShowsEveryMode() {
         Outcome help = bench("--help");
         assertEquals(0, help.status());
-        for (String mode : new String[]{"--target ADDR:PORT", "--self", "--engine", "--report", "--checkpoint", "--qos"}) {
+        for (String mode : new String[]{"--target ADDR:PORT", "--self", "--engine", "--report", "--checkpoint", "--qos",
+                "--scrape-metrics"}) {
             assertTrue(help.out().contains(mode), mode + " in:\n" + help.out());
         }
     }
@@ -65,6 +67,28 @@ class BenchCommandTest {
         assertTrue(written.startsWith("# Benchmarks\n\n## Before\n\nkept\n\n" + QosBench.SECTION_TITLE), written);
         assertTrue(written.endsWith("## After\n\nkept too\n"), written);
         assertFalse(written.contains("old figures"), written);
+    }
+
+    /**
+     * The scraped engine-vs-memory mode, short: every workload measured on the node's volume and on memory,
+     * the node's /metrics scraped during both runs, every scrape answered 200, and the section written.
+     * Shown failing with the scraper's token left out (every scrape answered 401, the run exits 1).
+     */
+    @Test
+    void aShortScrapedRunAnswersEveryScrapeAndWritesItsSection(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("benchmarks.md");
+        Outcome run = bench("--scrape-metrics", "--seconds", "1", "--warmup", "0", "--output", file.toString());
+        assertEquals(0, run.status(), run.err() + run.out());
+        String section = Files.readString(file);
+        assertTrue(section.startsWith(ScrapeBench.SECTION_TITLE + "\n"), section);
+        List<String[]> rows = section.lines().filter(l -> l.startsWith("| 4 KiB "))
+                .map(l -> l.split("\\|")).toList();
+        assertEquals(4, rows.size(), section);
+        for (String[] cells : rows) {
+            String[] scrapes = cells[12].strip().split(" \\+ ");
+            assertTrue(Integer.parseInt(scrapes[0]) >= 1 && Integer.parseInt(scrapes[1]) >= 1, section);
+            assertEquals("0", cells[13].strip(), section);
+        }
     }
 
     private record Outcome(int status, String out, String err) {
