@@ -81,9 +81,11 @@ import java.util.concurrent.ExecutionException;
                 "                      the node's /metrics is scraped every second: IOPS, p50/p99/p99.9, engine over",
                 "                      memory, scrapes and the slowest (--seconds, default 10, after --warmup, default",
                 "                      2); --output FILE puts the section into FILE in place of its previous version",
-                "  --report            run the standard matrix against --self (memory and engine) and the echo",
-                "                      baseline, then --write-amplification, --compression, --checkpoint,",
-                "                      --erasure-coding and --qos, and write --output (default docs/benchmarks.md)",
+                "  --report            run the standard matrix against --self (memory, engine on a drive file and",
+                "                      on a memory drive) and the echo baseline, the first seconds of fresh JVMs",
+                "                      against steady state, then --write-amplification, --compression,",
+                "                      --checkpoint, --erasure-coding and --qos, and put their sections into",
+                "                      --output (default docs/benchmarks.md), keeping its other sections",
                 "",
                 "Writes are destructive: run them only against a scratch volume."})
 public final class BenchCommand implements Callable<Integer> {
