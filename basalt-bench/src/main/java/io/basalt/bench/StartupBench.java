@@ -3,10 +3,12 @@ package io.basalt.bench;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -50,6 +52,33 @@ final class StartupBench {
         }
         System.out.println(RESULT + first.iops() + " " + steady.iops());
         System.exit(0);
+    }
+
+    /** {@code --startup} and the options of a {@code --self} run: measures it and prints the one row. */
+    static int run(String[] args, PrintStream err) {
+        BenchOptions options;
+        try {
+            options = BenchOptions.parse(Arrays.stream(args).filter(a -> !a.equals("--startup"))
+                    .toArray(String[]::new));
+            if (!options.self()) {
+                throw new IllegalArgumentException("--startup measures the in-process target: add --self or --engine");
+            }
+        } catch (IllegalArgumentException e) {
+            err.println("basalt bench: " + e.getMessage());
+            BenchCommand.usage(err);
+            return BenchCommand.EXIT_USAGE;
+        }
+        try {
+            Result r = measure(options);
+            System.out.print(markdown(List.of(r)));
+            return r.failure() == null ? 0 : BenchCommand.EXIT_FAILED;
+        } catch (IOException e) {
+            err.println("basalt bench: " + BenchCommand.describe(e));
+            return BenchCommand.EXIT_FAILED;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return BenchCommand.EXIT_FAILED;
+        }
     }
 
     /**
