@@ -30,6 +30,7 @@ import java.util.concurrent.ExecutionException;
                 "             [--host-nqn NQN] [--rw randread|randwrite|read|write] [--bs SIZE] [--qd N]",
                 "             [--connections N] [--seconds N] [--warmup N] [--size SIZE] [--digest]",
                 "basalt bench --engine [--engine-dir DIR | --memory-drive] [the options of --self]",
+                "basalt bench --startup [the options of --self or --engine]",
                 "basalt bench --write-amplification [--fill PERCENT]... [--drive-size SIZE] [--engine-dir DIR]",
                 "basalt bench --compression [--engine-dir DIR]",
                 "basalt bench --erasure-coding [--seconds N] [--warmup N]",
@@ -59,6 +60,8 @@ import java.util.concurrent.ExecutionException;
                 "  --seconds N         measured time (default 10), after --warmup seconds (default 2)",
                 "  --size SIZE         bytes of the namespace to spread I/Os over (default: all of it; 256m locally)",
                 "  --digest            header and data digests (CRC32C)",
+                "  --startup           the workload in a fresh JVM of its own: IOPS of its first --seconds after the",
+                "                      target started (no warm-up), then steady state in the same JVM after --warmup",
                 "  --write-amplification  the engine alone (no network): fill a volume to --fill percent of the engine's",
                 "                      capacity (default 50 and 80), overwrite it at random with 4 KiB writes 3 times",
                 "                      its size, print drive bytes over host bytes (--drive-size, default 1g)",
@@ -81,9 +84,11 @@ import java.util.concurrent.ExecutionException;
                 "                      the node's /metrics is scraped every second: IOPS, p50/p99/p99.9, engine over",
                 "                      memory, scrapes and the slowest (--seconds, default 10, after --warmup, default",
                 "                      2); --output FILE puts the section into FILE in place of its previous version",
-                "  --report            run the standard matrix against --self (memory and engine) and the echo",
-                "                      baseline, then --write-amplification, --compression, --checkpoint,",
-                "                      --erasure-coding and --qos, and write --output (default docs/benchmarks.md)",
+                "  --report            run the standard matrix against --self (memory, engine on a drive file and",
+                "                      on a memory drive) and the echo baseline, the first seconds of fresh JVMs",
+                "                      against steady state, then --write-amplification, --compression,",
+                "                      --checkpoint, --erasure-coding and --qos, and put their sections into",
+                "                      --output (default docs/benchmarks.md), keeping its other sections",
                 "",
                 "Writes are destructive: run them only against a scratch volume."})
 public final class BenchCommand implements Callable<Integer> {
@@ -135,6 +140,9 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (list.contains("--scrape-metrics")) {
             return ScrapeBench.run(args);
+        }
+        if (list.contains("--startup")) {
+            return StartupBench.run(args, err);
         }
         if (list.contains("--checkpoint")) {
             return CheckpointBench.run(args);

@@ -1,6 +1,8 @@
 package io.basalt.bench;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -48,6 +50,42 @@ record BenchOptions(String address, int port, String nqn, int nsid, String hostN
     BenchOptions with(Workload w, int bs, int qd) {
         return new BenchOptions(address, port, nqn, nsid, hostNqn, self, w, bs, qd, connections, seconds, warmUpSeconds,
                 digests, echoBaseline, workingSet, engine, engineDir, memoryDrive);
+    }
+
+    /** The same run with the engine's drive in memory ({@code --memory-drive}) or on a file. */
+    BenchOptions withMemoryDrive(boolean inMemory) {
+        return new BenchOptions(address, port, nqn, nsid, hostNqn, self, workload, ioSize, queueDepth, connections,
+                seconds, warmUpSeconds, digests, echoBaseline, workingSet, engine, engineDir, inMemory);
+    }
+
+    /** The same run after another warm-up ({@code 0}: measured from the first I/O on). */
+    BenchOptions warmedUpFor(int seconds) {
+        return new BenchOptions(address, port, nqn, nsid, hostNqn, self, workload, ioSize, queueDepth, connections,
+                this.seconds, seconds, digests, echoBaseline, workingSet, engine, engineDir, memoryDrive);
+    }
+
+    /** The command line of this run against the in-process target, as {@link #parse} reads it back. */
+    List<String> selfArguments() {
+        if (!self) {
+            throw new IllegalStateException("not a run against the in-process target");
+        }
+        List<String> args = new ArrayList<>(List.of(memoryDrive ? "--memory-drive" : engine ? "--engine" : "--self",
+                "--rw", workload.label(), "--bs", Integer.toString(ioSize), "--qd", Integer.toString(queueDepth),
+                "--connections", Integer.toString(connections), "--seconds", Integer.toString(seconds),
+                "--warmup", Integer.toString(warmUpSeconds)));
+        if (digests) {
+            args.add("--digest");
+        }
+        if (workingSet > 0) {
+            args.addAll(List.of("--size", Long.toString(workingSet)));
+        }
+        if (engineDir != null) {
+            args.addAll(List.of("--engine-dir", engineDir.toString()));
+        }
+        if (!hostNqn.equals(DEFAULT_HOST_NQN)) {
+            args.addAll(List.of("--host-nqn", hostNqn));
+        }
+        return args;
     }
 
     static BenchOptions parse(String[] args) {

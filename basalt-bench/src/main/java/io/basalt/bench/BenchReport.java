@@ -28,11 +28,23 @@ import java.util.Locale;
  */
 final class BenchReport {
     static final String DEFAULT_OUTPUT = "docs/benchmarks.md";
+    static final String ERRORS_TITLE = "## Errors";
+    /**
+     * Headings of the sections the report writes; in the output file these are replaced, an owned
+     * section the report did not write this time (no errors) is removed, every other section is kept.
+     */
+    static final List<String> OWNED_SECTIONS = List.of("## NVMe/TCP against the loopback ceiling",
+            "## NVMe/TCP in front of the storage engine", StartupBench.SECTION_TITLE,
+            "## Storage engine: write amplification", "## Storage engine: compression",
+            CheckpointBench.SECTION_TITLE, ErasureBench.SECTION_TITLE, QosBench.SECTION_TITLE, ERRORS_TITLE);
 
     private record Case(Workload workload, int ioSize, int queueDepth) {
-        /** The engine is measured on the small random I/O that stresses its per-I/O path. */
+        /**
+         * The engine is measured on the small random I/O that stresses its per-I/O path and on the
+         * large transfers of issue 13's comparison with SPDK (128 KiB at queue depth 8).
+         */
         boolean onEngine() {
-            return ioSize == 4096;
+            return ioSize == 4096 || queueDepth == 8;
         }
     }
 
@@ -41,11 +53,29 @@ final class BenchReport {
             new Case(Workload.RANDREAD, 4096, 32),
             new Case(Workload.RANDWRITE, 4096, 1),
             new Case(Workload.RANDWRITE, 4096, 32),
+            new Case(Workload.READ, 128 * 1024, 8),
+            new Case(Workload.WRITE, 128 * 1024, 8),
             new Case(Workload.READ, 128 * 1024, 32),
             new Case(Workload.WRITE, 128 * 1024, 32));
 
-    /** One case: the in-process target on memory, on the engine (null if not measured), and the echo baseline. */
-    private record Row(BenchResult memory, BenchResult engine, BenchResult echo) {
+    /** The start-up workloads, each in a fresh JVM against the engine on its default drive file. */
+    private static final List<Case> STARTUP = List.of(
+            new Case(Workload.RANDREAD, 4096, 32),
+            new Case(Workload.RANDWRITE, 4096, 32),
+            new Case(Workload.WRITE, 128 * 1024, 8));
+
+    /**
+     * One case: the in-process target on memory, on the engine with its default drive file and with its
+     * drive in memory (both null if not measured), and the echo baseline.
+     */
+    private record Row(BenchResult memory, BenchResult engine, BenchResult engineOnMemoryDrive, BenchResult echo) {
+        List<BenchResult> all() {
+            List<BenchResult> all = new ArrayList<>(List.of(memory, echo));
+            if (engine != null) {
+                all.addAll(List.of(engine, engineOnMemoryDrive));
+            }
+            return all;
+        }
     }
 
     /** A write-amplification run, or why it failed. */
@@ -77,6 +107,7 @@ final class BenchReport {
         }
         List<Row> rows = new ArrayList<>();
         List<Wa> wa = new ArrayList<>();
+        List<StartupBench.Result> startup = new ArrayList<>();
         List<EngineBench.CompressionResult> compression;
         List<ErasureBench.Result> erasure;
         List<CheckpointBench.Result> checkpoints;
@@ -90,15 +121,25 @@ final class BenchReport {
                 BenchResult memory = Benchmark.run(options.against(true, false, false));
                 System.out.println(memory.summary());
                 BenchResult engine = null;
+                BenchResult engineOnMemoryDrive = null;
                 if (c.onEngine()) {
-                    engine = Benchmark.run(options.against(true, true, false));
+                    engine = Benchmark.run(options.against(true, true, false).withMemoryDrive(false));
                     System.out.println(engine.summary());
+                    engineOnMemoryDrive = Benchmark.run(options.against(true, true, false).withMemoryDrive(true));
+                    System.out.println(engineOnMemoryDrive.summary());
                 }
                 BenchResult echo = Benchmark.run(options.against(false, false, true));
                 System.out.println(echo.summary());
-                rows.add(new Row(memory, engine, echo));
+                rows.add(new Row(memory, engine, engineOnMemoryDrive, echo));
             }
             loads.add("after the NVMe/TCP runs: " + loadAverage());
+            for (Case c : STARTUP) {
+                StartupBench.Result r = StartupBench.measure(base.with(c.workload(), c.ioSize(), c.queueDepth())
+                        .against(true, true, false).withMemoryDrive(false));
+                System.out.println("start-up " + label(r.options()) + ": " + (r.failure() != null ? r.failure()
+                        : String.format(Locale.ROOT, "first %,.0f IOPS, steady %,.0f", r.firstIops(), r.steadyIops())));
+                startup.add(r);
+            }
             for (double fill : EngineBench.WA_FILLS) {
                 for (Skew skew : EngineBench.WA_SKEWS) {
                     try {
@@ -120,21 +161,22 @@ final class BenchReport {
             qos = QosBench.measure(base.seconds(), base.warmUpSeconds());
             loads.add("at the end: " + loadAverage());
             double minutes = (System.nanoTime() - start) / 60e9;
-            Files.writeString(output, markdown(base, String.join(" ", args), rows, wa, compression, checkpoints,
-                    erasure, qos, loads, minutes));
+            SectionMode.writeReport(output, markdown(base, String.join(" ", args), rows, startup, wa, compression,
+                    checkpoints, erasure, qos, loads, minutes), OWNED_SECTIONS);
         } catch (Exception e) {
             System.err.println("basalt bench: " + BenchCommand.describe(e));
             return BenchCommand.EXIT_FAILED;
         }
         System.out.println("Wrote " + output);
-        boolean failures = rows.stream().anyMatch(r -> r.memory().errors() + r.echo().errors()
-                + (r.engine() == null ? 0 : r.engine().errors()) > 0)
+        boolean failures = rows.stream().flatMap(r -> r.all().stream()).anyMatch(r -> r.errors() > 0)
+                || startup.stream().anyMatch(r -> r.failure() != null)
                 || wa.stream().anyMatch(w -> w.result() == null || w.result().failed())
                 || compression.stream().anyMatch(c -> c.load().errors() > 0) || qos.errors() > 0;
         return failures ? BenchCommand.EXIT_FAILED : 0;
     }
 
-    private static String markdown(BenchOptions base, String command, List<Row> rows, List<Wa> wa,
+    private static String markdown(BenchOptions base, String command, List<Row> rows, List<StartupBench.Result> startup,
+                                   List<Wa> wa,
                                    List<EngineBench.CompressionResult> compression,
                                    List<CheckpointBench.Result> checkpoints, List<ErasureBench.Result> erasure,
                                    QosBench.Results qos, List<String> loads,
@@ -144,9 +186,11 @@ final class BenchReport {
         md.append("""
                 Written by `bin/basalt bench --report`, which measures, one after the other in one process:
                 Basalt's NVMe/TCP data path against the loopback ceiling; the same path in front of the storage
-                engine instead of memory; the storage engine on its own (write amplification and
-                compression); the erasure coding library on its own; and volume QoS limits on a whole node in
-                process. Ratios compare runs of the same report, minutes apart on the same machine.
+                engine instead of memory, on a drive file and on a drive in memory; the first seconds of a fresh
+                JVM against steady state; the storage engine on its own (write amplification and compression);
+                the erasure coding library on its own; and volume QoS limits on a whole node in process. Ratios
+                compare runs of the same report, minutes apart on the same machine. The report rewrites only its
+                own sections (and this header); other sections of the file are kept as they are.
 
                 """);
         md.append("- Command: `bin/basalt bench ").append(command).append("`\n");
@@ -197,38 +241,34 @@ final class BenchReport {
                 (`io.basalt.service.engine`) instead of memory: one drive, a sparse %d GiB file in a temporary
                 directory, and the node's default settings (%d MiB segments, volatile write cache: no sync per
                 write, checkpoints every %d MiB or %d s). Each run opens a fresh engine and writes the %d MiB
-                volume through once before it starts. The drive file lives in the page cache, so this measures the
-                engine's CPU path (log writer, map, CRC32C, page-cache copies), not a disk. Memory columns are the
-                in-memory runs of the table above; the ratio is the engine's IOPS over memory's (aims: writes
-                ≥ 70%%, reads ≥ 85%%).
-
-                What the first profiles (2026-11-24) showed and what changed: writes crossed two threads per
-                I/O (event loop → log writer → completion posted back) with neither side busy, checkpoint
-                capture encoded every map page on the writer thread, and releasing an overwritten block did a
-                boxed map lookup. Now the event loop writes plain writes as one batch per I/O cycle itself,
-                checkpoints copy pages and encode elsewhere, and the lookup is skipped when nothing is shared
-                (docs/storage-engine.md). What is left on a write: the `writev` of each batch into the page
-                cache, CRC32C, the map update under the engine's lock. Reads run on the event loop: one map
-                lookup and one `pread` per contiguous run, and a CRC32C per block.
+                volume through once before it starts. Each workload runs twice: with the engine's default drive,
+                a file that lives in the page cache (the engine's CPU path plus the kernel's page-cache copies,
+                not a disk), and with its drive in memory (`engine.drives=memory:SIZE`, `--memory-drive`: the
+                engine's own cost, like SPDK's malloc bdev). *Memory IOPS* is the in-memory namespace of the
+                table above (no engine); the ratio is the engine's IOPS over it (aims: writes ≥ 70%%, reads
+                ≥ 85%%). The threads and copies of a read and a write are in docs/architecture.md.
 
                 """, SelfTarget.ENGINE_DRIVE_BYTES >> 30, io.basalt.service.engine.EngineConfig.DEFAULT_SEGMENT_SIZE >> 20,
                 BenchEngine.CHECKPOINT_BYTES >> 20, BenchEngine.CHECKPOINT_MILLIS / 1000,
                 Benchmark.DEFAULT_LOCAL_WORKING_SET >> 20));
-        md.append("| Workload | Engine IOPS | Engine MiB/s | p50 µs | p99 µs | p99.9 µs | Alloc B/IO | Memory IOPS | Memory p50 µs | Memory p99 µs | Ratio | Aim |\n");
-        md.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        md.append("| Workload | Drive | Engine IOPS | Engine MiB/s | p50 µs | p99 µs | p99.9 µs | Alloc B/IO | Memory IOPS | Memory p50 µs | Memory p99 µs | Ratio | Aim |\n");
+        md.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         for (Row row : rows) {
-            BenchResult n = row.engine();
-            if (n == null) {
+            if (row.engine() == null) {
                 continue;
             }
             BenchResult m = row.memory();
-            double ratio = n.iops() / m.iops();
-            double aim = n.options().workload().read ? 0.85 : 0.70;
-            md.append(String.format(Locale.ROOT, "| %s | %,.0f | %,.1f | %.1f | %.1f | %.1f | %,.0f | %,.0f | %.1f | %.1f | %.0f%% | %s %.0f%% |%n",
-                    label(n), n.iops(), n.mibPerSecond(), n.micros(0.5), n.micros(0.99), n.micros(0.999),
-                    n.allocatedPerIo(), m.iops(),
-                    m.micros(0.5), m.micros(0.99), 100 * ratio, ratio >= aim ? "met, ≥" : "**missed**, ≥", 100 * aim));
+            for (BenchResult n : List.of(row.engine(), row.engineOnMemoryDrive())) {
+                double ratio = n.iops() / m.iops();
+                double aim = n.options().workload().read ? 0.85 : 0.70;
+                md.append(String.format(Locale.ROOT, "| %s | %s | %,.0f | %,.1f | %.1f | %.1f | %.1f | %,.0f | %,.0f | %.1f | %.1f | %.0f%% | %s %.0f%% |%n",
+                        label(n), n.options().memoryDrive() ? "memory" : "file", n.iops(), n.mibPerSecond(),
+                        n.micros(0.5), n.micros(0.99), n.micros(0.999), n.allocatedPerIo(), m.iops(),
+                        m.micros(0.5), m.micros(0.99), 100 * ratio, ratio >= aim ? "met, ≥" : "**missed**, ≥", 100 * aim));
+            }
         }
+
+        md.append('\n').append(StartupBench.markdown(startup));
 
         md.append("\n## Storage engine: write amplification\n\n");
         md.append(String.format(Locale.ROOT, """
@@ -292,10 +332,15 @@ final class BenchReport {
 
         List<String> errors = new ArrayList<>();
         for (Row row : rows) {
-            for (BenchResult r : new BenchResult[] {row.memory(), row.engine(), row.echo()}) {
-                if (r != null && r.errors() > 0) {
+            for (BenchResult r : row.all()) {
+                if (r.errors() > 0) {
                     errors.add(r.summary());
                 }
+            }
+        }
+        for (StartupBench.Result r : startup) {
+            if (r.failure() != null) {
+                errors.add("start-up " + label(r.options()) + ": " + r.failure());
             }
         }
         for (Wa w : wa) {
@@ -309,7 +354,7 @@ final class BenchReport {
             }
         }
         if (!errors.isEmpty()) {
-            md.append("\n## Errors\n\n");
+            md.append('\n').append(ERRORS_TITLE).append("\n\n");
             errors.forEach(e -> md.append("- ").append(e).append('\n'));
         }
         return md.toString();
@@ -324,8 +369,12 @@ final class BenchReport {
     }
 
     private static String label(BenchResult r) {
-        return String.format(Locale.ROOT, "%s %s qd %d", BenchResult.sizeLabel(r.options().ioSize()).replace("k", " KiB"),
-                r.options().workload().label(), r.options().queueDepth());
+        return label(r.options());
+    }
+
+    static String label(BenchOptions o) {
+        return String.format(Locale.ROOT, "%s %s qd %d", BenchResult.sizeLabel(o.ioSize()).replace("k", " KiB"),
+                o.workload().label(), o.queueDepth());
     }
 
     static String loadAverage() throws IOException {

@@ -32,6 +32,7 @@ import java.util.concurrent.atomic.AtomicReference;
 final class CheckpointBench {
     static final long[] DEFAULT_MAPPED = {1L << 30, 4L << 30, 16L << 30};
     static final int CHECKPOINTS = 3;
+    static final String SECTION_TITLE = "## Storage engine: checkpoint cost and recovery";
     private static final int BLOCK_SIZE = 4096;
     private static final int FILL_IO_SIZE = 128 * 1024;
     private static final int FILL_DEPTH = 16;
@@ -84,7 +85,7 @@ final class CheckpointBench {
     /** The report's section: what was measured, then one row per mapped size. */
     static String markdown(List<Result> results) {
         StringBuilder md = new StringBuilder();
-        md.append("## Storage engine: checkpoint cost and recovery\n\n");
+        md.append(SECTION_TITLE).append("\n\n");
         md.append(String.format(Locale.ROOT, """
                 The engine alone, for each mapped size a fresh engine (4 MiB segments, node defaults) and one
                 compressed volume of that size written through once with 128 KiB writes of blocks that hold 16

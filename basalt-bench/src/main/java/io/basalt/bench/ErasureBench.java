@@ -23,6 +23,7 @@ final class ErasureBench {
     static final int DEFAULT_SECONDS = 1;
     static final int DEFAULT_WARMUP_SECONDS = 1;
     /** Calls between two looks at the clock. */
+    static final String SECTION_TITLE = "## Erasure coding library";
     private static final int BATCH = 16;
 
     /** What is measured on a stripe. */
@@ -129,7 +130,7 @@ final class ErasureBench {
     /** The Markdown section of the report. */
     static String markdown(List<Result> results, int seconds, int warmupSeconds) {
         StringBuilder md = new StringBuilder();
-        md.append("## Erasure coding library\n\n");
+        md.append(SECTION_TITLE).append("\n\n");
         md.append(String.format(Locale.ROOT, """
                 The Reed-Solomon coders of `io.basalt.service.engine.ec` on their own, one thread (one core):
                 ISA-L's (`libisal.so.2` through java.lang.foreign) and the pure-Java fallback, which writes the

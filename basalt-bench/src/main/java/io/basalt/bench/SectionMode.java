@@ -3,6 +3,9 @@ package io.basalt.bench;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.function.Predicate;
 
 /**
@@ -72,17 +75,78 @@ final class SectionMode {
      * second-level heading), or at its end when it has none; the rest of the file is kept as it is.
      */
     static void writeSection(Path file, String title, String section) throws IOException {
-        String text = Files.exists(file) ? Files.readString(file) : "";
-        int start = text.startsWith(title + "\n") ? 0 : text.indexOf("\n" + title + "\n");
-        String updated;
-        if (start < 0) {
-            updated = text.isEmpty() || text.endsWith("\n\n") ? text + section
-                    : text + (text.endsWith("\n") ? "\n" : "\n\n") + section;
-        } else {
-            int from = start == 0 ? 0 : start + 1;
-            int next = text.indexOf("\n## ", from + title.length());
-            updated = text.substring(0, from) + section + (next < 0 ? "" : "\n" + text.substring(next + 1));
+        Files.writeString(file, withSection(Files.exists(file) ? Files.readString(file) : "", title, section));
+    }
+
+    /**
+     * Writes a report of several sections into {@code file} without losing what others wrote there: the
+     * report's header (everything before its first second-level heading) replaces the file's, each of
+     * its sections replaces the file's section of the same title (or is appended), a section titled in
+     * {@code owned} that the report no longer has (an "Errors" section of an earlier run) is removed,
+     * and every other section (hand-written, or written by another mode) is kept where it is.
+     */
+    static void writeReport(Path file, String report, List<String> owned) throws IOException {
+        if (!Files.exists(file)) {
+            Files.writeString(file, report);
+            return;
         }
-        Files.writeString(file, updated);
+        String text = Files.readString(file);
+        int fileSections = firstSection(text);
+        int reportSections = firstSection(report);
+        text = report.substring(0, reportSections) + text.substring(fileSections);
+        Set<String> written = new HashSet<>();
+        for (int start = reportSections; start < report.length(); ) {
+            int next = report.indexOf("\n## ", start);
+            int end = next < 0 ? report.length() : next + 1;
+            String section = report.substring(start, end);
+            String title = section.substring(0, section.indexOf('\n'));
+            text = withSection(text, title, next < 0 ? section : section.substring(0, section.length() - 1));
+            written.add(title);
+            start = end;
+        }
+        for (String title : owned) {
+            if (!written.contains(title)) {
+                text = withoutSection(text, title);
+            }
+        }
+        Files.writeString(file, text);
+    }
+
+    /** Where the first second-level heading starts, or the text's length when it has none. */
+    private static int firstSection(String text) {
+        if (text.startsWith("## ")) {
+            return 0;
+        }
+        int at = text.indexOf("\n## ");
+        return at < 0 ? text.length() : at + 1;
+    }
+
+    private static String withSection(String text, String title, String section) {
+        int start = sectionStart(text, title);
+        if (start < 0) {
+            return text.isEmpty() || text.endsWith("\n\n") ? text + section
+                    : text + (text.endsWith("\n") ? "\n" : "\n\n") + section;
+        }
+        int next = text.indexOf("\n## ", start + title.length());
+        return text.substring(0, start) + section + (next < 0 ? "" : "\n" + text.substring(next + 1));
+    }
+
+    private static String withoutSection(String text, String title) {
+        int start = sectionStart(text, title);
+        if (start < 0) {
+            return text;
+        }
+        int next = text.indexOf("\n## ", start + title.length());
+        String before = text.substring(0, start);
+        return next < 0 ? before.stripTrailing() + "\n" : before + text.substring(next + 1);
+    }
+
+    /** Where the section with this exact heading line starts, or -1. */
+    private static int sectionStart(String text, String title) {
+        if (text.startsWith(title + "\n")) {
+            return 0;
+        }
+        int at = text.indexOf("\n" + title + "\n");
+        return at < 0 ? -1 : at + 1;
     }
 }

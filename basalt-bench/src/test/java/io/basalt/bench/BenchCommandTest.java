@@ -22,7 +22,7 @@ class BenchCommandTest {
     void helpShowsEveryMode() {
         Outcome help = bench("--help");
         assertEquals(0, help.status());
-        for (String mode : new String[]{"--target ADDR:PORT", "--self", "--engine", "--report", "--checkpoint", "--qos",
+        for (String mode : new String[]{"--target ADDR:PORT", "--self", "--engine", "--report", "--startup", "--checkpoint", "--qos",
                 "--scrape-metrics"}) {
             assertTrue(help.out().contains(mode), mode + " in:\n" + help.out());
         }

@@ -2,6 +2,7 @@ package io.basalt.nvmetcp.nvmet;
 
 import io.basalt.nvmetcp.nvme.Opcodes;
 import io.basalt.nvmetcp.nvme.Status;
+import io.basalt.nvmetcp.stats.PerThreadCounters;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -12,7 +13,6 @@ import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A controller created by a host's admin queue Connect: its registers, features, I/O queues,
@@ -47,10 +47,15 @@ final class Controller implements Subsystem.NamespaceChangeListener {
     private final Set<Integer> changedNamespaces = new LinkedHashSet<>();
     private boolean changedNamespacesOverflow;
     private boolean namespaceNoticeMasked;
-    final LongAdder blocksRead = new LongAdder();
-    final LongAdder blocksWritten = new LongAdder();
-    final LongAdder readCommands = new LongAdder();
-    final LongAdder writeCommands = new LongAdder();
+    /**
+     * The SMART log's I/O figures, counted per event loop (the controller's I/O queues may run on
+     * several) and summed when the log page is read: {@link #READ_COMMANDS} and the others.
+     */
+    final PerThreadCounters io = new PerThreadCounters(4);
+    static final int READ_COMMANDS = 0;
+    static final int BLOCKS_READ = 1;
+    static final int WRITE_COMMANDS = 2;
+    static final int BLOCKS_WRITTEN = 3;
     private int cc;
     /** Read by I/O queue Connects on other event loops. */
     private volatile int csts;

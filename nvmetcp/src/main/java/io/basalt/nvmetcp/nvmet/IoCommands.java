@@ -3,6 +3,7 @@ package io.basalt.nvmetcp.nvmet;
 import io.basalt.nvmetcp.nvme.Opcodes;
 import io.basalt.nvmetcp.nvme.Sqe;
 import io.basalt.nvmetcp.nvme.Status;
+import io.basalt.nvmetcp.stats.PerThreadCounters;
 import io.netty.buffer.ByteBuf;
 
 /** NVM command set I/O commands, checked and handed to the namespace's block device. */
@@ -52,13 +53,14 @@ final class IoCommands {
             req.complete(Status.SGL_DATA_LENGTH_INVALID | Status.DNR);
             return;
         }
+        long[] counts = ctrl.io.stripe();
         if (write) {
-            ctrl.writeCommands.increment();
-            ctrl.blocksWritten.add(bytes >> 9);
+            PerThreadCounters.add(counts, Controller.WRITE_COMMANDS, 1);
+            PerThreadCounters.add(counts, Controller.BLOCKS_WRITTEN, bytes >> 9);
             device.write(slba, nlb, req.data, Sqe.fua(req.sqe) || !ctrl.volatileWriteCache(), req);
         } else {
-            ctrl.readCommands.increment();
-            ctrl.blocksRead.add(bytes >> 9);
+            PerThreadCounters.add(counts, Controller.READ_COMMANDS, 1);
+            PerThreadCounters.add(counts, Controller.BLOCKS_READ, bytes >> 9);
             device.read(slba, nlb, req.data, req);
         }
     }

@@ -77,10 +77,10 @@ final class LogPages {
         out.setByte(base + 3, 100); // available spare
         out.setByte(base + 4, 10); // available spare threshold
         // Data units are thousands of 512-byte units, rounded up
-        out.setLongLE(base + 32, (ctrl.blocksRead.sum() + 999) / 1000);
-        out.setLongLE(base + 48, (ctrl.blocksWritten.sum() + 999) / 1000);
-        out.setLongLE(base + 64, ctrl.readCommands.sum());
-        out.setLongLE(base + 80, ctrl.writeCommands.sum());
+        out.setLongLE(base + 32, (ctrl.io.sum(Controller.BLOCKS_READ) + 999) / 1000);
+        out.setLongLE(base + 48, (ctrl.io.sum(Controller.BLOCKS_WRITTEN) + 999) / 1000);
+        out.setLongLE(base + 64, ctrl.io.sum(Controller.READ_COMMANDS));
+        out.setLongLE(base + 80, ctrl.io.sum(Controller.WRITE_COMMANDS));
     }
 
     static void firmware(ByteBuf out) {

@@ -50,11 +50,19 @@ public final class BlockCodec {
         }
     }
 
-    /** CRC32C of a stored block: its LBA, then its stored bytes {@code stored[from, from+length)}. */
+    /**
+     * CRC32C of a stored block: its LBA, then its stored bytes {@code stored[from, from+length)}. Runs on
+     * every block written and read, so it makes no view of {@code stored}: it moves the buffer's position
+     * and limit and puts them back, which needs {@code stored} to be the calling thread's alone for the
+     * call (the writer's batch, a read's destination, a recovery's segment).
+     */
     public int crc(long lba, ByteBuffer stored, int from, int length) {
         crc.reset();
         crc.update(lbaBytes.clear().putLong(lba).flip());
-        crc.update(stored.duplicate().limit(from + length).position(from));
+        int position = stored.position();
+        int limit = stored.limit();
+        crc.update(stored.limit(from + length).position(from));
+        stored.limit(limit).position(position);
         return (int) crc.getValue();
     }
 
