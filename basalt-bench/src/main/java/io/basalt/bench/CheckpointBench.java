@@ -91,13 +91,15 @@ final class CheckpointBench {
                 compressed volume of that size written through once with 128 KiB writes of blocks that hold 16
                 random bytes and zeros (LZ4 keeps a few dozen bytes of each, so the drive stays small while the
                 map holds every block: 12 bytes a block in memory). Then a *base* checkpoint (every page; its
-                capture is a pass over the page directories under the engine lock that freezes the pages
-                copy-on-write), then %d incremental checkpoints (*deltas*: the pages changed since the one
-                before) one after the other while a probe writes 4 KiB blocks at random places of the volume's
-                first 64 MiB (32 map pages: the small changed set), one at a time.
-                *Pause* is how long the log writer stood still while a checkpoint was captured (the longest of
-                the deltas'); the probe's longest write during the deltas is compared with its longest write
-                in a window as long without one. *Delta, ms* is the longest from request to durable (capture,
+                capture freezes the pages and page directories copy-on-write under the engine lock, and the
+                checkpoint thread walks them), then %d incremental checkpoints (*deltas*: the pages changed
+                since the one before) one after the other, while a probe writes 4 KiB blocks at random places
+                of the volume's first 64 MiB (32 map pages: the small changed set), one at a time, from before
+                the base on.
+                *Pause* is how long the log writer stood still for a checkpoint (its capture and the taking of
+                its segments; the longest of the deltas'); the probe's longest write during the base and
+                during the deltas is compared with its longest write in a window as long as the deltas
+                without one. *Delta, ms* is the longest from request to durable (capture,
                 drive syncs, records written, segments freed). *Recovery* is the next open after a clean
                 close: the chain loaded, nothing replayed.
 
