@@ -23,8 +23,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * written through once with compressible blocks (so 16 GiB mapped needs only a few hundred MiB of
  * drive), then a base checkpoint (every page) is taken, then incremental ones while a probe writes
  * 4 KiB blocks at random within the volume's first 64 MiB, one at a time (the small changed set each
- * delta holds). Per size: the base's
- * size and the writer's pause while it was captured, the largest delta and the longest pause of its
+ * delta holds); the probe already writes while the base is taken. Per size: the base's size, the
+ * writer's pause while it was captured and the longest probe write while it was taken, the largest delta and the longest pause of its
  * captures (the engine's own measure of the capture under the engine lock), the longest probe write
  * during the deltas and during a quiet window of the same length, how long a delta takes, and the
  * recovery after a clean restart (loading the chain).
@@ -53,6 +53,7 @@ final class CheckpointBench {
     /**
      * @param baseBytes         image bytes of the base checkpoint (every page)
      * @param basePauseNanos    how long the writer stood still while the base was captured
+     * @param baseProbeMaxNanos longest probe write while the base was taken (request to durable)
      * @param deltaBytes        image bytes of the largest delta taken while the probe wrote
      * @param deltaPauseNanos   longest time the writer stood still while a delta was captured
      * @param probeMaxNanos     longest probe write while the deltas ran
@@ -61,23 +62,23 @@ final class CheckpointBench {
      * @param recoveryMillis    recovery after a clean restart (the chain loaded, nothing replayed)
      */
     record Result(long mappedBytes, long storedBytes, double fillSeconds, long baseBytes, long basePauseNanos,
-                  long deltaBytes, long deltaPauseNanos, long probeMaxNanos, long quietMaxNanos, long probeWrites,
+                  long baseProbeMaxNanos, long deltaBytes, long deltaPauseNanos, long probeMaxNanos, long quietMaxNanos, long probeWrites,
                   long checkpointNanos, long recoveryMillis, long driveBytes) {
         String summary() {
             return String.format(Locale.ROOT, "engine checkpoint at %d GiB mapped (%,d MiB stored, %,d MiB drive, "
-                            + "filled in %.1f s): base %,d KiB, writer paused %.1f ms; delta (%,d probe writes) "
+                            + "filled in %.1f s): base %,d KiB, writer paused %.1f ms, longest 4 KiB write %.1f ms; delta (%,d probe writes) "
                             + "%,d KiB, writer paused %.1f ms per capture (longest of %d), checkpoint %.0f ms; "
                             + "longest 4 KiB write %.1f ms during deltas, %.1f ms without; recovery %,d ms",
                     mappedBytes >> 30, storedBytes >> 20, driveBytes >> 20, fillSeconds, baseBytes >> 10,
-                    basePauseNanos / 1e6, probeWrites, deltaBytes >> 10, deltaPauseNanos / 1e6, CHECKPOINTS,
+                    basePauseNanos / 1e6, baseProbeMaxNanos / 1e6, probeWrites, deltaBytes >> 10, deltaPauseNanos / 1e6, CHECKPOINTS,
                     checkpointNanos / 1e6, probeMaxNanos / 1e6, quietMaxNanos / 1e6, recoveryMillis);
         }
 
         String markdownRow() {
             return String.format(Locale.ROOT,
-                    "| %d GiB (%,d blocks) | %,d | %,d | %.1f | %,d | %.1f | %.1f | %.1f | %.0f | %,d |",
+                    "| %d GiB (%,d blocks) | %,d | %,d | %.1f | %.1f | %,d | %.1f | %.1f | %.1f | %.0f | %,d |",
                     mappedBytes >> 30, mappedBytes / BLOCK_SIZE, storedBytes >> 20, baseBytes >> 10,
-                    basePauseNanos / 1e6, deltaBytes >> 10, deltaPauseNanos / 1e6, probeMaxNanos / 1e6,
+                    basePauseNanos / 1e6, baseProbeMaxNanos / 1e6, deltaBytes >> 10, deltaPauseNanos / 1e6, probeMaxNanos / 1e6,
                     quietMaxNanos / 1e6, checkpointNanos / 1e6, recoveryMillis);
         }
     }
@@ -91,20 +92,22 @@ final class CheckpointBench {
                 compressed volume of that size written through once with 128 KiB writes of blocks that hold 16
                 random bytes and zeros (LZ4 keeps a few dozen bytes of each, so the drive stays small while the
                 map holds every block: 12 bytes a block in memory). Then a *base* checkpoint (every page; its
-                capture is a pass over the page directories under the engine lock that freezes the pages
-                copy-on-write), then %d incremental checkpoints (*deltas*: the pages changed since the one
-                before) one after the other while a probe writes 4 KiB blocks at random places of the volume's
-                first 64 MiB (32 map pages: the small changed set), one at a time.
-                *Pause* is how long the log writer stood still while a checkpoint was captured (the longest of
-                the deltas'); the probe's longest write during the deltas is compared with its longest write
-                in a window as long without one. *Delta, ms* is the longest from request to durable (capture,
+                capture freezes the pages and page directories copy-on-write under the engine lock, and the
+                checkpoint thread walks them), then %d incremental checkpoints (*deltas*: the pages changed
+                since the one before) one after the other, while a probe writes 4 KiB blocks at random places
+                of the volume's first 64 MiB (32 map pages: the small changed set), one at a time, from before
+                the base on.
+                *Pause* is how long the log writer stood still for a checkpoint (its capture and the taking of
+                its segments; the longest of the deltas'); the probe's longest write during the base and
+                during the deltas is compared with its longest write in a window as long as the deltas
+                without one. *Delta, ms* is the longest from request to durable (capture,
                 drive syncs, records written, segments freed). *Recovery* is the next open after a clean
                 close: the chain loaded, nothing replayed.
 
                 """, CHECKPOINTS));
-        md.append("| Mapped | Stored MiB | Base KiB | Base pause, ms | Delta KiB | Delta pause, ms "
+        md.append("| Mapped | Stored MiB | Base KiB | Base pause, ms | Longest 4 KiB write during base, ms | Delta KiB | Delta pause, ms "
                 + "| Longest 4 KiB write during deltas, ms | without, ms | Delta, ms | Recovery, ms |\n");
-        md.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        md.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         for (Result r : results) {
             md.append(r.markdownRow()).append('\n');
         }
@@ -136,20 +139,24 @@ final class CheckpointBench {
                 }
                 Engine engine = bench.engine();
                 EngineCounters counters = engine.counters();
-                // The fill's changes go into a delta, which outgrows the base of the empty volume: the next
-                // checkpoint is a base of every page.
-                for (int i = 0; i < 3; i++) {
-                    engine.checkpoint();
-                    if (counters.lastCheckpointBase()) {
-                        break;
-                    }
-                }
-                if (!counters.lastCheckpointBase()) {
-                    throw new IllegalStateException("no base checkpoint was taken after the fill");
-                }
-                long baseBytes = counters.lastCheckpointBytes();
-                long basePause = counters.lastCheckpointPauseNanos();
                 try (Probe probe = new Probe(volume, data, Math.min(PROBE_BLOCKS, mappedBytes / BLOCK_SIZE))) {
+                    // The fill's changes go into a delta, which outgrows the base of the empty volume: the next
+                    // checkpoint is a base of every page. The probe writes throughout; its longest write while
+                    // the base was taken is what a host sees of the base's capture.
+                    long baseProbeMax = -1;
+                    for (int i = 0; i < 3 && baseProbeMax < 0; i++) {
+                        probe.window();
+                        engine.checkpoint();
+                        long longestWrite = probe.window();
+                        if (counters.lastCheckpointBase()) {
+                            baseProbeMax = longestWrite;
+                        }
+                    }
+                    if (baseProbeMax < 0) {
+                        throw new IllegalStateException("no base checkpoint was taken after the fill");
+                    }
+                    long baseBytes = counters.lastCheckpointBytes();
+                    long basePause = counters.lastCheckpointPauseNanos();
                     long deltaPause = 0;
                     long deltaBytes = 0;
                     long longest = 0;
@@ -172,8 +179,9 @@ final class CheckpointBench {
                     long writes = probe.stop();
                     long stored = engine.totals(volume.id()).storedBytes();
                     Engine reopened = bench.restart();
-                    return new Result(mappedBytes, stored, fill.seconds(), baseBytes, basePause, deltaBytes,
-                            deltaPause, during, quiet, writes, longest, reopened.recovery().millis(), driveBytes);
+                    return new Result(mappedBytes, stored, fill.seconds(), baseBytes, basePause, baseProbeMax,
+                            deltaBytes, deltaPause, during, quiet, writes, longest, reopened.recovery().millis(),
+                            driveBytes);
                 }
             } finally {
                 data.release();

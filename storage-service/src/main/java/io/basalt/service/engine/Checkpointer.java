@@ -32,9 +32,10 @@ import java.util.concurrent.locks.Lock;
 /**
  * Takes checkpoints and writes them to the drives. The state is captured on the writer thread between
  * batches — a delta (the pages and directory slots changed since the last capture, frozen
- * copy-on-write: O(changed pages)) or, to keep the chain recovery reads short, a base (every page) —
- * and the segments its records need are taken from the free list in the same step. The checkpoint
- * thread then syncs the drives (every batch the image covers is durable), streams the image into
+ * copy-on-write: O(changed pages)) or, to keep the chain recovery reads short, a base (every page and
+ * page directory frozen copy-on-write in O(maps), walked afterwards on the checkpoint thread) — and
+ * the segments its records need are then taken from the free list, on the writer thread again. The
+ * checkpoint thread then syncs the drives (every batch the image covers is durable), streams the image into
  * checkpoint records and syncs again; finally, on the writer thread, the pages are thawed, segments
  * emptied by garbage collection before the capture are freed, and after a base the previous chain's
  * segments too. Taken every so many logged bytes, every so many seconds when anything was logged, when
@@ -141,17 +142,11 @@ final class Checkpointer {
 
     private void take() throws IOException, InterruptedException {
         long started = System.nanoTime();
-        CompletableFuture<Capture> captured = new CompletableFuture<>();
-        writer.submit(new LogOp.Task(() -> {
-            try {
-                captured.complete(capture());
-            } catch (IOException | RuntimeException e) {
-                captured.completeExceptionally(e);
-            }
-        }, captured::completeExceptionally));
-        Capture capture = await(captured);
+        Capture capture = onWriter(this::capture);
         boolean written = false;
         try {
+            capture.image().collectPages();
+            onWriter(() -> reserve(capture));
             write(capture);
             written = true;
         } finally {
@@ -177,54 +172,95 @@ final class Checkpointer {
     void takeFinal() throws IOException {
         thread.shutdown();
         Capture capture = capture();
+        capture.image().collectPages();
+        reserve(capture);
         write(capture);
     }
 
-    /** A captured image, the chain position it takes and the fresh segments taken for its records. */
-    private record Capture(Checkpoint.Image image, CheckpointSegments.Chain after, List<Integer> fresh) {
+    /** A step that must run on the writer thread, between batches. */
+    private interface WriterStep<T> {
+        T run() throws IOException;
     }
 
-    /** Writer thread (or a stopped writer). */
-    private Capture capture() throws IOException {
+    /** Runs {@code step} on the writer thread and waits for it (without a time limit, see {@link #checkpointNow}). */
+    private <T> T onWriter(WriterStep<T> step) throws IOException, InterruptedException {
+        CompletableFuture<T> done = new CompletableFuture<>();
+        writer.submit(new LogOp.Task(() -> {
+            try {
+                done.complete(step.run());
+            } catch (IOException | RuntimeException e) {
+                done.completeExceptionally(e);
+            }
+        }, done::completeExceptionally));
+        return await(done);
+    }
+
+    /**
+     * A captured image, the chain it continues, the fresh segments taken for its records (by
+     * {@link #reserve}, writer thread) and how long the writer stood still for it.
+     */
+    private record Capture(Checkpoint.Image image, CheckpointSegments.Chain current, List<Integer> fresh,
+                           long captureNanos) {
+    }
+
+    /**
+     * Writer thread (or a stopped writer): the image, under the engine lock. A delta's pages are known
+     * now; a base's are walked afterwards by {@link Checkpoint.Image#collectPages}, on the checkpoint
+     * thread, while the writer goes on.
+     */
+    private Capture capture() {
         long started = System.nanoTime();
+        CheckpointSegments.Chain current;
+        Checkpoint.Image image;
         lock.lock();
         try {
             loggedSince.set(0);
-            CheckpointSegments.Chain current = chain;
+            current = chain;
             // Recovery reads the base and at most about as many delta bytes again.
             boolean base = current.isEmpty() || needsBase || current.deltas() >= MAX_DELTAS
                     || current.deltaBytes() > current.baseBytes();
             long number = current.next();
             Checkpoint.Link link = base ? new Checkpoint.Link(number, 0, number)
                     : new Checkpoint.Link(number, current.last(), current.base());
-            Checkpoint.Image image = Checkpoint.capture(maps, segments, link, writer.sequence(), nextMapId.get());
+            image = Checkpoint.capture(maps, segments, link, writer.sequence(), nextMapId.get());
             // From here the image holds the changes: if it is not written, only a base can record them.
             needsBase = true;
-            int needed = CheckpointSegments.segmentsNeeded(image.bytes(),
-                    current.appendSegment() < 0 ? -1 : current.appendOffset(), segments.segmentSize());
-            List<Integer> fresh = new ArrayList<>();
-            while (fresh.size() < needed) {
-                Integer segment = segments.takeForCheckpoint();
-                if (segment == null) {
-                    fresh.forEach(segments::releaseCheckpoint);
-                    maps.thaw(image.generation());
-                    throw new IOException("no free segment left for checkpoint " + number + " (" + needed
-                            + " needed)");
-                }
-                fresh.add(segment);
-            }
-            // The segments are known once the records are written (see write).
-            CheckpointSegments.Chain after = new CheckpointSegments.Chain(number + 1, number, link.base(),
-                    base ? Set.of() : current.segments(), base ? image.bytes() : current.baseBytes(),
-                    base ? 0 : current.deltaBytes() + image.bytes(), base ? 0 : current.deltas() + 1, -1, 0);
             // Numbers are never reused, even by a checkpoint that fails: its records may be on a drive.
             chain = new CheckpointSegments.Chain(number + 1, current.last(), current.base(), current.segments(),
                     current.baseBytes(), current.deltaBytes(), current.deltas(), current.appendSegment(),
                     current.appendOffset());
-            return new Capture(image, after, fresh);
         } finally {
             lock.unlock();
-            counters.checkpointCaptured(System.nanoTime() - started);
+        }
+        return new Capture(image, current, new ArrayList<>(), System.nanoTime() - started);
+    }
+
+    /**
+     * Writer thread (or a stopped writer): takes the fresh segments the image's records need from the
+     * free list, whose only other user is the writer itself. O(segments taken). A checkpoint that finds
+     * none fails (and the next one retries); garbage collection leaves a segment for it.
+     */
+    private Void reserve(Capture capture) throws IOException {
+        long started = System.nanoTime();
+        lock.lock();
+        try {
+            CheckpointSegments.Chain current = capture.current();
+            int needed = CheckpointSegments.segmentsNeeded(capture.image().bytes(),
+                    current.appendSegment() < 0 ? -1 : current.appendOffset(), segments.segmentSize());
+            while (capture.fresh().size() < needed) {
+                Integer segment = segments.takeForCheckpoint();
+                if (segment == null) {
+                    capture.fresh().forEach(segments::releaseCheckpoint);
+                    capture.fresh().clear();
+                    throw new IOException("no free segment left for checkpoint " + capture.image().link().number()
+                            + " (" + needed + " needed)");
+                }
+                capture.fresh().add(segment);
+            }
+            return null;
+        } finally {
+            lock.unlock();
+            counters.checkpointCaptured(capture.captureNanos() + System.nanoTime() - started);
         }
     }
 
@@ -251,11 +287,18 @@ final class Checkpointer {
                 throw e;
             }
             writer.syncAll();
-            CheckpointSegments.Chain after = capture.after();
-            Set<Integer> held = new HashSet<>(after.segments());
-            held.addAll(out.segments());
-            chain = new CheckpointSegments.Chain(chain.next(), after.last(), after.base(), held,
-                    after.baseBytes(), after.deltaBytes(), after.deltas(), out.endSegment(), out.endOffset());
+            // A base starts a chain of its own; a delta extends the one it was captured on.
+            Checkpoint.Link link = capture.image().link();
+            CheckpointSegments.Chain before = capture.current();
+            long imageBytes = capture.image().bytes();
+            Set<Integer> held = new HashSet<>(out.segments());
+            if (!link.isBase()) {
+                held.addAll(before.segments());
+            }
+            chain = new CheckpointSegments.Chain(chain.next(), link.number(), link.base(), held,
+                    link.isBase() ? imageBytes : before.baseBytes(),
+                    link.isBase() ? 0 : before.deltaBytes() + imageBytes, link.isBase() ? 0 : before.deltas() + 1,
+                    out.endSegment(), out.endOffset());
             needsBase = false;
             if (legacyFile) {
                 // The drives hold a checkpoint now; the file of drive format 2 would only be stale.

@@ -58,8 +58,9 @@ public final class EngineCounters {
     }
 
     /**
-     * The writer paused for {@code nanos} while a checkpoint captured the maps: one pass over the page
-     * directories under the engine lock (docs/storage-engine.md, Recovery).
+     * The writer paused for {@code nanos} for a checkpoint: its capture under the engine lock (the
+     * changed pages of a delta; for a base only the freezing of every page directory, O(maps)) and the
+     * taking of its segments (docs/storage-engine.md, Recovery).
      */
     public void checkpointCaptured(long nanos) {
         lastCheckpointPauseNanos = nanos;

@@ -10,11 +10,14 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * The maps and segment states as of one log sequence number, so recovery only replays the batches
@@ -65,10 +68,12 @@ public final class Checkpoint {
 
     /**
      * A consistent image of the state, cheap to take on the writer thread: the pages it holds are not
-     * copied but frozen ({@link MapStore#freezePages}, {@link MapStore#freezeChanged}), so the writer
+     * copied but frozen ({@link MapStore#freezeAll}, {@link MapStore#freezeChanged}), so the writer
      * copies such a page only if it changes it before {@link #writeTo} has streamed the image out on
-     * another thread. The pages must be thawed ({@link MapStore#thaw} of {@link #generation}) on the
-     * writer thread once the image is written or given up.
+     * another thread. A base's frozen page directories are walked by {@link #collectPages}, on the
+     * thread that writes the image, not under the engine lock. The pages must be thawed
+     * ({@link MapStore#thaw} of {@link #generation}) on the writer thread once the image is written or
+     * given up.
      */
     public static final class Image {
         private final Link link;
@@ -80,11 +85,15 @@ public final class Checkpoint {
         private final long[] segmentLast;
         private final Map<Integer, Integer> lineages;
         private final List<MapPage> pages = new ArrayList<>();
-        private final List<VolumeMap> maps = new ArrayList<>();
+        /** Every map as it was at the capture. */
+        private final List<MapHeader> maps = new ArrayList<>();
+        /** A base's: every map's page directory at the capture, frozen, until {@link #collectPages}. */
+        private List<AtomicReferenceArray<MapPage>> directories;
         /** Per map: the recorded slots and, at the same index, the page id each pointed at (0: none). */
         private final List<int[]> slots = new ArrayList<>();
         private final List<long[]> slotPages = new ArrayList<>();
         private int generation;
+        /** Known at the capture for a delta, after {@link #collectPages} for a base. */
         private long bytes;
 
         private Image(Link link, long sequence, int nextMapId, long nextPageId, int segmentCount,
@@ -114,16 +123,61 @@ public final class Checkpoint {
 
         /** Pages the image holds: every page for a base, the changed ones for a delta. */
         public int pageCount() {
+            collected();
             return pages.size();
         }
 
-        /** Exactly what {@link #writeTo} writes, known at capture so the space can be taken then. */
+        /** Exactly what {@link #writeTo} writes, known before it is written so the space can be taken first. */
         public long bytes() {
+            collected();
             return bytes;
+        }
+
+        /**
+         * A base's pass over the page directories frozen at the capture: each distinct page once, and
+         * every slot that holds one. Any thread, while the image is frozen (before {@link MapStore#thaw});
+         * the writer goes on meanwhile. Nothing to do for a delta, which took its pages at the capture.
+         */
+        public void collectPages() {
+            if (directories == null) {
+                return;
+            }
+            Set<MapPage> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+            for (AtomicReferenceArray<MapPage> directory : directories) {
+                int held = 0;
+                for (int p = 0; p < directory.length(); p++) {
+                    held += directory.get(p) == null ? 0 : 1;
+                }
+                int[] recorded = new int[held];
+                long[] ids = new long[held];
+                int k = 0;
+                for (int p = 0; p < directory.length(); p++) {
+                    MapPage page = directory.get(p);
+                    if (page != null) {
+                        recorded[k] = p;
+                        ids[k++] = page.id();
+                        if (seen.add(page)) {
+                            pages.add(page);
+                            bytes += PAGE_BYTES + (long) ENTRY_BYTES * page.mapped();
+                        }
+                    }
+                }
+                slots.add(recorded);
+                slotPages.add(ids);
+                bytes += (long) SLOT_BYTES * held;
+            }
+            directories = null;
+        }
+
+        private void collected() {
+            if (directories != null) {
+                throw new IllegalStateException("a base image's pages are not collected yet");
+            }
         }
 
         /** Writes the image, streamed: its size is not bounded by an array's. */
         public void writeTo(OutputStream target) throws IOException {
+            collected();
             DataOutputStream out = new DataOutputStream(target);
             out.writeLong(MAGIC);
             out.writeInt(FORMAT);
@@ -160,7 +214,7 @@ public final class Checkpoint {
             }
             out.writeInt(maps.size());
             for (int i = 0; i < maps.size(); i++) {
-                VolumeMap map = maps.get(i);
+                MapHeader map = maps.get(i);
                 out.writeInt(map.id());
                 out.writeInt(map.lineage());
                 out.writeInt(map.blockSize());
@@ -180,9 +234,10 @@ public final class Checkpoint {
     }
 
     /**
-     * Captures the current state: a base ({@code link.isBase()}: every page, one pass over the page
-     * directories) or a delta (only what changed since the last capture: O(changed pages + maps +
-     * segments)). Writer thread (or a stopped writer), under the engine lock.
+     * Captures the current state. A delta takes only what changed since the last capture: O(changed
+     * pages + maps + segments). A base ({@code link.isBase()}) freezes every page and page directory
+     * (O(maps + segments)) and leaves the pass over them to {@link Image#collectPages}, outside the
+     * lock. Writer thread (or a stopped writer), under the engine lock.
      */
     public static Image capture(MapStore maps, SegmentTable segments, Link link, long sequence, int nextMapId) {
         Image image = new Image(link, sequence, nextMapId, maps.nextPageId(), segments.count(), maps.lineages());
@@ -197,38 +252,33 @@ public final class Checkpoint {
             image.segmentLast[s] = code == 0 ? 0 : segments.lastSequence(s);
         }
         long bytes = HEADER_BYTES + 4 + (long) segments.count() * SEGMENT_BYTES + 4 + 8L * image.lineages.size() + 4 + 4;
-        image.generation = link.isBase() ? maps.freezePages(image.pages::add) : maps.freezeChanged(image.pages::add);
+        for (VolumeMap map : maps.all()) {
+            image.maps.add(new MapHeader(map.id(), map.lineage(), map.blockSize(), map.sizeBlocks(),
+                    map.compressed(), map.readOnly()));
+            bytes += MAP_BYTES;
+        }
+        if (link.isBase()) {
+            image.directories = new ArrayList<>(image.maps.size());
+            image.generation = maps.freezeAll(image.directories::add);
+            image.bytes = bytes;
+            return image;
+        }
+        image.generation = maps.freezeChanged(image.pages::add);
         for (MapPage page : image.pages) {
             bytes += PAGE_BYTES + (long) ENTRY_BYTES * page.mapped();
         }
         for (VolumeMap map : maps.all()) {
             BitSet changed = MapStore.takeChangedSlots(map);
             int pageCount = MapStore.pageCount(map);
-            int[] recorded;
-            if (link.isBase()) {
-                int held = 0;
-                for (int p = 0; p < pageCount; p++) {
-                    held += MapStore.page(map, p) == null ? 0 : 1;
-                }
-                recorded = new int[held];
-                int k = 0;
-                for (int p = 0; p < pageCount; p++) {
-                    if (MapStore.page(map, p) != null) {
-                        recorded[k++] = p;
-                    }
-                }
-            } else {
-                recorded = changed.stream().filter(p -> p < pageCount).toArray();
-            }
+            int[] recorded = changed.stream().filter(p -> p < pageCount).toArray();
             long[] ids = new long[recorded.length];
             for (int k = 0; k < recorded.length; k++) {
                 MapPage page = MapStore.page(map, recorded[k]);
                 ids[k] = page == null ? 0 : page.id();
             }
-            image.maps.add(map);
             image.slots.add(recorded);
             image.slotPages.add(ids);
-            bytes += MAP_BYTES + (long) SLOT_BYTES * recorded.length;
+            bytes += (long) SLOT_BYTES * recorded.length;
         }
         image.bytes = bytes;
         return image;

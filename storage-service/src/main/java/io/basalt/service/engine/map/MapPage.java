@@ -37,8 +37,9 @@ public final class MapPage {
     /** Stored bytes of the mapped entries; writer thread only. */
     long stored;
     /**
-     * The checkpoint generation whose image reads this page in place (see {@link MapStore#freezePages});
-     * while that image is being written, the page is copied before it changes. Writer thread only.
+     * The checkpoint generation of the incremental image that reads this page in place (see
+     * {@link MapStore#freezeChanged}; a base freezes every page by its {@link #id} instead); while that
+     * image is being written, the page is copied before it changes. Writer thread only.
      */
     int frozenIn;
     /**

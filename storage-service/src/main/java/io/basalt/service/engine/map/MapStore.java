@@ -41,6 +41,8 @@ public final class MapStore {
     private final Map<Long, Integer> extraRefs = new HashMap<>();
     /** The checkpoint generation whose image still reads its pages in place; 0 when none does. */
     private int frozenGeneration;
+    /** While a base image of {@link #frozenGeneration} is written: every page with a lower id is in it. */
+    private long frozenBelowId;
     private int lastGeneration;
     /** Id of the next page made (see {@link MapPage#id}); never reused within a checkpoint chain. */
     private long nextPageId = 1;
@@ -278,8 +280,8 @@ public final class MapStore {
     public record Usage(long mappedBytes, long storedBytes, long exclusiveBytes) {
     }
 
-    /** Each distinct page once, for checkpoints. */
-    public void forEachDistinctPage(Consumer<MapPage> action) {
+    /** Each distinct page once, for counting references after loading a checkpoint. */
+    private void forEachDistinctPage(Consumer<MapPage> action) {
         Set<MapPage> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         for (VolumeMap map : maps.values()) {
             for (int p = 0; p < map.pageCount(); p++) {
@@ -292,27 +294,28 @@ public final class MapStore {
     }
 
     /**
-     * Hands every distinct page to a checkpoint image without copying it: the pages are frozen until
-     * {@link #thaw} of the returned generation, and until then a page is copied before its first change
-     * (as a shared page is), so the image sees each page as it is now. What the writer pays for a
-     * checkpoint is one pass over the page directories, not a copy of every entry.
+     * For a base checkpoint: freezes, in O(maps), everything as it is now, to be walked afterwards on
+     * another thread. Every page that exists now (its id is below {@link #nextPageId}) is frozen until
+     * {@link #thaw} of the returned generation, so the writer copies it before its first change, and so
+     * is every map's page directory ({@link VolumeMap#freezeDirectory}: the writer copies it before it
+     * first points a slot elsewhere). The directories handed to {@code action} (map by map, as
+     * {@link #all} lists them) and the pages they name therefore stay as they are at this instant while
+     * the image is walked and written, without the writer stopping for a pass over them.
      */
-    public int freezePages(Consumer<MapPage> action) {
+    public int freezeAll(Consumer<AtomicReferenceArray<MapPage>> action) {
         int generation = nextGeneration();
-        forEachDistinctPage(page -> {
-            page.frozenIn = generation;
-            action.accept(page);
-        });
-        startChangeEpoch();
+        frozenBelowId = nextPageId;
         for (VolumeMap map : maps.values()) {
+            action.accept(map.freezeDirectory());
             map.takeChangedSlots();
         }
+        startChangeEpoch();
         return generation;
     }
 
     /**
      * For an incremental checkpoint: hands out the pages changed since the last capture, frozen as by
-     * {@link #freezePages}, and starts tracking changes afresh. O(changed pages). A page changed but no
+     * {@link #freezeAll}, and starts tracking changes afresh. O(changed pages). A page changed but no
      * longer held by any map may be among them; it costs its bytes in the image and nothing else.
      */
     public int freezeChanged(Consumer<MapPage> action) {
@@ -330,10 +333,19 @@ public final class MapStore {
         return map.takeChangedSlots();
     }
 
+    /** A new image's generation; it supersedes an earlier one that was never thawed. */
     private int nextGeneration() {
+        thawDirectories();
         lastGeneration = lastGeneration == Integer.MAX_VALUE ? 1 : lastGeneration + 1;
         frozenGeneration = lastGeneration;
         return frozenGeneration;
+    }
+
+    private void thawDirectories() {
+        frozenBelowId = 0;
+        for (VolumeMap map : maps.values()) {
+            map.thawDirectory();
+        }
     }
 
     private void startChangeEpoch() {
@@ -352,17 +364,18 @@ public final class MapStore {
     }
 
     /**
-     * The image of {@code generation} is written (or given up): its pages may change in place again. A
-     * later {@link #freezePages} supersedes an earlier generation that was never thawed.
+     * The image of {@code generation} is written (or given up): its pages and directories may change in
+     * place again. O(maps). A later capture supersedes an earlier generation that was never thawed.
      */
     public void thaw(int generation) {
         if (frozenGeneration == generation) {
             frozenGeneration = 0;
+            thawDirectories();
         }
     }
 
     private boolean frozen(MapPage page) {
-        return frozenGeneration != 0 && page.frozenIn == frozenGeneration;
+        return frozenGeneration != 0 && (page.frozenIn == frozenGeneration || page.id < frozenBelowId);
     }
 
     /** Installs a page read from a checkpoint into a map, counting it as one more sharer if already installed. */

@@ -20,6 +20,11 @@ public final class VolumeMap {
     private volatile long sizeBlocks;
     private volatile boolean deleted;
     private volatile AtomicReferenceArray<MapPage> pages;
+    /**
+     * The directory a base checkpoint image reads as it was at its capture (see
+     * {@link MapStore#freezeAll}); null when none does. Writer thread only.
+     */
+    private AtomicReferenceArray<MapPage> frozenDirectory;
     /** Blocks mapped and their stored bytes, kept as pages change; written by the writer thread only. */
     private volatile long mappedBlocks;
     private volatile long storedBytes;
@@ -123,8 +128,33 @@ public final class VolumeMap {
         return index < directory.length() ? directory.get(index) : null;
     }
 
+    /**
+     * Points slot {@code index} at {@code page}. A directory a checkpoint image still reads is copied
+     * first (once: the copy is the map's own), and the copy published whole, so a reader sees the old
+     * directory or the new one.
+     */
     void page(int index, MapPage page) {
-        pages.set(index, page);
+        AtomicReferenceArray<MapPage> directory = pages;
+        if (directory == frozenDirectory) {
+            AtomicReferenceArray<MapPage> copy = new AtomicReferenceArray<>(directory.length());
+            for (int i = 0; i < directory.length(); i++) {
+                copy.setPlain(i, directory.getPlain(i));
+            }
+            copy.set(index, page);
+            pages = copy;
+        } else {
+            directory.set(index, page);
+        }
+    }
+
+    /** The current directory, from now on left as it is (see {@link #page(int, MapPage)}) until thawed. */
+    AtomicReferenceArray<MapPage> freezeDirectory() {
+        frozenDirectory = pages;
+        return frozenDirectory;
+    }
+
+    void thawDirectory() {
+        frozenDirectory = null;
     }
 
     /** A checkpoint must record slot {@code index} again. */
@@ -160,6 +190,7 @@ public final class VolumeMap {
         compressed = newCompressed;
     }
 
+    /** Grows the directory into a new one, so a frozen one is left as it was. */
     void resize(long newSizeBlocks) {
         int count = pageCount(newSizeBlocks);
         AtomicReferenceArray<MapPage> current = pages;
