@@ -345,7 +345,7 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
 
         private List<CompletableFuture<Long>> waitFor(List<CompletableFuture<Long>> waits, Behind b) {
             List<CompletableFuture<Long>> list = waits == null ? new ArrayList<>(2) : waits;
-            list.add(b.recorded);
+            list.add(recording(b));
             return list;
         }
     }
@@ -394,6 +394,14 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
         return b;
     }
 
+    /** The transaction recording {@code b} out of sync; a new one if the last one failed. */
+    private synchronized CompletableFuture<Long> recording(Behind b) {
+        if (b.recorded.isCompletedExceptionally()) {
+            b.recorded = record(b);
+        }
+        return b.recorded;
+    }
+
     private CompletableFuture<Long> record(Behind b) {
         return inSyncSet.remove(b.nodeId).whenComplete((g, e) -> {
             if (e != null) {
@@ -434,9 +442,7 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
                 }
             }
             for (Behind b : members.behind) {
-                if (b.recorded.isCompletedExceptionally()) {
-                    b.recorded = record(b);
-                }
+                recording(b);
             }
         } catch (RuntimeException e) {
             LOG.warn("Volume {}: checking the secondaries failed", volumeId, e);

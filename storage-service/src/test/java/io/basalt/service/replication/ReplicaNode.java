@@ -70,10 +70,19 @@ final class ReplicaNode implements AutoCloseable {
         target = null;
     }
 
+    int port() {
+        return port;
+    }
+
     /** The primary's connection to this copy. */
     RemoteReplica connect(long generation) throws Exception {
+        return connect(generation, port);
+    }
+
+    /** The primary's connection to this copy through {@code viaPort} on loopback (a proxy). */
+    RemoteReplica connect(long generation, int viaPort) throws Exception {
         HostController controller = HostController.connect(group, HostOptions.defaults(PRIMARY_HOST).withIoQueues(2, 64),
-                "127.0.0.1", port, REPLICA_NQN).get(10, TimeUnit.SECONDS);
+                "127.0.0.1", viaPort, REPLICA_NQN).get(10, TimeUnit.SECONDS);
         NamespaceInfo ns = controller.identifyNamespace(1).get(10, TimeUnit.SECONDS);
         return new RemoteReplica(id, controller, 1, ns.blockSize(), ns.nsze(), generation);
     }

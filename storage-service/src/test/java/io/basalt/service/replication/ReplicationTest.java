@@ -2,6 +2,7 @@ package io.basalt.service.replication;
 
 import io.basalt.cluster.etcd.ClusterKeys;
 import io.basalt.cluster.etcd.EtcdProcess;
+import io.basalt.cluster.etcd.PausableProxy;
 import io.basalt.cluster.volumes.VolumeTransactions;
 import io.basalt.service.engine.IoResult;
 import io.etcd.jetcd.Client;
@@ -102,6 +103,15 @@ class ReplicationTest {
 
     /** Nodes A (primary), B and C up to {@code copies}; the secondaries served and connected at generation 1. */
     private void start(int copies) throws Exception {
+        start(copies, transactions, null);
+    }
+
+    /**
+     * @param through a proxy to C's target (created here) through which the primary reaches C, or null
+     * @param inSyncRecords the transactions the in-sync set is recorded with
+     */
+    private PausableProxy start(int copies, VolumeTransactions inSyncRecords, PausableProxy[] through) throws Exception {
+        PausableProxy proxy = null;
         List<String> ids = List.of("A", "B", "C").subList(0, copies);
         assertTrue(transactions.create("v1", "p", "vol", ("{\"id\":\"v1\",\"project\":\"p\",\"name\":\"vol\",\"nodeIds\":"
                 + "[\"" + String.join("\",\"", ids) + "\"],\"generation\":1}").getBytes(StandardCharsets.UTF_8)));
@@ -111,11 +121,18 @@ class ReplicationTest {
             nodes.add(node);
             if (!id.equals("A")) {
                 node.serve(1);
-                secondaries.add(node.connect(1));
+                if (id.equals("C") && through != null) {
+                    proxy = new PausableProxy(node.port());
+                    through[0] = proxy;
+                    secondaries.add(node.connect(1, proxy.port()));
+                } else {
+                    secondaries.add(node.connect(1));
+                }
             }
         }
         store = new ReplicatedStore("v1", nodes.getFirst().volume, secondaries, 1,
-                new EtcdInSyncSet(transactions, "v1", control), REGION, 2, TimeUnit.SECONDS, control);
+                new EtcdInSyncSet(inSyncRecords, "v1", control), REGION, 2, TimeUnit.SECONDS, control);
+        return proxy;
     }
 
     @ParameterizedTest(name = "{0} copies")
@@ -240,6 +257,54 @@ class ReplicationTest {
         b.serve(2);
         assertEquals(0, store.rejoin(b.connect(2), TIMEOUT_SECONDS, TimeUnit.SECONDS));
         assertEquals(List.of("B"), store.inSyncNodes());
+    }
+
+    /**
+     * C stops answering without closing anything (its packets held by a paused proxy): the write waiting
+     * for it completes once the replication timeout (2 s here) has cut C, and C is out of the in-sync set.
+     */
+    @Test
+    void aSecondaryThatAnswersNothingIsCutAfterTheTimeout() throws Exception {
+        PausableProxy[] proxy = new PausableProxy[1];
+        start(3, transactions, proxy);
+        try (PausableProxy toC = proxy[0]) {
+            assertEquals(IoResult.OK, write(0, 4, 1, true).get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+            toC.pause();
+            assertEquals(IoResult.OK, write(8, 4, 2, true).get(TIMEOUT_SECONDS, TimeUnit.SECONDS),
+                    "the write completes without C once C is cut");
+            assertEquals(List.of("B"), store.inSyncNodes());
+            assertEquals(2, store.generation());
+            assertEquals(1, store.dirtyRegions("C"));
+            assertArrayEquals(image, nodes.get(1).image());
+        }
+    }
+
+    /**
+     * etcd cannot be reached when C fails: no write that missed C is acknowledged, since etcd still lists C
+     * in sync and could promote it without them; once etcd answers again, the removal is recorded and
+     * writes complete. Shown failing (the write completed OK with C still in sync in etcd) with the wait
+     * for the record removed from ReplicatedStore.Command#finish.
+     */
+    @Test
+    void writesThatMissedASecondaryWaitUntilEtcdRecordsItOut() throws Exception {
+        int etcdPort = etcd.endpoints().getFirst().getPort();
+        try (PausableProxy toEtcd = new PausableProxy(etcdPort);
+             Client cutOff = Client.builder().endpoints(URI.create("http://127.0.0.1:" + toEtcd.port())).build()) {
+            VolumeTransactions viaProxy = new VolumeTransactions(cutOff, new ClusterKeys(dir.getFileName().toString()),
+                    Duration.ofSeconds(1));
+            start(3, viaProxy, null);
+            assertEquals(IoResult.OK, write(0, 4, 1, true).get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+            toEtcd.pause();
+            nodes.get(2).stopServing();
+            assertEquals(IoResult.FAILED, write(8, 4, 2, false).get(TIMEOUT_SECONDS, TimeUnit.SECONDS),
+                    "not acknowledged while etcd still lists C in sync");
+            assertEquals(List.of("A", "B", "C"), EtcdInSyncSet.inSync(transactions.read("v1").orElseThrow().json()));
+            toEtcd.resume();
+            CompletableFuture<IoResult> later = write(16, 4, 3, false);
+            assertEquals(IoResult.OK, later.get(TIMEOUT_SECONDS, TimeUnit.SECONDS), "recorded by the retry");
+            assertEquals(List.of("A", "B"), EtcdInSyncSet.inSync(transactions.read("v1").orElseThrow().json()));
+            assertEquals(2, store.generation());
+        }
     }
 
     /**
