@@ -79,10 +79,14 @@ final class ReplicaNode implements AutoCloseable {
         return connect(generation, port);
     }
 
-    /** The primary's connection to this copy through {@code viaPort} on loopback (a proxy). */
+    /**
+     * The primary's connection to this copy through {@code viaPort} on loopback (a proxy), without Keep
+     * Alive: only the replication timeout ends a secondary that stops answering.
+     */
     RemoteReplica connect(long generation, int viaPort) throws Exception {
-        HostController controller = HostController.connect(group, HostOptions.defaults(PRIMARY_HOST).withIoQueues(2, 64),
-                "127.0.0.1", viaPort, REPLICA_NQN).get(10, TimeUnit.SECONDS);
+        HostOptions options = HostOptions.defaults(PRIMARY_HOST).withIoQueues(2, 64).withKeepAliveTimeout(0);
+        HostController controller = HostController.connect(group, options, "127.0.0.1", viaPort, REPLICA_NQN)
+                .get(10, TimeUnit.SECONDS);
         NamespaceInfo ns = controller.identifyNamespace(1).get(10, TimeUnit.SECONDS);
         return new RemoteReplica(id, controller, 1, ns.blockSize(), ns.nsze(), generation);
     }

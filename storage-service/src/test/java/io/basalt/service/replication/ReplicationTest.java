@@ -262,6 +262,8 @@ class ReplicationTest {
     /**
      * C stops answering without closing anything (its packets held by a paused proxy): the write waiting
      * for it completes once the replication timeout (2 s here) has cut C, and C is out of the in-sync set.
+     * The connection to C has no Keep Alive, so nothing else would end the wait: shown failing (the write
+     * still waiting after 10 s) without the cut in ReplicatedStore#checkStalls.
      */
     @Test
     void aSecondaryThatAnswersNothingIsCutAfterTheTimeout() throws Exception {
