@@ -164,7 +164,11 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
 
     @Override
     public void write(long lba, int blocks, ByteBuf src, boolean fua, IoCompletion completion) {
-        if (refusedWhileFenced(completion) || parkedWhilePaused(() -> write(lba, blocks, src, fua, completion))) {
+        if (refusedWhileFenced(completion)) {
+            return;
+        }
+        if (!entered()) {
+            park(() -> write(lba, blocks, src, fua, completion)); // only while a rejoin pauses writes
             return;
         }
         Command c = command(Kind.WRITE, lba, blocks, completion);
@@ -179,7 +183,11 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
 
     @Override
     public void unmap(long lba, long blocks, IoCompletion completion) {
-        if (refusedWhileFenced(completion) || parkedWhilePaused(() -> unmap(lba, blocks, completion))) {
+        if (refusedWhileFenced(completion)) {
+            return;
+        }
+        if (!entered()) {
+            park(() -> unmap(lba, blocks, completion)); // only while a rejoin pauses writes
             return;
         }
         Command c = command(Kind.UNMAP, lba, blocks, completion);
@@ -193,7 +201,11 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
 
     @Override
     public void flush(IoCompletion completion) {
-        if (refusedWhileFenced(completion) || parkedWhilePaused(() -> flush(completion))) {
+        if (refusedWhileFenced(completion)) {
+            return;
+        }
+        if (!entered()) {
+            park(() -> flush(completion)); // only while a rejoin pauses writes
             return;
         }
         Command c = command(Kind.FLUSH, 0, 0, completion);
@@ -214,20 +226,24 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
     }
 
     /**
-     * Counts a command as changing data, unless the store is paused for a rejoin: then the command waits
-     * in {@link #parked} (allocated then only) and runs when the rejoin ends.
+     * Counts a command as changing data, unless the store is paused for a rejoin: then the caller parks
+     * it with {@link #park}.
      */
-    private boolean parkedWhilePaused(Runnable again) {
+    private boolean entered() {
         changing.incrementAndGet();
         if (!paused) {
-            return false;
+            return true;
         }
         changing.decrementAndGet();
+        return false;
+    }
+
+    /** Keeps a command until the rejoin that paused writes ends. */
+    private void park(Runnable again) {
         parked.add(again);
         if (!paused) {
             runParked(); // the pause ended between the check and the add
         }
-        return true;
     }
 
     private void runParked() {

@@ -260,6 +260,27 @@ class ReplicationTest {
     }
 
     /**
+     * A primary that restarted knows nothing of what a secondary out of sync missed: that secondary is
+     * tracked with every region dirty, and its rejoin copies the whole volume.
+     */
+    @Test
+    void aSecondaryWhoseChangesThePrimaryDoesNotKnowIsCopiedWhole() throws Exception {
+        start(2);
+        ReplicaNode b = nodes.get(1);
+        b.stopServing();
+        assertEquals(IoResult.OK, write(100, 4, 5, true).get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+        assertEquals(List.of(), store.inSyncNodes());
+        store.close();
+        store = new ReplicatedStore("v1", nodes.getFirst().volume, List.of(), 2,
+                new EtcdInSyncSet(transactions, "v1", control), REGION, 2, TimeUnit.SECONDS, control);
+        store.trackUnknown("B");
+        assertEquals(BLOCKS / REGION, store.dirtyRegions("B"));
+        b.serve(2);
+        assertEquals(BLOCKS, store.rejoin(b.connect(2), TIMEOUT_SECONDS, TimeUnit.SECONDS));
+        assertArrayEquals(image, b.image());
+    }
+
+    /**
      * C stops answering without closing anything (its packets held by a paused proxy): the write waiting
      * for it completes once the replication timeout (2 s here) has cut C, and C is out of the in-sync set.
      * The connection to C has no Keep Alive, so nothing else would end the wait: shown failing (the write
