@@ -1,18 +1,14 @@
 package io.basalt.bench;
 
-import io.basalt.nvmetcp.host.HostController;
 import io.basalt.nvmetcp.host.HostOptions;
-import io.basalt.nvmetcp.host.NamespaceInfo;
-import io.basalt.nvmetcp.nvmet.Namespace;
 import io.basalt.nvmetcp.nvmet.NvmeTarget;
-import io.basalt.nvmetcp.nvmet.Subsystem;
 import io.basalt.nvmetcp.nvmet.TargetOptions;
 import io.basalt.nvmetcp.nvmet.TargetPort;
 import io.basalt.service.dataplane.VolumeDevice;
 import io.basalt.service.engine.EngineVolume;
-import io.basalt.service.replication.GenerationFence;
 import io.basalt.service.replication.InSyncSet;
 import io.basalt.service.replication.RemoteReplica;
+import io.basalt.service.replication.ReplicaSubsystem;
 import io.basalt.service.replication.ReplicatedStore;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -107,10 +103,9 @@ final class ReplicationBench {
                 if (i > 0) {
                     NvmeTarget target = new NvmeTarget(TargetOptions.defaults("bench-replica-" + i), group);
                     targets.add(target);
-                    Subsystem subsystem = new Subsystem(REPLICA_NQN, "bench-replica-" + i, "Basalt replica");
-                    subsystem.addNamespace(new Namespace(1, UUID.randomUUID(), new byte[16],
-                            new GenerationFence(new VolumeDevice(volume, false), 1), Set.of(PRIMARY_HOST)));
-                    target.addSubsystem(subsystem);
+                    target.addSubsystem(ReplicaSubsystem.of(REPLICA_NQN, "bench-replica-" + i,
+                            new VolumeDevice(volume, false), 1, Set.of(PRIMARY_HOST), UUID.randomUUID(), new byte[16])
+                            .subsystem());
                     ports.add(target.listen(new TargetPort("127.0.0.1", 0, "127.0.0.1", false))
                             .get(10, TimeUnit.SECONDS).getPort());
                 }
@@ -155,10 +150,8 @@ final class ReplicationBench {
     }
 
     private static RemoteReplica connect(String nodeId, NioEventLoopGroup group, int port) throws Exception {
-        HostController controller = HostController.connect(group, HostOptions.defaults(PRIMARY_HOST).withIoQueues(2, 64),
-                "127.0.0.1", port, REPLICA_NQN).get(10, TimeUnit.SECONDS);
-        NamespaceInfo ns = controller.identifyNamespace(1).get(10, TimeUnit.SECONDS);
-        return new RemoteReplica(nodeId, controller, 1, ns.blockSize(), ns.nsze(), 1);
+        return RemoteReplica.connect(nodeId, group, HostOptions.defaults(PRIMARY_HOST).withIoQueues(2, 64), "127.0.0.1",
+                port, REPLICA_NQN, 1).get(10, TimeUnit.SECONDS);
     }
 
     private static String markdown(Results r, String command) throws IOException {

@@ -1,6 +1,7 @@
 package io.basalt.service.replication;
 
 import io.basalt.nvmetcp.host.HostController;
+import io.basalt.nvmetcp.host.HostOptions;
 import io.basalt.nvmetcp.host.HostQueue;
 import io.basalt.nvmetcp.host.NvmeTransportException;
 import io.basalt.nvmetcp.nvme.Opcodes;
@@ -11,7 +12,10 @@ import io.basalt.service.engine.IoCompletion;
 import io.basalt.service.engine.IoResult;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.EventLoopGroup;
 
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -55,6 +59,25 @@ public final class RemoteReplica implements BlockStore {
         this.blockSize = blockSize;
         this.blockCount = blockCount;
         this.generation = generation;
+    }
+
+    /**
+     * Connects to the replica subsystem {@code nqn} at {@code address:port} (bounded by the options'
+     * connect timeout) and identifies its namespace.
+     */
+    public static CompletableFuture<RemoteReplica> connect(String nodeId, EventLoopGroup group, HostOptions options,
+                                                           String address, int port, String nqn, long generation) {
+        return HostController.connect(group, options, address, port, nqn).thenCompose(controller ->
+                controller.identifyNamespace(ReplicaSubsystem.NSID).handle((ns, failure) -> {
+                    if (failure != null || !ns.isActive()) {
+                        controller.closeAsync();
+                        throw new CompletionException(failure != null ? failure
+                                : new IllegalStateException(nqn + " on " + nodeId + " shows no namespace "
+                                + ReplicaSubsystem.NSID));
+                    }
+                    return new RemoteReplica(nodeId, controller, ReplicaSubsystem.NSID, ns.blockSize(), ns.nsze(),
+                            generation);
+                }));
     }
 
     public String nodeId() {

@@ -1,11 +1,7 @@
 package io.basalt.service.replication;
 
-import io.basalt.nvmetcp.host.HostController;
 import io.basalt.nvmetcp.host.HostOptions;
-import io.basalt.nvmetcp.host.NamespaceInfo;
-import io.basalt.nvmetcp.nvmet.Namespace;
 import io.basalt.nvmetcp.nvmet.NvmeTarget;
-import io.basalt.nvmetcp.nvmet.Subsystem;
 import io.basalt.nvmetcp.nvmet.TargetOptions;
 import io.basalt.nvmetcp.nvmet.TargetPort;
 import io.basalt.service.dataplane.VolumeDevice;
@@ -55,12 +51,11 @@ final class ReplicaNode implements AutoCloseable {
 
     /** Serves the copy to the primary, fenced at {@code generation}. */
     void serve(long generation) throws Exception {
-        fence = new GenerationFence(new VolumeDevice(volume, false), generation);
+        ReplicaSubsystem replica = ReplicaSubsystem.of(REPLICA_NQN, "replica-" + id, new VolumeDevice(volume, false),
+                generation, Set.of(PRIMARY_HOST), UUID.nameUUIDFromBytes("v1".getBytes()), new byte[16]);
+        fence = replica.fence();
         target = new NvmeTarget(TargetOptions.defaults("replica-" + id), group);
-        Subsystem subsystem = new Subsystem(REPLICA_NQN, "replica-" + id, "Basalt replica");
-        subsystem.addNamespace(new Namespace(1, UUID.nameUUIDFromBytes("v1".getBytes()), new byte[16], fence,
-                Set.of(PRIMARY_HOST)));
-        target.addSubsystem(subsystem);
+        target.addSubsystem(replica.subsystem());
         port = target.listen(new TargetPort("127.0.0.1", 0, "127.0.0.1", false)).get(10, TimeUnit.SECONDS).getPort();
     }
 
@@ -76,7 +71,8 @@ final class ReplicaNode implements AutoCloseable {
 
     /** The primary's connection to this copy. */
     RemoteReplica connect(long generation) throws Exception {
-        return connect(generation, port);
+        return RemoteReplica.connect(id, group, HostOptions.defaults(PRIMARY_HOST).withIoQueues(2, 64), "127.0.0.1",
+                port, REPLICA_NQN, generation).get(10, TimeUnit.SECONDS);
     }
 
     /**
@@ -85,10 +81,8 @@ final class ReplicaNode implements AutoCloseable {
      */
     RemoteReplica connect(long generation, int viaPort) throws Exception {
         HostOptions options = HostOptions.defaults(PRIMARY_HOST).withIoQueues(2, 64).withKeepAliveTimeout(0);
-        HostController controller = HostController.connect(group, options, "127.0.0.1", viaPort, REPLICA_NQN)
+        return RemoteReplica.connect(id, group, options, "127.0.0.1", viaPort, REPLICA_NQN, generation)
                 .get(10, TimeUnit.SECONDS);
-        NamespaceInfo ns = controller.identifyNamespace(1).get(10, TimeUnit.SECONDS);
-        return new RemoteReplica(id, controller, 1, ns.blockSize(), ns.nsze(), generation);
     }
 
     /** This node's copy, read from its own engine. */
