@@ -44,7 +44,7 @@ final class ReplicaNode implements AutoCloseable {
     ReplicaNode(String id, Path dir, long blocks, EventLoopGroup group) throws IOException {
         this.id = id;
         this.group = group;
-        this.engine = Engine.open(new EngineConfig(List.of(dir.resolve("drive")), 64L << 20, dir.resolve("meta"),
+        this.engine = Engine.open(new EngineConfig(List.of(dir.resolve("drive")), 128L << 20, dir.resolve("meta"),
                 UUID.randomUUID(), 2 << 20, false, 8L << 20, 600_000, 500, 4.0));
         this.volume = engine.volume(engine.createVolume(BLOCK, blocks, false)).orElseThrow();
     }
