@@ -163,8 +163,9 @@ final class ReplicationBench {
                 through the primary's `ReplicatedStore` and the data-plane volume layer, with no host network in
                 front: what replication adds to a write. Three storage engines in one process, each on a sparse
                 %d GiB drive file; the secondaries serve their copies through real NVMe/TCP targets on loopback
-                (one connection with 2 I/O queues from the primary to each), so every forwarded write crosses TCP
-                as between nodes, but all three copies share the machine's CPUs and disk. Each run: %d s warm-up,
+                (one controller with 2 I/O queues, each its own TCP connection, from the primary to each), so
+                every forwarded write crosses TCP as between nodes, but all three copies share the machine's CPUs
+                and disk. Each run: %d s warm-up,
                 %d s measured. Mean latency is queue depth over IOPS (Little's law).
 
                 """, VOLUME_BYTES >> 20, DRIVE_BYTES >> 30, r.warmUpSeconds(), r.seconds()));
