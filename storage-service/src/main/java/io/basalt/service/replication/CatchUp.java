@@ -42,20 +42,25 @@ final class CatchUp {
         return copiedBlocks;
     }
 
-    /** One pass over the regions dirty now. */
+    /** One pass over the regions dirty now, and the tail beyond them if it was written. */
     void copyDirty() throws ReplicationException {
         int regionBlocks = dirty.regionBlocks();
         for (long region = dirty.takeNext(0); region >= 0; region = dirty.takeNext(region + 1)) {
-            long start = region * regionBlocks;
-            long end = Math.min(start + regionBlocks, from.blockCount());
-            try {
-                for (long lba = start; lba < end; lba += pieceBlocks) {
-                    copy(lba, (int) Math.min(pieceBlocks, end - lba));
-                }
-            } catch (ReplicationException e) {
-                dirty.mark(start, end - start); // not copied after all: the next rejoin copies it
-                throw e;
+            copyRange(region * regionBlocks, Math.min((region + 1) * regionBlocks, from.blockCount()));
+        }
+        if (dirty.takeTail()) {
+            copyRange(dirty.tailStart(), from.blockCount());
+        }
+    }
+
+    private void copyRange(long start, long end) throws ReplicationException {
+        try {
+            for (long lba = start; lba < end; lba += pieceBlocks) {
+                copy(lba, (int) Math.min(pieceBlocks, end - lba));
             }
+        } catch (ReplicationException e) {
+            dirty.mark(start, end - start); // not copied after all: the next rejoin copies it
+            throw e;
         }
     }
 

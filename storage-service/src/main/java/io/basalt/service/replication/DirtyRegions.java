@@ -5,8 +5,9 @@ import java.util.Arrays;
 /**
  * The regions of a volume written while one secondary was out of the in-sync set: one bit per region
  * of {@link #regionBlocks()} blocks, so a 1 TiB volume in 1 MiB regions costs 128 KiB whatever was
- * written. The region grows with the volume so that the map never holds more than {@link #MAX_BITS}
- * bits. It lives in the primary's memory only: a primary that restarts has lost it, and a secondary
+ * written. The region size is chosen for the volume's size when the map is made, so that the map never
+ * holds more than {@link #MAX_BITS} bits; if the volume grows past what that many regions cover, writes
+ * beyond are marked as one "tail", copied whole. It lives in the primary's memory only: a primary that restarts has lost it, and a secondary
  * that was out of sync then must be copied whole (every region dirty), see docs/cluster.md.
  *
  * <p>Marks come from write completions of any thread; the lock is taken only while a secondary is out
@@ -19,6 +20,8 @@ final class DirtyRegions {
     private final int regionBlocks;
     private long[] words;
     private long count;
+    /** A write landed beyond the last region a map may track (the volume grew that much): copy that tail whole. */
+    private boolean tailDirty;
 
     /** @param preferredRegionBlocks the region size when the volume is small enough for it */
     DirtyRegions(long volumeBlocks, int preferredRegionBlocks) {
@@ -44,11 +47,15 @@ final class DirtyRegions {
         }
         long first = lba / regionBlocks;
         long last = (lba + blocks - 1) / regionBlocks;
-        if (last / 64 >= words.length) {
-            // The volume grew since this map was made; the map grows with it (bounded by MAX_BITS).
-            if (last >= MAX_BITS) {
-                throw new IllegalStateException("region " + last + " is beyond the " + MAX_BITS + " tracked");
+        if (last >= MAX_BITS) {
+            tailDirty = true;
+            last = MAX_BITS - 1;
+            if (first > last) {
+                return;
             }
+        }
+        if (last / 64 >= words.length) {
+            // The volume grew since this map was made; the map grows with it, up to MAX_BITS.
             words = Arrays.copyOf(words, (int) (last / 64 + 1));
         }
         for (long r = first; r <= last; r++) {
@@ -66,7 +73,19 @@ final class DirtyRegions {
         mark(0, volumeBlocks);
     }
 
-    /** Dirty regions now. */
+    /** The first block past the regions a map tracks; everything from there is one "tail". */
+    long tailStart() {
+        return MAX_BITS * regionBlocks;
+    }
+
+    /** Clears and returns whether the tail was written; as for a region, the caller copies it afterwards. */
+    synchronized boolean takeTail() {
+        boolean dirty = tailDirty;
+        tailDirty = false;
+        return dirty;
+    }
+
+    /** Dirty regions now (the tail not counted). */
     synchronized long count() {
         return count;
     }

@@ -6,6 +6,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The dirty map's arithmetic: regions touched, bounded size, taking regions in order, growth. */
 class DirtyRegionsTest {
@@ -34,6 +36,21 @@ class DirtyRegionsTest {
         DirtyRegions dirty = new DirtyRegions(64, 64);
         dirty.mark(64 * 1000, 1);
         assertEquals(List.of(1000L), drain(dirty));
+    }
+
+    /**
+     * A volume that grew past what the map's regions cover: writes there mark the tail instead of
+     * failing the write's completion (shown failing, an exception from mark, with the earlier throw).
+     */
+    @Test
+    void writesBeyondTheLastTrackedRegionMarkTheTail() {
+        DirtyRegions dirty = new DirtyRegions(64, 1);
+        long tail = dirty.tailStart();
+        dirty.mark(tail - 1, 3); // the last region and the tail
+        dirty.mark(tail + 1000, 1);
+        assertEquals(List.of(DirtyRegions.MAX_BITS - 1), drain(dirty));
+        assertTrue(dirty.takeTail());
+        assertFalse(dirty.takeTail(), "taken");
     }
 
     private static List<Long> drain(DirtyRegions dirty) {
