@@ -37,6 +37,7 @@ import java.util.concurrent.ExecutionException;
                 "basalt bench --checkpoint [--mapped SIZE]... [--engine-dir DIR]",
                 "basalt bench --qos [--seconds N] [--warmup N] [--output FILE]",
                 "basalt bench --scrape-metrics [--seconds N] [--warmup N] [--output FILE]",
+                "basalt bench --replication [--seconds N] [--warmup N] [--output FILE]",
                 "basalt bench --report [--seconds N] [--warmup N] [--connections N] [--digest] [--engine-dir DIR]",
                 "             [--output FILE]"},
         footerHeading = "%nTarget and load:%n",
@@ -84,6 +85,11 @@ import java.util.concurrent.ExecutionException;
                 "                      the node's /metrics is scraped every second: IOPS, p50/p99/p99.9, engine over",
                 "                      memory, scrapes and the slowest (--seconds, default 10, after --warmup, default",
                 "                      2); --output FILE puts the section into FILE in place of its previous version",
+                "  --replication       three engines in process, the secondaries' copies served over NVMe/TCP on",
+                "                      loopback: 4 KiB random writes through the primary's replicated store with 1,",
+                "                      2 and 3 copies at queue depth 1 and 32 (--seconds per run, default 5, after",
+                "                      --warmup, default 2); --output FILE puts the section into FILE in place of its",
+                "                      previous version",
                 "  --report            run the standard matrix against --self (memory, engine on a drive file and",
                 "                      on a memory drive) and the echo baseline, the first seconds of fresh JVMs",
                 "                      against steady state, then --write-amplification, --compression,",
@@ -137,6 +143,9 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (list.contains("--qos")) {
             return QosBench.run(args);
+        }
+        if (list.contains("--replication")) {
+            return ReplicationBench.run(args);
         }
         if (list.contains("--scrape-metrics")) {
             return ScrapeBench.run(args);

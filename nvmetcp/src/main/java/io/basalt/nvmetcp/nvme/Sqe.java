@@ -14,6 +14,11 @@ public final class Sqe {
     public static final int CID = 2;
     public static final int NSID = 4;
     public static final int FCTYPE = 4;
+    /**
+     * Command Dwords 2 and 3: reserved in Read, Write, Write Zeroes and Flush of a namespace formatted
+     * without end-to-end protection information, which is all this target serves.
+     */
+    public static final int CDW2 = 8;
     public static final int SGL_ADDRESS = 24;
     public static final int SGL_LENGTH = 32;
     public static final int SGL_TYPE = 39;

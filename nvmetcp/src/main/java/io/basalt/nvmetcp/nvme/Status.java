@@ -24,6 +24,8 @@ public final class Status {
     public static final int LBA_OUT_OF_RANGE = 0x0080;
     public static final int CAPACITY_EXCEEDED = 0x0081;
     public static final int NAMESPACE_NOT_READY = 0x0082;
+    /** The command conflicts with a reservation or fence the namespace holds against this host. */
+    public static final int RESERVATION_CONFLICT = 0x0083;
 
     // Command specific status (SCT 1)
     public static final int INVALID_QUEUE_IDENTIFIER = 0x0101;

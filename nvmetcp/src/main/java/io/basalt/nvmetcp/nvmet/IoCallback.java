@@ -16,6 +16,17 @@ public interface IoCallback {
         return null;
     }
 
+    /**
+     * Command Dwords 2 and 3 of the command (CDW2 in the low half), 0 for a callback that is not a
+     * target's command. They are reserved for the commands a device sees (see {@link
+     * io.basalt.nvmetcp.nvme.Sqe#CDW2}); a device may give them a meaning agreed with its own hosts,
+     * as Basalt's replication does with a volume's generation. Only the thread that submits the
+     * command may call it.
+     */
+    default long commandDwords2And3() {
+        return 0;
+    }
+
     /** Keeps {@code adapter} with this callback; a callback that is not a reused slot ignores it. */
     default void adapter(Object adapter) {
     }

@@ -82,6 +82,11 @@ final class Request implements IoCallback, Runnable, ChannelFutureListener {
     }
 
     @Override
+    public long commandDwords2And3() {
+        return sqe.getLongLE(Sqe.CDW2);
+    }
+
+    @Override
     public void run() {
         queue.finish(this);
     }

@@ -1,0 +1,105 @@
+package io.basalt.service.replication;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.basalt.cluster.ClusterException;
+import io.basalt.cluster.volumes.VolumeRecords;
+import io.basalt.cluster.volumes.VolumeTransactions;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+
+/**
+ * A volume's in-sync set in its etcd record ({@code volumes/<id>}): the field {@code inSync} lists the
+ * nodes whose copies take every write (absent: all of {@code nodeIds}). Each change is one transaction
+ * that also bumps {@code generation}, compared against the record's mod revision, read again and
+ * retried when another change won (up to {@value #ATTEMPTS} times). Only these two fields are touched:
+ * the rest of the record (the API's business) is written back as read.
+ *
+ * <p>The calls run on {@code executor} (never an event loop), each etcd call bounded by the
+ * transactions' timeout.
+ */
+public final class EtcdInSyncSet implements InSyncSet {
+    static final int ATTEMPTS = 5;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final VolumeTransactions transactions;
+    private final String volumeId;
+    private final Executor executor;
+
+    public EtcdInSyncSet(VolumeTransactions transactions, String volumeId, Executor executor) {
+        this.transactions = transactions;
+        this.volumeId = volumeId;
+        this.executor = executor;
+    }
+
+    @Override
+    public CompletableFuture<Long> remove(String nodeId) {
+        return change(nodeId, false);
+    }
+
+    @Override
+    public CompletableFuture<Long> rejoin(String nodeId) {
+        return change(nodeId, true);
+    }
+
+    /** The nodes in sync according to a record's JSON. */
+    public static List<String> inSync(byte[] record) throws IOException {
+        JsonNode root = JSON.readTree(record);
+        JsonNode listed = root.has("inSync") ? root.get("inSync") : root.get("nodeIds");
+        List<String> ids = new ArrayList<>();
+        if (listed != null) {
+            listed.forEach(n -> ids.add(n.asText()));
+        }
+        return ids;
+    }
+
+    private CompletableFuture<Long> change(String nodeId, boolean inSync) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return commit(nodeId, inSync);
+            } catch (ClusterException | IOException e) {
+                throw new CompletionException(e);
+            }
+        }, executor);
+    }
+
+    private long commit(String nodeId, boolean inSync) throws ClusterException, IOException {
+        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+            VolumeRecords.Stored stored = transactions.read(volumeId).orElseThrow(
+                    () -> new ClusterException("volume " + volumeId + " has no record in etcd"));
+            ObjectNode record = (ObjectNode) JSON.readTree(stored.json());
+            List<String> nodeIds = new ArrayList<>();
+            record.withArray("nodeIds").forEach(n -> nodeIds.add(n.asText()));
+            if (!nodeIds.contains(nodeId)) {
+                throw new ClusterException("node " + nodeId + " holds no copy of volume " + volumeId);
+            }
+            Set<String> members = new LinkedHashSet<>(inSync(stored.json()));
+            if (inSync) {
+                members.add(nodeId);
+            } else {
+                members.remove(nodeId);
+            }
+            ArrayNode list = record.putArray("inSync");
+            nodeIds.stream().filter(members::contains).forEach(list::add);
+            long generation = record.path("generation").asLong() + 1;
+            record.put("generation", generation);
+            String project = record.path("project").asText();
+            String name = record.path("name").asText();
+            if (transactions.update(volumeId, stored.modRevision(), JSON.writeValueAsBytes(record), project, name,
+                    name)) {
+                return generation;
+            }
+        }
+        throw new ClusterException("volume " + volumeId + " kept changing; " + (inSync ? "adding " : "removing ")
+                + nodeId + (inSync ? " to" : " from") + " its in-sync set lost " + ATTEMPTS + " times");
+    }
+}
