@@ -547,6 +547,18 @@ class TargetQueueTest {
         }
     }
 
+    /** Offset type index (CDW14 bit 23) is refused: no log page here is a list indexed by entry. */
+    @Test
+    void logPageIndexOffsetsAreRefused() {
+        EmbeddedHost admin = host();
+        adminReady(admin, 32);
+        ByteBuf log = EmbeddedHost.withTransfer(EmbeddedHost.sqe(Opcodes.ADMIN_GET_LOG_PAGE), 4096);
+        log.setIntLE(Sqe.CDW10, Opcodes.LOG_ANA | (1024 - 1) << 16);
+        log.setIntLE(Sqe.CDW14, 1 << 23);
+        assertEquals(Status.INVALID_FIELD | Status.DNR, single(admin.command(log, null)).status());
+        assertTrue(admin.target.isActive());
+    }
+
     /**
      * Property Set on an I/O queue disabled the controller from another event loop (issue 10,
      * defect 4; this test failed so before): properties belong to the admin queue, Disconnect to I/O queues.
