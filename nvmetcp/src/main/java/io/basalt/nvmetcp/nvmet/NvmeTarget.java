@@ -30,6 +30,7 @@ import java.security.SecureRandom;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -69,6 +70,7 @@ public final class NvmeTarget implements AutoCloseable {
     private final AtomicLong anaChangeCount = new AtomicLong();
     private volatile Function<String, DhchapCredentials> credentials = hostNqn -> null;
     private volatile DhchapPolicy dhchapPolicy = DhchapPolicy.defaults();
+    private volatile Function<String, List<SubsystemPortal>> otherPortals = hostNqn -> List.of();
     /**
      * Diffie-Hellman exponentiations take from milliseconds (ffdhe2048) to a few hundred (ffdhe8192):
      * they run here, never on the event loops that carry every connection's I/O. Each queue uses one
@@ -139,6 +141,19 @@ public final class NvmeTarget implements AutoCloseable {
     /** Authentication transactions that failed or timed out, each of which ended a controller. */
     public long authenticationFailureCount() {
         return authenticationFailures.sum();
+    }
+
+    /**
+     * Subsystems served elsewhere (other nodes) that the discovery log lists, for a host NQN, after
+     * this target's own entries. Called on an event loop for each discovery log read: it must answer
+     * from memory, without blocking.
+     */
+    public void discoveryPortals(Function<String, List<SubsystemPortal>> portals) {
+        this.otherPortals = Objects.requireNonNull(portals);
+    }
+
+    List<SubsystemPortal> otherPortals(String hostNqn) {
+        return otherPortals.apply(hostNqn);
     }
 
     public void addSubsystem(Subsystem subsystem) {

@@ -16,6 +16,7 @@ import io.basalt.cluster.membership.Member;
 import io.basalt.cluster.membership.MemberStatus;
 import io.basalt.cluster.membership.NodeDescription;
 import io.basalt.cluster.membership.PortalAddress;
+import io.basalt.nvmetcp.nvmet.SubsystemPortal;
 import io.basalt.service.volume.VolumeManager;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -55,6 +56,15 @@ public final class NodeCluster implements ClusterService, AutoCloseable {
         assigned = new AssignedVolumes(joined, local);
         assigned.start();
         cluster = joined;
+    }
+
+    /**
+     * For the discovery controller: every portal of the cluster's volumes that {@code hostNqn} may
+     * see; none while the node is joining.
+     */
+    public List<SubsystemPortal> discoveryPortals(String hostNqn) {
+        Cluster joined = cluster;
+        return joined == null ? List.of() : ClusterDiscovery.portals(joined, hostNqn);
     }
 
     /** The engine counts reclaimable space as free; a node never reports more free than total. */
