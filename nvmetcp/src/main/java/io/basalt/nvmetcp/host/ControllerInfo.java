@@ -47,10 +47,10 @@ public record ControllerInfo(String serial, String model, String firmware, int c
                 id.getIntLE(b + 1796),
                 id.getUnsignedByte(b + 1803),
                 id.getUnsignedByte(b + 76),
+                id.getUnsignedByte(b + 342),
                 id.getUnsignedByte(b + 343),
-                id.getUnsignedByte(b + 344),
-                id.getIntLE(b + 345),
-                id.getIntLE(b + 349));
+                id.getIntLE(b + 344),
+                id.getIntLE(b + 348));
     }
 
     public boolean isDiscovery() {

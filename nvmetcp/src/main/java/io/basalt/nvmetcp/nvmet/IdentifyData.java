@@ -52,10 +52,10 @@ final class IdentifyData {
         out.setByte(base + 261, 0x04); // LPA: extended data for Get Log Page
         out.setShortLE(base + 320, 10); // KAS: keep alive granularity 1 s (100 ms units)
         if (!discovery) {
-            out.setByte(base + 343, ANA_TRANSITION_SECONDS); // ANATT
-            out.setByte(base + 344, ANACAP);
-            out.setIntLE(base + 345, Namespace.MAX_ANA_GROUP); // ANAGRPMAX
-            out.setIntLE(base + 349, Namespace.MAX_ANA_GROUP); // NANAGRPID
+            out.setByte(base + 342, ANA_TRANSITION_SECONDS); // ANATT
+            out.setByte(base + 343, ANACAP);
+            out.setIntLE(base + 344, Namespace.MAX_ANA_GROUP); // ANAGRPMAX
+            out.setIntLE(base + 348, Namespace.MAX_ANA_GROUP); // NANAGRPID
         }
         out.setByte(base + 512, 0x66); // SQES: 64-byte entries
         out.setByte(base + 513, 0x44); // CQES: 16-byte entries
