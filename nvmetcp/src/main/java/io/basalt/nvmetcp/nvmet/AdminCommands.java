@@ -111,7 +111,7 @@ final class AdminCommands {
                 long changeCount = ctrl.target().anaChangeCount();
                 ctrl.anaLogRead(retain);
                 LogPages.respond(req, alloc(req), out -> LogPages.asymmetricNamespaceAccess(out, visible,
-                        ctrl.anaStates(), changeCount, groupsOnly));
+                        ctrl.anaStates(), changeCount, groupsOnly), LogPages.ANA_MAX_SIZE);
             }
             default -> req.complete(Status.INVALID_LOG_PAGE | Status.DNR);
         }

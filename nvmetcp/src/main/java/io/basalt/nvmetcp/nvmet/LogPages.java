@@ -23,6 +23,9 @@ final class LogPages {
     static final int CHANGED_NAMESPACES_SIZE = 4096;
     static final int ANA_HEADER_SIZE = 16;
     static final int ANA_DESCRIPTOR_SIZE = 32;
+    /** The longest ANA log: every group's descriptor and every NSID once, what a host allocates for it. */
+    static final int ANA_MAX_SIZE = ANA_HEADER_SIZE + Namespace.MAX_ANA_GROUP * ANA_DESCRIPTOR_SIZE
+            + Subsystem.MAX_NAMESPACES * 4;
     /** Get Log Page CDW14 bit 23 (OT): the offset is an index of entries, which no page here supports. */
     private static final int OFFSET_TYPE_INDEX = 1 << 23;
 
@@ -53,6 +56,16 @@ final class LogPages {
 
     /** Builds a page with {@code writer} and completes the request with the window it asked for. */
     static void respond(Request req, ByteBufAllocator alloc, Consumer<ByteBuf> writer) {
+        respond(req, alloc, writer, 0);
+    }
+
+    /**
+     * Like {@link #respond(Request, ByteBufAllocator, Consumer)} for a page whose length varies up
+     * to {@code maxSize}: a host sizes its buffer for the largest page and may read it in pieces
+     * (nvme-cli reads 4 KiB at a time), so offsets up to {@code maxSize} are answered, with zeros
+     * past the page's current end.
+     */
+    static void respond(Request req, ByteBufAllocator alloc, Consumer<ByteBuf> writer, int maxSize) {
         long offset = offset(req);
         long length = length(req);
         boolean indexOffset = (req.sqe.getIntLE(Sqe.CDW14) & OFFSET_TYPE_INDEX) != 0;
@@ -63,12 +76,14 @@ final class LogPages {
         ByteBuf page = alloc.heapBuffer();
         try {
             writer.accept(page);
-            if (Long.compareUnsigned(offset, page.readableBytes()) > 0) { // LPOU bit 31 is not a sign
+            if (Long.compareUnsigned(offset, Math.max(page.readableBytes(), maxSize)) > 0) { // LPOU bit 31 is not a sign
                 req.complete(Status.INVALID_FIELD | Status.DNR);
                 return;
             }
             int available = (int) Math.min(length, page.readableBytes() - offset);
-            req.data.writeBytes(page, (int) offset, available);
+            if (available > 0) {
+                req.data.writeBytes(page, (int) offset, available); // the queue sends zeros for the rest
+            }
         } finally {
             page.release();
         }

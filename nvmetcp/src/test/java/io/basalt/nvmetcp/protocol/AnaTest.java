@@ -131,6 +131,23 @@ class AnaTest {
         assertEquals(AnaLog.INACCESSIBLE, groupsOnly.group(1).state());
     }
 
+    /**
+     * nvme-cli reads the ANA log 4 KiB at a time up to the largest size Identify allows; a piece past the
+     * log's current end was Invalid Field, so `nvme ana-log` failed (KernelMultipathTest showed it; this
+     * test failed so before the fix). Past the largest size it still is.
+     */
+    @Test
+    void anaLogIsReadInPiecesUpToItsLargestSize() {
+        int largest = pathA.info().anaLogMaxBytes();
+        ByteBuf piece = await(pathA.getLogPage(Opcodes.LOG_ANA, 0xFFFFFFFF, 4096, 4096, false));
+        assertEquals(4096, piece.readableBytes());
+        assertEquals(0, piece.forEachByte(b -> b == 0) == -1 ? 0 : 1, "zeros past the log's end");
+        await(pathA.getLogPage(Opcodes.LOG_ANA, 0xFFFFFFFF, largest - 4, 4, false));
+        Throwable beyond = assertThrows(java.util.concurrent.CompletionException.class,
+                () -> pathA.getLogPage(Opcodes.LOG_ANA, 0xFFFFFFFF, largest + 4, 4, false).join());
+        assertTrue(beyond.getCause().getMessage().contains("SC 0x02"), beyond.getCause().getMessage());
+    }
+
     @Test
     void inaccessiblePathRefusesIoWithARetryablePathStatusAndFlippingMovesIo() {
         target.anaState(portB, 1, AnaState.INACCESSIBLE);
