@@ -23,6 +23,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -90,10 +91,14 @@ public final class NodeCluster implements ClusterService, AutoCloseable {
     public ClusterOverview overview() {
         Cluster joined = joined();
         List<Member> live = joined.liveMembers();
+        List<VolumeDesire> volumes = new ArrayList<>();
+        joined.volumes().desired().forEach((id, stored) ->
+                ClusterJson.decode(id, stored.json(), VolumeDesire.class).ifPresent(volumes::add));
         return new ClusterOverview(settings.name(), joined.self().nodeId(), settings.failureDomain(),
                 joined.members().size(), live.size(), (int) live.stream().map(Member::failureDomain).distinct().count(),
                 live.stream().mapToLong(m -> m.status().orElseThrow().capacity().totalBytes()).sum(),
-                live.stream().mapToLong(Member::freeBytes).sum());
+                live.stream().mapToLong(Member::freeBytes).sum(),
+                volumes.size(), volumes.stream().mapToLong(VolumeDesire::sizeBytes).sum());
     }
 
     @Override

@@ -102,6 +102,10 @@ class ClusterVolumesTest {
                 assertEquals(id, listed.get("volumes").get(0).get("id").asText(), listed.toString());
             }
 
+            JsonNode overview = JSON.readTree(send(c, "GET", "/api/v1/cluster", null).bodyAsString());
+            assertEquals(1, overview.get("volumes").asInt(), overview.toString());
+            assertEquals(8L << 20, overview.get("provisionedBytes").asLong(), "what Cinder's pool reports: " + overview);
+
             // Discovery through any node lists the volume's portal (B's) for an allowed host, none for another
             // (A and C listed nothing before they were given the cluster's portals: shown failing so).
             String portalOfB = nqn + "@" + volume.get("portals").get(0).get("address").asText() + ":"
