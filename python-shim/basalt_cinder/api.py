@@ -77,6 +77,10 @@ class VolumeApi:
     def stats(self):
         return self._request("GET", API + "/stats")
 
+    def cluster(self):
+        """The cluster the node belongs to (admin token); BasaltApiError 404 when it runs alone."""
+        return self._request("GET", API + "/cluster")
+
     # --- volumes ------------------------------------------------------------------------
 
     def create_volume(self, name, size_bytes, hosts=(), project=None, compression=None,

@@ -206,10 +206,10 @@ class BasaltDriver(groups.GroupsMixin, driver.VolumeDriver):
     def _update_volume_stats(self):
         backend = self._backend_name()
         try:
-            node = self._call(self.client.stats)
+            node = self._capacity()
         except exception.VolumeBackendAPIException as e:
             # Keep reporting, but with no free space, so that the scheduler stays away.
-            LOG.error('Basalt backend %s: cannot read node stats: %s', backend, e)
+            LOG.error('Basalt backend %s: cannot read its capacity: %s', backend, e)
             node = None
         if node is None:
             total = free = provisioned = 0
@@ -248,6 +248,19 @@ class BasaltDriver(groups.GroupsMixin, driver.VolumeDriver):
             'sparse_copy_volume': True,
             'pools': [pool],
         }
+
+    def _capacity(self):
+        """The node's stats, with the capacity, provisioned size and volume count of its cluster in
+        place of its own when it is in one: any node places volumes on every node."""
+        node = self._call(self.client.stats)
+        try:
+            cluster = self.client.cluster()
+        except basalt_api.BasaltApiError as e:
+            if e.status == 404:  # the node runs alone
+                return node
+            raise _cinder_error(e)
+        return dict(node, totalBytes=cluster['totalBytes'], freeBytes=cluster['freeBytes'],
+                    provisionedBytes=cluster['provisionedBytes'], volumes=cluster['volumes'])
 
     def get_pool(self, volume):
         return self._backend_name()

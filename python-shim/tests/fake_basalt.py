@@ -30,6 +30,9 @@ class FakeBasalt:
         self.fail_next = []
         self.lock = threading.Lock()
         self.nsid = 0
+        # GET /cluster's answer: None, the node runs alone (404); a dict, the overview; or (status, body)
+        self.cluster = None
+        self.portals = [{'transport': 'tcp', 'address': '127.0.0.1', 'port': 4420}]
         handler = type('Handler', (_Handler,), {'fake': self})
         self.server = ThreadingHTTPServer(('127.0.0.1', 0), handler)
         self.server.daemon_threads = True
@@ -61,6 +64,10 @@ class FakeBasalt:
                          'maxOversubscriptionRatio': self.ratio, 'compressionRatio': 1.0,
                          'writeAmplification': 1.0, 'volumes': len(self.volumes),
                          'snapshots': len(self.snapshots)}
+        if rest == '/cluster' and m.group(1) is None:
+            if self.cluster is None:
+                return 404, {'error': 'this node is not in a cluster'}
+            return self.cluster if isinstance(self.cluster, tuple) else (200, self.cluster)
         if rest == '/volumes':
             if method == 'GET':
                 vols = [v for v in self.volumes.values() if v['project'] == project
@@ -200,7 +207,7 @@ class FakeBasalt:
                'uuid': str(uuid.uuid4()), 'nguid': uuid.uuid4().hex,
                'hosts': list(dict.fromkeys(body.get('hosts', []))),
                'qos': dict(UNLIMITED, **body.get('qos', {})),
-               'portals': [{'transport': 'tcp', 'address': '127.0.0.1', 'port': 4420}],
+               'portals': [dict(p) for p in self.portals],
                'space': {'mappedBytes': 0, 'storedBytes': 0, 'exclusiveBytes': 0,
                          'sharedBytes': 0}}
         if body.get('sourceSnapshotId'):

@@ -30,11 +30,10 @@ final class NodeCommand extends GroupCommand {
 
         @Override
         void beforeConnecting(ApiOptions options) throws VolumeApiException {
-            VolumeApiClient anonymous = new VolumeApiClient(options.url(), null, Duration.ofSeconds(5));
             long deadline = System.nanoTime() + waitSeconds * 1_000_000_000L;
             while (true) {
                 try {
-                    anonymous.health();
+                    new VolumeApiClient(options.answeringUrl(), null, Duration.ofSeconds(5)).health();
                     return;
                 } catch (VolumeApiException e) {
                     // only "no answer" is worth waiting for: a node that answers with an error is up and says why

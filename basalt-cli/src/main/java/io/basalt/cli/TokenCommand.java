@@ -8,9 +8,11 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.net.URI;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 
 /** {@code basalt token ...}: API tokens for operators and scripts. */
 @Command(name = "token", description = "Generate API tokens; export the API's address and token to a shell.",
@@ -51,7 +53,8 @@ final class TokenCommand extends GroupCommand {
         public Integer call() {
             try {
                 String token = api.token();
-                spec.commandLine().getOut().println("export BASALT_API_URL=" + shellQuoted(api.url().toString()));
+                String urls = api.urls().stream().map(URI::toString).collect(Collectors.joining(","));
+                spec.commandLine().getOut().println("export BASALT_API_URL=" + shellQuoted(urls));
                 if (token != null) {
                     spec.commandLine().getOut().println("export BASALT_API_TOKEN=" + shellQuoted(token));
                 }

@@ -239,6 +239,31 @@ class BasaltCliTest {
         assertTrue(err.toString().contains("volume API unreachable: connection to 127.0.0.1:" + closed + " refused"), err.toString());
     }
 
+    /**
+     * Several API addresses (a cluster's nodes), comma separated or repeated: the first that answers is
+     * used (with only the first address tried, the first two calls exited with 1: shown failing so).
+     */
+    @Test
+    void theFirstApiAddressThatAnswersIsUsed() throws Exception {
+        String down = "http://127.0.0.1:" + closedPort();
+        String down2 = "http://127.0.0.1:" + closedPort();
+        assertEquals(0, basalt("node", "status", "--api", down + "," + api, "--data-dir", dataDir.toString()),
+                err.toString());
+        assertEquals(0, basalt("volume", "list", "--api", down, "--api", api, "--data-dir", dataDir.toString()),
+                err.toString());
+        assertEquals(1, basalt("volume", "list", "--api", down + "," + down2, "--data-dir", dataDir.toString()));
+        assertTrue(err.toString().contains("none of the 2 volume API addresses answered")
+                && err.toString().contains(down.substring("http://".length())), err.toString());
+        assertEquals(0, basalt("token", "env", "--api", down + "," + api, "--data-dir", dataDir.toString()));
+        assertTrue(out.toString().startsWith("export BASALT_API_URL='" + down + "," + api + "'\n"), out.toString());
+    }
+
+    private static int closedPort() throws Exception {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
     @Test
     void usageMistakesExitWithTwoAndTheHelp() {
         assertEquals(2, basalt());

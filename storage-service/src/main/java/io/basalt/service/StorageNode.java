@@ -131,6 +131,7 @@ public final class StorageNode implements AutoCloseable {
         NodeGauges.registerAuthentication(metrics, target);
         cluster = config.cluster().map(NodeCluster::new);
         cluster.ifPresent(c -> c.registerMetrics(metrics));
+        cluster.ifPresent(c -> target.discoveryPortals(c::discoveryPortals));
         VolumeService api = cluster.map(c -> c.volumes(volumes)).orElse(volumes);
         Router router = VolumeApi.router(vertx, api, hostSecrets, tokens, cluster.map(ClusterService.class::cast));
         router.get(PrometheusEndpoint.PATH).handler(tokens.requireValidToken()).handler(ApiTokens::requireAdmin)

@@ -11,7 +11,10 @@ package io.basalt.bridge.api;
  * @param liveFailureDomains  distinct failure domains among the live nodes: the most replicas a volume can have now
  * @param totalBytes          capacity of the live nodes together
  * @param freeBytes           free space of the live nodes together
+ * @param volumes             volumes recorded in the cluster, every project's
+ * @param provisionedBytes    their sizes added up (one copy each)
  */
 public record ClusterOverview(String name, String nodeId, String failureDomain, int nodes, int liveNodes,
-                              int liveFailureDomains, long totalBytes, long freeBytes) {
+                              int liveFailureDomains, long totalBytes, long freeBytes, int volumes,
+                              long provisionedBytes) {
 }

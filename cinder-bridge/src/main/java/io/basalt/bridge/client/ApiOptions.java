@@ -7,6 +7,8 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -20,9 +22,13 @@ public final class ApiOptions {
     static final String URL_VARIABLE = "BASALT_API_URL";
     static final String TOKEN_VARIABLE = "BASALT_API_TOKEN";
 
-    @Option(names = "--api", paramLabel = "URL", defaultValue = "${env:" + URL_VARIABLE + ":-http://127.0.0.1:8470}",
-            description = "the node's volume API (default: $" + URL_VARIABLE + ", else http://127.0.0.1:8470)")
-    private URI url;
+    /** How long an address is given to answer when there are several to choose from. */
+    static final Duration PROBE_TIMEOUT = Duration.ofSeconds(3);
+
+    @Option(names = "--api", paramLabel = "URL", split = ",", defaultValue = "${env:" + URL_VARIABLE + ":-http://127.0.0.1:8470}",
+            description = "the volume API of a node; several, comma separated or repeated (nodes of one cluster):"
+                    + " the first that answers is used (default: $" + URL_VARIABLE + ", else http://127.0.0.1:8470)")
+    private List<URI> urls;
 
     @Option(names = "--token-file", paramLabel = "FILE",
             description = "a file holding the API's bearer token (default: $" + TOKEN_VARIABLE
@@ -34,13 +40,39 @@ public final class ApiOptions {
                     + " else ./data, as for serve)")
     private Path dataDir;
 
-    /** A client of the API these options name. */
+    /** A client of the API these options name: the first address that answers, when there are several. */
     public VolumeApiClient client(Duration timeout) throws VolumeApiException {
-        return new VolumeApiClient(url, token(), timeout);
+        return new VolumeApiClient(answeringUrl(), token(), timeout);
     }
 
-    public URI url() {
-        return url;
+    /** The addresses given, in order. */
+    public List<URI> urls() {
+        return List.copyOf(urls);
+    }
+
+    /**
+     * The first address whose API answers {@code GET /api/v1/health} within {@link #PROBE_TIMEOUT}
+     * (whatever the answer: a node that answers with an error is up and says why). A single address
+     * is used as it is, so that its own failure is what the caller reports.
+     */
+    public URI answeringUrl() throws VolumeApiException {
+        if (urls.size() == 1) {
+            return urls.getFirst();
+        }
+        List<String> failures = new ArrayList<>();
+        for (URI url : urls) {
+            try {
+                new VolumeApiClient(url, null, PROBE_TIMEOUT).health();
+                return url;
+            } catch (VolumeApiException e) {
+                if (e.status() != 0) {
+                    return url;
+                }
+                failures.add(e.getMessage());
+            }
+        }
+        throw new VolumeApiException(0, "none of the " + urls.size() + " volume API addresses answered: "
+                + String.join("; ", failures), null);
     }
 
     /** The token, from the first of --token-file, $BASALT_API_TOKEN and the data directory; null if none. */

@@ -24,7 +24,7 @@ final class FixedCluster implements ClusterService {
     @Override
     public ClusterOverview overview() {
         requireJoined();
-        return new ClusterOverview("prod", SELF, "rack-a", 2, 1, 1, 1L << 40, 1L << 39);
+        return new ClusterOverview("prod", SELF, "rack-a", 2, 1, 1, 1L << 40, 1L << 39, 3, 3L << 30);
     }
 
     @Override

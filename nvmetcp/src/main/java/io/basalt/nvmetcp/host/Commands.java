@@ -87,13 +87,19 @@ public final class Commands {
 
     /** Get Log Page of {@code length} bytes (a multiple of 4) from byte {@code offset} of the page. */
     public static ByteBuf getLogPage(int logId, int nsid, long offset, int length, boolean retainAsyncEvent) {
+        return getLogPage(logId, 0, nsid, offset, length, retainAsyncEvent);
+    }
+
+    /** Get Log Page with a log specific parameter ({@code lsp}, such as the ANA log's RGO bit). */
+    public static ByteBuf getLogPage(int logId, int lsp, int nsid, long offset, int length, boolean retainAsyncEvent) {
         if (length <= 0 || (length & 3) != 0 || (offset & 3) != 0) {
             throw new IllegalArgumentException("log page length and offset must be multiples of 4");
         }
         int dwords = length / 4 - 1;
         ByteBuf sqe = newSqe(Opcodes.ADMIN_GET_LOG_PAGE);
         sqe.setIntLE(Sqe.NSID, nsid);
-        sqe.setIntLE(Sqe.CDW10, logId | (retainAsyncEvent ? LOG_RETAIN_ASYNC_EVENT : 0) | (dwords & 0xFFFF) << 16);
+        sqe.setIntLE(Sqe.CDW10, logId | (lsp & 0x7F) << 8 | (retainAsyncEvent ? LOG_RETAIN_ASYNC_EVENT : 0)
+                | (dwords & 0xFFFF) << 16);
         sqe.setIntLE(Sqe.CDW11, dwords >>> 16);
         sqe.setLongLE(Sqe.CDW12, offset);
         return sqe;

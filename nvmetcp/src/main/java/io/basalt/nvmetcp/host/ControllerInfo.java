@@ -12,10 +12,14 @@ import io.netty.buffer.ByteBuf;
  * @param oncs           optional NVM commands supported
  * @param ioccsz         I/O queue command capsule size in 16-byte units (64 bytes of entry plus in-capsule data)
  * @param iorcsz         I/O queue response capsule size in 16-byte units
+ * @param cmic           multi-path I/O and namespace sharing capabilities (bit 3: ANA reporting)
+ * @param anacap         ANA states the controller reports (bit 0 optimized ... bit 4 change)
+ * @param nanagrpid      number of ANA group IDs: the most descriptors an ANA log holds
  */
 public record ControllerInfo(String serial, String model, String firmware, int cntlid, int version, int mdts,
                              int oaes, int controllerType, int aerl, int kas, int maxcmd, int nn, int oncs,
-                             boolean volatileWriteCache, int sgls, String subnqn, int ioccsz, int iorcsz, int msdbd) {
+                             boolean volatileWriteCache, int sgls, String subnqn, int ioccsz, int iorcsz, int msdbd,
+                             int cmic, int anatt, int anacap, int anagrpmax, int nanagrpid) {
     public static final int TYPE_IO = 1;
     public static final int TYPE_DISCOVERY = 2;
     private static final int MIN_PAGE = 4096;
@@ -41,7 +45,12 @@ public record ControllerInfo(String serial, String model, String firmware, int c
                 IdentifyFields.text(id, b + 768, 256),
                 id.getIntLE(b + 1792),
                 id.getIntLE(b + 1796),
-                id.getUnsignedByte(b + 1803));
+                id.getUnsignedByte(b + 1803),
+                id.getUnsignedByte(b + 76),
+                id.getUnsignedByte(b + 342),
+                id.getUnsignedByte(b + 343),
+                id.getIntLE(b + 344),
+                id.getIntLE(b + 348));
     }
 
     public boolean isDiscovery() {
@@ -51,6 +60,11 @@ public record ControllerInfo(String serial, String model, String firmware, int c
     /** Largest transfer of one command in bytes, or {@link Long#MAX_VALUE} when the controller sets no limit. */
     public long maxTransferBytes() {
         return mdts == 0 ? Long.MAX_VALUE : (long) MIN_PAGE << mdts;
+    }
+
+    /** Bytes of the largest ANA log: its header, every group's descriptor and every NSID once. */
+    public int anaLogMaxBytes() {
+        return AnaLog.HEADER_SIZE + nanagrpid * AnaLog.DESCRIPTOR_SIZE + nn * 4;
     }
 
     /** Write data that may travel inside a command capsule on an I/O queue. */

@@ -40,6 +40,7 @@ public final class HostController implements AutoCloseable {
     private static final int CLOSE_TIMEOUT_MILLIS = 2000;
     /** Async event configuration bits 31:8 enable the notices OAES advertises, bit for bit. */
     private static final int AEC_NOTICES = 0xFFFFFF00;
+    private static final int NSID_ALL = 0xFFFFFFFF;
     private static final int DISCOVERY_LOG_ATTEMPTS = 3;
 
     private final EventLoopGroup group;
@@ -356,6 +357,22 @@ public final class HostController implements AutoCloseable {
     public CompletableFuture<int[]> changedNamespaces() {
         return getLogPage(Opcodes.LOG_CHANGED_NAMESPACES, 0, 0, Commands.IDENTIFY_LENGTH, false)
                 .thenApply(HostController::nsidList);
+    }
+
+    /**
+     * The ANA log of this controller's path, whole (its largest size from Identify Controller), read
+     * without RAE so that the next ANA change is announced; {@code groupsOnly} sets RGO.
+     */
+    public CompletableFuture<AnaLog> anaLog(boolean groupsOnly) {
+        int length = info.anaLogMaxBytes();
+        return adminRead("Get Log Page ANA", Commands.getLogPage(Opcodes.LOG_ANA, groupsOnly ? 1 : 0, NSID_ALL, 0,
+                length, false), length).thenApply(log -> {
+                    try {
+                        return AnaLog.parse(log);
+                    } finally {
+                        log.release();
+                    }
+                });
     }
 
     /** Set Features; completes with the command specific result (dword 0). */

@@ -45,6 +45,10 @@ public final class Status {
     public static final int WRITE_FAULT = 0x0280;
     public static final int UNRECOVERED_READ_ERROR = 0x0281;
 
+    // Path related status (SCT 3): never with DNR, so a multipath host retries on another path
+    public static final int ANA_INACCESSIBLE = 0x0302;
+    public static final int ANA_TRANSITION = 0x0303;
+
     private Status() {
     }
 

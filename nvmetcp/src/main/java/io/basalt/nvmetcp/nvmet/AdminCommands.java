@@ -5,10 +5,14 @@ import io.basalt.nvmetcp.nvme.Sqe;
 import io.basalt.nvmetcp.nvme.Status;
 import io.netty.buffer.ByteBufAllocator;
 
+import java.util.List;
+
 /** Admin commands of an I/O controller. */
 final class AdminCommands {
     private static final int NSID_BROADCAST = 0xFFFFFFFF;
     private static final int CSI_NVM = 0;
+    /** LSP bit 0 of the ANA log: descriptors without their NSID lists. */
+    private static final int ANA_LOG_RETURN_GROUPS_ONLY = 1;
 
     private AdminCommands() {
     }
@@ -102,9 +106,12 @@ final class AdminCommands {
                 LogPages.respond(req, alloc(req), out -> LogPages.changedNamespaces(out, changed));
             }
             case Opcodes.LOG_ANA -> {
-                boolean groupsOnly = (LogPages.specificField(req) & 1) != 0;
-                int[] nsids = ctrl.subsystem().visibleNsids(ctrl.hostNqn());
-                LogPages.respond(req, alloc(req), out -> LogPages.asymmetricNamespaceAccess(out, nsids, groupsOnly));
+                boolean groupsOnly = (LogPages.specificField(req) & ANA_LOG_RETURN_GROUPS_ONLY) != 0;
+                List<Namespace> visible = ctrl.subsystem().visibleNamespaces(ctrl.hostNqn());
+                long changeCount = ctrl.target().anaChangeCount();
+                ctrl.anaLogRead(retain);
+                LogPages.respond(req, alloc(req), out -> LogPages.asymmetricNamespaceAccess(out, visible,
+                        ctrl.anaStates(), changeCount, groupsOnly), LogPages.ANA_MAX_SIZE);
             }
             default -> req.complete(Status.INVALID_LOG_PAGE | Status.DNR);
         }

@@ -27,8 +27,11 @@ final class Controller implements Subsystem.NamespaceChangeListener {
     static final int MAX_CHANGED_NAMESPACES = 1024;
     static final int EVENT_TYPE_NOTICE = 0x2;
     static final int NOTICE_NAMESPACE_ATTRIBUTE_CHANGED = 0x00;
+    static final int NOTICE_ANA_CHANGE = 0x03;
     /** Async event configuration bit enabling namespace attribute notices. */
     static final int AEC_NAMESPACE_ATTRIBUTE = 1 << 8;
+    /** Async event configuration bit enabling Asymmetric Namespace Access change notices. */
+    static final int AEC_ANA_CHANGE = 1 << 11;
 
     private static final int CC_ENABLE = 1;
     private static final int CSTS_READY = 1;
@@ -47,6 +50,8 @@ final class Controller implements Subsystem.NamespaceChangeListener {
     private final Set<Integer> changedNamespaces = new LinkedHashSet<>();
     private boolean changedNamespacesOverflow;
     private boolean namespaceNoticeMasked;
+    /** An ANA change notice was sent and the host has not read the ANA log (without RAE) since. */
+    private boolean anaNoticeMasked;
     /**
      * The SMART log's I/O figures, counted per event loop (the controller's I/O queues may run on
      * several) and summed when the log page is read: {@link #READ_COMMANDS} and the others.
@@ -105,6 +110,11 @@ final class Controller implements Subsystem.NamespaceChangeListener {
 
     NvmeTarget target() {
         return target;
+    }
+
+    /** The ANA states of the port the controller was created through: what its ANA log reports. */
+    PortAnaStates anaStates() {
+        return adminQueue.anaStates();
     }
 
     boolean isReady() {
@@ -335,6 +345,24 @@ final class Controller implements Subsystem.NamespaceChangeListener {
             pendingEvents.add(EVENT_TYPE_NOTICE | NOTICE_NAMESPACE_ATTRIBUTE_CHANGED << 8
                     | Opcodes.LOG_CHANGED_NAMESPACES << 16);
             deliverEvents();
+        }
+    }
+
+    /** An ANA group this controller's host sees changed state on this controller's port. */
+    void anaChanged() {
+        adminQueue.execute(() -> {
+            if (!destroyed && (asyncEventConfig & AEC_ANA_CHANGE) != 0 && !anaNoticeMasked) {
+                anaNoticeMasked = true;
+                pendingEvents.add(EVENT_TYPE_NOTICE | NOTICE_ANA_CHANGE << 8 | Opcodes.LOG_ANA << 16);
+                deliverEvents();
+            }
+        });
+    }
+
+    /** The host reads the ANA log; without RAE the next ANA change is announced again. */
+    void anaLogRead(boolean retainEvent) {
+        if (!retainEvent) {
+            anaNoticeMasked = false;
         }
     }
 

@@ -12,8 +12,13 @@ final class IdentifyData {
     static final String FIRMWARE_REVISION = "0.1.0";
     static final int CONTROLLER_TYPE_IO = 1;
     static final int CONTROLLER_TYPE_DISCOVERY = 2;
-    static final int ANA_GROUPS = 1;
     static final int ANA_TRANSITION_SECONDS = 10;
+    /**
+     * ANACAP: the states reported (bit 0 optimized, 1 non-optimized, 2 inaccessible, 4 change; never
+     * 3, persistent loss), bit 6 a namespace's ANAGRPID never changes while attached, bit 7 non-zero
+     * ANAGRPIDs.
+     */
+    static final int ANACAP = 0x01 | 0x02 | 0x04 | 0x10 | 0x40 | 0x80;
 
     private static final int NIDT_NGUID = 2;
     private static final int NIDT_UUID = 3;
@@ -38,8 +43,8 @@ final class IdentifyData {
         out.setByte(base + 77, Integer.numberOfTrailingZeros(options.maxTransferSize() / 4096)); // MDTS
         out.setShortLE(base + 78, ctrl.cntlid());
         out.setIntLE(base + 80, Controller.VERSION_1_3);
-        // OAES: namespace attribute notices (discovery controllers send no discovery log change notices)
-        out.setIntLE(base + 92, discovery ? 0 : 1 << 8);
+        // OAES: namespace attribute and ANA change notices (discovery controllers send no discovery log change notices)
+        out.setIntLE(base + 92, discovery ? 0 : Controller.AEC_NAMESPACE_ATTRIBUTE | Controller.AEC_ANA_CHANGE);
         out.setByte(base + 111, discovery ? CONTROLLER_TYPE_DISCOVERY : CONTROLLER_TYPE_IO);
         out.setByte(base + 258, 3); // ACL: abort command limit, zero based
         out.setByte(base + 259, Controller.MAX_ASYNC_EVENT_REQUESTS - 1); // AERL, zero based
@@ -47,10 +52,10 @@ final class IdentifyData {
         out.setByte(base + 261, 0x04); // LPA: extended data for Get Log Page
         out.setShortLE(base + 320, 10); // KAS: keep alive granularity 1 s (100 ms units)
         if (!discovery) {
-            out.setByte(base + 343, ANA_TRANSITION_SECONDS); // ANATT
-            out.setByte(base + 344, 0x01 | 0x08 | 0x40 | 0x80); // ANACAP: optimized, inaccessible; fixed, non-zero group ids
-            out.setIntLE(base + 345, ANA_GROUPS); // ANAGRPMAX
-            out.setIntLE(base + 349, ANA_GROUPS); // NANAGRPID
+            out.setByte(base + 342, ANA_TRANSITION_SECONDS); // ANATT
+            out.setByte(base + 343, ANACAP);
+            out.setIntLE(base + 344, Namespace.MAX_ANA_GROUP); // ANAGRPMAX
+            out.setIntLE(base + 348, Namespace.MAX_ANA_GROUP); // NANAGRPID
         }
         out.setByte(base + 512, 0x66); // SQES: 64-byte entries
         out.setByte(base + 513, 0x44); // CQES: 16-byte entries

@@ -22,6 +22,11 @@ final class IoCommands {
             req.complete(Status.INVALID_NAMESPACE | Status.DNR);
             return;
         }
+        AnaState path = req.queue.anaStates().state(ns.anaGroup());
+        if (!path.servesIo()) {
+            req.complete(path.ioStatus());
+            return;
+        }
         req.namespace = ns;
         BlockDevice device = ns.device();
         switch (opcode) {

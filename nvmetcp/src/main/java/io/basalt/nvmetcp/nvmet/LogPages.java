@@ -5,6 +5,11 @@ import io.basalt.nvmetcp.nvme.Status;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
@@ -16,7 +21,13 @@ final class LogPages {
     static final int SMART_SIZE = 512;
     static final int FIRMWARE_SIZE = 512;
     static final int CHANGED_NAMESPACES_SIZE = 4096;
-    static final int ANA_STATE_OPTIMIZED = 0x01;
+    static final int ANA_HEADER_SIZE = 16;
+    static final int ANA_DESCRIPTOR_SIZE = 32;
+    /** The longest ANA log: every group's descriptor and every NSID once, what a host allocates for it. */
+    static final int ANA_MAX_SIZE = ANA_HEADER_SIZE + Namespace.MAX_ANA_GROUP * ANA_DESCRIPTOR_SIZE
+            + Subsystem.MAX_NAMESPACES * 4;
+    /** Get Log Page CDW14 bit 23 (OT): the offset is an index of entries, which no page here supports. */
+    private static final int OFFSET_TYPE_INDEX = 1 << 23;
 
     private LogPages() {
     }
@@ -45,21 +56,34 @@ final class LogPages {
 
     /** Builds a page with {@code writer} and completes the request with the window it asked for. */
     static void respond(Request req, ByteBufAllocator alloc, Consumer<ByteBuf> writer) {
+        respond(req, alloc, writer, 0);
+    }
+
+    /**
+     * Like {@link #respond(Request, ByteBufAllocator, Consumer)} for a page whose length varies up
+     * to {@code maxSize}: a host sizes its buffer for the largest page and may read it in pieces
+     * (nvme-cli reads 4 KiB at a time), so offsets up to {@code maxSize} are answered, with zeros
+     * past the page's current end.
+     */
+    static void respond(Request req, ByteBufAllocator alloc, Consumer<ByteBuf> writer, int maxSize) {
         long offset = offset(req);
         long length = length(req);
-        if (req.data == null || length != req.transferLength || (offset & 3) != 0) {
+        boolean indexOffset = (req.sqe.getIntLE(Sqe.CDW14) & OFFSET_TYPE_INDEX) != 0;
+        if (req.data == null || length != req.transferLength || (offset & 3) != 0 || indexOffset) {
             req.complete(Status.INVALID_FIELD | Status.DNR);
             return;
         }
         ByteBuf page = alloc.heapBuffer();
         try {
             writer.accept(page);
-            if (Long.compareUnsigned(offset, page.readableBytes()) > 0) { // LPOU bit 31 is not a sign
+            if (Long.compareUnsigned(offset, Math.max(page.readableBytes(), maxSize)) > 0) { // LPOU bit 31 is not a sign
                 req.complete(Status.INVALID_FIELD | Status.DNR);
                 return;
             }
             int available = (int) Math.min(length, page.readableBytes() - offset);
-            req.data.writeBytes(page, (int) offset, available);
+            if (available > 0) {
+                req.data.writeBytes(page, (int) offset, available); // the queue sends zeros for the rest
+            }
         } finally {
             page.release();
         }
@@ -98,20 +122,31 @@ final class LogPages {
         }
     }
 
-    /** ANA log: one group holding every namespace the host sees, optimized on this node. */
-    static void asymmetricNamespaceAccess(ByteBuf out, int[] nsids, boolean groupsOnly) {
-        out.writeLongLE(0); // change count
-        out.writeShortLE(IdentifyData.ANA_GROUPS);
+    /**
+     * ANA log as seen through one port: a descriptor for each ANA group holding a namespace the host
+     * sees, ascending, with its state on that port and the NSIDs it holds (none when {@code groupsOnly},
+     * the RGO bit).
+     *
+     * @param namespaces the host's visible namespaces, by ascending NSID
+     */
+    static void asymmetricNamespaceAccess(ByteBuf out, List<Namespace> namespaces, PortAnaStates states,
+                                          long changeCount, boolean groupsOnly) {
+        SortedMap<Integer, List<Integer>> groups = new TreeMap<>();
+        for (Namespace ns : namespaces) {
+            groups.computeIfAbsent(ns.anaGroup(), g -> new ArrayList<>()).add(ns.nsid());
+        }
+        out.writeLongLE(changeCount);
+        out.writeShortLE(groups.size());
         out.writeZero(6);
-        out.writeIntLE(Namespace.DEFAULT_ANA_GROUP);
-        out.writeIntLE(groupsOnly ? 0 : nsids.length);
-        out.writeLongLE(0); // change count
-        out.writeByte(ANA_STATE_OPTIMIZED);
-        out.writeZero(15);
-        if (!groupsOnly) {
-            for (int nsid : nsids) {
-                out.writeIntLE(nsid);
-            }
+        for (Map.Entry<Integer, List<Integer>> group : groups.entrySet()) {
+            int anaGroup = group.getKey();
+            List<Integer> nsids = groupsOnly ? List.of() : group.getValue();
+            out.writeIntLE(anaGroup);
+            out.writeIntLE(nsids.size());
+            out.writeLongLE(states.changeCount(anaGroup));
+            out.writeByte(states.state(anaGroup).code());
+            out.writeZero(15);
+            nsids.forEach(out::writeIntLE);
         }
     }
 }

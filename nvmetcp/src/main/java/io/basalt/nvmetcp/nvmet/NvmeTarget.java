@@ -30,12 +30,14 @@ import java.security.SecureRandom;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 
@@ -62,8 +64,13 @@ public final class NvmeTarget implements AutoCloseable {
     private final SecureRandom random = new SecureRandom();
     private final LongAdder authenticationFailures = new LongAdder();
     private final LongAdder authentications = new LongAdder();
+    /** Each port's ANA states, by the address {@link #listen} completed with. */
+    private final Map<InetSocketAddress, PortAnaStates> anaByListener = new ConcurrentHashMap<>();
+    /** Incremented on every ANA state change of any port: the ANA log's change count. */
+    private final AtomicLong anaChangeCount = new AtomicLong();
     private volatile Function<String, DhchapCredentials> credentials = hostNqn -> null;
     private volatile DhchapPolicy dhchapPolicy = DhchapPolicy.defaults();
+    private volatile Function<String, List<SubsystemPortal>> otherPortals = hostNqn -> List.of();
     /**
      * Diffie-Hellman exponentiations take from milliseconds (ffdhe2048) to a few hundred (ffdhe8192):
      * they run here, never on the event loops that carry every connection's I/O. Each queue uses one
@@ -136,6 +143,19 @@ public final class NvmeTarget implements AutoCloseable {
         return authenticationFailures.sum();
     }
 
+    /**
+     * Subsystems served elsewhere (other nodes) that the discovery log lists, for a host NQN, after
+     * this target's own entries. Called on an event loop for each discovery log read: it must answer
+     * from memory, without blocking.
+     */
+    public void discoveryPortals(Function<String, List<SubsystemPortal>> portals) {
+        this.otherPortals = Objects.requireNonNull(portals);
+    }
+
+    List<SubsystemPortal> otherPortals(String hostNqn) {
+        return otherPortals.apply(hostNqn);
+    }
+
     public void addSubsystem(Subsystem subsystem) {
         if (subsystems.putIfAbsent(subsystem.nqn(), subsystem) != null) {
             throw new IllegalStateException("subsystem " + subsystem.nqn() + " already exists");
@@ -160,6 +180,7 @@ public final class NvmeTarget implements AutoCloseable {
         Class<? extends ServerChannel> channelType =
                 group instanceof EpollEventLoopGroup ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         int maxPdu = TargetQueue.maxPduLength(options);
+        PortAnaStates ana = new PortAnaStates();
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
                 .channel(channelType)
@@ -173,7 +194,7 @@ public final class NvmeTarget implements AutoCloseable {
                         ch.pipeline().addLast(
                                 new FlushConsolidationHandler(256, true),
                                 new PduFrameDecoder(maxPdu),
-                                new TargetQueue(NvmeTarget.this, port.discoveryOnly()));
+                                new TargetQueue(NvmeTarget.this, port.discoveryOnly(), ana));
                     }
                 });
         bootstrap.bind(port.bindAddress(), port.port()).addListener(f -> {
@@ -184,12 +205,56 @@ public final class NvmeTarget implements AutoCloseable {
             Channel server = ((io.netty.channel.ChannelFuture) f).channel();
             channels.add(server);
             InetSocketAddress bound = (InetSocketAddress) server.localAddress();
+            anaByListener.put(bound, ana);
             ports.add(new BoundPort(ports.size() + 1, port.advertisedAddress(), bound.getPort(), port.discoveryOnly()));
             log.info("NVMe/TCP {} listening on {}:{}", port.discoveryOnly() ? "discovery" : "target",
                     port.bindAddress(), bound.getPort());
             result.complete(bound);
         });
         return result;
+    }
+
+    /**
+     * Sets the ANA state of {@code anaGroup} as hosts see it through the port listening at
+     * {@code listener} (the address {@link #listen} completed with). Controllers connected through
+     * that port whose host sees a namespace of the group are sent an ANA change notice; I/O to the
+     * group's namespaces through that port follows the new state from the next command on.
+     */
+    public void anaState(InetSocketAddress listener, int anaGroup, AnaState state) {
+        PortAnaStates ana = portAnaStates(listener, anaGroup);
+        synchronized (anaChangeCount) { // one count per change, whichever port it is on
+            long count = anaChangeCount.get() + 1;
+            if (!ana.set(anaGroup, state, count)) {
+                return;
+            }
+            anaChangeCount.set(count);
+        }
+        log.info("ANA group {} on {}: {}", anaGroup, listener, state);
+        for (Controller ctrl : controllers.values()) {
+            if (ctrl.anaStates() == ana && !ctrl.isDiscovery() && ctrl.subsystem().seesAnaGroup(ctrl.hostNqn(), anaGroup)) {
+                ctrl.anaChanged();
+            }
+        }
+    }
+
+    /** The ANA state of {@code anaGroup} through the port listening at {@code listener}. */
+    public AnaState anaState(InetSocketAddress listener, int anaGroup) {
+        return portAnaStates(listener, anaGroup).state(anaGroup);
+    }
+
+    private PortAnaStates portAnaStates(InetSocketAddress listener, int anaGroup) {
+        if (anaGroup < 1 || anaGroup > Namespace.MAX_ANA_GROUP) {
+            throw new IllegalArgumentException("ANA group " + anaGroup + " outside 1.." + Namespace.MAX_ANA_GROUP);
+        }
+        PortAnaStates ana = anaByListener.get(listener);
+        if (ana == null) {
+            throw new IllegalArgumentException("no port listens at " + listener);
+        }
+        return ana;
+    }
+
+    long anaChangeCount() {
+        return anaChangeCount.get();
     }
 
     /** Creates a controller for an admin queue Connect; null when every controller ID is taken. */

@@ -3,6 +3,7 @@ package io.basalt.nvmetcp.nvmet;
 import io.basalt.nvmetcp.nvme.Nqn;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
@@ -65,11 +66,20 @@ public final class Subsystem {
 
     /** NSIDs visible to a host, ascending. */
     public int[] visibleNsids(String hostNqn) {
+        return visibleNamespaces(hostNqn).stream().mapToInt(Namespace::nsid).toArray();
+    }
+
+    /** Namespaces visible to a host, by ascending NSID. */
+    public List<Namespace> visibleNamespaces(String hostNqn) {
         return namespaces.values().stream()
                 .filter(ns -> ns.isVisibleTo(hostNqn))
-                .mapToInt(Namespace::nsid)
-                .sorted()
-                .toArray();
+                .sorted(Comparator.comparingInt(Namespace::nsid))
+                .toList();
+    }
+
+    /** Whether {@code hostNqn} sees a namespace of ANA group {@code anaGroup}. */
+    boolean seesAnaGroup(String hostNqn, int anaGroup) {
+        return namespaces.values().stream().anyMatch(ns -> ns.anaGroup() == anaGroup && ns.isVisibleTo(hostNqn));
     }
 
     public Collection<Namespace> namespaces() {

@@ -61,6 +61,8 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
     private boolean sqFlowControlDisabled;
     private final ResourceLimits limits;
     private final boolean discoveryOnly;
+    /** The ANA states of the port this connection came through: the path its commands take. */
+    private final PortAnaStates anaStates;
     private final ArrayDeque<Request> waitingForBudget;
     /** Data bytes the commands of this connection hold. */
     private long dataBytesHeld;
@@ -80,10 +82,14 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
     /** Where this queue's authentication messages are handled, in order (off the event loop). */
     private EventExecutor authenticationExecutor;
 
-    /** @param discoveryOnly whether the port serves only the discovery subsystem (Connect to others is refused) */
-    TargetQueue(NvmeTarget target, boolean discoveryOnly) {
+    /**
+     * @param discoveryOnly whether the port serves only the discovery subsystem (Connect to others is refused)
+     * @param anaStates     the ANA states of the port the connection came through
+     */
+    TargetQueue(NvmeTarget target, boolean discoveryOnly, PortAnaStates anaStates) {
         this.target = target;
         this.discoveryOnly = discoveryOnly;
+        this.anaStates = anaStates;
         this.options = target.options();
         this.limits = options.limits();
         this.tickMillis = Math.max(1, Math.min(limits.connectTimeoutMillis(), limits.dataTimeoutMillis()) / 4);
@@ -116,6 +122,10 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
 
     boolean discoveryOnly() {
         return discoveryOnly;
+    }
+
+    PortAnaStates anaStates() {
+        return anaStates;
     }
 
     ControllerAuthentication authentication() {

@@ -40,7 +40,7 @@ final class EmbeddedHost implements AutoCloseable {
         target = new EmbeddedChannel();
         target.config().setAllocator(alloc);
         target.pipeline().addLast(new PduFrameDecoder(TargetQueue.maxPduLength(nvmeTarget.options())),
-                new TargetQueue(nvmeTarget, discoveryOnly));
+                new TargetQueue(nvmeTarget, discoveryOnly, new PortAnaStates()));
         target.pipeline().fireChannelActive();
     }
 

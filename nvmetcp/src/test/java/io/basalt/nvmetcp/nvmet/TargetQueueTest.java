@@ -184,6 +184,26 @@ class TargetQueueTest {
         assertEquals(Status.SUCCESS, Completion.of(frames.get(1)).status());
     }
 
+    /**
+     * The ANA fields at the offsets of NVMe Base 1.4 figure 247 (Linux's struct nvme_id_ctrl): they
+     * were written one byte late (ANATT at 343 ... NANAGRPID at 349), so Linux 6.1 read 262144 group
+     * IDs, found the ANA log larger than MDTS and disabled ANA (KernelMultipathTest showed it); this
+     * test failed so before the fix.
+     */
+    @Test
+    void identifyControllerAnaFieldsAtTheirOffsets() {
+        EmbeddedHost host = host();
+        adminReady(host, 32);
+        ByteBuf id = identify(host, Opcodes.CNS_CONTROLLER, 0);
+        assertEquals(0x0B, id.getUnsignedByte(76), "CMIC: multi-port, multi-controller, ANA reporting");
+        assertEquals(IdentifyData.ANA_TRANSITION_SECONDS, id.getUnsignedByte(342), "ANATT");
+        assertEquals(IdentifyData.ANACAP, id.getUnsignedByte(343), "ANACAP");
+        assertEquals(Namespace.MAX_ANA_GROUP, id.getIntLE(344), "ANAGRPMAX");
+        assertEquals(Namespace.MAX_ANA_GROUP, id.getIntLE(348), "NANAGRPID");
+        assertEquals(0, id.getIntLE(352), "PELS: nothing after NANAGRPID");
+        assertEquals(1 << 8 | 1 << 11, id.getIntLE(92), "OAES: namespace attribute and ANA change notices");
+    }
+
     private ByteBuf identify(EmbeddedHost host, int cns, int nsid) {
         ByteBuf sqe = EmbeddedHost.withTransfer(EmbeddedHost.sqe(Opcodes.ADMIN_IDENTIFY), 4096);
         sqe.setIntLE(Sqe.CDW10, cns);
@@ -545,6 +565,18 @@ class TargetQueueTest {
             }
             assertTrue(target.getKey().target.isActive());
         }
+    }
+
+    /** Offset type index (CDW14 bit 23) is refused: no log page here is a list indexed by entry. */
+    @Test
+    void logPageIndexOffsetsAreRefused() {
+        EmbeddedHost admin = host();
+        adminReady(admin, 32);
+        ByteBuf log = EmbeddedHost.withTransfer(EmbeddedHost.sqe(Opcodes.ADMIN_GET_LOG_PAGE), 4096);
+        log.setIntLE(Sqe.CDW10, Opcodes.LOG_ANA | (1024 - 1) << 16);
+        log.setIntLE(Sqe.CDW14, 1 << 23);
+        assertEquals(Status.INVALID_FIELD | Status.DNR, single(admin.command(log, null)).status());
+        assertTrue(admin.target.isActive());
     }
 
     /**

@@ -3,11 +3,13 @@ package io.basalt.nvmetcp.protocol;
 import io.basalt.nvmetcp.host.DiscoveryLogEntry;
 import io.basalt.nvmetcp.host.HostController;
 import io.basalt.nvmetcp.host.HostOptions;
+import io.basalt.nvmetcp.nvmet.SubsystemPortal;
 import io.basalt.nvmetcp.nvmet.TargetPort;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -64,5 +66,37 @@ class DiscoveryTest {
         List<DiscoveryLogEntry> entries = discover(LiveTarget.HOST, discoveryPort);
         assertEquals(1, entries.size(), entries.toString());
         assertEquals(live.port, entries.get(0).port(), "only the I/O port is listed");
+    }
+
+    /**
+     * A cluster's discovery: subsystems served by other targets are listed after this target's own,
+     * each portal once (one of them repeats this target's own entry), and only for the hosts the
+     * provider names them for.
+     */
+    @Test
+    void portalsServedElsewhereAreListedOnceForTheHostsTheyAreFor() {
+        String remote = "nqn.2026-11.io.basalt:node-b";
+        live.target.discoveryPortals(host -> host.equals(LiveTarget.HOST) ? List.of(
+                new SubsystemPortal(remote, "127.0.0.2", 4420),
+                new SubsystemPortal(remote, "127.0.0.3", 4421),
+                new SubsystemPortal(LiveTarget.SUBNQN, "127.0.0.1", live.port),
+                new SubsystemPortal(remote, "127.0.0.2", 4420)) : List.of());
+        List<DiscoveryLogEntry> entries = discover(LiveTarget.HOST, live.port);
+        assertEquals(List.of(LiveTarget.SUBNQN + "@127.0.0.1:" + live.port, remote + "@127.0.0.2:4420",
+                remote + "@127.0.0.3:4421"), entries.stream().map(e -> e.subnqn() + "@" + e.traddr() + ":" + e.port())
+                .toList());
+        assertEquals(3, entries.stream().mapToInt(DiscoveryLogEntry::portId).distinct().count(), "distinct port IDs");
+        assertTrue(discover(LiveTarget.STRANGER, live.port).isEmpty(), "another host sees none of them");
+    }
+
+    /** However many portals the provider names, the log stays bounded. */
+    @Test
+    void portalsServedElsewhereAreCapped() {
+        List<SubsystemPortal> many = new ArrayList<>();
+        for (int i = 0; i < 5000; i++) {
+            many.add(new SubsystemPortal("nqn.2026-11.io.basalt:node-" + i, "127.0.0.2", 4420));
+        }
+        live.target.discoveryPortals(host -> many);
+        assertEquals(1023, discover(LiveTarget.HOST, live.port).size());
     }
 }

@@ -240,7 +240,7 @@ final class ClusterVolumes implements VolumeService {
                 : ClusterJson.decode(id, stored.json(), VolumeDesire.class).filter(d -> d.project().equals(project));
     }
 
-    private static VolumeReport report(String id, VolumeRecords.Stored stored) {
+    static VolumeReport report(String id, VolumeRecords.Stored stored) {
         return stored == null ? null : ClusterJson.decode(id, stored.json(), VolumeReport.class).orElse(null);
     }
 
@@ -272,9 +272,7 @@ final class ClusterVolumes implements VolumeService {
      */
     private Volume view(Cluster joined, VolumeDesire desire, VolumeReport report) {
         String self = joined.self().nodeId();
-        List<Portal> portals = joined.members().stream().filter(m -> m.nodeId().equals(desire.holder()))
-                .flatMap(m -> m.description().portals().stream())
-                .map(p -> new Portal(p.transport(), p.address(), p.port())).toList();
+        List<Portal> portals = portals(joined, desire);
         Optional<Volume> held = desire.holder().equals(self) ? local.find(desire.project(), desire.id()) : Optional.empty();
         boolean made = report != null && report.nsid() > 0;
         return new Volume(desire.id(), desire.name(), desire.project(), desire.sizeBytes(),
@@ -282,6 +280,17 @@ final class ClusterVolumes implements VolumeService {
                 desire.replicas(),
                 made ? report.nqn() : null, made ? report.nsid() : 0, desire.uuid(), desire.nguid(), desire.hosts(),
                 portals, null, null, held.map(Volume::space).orElse(null), desire.requireAuthentication(), desire.qos());
+    }
+
+    /** Every portal of every node holding the volume, in the order of its {@code nodeIds}. */
+    static List<Portal> portals(Cluster joined, VolumeDesire desire) {
+        List<Portal> portals = new ArrayList<>();
+        for (String nodeId : desire.nodeIds()) {
+            joined.members().stream().filter(m -> m.nodeId().equals(nodeId))
+                    .flatMap(m -> m.description().portals().stream())
+                    .forEach(p -> portals.add(new Portal(p.transport(), p.address(), p.port())));
+        }
+        return portals;
     }
 
     /** Snapshots are made by the node that holds the volume; another node says which one to ask. */

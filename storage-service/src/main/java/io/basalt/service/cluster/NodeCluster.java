@@ -16,12 +16,14 @@ import io.basalt.cluster.membership.Member;
 import io.basalt.cluster.membership.MemberStatus;
 import io.basalt.cluster.membership.NodeDescription;
 import io.basalt.cluster.membership.PortalAddress;
+import io.basalt.nvmetcp.nvmet.SubsystemPortal;
 import io.basalt.service.volume.VolumeManager;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -57,6 +59,15 @@ public final class NodeCluster implements ClusterService, AutoCloseable {
         cluster = joined;
     }
 
+    /**
+     * For the discovery controller: every portal of the cluster's volumes that {@code hostNqn} may
+     * see; none while the node is joining.
+     */
+    public List<SubsystemPortal> discoveryPortals(String hostNqn) {
+        Cluster joined = cluster;
+        return joined == null ? List.of() : ClusterDiscovery.portals(joined, hostNqn);
+    }
+
     /** The engine counts reclaimable space as free; a node never reports more free than total. */
     private static Capacity capacity(NodeStats stats) {
         long total = Math.max(0, stats.totalBytes());
@@ -80,10 +91,14 @@ public final class NodeCluster implements ClusterService, AutoCloseable {
     public ClusterOverview overview() {
         Cluster joined = joined();
         List<Member> live = joined.liveMembers();
+        List<VolumeDesire> volumes = new ArrayList<>();
+        joined.volumes().desired().forEach((id, stored) ->
+                ClusterJson.decode(id, stored.json(), VolumeDesire.class).ifPresent(volumes::add));
         return new ClusterOverview(settings.name(), joined.self().nodeId(), settings.failureDomain(),
                 joined.members().size(), live.size(), (int) live.stream().map(Member::failureDomain).distinct().count(),
                 live.stream().mapToLong(m -> m.status().orElseThrow().capacity().totalBytes()).sum(),
-                live.stream().mapToLong(Member::freeBytes).sum());
+                live.stream().mapToLong(Member::freeBytes).sum(),
+                volumes.size(), volumes.stream().mapToLong(VolumeDesire::sizeBytes).sum());
     }
 
     @Override

@@ -102,6 +102,25 @@ class ClusterVolumesTest {
                 assertEquals(id, listed.get("volumes").get(0).get("id").asText(), listed.toString());
             }
 
+            JsonNode overview = JSON.readTree(send(c, "GET", "/api/v1/cluster", null).bodyAsString());
+            assertEquals(1, overview.get("volumes").asInt(), overview.toString());
+            assertEquals(8L << 20, overview.get("provisionedBytes").asLong(), "what Cinder's pool reports: " + overview);
+
+            // Discovery through any node lists the volume's portal (B's) for an allowed host, none for another
+            // (A and C listed nothing before they were given the cluster's portals: shown failing so).
+            String portalOfB = nqn + "@" + volume.get("portals").get(0).get("address").asText() + ":"
+                    + b.nvmeAddress().getPort();
+            for (StorageNode node : List.of(a, b, c)) {
+                List<String> listed = HostController.discover(hostGroup, HostOptions.defaults(HOST_NQN), HOST,
+                        node.discoveryAddress().getPort()).get(10, TimeUnit.SECONDS).stream()
+                        .map(e -> e.subnqn() + "@" + e.traddr() + ":" + e.port()).toList();
+                assertTrue(listed.contains(portalOfB), "discovery of " + node.nvmeAddress() + ": " + listed);
+                assertEquals(1, listed.stream().filter(portalOfB::equals).count(), "listed once: " + listed);
+                assertTrue(HostController.discover(hostGroup, HostOptions.defaults("nqn.2014-08.com.example:stranger"),
+                        HOST, node.discoveryAddress().getPort()).get(10, TimeUnit.SECONDS).stream()
+                        .noneMatch(e -> e.subnqn().equals(nqn)), "a host the volume does not name finds nothing of it");
+            }
+
             HostOptions options = HostOptions.defaults(HOST_NQN);
             HostController throughB = HostController.connect(hostGroup, options, HOST, b.nvmeAddress().getPort(), nqn)
                     .get(10, TimeUnit.SECONDS);
