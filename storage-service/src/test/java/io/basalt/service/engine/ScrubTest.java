@@ -24,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * found and rewritten, then two at once (a data and a parity chunk, the most 4+2 repairs), each time the
  * drive files get back exactly the bytes they had; three damaged chunks are reported as beyond repair,
  * nothing is written, and every block reads back right or as a media error, never as other data. Without
- * erasure coding a damaged block is reported, and nothing can be repaired.
+ * erasure coding a damaged block is reported, and nothing can be repaired. Shown failing with the
+ * repair's writes left out of {@code StripeScrub}: "expected: <1> but was: <0>" chunks repaired.
  */
 class ScrubTest {
     private static final int SEGMENT = 2 << 20;
