@@ -34,6 +34,7 @@ import java.util.concurrent.ExecutionException;
                 "basalt bench --write-amplification [--fill PERCENT]... [--drive-size SIZE] [--engine-dir DIR]",
                 "basalt bench --compression [--engine-dir DIR]",
                 "basalt bench --erasure-coding [--seconds N] [--warmup N]",
+                "basalt bench --erasure-coded-io [--seconds N] [--warmup N] [--output FILE]",
                 "basalt bench --checkpoint [--mapped SIZE]... [--engine-dir DIR]",
                 "basalt bench --qos [--seconds N] [--warmup N] [--output FILE]",
                 "basalt bench --scrape-metrics [--seconds N] [--warmup N] [--output FILE]",
@@ -71,6 +72,10 @@ import java.util.concurrent.ExecutionException;
                 "  --erasure-coding    the erasure coding library alone: ISA-L and pure-Java encode and rebuild",
                 "                      throughput of one thread for 2+1, 4+2 and 8+3 stripes of 4 KiB and 128 KiB",
                 "                      chunks (--seconds per case, default 1, after --warmup, default 1)",
+                "  --erasure-coded-io  a whole node in process on six drive files, without erasure coding and 4+2,",
+                "                      then 4+2 with a drive file missing: 4 KiB and 128 KiB random writes and reads",
+                "                      through NVMe/TCP, one connection at queue depth 32 (--seconds, default 5, after",
+                "                      --warmup, default 2); --output FILE puts the section into FILE in its place",
                 "  --checkpoint        the engine alone: for volumes of --mapped bytes (default 1g, 4g and 16g) written",
                 "                      with compressible blocks, the writer's pause per checkpoint, the longest 4 KiB",
                 "                      write during checkpoints and without, checkpoint time, file size, recovery time",
@@ -155,6 +160,9 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (list.contains("--checkpoint")) {
             return CheckpointBench.run(args);
+        }
+        if (list.contains("--erasure-coded-io")) {
+            return ErasureIoBench.run(args);
         }
         if (list.contains("--erasure-coding")) {
             return ErasureBench.run(args);

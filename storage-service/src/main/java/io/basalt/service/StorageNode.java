@@ -128,6 +128,9 @@ public final class StorageNode implements AutoCloseable {
         NodeGauges.register(metrics, target::connectionCount, target::queuePairCount, target::controllerCount,
                 () -> volumes.volumeCount(), target::dataBytesInUse);
         EngineGauges.register(metrics, store.engine());
+        if (config.engine().scrubBytesPerSecond() > 0) {
+            store.engine().startScrub(config.engine().scrubBytesPerSecond());
+        }
         NodeGauges.registerAuthentication(metrics, target);
         cluster = config.cluster().map(NodeCluster::new);
         cluster.ifPresent(c -> c.registerMetrics(metrics));

@@ -42,6 +42,9 @@ public enum ConfigKey {
     ENGINE_CHECKPOINT_BYTES("engine.checkpoint-bytes", "256MiB", "log written between checkpoints (bounds recovery time)"),
     ENGINE_CHECKPOINT_SECONDS("engine.checkpoint-seconds", "30", "longest time between checkpoints while anything is written"),
     ENGINE_THROTTLE_SECONDS("engine.throttle-seconds", "10", "longest a write waits for garbage collection before failing"),
+    ENGINE_SCRUB_BYTES_PER_SECOND("engine.scrub-bytes-per-second", null, "off",
+            "rate of the background scrub (e.g. 32MiB), which checks every sealed segment and repairs damaged "
+                    + "chunks from erasure coding (see docs/storage-engine.md, Scrub)"),
     API_ADMIN_TOKEN("api.admin-token", null, "generated once into <data>/api-admin-token",
             "the admin bearer token"),
     API_PROJECT_TOKENS("api.project-tokens", "", "none", "per-project bearer tokens: project=token,project2=token2"),

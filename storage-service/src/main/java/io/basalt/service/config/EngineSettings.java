@@ -25,11 +25,21 @@ import java.util.UUID;
  * @param memoryDrives        one drive of {@code driveSize} in memory instead of files or devices: for
  *                            benchmarks and tests, nothing survives the process
  * @param erasureCode         a new node's layout across its drives; null: the default for the drive count
+ * @param scrubBytesPerSecond rate of the background scrub; 0: no scrub
  */
 public record EngineSettings(List<Path> drives, long driveSize, int segmentSize, boolean syncEveryWrite,
                              double maxOversubscription, long checkpointBytes, long checkpointSeconds,
                              long throttleSeconds, boolean formatDrives, boolean memoryDrives,
-                             ErasureCode erasureCode) {
+                             ErasureCode erasureCode, long scrubBytesPerSecond) {
+
+    /** Without a scrub. */
+    public EngineSettings(List<Path> drives, long driveSize, int segmentSize, boolean syncEveryWrite,
+                          double maxOversubscription, long checkpointBytes, long checkpointSeconds,
+                          long throttleSeconds, boolean formatDrives, boolean memoryDrives,
+                          ErasureCode erasureCode) {
+        this(drives, driveSize, segmentSize, syncEveryWrite, maxOversubscription, checkpointBytes, checkpointSeconds,
+                throttleSeconds, formatDrives, memoryDrives, erasureCode, 0);
+    }
 
     /** The default layout for the drive count. */
     public EngineSettings(List<Path> drives, long driveSize, int segmentSize, boolean syncEveryWrite,

@@ -65,6 +65,7 @@ public final class Engine implements AutoCloseable {
     private final LogWriter writer;
     private final Checkpointer checkpointer;
     private final GarbageCollector gc;
+    private final Scrubber scrubber;
     private final ReadPool readers;
     /** {@link #CONTROL_START_MILLIS}, shortened by tests. */
     long controlStartMillis = CONTROL_START_MILLIS;
@@ -104,6 +105,7 @@ public final class Engine implements AutoCloseable {
         this.gc = new GarbageCollector(drives, segments, maps, lock, writer, checkpointer::checkpointNow, counters,
                 gcStart, gcStop);
         collector[0] = gc;
+        this.scrubber = new Scrubber(drives, segments, lock, writer);
         // A reader waits on its drive, so a few per drive keep drives busy; beyond 16 they only add threads.
         this.readers = new ReadPool(Math.min(16, Math.max(2, 2 * drives.drives().size())));
     }
@@ -380,6 +382,27 @@ public final class Engine implements AutoCloseable {
         gc.collect();
     }
 
+    /**
+     * Starts the background scrub at most {@code bytesPerSecond} (see docs/storage-engine.md, "Scrub"): it
+     * checks every sealed segment over and over, repairs damaged chunks from redundancy and reports what it
+     * cannot repair ({@link #scrubStatus}).
+     */
+    public void startScrub(long bytesPerSecond) {
+        scrubber.start(bytesPerSecond);
+    }
+
+    public ScrubStatus scrubStatus() {
+        return scrubber.status();
+    }
+
+    /**
+     * Test hook: one scrub pass over every sealed segment now, on the caller's thread, without a rate limit
+     * (the background scrub must not run). Returns the segments damaged beyond repair.
+     */
+    List<Integer> scrubForTest() throws IOException {
+        return scrubber.pass(0);
+    }
+
     /** Takes a checkpoint and waits until it is durable. */
     public void checkpoint() throws IOException, InterruptedException {
         checkpointer.checkpointNow();
@@ -426,6 +449,7 @@ public final class Engine implements AutoCloseable {
         }
         readers.close();
         try {
+            scrubber.stop(10_000);
             gc.stop(10_000);
             checkpointer.stop();
             writer.stop(30_000);

@@ -53,6 +53,24 @@ public final class EngineGauges {
                 counters, EngineCounters::pooledReads);
         counter(registry, "basalt.engine.syncs", "Drive syncs (group commits)", counters, EngineCounters::syncs);
         counter(registry, "basalt.engine.checkpoints", "Checkpoints written", counters, EngineCounters::checkpoints);
+        scrub(registry, engine);
+    }
+
+    /** The background scrub's progress and findings (see docs/storage-engine.md, "Scrub"). */
+    private static void scrub(MeterRegistry registry, Engine engine) {
+        FunctionCounter.builder("basalt.engine.scrub.passes", engine, e -> e.scrubStatus().passes())
+                .description("Scrub passes finished over every sealed segment").register(registry);
+        FunctionCounter.builder("basalt.engine.scrub.scanned.bytes", engine, e -> e.scrubStatus().scannedBytes())
+                .description("Bytes of segments the scrub checked").register(registry);
+        FunctionCounter.builder("basalt.engine.scrub.repaired.chunks", engine, e -> e.scrubStatus().repairedChunks())
+                .description("Damaged stripe chunks the scrub rewrote from the other drives").register(registry);
+        FunctionCounter.builder("basalt.engine.scrub.repaired.bytes", engine, e -> e.scrubStatus().repairedBytes())
+                .description("Bytes of damaged chunks the scrub rewrote").register(registry);
+        FunctionCounter.builder("basalt.engine.scrub.unrepairable", engine, e -> e.scrubStatus().unrepairableFound())
+                .description("Segments a scrub pass found damaged beyond repair (once per pass)").register(registry);
+        gauge(registry, "basalt.engine.scrub.unrepairable.segments",
+                "Segments the last scrub pass found damaged beyond repair: their damaged blocks read as media errors",
+                () -> engine.scrubStatus().unrepairableSegments().size());
     }
 
     private static void gauge(MeterRegistry registry, String name, String description, DoubleSupplier value) {

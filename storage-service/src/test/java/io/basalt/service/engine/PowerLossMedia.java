@@ -41,6 +41,7 @@ final class PowerLossMedia implements NodeMedia {
     private boolean powered = true;
     private long operationsUntilCut = -1;
     private int syncsUntilFailure = -1;
+    private int splitCuts;
     private CountDownLatch syncGate;
     private final CountDownLatch syncHeld = new CountDownLatch(1);
 
@@ -53,6 +54,14 @@ final class PowerLossMedia implements NodeMedia {
         Medium(int size) {
             durable = new byte[size];
             current = new byte[size];
+        }
+
+        /** Every unsynced write reaches the medium. */
+        void persistUnsynced() {
+            for (Write write : unsynced) {
+                System.arraycopy(write.bytes(), 0, durable, write.position(), write.bytes().length);
+            }
+            unsynced.clear();
         }
     }
 
@@ -80,8 +89,40 @@ final class PowerLossMedia implements NodeMedia {
         return powered;
     }
 
+    /**
+     * Cuts where some drives had written a stripe's chunks and others not: every unsynced write of
+     * {@code lost} is gone, every other drive's reached its medium whole. Powers the media up again.
+     */
+    synchronized void powerCutLosing(Path lost) {
+        drives.forEach((path, medium) -> {
+            if (path.equals(lost)) {
+                medium.unsynced.clear();
+            } else {
+                medium.persistUnsynced();
+            }
+            System.arraycopy(medium.durable, 0, medium.current, 0, medium.durable.length);
+        });
+        restorePower();
+    }
+
+    /** Takes a drive away, as if pulled out: the next start finds it missing. */
+    synchronized void remove(Path drive) {
+        drives.remove(drive);
+    }
+
+    /**
+     * Power cuts so far that left a write partly on the media across drives: a drive kept unsynced
+     * writes while another drive lost some of its own. On an erasure-coded node such a cut falls in the
+     * middle of a stripe write (some chunks persisted, others not).
+     */
+    synchronized int splitCuts() {
+        return splitCuts;
+    }
+
     /** Decides what of the unsynced writes survived, and powers the media up again. */
     synchronized void powerCut(Random random) {
+        List<Medium> keptSome = new ArrayList<>();
+        List<Medium> lostSome = new ArrayList<>();
         for (Medium medium : drives.values()) {
             TreeMap<Integer, List<Write>> bySector = new TreeMap<>();
             for (Write write : medium.unsynced) {
@@ -90,10 +131,18 @@ final class PowerLossMedia implements NodeMedia {
                 }
             }
             byte[] sector = new byte[SECTOR];
+            boolean[] keptHere = {false};
+            boolean[] lostHere = {false};
             bySector.forEach((s, writes) -> {
                 int start = s * SECTOR;
                 System.arraycopy(medium.durable, start, sector, 0, SECTOR);
                 int kept = random.nextInt(writes.size() + 1);
+                if (kept > 0) {
+                    keptHere[0] = true;
+                }
+                if (kept < writes.size()) {
+                    lostHere[0] = true;
+                }
                 for (Write write : writes.subList(0, kept)) {
                     int from = Math.max(start, write.position());
                     int to = Math.min(start + SECTOR, write.position() + write.bytes().length);
@@ -108,7 +157,21 @@ final class PowerLossMedia implements NodeMedia {
             });
             medium.unsynced.clear();
             System.arraycopy(medium.durable, 0, medium.current, 0, medium.durable.length);
+            if (keptHere[0]) {
+                keptSome.add(medium);
+            }
+            if (lostHere[0]) {
+                lostSome.add(medium);
+            }
         }
+        if (!keptSome.isEmpty() && !lostSome.isEmpty()
+                && (keptSome.size() > 1 || lostSome.size() > 1 || keptSome.getFirst() != lostSome.getFirst())) {
+            splitCuts++;
+        }
+        restorePower();
+    }
+
+    private void restorePower() {
         generation++;
         powered = true;
         operationsUntilCut = -1;
@@ -260,10 +323,7 @@ final class PowerLossMedia implements NodeMedia {
                     medium.unsynced.clear();
                     throw new SimulatedFailure("simulated writeback error: the unsynced writes are lost");
                 }
-                for (Write write : medium.unsynced) {
-                    System.arraycopy(write.bytes(), 0, medium.durable, write.position(), write.bytes().length);
-                }
-                medium.unsynced.clear();
+                medium.persistUnsynced();
             }
         }
 

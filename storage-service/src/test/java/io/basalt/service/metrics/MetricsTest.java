@@ -166,6 +166,8 @@ class MetricsTest {
             sample(scrape, "basalt_engine_gc_relocated_bytes_total");
             sample(scrape, "basalt_engine_gc_reclaimed_segments_total");
             sample(scrape, "basalt_engine_checkpoints_total");
+            assertEquals(0.0, sample(scrape, "basalt_engine_scrub_unrepairable_segments"), "no scrub ran");
+            sample(scrape, "basalt_engine_scrub_repaired_chunks_total");
         }
     }
 

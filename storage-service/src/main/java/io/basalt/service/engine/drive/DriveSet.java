@@ -200,6 +200,35 @@ public final class DriveSet implements Closeable {
     public record FailedDrive(int index, String reason) {
     }
 
+    /**
+     * What a scrub of one segment found: whether its bytes pass their checksums (after the repair, if
+     * any), and how many chunks (and bytes of them) it rewrote from redundancy.
+     */
+    public record SegmentScrub(boolean intact, int repairedChunks, long repairedBytes) {
+    }
+
+    /** Checks whole segments for a scrub, repairing what redundancy allows; one per thread. */
+    public interface SegmentChecker {
+        /** Checks the segment's first {@code length} bytes, which {@code verify} must accept. */
+        SegmentScrub check(int segment, int length, Verifier verify) throws IOException;
+    }
+
+    /**
+     * A checker for the scrub's thread. Erasure-coded: every chunk is read, and damaged ones are found
+     * and rewritten (see {@code StripeScrub}); without erasure coding the segment can only be verified.
+     * Holds a segment's worth of buffers.
+     */
+    public SegmentChecker segmentChecker() {
+        if (stripes != null) {
+            return new StripeScrub(stripes, segmentSize)::scrub;
+        }
+        ByteBuffer bytes = ByteBuffer.allocateDirect(segmentSize);
+        return (segment, length, verify) -> {
+            read(segment, 0, bytes.clear().limit(length));
+            return new SegmentScrub(verify.accepts(bytes.flip()), 0, 0);
+        };
+    }
+
     /** Checks the bytes a read rebuilt from parity produced. */
     public interface Verifier {
         boolean accepts(ByteBuffer bytes);
@@ -285,6 +314,16 @@ public final class DriveSet implements Closeable {
     public boolean readRebuilt(int segment, int offset, ByteBuffer destination, Verifier verify)
             throws IOException {
         return stripes != null && stripes.readRebuilt(segment, offset, destination, verify);
+    }
+
+    /**
+     * Makes the parity of the stripe rows covering the range match their data, rewriting the parity
+     * chunks that do not (see {@code StripedSegments.restoreParity}); returns how many chunk ranges were
+     * rewritten, 0 at once without erasure coding. Recovery's, for rows it adopts that may never have
+     * been synced; the caller syncs.
+     */
+    public int restoreParity(int segment, int offset, int length) throws IOException {
+        return stripes == null ? 0 : stripes.restoreParity(segment, offset, length);
     }
 
     /**

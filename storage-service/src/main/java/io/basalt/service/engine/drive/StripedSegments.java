@@ -34,6 +34,8 @@ import java.util.stream.IntStream;
 final class StripedSegments {
     /** Bytes of one row across the data chunks: one 4 KiB sector of the log. */
     static final int ROW = 4096;
+    /** Rows {@link #restoreParity} reads at once: 256 KiB of the segment. */
+    private static final int RESTORE_ROWS = 64;
     private static final Logger LOG = LoggerFactory.getLogger(StripedSegments.class);
 
     private final Drive[] drives;
@@ -157,7 +159,8 @@ final class StripedSegments {
         }
     }
 
-    private boolean readChunk(int segment, int index, int firstRow, ByteBuffer into) {
+    /** Reads chunk {@code index}'s part of the rows from {@code firstRow} into {@code into}; false if its drive failed (now or before). */
+    boolean readChunk(int segment, int index, int firstRow, ByteBuffer into) {
         int drive = driveOf(segment, index);
         if (failed.get(drive) != 0) {
             return false;
@@ -247,6 +250,77 @@ final class StripedSegments {
             }
         }
         checkProtected("writing segment " + segment);
+    }
+
+    /**
+     * Writes {@code from} over chunk {@code index}'s part of the rows from {@code firstRow}, in place: the
+     * scrub's repair of a damaged chunk. False if the drive failed (now or before).
+     */
+    boolean writeChunk(int segment, int index, int firstRow, ByteBuffer from) {
+        int drive = driveOf(segment, index);
+        if (failed.get(drive) != 0) {
+            return false;
+        }
+        try {
+            drives[drive].write(new ByteBuffer[] {from}, position(segment, index, firstRow * chunk));
+            return true;
+        } catch (IOException e) {
+            markFailed(drive, "write error: " + e.getMessage());
+            return false;
+        }
+    }
+
+    ErasureCoder coder() {
+        return coder;
+    }
+
+    /** Bytes of each chunk per row. */
+    int chunkPerRow() {
+        return chunk;
+    }
+
+    /**
+     * Rewrites every parity chunk of the rows covering {@code [offset, offset + length)} that does not
+     * match the parity of the rows' data; returns how many chunk ranges it rewrote. For recovery, on rows
+     * whose data it adopts although they may never have been synced: a power cut in the middle of their
+     * write may have kept every data chunk but not the parity, which reads never look at while every
+     * drive works, and a later drive failure would rebuild garbage from it. The data chunks are only
+     * read (the checksums of what they hold have passed), so a cut during this leaves the rows as they
+     * were. Rows are processed {@value #RESTORE_ROWS} at a time.
+     */
+    int restoreParity(int segment, int offset, int length) throws IOException {
+        if (length <= 0) {
+            return 0;
+        }
+        int firstRow = offset / ROW;
+        int endRow = (offset + length + ROW - 1) / ROW;
+        ByteBuffer stored = ByteBuffer.allocateDirect(Math.min(endRow - firstRow, RESTORE_ROWS) * chunk);
+        int rewritten = 0;
+        for (int row = firstRow; row < endRow; row += RESTORE_ROWS) {
+            int rows = Math.min(RESTORE_ROWS, endRow - row);
+            Staging buffers = staging.get();
+            ByteBuffer[] chunks = buffers.chunks(rows * chunk);
+            readRows(segment, row, chunks, -1);
+            coder.encode(buffers.data(), buffers.parity());
+            for (int index = k; index < width; index++) {
+                int drive = driveOf(segment, index);
+                if (failed.get(drive) != 0) {
+                    continue;
+                }
+                long position = position(segment, index, row * chunk);
+                try {
+                    drives[drive].read(stored.clear().limit(rows * chunk), position);
+                    if (!stored.flip().equals(chunks[index].duplicate().clear().limit(rows * chunk))) {
+                        drives[drive].write(new ByteBuffer[] {chunks[index].duplicate()}, position);
+                        rewritten++;
+                    }
+                } catch (IOException e) {
+                    markFailed(drive, "parity restore error: " + e.getMessage());
+                }
+            }
+        }
+        checkProtected("restoring the parity of segment " + segment);
+        return rewritten;
     }
 
     /**

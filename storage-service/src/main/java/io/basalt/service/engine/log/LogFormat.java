@@ -232,4 +232,68 @@ public final class LogFormat {
         crc.update(buffer.duplicate().position(from).limit(to));
         return (int) crc.getValue();
     }
+
+    /** Whether every stored block of the batch matches the CRC32C its entry recorded. */
+    public static boolean payloadIntact(Batch batch, ByteBuffer segmentBytes, BlockCodec codec) {
+        return payloadEnd(batch, segmentBytes, codec) >= 0;
+    }
+
+    /** Where the batch's stored blocks end, or -1 if one fails the CRC32C its entry recorded. */
+    private static int payloadEnd(Batch batch, ByteBuffer segmentBytes, BlockCodec codec) {
+        int at = batch.payloadOffset();
+        for (LogEntry entry : batch.entries()) {
+            int[] lengths;
+            int[] crcs;
+            long lba;
+            switch (entry) {
+                case LogEntry.Write w -> {
+                    lengths = w.lengths();
+                    crcs = w.crcs();
+                    lba = w.lba();
+                }
+                case LogEntry.Relocate r -> {
+                    lengths = new int[] {r.length()};
+                    crcs = new int[] {r.crc()};
+                    lba = r.lba();
+                }
+                default -> {
+                    continue;
+                }
+            }
+            for (int i = 0; i < lengths.length; i++) {
+                if (codec.crc(lba + i, segmentBytes, at, lengths[i]) != crcs[i]) {
+                    return -1;
+                }
+                at += lengths[i];
+            }
+        }
+        return at;
+    }
+
+    /**
+     * Whether the segment's bytes up to {@code written} are a valid header and whole batches whose headers,
+     * entries and stored blocks all pass their CRC32Cs and whose padding is zeros, the last ending exactly
+     * at {@code written}: every byte of a sealed log segment's written part is checked. The scrub's check.
+     */
+    public static boolean segmentIntact(ByteBuffer segmentBytes, int segment, int written, int alignment,
+                                        BlockCodec codec) {
+        if (openSequence(segmentBytes.duplicate().position(0), segment) < 0 || segmentBytes.getInt(28) != 0) {
+            return false;
+        }
+        int offset = SEGMENT_HEADER;
+        while (offset < written) {
+            Batch batch = parse(segmentBytes.duplicate().position(offset).limit(written), offset, alignment);
+            int end = batch == null ? -1 : payloadEnd(batch, segmentBytes, codec);
+            if (end < 0 || end > offset + batch.length()) {
+                return false;
+            }
+            for (int at = end; at < offset + batch.length(); at++) {
+                if (segmentBytes.get(at) != 0) {
+                    return false;
+                }
+            }
+            offset += batch.length();
+        }
+        return offset == written;
+    }
 }

@@ -100,7 +100,7 @@ public final class Recovery {
                 return false;
             }
             batch = next;
-            intact = codec != null && payloadIntact(next, bytes, codec);
+            intact = codec != null && LogFormat.payloadIntact(next, bytes, codec);
             previous = next.sequence();
             offset += next.length();
             return true;
@@ -113,6 +113,7 @@ public final class Recovery {
         // One segment in memory at a time, for the checkpoint records and then for the log.
         ByteBuffer bytes = ByteBuffer.allocate(segments.segmentSize());
         long[] highestNumber = {0};
+        int parityRestored = 0;
         List<CheckpointSegments.Found> chain = CheckpointSegments.select(
                 CheckpointSegments.scan(drives, segments.count(), bytes), highestNumber);
         Optional<Checkpoint.Loaded> checkpoint;
@@ -139,6 +140,15 @@ public final class Recovery {
                 deltaBytes += one.link().isBase() ? 0 : one.bytes();
             }
             held.forEach(segments::holdsCheckpoint);
+            // Every record up to the chain's end in its segments is read by each later scan, and the
+            // newest may never have been synced: make their rows' parity whole before anything builds on them.
+            Map<Integer, Integer> adopted = new TreeMap<>();
+            for (CheckpointSegments.Found one : chain) {
+                one.parts().forEach(part -> adopted.merge(part.segment(), CheckpointSegments.endOf(part), Math::max));
+            }
+            for (Map.Entry<Integer, Integer> records : adopted.entrySet()) {
+                parityRestored += drives.restoreParity(records.getKey(), 0, records.getValue());
+            }
             // The next checkpoint appends after the chain's last record: whatever follows it (a torn newer
             // checkpoint) has a lower number than the records that will overwrite it, and ends a scan.
             CheckpointSegments.Part end = chain.getLast().parts().getLast();
@@ -190,6 +200,8 @@ public final class Recovery {
         long replayedBytes = 0;
         int nextRun = 0;
         Map<Integer, Integer> firstDropped = new TreeMap<>();
+        // Per segment, the range of the batches replayed: they may never have been synced.
+        Map<Integer, int[]> replayed = new TreeMap<>();
         while (true) {
             while (nextRun < runs.size() && (merge.isEmpty()
                     || runs.get(nextRun).firstSequence() < merge.peek().batch.sequence())) {
@@ -224,6 +236,8 @@ public final class Recovery {
                 break;
             } else {
                 applier.apply(next.segment, batch.offset(), batch.length(), seq, batch.entries());
+                replayed.merge(next.segment, new int[] {batch.offset(), batch.offset() + batch.length()},
+                        (a, b) -> new int[] {Math.min(a[0], b[0]), Math.max(a[1], b[1])});
                 sequence = seq;
                 batches++;
                 replayedBytes += batch.length();
@@ -242,7 +256,15 @@ public final class Recovery {
         for (int r = nextRun; r < runs.size(); r++) {
             firstDropped.merge(runs.get(r).segment(), runs.get(r).from(), Math::min);
         }
-        erase(drives, firstDropped);
+        for (Map.Entry<Integer, int[]> range : replayed.entrySet()) {
+            int from = range.getValue()[0] == LogFormat.SEGMENT_HEADER ? 0 : range.getValue()[0];
+            parityRestored += drives.restoreParity(range.getKey(), from, range.getValue()[1] - from);
+        }
+        if (parityRestored > 0) {
+            LOG.info("restored the parity of {} stripe chunk ranges that a power cut left behind their data",
+                    parityRestored);
+        }
+        erase(drives, firstDropped, parityRestored > 0);
         for (int s = 0; s < segments.count(); s++) {
             if (segments.state(s) == SegmentTable.State.OPEN) {
                 segments.seal(s);
@@ -264,44 +286,12 @@ public final class Recovery {
     }
 
     /** Zeroes the header of the first dropped batch of each segment: a scan of the segment ends there. */
-    private static void erase(DriveSet drives, Map<Integer, Integer> firstDropped) throws IOException {
+    private static void erase(DriveSet drives, Map<Integer, Integer> firstDropped, boolean written) throws IOException {
         for (Map.Entry<Integer, Integer> end : firstDropped.entrySet()) {
             drives.write(end.getKey(), end.getValue(), new ByteBuffer[] {ByteBuffer.allocate(LogFormat.BATCH_HEADER)});
         }
-        if (!firstDropped.isEmpty()) {
+        if (written || !firstDropped.isEmpty()) {
             drives.syncAll();
         }
-    }
-
-    /** Whether every stored block of the batch matches the CRC32C its entry recorded. */
-    private static boolean payloadIntact(LogFormat.Batch batch, ByteBuffer segmentBytes, BlockCodec codec) {
-        int at = batch.payloadOffset();
-        for (LogEntry entry : batch.entries()) {
-            int[] lengths;
-            int[] crcs;
-            long lba;
-            switch (entry) {
-                case LogEntry.Write w -> {
-                    lengths = w.lengths();
-                    crcs = w.crcs();
-                    lba = w.lba();
-                }
-                case LogEntry.Relocate r -> {
-                    lengths = new int[] {r.length()};
-                    crcs = new int[] {r.crc()};
-                    lba = r.lba();
-                }
-                default -> {
-                    continue;
-                }
-            }
-            for (int i = 0; i < lengths.length; i++) {
-                if (codec.crc(lba + i, segmentBytes, at, lengths[i]) != crcs[i]) {
-                    return false;
-                }
-                at += lengths[i];
-            }
-        }
-        return true;
     }
 }
