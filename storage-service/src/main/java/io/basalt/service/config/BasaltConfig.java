@@ -174,7 +174,8 @@ public record BasaltConfig(Path dataDir, String nvmeBind, int nvmePort, int disc
         return new EngineSettings(drives, driveSize, (int) segmentSize,
                 bool(config, ConfigKey.ENGINE_SYNC_EVERY_WRITE), ratio, bytes(config, ConfigKey.ENGINE_CHECKPOINT_BYTES),
                 positive(config, ConfigKey.ENGINE_CHECKPOINT_SECONDS), positive(config, ConfigKey.ENGINE_THROTTLE_SECONDS),
-                bool(config, ConfigKey.ENGINE_FORMAT_DRIVES), memory, erasureCode(config));
+                bool(config, ConfigKey.ENGINE_FORMAT_DRIVES), memory, erasureCode(config),
+                bytes(config, ConfigKey.ENGINE_REBUILD_BYTES_PER_SECOND));
     }
 
     /** {@code engine.erasure-code}; null when not set (the engine's default for the drive count). */

@@ -131,6 +131,9 @@ public final class Drive implements Closeable {
             return new Drive(path, io, superblock);
         }
         try {
+            if (io.size() < FIRST_SEGMENT_OFFSET) {
+                throw new DriveFormatException("drive " + path + " (" + io.size() + " bytes) is too small to be a drive");
+            }
             ByteBuffer head = ByteBuffer.allocate(Superblock.SIZE);
             io.read(head, 0);
             head.flip();
@@ -203,8 +206,10 @@ public final class Drive implements Closeable {
         long[] slots = new long[2];
         for (int slot = 0; slot < 2; slot++) {
             io.read(reservation.clear(), RESERVATION_SLOTS + (long) slot * RESERVATION_SIZE);
-            slots[slot] = decodeReservation(reservation.flip());
-            if (slots[slot] > 0) {
+            boolean valid = isReservation(reservation.flip());
+            slots[slot] = valid ? reservation.getLong(8) : 0;
+            // A slot written before the first reservation (sequence 0) still records failures and the table.
+            if (valid) {
                 recordedFailures |= reservation.getInt(4);
                 DriveTable table = DriveTable.decode(reservation, TABLE_OFFSET);
                 if (table != null && (newestTable == null || table.stamp() > newestTable.stamp())) {
@@ -260,13 +265,14 @@ public final class Drive implements Closeable {
         nextSlot ^= 1;
     }
 
-    private static long decodeReservation(ByteBuffer slot) {
+    /** Whether the slot holds a reservation, not torn: its magic and CRC32C. */
+    private static boolean isReservation(ByteBuffer slot) {
         if (slot.getInt(0) != RESERVATION_MAGIC) {
-            return 0;
+            return false;
         }
         CRC32C crc = new CRC32C();
         crc.update(slot.duplicate().limit(16));
-        return (int) crc.getValue() == slot.getInt(16) ? slot.getLong(8) : 0;
+        return (int) crc.getValue() == slot.getInt(16);
     }
 
     /** Gathering write at {@code position}; the log writer's and the checkpoint thread's. */

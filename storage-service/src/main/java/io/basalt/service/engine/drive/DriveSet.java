@@ -43,8 +43,8 @@ public final class DriveSet implements Closeable {
     /** Drives replaced while the node runs: closed with the others, since a reader may still hold one. */
     private final List<Drive> retired = new ArrayList<>();
     private volatile long rebuildBytesPerSecond = DEFAULT_REBUILD_BYTES_PER_SECOND;
-    /** The current or last rebuild, null if none ran since the start. */
-    private DriveRebuild rebuild;
+    /** The current or last rebuild, null if none ran since the start; read without the lock (metrics). */
+    private volatile DriveRebuild rebuild;
     private boolean closed;
 
     private DriveSet(List<Drive> drives, int segmentSize, StripedSegments stripes, NodeMedia media, UUID nodeId,
@@ -170,7 +170,8 @@ public final class DriveSet implements Closeable {
                         + " more than the " + layout.m() + " erasure code " + layout + " survives: "
                         + String.join("; ", Arrays.stream(reasons).filter(Objects::nonNull).toList()));
             }
-            LOG.info("drives erasure-coded {}: {} drives, {} failed", layout, paths.size(), lost);
+            LOG.info("drives erasure-coded {}: {} drives, {} failed, replaced: {}", layout, paths.size(), lost,
+                    table.replaced());
             return new DriveSet(Arrays.asList(opened), segmentSize,
                     new StripedSegments(opened, reasons, recorded, table, layout, segmentSize), media, nodeId, paths);
         } catch (IOException | RuntimeException e) {
@@ -456,8 +457,9 @@ public final class DriveSet implements Closeable {
     }
 
     /** The running or last rebuild since the start, if any. */
-    public synchronized Optional<DriveRebuild.Progress> rebuildProgress() {
-        return rebuild == null ? Optional.empty() : Optional.of(rebuild.progress());
+    public Optional<DriveRebuild.Progress> rebuildProgress() {
+        DriveRebuild last = rebuild;
+        return last == null ? Optional.empty() : Optional.of(last.progress());
     }
 
     /** The drive holding global segment {@code segment} (its first data chunk's, if erasure-coded). */
