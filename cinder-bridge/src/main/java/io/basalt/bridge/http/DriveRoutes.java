@@ -8,6 +8,8 @@ import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
+import java.nio.charset.StandardCharsets;
+
 import static io.basalt.bridge.http.JsonResponses.body;
 import static io.basalt.bridge.http.JsonResponses.hasJsonBody;
 
@@ -65,7 +67,7 @@ public final class DriveRoutes {
             throw new InvalidVolumeRequestException("path", "path is required: the replacement drive's path on the node");
         }
         if (!path.startsWith("/") || path.indexOf('\0') >= 0
-                || path.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_PATH_BYTES) {
+                || path.getBytes(StandardCharsets.UTF_8).length > MAX_PATH_BYTES) {
             throw new InvalidVolumeRequestException("path", "path must be an absolute path of at most "
                     + MAX_PATH_BYTES + " bytes");
         }

@@ -20,6 +20,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -192,7 +193,7 @@ public final class Engine implements AutoCloseable {
      * background (see {@link DriveSet#replace}); returns once the replacement is recorded on the drives.
      * Blocks on drive I/O: never on an event loop.
      */
-    public void replaceDrive(int index, java.nio.file.Path path) throws IOException {
+    public void replaceDrive(int index, Path path) throws IOException {
         if (writer.failure() != null) {
             throw new IllegalStateException("the storage engine stopped after a drive error; restart the node first");
         }
