@@ -28,6 +28,6 @@ public final class BasaltCli {
 
     static CommandLine commandLine() {
         return Main.commandLine(new BenchCommand(), new AttachCommand(), new DetachCommand(), new VolumeCommand(),
-                new SnapshotCommand(), new SnapshotGroupCommand(), new NodeCommand(), new TokenCommand());
+                new SnapshotCommand(), new SnapshotGroupCommand(), new NodeCommand(), new DriveCommand(), new TokenCommand());
     }
 }

@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.OptionalLong;
@@ -59,10 +60,15 @@ final class NodeCommand extends GroupCommand {
             if (out.printedAsJson(status)) {
                 return;
             }
-            out.fields(List.of(
+            List<String[]> fields = new ArrayList<>(List.of(
                     new String[]{"api", api.base().toString()},
                     new String[]{"engine", stats.engineFailure() == null ? "ok"
                             : "FAILED, acknowledging no writes until restarted: " + stats.engineFailure()},
+                    new String[]{"erasure code", stats.erasureCode() + " (raw " + ByteSize.format(stats.rawBytes())
+                            + " of drives, parity included)"},
+                    new String[]{"failed drives", stats.failedDrives().isEmpty() ? "none"
+                            : String.join("; ", stats.failedDrives().stream()
+                            .map(d -> d.index() + " (" + d.path() + "): " + d.reason()).toList())},
                     new String[]{"capacity", ByteSize.format(stats.totalBytes())},
                     new String[]{"used", ByteSize.format(stats.usedBytes()) + percent(stats.usedBytes(), stats.totalBytes())},
                     new String[]{"free", ByteSize.format(stats.freeBytes())},
@@ -74,6 +80,10 @@ final class NodeCommand extends GroupCommand {
                     new String[]{"snapshots", Integer.toString(stats.snapshots())},
                     new String[]{"connected hosts", status.nvmeControllers() + " controllers over "
                             + status.nvmeConnections() + " NVMe/TCP connections"}));
+            if (stats.rebuild() != null) {
+                fields.add(3, new String[]{"rebuild", DriveCommand.describe(stats.rebuild())});
+            }
+            out.fields(fields);
         }
     }
 

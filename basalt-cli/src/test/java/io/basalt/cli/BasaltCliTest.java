@@ -78,7 +78,7 @@ class BasaltCliTest {
     void everyCommandHasHelp() {
         List<List<String>> paths = new ArrayList<>();
         collect(BasaltCli.commandLine(), new ArrayList<>(), paths);
-        assertEquals(31, paths.size(), paths.toString());
+        assertEquals(34, paths.size(), paths.toString());
         for (List<String> path : paths) {
             List<String> args = new ArrayList<>(path);
             args.add("--help");

@@ -1,9 +1,9 @@
 package io.basalt.bridge;
 
-/** The volume, snapshot, snapshot group or host secret a request names does not exist, or belongs to another project. */
+/** The volume, snapshot, snapshot group, host secret or drive a request names does not exist, or belongs to another project. */
 public sealed class NotFoundException extends RuntimeException
         permits VolumeNotFoundException, SnapshotNotFoundException, SnapshotGroupNotFoundException,
-        HostSecretNotFoundException {
+        HostSecretNotFoundException, DriveNotFoundException {
     private final String id;
 
     protected NotFoundException(String kind, String id) {

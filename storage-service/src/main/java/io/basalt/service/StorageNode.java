@@ -4,6 +4,7 @@ import io.basalt.bridge.ClusterService;
 import io.basalt.bridge.VolumeService;
 import io.basalt.bridge.api.Portal;
 import io.basalt.bridge.auth.ApiTokens;
+import io.basalt.bridge.http.DriveRoutes;
 import io.basalt.bridge.http.VolumeApi;
 import io.basalt.cluster.ClusterException;
 import io.basalt.nvmetcp.auth.DhchapPolicy;
@@ -13,6 +14,8 @@ import io.basalt.service.auth.HostSecrets;
 import io.basalt.service.cluster.NodeCluster;
 import io.basalt.service.config.BasaltConfig;
 import io.basalt.service.metrics.EngineGauges;
+import io.basalt.service.metrics.RebuildGauges;
+import io.basalt.service.volume.NodeDrives;
 import io.basalt.service.metrics.NodeGauges;
 import io.basalt.service.metrics.PrometheusEndpoint;
 import io.basalt.service.metrics.VolumeIoMetrics;
@@ -131,12 +134,15 @@ public final class StorageNode implements AutoCloseable {
         if (config.engine().scrubBytesPerSecond() > 0) {
             store.engine().startScrub(config.engine().scrubBytesPerSecond());
         }
+        RebuildGauges.register(metrics, store.engine());
+        store.engine().rebuildBytesPerSecond(config.engine().rebuildBytesPerSecond());
         NodeGauges.registerAuthentication(metrics, target);
         cluster = config.cluster().map(NodeCluster::new);
         cluster.ifPresent(c -> c.registerMetrics(metrics));
         cluster.ifPresent(c -> target.discoveryPortals(c::discoveryPortals));
         VolumeService api = cluster.map(c -> c.volumes(volumes)).orElse(volumes);
         Router router = VolumeApi.router(vertx, api, hostSecrets, tokens, cluster.map(ClusterService.class::cast));
+        DriveRoutes.addTo(router, vertx, new NodeDrives(store.engine()));
         router.get(PrometheusEndpoint.PATH).handler(tokens.requireValidToken()).handler(ApiTokens::requireAdmin)
                 .handler(new PrometheusEndpoint(metrics));
         http = await(vertx.createHttpServer(httpOptions()).requestHandler(router)

@@ -2,6 +2,8 @@ package io.basalt.bridge.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 
+import java.util.List;
+
 /**
  * Capacity and usage of a node, as {@code GET /api/v1/stats} returns it and Cinder's pool stats need.
  *
@@ -16,9 +18,19 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param snapshots                number of snapshots
  * @param engineFailure            null (absent in JSON) while the storage engine works; after a drive write or sync error, that
  *                                 error: the engine acknowledges no write or flush until the node is restarted
+ * @param rawBytes                 bytes of the drives the node's segments occupy, parity included: usable
+ *                                 capacity (before the garbage collector's reserve) × (k+m)/k with erasure coding
+ * @param erasureCode              the layout across the drives, {@code k+m} or {@code none}
+ * @param failedDrives             drives that failed (not yet replaced), with why
+ * @param rebuild                  the running rebuild of a replaced drive, or the last one since the start;
+ *                                 absent if none ran
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record NodeStats(long totalBytes, long freeBytes, long usedBytes, long provisionedBytes,
                         double maxOversubscriptionRatio, double compressionRatio, double writeAmplification,
-                        int volumes, int snapshots, String engineFailure) {
+                        int volumes, int snapshots, String engineFailure, long rawBytes, String erasureCode,
+                        List<NodeDrive> failedDrives, RebuildStatus rebuild) {
+    public NodeStats {
+        failedDrives = List.copyOf(failedDrives);
+    }
 }

@@ -11,7 +11,9 @@ import com.fasterxml.jackson.databind.module.SimpleModule;
 import io.basalt.bridge.api.CreateSnapshotGroupRequest;
 import io.basalt.bridge.api.CreateSnapshotRequest;
 import io.basalt.bridge.api.CreateVolumeRequest;
+import io.basalt.bridge.api.DriveList;
 import io.basalt.bridge.api.NodeStats;
+import io.basalt.bridge.api.ReplaceDriveRequest;
 import io.basalt.bridge.api.Qos;
 import io.basalt.bridge.api.Snapshot;
 import io.basalt.bridge.api.SnapshotGroup;
@@ -46,6 +48,7 @@ public final class VolumeApiClient {
     private static final String SNAPSHOTS = "/api/v1/snapshots";
     private static final String SNAPSHOT_GROUPS = "/api/v1/snapshot-groups";
     private static final String STATS = "/api/v1/stats";
+    private static final String DRIVES = "/api/v1/drives";
     private static final String HEALTH = "/api/v1/health";
     private static final JsonMapper JSON = JsonMapper.builder()
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -210,6 +213,17 @@ public final class VolumeApiClient {
 
     public NodeStats stats() throws VolumeApiException {
         return parse(send(request(STATS).GET()), NodeStats.class);
+    }
+
+    /** The node's drives and the rebuild; the admin token only. */
+    public DriveList drives() throws VolumeApiException {
+        return parse(send(request(DRIVES).GET()), DriveList.class);
+    }
+
+    /** Replaces failed drive {@code index} by the drive at {@code path} on the node; its rebuild goes on in the background. */
+    public DriveList replaceDrive(int index, String path) throws VolumeApiException {
+        return parse(send(withBody(request(DRIVES + "/" + index + "/replace"), "POST", new ReplaceDriveRequest(path))),
+                DriveList.class);
     }
 
     /** The node's Prometheus metrics, as text. */

@@ -200,7 +200,7 @@ final class RequestValidator {
         return project;
     }
 
-    private static <T extends Record> T bind(byte[] body, Class<T> type) {
+    static <T extends Record> T bind(byte[] body, Class<T> type) {
         JsonNode json;
         try {
             json = ApiJson.MAPPER.readTree(body);

@@ -40,6 +40,7 @@ final class ApiServer {
     final Vertx vertx = Vertx.vertx();
     final InMemoryHostSecrets hostSecrets = new InMemoryHostSecrets();
     final FixedCluster cluster = new FixedCluster();
+    final FixedDrives drives = new FixedDrives();
     final Router router;
     private final HttpServer server;
     private final WebClient client;
@@ -53,6 +54,7 @@ final class ApiServer {
     ApiServer(boolean inCluster) throws Exception {
         router = VolumeApi.router(vertx, service, hostSecrets, ApiTokens.of(ADMIN, Map.of("alpha", ALPHA, "beta", BETA)),
                 inCluster ? Optional.of(cluster) : Optional.empty());
+        DriveRoutes.addTo(router, vertx, drives);
         server = await(vertx.createHttpServer(VolumeApi.serverOptions().setIdleTimeout(IDLE_TIMEOUT_SECONDS))
                 .requestHandler(router).invalidRequestHandler(VolumeApi::answerInvalidRequest).listen(0, "127.0.0.1"));
         client = WebClient.create(vertx, new WebClientOptions()

@@ -260,7 +260,7 @@ final class InMemoryVolumeService implements VolumeService {
     public synchronized NodeStats stats() {
         enter();
         return new NodeStats(capacityBytes, capacityBytes, 0, provisioned(), 1.0, 1.0, 1.0,
-                volumes.size(), snapshots.size(), null);
+                volumes.size(), snapshots.size(), null, capacityBytes, "none", List.of(), null);
     }
 
     /** The next service call throws {@code failure} before changing anything. */

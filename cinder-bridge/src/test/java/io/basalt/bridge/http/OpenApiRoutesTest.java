@@ -4,6 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.basalt.bridge.api.ApiError;
 import io.basalt.bridge.api.ClusterNode;
 import io.basalt.bridge.api.ClusterNodeList;
+import io.basalt.bridge.api.DriveList;
+import io.basalt.bridge.api.NodeDrive;
+import io.basalt.bridge.api.RebuildStatus;
+import io.basalt.bridge.api.ReplaceDriveRequest;
 import io.basalt.bridge.api.ClusterOverview;
 import io.basalt.bridge.api.CreateSnapshotRequest;
 import io.basalt.bridge.api.UpdateVolumeRequest;
@@ -118,7 +122,11 @@ class OpenApiRoutesTest extends ApiServerTest {
                 Map.entry("HostAuthentication", HostAuthentication.class),
                 Map.entry("ClusterOverview", ClusterOverview.class),
                 Map.entry("ClusterNode", ClusterNode.class),
-                Map.entry("ClusterNodeList", ClusterNodeList.class));
+                Map.entry("ClusterNodeList", ClusterNodeList.class),
+                Map.entry("DriveList", DriveList.class),
+                Map.entry("Drive", NodeDrive.class),
+                Map.entry("Rebuild", RebuildStatus.class),
+                Map.entry("ReplaceDriveRequest", ReplaceDriveRequest.class));
         JsonNode schemas = DOCUMENT.get("components").get("schemas");
         Set<String> names = new TreeSet<>();
         schemas.fieldNames().forEachRemaining(names::add);

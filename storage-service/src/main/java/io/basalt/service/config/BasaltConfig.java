@@ -176,7 +176,8 @@ public record BasaltConfig(Path dataDir, String nvmeBind, int nvmePort, int disc
                 positive(config, ConfigKey.ENGINE_CHECKPOINT_SECONDS), positive(config, ConfigKey.ENGINE_THROTTLE_SECONDS),
                 bool(config, ConfigKey.ENGINE_FORMAT_DRIVES), memory, erasureCode(config),
                 optional(config, ConfigKey.ENGINE_SCRUB_BYTES_PER_SECOND).isPresent()
-                        ? bytes(config, ConfigKey.ENGINE_SCRUB_BYTES_PER_SECOND) : 0);
+                        ? bytes(config, ConfigKey.ENGINE_SCRUB_BYTES_PER_SECOND) : 0,
+                bytes(config, ConfigKey.ENGINE_REBUILD_BYTES_PER_SECOND));
     }
 
     /** {@code engine.erasure-code}; null when not set (the engine's default for the drive count). */

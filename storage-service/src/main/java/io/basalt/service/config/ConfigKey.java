@@ -41,6 +41,8 @@ public enum ConfigKey {
     ENGINE_MAX_OVERSUBSCRIPTION("engine.max-oversubscription", "10", "provisioned volume sizes may reach capacity times this"),
     ENGINE_CHECKPOINT_BYTES("engine.checkpoint-bytes", "256MiB", "log written between checkpoints (bounds recovery time)"),
     ENGINE_CHECKPOINT_SECONDS("engine.checkpoint-seconds", "30", "longest time between checkpoints while anything is written"),
+    ENGINE_REBUILD_BYTES_PER_SECOND("engine.rebuild-bytes-per-second", "64MiB",
+            "most bytes per second a replaced drive is rebuilt at, so host I/O keeps most of the drives' throughput"),
     ENGINE_THROTTLE_SECONDS("engine.throttle-seconds", "10", "longest a write waits for garbage collection before failing"),
     ENGINE_SCRUB_BYTES_PER_SECOND("engine.scrub-bytes-per-second", null, "off",
             "rate of the background scrub (e.g. 32MiB), which checks every sealed segment and repairs damaged "

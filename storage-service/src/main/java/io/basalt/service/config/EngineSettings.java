@@ -1,6 +1,7 @@
 package io.basalt.service.config;
 
 import io.basalt.service.engine.EngineConfig;
+import io.basalt.service.engine.drive.DriveSet;
 import io.basalt.service.engine.drive.FileMedia;
 import io.basalt.service.engine.drive.MemoryMedia;
 import io.basalt.service.engine.drive.NodeMedia;
@@ -26,19 +27,20 @@ import java.util.UUID;
  *                            benchmarks and tests, nothing survives the process
  * @param erasureCode         a new node's layout across its drives; null: the default for the drive count
  * @param scrubBytesPerSecond rate of the background scrub; 0: no scrub
+ * @param rebuildBytesPerSecond most bytes per second a replaced drive is rebuilt at
  */
 public record EngineSettings(List<Path> drives, long driveSize, int segmentSize, boolean syncEveryWrite,
                              double maxOversubscription, long checkpointBytes, long checkpointSeconds,
                              long throttleSeconds, boolean formatDrives, boolean memoryDrives,
-                             ErasureCode erasureCode, long scrubBytesPerSecond) {
+                             ErasureCode erasureCode, long scrubBytesPerSecond, long rebuildBytesPerSecond) {
 
-    /** Without a scrub. */
+    /** Without a scrub, at the default rebuild rate. */
     public EngineSettings(List<Path> drives, long driveSize, int segmentSize, boolean syncEveryWrite,
                           double maxOversubscription, long checkpointBytes, long checkpointSeconds,
                           long throttleSeconds, boolean formatDrives, boolean memoryDrives,
                           ErasureCode erasureCode) {
         this(drives, driveSize, segmentSize, syncEveryWrite, maxOversubscription, checkpointBytes, checkpointSeconds,
-                throttleSeconds, formatDrives, memoryDrives, erasureCode, 0);
+                throttleSeconds, formatDrives, memoryDrives, erasureCode, 0, DriveSet.DEFAULT_REBUILD_BYTES_PER_SECOND);
     }
 
     /** The default layout for the drive count. */

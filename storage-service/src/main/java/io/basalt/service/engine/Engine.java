@@ -1,5 +1,6 @@
 package io.basalt.service.engine;
 
+import io.basalt.service.engine.drive.DriveRebuild;
 import io.basalt.service.engine.drive.DriveSet;
 import io.basalt.service.engine.ec.ErasureCode;
 import io.basalt.service.engine.drive.FileMedia;
@@ -19,6 +20,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -156,6 +158,7 @@ public final class Engine implements AutoCloseable {
                 throw new IOException("interrupted while checkpointing the recovered state", e);
             }
             engine.gc.start();
+            drives.resumeRebuild();
             return engine;
         } catch (IOException | RuntimeException e) {
             drives.close();
@@ -180,6 +183,38 @@ public final class Engine implements AutoCloseable {
     /** The layout of the node's segments across its drives. */
     public ErasureCode erasureCode() {
         return drives.erasureCode();
+    }
+
+    /** Every drive by index, with its state; see docs/storage-engine.md, "Replacing a drive". */
+    public List<DriveSet.DriveState> driveStates() {
+        return drives.driveStates();
+    }
+
+    /**
+     * Replaces failed drive {@code index} by the drive at {@code path} and rebuilds its chunks in the
+     * background (see {@link DriveSet#replace}); returns once the replacement is recorded on the drives.
+     * Blocks on drive I/O: never on an event loop.
+     */
+    public void replaceDrive(int index, Path path) throws IOException {
+        if (writer.failure() != null) {
+            throw new IllegalStateException("the storage engine stopped after a drive error; restart the node first");
+        }
+        drives.replace(index, path);
+    }
+
+    /** The running rebuild, or the last one since the start. */
+    public Optional<DriveRebuild.Progress> rebuildProgress() {
+        return drives.rebuildProgress();
+    }
+
+    /** Limits rebuilds to this many bytes per second (0: no limit), from now on. */
+    public void rebuildBytesPerSecond(long bytesPerSecond) {
+        drives.rebuildBytesPerSecond(bytesPerSecond);
+    }
+
+    /** Drive bytes the node's segments occupy, parity included (usable capacity × (k+m)/k). */
+    public long rawBytes() {
+        return drives.rawBytes();
     }
 
     public Optional<IOException> failure() {

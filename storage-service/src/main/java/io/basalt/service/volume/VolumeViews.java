@@ -53,7 +53,8 @@ final class VolumeViews {
         EngineStats stats = engine.stats();
         return new NodeStats(stats.capacityBytes(), stats.capacityBytes() - stats.liveBytes(), stats.liveBytes(),
                 provisionedBytes, engine.maxOversubscription(), stats.compressionRatio(), stats.writeAmplification(),
-                volumes, snapshots, engine.failure().map(Throwable::toString).orElse(null));
+                volumes, snapshots, engine.failure().map(Throwable::toString).orElse(null), engine.rawBytes(),
+                engine.erasureCode().toString(), NodeDrives.failed(engine), NodeDrives.rebuild(engine));
     }
 
     /** Logical bytes mapped per byte stored of one volume, O(1) (1.0 when empty or gone). */

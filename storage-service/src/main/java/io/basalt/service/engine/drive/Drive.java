@@ -34,6 +34,9 @@ public final class Drive implements Closeable {
     private final ByteBuffer reservation = ByteBuffer.allocateDirect(RESERVATION_SIZE).order(ByteOrder.LITTLE_ENDIAN);
     private int nextSlot;
     private int recordedFailures;
+    /** Where an erasure-coded node's {@link DriveTable} starts in a reservation slot. */
+    private static final int TABLE_OFFSET = 32;
+    private DriveTable newestTable;
 
     private Drive(Path path, DriveIo io, Superblock superblock) {
         this.path = path;
@@ -109,6 +112,51 @@ public final class Drive implements Closeable {
         }
     }
 
+    /**
+     * Formats the drive at {@code path} as the replacement of drive {@code driveIndex} (a new drive ID):
+     * a missing file is created ({@code createBytes} long); an existing drive must be blank or this node's
+     * drive at that same position (the failed drive put back), since the operator named it for this.
+     *
+     * @throws DriveFormatException if it holds anything else (another node's drive, this node's drive at
+     *                              another position, data that is not a Basalt drive) or is too small
+     */
+    static Drive formatReplacement(NodeMedia media, Path path, UUID nodeId, int driveIndex, int segmentSize,
+                                   long createBytes, ErasureCode layout) throws IOException {
+        DriveIo io = media.open(path);
+        if (io == null) {
+            Superblock superblock = newSuperblock(path, createBytes, nodeId, driveIndex, segmentSize, layout);
+            io = media.create(path, createBytes, superblock.encode());
+            LOG.info("created replacement drive {} for drive {}: {} segments of {} MiB", path, driveIndex,
+                    superblock.segmentCount(), segmentSize >> 20);
+            return new Drive(path, io, superblock);
+        }
+        try {
+            if (io.size() < FIRST_SEGMENT_OFFSET) {
+                throw new DriveFormatException("drive " + path + " (" + io.size() + " bytes) is too small to be a drive");
+            }
+            ByteBuffer head = ByteBuffer.allocate(Superblock.SIZE);
+            io.read(head, 0);
+            head.flip();
+            if (Superblock.hasMagic(head) || !isZero(head)) {
+                Superblock found = Superblock.decode(head, "drive " + path);
+                if (!found.nodeId().equals(nodeId) || found.driveIndex() != driveIndex) {
+                    throw new DriveFormatException("drive " + path + " is drive " + found.driveIndex() + " of node "
+                            + found.nodeId() + "; only a blank drive, or this node's drive " + driveIndex
+                            + " itself, replaces drive " + driveIndex);
+                }
+            }
+            Superblock superblock = newSuperblock(path, io.size(), nodeId, driveIndex, segmentSize, layout);
+            io.write(new ByteBuffer[] {superblock.encode()}, 0);
+            io.sync();
+            LOG.info("formatted replacement drive {} for drive {}: {} segments of {} MiB", path, driveIndex,
+                    superblock.segmentCount(), segmentSize >> 20);
+            return new Drive(path, io, superblock);
+        } catch (IOException | RuntimeException e) {
+            io.close();
+            throw e;
+        }
+    }
+
     private static void check(Superblock superblock, Path path, UUID nodeId, int driveIndex, int segmentSize)
             throws DriveFormatException {
         if (!superblock.nodeId().equals(nodeId)) {
@@ -158,9 +206,15 @@ public final class Drive implements Closeable {
         long[] slots = new long[2];
         for (int slot = 0; slot < 2; slot++) {
             io.read(reservation.clear(), RESERVATION_SLOTS + (long) slot * RESERVATION_SIZE);
-            slots[slot] = decodeReservation(reservation.flip());
-            if (slots[slot] > 0) {
+            boolean valid = isReservation(reservation.flip());
+            slots[slot] = valid ? reservation.getLong(8) : 0;
+            // A slot written before the first reservation (sequence 0) still records failures and the table.
+            if (valid) {
                 recordedFailures |= reservation.getInt(4);
+                DriveTable table = DriveTable.decode(reservation, TABLE_OFFSET);
+                if (table != null && (newestTable == null || table.stamp() > newestTable.stamp())) {
+                    newestTable = table;
+                }
             }
         }
         nextSlot = slots[0] <= slots[1] ? 0 : 1;
@@ -175,37 +229,50 @@ public final class Drive implements Closeable {
         return recordedFailures;
     }
 
+    /**
+     * The newest {@link DriveTable} in this drive's reservation slots, null if none has one (no
+     * erasure coding, or written before drive tables existed); known after {@link #reservedSequence}.
+     */
+    DriveTable newestTable() {
+        return newestTable;
+    }
+
     /** Records durably that sequence numbers up to {@code sequence} may be in use. */
     public void reserveSequences(long sequence) throws IOException {
-        reserveSequences(sequence, 0);
+        reserveSequences(sequence, null);
     }
 
     /**
      * Records durably that sequence numbers up to {@code sequence} may be in use and, on an erasure-coded
-     * node, which drives failed ({@code failedDrives}, one bit per drive index): a failed drive whose lost
-     * writes left stale chunks must not be read again after a restart.
+     * node, the state of its drives ({@code table}): which failed (a failed drive whose lost writes left
+     * stale chunks must not be read again after a restart), which were replaced and how far a rebuild is.
      */
-    public void reserveSequences(long sequence, int failedDrives) throws IOException {
+    void reserveSequences(long sequence, DriveTable table) throws IOException {
         reservation.clear();
-        reservation.putInt(RESERVATION_MAGIC).putInt(failedDrives).putLong(sequence);
+        reservation.putInt(RESERVATION_MAGIC).putInt(table == null ? 0 : table.failedDrives()).putLong(sequence);
         CRC32C crc = new CRC32C();
         crc.update(reservation.duplicate().flip());
         reservation.putInt((int) crc.getValue());
         while (reservation.hasRemaining()) {
             reservation.put((byte) 0);
         }
+        if (table != null) {
+            table.encode(reservation.position(TABLE_OFFSET));
+            reservation.position(reservation.limit());
+        }
         io.write(new ByteBuffer[] {reservation.flip()}, RESERVATION_SLOTS + (long) nextSlot * RESERVATION_SIZE);
         io.sync();
         nextSlot ^= 1;
     }
 
-    private static long decodeReservation(ByteBuffer slot) {
+    /** Whether the slot holds a reservation, not torn: its magic and CRC32C. */
+    private static boolean isReservation(ByteBuffer slot) {
         if (slot.getInt(0) != RESERVATION_MAGIC) {
-            return 0;
+            return false;
         }
         CRC32C crc = new CRC32C();
         crc.update(slot.duplicate().limit(16));
-        return (int) crc.getValue() == slot.getInt(16) ? slot.getLong(8) : 0;
+        return (int) crc.getValue() == slot.getInt(16);
     }
 
     /** Gathering write at {@code position}; the log writer's and the checkpoint thread's. */

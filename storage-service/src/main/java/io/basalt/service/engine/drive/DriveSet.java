@@ -11,6 +11,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Objects;
 import java.util.List;
 import java.util.UUID;
@@ -23,6 +27,9 @@ import java.util.UUID;
 public final class DriveSet implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(DriveSet.class);
 
+    /** Rebuild rate when none is configured. */
+    public static final long DEFAULT_REBUILD_BYTES_PER_SECOND = 64L << 20;
+
     /** Missing drives are null (only on an erasure-coded node). */
     private final List<Drive> drives;
     private final int[] firstSegment;
@@ -30,11 +37,25 @@ public final class DriveSet implements Closeable {
     private final int segmentCount;
     /** Null without erasure coding. */
     private final StripedSegments stripes;
+    private final NodeMedia media;
+    private final UUID nodeId;
+    /** The configured paths, by index. */
+    private final List<Path> paths;
+    /** Drives replaced while the node runs: closed with the others, since a reader may still hold one. */
+    private final List<Drive> retired = new ArrayList<>();
+    private volatile long rebuildBytesPerSecond = DEFAULT_REBUILD_BYTES_PER_SECOND;
+    /** The current or last rebuild, null if none ran since the start; read without the lock (metrics). */
+    private volatile DriveRebuild rebuild;
+    private boolean closed;
 
-    private DriveSet(List<Drive> drives, int segmentSize, StripedSegments stripes) {
+    private DriveSet(List<Drive> drives, int segmentSize, StripedSegments stripes, NodeMedia media, UUID nodeId,
+                     List<Path> paths) {
         this.drives = Collections.unmodifiableList(new ArrayList<>(drives));
         this.segmentSize = segmentSize;
         this.stripes = stripes;
+        this.media = media;
+        this.nodeId = nodeId;
+        this.paths = List.copyOf(paths);
         this.firstSegment = new int[drives.size()];
         int next = 0;
         for (int i = 0; i < drives.size() && stripes == null; i++) {
@@ -113,45 +134,47 @@ public final class DriveSet implements Closeable {
                                 formatBlank, layout, true);
                     }
                 }
-                return new DriveSet(List.of(opened), segmentSize, null);
+                return new DriveSet(List.of(opened), segmentSize, null, media, nodeId, paths);
             }
             String[] reasons = new String[paths.size()];
-            int lost = 0;
             for (int i = 0; i < paths.size(); i++) {
                 if (opened[i] == null) {
                     reasons[i] = refused[i] != null ? "refused at start: " + refused[i].getMessage() : "missing at start";
-                    lost++;
                 }
             }
-            if (lost > layout.m()) {
-                DriveFormatException e = new DriveFormatException(lost + " of the node's drives are missing or refused,"
-                        + " more than the " + layout.m() + " erasure code " + layout + " survives: " + String.join("; ",
-                        Arrays.stream(reasons).filter(Objects::nonNull).toList()));
-                throw e;
-            }
             int recorded = 0;
+            DriveTable table = null;
             for (int i = 0; i < paths.size(); i++) {
-                if (opened[i] != null) {
-                    try {
-                        opened[i].reservedSequence();
-                        recorded |= opened[i].recordedFailures();
-                    } catch (IOException e) {
-                        reasons[i] = "read error at start: " + e.getMessage();
-                        opened[i].close();
-                        opened[i] = null;
-                        lost++;
+                if (opened[i] != null && !readReservations(opened[i], i, reasons)) {
+                    opened[i].close();
+                    opened[i] = null;
+                } else if (opened[i] != null) {
+                    recorded |= opened[i].recordedFailures();
+                    DriveTable newest = opened[i].newestTable();
+                    if (newest != null && (table == null || newest.stamp() > table.stamp())) {
+                        table = newest;
                     }
                 }
             }
-            lost += Integer.bitCount(recorded & ~lostMask(opened));
+            if (table == null) {
+                table = DriveTable.EMPTY; // written before drive tables existed: any failure recorded anywhere counts
+            } else {
+                recorded = table.failedDrives();
+                for (DriveTable.Replacement replacement : table.replaced()) {
+                    openReplacement(media, replacement, paths.get(replacement.index()), opened, reasons,
+                            nodeId, segmentSize, layout);
+                }
+            }
+            int lost = Integer.bitCount(lostMask(opened) | recorded);
             if (lost > layout.m()) {
                 throw new DriveFormatException(lost + " of the node's drives are missing, refused or recorded as failed,"
                         + " more than the " + layout.m() + " erasure code " + layout + " survives: "
                         + String.join("; ", Arrays.stream(reasons).filter(Objects::nonNull).toList()));
             }
-            LOG.info("drives erasure-coded {}: {} drives, {} failed", layout, paths.size(), lost);
+            LOG.info("drives erasure-coded {}: {} drives, {} failed, replaced: {}", layout, paths.size(), lost,
+                    table.replaced());
             return new DriveSet(Arrays.asList(opened), segmentSize,
-                    new StripedSegments(opened, reasons, recorded, layout, segmentSize));
+                    new StripedSegments(opened, reasons, recorded, table, layout, segmentSize), media, nodeId, paths);
         } catch (IOException | RuntimeException e) {
             for (Drive drive : opened) {
                 try {
@@ -164,6 +187,63 @@ public final class DriveSet implements Closeable {
             }
             throw e;
         }
+    }
+
+    /** Reads a drive's reservation slots at start; false (with the reason) if it cannot be read. */
+    private static boolean readReservations(Drive drive, int index, String[] reasons) {
+        try {
+            drive.reservedSequence();
+            return true;
+        } catch (IOException e) {
+            reasons[index] = "read error at start: " + e.getMessage();
+            return false;
+        }
+    }
+
+    /**
+     * Puts the drive that replaced drive {@code replacement.index()} in its place at start: the drive
+     * found at the configured path if it is that one (same drive ID), else the one at the path recorded
+     * when it was replaced. Any other drive there (the failed one it replaced) is closed and never used.
+     */
+    private static void openReplacement(NodeMedia media, DriveTable.Replacement replacement, Path configured,
+                                       Drive[] opened, String[] reasons, UUID nodeId, int segmentSize,
+                                       ErasureCode layout) throws IOException {
+        int index = replacement.index();
+        if (index >= opened.length) {
+            throw new DriveFormatException("the node's drives record a replacement of drive " + index + " but only "
+                    + opened.length + " drives are configured");
+        }
+        if (opened[index] != null && opened[index].superblock().driveId().equals(replacement.driveId())) {
+            return;
+        }
+        if (opened[index] != null) {
+            LOG.warn("drive {} at {} was replaced by {} and is not used (update engine.drives to name {})",
+                    index, configured, replacement.path(), replacement.path());
+            opened[index].close();
+            opened[index] = null;
+        }
+        reasons[index] = "its replacement " + replacement.path() + " (drive ID " + replacement.driveId()
+                + ") is missing or refused";
+        if (replacement.path().equals(configured)) {
+            return;
+        }
+        Drive drive;
+        try {
+            drive = Drive.open(media, replacement.path(), nodeId, index, segmentSize, 0, false, layout, false);
+        } catch (IOException e) {
+            reasons[index] += ": " + e.getMessage();
+            return;
+        }
+        if (drive == null) {
+            return;
+        }
+        if (!drive.superblock().driveId().equals(replacement.driveId()) || !readReservations(drive, index, reasons)) {
+            drive.close();
+            return;
+        }
+        LOG.info("drive {} is its replacement {} (engine.drives still names {})", index, replacement.path(), configured);
+        reasons[index] = null;
+        opened[index] = drive;
     }
 
     /** One bit per drive not opened. */
@@ -271,8 +351,145 @@ public final class DriveSet implements Closeable {
         return segmentCount;
     }
 
+    /** The drives by index as they are now (a replaced one's replacement), null for one missing at start. */
     public List<Drive> drives() {
-        return drives;
+        if (stripes == null) {
+            return drives;
+        }
+        List<Drive> now = new ArrayList<>(drives.size());
+        for (int d = 0; d < drives.size(); d++) {
+            now.add(stripes.drive(d));
+        }
+        return Collections.unmodifiableList(now);
+    }
+
+    /** A drive's state: ok, failed (with why) or being rebuilt. */
+    public enum DriveCondition {
+        OK, FAILED, REBUILDING;
+
+        /** As the API and the log say it. */
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /**
+     * One drive of the node.
+     *
+     * @param bytes  bytes of its segment area (0 if it was missing at start)
+     * @param reason why it failed, null unless failed
+     */
+    public record DriveState(int index, Path path, long bytes, DriveCondition condition, String reason) {
+    }
+
+    /** Every drive by index: where it is, how large, and whether it is ok, failed or being rebuilt. */
+    public List<DriveState> driveStates() {
+        List<DriveState> states = new ArrayList<>(drives.size());
+        Map<Integer, String> failures = new HashMap<>();
+        for (FailedDrive failed : failedDrives()) {
+            failures.put(failed.index(), failed.reason());
+        }
+        for (int d = 0; d < drives.size(); d++) {
+            Drive drive = stripes == null ? drives.get(d) : stripes.drive(d);
+            DriveCondition condition = stripes == null ? DriveCondition.OK : switch (stripes.state(d)) {
+                case StripedSegments.FAILED -> DriveCondition.FAILED;
+                case StripedSegments.REBUILDING -> DriveCondition.REBUILDING;
+                default -> DriveCondition.OK;
+            };
+            states.add(new DriveState(d, drive == null ? paths.get(d) : drive.path(),
+                    drive == null ? 0 : (long) drive.superblock().segmentCount() * segmentSize, condition,
+                    failures.get(d)));
+        }
+        return states;
+    }
+
+    /**
+     * Bytes of the drives the node's segments occupy, parity included: usable capacity (segments × segment
+     * size) times (k+m)/k with erasure coding.
+     */
+    public long rawBytes() {
+        long usable = (long) segmentCount * segmentSize;
+        return stripes == null ? usable : usable / stripes.code().k() * stripes.code().width();
+    }
+
+    /**
+     * Replaces failed drive {@code index} of an erasure-coded node by the drive at {@code path} (a file
+     * created there if nothing is, or a blank drive, formatted for that position) and starts rebuilding
+     * its chunks in the background; see {@link StripedSegments#replace}. Not on an event loop: it formats
+     * and syncs drives.
+     *
+     * @throws IllegalStateException    if the node is not erasure-coded, the drive has not failed, or a
+     *                                  rebuild is running
+     * @throws IllegalArgumentException if the index or path is not acceptable
+     * @throws DriveFormatException     if the drive at {@code path} is not blank, or is too small
+     */
+    public synchronized void replace(int index, Path path) throws IOException {
+        if (stripes == null) {
+            throw new IllegalStateException("the node is not erasure-coded: a failed drive cannot be rebuilt");
+        }
+        if (closed) {
+            throw new IllegalStateException("the node's drives are closed");
+        }
+        if (index < 0 || index >= drives.size()) {
+            throw new IllegalArgumentException("the node has drives 0 to " + (drives.size() - 1) + ", not " + index);
+        }
+        DriveTable.encodePath(path);
+        for (int d = 0; d < drives.size(); d++) {
+            Drive drive = stripes.drive(d);
+            if (d != index && drive != null && drive.path().equals(path)) {
+                throw new IllegalArgumentException(path + " is drive " + d + " of this node");
+            }
+        }
+        if (stripes.state(index) != StripedSegments.FAILED) {
+            throw new IllegalStateException("drive " + index + " is " + driveStates().get(index).condition().label()
+                    + "; only a failed drive is replaced");
+        }
+        long bytes = 0;
+        for (int d = 0; d < drives.size(); d++) {
+            Drive drive = stripes.drive(d);
+            if (drive != null && stripes.state(d) == StripedSegments.OK) {
+                bytes = drive.superblock().firstSegmentOffset() + (long) drive.superblock().segmentCount() * segmentSize;
+            }
+        }
+        Drive replacement = Drive.formatReplacement(media, path, nodeId, index, segmentSize, bytes, stripes.code());
+        Drive replaced;
+        try {
+            replacement.reservedSequence();
+            replaced = stripes.replace(index, replacement);
+        } catch (IOException | RuntimeException e) {
+            replacement.close();
+            throw e;
+        }
+        if (replaced != null) {
+            retired.add(replaced);
+        }
+        startRebuild(index);
+    }
+
+    /** Resumes, after a start, the rebuild a restart interrupted (recorded on the drives); none if none was. */
+    public synchronized void resumeRebuild() {
+        if (stripes != null && stripes.rebuilding() >= 0 && rebuild == null && !closed) {
+            startRebuild(stripes.rebuilding());
+        }
+    }
+
+    private void startRebuild(int index) {
+        rebuild = new DriveRebuild(stripes, index, () -> rebuildBytesPerSecond);
+        rebuild.start();
+    }
+
+    /** Rebuild rate limit in bytes per second (0: none); applies to a running rebuild from its next piece. */
+    public void rebuildBytesPerSecond(long bytesPerSecond) {
+        if (bytesPerSecond < 0) {
+            throw new IllegalArgumentException("a rebuild rate is not negative: " + bytesPerSecond);
+        }
+        rebuildBytesPerSecond = bytesPerSecond;
+    }
+
+    /** The running or last rebuild since the start, if any. */
+    public Optional<DriveRebuild.Progress> rebuildProgress() {
+        DriveRebuild last = rebuild;
+        return last == null ? Optional.empty() : Optional.of(last.progress());
     }
 
     /** The drive holding global segment {@code segment} (its first data chunk's, if erasure-coded). */
@@ -378,8 +595,23 @@ public final class DriveSet implements Closeable {
 
     @Override
     public void close() throws IOException {
+        DriveRebuild running;
+        synchronized (this) {
+            closed = true;
+            running = rebuild;
+        }
+        if (running != null) {
+            try {
+                running.stop();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while stopping the rebuild", e);
+            }
+        }
         IOException failure = null;
-        for (Drive drive : drives) {
+        List<Drive> all = new ArrayList<>(drives());
+        all.addAll(retired);
+        for (Drive drive : all) {
             try {
                 if (drive != null) {
                     drive.close();

@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.stream.IntStream;
 
 /**
@@ -30,6 +31,11 @@ import java.util.stream.IntStream;
  * and stripes are still written whole on the drives left (degraded, at the full width). With more than
  * m drives failed, writes and syncs fail (the engine stops writing) and reads of chunks that cannot be
  * rebuilt fail.
+ *
+ * <p>A failed drive may be replaced ({@link #replace}): the new drive is written like any other from then
+ * on, and {@link DriveRebuild} rebuilds its chunks segment by segment; until its chunk of a segment is
+ * rebuilt (and recorded durably, {@link #recordRebuilt}) reads rebuild that chunk from the others and the
+ * drive still counts as failed for the fail-stop rule.
  */
 final class StripedSegments {
     /** Bytes of one row across the data chunks: one 4 KiB sector of the log. */
@@ -46,13 +52,30 @@ final class StripedSegments {
     private final int chunk;
     private final int chunkArea;
     private final int segmentCount;
+    /** Per drive: {@link #OK}, {@link #FAILED} or {@link #REBUILDING}. */
     private final AtomicIntegerArray failed;
+    static final int OK = 0;
+    static final int FAILED = 1;
+    static final int REBUILDING = 2;
+    /** Drive slots of segment size / k on every drive, the least any drive has. */
+    private final long slotsPerDrive;
+    /** Replaced and rebuilding drives; written in every reservation round. */
+    private DriveTable table;
+    /** Segments below which the rebuilding drive's chunks are rebuilt and durable. */
+    private volatile int rebuiltSegments;
+    /**
+     * Stripe writes take it shared, a rebuild of a piece of one exclusively: the rebuild must not read
+     * the other chunks of a row while a write has put that row on some drives and not yet on others.
+     */
+    private final ReentrantReadWriteLock stripeLock = new ReentrantReadWriteLock();
     private final String[] failures;
     private volatile int failedCount;
     /** Failed drives, one bit per index, as recorded in the reservation slots of the drives left. */
     private final java.util.concurrent.atomic.AtomicInteger failedBits = new java.util.concurrent.atomic.AtomicInteger();
     /** A drive failed since the failures were last recorded durably on the others. */
     private volatile boolean unrecorded;
+    /** Guards {@link #reserved}, {@link #table} and each drive's reservation slots: one round at a time. */
+    private final Object reservationRound = new Object();
     private long reserved;
     private final ThreadLocal<Staging> staging;
 
@@ -62,7 +85,8 @@ final class StripedSegments {
      * @param recorded drives recorded as failed on the others (one bit each): they stay failed even if
      *                 they can be read again, since writes they lost left stale chunks on them
      */
-    StripedSegments(Drive[] drives, String[] reasons, int recorded, ErasureCode code, int segmentSize) {
+    StripedSegments(Drive[] drives, String[] reasons, int recorded, DriveTable table, ErasureCode code,
+                    int segmentSize) {
         this.drives = drives.clone();
         this.code = code;
         this.k = code.k();
@@ -78,11 +102,20 @@ final class StripedSegments {
                 slots = Math.min(slots, (long) drive.superblock().segmentCount() * k);
             }
         }
+        this.slotsPerDrive = slots;
         this.segmentCount = (int) Math.min(Integer.MAX_VALUE, slots * drives.length / width);
         this.staging = ThreadLocal.withInitial(() -> new Staging(k, code.m()));
+        this.table = table;
         for (int d = 0; d < drives.length; d++) {
             if (drives[d] == null) {
                 markFailed(d, reasons[d]);
+            } else if (d == table.rebuilding()) {
+                failed.set(d, REBUILDING);
+                failedCount++;
+                failedBits.getAndUpdate(bits -> bits | 1 << table.rebuilding());
+                rebuiltSegments = table.rebuiltSegments();
+                LOG.warn("drive {} ({}) is being rebuilt: {} of {} segments done, the rebuild resumes", d,
+                        drives[d].path(), table.rebuiltSegments(), segmentCount);
             } else if ((recorded & 1 << d) != 0) {
                 markFailed(d, "recorded as failed on the other drives");
             }
@@ -162,7 +195,8 @@ final class StripedSegments {
     /** Reads chunk {@code index}'s part of the rows from {@code firstRow} into {@code into}; false if its drive failed (now or before). */
     boolean readChunk(int segment, int index, int firstRow, ByteBuffer into) {
         int drive = driveOf(segment, index);
-        if (failed.get(drive) != 0) {
+        int state = failed.get(drive);
+        if (state == FAILED || state == REBUILDING && segment >= rebuiltSegments) {
             return false;
         }
         try {
@@ -238,16 +272,22 @@ final class StripedSegments {
             }
         }
         coder.encode(buffers.data(), buffers.parity());
-        for (int index = 0; index < width; index++) {
-            int drive = driveOf(segment, index);
-            if (failed.get(drive) != 0) {
-                continue;
+        stripeLock.readLock().lock();
+        try {
+            for (int index = 0; index < width; index++) {
+                int drive = driveOf(segment, index);
+                if (failed.get(drive) == FAILED) {
+                    continue;
+                }
+                try {
+                    drives[drive].write(new ByteBuffer[] {chunks[index].duplicate()},
+                            position(segment, index, firstRow * chunk));
+                } catch (IOException e) {
+                    markFailed(drive, "write error: " + e.getMessage());
+                }
             }
-            try {
-                drives[drive].write(new ByteBuffer[] {chunks[index].duplicate()}, position(segment, index, firstRow * chunk));
-            } catch (IOException e) {
-                markFailed(drive, "write error: " + e.getMessage());
-            }
+        } finally {
+            stripeLock.readLock().unlock();
         }
         checkProtected("writing segment " + segment);
     }
@@ -329,7 +369,7 @@ final class StripedSegments {
      * writes a failed drive lost are never read from it after a restart.
      */
     void sync(int drive) throws IOException {
-        if (failed.get(drive) == 0) {
+        if (failed.get(drive) != FAILED) {
             try {
                 drives[drive].sync();
             } catch (IOException e) {
@@ -338,7 +378,7 @@ final class StripedSegments {
         }
         checkProtected("syncing drive " + drive);
         if (unrecorded) {
-            reserveSequences(reserved);
+            reserveSequences(0);
         }
     }
 
@@ -346,7 +386,7 @@ final class StripedSegments {
     long reservedSequence() throws IOException {
         long highest = 0;
         for (int d = 0; d < drives.length; d++) {
-            if (failed.get(d) == 0) {
+            if (failed.get(d) != FAILED) {
                 try {
                     highest = Math.max(highest, drives[d].reservedSequence());
                 } catch (IOException e) {
@@ -355,7 +395,9 @@ final class StripedSegments {
             }
         }
         checkProtected("reading sequence reservations");
-        reserved = highest;
+        synchronized (reservationRound) {
+            reserved = highest;
+        }
         return highest;
     }
 
@@ -364,19 +406,29 @@ final class StripedSegments {
      * other drive, and recovery takes the highest found.
      */
     void reserveSequences(long sequence) throws IOException {
-        unrecorded = false;
-        int failures = failedBits.get();
-        for (int d = 0; d < drives.length; d++) {
-            if (failed.get(d) == 0) {
-                try {
-                    drives[d].reserveSequences(sequence, failures);
-                } catch (IOException e) {
-                    markFailed(d, "write error: " + e.getMessage());
+        synchronized (reservationRound) {
+            // The rebuild's rounds record its progress with the reservation as it is: never lower it.
+            reserved = Math.max(reserved, sequence);
+            unrecorded = false;
+            int rebuilding = -1;
+            for (int d = 0; d < drives.length; d++) {
+                if (failed.get(d) == REBUILDING) {
+                    rebuilding = d;
+                }
+            }
+            table = new DriveTable(table.stamp() + 1, failedBits.get(), rebuilding,
+                    rebuilding < 0 ? 0 : rebuiltSegments, table.replaced());
+            for (int d = 0; d < drives.length; d++) {
+                if (failed.get(d) != FAILED) {
+                    try {
+                        drives[d].reserveSequences(reserved, table);
+                    } catch (IOException e) {
+                        markFailed(d, "write error: " + e.getMessage());
+                    }
                 }
             }
         }
         checkProtected("reserving sequence numbers");
-        reserved = sequence;
         if (unrecorded) {
             reserveSequences(sequence);
         }
@@ -395,10 +447,13 @@ final class StripedSegments {
     }
 
     private void markFailed(int drive, String reason) {
-        if (failed.compareAndSet(drive, 0, 1)) {
+        int before = failed.getAndSet(drive, FAILED);
+        if (before != FAILED) {
             synchronized (failures) {
-                failures[drive] = reason;
-                failedCount++;
+                failures[drive] = before == REBUILDING ? "failed while being rebuilt: " + reason : reason;
+                if (before == OK) {
+                    failedCount++;
+                }
             }
             failedBits.getAndUpdate(bits -> bits | 1 << drive);
             unrecorded = true;
@@ -409,8 +464,172 @@ final class StripedSegments {
         }
     }
 
+    /** The drive at {@code index} now (null if it was missing at start). */
+    Drive drive(int index) {
+        return drives[index];
+    }
+
+    /** {@link #OK}, {@link #FAILED} or {@link #REBUILDING}. */
+    int state(int drive) {
+        return failed.get(drive);
+    }
+
+    /** The drive being rebuilt, or -1. */
+    int rebuilding() {
+        for (int d = 0; d < drives.length; d++) {
+            if (failed.get(d) == REBUILDING) {
+                return d;
+            }
+        }
+        return -1;
+    }
+
+    int rebuiltSegments() {
+        return rebuiltSegments;
+    }
+
+    /** Bytes of a drive's chunk of one segment. */
+    int chunkBytes() {
+        return chunkArea;
+    }
+
+    /** The replacement recorded for drive {@code index}, or null. */
+    DriveTable.Replacement replacementOf(int index) {
+        synchronized (reservationRound) {
+            return table.replacementOf(index);
+        }
+    }
+
+    /**
+     * Puts {@code replacement} (formatted for position {@code index}) in the place of failed drive
+     * {@code index}: written like any other drive from now on, read only for segments it has been rebuilt
+     * for, and recorded durably on every drive (the new one included) before this returns, with the
+     * rebuild at segment 0. The caller then rebuilds it ({@link DriveRebuild}).
+     *
+     * @return the drive it replaced, to be closed with the others (a reader may still be using it)
+     * @throws IllegalStateException if the drive is not failed, another drive is being rebuilt, or the
+     *                               replacement is too small
+     */
+    Drive replace(int index, Drive replacement) throws IOException {
+        Drive replaced;
+        synchronized (reservationRound) {
+            if (failed.get(index) != FAILED) {
+                throw new IllegalStateException("drive " + index + " has not failed; only a failed drive is replaced");
+            }
+            if (rebuilding() >= 0) {
+                throw new IllegalStateException("drive " + rebuilding() + " is being rebuilt; replace drive " + index
+                        + " when that rebuild is done");
+            }
+            if ((long) replacement.superblock().segmentCount() * k < slotsPerDrive) {
+                throw new IllegalStateException("drive " + replacement.path() + " is too small: it holds "
+                        + (long) replacement.superblock().segmentCount() * k + " chunks of " + chunkArea
+                        + " bytes, the node's drives " + slotsPerDrive);
+            }
+            stripeLock.writeLock().lock();
+            try {
+                replaced = drives[index];
+                drives[index] = replacement;
+                rebuiltSegments = 0;
+                synchronized (failures) {
+                    failures[index] = null;
+                }
+                failed.set(index, REBUILDING);
+            } finally {
+                stripeLock.writeLock().unlock();
+            }
+            table = table.withReplacement(new DriveTable.Replacement(index, replacement.superblock().driveId(),
+                    replacement.path()));
+            LOG.warn("drive {} replaced by {}; its chunks are being rebuilt", index, replacement.path());
+            reserveSequences(0);
+        }
+        return replaced;
+    }
+
+    /** The index of the chunk of {@code segment} on {@code drive}, or -1 if the segment has none there. */
+    int chunkOn(int segment, int drive) {
+        for (int index = 0; index < width; index++) {
+            if (driveOf(segment, index) == drive) {
+                return index;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Rebuilds {@code rows} rows from {@code firstRow} of chunk {@code index} of {@code segment}, on the
+     * drive being rebuilt, from the other drives, and writes them to it. Stripe writes wait meanwhile.
+     *
+     * @return false if the drive is no longer being rebuilt (it failed)
+     * @throws IOException if fewer than k of the other chunks are readable
+     */
+    boolean rebuildRows(int segment, int index, int firstRow, int rows) throws IOException {
+        int drive = driveOf(segment, index);
+        Staging buffers = staging.get();
+        ByteBuffer[] chunks = buffers.chunks(rows * chunk);
+        int[] lost = buffers.lost;
+        stripeLock.writeLock().lock();
+        try {
+            if (failed.get(drive) != REBUILDING) {
+                return false;
+            }
+            int lostCount = 0;
+            lost[lostCount++] = index;
+            int available = 0;
+            for (int other = 0; other < width && available < k; other++) {
+                if (other != index) {
+                    if (readChunk(segment, other, firstRow, chunks[other])) {
+                        available++;
+                    } else {
+                        lost[lostCount++] = other;
+                    }
+                }
+            }
+            if (available < k) {
+                throw new IOException("segment " + segment + " cannot be rebuilt: only " + available + " of its "
+                        + width + " chunks are readable, " + k + " are needed (failed drives: " + failedDrives() + ")");
+            }
+            coder.reconstruct(chunks, Arrays.copyOf(lost, lostCount));
+            try {
+                drives[drive].write(new ByteBuffer[] {chunks[index].duplicate()}, position(segment, index, firstRow * chunk));
+            } catch (IOException e) {
+                markFailed(drive, "write error: " + e.getMessage());
+                return false;
+            }
+            return true;
+        } finally {
+            stripeLock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Syncs the drive being rebuilt and then records durably, on every drive, that its chunks of the
+     * segments below {@code segments} are rebuilt; from then on they are read from it. At
+     * {@link #segmentCount} the drive is whole again and no longer counts as failed.
+     *
+     * @return false if the drive failed (its sync, or meanwhile)
+     */
+    boolean recordRebuilt(int drive, int segments) throws IOException {
+        sync(drive);
+        synchronized (reservationRound) {
+            if (failed.get(drive) != REBUILDING) {
+                return false;
+            }
+            rebuiltSegments = segments;
+            if (segments >= segmentCount) {
+                synchronized (failures) {
+                    failed.set(drive, OK);
+                    failedCount--;
+                }
+                failedBits.getAndUpdate(bits -> bits & ~(1 << drive));
+                LOG.warn("drive {} ({}) is rebuilt and back in service", drive, drives[drive].path());
+            }
+            reserveSequences(0);
+            return failed.get(drive) != FAILED;
+        }
+    }
+
     boolean isFailed(int drive) {
-        return failed.get(drive) != 0;
+        return failed.get(drive) == FAILED;
     }
 
     /** Failed drives and why, by index. */
