@@ -8,7 +8,6 @@ import io.basalt.service.Main;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -100,6 +99,8 @@ final class NodeStartupBench {
         if (aotCache != null) {
             variants.add(new Variant("AOT cache, no warm-up", List.of("-XX:AOTCache=" + aotCache),
                     List.of("--node.warmup-seconds=0")));
+            variants.add(new Variant("AOT cache, warm-up " + nodeWarmUp + " s", List.of("-XX:AOTCache=" + aotCache),
+                    List.of("--node.warmup-seconds=" + nodeWarmUp)));
         }
         Path dataDir = null;
         try {
@@ -181,8 +182,8 @@ final class NodeStartupBench {
     static String markdown(List<Result> results, String arguments) throws IOException {
         StringBuilder md = new StringBuilder();
         md.append(SECTION_TITLE).append(" (").append(LocalDate.now()).append(")\n\n");
-        md.append("`bin/basalt bench ").append(arguments).append("`; ").append(BenchReport.machineLines().strip().substring(2))
-                .append("; load average when it ended: ").append(BenchReport.loadAverage()).append(".\n\n");
+        md.append("- Command: `bin/basalt bench ").append(arguments).append("`\n").append(BenchReport.machineLines())
+                .append("- Load average when it ended: ").append(BenchReport.loadAverage()).append("\n\n");
         md.append("""
                 Each row is a node of its own: a fresh JVM started as `bin/basalt serve` starts one (same JVM
                 options and class path), on one data directory (engine on its default drive file) with one
@@ -190,7 +191,7 @@ final class NodeStartupBench {
                 `Basalt ready` (the warm-up runs before that); *first* is the IOPS of the first window of I/O
                 right after, *steady* the same workload after the warm-up of `--warmup` more seconds, same
                 node. The load comes from the benchmark's own NVMe/TCP host, warm after filling the volume. With
-                `--aot-cache FILE` a third kind of node runs with `-XX:AOTCache=FILE` and no warm-up; a missing
+                `--aot-cache FILE` nodes also run with `-XX:AOTCache=FILE`, without and with the warm-up; a missing
                 FILE is first made by the node that fills the volume (`-XX:AOTCacheOutput`, its training run:
                 the fill and the workload once).
 
@@ -217,15 +218,7 @@ final class NodeStartupBench {
         }
 
         static NodeProcess start(Path dataDir, List<String> jvmOptions, List<String> serveOptions) throws Exception {
-            List<String> command = new ArrayList<>();
-            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            // bin/basalt's flags, but no recording, agent or AOT cache of this JVM's own
-            for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-                if (!option.startsWith("-XX:StartFlightRecording") && !option.startsWith("-XX:AOT")
-                        && !option.startsWith("-agent") && !option.startsWith("-javaagent")) {
-                    command.add(option);
-                }
-            }
+            List<String> command = StartupBench.childJvm();
             command.addAll(jvmOptions);
             command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "serve",
                     "--data-dir", dataDir.toString(), "--nvme.port=0", "--nvme.discovery-port=0", "--api.port=0",

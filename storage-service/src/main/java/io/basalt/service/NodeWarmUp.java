@@ -13,16 +13,20 @@ import io.basalt.nvmetcp.nvmet.TargetPort;
 import io.basalt.service.dataplane.VolumeDevice;
 import io.basalt.service.engine.Engine;
 import io.basalt.service.engine.EngineConfig;
-import io.basalt.service.engine.drive.MemoryMedia;
+import io.basalt.service.engine.drive.NodeMedia;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
@@ -30,6 +34,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
 
 /**
  * The node's explicit warm-up ({@code node.warmup-seconds}): before the node listens for hosts, it
@@ -37,26 +42,27 @@ import java.util.concurrent.atomic.AtomicReference;
  * the first host connects (a fresh JVM served about a fifth of its steady IOPS in its first 5 s;
  * docs/benchmarks.md). The load is real I/O over loopback NVMe/TCP from the node's own host client
  * to a scratch target on the node's event loops with the node's target options, through the
- * data-plane layer ({@link VolumeDevice}) into a scratch storage engine of its own on a memory drive:
- * the same classes a host's I/O runs through, except the drive itself. Nothing of the node's engine,
- * volumes, subsystem or metrics is used, so the warm-up leaves no trace; everything it made is closed
- * before {@link #run} returns, whether it worked or not.
+ * data-plane layer ({@link VolumeDevice}) into a scratch storage engine of its own on a small drive
+ * of the node's kind (a file in a scratch directory of the data directory, or memory): the same
+ * classes a host's I/O runs through. Nothing of the node's engine, drives, volumes, subsystem or
+ * metrics is used, so the warm-up leaves no trace; everything it made is closed and deleted before
+ * {@link #run} returns, whether it worked or not (and a scratch directory a crash left is deleted
+ * before the next warm-up).
  */
 final class NodeWarmUp {
+    private static final Logger LOG = LoggerFactory.getLogger(NodeWarmUp.class);
     static final String NQN = "nqn.2026-12.io.basalt:node-warm-up";
-    /**
-     * Names of the scratch engine's drive and metadata: memory media keep drives by name and touch no
-     * file, so nothing is created here.
-     */
-    private static final Path SCRATCH = Path.of("memory-warm-up");
     private static final String HOST_NQN = "nqn.2026-12.io.basalt:node-warm-up-host";
     private static final int NSID = 1;
     private static final int BLOCK_SIZE = 4096;
     /** Four times the volume, so that the engine's garbage collection has room and runs too. */
     private static final long DRIVE_BYTES = 128L << 20;
     private static final long VOLUME_BYTES = 32L << 20;
-    /** Commands in flight per queue: 4 KiB and 128 KiB reads and writes, the kinds hosts send most. */
-    private static final int[] IO_BLOCKS = {1, 1, 32, 32};
+    /**
+     * Blocks per command of the commands in flight on a queue, each a read and a write: mostly 4 KiB,
+     * whose many cheap commands get the per-command path compiled soonest, and some 128 KiB.
+     */
+    private static final int[] IO_BLOCKS = {1, 1, 1, 1, 1, 1, 32, 32};
     private static final int QUEUE_DEPTH = 16;
     /** Longer than this after the load stops (commands in flight, closing) and the warm-up is abandoned. */
     private static final Duration DRAIN_LIMIT = Duration.ofSeconds(10);
@@ -72,15 +78,18 @@ final class NodeWarmUp {
      * Runs the load for {@code duration} on {@code group}, then closes everything it opened. Never
      * throws: a warm-up that fails costs the node only its speed, so the failure is in the outcome.
      */
-    static Outcome run(EventLoopGroup group, TargetOptions targetOptions, int ioQueues, Duration duration) {
+    static Outcome run(EventLoopGroup group, TargetOptions targetOptions, int ioQueues, Duration duration,
+                       NodeMedia media, Path scratch) {
         Engine engine = null;
         NvmeTarget target = null;
         HostController host = null;
         Load load = null;
         try {
-            engine = Engine.open(new EngineConfig(List.of(SCRATCH.resolve("drive0")), DRIVE_BYTES,
-                    SCRATCH.resolve("engine"), UUID.randomUUID(), EngineConfig.DEFAULT_SEGMENT_SIZE, false,
-                    VOLUME_BYTES, duration.toMillis(), DRAIN_LIMIT.toMillis(), 1.0), new MemoryMedia());
+            delete(scratch);
+            Files.createDirectories(scratch);
+            engine = Engine.open(new EngineConfig(List.of(scratch.resolve("drive0.img")), DRIVE_BYTES,
+                    scratch.resolve("engine"), UUID.randomUUID(), EngineConfig.DEFAULT_SEGMENT_SIZE, false,
+                    VOLUME_BYTES, duration.toMillis(), DRAIN_LIMIT.toMillis(), 1.0), media);
             int volume = engine.createVolume(BLOCK_SIZE, VOLUME_BYTES / BLOCK_SIZE, false);
             Subsystem subsystem = new Subsystem(NQN, "BASALT-WARM-UP", "Basalt node warm-up");
             subsystem.addNamespace(new Namespace(NSID, UUID.randomUUID(), new byte[16],
@@ -109,6 +118,11 @@ final class NodeWarmUp {
             if (load != null) {
                 load.release();
             }
+            try {
+                delete(scratch);
+            } catch (IOException e) {
+                LOG.warn("cannot delete the warm-up's scratch directory {}: {}", scratch, e.toString());
+            }
         }
     }
 
@@ -128,6 +142,18 @@ final class NodeWarmUp {
         }
     }
 
+    /** Deletes {@code directory} and everything in it, if it exists. */
+    private static void delete(Path directory) throws IOException {
+        if (!Files.exists(directory)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(directory)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
     /**
      * The closed loop: each command is issued again from its own completion on its queue's event
      * loop until the deadline, at a random place of the volume; the first error stops it.
@@ -143,7 +169,7 @@ final class NodeWarmUp {
             for (int q = 0; q < host.ioQueueCount(); q++) {
                 for (int i = 0; i < QUEUE_DEPTH; i++) {
                     int blocks = IO_BLOCKS[i % IO_BLOCKS.length];
-                    commands.add(new Command(this, host.ioQueue(q), blocks, (i / 2) % 2 == 0));
+                    commands.add(new Command(this, host.ioQueue(q), blocks, i % 2 == 0));
                 }
             }
             idle = new CountDownLatch(commands.size());

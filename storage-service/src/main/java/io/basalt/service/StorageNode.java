@@ -13,6 +13,7 @@ import io.basalt.nvmetcp.nvmet.TargetPort;
 import io.basalt.service.auth.HostSecrets;
 import io.basalt.service.cluster.NodeCluster;
 import io.basalt.service.config.BasaltConfig;
+import io.basalt.service.engine.drive.NodeMedia;
 import io.basalt.service.metrics.EngineGauges;
 import io.basalt.service.metrics.NodeGauges;
 import io.basalt.service.metrics.PrometheusEndpoint;
@@ -35,6 +36,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -69,11 +71,14 @@ public final class StorageNode implements AutoCloseable {
     private Optional<NodeCluster> cluster = Optional.empty();
 
     private final WarmUp warmUp;
+    /** In the data directory, for the warm-up's drive file, so that it is on the node's own file system. */
+    static final String WARM_UP_DIRECTORY = "warm-up";
 
     /** How the node warms its data path up before it listens: {@link NodeWarmUp#run}, or a test's stand-in. */
     @FunctionalInterface
     interface WarmUp {
-        NodeWarmUp.Outcome run(EventLoopGroup eventLoops, TargetOptions targetOptions, int ioQueues, Duration duration);
+        NodeWarmUp.Outcome run(EventLoopGroup eventLoops, TargetOptions targetOptions, int ioQueues, Duration duration,
+                               NodeMedia media, Path scratch);
     }
 
     private StorageNode(BasaltConfig config, WarmUp warmUp) {
@@ -178,7 +183,8 @@ public final class StorageNode implements AutoCloseable {
         NodeWarmUp.Outcome outcome;
         try {
             outcome = warmUp.run(eventLoops, config.targetOptions("BASALT-WARM-UP"),
-                    Runtime.getRuntime().availableProcessors(), Duration.ofSeconds(config.warmUpSeconds()));
+                    Runtime.getRuntime().availableProcessors(), Duration.ofSeconds(config.warmUpSeconds()),
+                    config.engine().media(), config.dataDir().resolve(WARM_UP_DIRECTORY));
         } catch (RuntimeException e) {
             outcome = new NodeWarmUp.Outcome(0, e.toString());
         }

@@ -6,6 +6,8 @@ import io.basalt.nvmetcp.nvmet.TargetOptions;
 import io.basalt.service.config.BasaltConfig;
 import io.basalt.service.config.ConfigException;
 import io.basalt.service.config.ConfigLoader;
+import io.basalt.service.engine.drive.FileMedia;
+import io.basalt.service.engine.drive.MemoryMedia;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -64,9 +66,10 @@ class NodeWarmUpTest {
         NioEventLoopGroup group = new NioEventLoopGroup(2);
         try {
             NodeWarmUp.Outcome outcome = NodeWarmUp.run(group, TargetOptions.defaults("WARM-UP-TEST"), 2,
-                    Duration.ofSeconds(1));
+                    Duration.ofSeconds(1), FileMedia.INSTANCE, dataDir.resolve("scratch"));
             assertNull(outcome.failure());
             assertTrue(outcome.commands() > 0, "the warm-up completed no command");
+            assertFalse(Files.exists(dataDir.resolve("scratch")), "the scratch drive is left");
         } finally {
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
         }
@@ -78,7 +81,7 @@ class NodeWarmUpTest {
         NioEventLoopGroup group = new NioEventLoopGroup(1);
         group.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
         NodeWarmUp.Outcome outcome = NodeWarmUp.run(group, TargetOptions.defaults("WARM-UP-TEST"), 1,
-                Duration.ofSeconds(1));
+                Duration.ofSeconds(1), new MemoryMedia(), dataDir.resolve("scratch"));
         assertNotNull(outcome.failure());
         assertEquals(0, outcome.commands());
     }
@@ -102,14 +105,15 @@ class NodeWarmUpTest {
             before = stats(node);
         }
         AtomicReference<NodeWarmUp.Outcome> warmedUp = new AtomicReference<>();
-        StorageNode.WarmUp recorded = (loops, options, queues, duration) -> {
-            NodeWarmUp.Outcome outcome = NodeWarmUp.run(loops, options, queues, duration);
+        StorageNode.WarmUp recorded = (loops, options, queues, duration, media, scratch) -> {
+            NodeWarmUp.Outcome outcome = NodeWarmUp.run(loops, options, queues, duration, media, scratch);
             warmedUp.set(outcome);
             return outcome;
         };
         try (StorageNode node = StorageNode.start(config("--node.warmup-seconds=1"), recorded)) {
             assertNull(warmedUp.get().failure());
             assertTrue(warmedUp.get().commands() > 0, "the warm-up completed no command");
+            assertFalse(Files.exists(dataDir.resolve(StorageNode.WARM_UP_DIRECTORY)), "the scratch drive is left");
             JsonNode after = stats(node);
             for (String field : List.of("volumes", "snapshots", "usedBytes", "provisionedBytes", "freeBytes")) {
                 assertEquals(before.get(field), after.get(field), field + ": " + after);
@@ -129,7 +133,7 @@ class NodeWarmUpTest {
     @Test
     void warmUpCanBeTurnedOff() throws Exception {
         AtomicReference<Duration> ran = new AtomicReference<>();
-        StorageNode.WarmUp recorded = (loops, options, queues, duration) -> {
+        StorageNode.WarmUp recorded = (loops, options, queues, duration, media, scratch) -> {
             ran.set(duration);
             return new NodeWarmUp.Outcome(0, null);
         };
@@ -147,7 +151,7 @@ class NodeWarmUpTest {
      */
     @Test
     void nodeStartsWhenItsWarmUpFails() throws Exception {
-        StorageNode.WarmUp failing = (loops, options, queues, duration) -> {
+        StorageNode.WarmUp failing = (loops, options, queues, duration, media, scratch) -> {
             throw new IllegalStateException("warm-up broke");
         };
         try (StorageNode node = StorageNode.start(config("--node.warmup-seconds=1"), failing)) {
