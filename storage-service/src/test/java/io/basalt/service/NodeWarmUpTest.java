@@ -89,7 +89,8 @@ class NodeWarmUpTest {
     /**
      * A node with a volume is started again with a warm-up: the warm-up did I/O, yet the node has the
      * same volume, the same engine space, no I/O counted on its volume, no other volume in its metrics
-     * and no connection left open.
+     * and no connection left open, nor its scratch drive file (without NodeWarmUp deleting its scratch
+     * directory this test and {@link #warmUpRunsRealCommandsAndEnds} fail).
      */
     @Test
     void warmUpLeavesNoTraceInTheNode() throws Exception {
