@@ -31,6 +31,8 @@ import java.util.concurrent.ExecutionException;
                 "             [--connections N] [--seconds N] [--warmup N] [--size SIZE] [--digest]",
                 "basalt bench --engine [--engine-dir DIR | --memory-drive] [the options of --self]",
                 "basalt bench --startup [the options of --self or --engine]",
+                "basalt bench --node-startup [--rounds N] [--node-warmup N] [--aot-cache FILE] [--engine-dir DIR]",
+                "             [--output FILE] [--rw ...] [--bs SIZE] [--qd N] [--connections N] [--seconds N] [--warmup N]",
                 "basalt bench --write-amplification [--fill PERCENT]... [--drive-size SIZE] [--engine-dir DIR]",
                 "basalt bench --compression [--engine-dir DIR]",
                 "basalt bench --erasure-coding [--seconds N] [--warmup N]",
@@ -64,6 +66,11 @@ import java.util.concurrent.ExecutionException;
                 "  --digest            header and data digests (CRC32C)",
                 "  --startup           the workload in a fresh JVM of its own: IOPS of its first --seconds after the",
                 "                      target started (no warm-up), then steady state in the same JVM after --warmup",
+                "  --node-startup      whole nodes, each a process of its own as `serve` starts one: IOPS of the first",
+                "                      --seconds after the node is ready, then steady state after --warmup, for nodes",
+                "                      without and with their warm-up (node.warmup-seconds=--node-warmup, default 5)",
+                "                      and, with --aot-cache FILE, with that JVM cache (made first if missing);",
+                "                      --rounds of each (default 2); --output FILE puts the section into FILE",
                 "  --write-amplification  the engine alone (no network): fill a volume to --fill percent of the engine's",
                 "                      capacity (default 50 and 80), overwrite it at random with 4 KiB writes 3 times",
                 "                      its size, print drive bytes over host bytes (--drive-size, default 1g)",
@@ -154,6 +161,9 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (list.contains("--scrape-metrics")) {
             return ScrapeBench.run(args);
+        }
+        if (list.contains("--node-startup")) {
+            return NodeStartupBench.run(args);
         }
         if (list.contains("--startup")) {
             return StartupBench.run(args, err);

@@ -86,15 +86,7 @@ final class StartupBench {
      * failure rather than losing the report.
      */
     static Result measure(BenchOptions options) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        // The parent's JVM options (bin/basalt's flags), but no recording, agent or AOT cache of its own.
-        for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (!option.startsWith("-XX:StartFlightRecording") && !option.startsWith("-XX:AOT")
-                    && !option.startsWith("-agent") && !option.startsWith("-javaagent")) {
-                command.add(option);
-            }
-        }
+        List<String> command = childJvm();
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), StartupBench.class.getName()));
         command.addAll(options.selfArguments());
         Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
@@ -117,6 +109,22 @@ final class StartupBench {
         }
         return new Result(options, Double.NaN, Double.NaN, "the child JVM exited " + child.exitValue() + ": "
                 + String.join(" / ", output.subList(Math.max(0, output.size() - 3), output.size())));
+    }
+
+    /**
+     * The command that starts a JVM like this one: its {@code java}, and its options (bin/basalt's
+     * flags) but no recording, agent or AOT cache of its own; the caller adds class path and main class.
+     */
+    static List<String> childJvm() {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (!option.startsWith("-XX:StartFlightRecording") && !option.startsWith("-XX:AOT")
+                    && !option.startsWith("-agent") && !option.startsWith("-javaagent")) {
+                command.add(option);
+            }
+        }
+        return command;
     }
 
     /** The report's section. */

@@ -9,10 +9,12 @@ import io.basalt.bridge.http.VolumeApi;
 import io.basalt.cluster.ClusterException;
 import io.basalt.nvmetcp.auth.DhchapPolicy;
 import io.basalt.nvmetcp.nvmet.NvmeTarget;
+import io.basalt.nvmetcp.nvmet.TargetOptions;
 import io.basalt.nvmetcp.nvmet.TargetPort;
 import io.basalt.service.auth.HostSecrets;
 import io.basalt.service.cluster.NodeCluster;
 import io.basalt.service.config.BasaltConfig;
+import io.basalt.service.engine.drive.NodeMedia;
 import io.basalt.service.metrics.EngineGauges;
 import io.basalt.service.metrics.RebuildGauges;
 import io.basalt.service.volume.NodeDrives;
@@ -23,6 +25,7 @@ import io.basalt.service.volume.NodeStore;
 import io.basalt.service.volume.VolumeManager;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.channel.EventLoopGroup;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -36,6 +39,8 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -68,13 +73,29 @@ public final class StorageNode implements AutoCloseable {
     /** Empty when the node runs alone. */
     private Optional<NodeCluster> cluster = Optional.empty();
 
-    private StorageNode(BasaltConfig config) {
+    private final WarmUp warmUp;
+    /** In the data directory, for the warm-up's drive file, so that it is on the node's own file system. */
+    static final String WARM_UP_DIRECTORY = "warm-up";
+
+    /** How the node warms its data path up before it listens: {@link NodeWarmUp#run}, or a test's stand-in. */
+    @FunctionalInterface
+    interface WarmUp {
+        NodeWarmUp.Outcome run(EventLoopGroup eventLoops, TargetOptions targetOptions, int ioQueues, Duration duration,
+                               NodeMedia media, Path scratch);
+    }
+
+    private StorageNode(BasaltConfig config, WarmUp warmUp) {
         this.config = config;
+        this.warmUp = warmUp;
     }
 
     /** Starts every part, or stops the parts already started and explains what failed. */
     public static StorageNode start(BasaltConfig config) throws StartupException {
-        StorageNode node = new StorageNode(config);
+        return start(config, NodeWarmUp::run);
+    }
+
+    static StorageNode start(BasaltConfig config, WarmUp warmUp) throws StartupException {
+        StorageNode node = new StorageNode(config, warmUp);
         try {
             node.startParts();
         } catch (StartupException | RuntimeException e) {
@@ -118,7 +139,9 @@ public final class StorageNode implements AutoCloseable {
         // NVMe/TCP target shares these loops with the API.
         vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true)
                 .setEventLoopPoolSize(Runtime.getRuntime().availableProcessors()));
-        target = new NvmeTarget(config.targetOptions(volumes.subsystem().serial()), ((VertxInternal) vertx).getEventLoopGroup());
+        EventLoopGroup eventLoops = ((VertxInternal) vertx).getEventLoopGroup();
+        warmUp(eventLoops);
+        target = new NvmeTarget(config.targetOptions(volumes.subsystem().serial()), eventLoops);
         target.addSubsystem(volumes.subsystem());
         target.authentication(hostSecrets::credentials, DhchapPolicy.defaults());
         nvmeAddress = await(target.listen(new TargetPort(config.nvmeBind(), config.nvmePort(),
@@ -156,6 +179,32 @@ public final class StorageNode implements AutoCloseable {
         LOG.info("Basalt ready: nvme={} discovery={} api={}://{}{}", hostPort(nvmeAddress),
                 hostPort(discoveryAddress), apiScheme(), hostPort(apiAddress()),
                 cluster.isPresent() ? " cluster=" + config.cluster().orElseThrow().name() : "");
+    }
+
+    /**
+     * Before any port opens, so that the first hosts find a compiled data path; a warm-up that fails
+     * only leaves the node slower at first, so it is logged and the start goes on.
+     */
+    private void warmUp(EventLoopGroup eventLoops) {
+        if (config.warmUpSeconds() == 0) {
+            return;
+        }
+        long started = System.nanoTime();
+        NodeWarmUp.Outcome outcome;
+        try {
+            outcome = warmUp.run(eventLoops, config.targetOptions("BASALT-WARM-UP"),
+                    Runtime.getRuntime().availableProcessors(), Duration.ofSeconds(config.warmUpSeconds()),
+                    config.engine().media(), config.dataDir().resolve(WARM_UP_DIRECTORY));
+        } catch (RuntimeException e) {
+            outcome = new NodeWarmUp.Outcome(0, e.toString());
+        }
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+        if (outcome.failure() == null) {
+            LOG.info("warm-up: {} commands in {} ms", outcome.commands(), millis);
+        } else {
+            LOG.warn("warm-up failed after {} commands in {} ms, starting anyway: {}", outcome.commands(), millis,
+                    outcome.failure());
+        }
     }
 
     /** After the API listens, since the cluster is told the node's API address. */

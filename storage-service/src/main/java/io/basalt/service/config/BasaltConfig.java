@@ -42,11 +42,12 @@ import java.util.UUID;
  * @param engine            the storage engine's settings
  * @param apiSecurity       tokens and TLS of the volume API
  * @param cluster           how the node joins its cluster; empty when it runs alone (no etcd endpoints)
+ * @param warmUpSeconds     how long the node drives its own data path before it listens (0: not at all)
  */
 public record BasaltConfig(Path dataDir, String nvmeBind, int nvmePort, int discoveryPort, String advertisedAddress,
                            String apiBind, int apiPort, int maxIoQueues, int maxQueueSize, ResourceLimits targetLimits, int blockSize,
                            boolean compression, EngineSettings engine, ApiSecurity apiSecurity,
-                           Optional<ClusterSettings> cluster) {
+                           Optional<ClusterSettings> cluster, int warmUpSeconds) {
     /** {@code engine.drives=memory:SIZE}: one drive of SIZE in the process's memory (see {@link EngineSettings}). */
     static final String MEMORY_DRIVES = "memory:";
 
@@ -54,7 +55,14 @@ public record BasaltConfig(Path dataDir, String nvmeBind, int nvmePort, int disc
     private static final Set<Integer> BLOCK_SIZES = Set.of(512, 4096);
     private static final Set<String> WILDCARD_ADDRESSES = Set.of("0.0.0.0", "::", "[::]");
 
+    /** A longer warm-up would only delay the start: the data path is compiled within seconds. */
+    static final int MAX_WARMUP_SECONDS = 60;
+
     public BasaltConfig {
+        if (warmUpSeconds < 0 || warmUpSeconds > MAX_WARMUP_SECONDS) {
+            throw new ConfigException(ConfigKey.NODE_WARMUP_SECONDS.key() + " must be 0 to " + MAX_WARMUP_SECONDS
+                    + ", not " + warmUpSeconds);
+        }
         if (!BLOCK_SIZES.contains(blockSize)) {
             throw new ConfigException(ConfigKey.VOLUME_BLOCK_SIZE.key() + " must be 512 or 4096, not " + blockSize);
         }
@@ -92,7 +100,8 @@ public record BasaltConfig(Path dataDir, String nvmeBind, int nvmePort, int disc
                 bool(config, ConfigKey.VOLUME_COMPRESSION),
                 engine(config),
                 apiSecurity(config),
-                cluster(config));
+                cluster(config),
+                integer(config, ConfigKey.NODE_WARMUP_SECONDS));
     }
 
     private static Optional<ClusterSettings> cluster(ImmutableConfiguration config) {

@@ -1,0 +1,283 @@
+package io.basalt.bench;
+
+import io.basalt.bridge.api.CreateVolumeRequest;
+import io.basalt.bridge.api.Volume;
+import io.basalt.bridge.client.VolumeApiClient;
+import io.basalt.service.Main;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code bench --node-startup}: how fast a whole node serves right after {@code serve} says it is
+ * ready, with and without its warm-up ({@code node.warmup-seconds}) and, when given, a JVM
+ * ahead-of-time cache, in the same run. Each node is a process of its own, started as
+ * {@code bin/basalt serve} starts one (this JVM's options and class path, {@link Main}), on one data
+ * directory with one volume written through once; the load comes from this process's NVMe/TCP host,
+ * warm after the volume was filled, so that only the node is cold. Per node: the first
+ * {@code --seconds} of I/O from the moment the node logged that it is ready, then the same workload
+ * after {@code --warmup} more seconds: the steady state of the same node.
+ */
+final class NodeStartupBench {
+    static final String SECTION_TITLE = "## Start-up of a whole node: the first seconds after `serve` is ready";
+    private static final Pattern READY = Pattern.compile("Basalt ready: nvme=(\\S+):(\\d+) \\S+ api=(\\S+)");
+    private static final long VOLUME_BYTES = 256L << 20;
+    private static final String DRIVE_SIZE = "1GiB";
+    private static final int FILL_SECONDS = 10;
+    private static final long READY_TIMEOUT_SECONDS = 180;
+    private static final long STOP_TIMEOUT_SECONDS = 60;
+    private static final int DEFAULT_WARMUP_SECONDS = 5;
+    private static final int OUTPUT_LINES_KEPT = 20;
+
+    /** One way of starting the node: its extra JVM options and configuration keys. */
+    record Variant(String label, List<String> jvmOptions, List<String> serveOptions) {
+    }
+
+    /** One node started: seconds until ready, IOPS of its first window and of its steady state. */
+    record Result(Variant variant, int round, double readySeconds, double firstIops, double steadyIops) {
+        double ratio() {
+            return firstIops / steadyIops;
+        }
+    }
+
+    private NodeStartupBench() {
+    }
+
+    /**
+     * {@code --node-startup [--rounds N] [--node-warmup N] [--aot-cache FILE] [--engine-dir DIR]
+     * [--output FILE]} and a workload's {@code --rw --bs --qd --connections --seconds --warmup}.
+     */
+    static int run(String[] args) {
+        int rounds = 2;
+        int nodeWarmUp = DEFAULT_WARMUP_SECONDS;
+        Path aotCache = null;
+        Path parent = null;
+        Path output = null;
+        List<String> workload = new ArrayList<>();
+        try {
+            for (int i = 0; i < args.length; i++) {
+                switch (args[i]) {
+                    case "--node-startup" -> { }
+                    case "--rounds" -> rounds = BenchOptions.integer(BenchOptions.value(args, ++i, "--rounds"), "--rounds");
+                    case "--node-warmup" -> nodeWarmUp = BenchOptions.integer(BenchOptions.value(args, ++i, "--node-warmup"),
+                            "--node-warmup");
+                    case "--aot-cache" -> aotCache = Path.of(BenchOptions.value(args, ++i, "--aot-cache"));
+                    case "--engine-dir" -> parent = Path.of(BenchOptions.value(args, ++i, "--engine-dir"));
+                    case "--output" -> output = Path.of(BenchOptions.value(args, ++i, "--output"));
+                    default -> workload.add(args[i]);
+                }
+            }
+            if (rounds < 1 || nodeWarmUp < 1) {
+                throw new IllegalArgumentException("--rounds and --node-warmup must be positive");
+            }
+            // checked now rather than after the first node started
+            BenchOptions.parse(targetArguments(workload, "127.0.0.1", 1, "nqn.2026-12.io.basalt:check"));
+        } catch (IllegalArgumentException e) {
+            System.err.println("basalt bench: " + e.getMessage());
+            BenchCommand.usage(System.err);
+            return BenchCommand.EXIT_USAGE;
+        }
+        List<Variant> variants = new ArrayList<>(List.of(
+                new Variant("no warm-up", List.of(), List.of("--node.warmup-seconds=0")),
+                new Variant("warm-up " + nodeWarmUp + " s", List.of(),
+                        List.of("--node.warmup-seconds=" + nodeWarmUp))));
+        if (aotCache != null) {
+            variants.add(new Variant("AOT cache, no warm-up", List.of("-XX:AOTCache=" + aotCache),
+                    List.of("--node.warmup-seconds=0")));
+            variants.add(new Variant("AOT cache, warm-up " + nodeWarmUp + " s", List.of("-XX:AOTCache=" + aotCache),
+                    List.of("--node.warmup-seconds=" + nodeWarmUp)));
+        }
+        Path dataDir = null;
+        try {
+            dataDir = parent == null ? Files.createTempDirectory("basalt-node-startup-")
+                    : Files.createTempDirectory(Files.createDirectories(parent), "basalt-node-startup-");
+            String nqn = prepare(dataDir, workload, aotCache != null && !Files.exists(aotCache)
+                    ? List.of("-XX:AOTCacheOutput=" + aotCache) : List.of());
+            List<Result> results = new ArrayList<>();
+            for (int round = 1; round <= rounds; round++) {
+                for (Variant v : variants) {
+                    Result r = measure(dataDir, v, round, workload, nqn);
+                    System.err.printf(Locale.ROOT, "%s, round %d: ready in %.1f s, first %,.0f IOPS, steady %,.0f%n",
+                            v.label(), round, r.readySeconds(), r.firstIops(), r.steadyIops());
+                    results.add(r);
+                }
+            }
+            String text = markdown(results, String.join(" ", args));
+            System.out.print(text);
+            if (output != null) {
+                SectionMode.writeSection(output, SECTION_TITLE, text);
+                System.out.println("Wrote " + output);
+            }
+            return 0;
+        } catch (Exception e) {
+            System.err.println("basalt bench: " + BenchCommand.describe(e));
+            return BenchCommand.EXIT_FAILED;
+        } finally {
+            if (dataDir != null) {
+                BenchEngine.delete(dataDir);
+            }
+        }
+    }
+
+    /**
+     * Starts a node once (no warm-up), makes the volume, writes it through and runs the workload once;
+     * returns the volume's NQN. With {@code -XX:AOTCacheOutput} in {@code jvmOptions} this node is the
+     * cache's training run: the JVM writes the cache when the node stops.
+     */
+    private static String prepare(Path dataDir, List<String> workload, List<String> jvmOptions) throws Exception {
+        try (NodeProcess node = NodeProcess.start(dataDir, jvmOptions, List.of("--node.warmup-seconds=0"))) {
+            VolumeApiClient client = new VolumeApiClient(node.api, QosBench.adminToken(dataDir), Duration.ofSeconds(30));
+            Volume volume = client.createVolume(new CreateVolumeRequest("startup", VOLUME_BYTES,
+                    List.of(BenchOptions.DEFAULT_HOST_NQN)));
+            List<String> fill = List.of("--rw", "write", "--bs", "128k", "--qd", "8", "--seconds",
+                    Integer.toString(FILL_SECONDS), "--warmup", "0");
+            BenchResult filled = Benchmark.run(BenchOptions.parse(targetArguments(fill, node.nvmeHost, node.nvmePort,
+                    volume.nqn())));
+            BenchResult trained = Benchmark.run(BenchOptions.parse(targetArguments(workload, node.nvmeHost,
+                    node.nvmePort, volume.nqn())));
+            if (filled.errors() + trained.errors() > 0) {
+                throw new IllegalStateException("the first node's I/O failed: " + filled.summary() + " / "
+                        + trained.summary());
+            }
+            return volume.nqn();
+        }
+    }
+
+    private static Result measure(Path dataDir, Variant variant, int round, List<String> workload, String nqn)
+            throws Exception {
+        long started = System.nanoTime();
+        try (NodeProcess node = NodeProcess.start(dataDir, variant.jvmOptions(), variant.serveOptions())) {
+            double ready = (System.nanoTime() - started) / 1e9;
+            BenchOptions options = BenchOptions.parse(targetArguments(workload, node.nvmeHost, node.nvmePort, nqn));
+            BenchResult first = Benchmark.run(options.warmedUpFor(0));
+            BenchResult steady = Benchmark.run(options);
+            if (first.errors() + steady.errors() > 0) {
+                throw new IllegalStateException(variant.label() + ": " + first.summary() + " / " + steady.summary());
+            }
+            return new Result(variant, round, ready, first.iops(), steady.iops());
+        }
+    }
+
+    private static String[] targetArguments(List<String> workload, String host, int port, String nqn) {
+        List<String> args = new ArrayList<>(List.of("--target", host + ":" + port, "--nqn", nqn));
+        args.addAll(workload);
+        return args.toArray(String[]::new);
+    }
+
+    static String markdown(List<Result> results, String arguments) throws IOException {
+        StringBuilder md = new StringBuilder();
+        md.append(SECTION_TITLE).append(" (").append(LocalDate.now()).append(")\n\n");
+        md.append("- Command: `bin/basalt bench ").append(arguments).append("`\n").append(BenchReport.machineLines())
+                .append("- Load average when it ended: ").append(BenchReport.loadAverage()).append("\n\n");
+        md.append("""
+                Each row is a node of its own: a fresh JVM started as `bin/basalt serve` starts one (same JVM
+                options and class path), on one data directory (engine on its default drive file) with one
+                256 MiB volume written through once. *Ready* is from the process start until it logged
+                `Basalt ready` (the warm-up runs before that); *first* is the IOPS of the first window of I/O
+                right after, *steady* the same workload after the warm-up of `--warmup` more seconds, same
+                node. The load comes from the benchmark's own NVMe/TCP host, warm after filling the volume. With
+                `--aot-cache FILE` nodes also run with `-XX:AOTCache=FILE`, without and with the warm-up; a missing
+                FILE is first made by the node that fills the volume (`-XX:AOTCacheOutput`, its training run:
+                the fill and the workload once).
+
+                """);
+        md.append("| Node | Round | Ready, s | First window IOPS | Steady IOPS | First ÷ steady |\n");
+        md.append("| --- | ---: | ---: | ---: | ---: | ---: |\n");
+        for (Result r : results) {
+            md.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %,.0f | %,.0f | %.0f%% |%n", r.variant().label(),
+                    r.round(), r.readySeconds(), r.firstIops(), r.steadyIops(), 100 * r.ratio()));
+        }
+        return md.toString();
+    }
+
+    /** A node process, stopped (SIGTERM, as an operator stops one) when closed. */
+    private static final class NodeProcess implements AutoCloseable {
+        private final Process process;
+        private final Deque<String> lastLines = new ArrayDeque<>();
+        String nvmeHost;
+        int nvmePort;
+        URI api;
+
+        private NodeProcess(Process process) {
+            this.process = process;
+        }
+
+        static NodeProcess start(Path dataDir, List<String> jvmOptions, List<String> serveOptions) throws Exception {
+            List<String> command = StartupBench.childJvm();
+            command.addAll(jvmOptions);
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "serve",
+                    "--data-dir", dataDir.toString(), "--nvme.port=0", "--nvme.discovery-port=0", "--api.port=0",
+                    "--engine.drive-size=" + DRIVE_SIZE));
+            command.addAll(serveOptions);
+            NodeProcess node = new NodeProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
+            try {
+                node.awaitReady();
+            } catch (Exception e) {
+                node.close();
+                throw e;
+            }
+            return node;
+        }
+
+        /** Reads the node's output until its ready line, then keeps draining it on a thread of its own. */
+        private void awaitReady() throws Exception {
+            BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                    StandardCharsets.UTF_8));
+            Thread reader = Thread.ofVirtual().start(() -> {
+                try {
+                    for (String line; (line = lines.readLine()) != null; ) {
+                        synchronized (lastLines) {
+                            Matcher ready = READY.matcher(line);
+                            if (ready.find() && api == null) {
+                                nvmeHost = ready.group(1);
+                                nvmePort = Integer.parseInt(ready.group(2));
+                                api = URI.create(ready.group(3));
+                                lastLines.notifyAll();
+                            }
+                            lastLines.addLast(line);
+                            if (lastLines.size() > OUTPUT_LINES_KEPT) {
+                                lastLines.removeFirst();
+                            }
+                        }
+                    }
+                } catch (IOException e) {
+                    // the node is gone; its exit status says the rest
+                }
+            });
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(READY_TIMEOUT_SECONDS);
+            synchronized (lastLines) {
+                while (api == null) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0 || !process.isAlive() && !reader.isAlive()) {
+                        throw new IllegalStateException("the node did not get ready: "
+                                + String.join(" / ", lastLines));
+                    }
+                    lastLines.wait(Math.max(1, Math.min(1000, TimeUnit.NANOSECONDS.toMillis(left))));
+                }
+            }
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            process.destroy();
+            if (!process.waitFor(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor();
+            }
+        }
+    }
+}
