@@ -60,8 +60,9 @@ public enum ConfigKey {
     CLUSTER_LEASE_TTL_SECONDS("cluster.lease-ttl-seconds", "10",
             "how long the node stays a live member after its last keep-alive reached etcd (2 to 3600)"),
     CLUSTER_CAPACITY_REFRESH_SECONDS("cluster.capacity-refresh-seconds", "10", "how often the node publishes its capacity to etcd"),
-    NODE_WARMUP_SECONDS("node.warmup-seconds", "5", "seconds of synthetic I/O over loopback, on a scratch engine in "
-            + "memory, before the node listens, so its data path is compiled when hosts come (0: none; at most 60)");
+    NODE_WARMUP_SECONDS("node.warmup-seconds", "0", "seconds of synthetic I/O over loopback, on a scratch engine on a "
+            + "drive of the node's kind, before the node listens, so its data path is compiled when hosts come "
+            + "(0: none; at most 60)");
 
     public static final String ENV_PREFIX = "BASALT_";
 

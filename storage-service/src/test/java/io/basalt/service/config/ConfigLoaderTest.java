@@ -36,7 +36,7 @@ class ConfigLoaderTest {
         assertEquals(new BasaltConfig(Path.of("./data"), "127.0.0.1", 4420, 8009, "127.0.0.1", "127.0.0.1", 8470,
                 16, 128, ResourceLimits.defaults(), 4096, false,
                 new EngineSettings(List.of(), 16L << 30, 4 << 20, false, 10.0, 256L << 20, 30, 10, false),
-                new ApiSecurity(null, Map.of(), null, null), Optional.empty(), 5), config);
+                new ApiSecurity(null, Map.of(), null, null), Optional.empty(), 0), config);
         assertFalse(config.apiSecurity().tls());
     }
 
