@@ -70,6 +70,7 @@ public final class LogWriter implements Runnable {
     private final int reserveSegments;
     private final long throttleNanos;
     private final ConcurrentLinkedQueue<LogOp> queue = new ConcurrentLinkedQueue<>();
+    private final SpinBeforePark spin = new SpinBeforePark();
     private final List<LogOp> drained = new ArrayList<>(MAX_OPS_PER_BATCH);
     /** Whether {@link #deferred} holds writes; chooses how long the idle writer parks. */
     private boolean hasDeferred;
@@ -204,16 +205,21 @@ public final class LogWriter implements Runnable {
     }
 
     /**
-     * Spins briefly before parking: at queue depths above one the next write usually arrives within
-     * microseconds, and a park/unpark pair costs more than that on both sides.
+     * Spins briefly before parking while that pays ({@link SpinBeforePark}): at queue depths above one
+     * the next write usually arrives within microseconds, and a park/unpark pair costs more than that
+     * on both sides.
      */
     private void awaitWork() {
-        long spinUntil = System.nanoTime() + SPIN_NANOS;
-        while (queue.isEmpty() && System.nanoTime() < spinUntil) {
-            Thread.onSpinWait();
-        }
-        if (!queue.isEmpty()) {
-            return;
+        if (spin.shouldSpin()) {
+            long spinUntil = System.nanoTime() + SPIN_NANOS;
+            while (queue.isEmpty() && System.nanoTime() < spinUntil) {
+                Thread.onSpinWait();
+            }
+            boolean foundWork = !queue.isEmpty();
+            spin.spun(foundWork);
+            if (foundWork) {
+                return;
+            }
         }
         idle = true;
         if (queue.isEmpty()) {
