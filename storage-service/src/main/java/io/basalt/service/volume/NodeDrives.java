@@ -67,7 +67,8 @@ public final class NodeDrives implements DriveService {
                 progress.error());
     }
 
-    private static ScrubReport scrub(ScrubStatus status) {
+    /** The engine's scrub status as the API shows it: the rate only while the scrub runs. */
+    static ScrubReport scrub(ScrubStatus status) {
         return new ScrubReport(status.running(), status.running() ? status.bytesPerSecond() : 0, status.passes(),
                 status.scannedBytes(), status.repairedChunks(), status.repairedBytes(), status.unrepairableFound(),
                 status.unrepairableSegments());
