@@ -37,6 +37,7 @@ import java.util.concurrent.ExecutionException;
                 "basalt bench --compression [--engine-dir DIR]",
                 "basalt bench --erasure-coding [--seconds N] [--warmup N]",
                 "basalt bench --erasure-coded-io [--seconds N] [--warmup N] [--output FILE]",
+                "basalt bench --rebuild [--seconds N] [--warmup N] [--output FILE]",
                 "basalt bench --checkpoint [--mapped SIZE]... [--engine-dir DIR]",
                 "basalt bench --qos [--seconds N] [--warmup N] [--output FILE]",
                 "basalt bench --scrape-metrics [--seconds N] [--warmup N] [--output FILE]",
@@ -83,6 +84,11 @@ import java.util.concurrent.ExecutionException;
                 "                      then 4+2 with a drive file missing: 4 KiB and 128 KiB random writes and reads",
                 "                      through NVMe/TCP, one connection at queue depth 32 (--seconds, default 5, after",
                 "                      --warmup, default 2); --output FILE puts the section into FILE in its place",
+                "  --rebuild           a whole node in process on six drive files of 1.5 GiB, 4+2: 4 KiB random reads",
+                "                      and writes through NVMe/TCP (one connection, queue depth 32) healthy, with",
+                "                      drive 1 failed, and while its replacement is rebuilt; the rebuild's rate with",
+                "                      that I/O and alone against engine.rebuild-bytes-per-second (--seconds, default",
+                "                      5, after --warmup, default 2); --output FILE puts the section into FILE",
                 "  --checkpoint        the engine alone: for volumes of --mapped bytes (default 1g, 4g and 16g) written",
                 "                      with compressible blocks, the writer's pause per checkpoint, the longest 4 KiB",
                 "                      write during checkpoints and without, checkpoint time, file size, recovery time",
@@ -170,6 +176,9 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (list.contains("--checkpoint")) {
             return CheckpointBench.run(args);
+        }
+        if (list.contains("--rebuild")) {
+            return RebuildBench.run(args);
         }
         if (list.contains("--erasure-coded-io")) {
             return ErasureIoBench.run(args);

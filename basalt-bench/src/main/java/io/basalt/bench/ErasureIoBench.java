@@ -12,8 +12,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -134,19 +132,26 @@ final class ErasureIoBench {
         }
     }
 
-    private static Path drive(Path dataDir, int index) {
+    static Path drive(Path dataDir, int index) {
         return dataDir.resolve("drive" + index + ".img");
     }
 
-    /** A node on six drive files in {@code dataDir}, its volume (created the first time) and a host on it. */
-    private record Node(StorageNode node, HostController host, QosBench.Target target, boolean created)
+    /**
+     * A node on six drive files in {@code dataDir}, its volume (created the first time) and a host on it;
+     * also {@link RebuildBench}'s.
+     */
+    record Node(StorageNode node, HostController host, QosBench.Target target, boolean created)
             implements AutoCloseable {
         static Node start(Path dataDir, String layout, EventLoopGroup hostGroup) throws Exception {
+            return start(dataDir, layout, DRIVE_BYTES, hostGroup);
+        }
+
+        static Node start(Path dataDir, String layout, long driveBytes, EventLoopGroup hostGroup) throws Exception {
             String drives = IntStream.range(0, DRIVES).mapToObj(i -> drive(dataDir, i).toString())
                     .collect(Collectors.joining(","));
             StorageNode node = StorageNode.start(ConfigLoader.load(List.of("--data-dir", dataDir.toString(),
                     "--nvme.port=0", "--nvme.discovery-port=0", "--api.port=0", "--engine.drives=" + drives,
-                    "--engine.drive-size=" + DRIVE_BYTES, "--engine.erasure-code=" + layout), Map.of()));
+                    "--engine.drive-size=" + driveBytes, "--engine.erasure-code=" + layout), Map.of()));
             try {
                 VolumeApiClient api = new VolumeApiClient(QosBench.apiUri(node), QosBench.adminToken(dataDir),
                         Duration.ofSeconds(30));
@@ -210,15 +215,7 @@ final class ErasureIoBench {
 
                 """, DRIVES, DRIVE_BYTES >> 20, QosBench.VOLUME_BYTES >> 20, QUEUE_DEPTH, r.warmUpSeconds(),
                 r.seconds(), ROUNDS, 100 * WRITE_AIM));
-        md.append("- Command: `").append(command).append("`\n");
-        md.append(BenchReport.machineLines());
-        md.append("- Date: ").append(LocalDate.now(ZoneOffset.UTC)).append("\n");
-        md.append("- Load average (1, 5, 15 min): at the start ").append(r.loadAtStart()).append(", at the end ")
-                .append(r.loadAtEnd())
-                .append(QosBench.loaded(r.loadAtStart()) || QosBench.loaded(r.loadAtEnd())
-                        ? " — **the machine was loaded** by other work (above 2 on its "
-                        + Runtime.getRuntime().availableProcessors() + " CPUs): figures swing with it" : "")
-                .append("\n\n");
+        md.append(SectionMode.runLines(command, r.loadAtStart(), r.loadAtEnd()));
         md.append("| Workload | No EC IOPS | No EC p99 µs | 4+2 IOPS | 4+2 p99 µs | 4+2 / no EC | Aim "
                 + "| Degraded IOPS | Degraded p99 µs | Degraded / 4+2 |\n");
         md.append("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |\n");

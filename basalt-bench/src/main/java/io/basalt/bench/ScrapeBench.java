@@ -13,8 +13,6 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -154,15 +152,7 @@ final class ScrapeBench {
 
                 """, QosBench.VOLUME_BYTES >> 20, MetricsScraper.PERIOD.toSeconds(), MetricsScraper.TIMEOUT.toSeconds(),
                 r.warmUpSeconds(), r.seconds(), 100 * WRITE_AIM, 100 * READ_AIM));
-        md.append("- Command: `").append(command).append("`\n");
-        md.append(BenchReport.machineLines());
-        md.append("- Date: ").append(LocalDate.now(ZoneOffset.UTC)).append("\n");
-        md.append("- Load average (1, 5, 15 min): at the start ").append(r.loadAtStart()).append(", at the end ")
-                .append(r.loadAtEnd())
-                .append(QosBench.loaded(r.loadAtStart()) || QosBench.loaded(r.loadAtEnd())
-                        ? " — **the machine was loaded** by other work (above 2 on its "
-                        + Runtime.getRuntime().availableProcessors() + " CPUs): figures swing with it" : "")
-                .append("\n\n");
+        md.append(SectionMode.runLines(command, r.loadAtStart(), r.loadAtEnd()));
         md.append("| Workload | Engine IOPS | p50 µs | p99 µs | p99.9 µs | Memory IOPS | Memory p50 µs | Memory p99 µs "
                 + "| Memory p99.9 µs | Ratio | Aim | Scrapes (engine + memory) | Failed | Slowest ms |\n");
         md.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");

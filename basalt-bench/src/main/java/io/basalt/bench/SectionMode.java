@@ -3,6 +3,8 @@ package io.basalt.bench;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -68,6 +70,20 @@ final class SectionMode {
             System.err.println("basalt bench: " + BenchCommand.describe(e));
             return BenchCommand.EXIT_FAILED;
         }
+    }
+
+    /**
+     * A section's record of its run: the command, the machine, the date and the load average at the
+     * start and the end, said to be loaded when it was above the CPU count (figures swing with it).
+     */
+    static String runLines(String command, String loadAtStart, String loadAtEnd) throws IOException {
+        return "- Command: `" + command + "`\n" + BenchReport.machineLines()
+                + "- Date: " + LocalDate.now(ZoneOffset.UTC) + "\n"
+                + "- Load average (1, 5, 15 min): at the start " + loadAtStart + ", at the end " + loadAtEnd
+                + (QosBench.loaded(loadAtStart) || QosBench.loaded(loadAtEnd)
+                        ? " — **the machine was loaded** by other work (above 2 on its "
+                        + Runtime.getRuntime().availableProcessors() + " CPUs): figures swing with it" : "")
+                + "\n\n";
     }
 
     /**

@@ -3,6 +3,7 @@ package io.basalt.cli;
 import io.basalt.bridge.api.DriveList;
 import io.basalt.bridge.api.NodeDrive;
 import io.basalt.bridge.api.RebuildStatus;
+import io.basalt.bridge.api.ScrubReport;
 import io.basalt.bridge.client.VolumeApiClient;
 import io.basalt.bridge.client.VolumeApiException;
 import io.basalt.service.config.ByteSize;
@@ -22,7 +23,7 @@ final class DriveCommand extends GroupCommand {
     /** How often the rebuild's progress is asked for while following it. */
     private static final long POLL_MILLIS = 1000;
 
-    @Command(name = "list", description = "Every drive with its state (ok, failed, rebuilding), size and path, and the rebuild.")
+    @Command(name = "list", description = "Every drive with its state (ok, failed, rebuilding), size and path, the rebuild and the scrub.")
     static final class ListDrives extends ApiCommand {
         @Override
         void run(VolumeApiClient api, Output out) throws VolumeApiException {
@@ -40,6 +41,7 @@ final class DriveCommand extends GroupCommand {
             if (list.rebuild() != null) {
                 out.line(describe(list.rebuild()));
             }
+            out.line(describe(list.scrub()));
         }
     }
 
@@ -96,6 +98,18 @@ final class DriveCommand extends GroupCommand {
                 throw new VolumeApiException(0, "the rebuild of drive " + drive + " stopped: " + rebuild.error(), null);
             }
         }
+    }
+
+    /** One line: off, or its rate, passes, bytes checked, repairs and the segments the last pass could not repair. */
+    static String describe(ScrubReport scrub) {
+        if (!scrub.running() && scrub.passes() == 0) {
+            return "scrub: off (engine.scrub-bytes-per-second)";
+        }
+        return String.format(Locale.ROOT, "scrub: %s, %d passes, %s checked, %d chunks (%s) repaired, %s", scrub.running()
+                        ? "at most " + ByteSize.format(scrub.bytesPerSecond()) + "/s" : "stopped", scrub.passes(),
+                ByteSize.format(scrub.scannedBytes()), scrub.repairedChunks(), ByteSize.format(scrub.repairedBytes()),
+                scrub.unrepairableSegments().isEmpty() ? "nothing beyond repair in the last pass"
+                        : "beyond repair in the last pass: segments " + scrub.unrepairableSegments());
     }
 
     static String describe(RebuildStatus rebuild) {

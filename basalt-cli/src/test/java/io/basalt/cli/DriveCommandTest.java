@@ -47,6 +47,7 @@ class DriveCommandTest {
             assertEquals(0, client(api, "drive", "list"), err.toString());
             assertTrue(out.toString().lines().anyMatch(l -> l.startsWith("1 ") && l.contains("failed")
                     && l.contains("missing at start")), out.toString());
+            assertTrue(out.toString().contains("scrub: off"), out.toString());
 
             assertEquals(1, client(api, "drive", "replace", "--drive", "0", "--with", dataDir.resolve("n0").toString()));
             assertTrue(err.toString().contains("answered 409") && err.toString().contains("only a failed drive"),

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** GET /api/v1/drives and POST /api/v1/drives/{index}/replace: the admin's only, validated before the service. */
+/** GET /api/v1/drives (with the scrub's report) and POST /api/v1/drives/{index}/replace: the admin's only, validated before the service. */
 class DriveRoutesTest extends ApiServerTest {
     @AfterEach
     void freshDrives() {
@@ -23,6 +23,14 @@ class DriveRoutesTest extends ApiServerTest {
         assertEquals("4+2", list.get("erasureCode").asText());
         assertEquals("failed", list.get("drives").get(2).get("state").asText());
         assertTrue(list.get("drives").get(0).get("reason") == null, "no reason for a drive that is ok: " + list);
+        JsonNode scrub = list.get("scrub");
+        assertTrue(scrub.get("running").asBoolean(), list.toString());
+        assertEquals(FixedDrives.SCRUB.passes(), scrub.get("passes").asLong());
+        assertEquals(FixedDrives.SCRUB.scannedBytes(), scrub.get("scannedBytes").asLong());
+        assertEquals(FixedDrives.SCRUB.repairedChunks(), scrub.get("repairedChunks").asLong());
+        assertEquals(FixedDrives.SCRUB.repairedBytes(), scrub.get("repairedBytes").asLong());
+        assertEquals(FixedDrives.SCRUB.unrepairableFound(), scrub.get("unrepairableFound").asLong());
+        assertEquals(7, scrub.get("unrepairableSegments").get(0).asInt(), list.toString());
 
         HttpResponse<Buffer> accepted = api.send(HttpMethod.POST, "/api/v1/drives/2/replace", "{\"path\":\"/dev/new\"}");
         assertEquals(202, accepted.statusCode(), accepted.bodyAsString());

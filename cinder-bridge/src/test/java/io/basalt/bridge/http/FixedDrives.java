@@ -7,6 +7,7 @@ import io.basalt.bridge.VolumeConflictException;
 import io.basalt.bridge.api.DriveList;
 import io.basalt.bridge.api.NodeDrive;
 import io.basalt.bridge.api.RebuildStatus;
+import io.basalt.bridge.api.ScrubReport;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -14,6 +15,8 @@ import java.util.List;
 /** The drives of a 4+2 node whose drive 2 failed, for the API's tests; a replacement starts a rebuild. */
 final class FixedDrives implements DriveService {
     static final long SIZE = 1L << 30;
+    /** Two passes, one chunk repaired, segment 7 beyond repair in the last. */
+    static final ScrubReport SCRUB = new ScrubReport(true, 32L << 20, 2, 3L << 30, 1, 4096, 1, List.of(7));
     private final List<NodeDrive> drives = new ArrayList<>();
     private RebuildStatus rebuild;
 
@@ -32,7 +35,7 @@ final class FixedDrives implements DriveService {
 
     @Override
     public synchronized DriveList drives() {
-        return new DriveList("4+2", drives, rebuild);
+        return new DriveList("4+2", drives, rebuild, SCRUB);
     }
 
     @Override

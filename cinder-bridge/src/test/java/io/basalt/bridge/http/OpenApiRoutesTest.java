@@ -7,6 +7,7 @@ import io.basalt.bridge.api.ClusterNodeList;
 import io.basalt.bridge.api.DriveList;
 import io.basalt.bridge.api.NodeDrive;
 import io.basalt.bridge.api.RebuildStatus;
+import io.basalt.bridge.api.ScrubReport;
 import io.basalt.bridge.api.ReplaceDriveRequest;
 import io.basalt.bridge.api.ClusterOverview;
 import io.basalt.bridge.api.CreateSnapshotRequest;
@@ -126,6 +127,7 @@ class OpenApiRoutesTest extends ApiServerTest {
                 Map.entry("DriveList", DriveList.class),
                 Map.entry("Drive", NodeDrive.class),
                 Map.entry("Rebuild", RebuildStatus.class),
+                Map.entry("Scrub", ScrubReport.class),
                 Map.entry("ReplaceDriveRequest", ReplaceDriveRequest.class));
         JsonNode schemas = DOCUMENT.get("components").get("schemas");
         Set<String> names = new TreeSet<>();

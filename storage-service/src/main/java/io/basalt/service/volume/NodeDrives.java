@@ -7,7 +7,9 @@ import io.basalt.bridge.VolumeConflictException;
 import io.basalt.bridge.api.DriveList;
 import io.basalt.bridge.api.NodeDrive;
 import io.basalt.bridge.api.RebuildStatus;
+import io.basalt.bridge.api.ScrubReport;
 import io.basalt.service.engine.Engine;
+import io.basalt.service.engine.ScrubStatus;
 import io.basalt.service.engine.drive.DriveFormatException;
 import io.basalt.service.engine.drive.DriveRebuild;
 import io.basalt.service.engine.drive.DriveSet;
@@ -28,7 +30,7 @@ public final class NodeDrives implements DriveService {
     @Override
     public DriveList drives() {
         return new DriveList(engine.erasureCode().toString(), engine.driveStates().stream().map(NodeDrives::drive).toList(),
-                rebuild(engine));
+                rebuild(engine), scrub(engine.scrubStatus()));
     }
 
     @Override
@@ -63,6 +65,13 @@ public final class NodeDrives implements DriveService {
         return new RebuildStatus(progress.drive(), progress.running(), Math.floor(progress.percent() * 10) / 10,
                 progress.doneBytes(), progress.totalBytes(), progress.bytesPerSecond(), progress.etaSeconds(),
                 progress.error());
+    }
+
+    /** The engine's scrub status as the API shows it: the rate only while the scrub runs. */
+    static ScrubReport scrub(ScrubStatus status) {
+        return new ScrubReport(status.running(), status.running() ? status.bytesPerSecond() : 0, status.passes(),
+                status.scannedBytes(), status.repairedChunks(), status.repairedBytes(), status.unrepairableFound(),
+                status.unrepairableSegments());
     }
 
     private static NodeDrive drive(DriveSet.DriveState state) {
