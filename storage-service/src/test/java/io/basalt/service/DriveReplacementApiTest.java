@@ -1,19 +1,11 @@
 package io.basalt.service;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.basalt.service.config.BasaltConfig;
 import io.basalt.service.config.ConfigLoader;
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.ext.web.client.WebClient;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,7 +13,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -32,30 +23,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * in the drives and in the stats; its replacement through the API is rebuilt with progress in the API
  * and the metrics; a restart with engine.drives still naming the gone file uses the replacement.
  */
-class DriveReplacementApiTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String HOST = "127.0.0.1";
-    private static Vertx clientVertx;
-    private static WebClient client;
-
-    @TempDir
-    Path dataDir;
-
-    @BeforeAll
-    static void client() {
-        clientVertx = Vertx.vertx();
-        client = WebClient.create(clientVertx);
-    }
-
-    @AfterAll
-    static void closeClient() throws Exception {
-        await(clientVertx.close());
-    }
-
+class DriveReplacementApiTest extends LiveNodeTest {
     @Test
     void aFailedDriveIsListedReplacedAndRebuiltThroughTheApi() throws Exception {
         String token;
-        try (StorageNode node = StorageNode.start(config())) {
+        try (StorageNode node = StorageNode.start(sixDriveConfig())) {
             token = Files.readString(dataDir.resolve(AdminToken.FILE_NAME), StandardCharsets.US_ASCII).trim();
             int port = node.apiAddress().getPort();
             JsonNode drives = get(port, token, "/api/v1/drives");
@@ -71,7 +43,7 @@ class DriveReplacementApiTest {
             assertTrue(stats.get("rawBytes").asLong() > stats.get("totalBytes").asLong() * 3 / 2, stats.toString());
         }
         Files.delete(drive(2));
-        try (StorageNode node = StorageNode.start(config())) {
+        try (StorageNode node = StorageNode.start(sixDriveConfig())) {
             int port = node.apiAddress().getPort();
             JsonNode failed = get(port, token, "/api/v1/drives").get("drives").get(2);
             assertEquals("failed", failed.get("state").asText());
@@ -109,7 +81,7 @@ class DriveReplacementApiTest {
             assertTrue(metrics.lines().anyMatch(l -> l.startsWith("basalt_engine_rebuild_total_bytes ")), metrics);
             assertTrue(metrics.lines().anyMatch(l -> l.startsWith("basalt_engine_raw_bytes ")), metrics);
         }
-        try (StorageNode node = StorageNode.start(config())) {
+        try (StorageNode node = StorageNode.start(sixDriveConfig())) {
             JsonNode drive = get(node.apiAddress().getPort(), token, "/api/v1/drives").get("drives").get(2);
             assertEquals("ok", drive.get("state").asText(), drive.toString());
             assertEquals(dataDir.resolve("new2").toString(), drive.get("path").asText(),
@@ -123,7 +95,7 @@ class DriveReplacementApiTest {
      */
     @Test
     void theScrubsProgressIsInTheDriveList() throws Exception {
-        try (StorageNode node = StorageNode.start(config("--engine.scrub-bytes-per-second=1GiB"))) {
+        try (StorageNode node = StorageNode.start(sixDriveConfig("--engine.scrub-bytes-per-second=1GiB"))) {
             String token = Files.readString(dataDir.resolve(AdminToken.FILE_NAME), StandardCharsets.US_ASCII).trim();
             int port = node.apiAddress().getPort();
             JsonNode scrub = get(port, token, "/api/v1/drives").get("scrub");
@@ -166,7 +138,7 @@ class DriveReplacementApiTest {
         return dataDir.resolve("d" + index + ".img");
     }
 
-    private BasaltConfig config(String... more) {
+    private BasaltConfig sixDriveConfig(String... more) {
         List<String> drives = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
             drives.add(drive(i).toString());
@@ -176,13 +148,5 @@ class DriveReplacementApiTest {
                 "--engine.drives=" + String.join(",", drives), "--engine.rebuild-bytes-per-second=1GiB"));
         args.addAll(List.of(more));
         return ConfigLoader.load(args, Map.of());
-    }
-
-    private static HttpRequest<Buffer> authorized(HttpRequest<Buffer> request, String token) {
-        return request.putHeader("Authorization", "Bearer " + token);
-    }
-
-    private static <T> T await(Future<T> future) throws Exception {
-        return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
 }

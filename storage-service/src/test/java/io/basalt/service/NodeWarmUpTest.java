@@ -1,30 +1,18 @@
 package io.basalt.service;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.basalt.nvmetcp.nvmet.TargetOptions;
-import io.basalt.service.config.BasaltConfig;
 import io.basalt.service.config.ConfigException;
-import io.basalt.service.config.ConfigLoader;
 import io.basalt.service.engine.drive.FileMedia;
 import io.basalt.service.engine.drive.MemoryMedia;
 import io.netty.channel.nio.NioEventLoopGroup;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.ext.web.client.WebClient;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -40,26 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * node (volumes, engine space, metrics, connections), can be turned off, and a failing warm-up does
  * not keep the node from starting. Nothing here asserts how long anything takes.
  */
-class NodeWarmUpTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String HOST = "127.0.0.1";
-    private static Vertx clientVertx;
-    private static WebClient client;
-
-    @TempDir
-    Path dataDir;
-
-    @BeforeAll
-    static void client() {
-        clientVertx = Vertx.vertx();
-        client = WebClient.create(clientVertx);
-    }
-
-    @AfterAll
-    static void closeClient() throws Exception {
-        clientVertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    }
-
+class NodeWarmUpTest extends LiveNodeTest {
     /** The warm-up on its own: real commands over loopback, and it returns once its time is up. */
     @Test
     void warmUpRunsRealCommandsAndEnds() {
@@ -160,13 +129,6 @@ class NodeWarmUpTest {
         }
     }
 
-    private BasaltConfig config(String... overrides) {
-        List<String> args = new ArrayList<>(List.of("--data-dir", dataDir.toString(),
-                "--nvme.port=0", "--nvme.discovery-port=0", "--api.port=0",
-                "--engine.drive-size=256MiB", "--engine.segment-size=2MiB"));
-        args.addAll(List.of(overrides));
-        return ConfigLoader.load(args, Map.of());
-    }
 
     private JsonNode stats(StorageNode node) throws Exception {
         HttpResponse<Buffer> stats = await(client.get(node.apiAddress().getPort(), HOST, "/api/v1/stats")
@@ -175,11 +137,5 @@ class NodeWarmUpTest {
         return JSON.readTree(stats.bodyAsString());
     }
 
-    private String adminToken() throws Exception {
-        return Files.readString(dataDir.resolve(AdminToken.FILE_NAME), StandardCharsets.US_ASCII).trim();
-    }
 
-    private static <T> T await(io.vertx.core.Future<T> future) throws Exception {
-        return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    }
 }

@@ -1,7 +1,6 @@
 package io.basalt.service;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.basalt.nvmetcp.auth.DhchapCredentials;
 import io.basalt.nvmetcp.auth.DhchapKey;
 import io.basalt.nvmetcp.host.HostController;
@@ -11,24 +10,14 @@ import io.basalt.nvmetcp.host.NvmeStatusException;
 import io.basalt.nvmetcp.nvme.Status;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.basalt.service.config.BasaltConfig;
-import io.basalt.service.config.ConfigLoader;
-import io.vertx.core.Future;
 import io.netty.channel.nio.NioEventLoopGroup;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -38,13 +27,11 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.Certificate;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -55,26 +42,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The whole node on free ports of 127.0.0.1, with a small engine drive. */
-class StorageNodeTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String HOST = "127.0.0.1";
-    private static Vertx clientVertx;
-    private static WebClient client;
-
-    @TempDir
-    Path dataDir;
-
-    @BeforeAll
-    static void client() {
-        clientVertx = Vertx.vertx();
-        client = WebClient.create(clientVertx);
-    }
-
-    @AfterAll
-    static void closeClient() throws Exception {
-        await(clientVertx.close());
-    }
-
+class StorageNodeTest extends LiveNodeTest {
     @Test
     void servesTheVolumeApiAndMetricsAndKeepsVolumesAcrossRestarts() throws Exception {
         String id;
@@ -524,21 +492,8 @@ class StorageNodeTest {
         assertTrue(e.getMessage().contains("data directory") && e.getMessage().contains("format 1"), e.getMessage());
     }
 
-    private BasaltConfig config(String... overrides) {
-        List<String> args = new ArrayList<>(List.of("--data-dir", dataDir.toString(),
-                "--nvme.port=0", "--nvme.discovery-port=0", "--api.port=0",
-                "--engine.drive-size=256MiB", "--engine.segment-size=2MiB"));
-        args.addAll(List.of(overrides));
-        return ConfigLoader.load(args, Map.of());
-    }
 
-    private String adminToken() throws IOException {
-        return Files.readString(dataDir.resolve(AdminToken.FILE_NAME), StandardCharsets.US_ASCII).trim();
-    }
 
-    private static HttpRequest<Buffer> authorized(HttpRequest<Buffer> request, String token) {
-        return request.putHeader("Authorization", "Bearer " + token);
-    }
 
     private static HttpResponse<Buffer> metricsResponse(int port, String token) throws Exception {
         return await(authorized(client.get(port, HOST, "/metrics"), token).send());
@@ -584,7 +539,4 @@ class StorageNodeTest {
                 + "\n-----END " + type + "-----\n";
     }
 
-    private static <T> T await(Future<T> future) throws Exception {
-        return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    }
 }
