@@ -34,7 +34,10 @@ import org.junit.jupiter.api.Timeout;
  * log, {@code basalt_engine_drives_failed}); both are replaced through
  * {@code POST /api/v1/drives/{n}/replace}, one rebuild after the other, and fio's verify pass finds
  * every block of the three regions; then three drive files are truncated and the guest's reads
- * must fail with a media error (Unrecovered Read Error), never return wrong data.
+ * must fail with a media error (Unrecovered Read Error, ENODATA in the guest), never return wrong data
+ * (with three of six drives lost every 4 KiB row misses a data chunk, so every read fails). Shown
+ * failing without {@code Drive.checkIntact} in the drive syncs: the truncated drive 1 is never
+ * reported failed (check-one-failed).
  *
  * <p>Run (under the e2e lock, as every guest test): {@code flock /tmp/basalt-e2e.lock mvn -pl
  * storage-service -am test -Dtest=FailingDrivesKernelTest -Dsurefire.failIfNoSpecifiedTests=false}
