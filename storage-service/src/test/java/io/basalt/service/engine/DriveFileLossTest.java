@@ -5,6 +5,7 @@ import io.basalt.service.engine.ec.ErasureCode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.RandomAccessFile;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,6 +79,32 @@ class DriveFileLossTest {
         try (Engine engine = Engine.open(config(null, DRIVES), FileMedia.INSTANCE)) {
             assertEquals(2, engine.failedDrives().size(), "after a restart: " + engine.failedDrives());
             EngineHarness.verify(engine.volume(id).orElseThrow(), model, "after a restart");
+        }
+    }
+
+    /**
+     * A drive file truncated and grown back to its size (as later writes past its new end would) on a
+     * node that writes nothing: no sync checks it, its zeros fail their checksums and are rebuilt, and
+     * the first block rebuilt finds its superblock gone. Shown failing (drive never marked failed)
+     * without the check in {@code StripedSegments.readRebuilt}.
+     */
+    @Test
+    void aDriveFileZeroedUnderAnIdleNodeIsMarkedFailedByTheReadsThatRebuildItsBlocks() throws Exception {
+        long[] model = new long[VOLUME_BLOCKS];
+        try (Engine engine = Engine.open(config(new ErasureCode(4, 2), DRIVES), FileMedia.INSTANCE)) {
+            int id = engine.createVolume(BLOCK, VOLUME_BLOCKS, false);
+            EngineVolume volume = engine.volume(id).orElseThrow();
+            writeAndFlush(volume, model, new long[] {1}, new Random(14), 400);
+            try (RandomAccessFile file = new RandomAccessFile(dir.resolve("drive3").toFile(), "rw")) {
+                file.setLength(0);
+                file.setLength(DRIVE_BYTES);
+            }
+            EngineHarness.verify(volume, model, "with drive 3 zeroed");
+            assertTrue(engine.counters().checksumErrors() > 0, "the zeros were read");
+            assertEquals(1, engine.failedDrives().size(), engine.failedDrives().toString());
+            assertEquals(3, engine.failedDrives().getFirst().index());
+            assertTrue(engine.failedDrives().getFirst().reason().contains("superblock"),
+                    engine.failedDrives().toString());
         }
     }
 

@@ -301,8 +301,14 @@ public final class Drive implements Closeable {
         io.checkPresent();
         io.read(superblockReadBack.clear(), 0);
         superblockReadBack.flip();
-        if (!superblock.equals(Superblock.decode(superblockReadBack, "drive " + path))) {
-            throw new IOException("drive " + path + " no longer holds its superblock");
+        Superblock found;
+        try {
+            found = Superblock.decode(superblockReadBack, "what it reads back");
+        } catch (DriveFormatException e) {
+            throw new IOException("drive " + path + " no longer holds its superblock (" + e.getMessage() + ")", e);
+        }
+        if (!superblock.equals(found)) {
+            throw new IOException("drive " + path + " no longer holds its superblock: another one is there");
         }
     }
 
