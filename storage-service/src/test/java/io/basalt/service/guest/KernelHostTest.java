@@ -167,19 +167,7 @@ class KernelHostTest {
             deleteVolume(node, b.path("id").asText());
             passed = true;
         } finally {
-            if (guest != null) {
-                if (!passed) {
-                    guest.printConsole(System.out);
-                }
-                guest.close();
-            }
-            if (service != null) {
-                if (!passed) {
-                    System.out.println("======== service log (tail) " + service.logFile().toAbsolutePath() + " ========");
-                    System.out.println(service.logTail(200));
-                }
-                service.close();
-            }
+            QemuGuest.closeAfterTest(guest, service, passed);
             if (passed) {
                 ServiceProcess.deleteTree(work.resolve("data"));
             }

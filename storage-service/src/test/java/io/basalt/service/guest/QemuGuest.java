@@ -27,8 +27,8 @@ import java.util.regex.Pattern;
  * (nvme-tcp, nvme-cli, fio), for tests against the real thing.
  *
  * <p>The base guest (kernel + initramfs) comes from {@code src/test/guest/build-guest.sh}, which
- * caches it per kernel version. Each boot appends a small cpio with {@code /test.sh} and
- * {@code /params} (shell {@code KEY='value'} lines; {@code HOSTNQN} and {@code HOSTID} are used by
+ * caches it per kernel version. Each boot appends a small cpio with {@code /test.sh},
+ * {@code /nvme-host-lib.sh} (the functions the test scripts share) and {@code /params} (shell {@code KEY='value'} lines; {@code HOSTNQN} and {@code HOSTID} are used by
  * the guest's /init). The guest runs under TCG (the machine's /dev/kvm cannot run a stock
  * kernel), with user networking: the guest is 10.0.2.15 and reaches the host's 127.0.0.1 as
  * 10.0.2.2. Its serial console is this object's console: read lines with {@link #awaitLine},
@@ -232,6 +232,7 @@ public final class QemuGuest implements AutoCloseable {
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put("test.sh", o.script.getBytes(StandardCharsets.UTF_8));
         files.put("params", paramsFile(o.params).getBytes(StandardCharsets.UTF_8));
+        files.put("nvme-host-lib.sh", KernelHostTest.resource("/guest/nvme-host-lib.sh").getBytes(StandardCharsets.UTF_8));
         o.extraFiles.forEach((k, v) -> files.put(k, v.getBytes(StandardCharsets.UTF_8)));
         Path initrd = work.resolve(stamp + "-initrd.img");
         try (OutputStream out = Files.newOutputStream(initrd)) {
@@ -444,6 +445,26 @@ public final class QemuGuest implements AutoCloseable {
                 throw e;
             }
             sendLine("go " + request);
+        }
+    }
+
+    /**
+     * Closes a test's guest and node (either may be null); if the test did not pass, first prints the
+     * guest's console and the tail of the node's log, where the reason is.
+     */
+    static void closeAfterTest(QemuGuest guest, ServiceProcess node, boolean passed) throws InterruptedException {
+        if (guest != null) {
+            if (!passed) {
+                guest.printConsole(System.out);
+            }
+            guest.close();
+        }
+        if (node != null) {
+            if (!passed) {
+                System.out.println("======== service log (tail) " + node.logFile().toAbsolutePath() + " ========");
+                System.out.println(node.logTail(200));
+            }
+            node.close();
         }
     }
 

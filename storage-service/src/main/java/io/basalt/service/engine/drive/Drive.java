@@ -37,6 +37,8 @@ public final class Drive implements Closeable {
     /** Where an erasure-coded node's {@link DriveTable} starts in a reservation slot. */
     private static final int TABLE_OFFSET = 32;
     private DriveTable newestTable;
+    /** Where {@link #checkIntact} reads the superblock back. */
+    private final ByteBuffer superblockReadBack = ByteBuffer.allocate(Superblock.SIZE);
 
     private Drive(Path path, DriveIo io, Superblock superblock) {
         this.path = path;
@@ -287,6 +289,27 @@ public final class Drive implements Closeable {
     /** See {@link DriveIo#readCached}. */
     public boolean readCached(ByteBuffer destination, long position) {
         return io.readCached(destination, position);
+    }
+
+    /**
+     * Throws if the drive is no longer intact although its I/O calls succeed: its file truncated,
+     * removed or replaced ({@link DriveIo#checkPresent}), or its superblock no longer ours (a truncated
+     * file reads back zeros there). Its caller fails the drive: whatever it held since may be lost.
+     * Reads 4 KiB; not on the event loops.
+     */
+    public synchronized void checkIntact() throws IOException {
+        io.checkPresent();
+        io.read(superblockReadBack.clear(), 0);
+        superblockReadBack.flip();
+        Superblock found;
+        try {
+            found = Superblock.decode(superblockReadBack, "what it reads back");
+        } catch (DriveFormatException e) {
+            throw new IOException("drive " + path + " no longer holds its superblock (" + e.getMessage() + ")", e);
+        }
+        if (!superblock.equals(found)) {
+            throw new IOException("drive " + path + " no longer holds its superblock: another one is there");
+        }
     }
 
     /** Makes every completed write durable (fdatasync). */

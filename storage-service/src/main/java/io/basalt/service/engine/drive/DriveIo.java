@@ -35,4 +35,13 @@ public interface DriveIo extends Closeable {
      * the last successful sync, and a later successful sync does not bring them back.
      */
     void sync() throws IOException;
+
+    /**
+     * Throws if the storage behind this drive is no longer the one opened, although reads and writes
+     * through it still succeed: a drive file truncated (its later writes would extend it again and the
+     * lost bytes read back as zeros), or removed or replaced under the node (writes would go to a file
+     * nobody finds again). Costs a few system calls, no device I/O; any thread but the event loops.
+     */
+    default void checkPresent() throws IOException {
+    }
 }

@@ -578,13 +578,18 @@ public final class DriveSet implements Closeable {
         }
     }
 
-    /** Syncs a drive; on an erasure-coded node a failed drive is skipped, one that fails the sync marked failed. */
+    /**
+     * Syncs a drive and checks that it is still intact ({@link Drive#checkIntact}); on an erasure-coded node
+     * a failed drive is skipped, one that fails the sync or the check marked failed.
+     */
     public void sync(int drive) throws IOException {
         if (stripes != null) {
             stripes.sync(drive);
             return;
         }
         drives.get(drive).sync();
+        // Without redundancy a drive file truncated or removed under the node is the same as an I/O error.
+        drives.get(drive).checkIntact();
     }
 
     public void syncAll() throws IOException {

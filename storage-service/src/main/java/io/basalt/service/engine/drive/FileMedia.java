@@ -9,9 +9,11 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 
 /** Drives that are block devices or files, and metadata files in the node's data directory. */
 public final class FileMedia implements NodeMedia {
@@ -72,10 +74,40 @@ public final class FileMedia implements NodeMedia {
         private final FileChannel channel;
         /** Null where the system offers no non-blocking reads: every read then goes to the read pool. */
         private final CachedReads cached;
+        private final Path path;
+        /** The file's identity (device and inode) when opened; null for a block device, which is not checked. */
+        private final Object fileKey;
+        /** The file's size when opened: drive files are preallocated and never change size. */
+        private final long openedSize;
 
         FileDrive(Path path) throws IOException {
             this.channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
             this.cached = CachedReads.open(path);
+            this.path = path;
+            BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
+            this.fileKey = attributes.isRegularFile() ? attributes.fileKey() : null;
+            this.openedSize = channel.size();
+        }
+
+        @Override
+        public void checkPresent() throws IOException {
+            if (fileKey == null) {
+                return;
+            }
+            long size = channel.size();
+            if (size < openedSize) {
+                throw new IOException("drive file " + path + " was truncated to " + size + " of its " + openedSize
+                        + " bytes");
+            }
+            BasicFileAttributes now;
+            try {
+                now = Files.readAttributes(path, BasicFileAttributes.class);
+            } catch (NoSuchFileException e) {
+                throw new IOException("drive file " + path + " was removed", e);
+            }
+            if (!fileKey.equals(now.fileKey())) {
+                throw new IOException("drive file " + path + " was replaced by another file");
+            }
         }
 
         @Override

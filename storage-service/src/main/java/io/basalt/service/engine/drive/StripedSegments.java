@@ -226,6 +226,9 @@ final class StripedSegments {
             copyOut(chunks, firstRow, offset, destination);
             if (verify.accepts(destination.duplicate().position(at).limit(at + length))) {
                 destination.position(at + length);
+                // A damaged chunk may be the first sign of a drive file truncated under the node (its
+                // lost bytes read back as zeros) while no write has come to sync it.
+                failIfNotIntact(driveOf(segment, suspect));
                 return true;
             }
         }
@@ -375,6 +378,9 @@ final class StripedSegments {
             } catch (IOException e) {
                 markFailed(drive, "sync error: " + e.getMessage());
             }
+            // Every flush checks that the drive is still there: a truncated or removed drive file takes
+            // writes and syncs without an error, but what it held is gone (or will be at a restart).
+            failIfNotIntact(drive);
         }
         checkProtected("syncing drive " + drive);
         if (unrecorded) {
@@ -443,6 +449,18 @@ final class StripedSegments {
         if (failedCount > code.m()) {
             throw new IOException(what + ": " + failedCount + " drives failed, more than the " + code.m()
                     + " erasure code " + code + " survives (failed drives: " + failedDrives() + ")");
+        }
+    }
+
+    /** Marks the drive failed if it is no longer intact ({@link Drive#checkIntact}). */
+    private void failIfNotIntact(int drive) {
+        if (failed.get(drive) == FAILED) {
+            return;
+        }
+        try {
+            drives[drive].checkIntact();
+        } catch (IOException e) {
+            markFailed(drive, e.getMessage());
         }
     }
 
