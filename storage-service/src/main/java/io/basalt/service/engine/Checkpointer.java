@@ -34,7 +34,8 @@ import java.util.concurrent.locks.Lock;
  * batches — a delta (the pages and directory slots changed since the last capture, frozen
  * copy-on-write: O(changed pages)) or, to keep the chain recovery reads short, a base (every page and
  * page directory frozen copy-on-write in O(maps), walked afterwards on the checkpoint thread) — and
- * the segments its records need are then taken from the free list, on the writer thread again. The
+ * the segments its records need are taken from the free list: a delta's in the same step, a base's
+ * after its walk, on the writer thread again. The log writer leaves those a base needs free for it. The
  * checkpoint thread then syncs the drives (every batch the image covers is durable), streams the image into
  * checkpoint records and syncs again; finally, on the writer thread, the pages are thawed, segments
  * emptied by garbage collection before the capture are freed, and after a base the previous chain's
@@ -85,6 +86,7 @@ final class Checkpointer {
         this.chain = chain;
         this.legacyFile = legacyFile;
         this.records = ByteBuffer.allocateDirect(drives.segmentSize());
+        keepSegmentsForABaseAfter(chain);
         thread.scheduleWithFixedDelay(() -> {
             if (loggedSince.get() > 0) {
                 requestSoon();
@@ -145,8 +147,10 @@ final class Checkpointer {
         Capture capture = onWriter(this::capture);
         boolean written = false;
         try {
-            capture.image().collectPages();
-            onWriter(() -> reserve(capture));
+            if (capture.image().link().isBase()) {
+                capture.image().collectPages();
+                onWriter(() -> reserve(capture));
+            }
             write(capture);
             written = true;
         } finally {
@@ -172,8 +176,10 @@ final class Checkpointer {
     void takeFinal() throws IOException {
         thread.shutdown();
         Capture capture = capture();
-        capture.image().collectPages();
-        reserve(capture);
+        if (capture.image().link().isBase()) {
+            capture.image().collectPages();
+            reserve(capture);
+        }
         write(capture);
     }
 
@@ -208,7 +214,7 @@ final class Checkpointer {
      * now; a base's are walked afterwards by {@link Checkpoint.Image#collectPages}, on the checkpoint
      * thread, while the writer goes on.
      */
-    private Capture capture() {
+    private Capture capture() throws IOException {
         long started = System.nanoTime();
         CheckpointSegments.Chain current;
         Checkpoint.Image image;
@@ -223,6 +229,13 @@ final class Checkpointer {
             Checkpoint.Link link = base ? new Checkpoint.Link(number, 0, number)
                     : new Checkpoint.Link(number, current.last(), current.base());
             image = Checkpoint.capture(maps, segments, link, writer.sequence(), nextMapId.get());
+            if (!base && segments.freeCount() - segmentsFor(image, current) < writer.keptForCheckpoints()) {
+                // The delta would take segments the next base needs, and only a base lets the chain's
+                // segments go: a base instead, under the same number (the delta was never written).
+                maps.thaw(image.generation());
+                image = Checkpoint.capture(maps, segments, new Checkpoint.Link(number, 0, number), writer.sequence(),
+                        nextMapId.get());
+            }
             // From here the image holds the changes: if it is not written, only a base can record them.
             needsBase = true;
             // Numbers are never reused, even by a checkpoint that fails: its records may be on a drive.
@@ -232,21 +245,45 @@ final class Checkpointer {
         } finally {
             lock.unlock();
         }
-        return new Capture(image, current, new ArrayList<>(), System.nanoTime() - started);
+        Capture capture = new Capture(image, current, new ArrayList<>(), System.nanoTime() - started);
+        if (!image.link().isBase()) {
+            // A delta's size is known now: its segments are taken in the same step, so no batch takes them first.
+            try {
+                reserve(capture);
+            } catch (IOException e) {
+                finished(capture, false);
+                throw e;
+            }
+        }
+        return capture;
+    }
+
+    /** Fresh segments {@code image}'s records need after the chain {@code current}; its pages must be collected. */
+    private int segmentsFor(Checkpoint.Image image, CheckpointSegments.Chain current) {
+        return CheckpointSegments.segmentsNeeded(image.bytes(),
+                current.appendSegment() < 0 ? -1 : current.appendOffset(), segments.segmentSize());
+    }
+
+    /**
+     * What the next base is given by the log writer ({@link LogWriter#keepForCheckpoints}): the segments
+     * for the base and the deltas of {@code chain} together, which bound a base of the same pages.
+     */
+    private void keepSegmentsForABaseAfter(CheckpointSegments.Chain chain) {
+        writer.keepForCheckpoints(CheckpointSegments.segmentsNeeded(chain.baseBytes() + chain.deltaBytes(), -1,
+                segments.segmentSize()));
     }
 
     /**
      * Writer thread (or a stopped writer): takes the fresh segments the image's records need from the
-     * free list, whose only other user is the writer itself. O(segments taken). A checkpoint that finds
-     * none fails (and the next one retries); garbage collection leaves a segment for it.
+     * free list, whose only other user is the writer itself, which leaves what a base needs. O(segments
+     * taken). A checkpoint that finds too few fails (and the next one retries). A delta's were taken at
+     * its capture; a base's are taken after its pages were collected.
      */
     private Void reserve(Capture capture) throws IOException {
         long started = System.nanoTime();
         lock.lock();
         try {
-            CheckpointSegments.Chain current = capture.current();
-            int needed = CheckpointSegments.segmentsNeeded(capture.image().bytes(),
-                    current.appendSegment() < 0 ? -1 : current.appendOffset(), segments.segmentSize());
+            int needed = segmentsFor(capture.image(), capture.current());
             while (capture.fresh().size() < needed) {
                 Integer segment = segments.takeForCheckpoint();
                 if (segment == null) {
@@ -299,6 +336,7 @@ final class Checkpointer {
                     link.isBase() ? imageBytes : before.baseBytes(),
                     link.isBase() ? 0 : before.deltaBytes() + imageBytes, link.isBase() ? 0 : before.deltas() + 1,
                     out.endSegment(), out.endOffset());
+            keepSegmentsForABaseAfter(chain);
             needsBase = false;
             if (legacyFile) {
                 // The drives hold a checkpoint now; the file of drive format 2 would only be stale.

@@ -121,9 +121,9 @@ public final class GarbageCollector implements Runnable {
         while (running && freeSegments() < stopAtFree) {
             int reclaimed = 0;
             for (int i = 0; i < VICTIMS_PER_ROUND && running; i++) {
-                if (reclaimed > 0 && freeSegments() <= 1) {
-                    // Emptied victims come free only with the checkpoint below; take it before moving
-                    // more blocks, or their relocation finds no segment left and the round fails.
+                if (freeSegments() <= writer.keptForCheckpoints()) {
+                    // Only the segments kept for checkpoints are left, which no relocation may take:
+                    // emptied victims come free with the checkpoint below, before more blocks move.
                     break;
                 }
                 int victim = pickVictim();
@@ -137,6 +137,10 @@ public final class GarbageCollector implements Runnable {
                 }
             }
             if (reclaimed == 0) {
+                if (freeSegments() <= writer.keptForCheckpoints()) {
+                    // Victims emptied by a round whose checkpoint failed come free with this one.
+                    checkpoints.checkpointNow();
+                }
                 return;
             }
             checkpoints.checkpointNow();

@@ -68,6 +68,12 @@ public final class LogWriter implements Runnable {
     private final Listener listener;
     private final boolean syncEveryWrite;
     private final int reserveSegments;
+    /**
+     * Free segments no batch may take: what the next base checkpoint needs ({@link #keepForCheckpoints}).
+     * Without them a checkpoint finds no segment for its records, and nothing frees space any more:
+     * garbage collection frees its victims only with a checkpoint, and a restart begins with one.
+     */
+    private volatile int keptForCheckpoints;
     private final long throttleNanos;
     private final ConcurrentLinkedQueue<LogOp> queue = new ConcurrentLinkedQueue<>();
     private final SpinBeforePark spin = new SpinBeforePark();
@@ -168,6 +174,15 @@ public final class LogWriter implements Runnable {
     /** The drive error that stopped the engine; null while it works. */
     public IOException failure() {
         return failure;
+    }
+
+    /** Leaves {@code free} segments on the free list for checkpoints, which take them directly; any thread. */
+    public void keepForCheckpoints(int free) {
+        keptForCheckpoints = free;
+    }
+
+    public int keptForCheckpoints() {
+        return keptForCheckpoints;
     }
 
     /** Sequence number of the last batch written. Writer thread (or after {@link #stop}). */
@@ -516,9 +531,10 @@ public final class LogWriter implements Runnable {
         if (open >= 0 && fits(open, raw)) {
             return open;
         }
-        if (segments.freeCount() == 0) {
+        if (segments.freeCount() <= keptForCheckpoints) {
             listener.spaceLow();
-            throw new CapacityException("no free segment left on the node's drives");
+            throw new CapacityException("no free segment left on the node's drives (" + segments.freeCount()
+                    + " kept for checkpoints)");
         }
         // The free list changes on this thread only (checkpoints free segments in a writer task).
         int next;
@@ -544,10 +560,10 @@ public final class LogWriter implements Runnable {
         return offset + LogFormat.batchLength(offset, raw, alignment) <= segments.segmentSize();
     }
 
-    /** Host writes may take a new segment only while more than the reserve is free. */
+    /** Host writes may take a new segment only while more than the reserve (and the checkpoints' share) is free. */
     private boolean hostMayWrite() {
         int open = openSegment[HOST_STREAM];
-        return segments.freeCount() > reserveSegments
+        return segments.freeCount() > Math.max(reserveSegments, keptForCheckpoints)
                 || (open >= 0 && segments.written(open) + 2L * MAX_BATCH_PAYLOAD <= segments.segmentSize());
     }
 
