@@ -37,6 +37,8 @@ public final class Drive implements Closeable {
     /** Where an erasure-coded node's {@link DriveTable} starts in a reservation slot. */
     private static final int TABLE_OFFSET = 32;
     private DriveTable newestTable;
+    /** Whether a reservation slot of this drive was ever written; known after {@link #reservedSequence}. */
+    private boolean reserved;
     /** Where {@link #checkIntact} reads the superblock back. */
     private final ByteBuffer superblockReadBack = ByteBuffer.allocate(Superblock.SIZE);
 
@@ -212,6 +214,7 @@ public final class Drive implements Closeable {
             slots[slot] = valid ? reservation.getLong(8) : 0;
             // A slot written before the first reservation (sequence 0) still records failures and the table.
             if (valid) {
+                reserved = true;
                 recordedFailures |= reservation.getInt(4);
                 DriveTable table = DriveTable.decode(reservation, TABLE_OFFSET);
                 if (table != null && (newestTable == null || table.stamp() > newestTable.stamp())) {
@@ -229,6 +232,15 @@ public final class Drive implements Closeable {
      */
     public int recordedFailures() {
         return recordedFailures;
+    }
+
+    /**
+     * Whether this drive's reservation slots were ever written (a sequence reserved before a log batch,
+     * or a drive failure or replacement recorded); known after {@link #reservedSequence}. A node whose
+     * drives have none has never logged anything.
+     */
+    boolean everReserved() {
+        return reserved;
     }
 
     /**

@@ -26,6 +26,8 @@ import java.util.UUID;
  */
 public final class DriveSet implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(DriveSet.class);
+    /** Why a configured drive that is not there at start is left out. */
+    private static final String MISSING = "missing at start";
 
     /** Rebuild rate when none is configured. */
     public static final long DEFAULT_REBUILD_BYTES_PER_SECOND = 64L << 20;
@@ -139,7 +141,7 @@ public final class DriveSet implements Closeable {
             String[] reasons = new String[paths.size()];
             for (int i = 0; i < paths.size(); i++) {
                 if (opened[i] == null) {
-                    reasons[i] = refused[i] != null ? "refused at start: " + refused[i].getMessage() : "missing at start";
+                    reasons[i] = refused[i] != null ? "refused at start: " + refused[i].getMessage() : MISSING;
                 }
             }
             int recorded = 0;
@@ -155,6 +157,11 @@ public final class DriveSet implements Closeable {
                         table = newest;
                     }
                 }
+            }
+            if (table == null && createUnlogged(media, paths, opened, reasons, nodeId, segmentSize,
+                    createBytes, layout)) {
+                LOG.warn("the node's drives record no log batch yet: the drives missing at start are created, as a"
+                        + " new node's are (its first start was cut short)");
             }
             if (table == null) {
                 table = DriveTable.EMPTY; // written before drive tables existed: any failure recorded anywhere counts
@@ -187,6 +194,36 @@ public final class DriveSet implements Closeable {
             }
             throw e;
         }
+    }
+
+    /**
+     * Creates the erasure-coded drives missing at start if no drive there ever had a reservation slot
+     * written: then no log batch was ever written (the writer reserves sequence numbers before its first
+     * batch) and no drive failure recorded, so nothing on the missing drives can be lost. That is a new
+     * node whose formatting a power cut interrupted after its first drives were created, which would
+     * otherwise never start (more drives missing than the code survives). Drives refused at start
+     * (blank, another node's) stay refused. Returns whether it created any.
+     */
+    private static boolean createUnlogged(NodeMedia media, List<Path> paths, Drive[] opened, String[] reasons,
+                                          UUID nodeId, int segmentSize, long createBytes, ErasureCode layout)
+            throws IOException {
+        boolean anyMissing = false;
+        for (int i = 0; i < paths.size(); i++) {
+            if (opened[i] != null && opened[i].everReserved()) {
+                return false;
+            }
+            anyMissing |= MISSING.equals(reasons[i]);
+        }
+        if (!anyMissing) {
+            return false;
+        }
+        for (int i = 0; i < paths.size(); i++) {
+            if (MISSING.equals(reasons[i])) {
+                opened[i] = Drive.open(media, paths.get(i), nodeId, i, segmentSize, createBytes, false, layout, true);
+                reasons[i] = null;
+            }
+        }
+        return true;
     }
 
     /** Reads a drive's reservation slots at start; false (with the reason) if it cannot be read. */
