@@ -1,5 +1,6 @@
 package io.basalt.service.replication;
 
+import io.basalt.cluster.membership.LeaseFence;
 import io.basalt.nvmetcp.nvme.Status;
 import io.basalt.service.engine.BlockStore;
 import io.basalt.service.engine.IoCompletion;
@@ -33,6 +34,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * every write and unmap that completes marks its regions in a {@link DirtyRegions} of that secondary,
  * which {@link #rejoin} copies when it returns. A secondary that refuses a command for its generation
  * (Reservation Conflict) means a newer primary exists: this store then fails every write (fenced).
+ * Given the node's {@link LeaseFence} ({@link #acknowledgeOnlyWithin}), it also fails them while the
+ * node's lease is not known to be alive, since another node may be promoted once it expires.
  *
  * <p>No allocation per command while every copy is in sync: commands come from a pool and forward
  * with completions they own.
@@ -57,6 +60,8 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
     private volatile Members members;
     private volatile long generation;
     private volatile boolean fenced;
+    /** This node's lease, when it is a cluster's node: see {@link #acknowledgeOnlyWithin}. */
+    private volatile LeaseFence lease;
 
     /** Commands that change data, between their start and completion; see {@link #pauseAndDrain}. */
     private final AtomicInteger changing = new AtomicInteger();
@@ -147,6 +152,23 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
         return fenced;
     }
 
+    /**
+     * From now on, starts and acknowledges writes, unmaps and flushes only while {@code lease} says this
+     * node's lease is known to be alive; otherwise they fail ({@code FAILED}: Write Fault without DNR, so a
+     * multipath host tries another path). The lease falls before etcd can expire it, so before another
+     * node can be promoted: this primary then acknowledges nothing a promoted one might not have. A
+     * lease that holds again (the node kept or renewed it) lets writes through again; whether this node is
+     * still the primary then is the volume record's business, which the node follows.
+     */
+    public void acknowledgeOnlyWithin(LeaseFence lease) {
+        this.lease = lease;
+    }
+
+    private boolean leaseHeld() {
+        LeaseFence l = lease;
+        return l == null || l.mayAcknowledge();
+    }
+
     @Override
     public int blockSize() {
         return local.blockSize();
@@ -218,7 +240,7 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
     }
 
     private boolean refusedWhileFenced(IoCompletion completion) {
-        if (fenced) {
+        if (fenced || !leaseHeld()) {
             completion.done(IoResult.FAILED);
             return true;
         }
@@ -372,7 +394,8 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
 
     private void complete(IoCompletion to, IoResult result) {
         changing.decrementAndGet();
-        to.done(result);
+        // Checked again at the end: the lease may have lapsed while the copies wrote.
+        to.done(result.ok() && !leaseHeld() ? IoResult.FAILED : result);
     }
 
     /** A command's completion on one secondary. */

@@ -1,8 +1,14 @@
 package io.basalt.service.replication;
 
+import io.basalt.cluster.Cluster;
+import io.basalt.cluster.ClusterSettings;
 import io.basalt.cluster.etcd.ClusterKeys;
 import io.basalt.cluster.etcd.EtcdProcess;
 import io.basalt.cluster.etcd.PausableProxy;
+import io.basalt.cluster.membership.Capacity;
+import io.basalt.cluster.membership.LeaseFence;
+import io.basalt.cluster.membership.NodeDescription;
+import io.basalt.cluster.membership.PortalAddress;
 import io.basalt.cluster.volumes.VolumeTransactions;
 import io.basalt.service.engine.IoResult;
 import io.etcd.jetcd.Client;
@@ -26,6 +32,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -66,6 +73,8 @@ class ReplicationTest {
      * none), so copies agree only where a host never overlaps them, as hosts do not.
      */
     private final boolean[] busy = new boolean[(int) BLOCKS];
+    /** How long a secondary may answer nothing before the primary cuts it. */
+    private long replicationTimeoutSeconds = 2;
 
     @BeforeAll
     static void startEtcd() throws Exception {
@@ -131,7 +140,8 @@ class ReplicationTest {
             }
         }
         store = new ReplicatedStore("v1", nodes.getFirst().volume, secondaries, 1,
-                new EtcdInSyncSet(inSyncRecords, "v1", control), REGION, 2, TimeUnit.SECONDS, control);
+                new EtcdInSyncSet(inSyncRecords, "v1", control), REGION, replicationTimeoutSeconds, TimeUnit.SECONDS,
+                control);
         return proxy;
     }
 
@@ -352,6 +362,69 @@ class ReplicationTest {
         assertEquals(IoResult.FAILED, after.get(TIMEOUT_SECONDS, TimeUnit.SECONDS), "a fenced primary acknowledges nothing");
         assertEquals(List.of("B"), store.inSyncNodes(), "a refusal for the generation is not B's failure");
         assertEquals(5, b.fence.generation());
+    }
+
+    /**
+     * The primary A, a member of a cluster through a paused proxy to etcd, acknowledges writes only while
+     * its lease fence holds: once it has fallen, a new write is refused without reaching any copy, and a
+     * write already in flight (C's answer held back) fails when it completes; B and C stay in sync (the
+     * lease is not theirs). Once A's keep-alives get through again, writes are acknowledged again. Shown
+     * failing without the check at completion in ReplicatedStore#complete (the write in flight completed
+     * OK), and without the check at the start in ReplicatedStore#refusedWhileFenced (the new write went to
+     * B and waited for C).
+     */
+    @Test
+    void writesAreAcknowledgedOnlyWhileThePrimarysLeaseHolds() throws Exception {
+        replicationTimeoutSeconds = 60; // C is held back on purpose here, longer than the usual timeout
+        PausableProxy[] proxy = new PausableProxy[1];
+        start(3, transactions, proxy);
+        NodeDescription a = new NodeDescription(UUID.randomUUID().toString(), "rack-a", "http://127.0.0.1:8470",
+                List.of(new PortalAddress("tcp", "127.0.0.1", 4420)));
+        try (PausableProxy toC = proxy[0]; PausableProxy toEtcd = new PausableProxy(etcd.clientPort());
+             Cluster nodeA = Cluster.join(new ClusterSettings(List.of(URI.create("http://127.0.0.1:" + toEtcd.port())),
+                     dir.getFileName().toString(), "rack-a", Duration.ofSeconds(3), Duration.ofSeconds(10)), a,
+                     () -> new Capacity(1L << 30, 1L << 30))) {
+            LeaseFence lease = nodeA.leaseFence();
+            store.acknowledgeOnlyWithin(lease);
+            awaitLease(lease, true);
+            assertEquals(IoResult.OK, write(10, 1, 1, true).get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+
+            toC.pause();
+            CompletableFuture<IoResult> inFlight = write(20, 1, 2, true);
+            toEtcd.pause();
+            awaitLease(lease, false);
+            assertFalse(inFlight.isDone(), "C's answer is held back");
+            byte[] blockOnB = block(nodes.get(1), 30);
+            assertEquals(IoResult.FAILED, write(30, 1, 3, true).get(TIMEOUT_SECONDS, TimeUnit.SECONDS),
+                    "a write started without the lease");
+            assertArrayEquals(blockOnB, block(nodes.get(1), 30), "the refused write reached no copy");
+            toC.resume();
+            assertEquals(IoResult.FAILED, inFlight.get(TIMEOUT_SECONDS, TimeUnit.SECONDS),
+                    "a write whose copies completed after the lease fell");
+            assertEquals(IoResult.FAILED, flush().get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+            assertEquals(List.of("B", "C"), store.inSyncNodes(), "the lease is A's, not a secondary's failure");
+            assertFalse(store.fenced(), "no newer primary is known");
+
+            toEtcd.resume();
+            awaitLease(lease, true);
+            assertEquals(IoResult.OK, write(20, 1, 4, true).get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+            assertEquals(IoResult.OK, write(30, 1, 5, true).get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+            for (ReplicaNode node : nodes) {
+                assertArrayEquals(image, node.image(), "the copy on " + node.id);
+            }
+        }
+    }
+
+    private static void awaitLease(LeaseFence lease, boolean held) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (lease.mayAcknowledge() != held) {
+            assertTrue(System.nanoTime() < deadline, "the lease fence did not " + (held ? "rise" : "fall") + " in 30 s");
+            Thread.sleep(10);
+        }
+    }
+
+    private static byte[] block(ReplicaNode node, int lba) throws Exception {
+        return Arrays.copyOfRange(node.image(), lba * ReplicaNode.BLOCK, (lba + 1) * ReplicaNode.BLOCK);
     }
 
     /** A random start below {@code end} of {@code blocks} blocks none of which has a command in flight. */
