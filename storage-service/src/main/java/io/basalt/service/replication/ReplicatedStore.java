@@ -154,8 +154,8 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
 
     /**
      * From now on, starts and acknowledges writes, unmaps and flushes only while {@code lease} says this
-     * node's lease is known to be alive; otherwise they fail ({@code FAILED}: Write Fault without DNR, so a
-     * multipath host tries another path). The lease falls before etcd can expire it, so before another
+     * node's lease is known to be alive; otherwise they end {@code FENCED} (ANA Transition, a path error:
+     * a multipath host tries another path or waits for one). The lease falls before etcd can expire it, so before another
      * node can be promoted: this primary then acknowledges nothing a promoted one might not have. A
      * lease that holds again (the node kept or renewed it) lets writes through again; whether this node is
      * still the primary then is the volume record's business, which the node follows.
@@ -241,7 +241,7 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
 
     private boolean refusedWhileFenced(IoCompletion completion) {
         if (fenced || !leaseHeld()) {
-            completion.done(IoResult.FAILED);
+            completion.done(IoResult.FENCED);
             return true;
         }
         return false;
@@ -351,7 +351,7 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
             pool.offer(this);
             if ((failed & 1 << 31) != 0) {
                 fence();
-                complete(to, IoResult.FAILED);
+                complete(to, IoResult.FENCED);
                 return;
             }
             List<CompletableFuture<Long>> waits = null;
@@ -395,7 +395,7 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
     private void complete(IoCompletion to, IoResult result) {
         changing.decrementAndGet();
         // Checked again at the end: the lease may have lapsed while the copies wrote.
-        to.done(result.ok() && !leaseHeld() ? IoResult.FAILED : result);
+        to.done(result.ok() && !leaseHeld() ? IoResult.FENCED : result);
     }
 
     /** A command's completion on one secondary. */

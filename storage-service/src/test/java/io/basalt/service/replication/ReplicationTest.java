@@ -10,6 +10,8 @@ import io.basalt.cluster.membership.LeaseFence;
 import io.basalt.cluster.membership.NodeDescription;
 import io.basalt.cluster.membership.PortalAddress;
 import io.basalt.cluster.volumes.VolumeTransactions;
+import io.basalt.nvmetcp.nvme.Status;
+import io.basalt.service.dataplane.VolumeDevice;
 import io.basalt.service.engine.IoResult;
 import io.etcd.jetcd.Client;
 import io.netty.buffer.ByteBuf;
@@ -354,12 +356,12 @@ class ReplicationTest {
         b.fence.raise(5);
         CompletableFuture<IoResult> stale = new CompletableFuture<>();
         store.write(10, 1, pattern(1, 99), true, stale::complete);
-        assertEquals(IoResult.FAILED, stale.get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+        assertEquals(IoResult.FENCED, stale.get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
         assertTrue(store.fenced());
         assertArrayEquals(before, b.image(), "B took nothing from the deposed primary");
         CompletableFuture<IoResult> after = new CompletableFuture<>();
         store.write(11, 1, pattern(1, 98), false, after::complete);
-        assertEquals(IoResult.FAILED, after.get(TIMEOUT_SECONDS, TimeUnit.SECONDS), "a fenced primary acknowledges nothing");
+        assertEquals(IoResult.FENCED, after.get(TIMEOUT_SECONDS, TimeUnit.SECONDS), "a fenced primary acknowledges nothing");
         assertEquals(List.of("B"), store.inSyncNodes(), "a refusal for the generation is not B's failure");
         assertEquals(5, b.fence.generation());
     }
@@ -370,8 +372,8 @@ class ReplicationTest {
      * write already in flight (C's answer held back) fails when it completes; B and C stay in sync (the
      * lease is not theirs). Once A's keep-alives get through again, writes are acknowledged again. Shown
      * failing without the check at completion in ReplicatedStore#complete (the write in flight completed
-     * OK), and without the check at the start in ReplicatedStore#refusedWhileFenced (the new write went to
-     * B and waited for C).
+     * OK), without the check at the start in ReplicatedStore#refusedWhileFenced (the new write went to B
+     * and waited for C), and with FENCED mapped to a Write Fault (the status the host heard before).
      */
     @Test
     void writesAreAcknowledgedOnlyWhileThePrimarysLeaseHolds() throws Exception {
@@ -395,13 +397,19 @@ class ReplicationTest {
             awaitLease(lease, false);
             assertFalse(inFlight.isDone(), "C's answer is held back");
             byte[] blockOnB = block(nodes.get(1), 30);
-            assertEquals(IoResult.FAILED, write(30, 1, 3, true).get(TIMEOUT_SECONDS, TimeUnit.SECONDS),
+            assertEquals(IoResult.FENCED, write(30, 1, 3, true).get(TIMEOUT_SECONDS, TimeUnit.SECONDS),
                     "a write started without the lease");
             assertArrayEquals(blockOnB, block(nodes.get(1), 30), "the refused write reached no copy");
             toC.resume();
-            assertEquals(IoResult.FAILED, inFlight.get(TIMEOUT_SECONDS, TimeUnit.SECONDS),
+            assertEquals(IoResult.FENCED, inFlight.get(TIMEOUT_SECONDS, TimeUnit.SECONDS),
                     "a write whose copies completed after the lease fell");
-            assertEquals(IoResult.FAILED, flush().get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+            assertEquals(IoResult.FENCED, flush().get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+            // What a host hears through the volume's device: a path error (status type 3h) without DNR, on
+            // which Linux's multipath tries another path, not a Write Fault it retries on this one and then
+            // fails to the application.
+            CompletableFuture<Integer> status = new CompletableFuture<>();
+            new VolumeDevice(store, false).write(30, 1, pattern(1, 6), false, status::complete);
+            assertEquals(Status.ANA_TRANSITION, status.get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
             assertEquals(List.of("B", "C"), store.inSyncNodes(), "the lease is A's, not a secondary's failure");
             assertFalse(store.fenced(), "no newer primary is known");
 
