@@ -1,5 +1,6 @@
 package io.basalt.service.replication;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.basalt.cluster.ClusterException;
@@ -9,8 +10,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -36,6 +39,12 @@ import java.util.concurrent.Executor;
 public final class Promotion {
     private static final Logger LOG = LoggerFactory.getLogger(Promotion.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * How far apart the in-sync secondaries' turns to try are: far more than one transaction and one
+     * watch event take, so the first candidate has normally won (and the others see a live primary)
+     * before the next one's turn comes; small next to the lease TTL the failover waits for anyway.
+     */
+    public static final Duration TURN_SPACING = Duration.ofSeconds(1);
 
     /** What became of an attempt. */
     public enum Outcome {
@@ -69,6 +78,34 @@ public final class Promotion {
         this.transactions = transactions;
         this.self = self;
         this.executor = executor;
+    }
+
+    /**
+     * When node {@code self} should try to promote itself, as its copy of etcd shows the volume
+     * ({@code record}) and the live members ({@code live}, those whose {@code members/} key exists): empty
+     * while the primary is live or when {@code self} must not be primary (not live, not in sync, already
+     * primary); else after a wait of {@link #TURN_SPACING} times its rank among the live in-sync
+     * secondaries, in the order of {@code nodeIds}. Only the first tries at once; a later one tries only
+     * if, at its turn (the caller asks again with the record as it is then), the primary is still down.
+     * Taking turns only spares etcd transactions that would lose: two that try at once cannot both win.
+     */
+    public static Optional<Duration> turn(JsonNode record, Set<String> live, String self) {
+        String primary = ReplicaRoles.primary(record);
+        List<String> inSync = ReplicaRoles.inSync(record);
+        if (primary == null || live.contains(primary) || primary.equals(self) || !live.contains(self)
+                || !inSync.contains(self) || !ReplicaRoles.nodeIds(record).contains(self)) {
+            return Optional.empty();
+        }
+        int rank = 0;
+        for (String candidate : ReplicaRoles.nodeIds(record)) {
+            if (candidate.equals(self)) {
+                break;
+            }
+            if (!candidate.equals(primary) && inSync.contains(candidate) && live.contains(candidate)) {
+                rank++;
+            }
+        }
+        return Optional.of(TURN_SPACING.multipliedBy(rank));
     }
 
     /**
