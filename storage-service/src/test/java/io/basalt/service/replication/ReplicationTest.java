@@ -344,8 +344,9 @@ class ReplicationTest {
 
     /**
      * B has seen generation 5 (a newer primary was promoted): the old primary's write at generation 1 is
-     * refused by B, changes nothing on B, and the old primary acknowledges no write any more. Shown failing
-     * (the write completed OK and B's block changed) with the check in GenerationFence#admitted removed.
+     * refused by B, changes nothing on B, and the old primary acknowledges no write and serves no read any
+     * more. Shown failing (the write completed OK and B's block changed) with the check in
+     * GenerationFence#admitted removed, and (the read was served) without the check in ReplicatedStore#read.
      */
     @Test
     void aForwardedWriteWithAnOlderGenerationIsRefused() throws Exception {
@@ -362,6 +363,7 @@ class ReplicationTest {
         CompletableFuture<IoResult> after = new CompletableFuture<>();
         store.write(11, 1, pattern(1, 98), false, after::complete);
         assertEquals(IoResult.FENCED, after.get(TIMEOUT_SECONDS, TimeUnit.SECONDS), "a fenced primary acknowledges nothing");
+        assertEquals(IoResult.FENCED, read(10), "nor serves reads, which could be older than the new primary's data");
         assertEquals(List.of("B"), store.inSyncNodes(), "a refusal for the generation is not B's failure");
         assertEquals(5, b.fence.generation());
     }
@@ -373,7 +375,8 @@ class ReplicationTest {
      * lease is not theirs). Once A's keep-alives get through again, writes are acknowledged again. Shown
      * failing without the check at completion in ReplicatedStore#complete (the write in flight completed
      * OK), without the check at the start in ReplicatedStore#refusedWhileFenced (the new write went to B
-     * and waited for C), and with FENCED mapped to a Write Fault (the status the host heard before).
+     * and waited for C), without it in ReplicatedStore#read (the read was served), and with FENCED mapped
+     * to a Write Fault (the status the host heard before).
      */
     @Test
     void writesAreAcknowledgedOnlyWhileThePrimarysLeaseHolds() throws Exception {
@@ -404,6 +407,7 @@ class ReplicationTest {
             assertEquals(IoResult.FENCED, inFlight.get(TIMEOUT_SECONDS, TimeUnit.SECONDS),
                     "a write whose copies completed after the lease fell");
             assertEquals(IoResult.FENCED, flush().get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+            assertEquals(IoResult.FENCED, read(10), "a read, which could miss what a promoted primary took");
             // What a host hears through the volume's device: a path error (status type 3h) without DNR, on
             // which Linux's multipath tries another path, not a Write Fault it retries on this one and then
             // fails to the application.
@@ -417,10 +421,17 @@ class ReplicationTest {
             awaitLease(lease, true);
             assertEquals(IoResult.OK, write(20, 1, 4, true).get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
             assertEquals(IoResult.OK, write(30, 1, 5, true).get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+            assertEquals(IoResult.OK, read(10));
             for (ReplicaNode node : nodes) {
                 assertArrayEquals(image, node.image(), "the copy on " + node.id);
             }
         }
+    }
+
+    private IoResult read(long lba) throws Exception {
+        CompletableFuture<IoResult> done = new CompletableFuture<>();
+        store.read(lba, 1, Unpooled.buffer(ReplicaNode.BLOCK), done::complete);
+        return done.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
     }
 
     private static void awaitLease(LeaseFence lease, boolean held) throws InterruptedException {
