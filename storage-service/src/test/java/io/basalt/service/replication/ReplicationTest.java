@@ -41,6 +41,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -425,6 +426,85 @@ class ReplicationTest {
             for (ReplicaNode node : nodes) {
                 assertArrayEquals(image, node.image(), "the copy on " + node.id);
             }
+        }
+    }
+
+    /**
+     * Split brain at the level of these parts: the primary A loses etcd (a paused proxy) while its
+     * secondary B, a live member, tries to promote itself every few milliseconds and A keeps being sent
+     * writes. B's promotion commits only once A's lease has expired, and every write A acknowledged
+     * completed before B even sent that transaction: no moment with two primaries acknowledging. Once
+     * B raised its fence to the new generation, A, back in etcd with a new lease, still acknowledges
+     * nothing (B refuses its generation). Shown failing (A acknowledged writes after the promotion)
+     * without A's lease fence given to its store.
+     */
+    @Test
+    void aPrimaryCutOffFromEtcdStopsAcknowledgingBeforeASecondaryIsPromoted() throws Exception {
+        start(2);
+        String clusterName = dir.getFileName().toString();
+        NodeDescription a = new NodeDescription(UUID.randomUUID().toString(), "rack-a", "http://127.0.0.1:8470",
+                List.of(new PortalAddress("tcp", "127.0.0.1", 4420)));
+        NodeDescription b = new NodeDescription(UUID.randomUUID().toString(), "rack-b", "http://127.0.0.1:8471",
+                List.of(new PortalAddress("tcp", "127.0.0.1", 4421)));
+        try (PausableProxy toEtcd = new PausableProxy(etcd.clientPort());
+             Cluster nodeA = Cluster.join(new ClusterSettings(List.of(URI.create("http://127.0.0.1:" + toEtcd.port())),
+                     clusterName, "rack-a", Duration.ofSeconds(3), Duration.ofSeconds(10)), a,
+                     () -> new Capacity(1L << 30, 1L << 30));
+             Cluster nodeB = Cluster.join(new ClusterSettings(etcd.endpoints(), clusterName, "rack-b",
+                     Duration.ofSeconds(3), Duration.ofSeconds(10)), b, () -> new Capacity(1L << 30, 1L << 30))) {
+            // The record the promotion is about names the members' ids (the store's own record, v1, names A and B).
+            assertTrue(transactions.create("v2", "p", "vol2", ("{\"id\":\"v2\",\"project\":\"p\",\"name\":\"vol2\","
+                    + "\"nodeIds\":[\"" + a.nodeId() + "\",\"" + b.nodeId() + "\"],\"generation\":1}")
+                    .getBytes(StandardCharsets.UTF_8)));
+            store.acknowledgeOnlyWithin(nodeA.leaseFence());
+            awaitLease(nodeA.leaseFence(), true);
+            assertEquals(IoResult.OK, write(0, 1, 1, true).get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+
+            AtomicLong lastAcknowledged = new AtomicLong(System.nanoTime());
+            AtomicBoolean writing = new AtomicBoolean(true);
+            ByteBuf block = pattern(1, 2);
+            Thread writer = Thread.ofPlatform().start(() -> {
+                while (writing.get()) {
+                    CompletableFuture<IoResult> done = new CompletableFuture<>();
+                    store.write(1, 1, block.retainedDuplicate(), false, done::complete);
+                    try {
+                        if (done.get(TIMEOUT_SECONDS, TimeUnit.SECONDS) == IoResult.OK) {
+                            lastAcknowledged.accumulateAndGet(System.nanoTime(), Math::max);
+                        }
+                        Thread.sleep(5);
+                    } catch (Exception e) {
+                        return;
+                    }
+                }
+            });
+            Promotion promotion = new Promotion(transactions, b.nodeId(), control);
+            Promotion.Result result;
+            long sentAt;
+            toEtcd.pause();
+            try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                do {
+                    assertTrue(System.nanoTime() < deadline, "B was not promoted within 30 s of A's cut");
+                    Thread.sleep(5);
+                    sentAt = System.nanoTime();
+                    result = promotion.promote("v2", transactions.read("v2").orElseThrow()).get(TIMEOUT_SECONDS,
+                            TimeUnit.SECONDS);
+                } while (result.outcome() == Promotion.Outcome.PRIMARY_LIVE);
+            } finally {
+                writing.set(false);
+                writer.join();
+            }
+            assertEquals(Promotion.Outcome.PROMOTED, result.outcome());
+            assertTrue(lastAcknowledged.get() - sentAt < 0, "A acknowledged a write "
+                    + (lastAcknowledged.get() - sentAt) / 1_000_000 + " ms after B sent the transaction that promoted it");
+            assertEquals(IoResult.FENCED, write(2, 1, 3, true).get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+
+            nodes.get(1).fence.raise(result.generation()); // what B does once promoted
+            toEtcd.resume();
+            awaitLease(nodeA.leaseFence(), true);
+            assertEquals(IoResult.FENCED, write(2, 1, 4, true).get(TIMEOUT_SECONDS, TimeUnit.SECONDS),
+                    "A, a member again, is refused by B's generation");
+            assertTrue(store.fenced());
         }
     }
 
