@@ -33,7 +33,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * secondary could otherwise be promoted without a write the host was told is done. From then on
  * every write and unmap that completes marks its regions in a {@link DirtyRegions} of that secondary,
  * which {@link #rejoin} copies when it returns. A secondary that refuses a command for its generation
- * (Reservation Conflict) means a newer primary exists: this store then fails every read and write (fenced).
+ * (Reservation Conflict) means a newer primary exists: this store then fails every read and write
+ * (fenced).
  * Given the node's {@link LeaseFence} ({@link #acknowledgeOnlyWithin}), it also fails them while the
  * node's lease is not known to be alive, since another node may be promoted once it expires.
  *
@@ -154,11 +155,12 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
 
     /**
      * From now on, starts and acknowledges writes, unmaps and flushes, and starts reads, only while
-     * {@code lease} says this node's lease is known to be alive; otherwise they end {@code FENCED} (ANA Transition, a path error:
-     * a multipath host tries another path or waits for one). The lease falls before etcd can expire it, so before another
-     * node can be promoted: this primary then acknowledges nothing a promoted one might not have. A
-     * lease that holds again (the node kept or renewed it) lets writes through again; whether this node is
-     * still the primary then is the volume record's business, which the node follows.
+     * {@code lease} says this node's lease is known to be alive; otherwise they end {@code FENCED} (ANA
+     * Transition, a path error: a multipath host tries another path or waits for one). The fence falls
+     * before etcd can expire the lease, so before another node can be promoted: this primary then
+     * acknowledges nothing a promoted one might not have. A lease that holds again (the node kept or
+     * renewed it) lets commands through again; whether this node is still the primary then is the
+     * volume record's business, which the node follows.
      */
     public void acknowledgeOnlyWithin(LeaseFence lease) {
         this.lease = lease;
