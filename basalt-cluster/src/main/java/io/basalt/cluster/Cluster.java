@@ -2,6 +2,7 @@ package io.basalt.cluster;
 
 import io.basalt.cluster.etcd.ClusterKeys;
 import io.basalt.cluster.membership.Capacity;
+import io.basalt.cluster.membership.LeaseFence;
 import io.basalt.cluster.membership.Member;
 import io.basalt.cluster.membership.MemberList;
 import io.basalt.cluster.membership.Membership;
@@ -82,6 +83,11 @@ public final class Cluster implements AutoCloseable {
     /** Changes of volume records, each one etcd transaction. */
     public VolumeTransactions volumeTransactions() {
         return volumeTransactions;
+    }
+
+    /** Whether this node may still acknowledge writes as a primary: its lease is known to be alive. */
+    public LeaseFence leaseFence() {
+        return membership.registration().fence();
     }
 
     public long leaseLosses() {

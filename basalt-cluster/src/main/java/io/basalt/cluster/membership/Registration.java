@@ -52,6 +52,7 @@ public final class Registration implements AutoCloseable {
     /** A lease given up on, which may linger in etcd until its TTL; revoked if it stands in the way. */
     private long lostLeaseId;
     private long lastKeepAliveNanos;
+    private final LeaseFence fence;
     private List<ScheduledFuture<?>> tasks = List.of();
 
     Registration(Client client, ClusterKeys keys, ClusterSettings settings, NodeDescription description,
@@ -63,6 +64,7 @@ public final class Registration implements AutoCloseable {
         this.capacity = capacity;
         this.executor = executor;
         this.callTimeout = callTimeout;
+        this.fence = new LeaseFence(settings.leaseTtl(), tick());
     }
 
     /** Registers (waiting up to {@code deadline} for an old lease of this node id to expire), then keeps it up. */
@@ -106,6 +108,11 @@ public final class Registration implements AutoCloseable {
         return Duration.ofMillis(Math.max(500, settings.leaseTtl().toMillis() / 3));
     }
 
+    /** Whether this node's lease is known to be alive, for a primary's writes: see {@link LeaseFence}. */
+    public LeaseFence fence() {
+        return fence;
+    }
+
     /** Times this node registered (1 after a start without trouble). */
     public long registrations() {
         return registrations.get();
@@ -118,6 +125,7 @@ public final class Registration implements AutoCloseable {
 
     private void register() throws ClusterException, NodeIdHeldException {
         MemberStatus status = status(); // first: if the capacity cannot be read, no lease is left behind
+        long sent = System.nanoTime(); // etcd starts the lease's TTL after this
         long lease = EtcdCalls.await(client.getLeaseClient().grant(settings.leaseTtl().toSeconds()), callTimeout,
                 "grant a lease").getID();
         TxnResponse answer;
@@ -147,6 +155,7 @@ public final class Registration implements AutoCloseable {
         }
         leaseId = lease;
         lastKeepAliveNanos = System.nanoTime();
+        fence.renewed(sent);
         long count = registrations.incrementAndGet();
         LOG.info("node {} is a member of cluster '{}' (failure domain {}, lease {}, TTL {} s){}", description.nodeId(),
                 settings.name(), description.failureDomain(), Long.toHexString(lease), settings.leaseTtl().toSeconds(),
@@ -162,6 +171,7 @@ public final class Registration implements AutoCloseable {
             registerAgain();
             return;
         }
+        long sent = System.nanoTime(); // etcd restarts the lease's TTL after this, not when its answer arrives
         try {
             LeaseKeepAliveResponse answer = EtcdCalls.await(client.getLeaseClient().keepAliveOnce(leaseId), tick(),
                     "keep the lease alive");
@@ -170,6 +180,7 @@ public final class Registration implements AutoCloseable {
                 return;
             }
             lastKeepAliveNanos = System.nanoTime();
+            fence.renewed(sent);
         } catch (ClusterException e) {
             if (isLeaseGone(e)) {
                 leaseLost("etcd no longer knows the lease");
@@ -199,6 +210,7 @@ public final class Registration implements AutoCloseable {
     }
 
     private void leaseLost(String why) {
+        fence.dropped();
         leaseLosses.incrementAndGet();
         LOG.warn("node {} lost its membership of cluster '{}' (lease {}): {}; registering again", description.nodeId(),
                 settings.name(), Long.toHexString(leaseId), why);
@@ -248,6 +260,7 @@ public final class Registration implements AutoCloseable {
         tasks.forEach(task -> task.cancel(false));
         long lease = leaseId;
         if (lease != 0) {
+            fence.dropped(); // before the revocation lets another node be promoted
             leaseId = 0;
             revokeQuietly(lease);
         }

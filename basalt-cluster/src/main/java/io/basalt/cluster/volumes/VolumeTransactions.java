@@ -7,6 +7,7 @@ import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.kv.GetResponse;
+import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
@@ -26,6 +27,8 @@ import java.util.Optional;
  * calls on two nodes cannot both win. Every call is bounded by the call timeout.
  */
 public final class VolumeTransactions {
+    private static final GetOption COUNT_ONLY = GetOption.builder().withCountOnly(true).build();
+
     private final Client client;
     private final ClusterKeys keys;
     private final Duration timeout;
@@ -75,6 +78,44 @@ public final class VolumeTransactions {
         }
         return EtcdCalls.await(client.getKVClient().txn().If(conditions.toArray(Cmp[]::new))
                 .Then(changes.toArray(Op[]::new)).commit(), timeout, "change volume " + volumeId).isSucceeded();
+    }
+
+    /** Why {@link #takeOver} changed the record or not. */
+    public enum TakeOver {
+        /** The record is replaced. */
+        DONE,
+        /** The node named to give the volume up is live: its {@code members/} key exists. */
+        HOLDER_LIVE,
+        /** The node named to take the volume over is not live (its lease is gone). */
+        TAKER_DOWN,
+        /** The record changed (or went) since {@code modRevision}: someone else acted first. */
+        RECORD_CHANGED
+    }
+
+    /**
+     * Replaces the record, in one transaction, only if it was last changed at {@code modRevision}, node
+     * {@code holder} is down (its {@code members/} key, bound to its lease, is absent) and node
+     * {@code taker} is live: how a secondary takes a volume over from a primary whose lease expired.
+     */
+    public TakeOver takeOver(String volumeId, long modRevision, byte[] record, String holder, String taker)
+            throws ClusterException {
+        TxnResponse answer = EtcdCalls.await(client.getKVClient().txn()
+                .If(new Cmp(keys.volume(volumeId), Cmp.Op.EQUAL, CmpTarget.modRevision(modRevision)),
+                        new Cmp(keys.member(holder), Cmp.Op.EQUAL, CmpTarget.version(0)),
+                        new Cmp(keys.member(taker), Cmp.Op.GREATER, CmpTarget.version(0)))
+                .Then(Op.put(keys.volume(volumeId), ByteSequence.from(record), PutOption.DEFAULT))
+                .Else(Op.get(keys.member(holder), COUNT_ONLY), Op.get(keys.member(taker), COUNT_ONLY))
+                .commit(), timeout, "give volume " + volumeId + " to node " + taker);
+        if (answer.isSucceeded()) {
+            return TakeOver.DONE;
+        }
+        if (answer.getGetResponses().get(0).getCount() > 0) {
+            return TakeOver.HOLDER_LIVE;
+        }
+        if (answer.getGetResponses().get(1).getCount() == 0) {
+            return TakeOver.TAKER_DOWN;
+        }
+        return TakeOver.RECORD_CHANGED;
     }
 
     /** Deletes the record and frees its name if it was last changed at {@code modRevision}. */

@@ -23,6 +23,10 @@ final class NvmeStatuses {
             case GONE -> Status.NAMESPACE_NOT_READY | Status.DNR;
             // The node stopped acknowledging after a drive error: another path (a replica) may still work.
             case FAILED -> Status.WRITE_FAULT;
+            // A path error (status type 3h): Linux's multipath reads the ANA log again and sends the I/O
+            // on another path, or holds it until a path can take it, instead of failing it to the
+            // application as it does a Write Fault after its retries on the same path.
+            case FENCED -> Status.ANA_TRANSITION;
         };
     }
 }

@@ -21,7 +21,13 @@ public enum IoResult {
      * The engine stopped acknowledging writes after a write or sync error on a drive (fail-stop), or
      * is closing; nothing of this operation can be relied on.
      */
-    FAILED;
+    FAILED,
+    /**
+     * This copy may not take or acknowledge writes now: it is not, or no longer surely, the one that
+     * serves the volume (a replicated volume's primary that lost its lease or was deposed). Nothing of
+     * the operation was acknowledged; another copy of the volume may serve it.
+     */
+    FENCED;
 
     public boolean ok() {
         return this == OK;

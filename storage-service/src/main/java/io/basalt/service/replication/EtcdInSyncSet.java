@@ -1,20 +1,16 @@
 package io.basalt.service.replication;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.basalt.cluster.ClusterException;
 import io.basalt.cluster.volumes.VolumeRecords;
 import io.basalt.cluster.volumes.VolumeTransactions;
 
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 
 /**
@@ -53,23 +49,11 @@ public final class EtcdInSyncSet implements InSyncSet {
 
     /** The nodes in sync according to a record's JSON. */
     public static List<String> inSync(byte[] record) throws IOException {
-        JsonNode root = JSON.readTree(record);
-        JsonNode listed = root.has("inSync") ? root.get("inSync") : root.get("nodeIds");
-        List<String> ids = new ArrayList<>();
-        if (listed != null) {
-            listed.forEach(n -> ids.add(n.asText()));
-        }
-        return ids;
+        return ReplicaRoles.inSync(JSON.readTree(record));
     }
 
     private CompletableFuture<Long> change(String nodeId, boolean inSync) {
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                return commit(nodeId, inSync);
-            } catch (ClusterException | IOException e) {
-                throw new CompletionException(e);
-            }
-        }, executor);
+        return EtcdTask.supply(executor, () -> commit(nodeId, inSync));
     }
 
     private long commit(String nodeId, boolean inSync) throws ClusterException, IOException {
@@ -77,20 +61,17 @@ public final class EtcdInSyncSet implements InSyncSet {
             VolumeRecords.Stored stored = transactions.read(volumeId).orElseThrow(
                     () -> new ClusterException("volume " + volumeId + " has no record in etcd"));
             ObjectNode record = (ObjectNode) JSON.readTree(stored.json());
-            List<String> nodeIds = new ArrayList<>();
-            record.withArray("nodeIds").forEach(n -> nodeIds.add(n.asText()));
-            if (!nodeIds.contains(nodeId)) {
+            if (!ReplicaRoles.nodeIds(record).contains(nodeId)) {
                 throw new ClusterException("node " + nodeId + " holds no copy of volume " + volumeId);
             }
-            Set<String> members = new LinkedHashSet<>(inSync(stored.json()));
+            Set<String> members = new HashSet<>(ReplicaRoles.inSync(record));
             if (inSync) {
                 members.add(nodeId);
             } else {
                 members.remove(nodeId);
             }
-            ArrayNode list = record.putArray("inSync");
-            nodeIds.stream().filter(members::contains).forEach(list::add);
-            long generation = record.path("generation").asLong() + 1;
+            ReplicaRoles.putInSync(record, members);
+            long generation = ReplicaRoles.generation(record) + 1;
             record.put("generation", generation);
             String project = record.path("project").asText();
             String name = record.path("name").asText();

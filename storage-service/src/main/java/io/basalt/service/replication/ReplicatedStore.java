@@ -1,5 +1,6 @@
 package io.basalt.service.replication;
 
+import io.basalt.cluster.membership.LeaseFence;
 import io.basalt.nvmetcp.nvme.Status;
 import io.basalt.service.engine.BlockStore;
 import io.basalt.service.engine.IoCompletion;
@@ -32,7 +33,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * secondary could otherwise be promoted without a write the host was told is done. From then on
  * every write and unmap that completes marks its regions in a {@link DirtyRegions} of that secondary,
  * which {@link #rejoin} copies when it returns. A secondary that refuses a command for its generation
- * (Reservation Conflict) means a newer primary exists: this store then fails every write (fenced).
+ * (Reservation Conflict) means a newer primary exists: this store then fails every read and write
+ * (fenced).
+ * Given the node's {@link LeaseFence} ({@link #acknowledgeOnlyWithin}), it also fails them while the
+ * node's lease is not known to be alive, since another node may be promoted once it expires.
  *
  * <p>No allocation per command while every copy is in sync: commands come from a pool and forward
  * with completions they own.
@@ -57,6 +61,8 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
     private volatile Members members;
     private volatile long generation;
     private volatile boolean fenced;
+    /** This node's lease, when it is a cluster's node: see {@link #acknowledgeOnlyWithin}. */
+    private volatile LeaseFence lease;
 
     /** Commands that change data, between their start and completion; see {@link #pauseAndDrain}. */
     private final AtomicInteger changing = new AtomicInteger();
@@ -147,6 +153,24 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
         return fenced;
     }
 
+    /**
+     * From now on, starts and acknowledges writes, unmaps and flushes, and starts reads, only while
+     * {@code lease} says this node's lease is known to be alive; otherwise they end {@code FENCED} (ANA
+     * Transition, a path error: a multipath host tries another path or waits for one). The fence falls
+     * before etcd can expire the lease, so before another node can be promoted: this primary then
+     * acknowledges nothing a promoted one might not have. A lease that holds again (the node kept or
+     * renewed it) lets commands through again; whether this node is still the primary then is the
+     * volume record's business, which the node follows.
+     */
+    public void acknowledgeOnlyWithin(LeaseFence lease) {
+        this.lease = lease;
+    }
+
+    private boolean leaseHeld() {
+        LeaseFence l = lease;
+        return l == null || l.mayAcknowledge();
+    }
+
     @Override
     public int blockSize() {
         return local.blockSize();
@@ -159,6 +183,12 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
 
     @Override
     public void read(long lba, int blocks, ByteBuf dst, IoCompletion completion) {
+        // A primary that may be deposed could return data older than what a new primary acknowledged.
+        // Checked when the read starts only: it takes milliseconds, the fence falls a keep-alive interval
+        // before the lease can expire.
+        if (refusedWhileFenced(completion)) {
+            return;
+        }
         local.read(lba, blocks, dst, completion);
     }
 
@@ -218,8 +248,8 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
     }
 
     private boolean refusedWhileFenced(IoCompletion completion) {
-        if (fenced) {
-            completion.done(IoResult.FAILED);
+        if (fenced || !leaseHeld()) {
+            completion.done(IoResult.FENCED);
             return true;
         }
         return false;
@@ -329,7 +359,7 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
             pool.offer(this);
             if ((failed & 1 << 31) != 0) {
                 fence();
-                complete(to, IoResult.FAILED);
+                complete(to, IoResult.FENCED);
                 return;
             }
             List<CompletableFuture<Long>> waits = null;
@@ -372,7 +402,8 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
 
     private void complete(IoCompletion to, IoResult result) {
         changing.decrementAndGet();
-        to.done(result);
+        // Checked again at the end: the lease may have lapsed while the copies wrote.
+        to.done(result.ok() && !leaseHeld() ? IoResult.FENCED : result);
     }
 
     /** A command's completion on one secondary. */

@@ -1,9 +1,17 @@
 package io.basalt.service.replication;
 
+import io.basalt.cluster.Cluster;
+import io.basalt.cluster.ClusterSettings;
 import io.basalt.cluster.etcd.ClusterKeys;
 import io.basalt.cluster.etcd.EtcdProcess;
 import io.basalt.cluster.etcd.PausableProxy;
+import io.basalt.cluster.membership.Capacity;
+import io.basalt.cluster.membership.LeaseFence;
+import io.basalt.cluster.membership.NodeDescription;
+import io.basalt.cluster.membership.PortalAddress;
 import io.basalt.cluster.volumes.VolumeTransactions;
+import io.basalt.nvmetcp.nvme.Status;
+import io.basalt.service.dataplane.VolumeDevice;
 import io.basalt.service.engine.IoResult;
 import io.etcd.jetcd.Client;
 import io.netty.buffer.ByteBuf;
@@ -26,12 +34,14 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -66,6 +76,8 @@ class ReplicationTest {
      * none), so copies agree only where a host never overlaps them, as hosts do not.
      */
     private final boolean[] busy = new boolean[(int) BLOCKS];
+    /** How long a secondary may answer nothing before the primary cuts it. */
+    private long replicationTimeoutSeconds = 2;
 
     @BeforeAll
     static void startEtcd() throws Exception {
@@ -131,7 +143,8 @@ class ReplicationTest {
             }
         }
         store = new ReplicatedStore("v1", nodes.getFirst().volume, secondaries, 1,
-                new EtcdInSyncSet(inSyncRecords, "v1", control), REGION, 2, TimeUnit.SECONDS, control);
+                new EtcdInSyncSet(inSyncRecords, "v1", control), REGION, replicationTimeoutSeconds, TimeUnit.SECONDS,
+                control);
         return proxy;
     }
 
@@ -332,8 +345,9 @@ class ReplicationTest {
 
     /**
      * B has seen generation 5 (a newer primary was promoted): the old primary's write at generation 1 is
-     * refused by B, changes nothing on B, and the old primary acknowledges no write any more. Shown failing
-     * (the write completed OK and B's block changed) with the check in GenerationFence#admitted removed.
+     * refused by B, changes nothing on B, and the old primary acknowledges no write and serves no read any
+     * more. Shown failing (the write completed OK and B's block changed) with the check in
+     * GenerationFence#admitted removed, and (the read was served) without the check in ReplicatedStore#read.
      */
     @Test
     void aForwardedWriteWithAnOlderGenerationIsRefused() throws Exception {
@@ -344,14 +358,172 @@ class ReplicationTest {
         b.fence.raise(5);
         CompletableFuture<IoResult> stale = new CompletableFuture<>();
         store.write(10, 1, pattern(1, 99), true, stale::complete);
-        assertEquals(IoResult.FAILED, stale.get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+        assertEquals(IoResult.FENCED, stale.get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
         assertTrue(store.fenced());
         assertArrayEquals(before, b.image(), "B took nothing from the deposed primary");
         CompletableFuture<IoResult> after = new CompletableFuture<>();
         store.write(11, 1, pattern(1, 98), false, after::complete);
-        assertEquals(IoResult.FAILED, after.get(TIMEOUT_SECONDS, TimeUnit.SECONDS), "a fenced primary acknowledges nothing");
+        assertEquals(IoResult.FENCED, after.get(TIMEOUT_SECONDS, TimeUnit.SECONDS), "a fenced primary acknowledges nothing");
+        assertEquals(IoResult.FENCED, read(10), "nor serves reads, which could be older than the new primary's data");
         assertEquals(List.of("B"), store.inSyncNodes(), "a refusal for the generation is not B's failure");
         assertEquals(5, b.fence.generation());
+    }
+
+    /**
+     * The primary A, a member of a cluster through a paused proxy to etcd, acknowledges writes only while
+     * its lease fence holds: once it has fallen, a new write is refused without reaching any copy, and a
+     * write already in flight (C's answer held back) fails when it completes; B and C stay in sync (the
+     * lease is not theirs). Once A's keep-alives get through again, writes are acknowledged again. Shown
+     * failing without the check at completion in ReplicatedStore#complete (the write in flight completed
+     * OK), without the check at the start in ReplicatedStore#refusedWhileFenced (the new write went to B
+     * and waited for C), without it in ReplicatedStore#read (the read was served), and with FENCED mapped
+     * to a Write Fault (the status the host heard before).
+     */
+    @Test
+    void writesAreAcknowledgedOnlyWhileThePrimarysLeaseHolds() throws Exception {
+        replicationTimeoutSeconds = 60; // C is held back on purpose here, longer than the usual timeout
+        PausableProxy[] proxy = new PausableProxy[1];
+        start(3, transactions, proxy);
+        NodeDescription a = new NodeDescription(UUID.randomUUID().toString(), "rack-a", "http://127.0.0.1:8470",
+                List.of(new PortalAddress("tcp", "127.0.0.1", 4420)));
+        try (PausableProxy toC = proxy[0]; PausableProxy toEtcd = new PausableProxy(etcd.clientPort());
+             Cluster nodeA = Cluster.join(new ClusterSettings(List.of(URI.create("http://127.0.0.1:" + toEtcd.port())),
+                     dir.getFileName().toString(), "rack-a", Duration.ofSeconds(3), Duration.ofSeconds(10)), a,
+                     () -> new Capacity(1L << 30, 1L << 30))) {
+            LeaseFence lease = nodeA.leaseFence();
+            store.acknowledgeOnlyWithin(lease);
+            awaitLease(lease, true);
+            assertEquals(IoResult.OK, write(10, 1, 1, true).get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+
+            toC.pause();
+            CompletableFuture<IoResult> inFlight = write(20, 1, 2, true);
+            toEtcd.pause();
+            awaitLease(lease, false);
+            assertFalse(inFlight.isDone(), "C's answer is held back");
+            byte[] blockOnB = block(nodes.get(1), 30);
+            assertEquals(IoResult.FENCED, write(30, 1, 3, true).get(TIMEOUT_SECONDS, TimeUnit.SECONDS),
+                    "a write started without the lease");
+            assertArrayEquals(blockOnB, block(nodes.get(1), 30), "the refused write reached no copy");
+            toC.resume();
+            assertEquals(IoResult.FENCED, inFlight.get(TIMEOUT_SECONDS, TimeUnit.SECONDS),
+                    "a write whose copies completed after the lease fell");
+            assertEquals(IoResult.FENCED, flush().get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+            assertEquals(IoResult.FENCED, read(10), "a read, which could miss what a promoted primary took");
+            // What a host hears through the volume's device: a path error (status type 3h) without DNR, on
+            // which Linux's multipath tries another path, not a Write Fault it retries on this one and then
+            // fails to the application.
+            CompletableFuture<Integer> status = new CompletableFuture<>();
+            new VolumeDevice(store, false).write(30, 1, pattern(1, 6), false, status::complete);
+            assertEquals(Status.ANA_TRANSITION, status.get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+            assertEquals(List.of("B", "C"), store.inSyncNodes(), "the lease is A's, not a secondary's failure");
+            assertFalse(store.fenced(), "no newer primary is known");
+
+            toEtcd.resume();
+            awaitLease(lease, true);
+            assertEquals(IoResult.OK, write(20, 1, 4, true).get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+            assertEquals(IoResult.OK, write(30, 1, 5, true).get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+            assertEquals(IoResult.OK, read(10));
+            for (ReplicaNode node : nodes) {
+                assertArrayEquals(image, node.image(), "the copy on " + node.id);
+            }
+        }
+    }
+
+    /**
+     * Split brain at the level of these parts: the primary A loses etcd (a paused proxy) while its
+     * secondary B, a live member, tries to promote itself every few milliseconds and A keeps being sent
+     * writes. B's promotion commits only once A's lease has expired, and every write A acknowledged
+     * completed before B even sent that transaction: no moment with two primaries acknowledging. Once
+     * B raised its fence to the new generation, A, back in etcd with a new lease, still acknowledges
+     * nothing (B refuses its generation). Shown failing (A acknowledged writes after the promotion)
+     * without A's lease fence given to its store.
+     */
+    @Test
+    void aPrimaryCutOffFromEtcdStopsAcknowledgingBeforeASecondaryIsPromoted() throws Exception {
+        start(2);
+        String clusterName = dir.getFileName().toString();
+        NodeDescription a = new NodeDescription(UUID.randomUUID().toString(), "rack-a", "http://127.0.0.1:8470",
+                List.of(new PortalAddress("tcp", "127.0.0.1", 4420)));
+        NodeDescription b = new NodeDescription(UUID.randomUUID().toString(), "rack-b", "http://127.0.0.1:8471",
+                List.of(new PortalAddress("tcp", "127.0.0.1", 4421)));
+        try (PausableProxy toEtcd = new PausableProxy(etcd.clientPort());
+             Cluster nodeA = Cluster.join(new ClusterSettings(List.of(URI.create("http://127.0.0.1:" + toEtcd.port())),
+                     clusterName, "rack-a", Duration.ofSeconds(3), Duration.ofSeconds(10)), a,
+                     () -> new Capacity(1L << 30, 1L << 30));
+             Cluster nodeB = Cluster.join(new ClusterSettings(etcd.endpoints(), clusterName, "rack-b",
+                     Duration.ofSeconds(3), Duration.ofSeconds(10)), b, () -> new Capacity(1L << 30, 1L << 30))) {
+            // The record the promotion is about names the members' ids (the store's own record, v1, names A and B).
+            assertTrue(transactions.create("v2", "p", "vol2", ("{\"id\":\"v2\",\"project\":\"p\",\"name\":\"vol2\","
+                    + "\"nodeIds\":[\"" + a.nodeId() + "\",\"" + b.nodeId() + "\"],\"generation\":1}")
+                    .getBytes(StandardCharsets.UTF_8)));
+            store.acknowledgeOnlyWithin(nodeA.leaseFence());
+            awaitLease(nodeA.leaseFence(), true);
+            assertEquals(IoResult.OK, write(0, 1, 1, true).get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+
+            AtomicLong lastAcknowledged = new AtomicLong(System.nanoTime());
+            AtomicBoolean writing = new AtomicBoolean(true);
+            ByteBuf block = pattern(1, 2);
+            Thread writer = Thread.ofPlatform().start(() -> {
+                while (writing.get()) {
+                    CompletableFuture<IoResult> done = new CompletableFuture<>();
+                    store.write(1, 1, block.retainedDuplicate(), false, done::complete);
+                    try {
+                        if (done.get(TIMEOUT_SECONDS, TimeUnit.SECONDS) == IoResult.OK) {
+                            lastAcknowledged.accumulateAndGet(System.nanoTime(), Math::max);
+                        }
+                        Thread.sleep(5);
+                    } catch (Exception e) {
+                        return;
+                    }
+                }
+            });
+            Promotion promotion = new Promotion(transactions, b.nodeId(), control);
+            Promotion.Result result;
+            long sentAt;
+            toEtcd.pause();
+            try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                do {
+                    assertTrue(System.nanoTime() < deadline, "B was not promoted within 30 s of A's cut");
+                    Thread.sleep(5);
+                    sentAt = System.nanoTime();
+                    result = promotion.promote("v2", transactions.read("v2").orElseThrow()).get(TIMEOUT_SECONDS,
+                            TimeUnit.SECONDS);
+                } while (result.outcome() == Promotion.Outcome.PRIMARY_LIVE);
+            } finally {
+                writing.set(false);
+                writer.join();
+            }
+            assertEquals(Promotion.Outcome.PROMOTED, result.outcome());
+            assertTrue(lastAcknowledged.get() - sentAt < 0, "A acknowledged a write "
+                    + (lastAcknowledged.get() - sentAt) / 1_000_000 + " ms after B sent the transaction that promoted it");
+            assertEquals(IoResult.FENCED, write(2, 1, 3, true).get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+
+            nodes.get(1).fence.raise(result.generation()); // what B does once promoted
+            toEtcd.resume();
+            awaitLease(nodeA.leaseFence(), true);
+            assertEquals(IoResult.FENCED, write(2, 1, 4, true).get(TIMEOUT_SECONDS, TimeUnit.SECONDS),
+                    "A, a member again, is refused by B's generation");
+            assertTrue(store.fenced());
+        }
+    }
+
+    private IoResult read(long lba) throws Exception {
+        CompletableFuture<IoResult> done = new CompletableFuture<>();
+        store.read(lba, 1, Unpooled.buffer(ReplicaNode.BLOCK), done::complete);
+        return done.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    }
+
+    private static void awaitLease(LeaseFence lease, boolean held) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (lease.mayAcknowledge() != held) {
+            assertTrue(System.nanoTime() < deadline, "the lease fence did not " + (held ? "rise" : "fall") + " in 30 s");
+            Thread.sleep(10);
+        }
+    }
+
+    private static byte[] block(ReplicaNode node, int lba) throws Exception {
+        return Arrays.copyOfRange(node.image(), lba * ReplicaNode.BLOCK, (lba + 1) * ReplicaNode.BLOCK);
     }
 
     /** A random start below {@code end} of {@code blocks} blocks none of which has a command in flight. */
