@@ -212,8 +212,9 @@ class ClusterVolumesTest {
 
             HttpResponse<Buffer> replicated = api.send(b, "POST", "/api/v1/volumes",
                     new JsonObject().put("name", "copies").put("sizeBytes", 1L << 20).put("replicas", 2));
-            assertEquals(400, replicated.statusCode(), replicated.bodyAsString());
-            assertTrue(replicated.bodyAsString().contains("replication is not built yet"), replicated.bodyAsString());
+            assertEquals(507, replicated.statusCode(), replicated.bodyAsString());
+            assertTrue(replicated.bodyAsString().contains("2 replicas need live nodes in 2 distinct failure domains"),
+                    replicated.bodyAsString());
 
             HttpResponse<Buffer> holderRefuses = api.send(a, "POST", "/api/v1/volumes",
                     new JsonObject().put("name", "odd").put("sizeBytes", (1L << 20) + 512));
