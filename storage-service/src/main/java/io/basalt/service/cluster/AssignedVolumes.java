@@ -101,12 +101,15 @@ final class AssignedVolumes implements AutoCloseable {
     }
 
     private void apply(VolumeDesire desire, VolumeReport report) throws ClusterException {
+        boolean primary = desire.holder().equals(self);
+        if (primary) {
+            copies.rejoinReturned(desire); // a secondary's report that it serves its copy again brings it here
+        }
         Optional<Volume> held = local.find(desire.project(), desire.id());
         if (report != null && report.nodeId().equals(self) && report.generation() == desire.generation()
                 && (held.isPresent() && copies.serving(desire) || report.error() != null)) {
             return; // already reported, and (if it was applied) still here and served
         }
-        boolean primary = desire.holder().equals(self);
         if (primary && desire.replicas() > 1 && !copies.secondariesReady(desire)) {
             return; // each in-sync secondary's report of this generation brings the primary back here
         }

@@ -38,7 +38,7 @@ public final class NodeCluster implements ClusterService, AutoCloseable {
     private final ClusterSettings settings;
     private volatile Cluster cluster;
     private AssignedVolumes assigned;
-    private VolumeCopies copies;
+    private volatile VolumeCopies copies;
 
     public NodeCluster(ClusterSettings settings) {
         this.settings = settings;
@@ -86,6 +86,10 @@ public final class NodeCluster implements ClusterService, AutoCloseable {
                 .register(registry);
         FunctionCounter.builder("basalt.cluster.lease.losses", this, c -> c.cluster == null ? 0 : c.cluster.leaseLosses())
                 .description("Times this node lost its etcd lease and so was not a live member until it registered again")
+                .register(registry);
+        FunctionCounter.builder("basalt.replication.rejoin.blocks.copied", this,
+                        c -> c.copies == null ? 0 : c.copies.rejoinedBlocks())
+                .description("Blocks this node, as a primary, copied to secondaries that came back out of sync")
                 .register(registry);
         Gauge.builder("basalt.cluster.members.live", this, c -> c.cluster == null ? 0 : c.cluster.liveMembers().size())
                 .description("Live members of the cluster, as this node sees them").register(registry);

@@ -12,6 +12,7 @@ import io.basalt.service.replication.EtcdInSyncSet;
 import io.basalt.service.replication.RemoteReplica;
 import io.basalt.service.replication.ReplicaSubsystem;
 import io.basalt.service.replication.ReplicatedStore;
+import io.basalt.service.replication.ReplicationException;
 import io.basalt.service.volume.VolumeManager;
 import io.netty.channel.EventLoopGroup;
 import org.slf4j.Logger;
@@ -26,10 +27,12 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Collectors;
 
 /**
@@ -51,6 +54,8 @@ final class VolumeCopies implements AutoCloseable {
     static final long CONNECT_TIMEOUT_SECONDS = 10;
     /** A secondary with commands outstanding that completes none for this long is cut and taken out of sync. */
     static final long REPLICATION_TIMEOUT_SECONDS = 5;
+    /** How long each step of a rejoin may take: a pass over the dirty regions, the drain, etcd's record. */
+    static final long REJOIN_STEP_TIMEOUT_SECONDS = 60;
     /** Regions of the dirty maps of small volumes: 1 MiB of 4 KiB blocks (larger volumes get larger ones). */
     private static final int REGION_BLOCKS = 256;
     private static final int QUEUES_PER_SECONDARY = 2;
@@ -65,6 +70,15 @@ final class VolumeCopies implements AutoCloseable {
             Thread.ofPlatform().name("basalt-replication").daemon().factory());
     private final Map<String, ReplicatedStore> primaries = new ConcurrentHashMap<>();
     private final Map<String, ReplicaSubsystem> secondaries = new ConcurrentHashMap<>();
+    /**
+     * Brings returning secondaries back in sync, one at a time: a copy may take long, and must not hold up
+     * the changes {@link AssignedVolumes} applies meanwhile.
+     */
+    private final ExecutorService rejoins = Executors.newSingleThreadExecutor(
+            Thread.ofPlatform().name("basalt-rejoin").daemon().factory());
+    private final LongAdder rejoinedBlocks = new LongAdder();
+    /** {@code <volume id>@<node id>} of the rejoins queued or running. */
+    private final Set<String> rejoining = ConcurrentHashMap.newKeySet();
 
     VolumeCopies(Cluster cluster, VolumeManager local, NvmeTarget target, EventLoopGroup eventLoops) {
         this.cluster = cluster;
@@ -220,6 +234,55 @@ final class VolumeCopies implements AutoCloseable {
         }
     }
 
+    /**
+     * On the primary: starts bringing back each secondary out of the in-sync set that serves its copy
+     * again (its live node reported the record's current generation, which the generation bump that took
+     * it out makes newer than any report from before). The rejoin copies only the regions written since
+     * it left ({@link ReplicatedStore#rejoin}); one that fails leaves it out until the next report.
+     */
+    void rejoinReturned(VolumeDesire desire) {
+        ReplicatedStore store = primaries.get(desire.id());
+        if (store == null) {
+            return;
+        }
+        Map<String, VolumeRecords.Stored> states = cluster.volumes().states();
+        for (String nodeId : desire.secondaries()) {
+            String stateId = VolumeReport.stateId(desire, nodeId);
+            VolumeReport report = ClusterVolumes.report(stateId, states.get(stateId));
+            if (desire.inSyncNodes().contains(nodeId) || report == null || !report.applied(desire.generation())
+                    || report.nsid() <= 0 || !rejoining.add(stateId)) {
+                continue;
+            }
+            rejoins.execute(() -> {
+                try {
+                    rejoin(desire, nodeId, store);
+                } finally {
+                    rejoining.remove(stateId);
+                }
+            });
+        }
+    }
+
+    private void rejoin(VolumeDesire desire, String nodeId, ReplicatedStore store) {
+        Optional<RemoteReplica> replica = connect(desire, nodeId, store.generation());
+        if (replica.isEmpty()) {
+            return;
+        }
+        try {
+            long copied = store.rejoin(replica.get(), REJOIN_STEP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            rejoinedBlocks.add(copied);
+            LOG.info("volume {}: the copy on {} is in sync again ({} blocks copied)", desire.id(), nodeId, copied);
+        } catch (ReplicationException | RuntimeException e) {
+            replica.get().close();
+            LOG.warn("volume {}: the copy on {} could not rejoin: {}", desire.id(), nodeId, e.toString());
+        }
+    }
+
+    /** Blocks this node copied, as a primary, to secondaries that came back: the cost of their returns. */
+    long rejoinedBlocks() {
+        return rejoinedBlocks.sum();
+    }
+
     /** A secondary's copy grew: its primary learns the new size from the namespace. */
     void resized(String volumeId) {
         ReplicaSubsystem replica = secondaries.get(volumeId);
@@ -249,6 +312,7 @@ final class VolumeCopies implements AutoCloseable {
 
     @Override
     public void close() {
+        rejoins.shutdownNow();
         primaries.values().forEach(ReplicatedStore::close);
         primaries.clear();
         control.shutdownNow();

@@ -35,6 +35,7 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -48,7 +49,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * node named in a volume's record makes its copy, the primary serves it to hosts and forwards their
  * writes to the secondaries, whose copies (read through their replica subsystems, which admit the
  * cluster's nodes only) hold the same bytes; an extend grows every copy and a delete removes every
- * copy; a secondary that stops in the middle of writes leaves the in-sync set while the writes go on.
+ * copy; a secondary that stops in the middle of writes leaves the in-sync set while the writes go on,
+ * and is brought back in sync when it returns.
  */
 class ReplicatedVolumesTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -64,6 +66,8 @@ class ReplicatedVolumesTest {
     private Client etcdClient;
     /** The nodes, by node id. */
     private final Map<String, StorageNode> nodes = new HashMap<>();
+    /** The name (data directory, failure domain) of each node id, to restart it. */
+    private final Map<String, String> names = new HashMap<>();
     private final List<StorageNode> started = new ArrayList<>();
 
     @BeforeAll
@@ -83,15 +87,23 @@ class ReplicatedVolumesTest {
         etcd = EtcdProcess.start();
         etcdClient = Client.builder().endpoints(etcd.endpoints().toArray(URI[]::new)).build();
         for (String name : List.of("a", "b", "c")) {
-            StorageNode node = StorageNode.start(ConfigLoader.load(ClusterTestApi.args(dir, name, "rack-" + name,
-                    "64MiB", etcd.clientUrl()), Map.of()));
-            started.add(node);
+            start(name);
         }
         for (StorageNode node : started) {
             api.awaitLiveNodes(node, 3);
-            nodes.put(JSON.readTree(api.send(node, "GET", "/api/v1/cluster", null).bodyAsString()).get("nodeId")
-                    .asText(), node);
         }
+    }
+
+    /** Node {@code name} on drive files in its own failure domain, so that it can restart. */
+    private StorageNode start(String name) throws Exception {
+        StorageNode node = StorageNode.start(ConfigLoader.load(ClusterTestApi.onDisk(ClusterTestApi.args(dir, name,
+                "rack-" + name, "64MiB", etcd.clientUrl())), Map.of()));
+        started.add(node);
+        String nodeId = JSON.readTree(api.send(node, "GET", "/api/v1/cluster", null).bodyAsString()).get("nodeId")
+                .asText();
+        nodes.put(nodeId, node);
+        names.put(nodeId, name);
+        return node;
     }
 
     @AfterEach
@@ -184,7 +196,7 @@ class ReplicatedVolumesTest {
     }
 
     @Test
-    void aSecondaryThatStopsInTheMiddleOfWritesLeavesTheInSyncSetAndWritesGoOn() throws Exception {
+    void aSecondaryThatStopsInTheMiddleOfWritesLeavesTheInSyncSetWritesGoOnAndItRejoinsWhenBack() throws Exception {
         HttpResponse<Buffer> created = api.send(started.get(0), "POST", "/api/v1/volumes", new JsonObject()
                 .put("name", "three").put("sizeBytes", 8L << 20).put("replicas", 3).put("hosts", List.of(HOST_NQN)));
         assertEquals(201, created.statusCode(), created.bodyAsString());
@@ -212,7 +224,9 @@ class ReplicatedVolumesTest {
                 if (i == 100) {
                     nodes.get(stops).close();
                 }
-                write(host, nsid, random.nextInt(2048 - 8), 1 + random.nextInt(8), random, i % 10 == 0, image);
+                // Once it is gone, writes land in the first 2 of the volume's 8 regions only (256 blocks each).
+                int range = i < 100 ? 2048 : 512;
+                write(host, nsid, random.nextInt(range - 8), 1 + random.nextInt(8), random, i % 10 == 0, image);
             }
             assertEquals(0, flush(host, nsid));
             JsonNode after = record(id);
@@ -236,13 +250,42 @@ class ReplicatedVolumesTest {
         etcdClient.getKVClient().put(ByteSequence.from("/basalt/test/volumes/" + id, UTF_8),
                 ByteSequence.from(JSON.writeValueAsBytes(withForeignField))).get(10, TimeUnit.SECONDS);
         String anotherHost = "nqn.2014-08.com.example:another-host";
-        HttpResponse<Buffer> hostAdded = api.send(started.get(1), "POST", "/api/v1/volumes/" + id + "/hosts",
+        HttpResponse<Buffer> hostAdded = api.send(nodes.get(stays), "POST", "/api/v1/volumes/" + id + "/hosts",
                 new JsonObject().put("hostNqn", anotherHost));
         assertEquals(200, hostAdded.statusCode(), hostAdded.bodyAsString());
         JsonNode afterChange = record(id);
         assertEquals(List.of(HOST_NQN, anotherHost), ids(afterChange.get("hosts")), afterChange.toString());
         assertEquals(List.of(nodeIds.get(0), stays), ids(afterChange.get("inSync")), afterChange.toString());
         assertEquals(42, afterChange.path("fieldOfANewerNode").asInt(), afterChange.toString());
+
+        // Back, the secondary serves its copy again and its primary brings it in sync with what it missed.
+        start(names.get(stops));
+        JsonNode rejoined = awaitRecord(id, r -> ids(r.get("inSync")).size() == 3);
+        assertEquals(nodeIds, ids(rejoined.get("inSync")), rejoined.toString());
+        assertTrue(rejoined.get("generation").asLong() > afterChange.get("generation").asLong(), rejoined.toString());
+        assertArrayEquals(image, readCopy(id, stops, 2048), "the copy that came back has every write it missed");
+        assertEquals(512, metric(primary, "basalt_replication_rejoin_blocks_copied_total"),
+                "only the 2 regions written while it was out were copied");
+        HttpResponse<Buffer> extendedNow = api.send(primary, "PUT", "/api/v1/volumes/" + id,
+                new JsonObject().put("sizeBytes", 16L << 20));
+        assertEquals(200, extendedNow.statusCode(), "every copy is in sync again: " + extendedNow.bodyAsString());
+        assertEquals(16L << 20, copySize(id, stops));
+    }
+
+    private static double metric(StorageNode node, String name) throws Exception {
+        String served = api.send(node, "GET", "/metrics", null).bodyAsString();
+        return served.lines().filter(line -> line.startsWith(name + " ")).mapToDouble(
+                line -> Double.parseDouble(line.substring(name.length() + 1))).findFirst().orElse(-1);
+    }
+
+    /** The volume's record once it is as {@code expected} says (the primary's rejoin takes its time). */
+    private JsonNode awaitRecord(String volumeId, Predicate<JsonNode> expected) throws Exception {
+        JsonNode record = record(volumeId);
+        for (int attempt = 0; attempt < 300 && !expected.test(record); attempt++) {
+            Thread.sleep(100);
+            record = record(volumeId);
+        }
+        return record;
     }
 
     /** Writes random bytes, waits for the answer (status 0) and keeps them in {@code image}. */
