@@ -288,6 +288,56 @@ class ReplicatedVolumesTest {
         return record;
     }
 
+    @Test
+    void aPrimaryThatRestartsServesTheVolumeAgainOverItsCopies() throws Exception {
+        HttpResponse<Buffer> created = api.send(started.get(0), "POST", "/api/v1/volumes", new JsonObject()
+                .put("name", "two").put("sizeBytes", 8L << 20).put("replicas", 2).put("hosts", List.of(HOST_NQN)));
+        assertEquals(201, created.statusCode(), created.bodyAsString());
+        JsonNode volume = JSON.readTree(created.bodyAsString());
+        String id = volume.get("id").asText();
+        int nsid = volume.get("nsid").asInt();
+        List<String> nodeIds = ids(record(id).get("nodeIds"));
+        String secondary = nodeIds.get(1);
+        byte[] image = new byte[(int) (8L << 20)];
+        Random random = new Random(3);
+        HostController host = HostController.connect(hostGroup, HostOptions.defaults(HOST_NQN), HOST,
+                nodes.get(nodeIds.get(0)).nvmeAddress().getPort(), volume.get("nqn").asText()).get(10, TimeUnit.SECONDS);
+        try {
+            for (int i = 0; i < 50; i++) {
+                write(host, nsid, random.nextInt(2048 - 8), 1 + random.nextInt(8), random, false, image);
+            }
+            assertEquals(0, flush(host, nsid));
+        } finally {
+            host.closeAsync().get(10, TimeUnit.SECONDS);
+        }
+
+        nodes.get(nodeIds.get(0)).close();
+        StorageNode primary = start(names.get(nodeIds.get(0)));
+        // Its copy is not shown to hosts until it serves it over the secondary's again. When the node showed
+        // every volume of its registry at start, hosts wrote to the primary's copy alone (shown failing so).
+        HostController again = null;
+        for (int attempt = 0; attempt < 100 && again == null; attempt++) {
+            try {
+                again = HostController.connect(hostGroup, HostOptions.defaults(HOST_NQN), HOST,
+                        primary.nvmeAddress().getPort(), volume.get("nqn").asText()).get(10, TimeUnit.SECONDS);
+            } catch (ExecutionException notYet) {
+                Thread.sleep(100);
+            }
+        }
+        assertTrue(again != null, "the restarted primary serves the volume again");
+        try {
+            assertArrayEquals(image, readAll(again, nsid, 2048), "the primary's copy after its restart");
+            for (int i = 0; i < 50; i++) {
+                write(again, nsid, random.nextInt(2048 - 8), 1 + random.nextInt(8), random, i % 5 == 0, image);
+            }
+            assertEquals(0, flush(again, nsid));
+        } finally {
+            again.closeAsync().get(10, TimeUnit.SECONDS);
+        }
+        assertArrayEquals(image, readCopy(id, secondary, 2048), "writes after the restart reach the secondary too");
+        assertEquals(nodeIds, ids(record(id).get("inSync")));
+    }
+
     /** Writes random bytes, waits for the answer (status 0) and keeps them in {@code image}. */
     private static void write(HostController host, int nsid, long lba, int blocks, Random random, boolean fua,
                               byte[] image) throws Exception {
