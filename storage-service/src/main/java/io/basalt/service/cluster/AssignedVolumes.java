@@ -196,14 +196,19 @@ final class AssignedVolumes implements AutoCloseable {
                 field)));
     }
 
+    /**
+     * A secondary stops serving its copy to the primary before the copy goes; a primary stops serving
+     * hosts (the deletion hides the namespace) before it closes its connections to the secondaries.
+     */
     private void remove(String id, String project, String stateId) throws ClusterException {
-        copies.drop(id);
+        copies.stopServingSecondary(id);
         try {
             local.delete(project, id);
             LOG.info("deleted volume {} of project {}: the cluster no longer has it", id, project);
         } catch (NotFoundException alreadyGone) {
             // A create this node refused, or a deletion done before a restart: nothing to delete.
         }
+        copies.closePrimary(id);
         cluster.volumeTransactions().deleteState(stateId);
     }
 

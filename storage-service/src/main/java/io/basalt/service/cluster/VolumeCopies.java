@@ -291,12 +291,16 @@ final class VolumeCopies implements AutoCloseable {
         }
     }
 
-    /** Stops serving this node's copy as a replica (before the copy is deleted). */
-    void drop(String volumeId) {
+    /** On a primary whose volume hosts no longer see: stops forwarding and closes the secondaries' connections. */
+    void closePrimary(String volumeId) {
         ReplicatedStore store = primaries.remove(volumeId);
         if (store != null) {
             store.close();
         }
+    }
+
+    /** On a secondary, before its copy is deleted: the primary can reach it no more. */
+    void stopServingSecondary(String volumeId) {
         ReplicaSubsystem replica = secondaries.remove(volumeId);
         if (replica != null) {
             target.removeSubsystem(replica.subsystem().nqn());
