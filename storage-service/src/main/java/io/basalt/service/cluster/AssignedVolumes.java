@@ -81,7 +81,7 @@ final class AssignedVolumes implements AutoCloseable {
             } else if (storedDesire == null) {
                 // This node's report on a volume without a record: its copy goes (the primary's report
                 // is under the volume's id, a secondary's under the id and its node's).
-                for (String stateId : List.of(id, id + "@" + self)) {
+                for (String stateId : List.of(id, VolumeReport.secondaryStateId(id, self))) {
                     VolumeReport own = report(stateId);
                     if (own != null && own.nodeId().equals(self)) {
                         remove(id, own.project(), stateId);

@@ -4,7 +4,6 @@ import io.basalt.cluster.Cluster;
 import io.basalt.cluster.ClusterException;
 import io.basalt.cluster.membership.Member;
 import io.basalt.cluster.membership.PortalAddress;
-import io.basalt.cluster.volumes.VolumeRecords;
 import io.basalt.nvmetcp.host.HostOptions;
 import io.basalt.nvmetcp.nvmet.NvmeTarget;
 import io.basalt.service.dataplane.VolumeDevice;
@@ -112,18 +111,19 @@ final class VolumeCopies implements AutoCloseable {
      * serves hosts before every copy can take their writes.
      */
     boolean secondariesReady(VolumeDesire desire) {
-        Map<String, VolumeRecords.Stored> states = cluster.volumes().states();
-        for (String nodeId : desire.inSyncNodes()) {
-            if (nodeId.equals(desire.holder())) {
-                continue;
-            }
-            VolumeReport report = ClusterVolumes.report(VolumeReport.stateId(desire, nodeId),
-                    states.get(VolumeReport.stateId(desire, nodeId)));
-            if (report == null || !report.applied(desire.generation()) || report.nsid() <= 0) {
-                return false;
-            }
-        }
-        return true;
+        return desire.secondaries().stream().filter(desire.inSyncNodes()::contains)
+                .allMatch(nodeId -> servesCurrentGeneration(desire, nodeId));
+    }
+
+    /** Whether the copy on {@code nodeId} reported {@code desire}'s generation applied and its copy served. */
+    private boolean servesCurrentGeneration(VolumeDesire desire, String nodeId) {
+        VolumeReport report = reportOf(desire, nodeId);
+        return report != null && report.applied(desire.generation()) && report.nsid() > 0;
+    }
+
+    private VolumeReport reportOf(VolumeDesire desire, String nodeId) {
+        String stateId = VolumeReport.stateId(desire, nodeId);
+        return ClusterVolumes.report(stateId, cluster.volumes().states().get(stateId));
     }
 
     /** Serves this node's copy as its role says, if it is not served yet; the copy exists in {@link #local}. */
@@ -207,8 +207,7 @@ final class VolumeCopies implements AutoCloseable {
 
     /** The secondary's copy over NVMe/TCP, or empty (logged) when it cannot be reached in time. */
     private Optional<RemoteReplica> connect(VolumeDesire desire, String nodeId, long generation) {
-        String stateId = VolumeReport.stateId(desire, nodeId);
-        VolumeReport report = ClusterVolumes.report(stateId, cluster.volumes().states().get(stateId));
+        VolumeReport report = reportOf(desire, nodeId);
         Optional<PortalAddress> portal = cluster.members().stream().filter(m -> m.nodeId().equals(nodeId))
                 .filter(Member::live).flatMap(m -> m.description().portals().stream())
                 .filter(p -> "tcp".equals(p.transport())).findFirst();
@@ -245,12 +244,10 @@ final class VolumeCopies implements AutoCloseable {
         if (store == null) {
             return;
         }
-        Map<String, VolumeRecords.Stored> states = cluster.volumes().states();
         for (String nodeId : desire.secondaries()) {
             String stateId = VolumeReport.stateId(desire, nodeId);
-            VolumeReport report = ClusterVolumes.report(stateId, states.get(stateId));
-            if (desire.inSyncNodes().contains(nodeId) || report == null || !report.applied(desire.generation())
-                    || report.nsid() <= 0 || !rejoining.add(stateId)) {
+            if (desire.inSyncNodes().contains(nodeId) || !servesCurrentGeneration(desire, nodeId)
+                    || !rejoining.add(stateId)) {
                 continue;
             }
             rejoins.execute(() -> {

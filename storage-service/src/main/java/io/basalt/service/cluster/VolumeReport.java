@@ -32,7 +32,12 @@ record VolumeReport(String nodeId, String project, long generation, String nqn, 
 
     /** The id under {@code volume-states/} of the report of the copy on {@code nodeId}. */
     static String stateId(VolumeDesire desire, String nodeId) {
-        return desire.holder().equals(nodeId) ? desire.id() : desire.id() + SECONDARY + nodeId;
+        return desire.holder().equals(nodeId) ? desire.id() : secondaryStateId(desire.id(), nodeId);
+    }
+
+    /** The id under {@code volume-states/} of the report of a secondary's copy. */
+    static String secondaryStateId(String volumeId, String nodeId) {
+        return volumeId + SECONDARY + nodeId;
     }
 
     /** The volume a report's id under {@code volume-states/} is about. */
