@@ -218,7 +218,7 @@ final class ClusterVolumes implements VolumeService {
             }
             Optional<VolumeReport> report = awaitReports(joined, wanted, wanted.generation());
             if (report.isPresent() && report.get().error() != null) {
-                undo(joined, id, current, wanted);
+                undo(joined, id, current);
                 throw refusal(report.get());
             }
             return view(joined, wanted, report.orElse(null));
@@ -226,14 +226,29 @@ final class ClusterVolumes implements VolumeService {
         throw new ChangeNotMadeException("volume " + id + " kept changing under this change", null);
     }
 
-    /** Puts back what the holder refused, as a newer generation, so the record says what the node has. */
-    private void undo(Cluster joined, String id, VolumeDesire before, VolumeDesire refused) {
-        VolumeDesire restored = refused.next(before.name(), before.sizeBytes(), before.compression(), before.hosts(),
-                before.qos());
-        etcd(() -> joined.volumeTransactions().read(id).map(stored -> etcd(() -> joined.volumeTransactions()
-                .update(id, stored.modRevision(), ClusterJson.encodeOver(stored.json(), restored), before.project(),
-                        refused.name(),
-                        before.name()))).orElse(false));
+    /**
+     * Puts back what a node refused, as a newer generation of the record as it is now, so the record says
+     * what the nodes have: the in-sync set and generation the primary may have changed meanwhile are
+     * kept (writing back those of the refused record would list a copy that left as in sync again and
+     * reuse a generation).
+     */
+    private void undo(Cluster joined, String id, VolumeDesire before) {
+        for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+            Optional<VolumeRecords.Stored> read = etcd(() -> joined.volumeTransactions().read(id));
+            Optional<VolumeDesire> latest = read.flatMap(stored -> ClusterJson.decode(id, stored.json(),
+                    VolumeDesire.class));
+            if (latest.isEmpty()) {
+                return; // deleted meanwhile: nothing to put back
+            }
+            VolumeDesire restored = latest.get().next(before.name(), before.sizeBytes(), before.compression(),
+                    before.hosts(), before.qos());
+            if (etcd(() -> joined.volumeTransactions().update(id, read.get().modRevision(),
+                    ClusterJson.encodeOver(read.get().json(), restored), before.project(), latest.get().name(),
+                    before.name()))) {
+                return;
+            }
+        }
+        LOG.warn("volume {}: the refused change could not be undone, the record kept changing", id);
     }
 
     private static void requireHolderLive(Cluster joined, VolumeDesire desire) {

@@ -162,6 +162,17 @@ class ReplicatedVolumesTest {
                 for (String secondary : nodeIds.subList(1, nodeIds.size())) {
                     assertEquals(16L << 20, copySize(id, secondary), "the copy on " + secondary + " grew first");
                 }
+                // An extend the copies' nodes refuse (past 10 times their 64 MiB) is undone on the record, as a
+                // further generation that keeps the in-sync set, and no copy grew.
+                long generationBefore = record(id).get("generation").asLong();
+                HttpResponse<Buffer> tooLarge = api.send(started.get(2), "PUT", "/api/v1/volumes/" + id,
+                        new JsonObject().put("sizeBytes", 1L << 30));
+                assertEquals(507, tooLarge.statusCode(), tooLarge.bodyAsString());
+                JsonNode undone = record(id);
+                assertEquals(16L << 20, undone.get("sizeBytes").asLong(), undone.toString());
+                assertEquals(generationBefore + 2, undone.get("generation").asLong(), undone.toString());
+                assertEquals(nodeIds, ids(undone.get("inSync")), undone.toString());
+                assertEquals(16L << 20, host.identifyNamespace(nsid).get(10, TimeUnit.SECONDS).sizeBytes());
                 // A write into the new blocks reaches every copy.
                 byte[] grown = new byte[(int) (16L << 20)];
                 System.arraycopy(image, 0, grown, 0, image.length);
