@@ -110,8 +110,9 @@ final class AssignedVolumes implements AutoCloseable {
                 && (held.isPresent() && copies.serving(desire) || report.error() != null)) {
             return; // already reported, and (if it was applied) still here and served
         }
-        if (primary && desire.replicas() > 1 && !copies.secondariesReady(desire)) {
-            return; // each in-sync secondary's report of this generation brings the primary back here
+        if (primary && desire.replicas() > 1 && !copies.secondariesReady(desire)
+                && !copies.waitedForSecondaries(desire, () -> submit(Set.of(desire.id())))) {
+            return; // each in-sync secondary's report of this generation, or the end of the wait, brings it back
         }
         Volume volume;
         try {

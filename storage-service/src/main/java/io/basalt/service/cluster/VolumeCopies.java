@@ -53,6 +53,8 @@ final class VolumeCopies implements AutoCloseable {
     static final long CONNECT_TIMEOUT_SECONDS = 10;
     /** A secondary with commands outstanding that completes none for this long is cut and taken out of sync. */
     static final long REPLICATION_TIMEOUT_SECONDS = 5;
+    /** How long a primary waits for its secondaries' reports before it serves a volume without them. */
+    static final long SECONDARIES_WAIT_SECONDS = 10;
     /** How long each step of a rejoin may take: a pass over the dirty regions, the drain, etcd's record. */
     static final long REJOIN_STEP_TIMEOUT_SECONDS = 60;
     /** Regions of the dirty maps of small volumes: 1 MiB of 4 KiB blocks (larger volumes get larger ones). */
@@ -76,6 +78,8 @@ final class VolumeCopies implements AutoCloseable {
     private final ExecutorService rejoins = Executors.newSingleThreadExecutor(
             Thread.ofPlatform().name("basalt-rejoin").daemon().factory());
     private final LongAdder rejoinedBlocks = new LongAdder();
+    /** Volumes whose primary waits for its secondaries' first reports: since when ({@link System#nanoTime}). */
+    private final Map<String, Long> waitingSince = new ConcurrentHashMap<>();
     /** {@code <volume id>@<node id>} of the rejoins queued or running. */
     private final Set<String> rejoining = ConcurrentHashMap.newKeySet();
 
@@ -113,6 +117,26 @@ final class VolumeCopies implements AutoCloseable {
     boolean secondariesReady(VolumeDesire desire) {
         return desire.secondaries().stream().filter(desire.inSyncNodes()::contains)
                 .allMatch(nodeId -> servesCurrentGeneration(desire, nodeId));
+    }
+
+    /**
+     * For a primary not serving the volume yet (a new volume, or after its restart) whose in-sync
+     * secondaries have not all reported: whether it has waited {@link #SECONDARIES_WAIT_SECONDS} for them
+     * since it first found them missing, after which it serves the volume without them (recording them
+     * out of sync, to rejoin when they report). Until then {@code again} is run once the wait is over. A
+     * primary that serves the volume already waits for its in-sync secondaries' reports of a change as
+     * long as they take (the API refuses changes while one of their nodes is down).
+     */
+    boolean waitedForSecondaries(VolumeDesire desire, Runnable again) {
+        if (serving(desire)) {
+            return false;
+        }
+        long now = System.nanoTime();
+        long since = waitingSince.computeIfAbsent(desire.id(), id -> {
+            control.schedule(again, SECONDARIES_WAIT_SECONDS, TimeUnit.SECONDS);
+            return now;
+        });
+        return now - since >= TimeUnit.SECONDS.toNanos(SECONDARIES_WAIT_SECONDS);
     }
 
     /** Whether the copy on {@code nodeId} reported {@code desire}'s generation applied and its copy served. */
@@ -166,7 +190,13 @@ final class VolumeCopies implements AutoCloseable {
                 unknown.add(nodeId);
                 continue;
             }
-            Optional<RemoteReplica> replica = connect(desire, nodeId, generation);
+            Optional<RemoteReplica> replica = Optional.empty();
+            if (servesCurrentGeneration(desire, nodeId)) {
+                replica = connect(desire, nodeId, generation);
+            } else {
+                LOG.warn("volume {}: the copy on {} has not reported generation {}; serving without it",
+                        desire.id(), nodeId, desire.generation());
+            }
             if (replica.isPresent()) {
                 connected.add(replica.get());
             } else {
@@ -187,6 +217,7 @@ final class VolumeCopies implements AutoCloseable {
             connected.forEach(RemoteReplica::close);
             throw e;
         }
+        waitingSince.remove(desire.id());
         LOG.info("serving volume {} as its primary, forwarding to {} (out of sync: {}), generation {}",
                 desire.id(), connected.stream().map(RemoteReplica::nodeId).toList(), unknown, atGeneration);
     }
@@ -290,6 +321,7 @@ final class VolumeCopies implements AutoCloseable {
 
     /** On a primary whose volume hosts no longer see: stops forwarding and closes the secondaries' connections. */
     void closePrimary(String volumeId) {
+        waitingSince.remove(volumeId);
         ReplicatedStore store = primaries.remove(volumeId);
         if (store != null) {
             store.close();

@@ -3,7 +3,9 @@ package io.basalt.service.cluster;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.basalt.cluster.etcd.ClusterKeys;
 import io.basalt.cluster.etcd.EtcdProcess;
+import io.basalt.cluster.volumes.VolumeTransactions;
 import io.basalt.nvmetcp.host.HostController;
 import io.basalt.nvmetcp.host.HostOptions;
 import io.basalt.service.StorageNode;
@@ -27,11 +29,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -291,12 +295,22 @@ class ReplicatedVolumesTest {
 
     /** The volume's record once it is as {@code expected} says (the primary's rejoin takes its time). */
     private JsonNode awaitRecord(String volumeId, Predicate<JsonNode> expected) throws Exception {
-        JsonNode record = record(volumeId);
-        for (int attempt = 0; attempt < 300 && !expected.test(record); attempt++) {
+        return awaitEtcdValue("/basalt/test/volumes/" + volumeId, expected);
+    }
+
+    /** The value of {@code key} once it is there and as {@code expected} says, or as it is after 30 s. */
+    private JsonNode awaitEtcdValue(String key, Predicate<JsonNode> expected) throws Exception {
+        JsonNode value = null;
+        for (int attempt = 0; attempt < 300; attempt++) {
+            GetResponse got = etcdClient.getKVClient().get(ByteSequence.from(key, UTF_8)).get(10, TimeUnit.SECONDS);
+            value = got.getKvs().isEmpty() ? null : JSON.readTree(got.getKvs().getFirst().getValue().getBytes());
+            if (value != null && expected.test(value)) {
+                return value;
+            }
             Thread.sleep(100);
-            record = record(volumeId);
         }
-        return record;
+        assertTrue(value != null, key + " is in etcd");
+        return value;
     }
 
     @Test
@@ -347,6 +361,53 @@ class ReplicatedVolumesTest {
         }
         assertArrayEquals(image, readCopy(id, secondary, 2048), "writes after the restart reach the secondary too");
         assertEquals(nodeIds, ids(record(id).get("inSync")));
+    }
+
+    @Test
+    void aSecondaryDownBeforeItMadeItsCopyIsLeftOutThenCopiedWholeWhenItComesBack() throws Exception {
+        String primaryId = nodeIdOf(started.get(0));
+        String secondaryId = nodeIdOf(started.get(1));
+        nodes.get(secondaryId).close();
+        api.awaitLiveNodes(started.get(0), 2);
+        // The record as the API writes it, placed on a node that went down before it made its copy.
+        String id = UUID.randomUUID().toString();
+        ObjectNode desire = JSON.createObjectNode().put("id", id).put("project", "default").put("name", "late")
+                .put("sizeBytes", 8L << 20).put("replicas", 2).put("requireAuthentication", false)
+                .put("uuid", UUID.randomUUID().toString()).put("nguid", "0123456789abcdef0123456789abcdef")
+                .put("generation", 1);
+        desire.putArray("nodeIds").add(primaryId).add(secondaryId);
+        desire.putArray("inSync").add(primaryId).add(secondaryId);
+        desire.putArray("hosts").add(HOST_NQN);
+        assertTrue(new VolumeTransactions(etcdClient, new ClusterKeys("test"), Duration.ofSeconds(5))
+                .create(id, "default", "late", JSON.writeValueAsBytes(desire)));
+
+        // Without the bounded wait, the primary waited for the secondary's report for ever and served nothing.
+        JsonNode served = awaitRecord(id, r -> ids(r.get("inSync")).size() == 1);
+        assertEquals(List.of(primaryId), ids(served.get("inSync")), "left out after the wait: " + served);
+        JsonNode primaryReport = awaitEtcdValue("/basalt/test/volume-states/" + id, r -> r.path("nsid").asInt() > 0);
+        byte[] image = new byte[(int) (8L << 20)];
+        HostController host = HostController.connect(hostGroup, HostOptions.defaults(HOST_NQN), HOST,
+                nodes.get(primaryId).nvmeAddress().getPort(), primaryReport.get("nqn").asText())
+                .get(10, TimeUnit.SECONDS);
+        int nsid = primaryReport.get("nsid").asInt();
+        try {
+            Random random = new Random(5);
+            for (int i = 0; i < 40; i++) {
+                write(host, nsid, random.nextInt(2048 - 8), 1 + random.nextInt(8), random, false, image);
+            }
+            assertEquals(0, flush(host, nsid));
+        } finally {
+            host.closeAsync().get(10, TimeUnit.SECONDS);
+        }
+
+        start(names.get(secondaryId));
+        JsonNode rejoined = awaitRecord(id, r -> ids(r.get("inSync")).size() == 2);
+        assertEquals(List.of(primaryId, secondaryId), ids(rejoined.get("inSync")), rejoined.toString());
+        assertArrayEquals(image, readCopy(id, secondaryId, 2048), "the copy made late holds every write");
+    }
+
+    private String nodeIdOf(StorageNode node) {
+        return nodes.entrySet().stream().filter(e -> e.getValue() == node).findFirst().orElseThrow().getKey();
     }
 
     /** Writes random bytes, waits for the answer (status 0) and keeps them in {@code image}. */
