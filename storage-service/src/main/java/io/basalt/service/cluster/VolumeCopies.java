@@ -185,27 +185,27 @@ final class VolumeCopies implements AutoCloseable {
         long generation = desire.generation();
         List<RemoteReplica> connected = new ArrayList<>();
         List<String> unknown = new ArrayList<>();
-        for (String nodeId : desire.secondaries()) {
-            if (!desire.inSyncNodes().contains(nodeId)) {
-                unknown.add(nodeId);
-                continue;
-            }
-            Optional<RemoteReplica> replica = Optional.empty();
-            if (servesCurrentGeneration(desire, nodeId)) {
-                replica = connect(desire, nodeId, generation);
-            } else {
-                LOG.warn("volume {}: the copy on {} has not reported generation {}; serving without it",
-                        desire.id(), nodeId, desire.generation());
-            }
-            if (replica.isPresent()) {
-                connected.add(replica.get());
-            } else {
-                generation = recorded(inSyncSet.remove(nodeId), desire.id(), nodeId);
-                unknown.add(nodeId);
-            }
-        }
-        long atGeneration = generation;
         try {
+            for (String nodeId : desire.secondaries()) {
+                if (!desire.inSyncNodes().contains(nodeId)) {
+                    unknown.add(nodeId);
+                    continue;
+                }
+                Optional<RemoteReplica> replica = Optional.empty();
+                if (servesCurrentGeneration(desire, nodeId)) {
+                    replica = connect(desire, nodeId, generation);
+                } else {
+                    LOG.warn("volume {}: the copy on {} has not reported generation {}; serving without it",
+                            desire.id(), nodeId, desire.generation());
+                }
+                if (replica.isPresent()) {
+                    connected.add(replica.get());
+                } else {
+                    generation = recorded(inSyncSet.remove(nodeId), desire.id(), nodeId);
+                    unknown.add(nodeId);
+                }
+            }
+            long atGeneration = generation;
             local.serve(desire.id(), store -> {
                 ReplicatedStore replicated = new ReplicatedStore(desire.id(), store, connected, atGeneration,
                         inSyncSet, REGION_BLOCKS, REPLICATION_TIMEOUT_SECONDS, TimeUnit.SECONDS, control);
@@ -213,13 +213,13 @@ final class VolumeCopies implements AutoCloseable {
                 primaries.put(desire.id(), replicated);
                 return replicated;
             });
-        } catch (RuntimeException e) {
-            connected.forEach(RemoteReplica::close);
+        } catch (ClusterException | RuntimeException e) {
+            connected.forEach(RemoteReplica::close); // nothing forwards to them: the next attempt connects again
             throw e;
         }
         waitingSince.remove(desire.id());
         LOG.info("serving volume {} as its primary, forwarding to {} (out of sync: {}), generation {}",
-                desire.id(), connected.stream().map(RemoteReplica::nodeId).toList(), unknown, atGeneration);
+                desire.id(), connected.stream().map(RemoteReplica::nodeId).toList(), unknown, generation);
     }
 
     /** The generation that records {@code nodeId} out of sync, once etcd has it ({@link EtcdInSyncSet} bounds each call). */
