@@ -173,7 +173,7 @@ public final class StorageNode implements AutoCloseable {
                         .listen(config.apiPort(), config.apiBind()),
                 "listen for the volume API on " + config.apiBind() + ":" + config.apiPort());
         if (cluster.isPresent()) {
-            joinCluster(cluster.get());
+            joinCluster(cluster.get(), eventLoops);
         }
 
         LOG.info("Basalt ready: nvme={} discovery={} api={}://{}{}", hostPort(nvmeAddress),
@@ -208,10 +208,10 @@ public final class StorageNode implements AutoCloseable {
     }
 
     /** After the API listens, since the cluster is told the node's API address. */
-    private void joinCluster(NodeCluster nodeCluster) throws StartupException {
+    private void joinCluster(NodeCluster nodeCluster, EventLoopGroup eventLoops) throws StartupException {
         String apiUrl = apiScheme() + "://" + config.advertisedApiAddress() + ":" + http.actualPort();
         try {
-            nodeCluster.join(store.nodeId().toString(), apiUrl, portals, volumes);
+            nodeCluster.join(store.nodeId().toString(), apiUrl, portals, volumes, target, eventLoops);
         } catch (ClusterException e) {
             throw new StartupException("cannot join cluster '" + config.cluster().orElseThrow().name() + "' through "
                     + config.cluster().orElseThrow().etcdEndpoints() + ": " + e.getMessage(), e);

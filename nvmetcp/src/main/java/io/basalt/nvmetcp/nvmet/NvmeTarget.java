@@ -162,6 +162,14 @@ public final class NvmeTarget implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops offering a subsystem to new connections; controllers already connected to it keep it, with
+     * whatever namespaces it still has (remove them first to end their I/O).
+     */
+    public void removeSubsystem(String nqn) {
+        subsystems.remove(nqn);
+    }
+
     public Subsystem subsystem(String nqn) {
         return subsystems.get(nqn);
     }

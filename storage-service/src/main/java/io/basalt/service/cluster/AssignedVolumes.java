@@ -11,36 +11,44 @@ import io.basalt.bridge.api.Volume;
 import io.basalt.cluster.Cluster;
 import io.basalt.cluster.ClusterException;
 import io.basalt.cluster.volumes.VolumeRecords;
+import io.basalt.service.replication.ReplicaSubsystem;
 import io.basalt.service.volume.VolumeManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
- * Carries out, on this node, the desired state of the volumes the cluster placed here: creates, changes
- * and deletes them in the node's {@link VolumeManager} (engine and target), then reports each generation
- * applied (or why not) under {@code volume-states/}. Works on one thread of its own, in the order etcd's
- * watch reported the changes; the watch thread only hands the volume ids over.
+ * Carries out, on this node, the desired state of the volumes the cluster placed here, whether this node
+ * holds their only copy, the primary's or a secondary's: creates, changes and deletes them in the node's
+ * {@link VolumeManager} (engine and target), serves replicated copies as their role says
+ * ({@link VolumeCopies}), then reports each generation applied (or why not) under {@code volume-states/}.
+ * Works on one thread of its own, in the order etcd's watch reported the changes; the watch thread only
+ * hands the ids over.
  */
 final class AssignedVolumes implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AssignedVolumes.class);
 
     private final Cluster cluster;
     private final VolumeManager local;
+    private final VolumeCopies copies;
     private final String self;
     private final ExecutorService worker = Executors.newSingleThreadExecutor(Thread.ofPlatform()
             .name("basalt-assigned-volumes").daemon().factory());
 
-    AssignedVolumes(Cluster cluster, VolumeManager local) {
+    AssignedVolumes(Cluster cluster, VolumeManager local, VolumeCopies copies) {
         this.cluster = cluster;
         this.local = local;
+        this.copies = copies;
         this.self = cluster.self().nodeId();
     }
 
@@ -52,7 +60,10 @@ final class AssignedVolumes implements AutoCloseable {
         submit(all);
     }
 
-    private void submit(Set<String> volumeIds) {
+    /** @param ids volume ids, or ids of copies' reports (a secondary's report is about its volume) */
+    private void submit(Set<String> ids) {
+        Set<String> volumeIds = ids.stream().map(VolumeReport::volumeOf)
+                .collect(Collectors.toCollection(LinkedHashSet::new));
         try {
             worker.execute(() -> volumeIds.forEach(this::reconcile));
         } catch (RejectedExecutionException closing) {
@@ -65,13 +76,17 @@ final class AssignedVolumes implements AutoCloseable {
             VolumeRecords.Stored storedDesire = cluster.volumes().desired().get(id);
             Optional<VolumeDesire> desire = storedDesire == null ? Optional.empty()
                     : ClusterJson.decode(id, storedDesire.json(), VolumeDesire.class);
-            VolumeRecords.Stored storedReport = cluster.volumes().states().get(id);
-            VolumeReport report = storedReport == null ? null
-                    : ClusterJson.decode(id, storedReport.json(), VolumeReport.class).orElse(null);
             if (desire.isPresent() && desire.get().nodeIds().contains(self)) {
-                apply(desire.get(), report);
-            } else if (storedDesire == null && report != null && report.nodeId().equals(self)) {
-                remove(id, report.project());
+                apply(desire.get(), report(VolumeReport.stateId(desire.get(), self)));
+            } else if (storedDesire == null) {
+                // This node's report on a volume without a record: its copy goes (the primary's report
+                // is under the volume's id, a secondary's under the id and its node's).
+                for (String stateId : List.of(id, VolumeReport.secondaryStateId(id, self))) {
+                    VolumeReport own = report(stateId);
+                    if (own != null && own.nodeId().equals(self)) {
+                        remove(id, own.project(), stateId);
+                    }
+                }
             }
         } catch (ClusterException e) {
             // The next change of the volume, or the next fresh read of the records, tries again.
@@ -81,41 +96,67 @@ final class AssignedVolumes implements AutoCloseable {
         }
     }
 
+    private VolumeReport report(String stateId) {
+        return ClusterVolumes.report(stateId, cluster.volumes().states().get(stateId));
+    }
+
     private void apply(VolumeDesire desire, VolumeReport report) throws ClusterException {
+        boolean primary = desire.holder().equals(self);
+        if (primary) {
+            copies.rejoinReturned(desire); // a secondary's report that it serves its copy again brings it here
+        }
         Optional<Volume> held = local.find(desire.project(), desire.id());
         if (report != null && report.nodeId().equals(self) && report.generation() == desire.generation()
-                && (held.isPresent() || report.error() != null)) {
-            return; // already reported, and (if it was applied) still here
+                && (held.isPresent() && copies.serving(desire) || report.error() != null)) {
+            return; // already reported, and (if it was applied) still here and served
+        }
+        if (primary && desire.replicas() > 1 && !copies.secondariesReady(desire)
+                && !copies.waitedForSecondaries(desire, () -> submit(Set.of(desire.id())))) {
+            return; // each in-sync secondary's report of this generation, or the end of the wait, brings it back
         }
         Volume volume;
         try {
             volume = held.isEmpty() ? create(desire) : change(desire, held.get());
+            copies.serve(desire);
         } catch (RuntimeException e) {
             refuse(desire, e);
             return;
         }
-        cluster.volumeTransactions().putState(desire.id(), ClusterJson.encode(new VolumeReport(self, desire.project(),
-                desire.generation(), volume.nqn(), volume.nsid(), volume.compression(), null, null, null)));
+        boolean secondary = !primary;
+        cluster.volumeTransactions().putState(VolumeReport.stateId(desire, self), ClusterJson.encode(new VolumeReport(
+                self, desire.project(), desire.generation(),
+                secondary ? copies.replicaNqn(desire.id()) : volume.nqn(),
+                secondary ? ReplicaSubsystem.NSID : volume.nsid(), volume.compression(), null, null, null)));
     }
 
+    /** A secondary's copy admits no host in the node's subsystem (it is not shown there at all) and has no limits. */
     private Volume create(VolumeDesire desire) {
+        boolean primary = desire.holder().equals(self);
         Volume volume = local.create(new VolumeManager.Identity(desire.id(), desire.uuid(), desire.nguid()),
-                desire.project(), new CreateVolumeRequest(desire.name(), desire.sizeBytes(), desire.hosts(),
-                        desire.compression(), null, null, null, desire.requireAuthentication(), desire.qos()));
+                desire.project(), new CreateVolumeRequest(desire.name(), desire.sizeBytes(),
+                        primary ? desire.hosts() : List.of(), desire.compression(), desire.replicas(), null, null,
+                        desire.requireAuthentication(), primary ? desire.qos() : null));
         LOG.info("made volume {} '{}' of project {}, placed here by the cluster (generation {})", desire.id(),
                 desire.name(), desire.project(), desire.generation());
         return volume;
     }
 
-    /** Each API change the desired state differs in; the local manager skips what already matches. */
+    /**
+     * Each API change the desired state differs in; the local manager skips what already matches. Hosts
+     * and limits apply where hosts connect: on the primary.
+     */
     private Volume change(VolumeDesire desire, Volume held) {
         String project = desire.project();
         if (desire.sizeBytes() != held.sizeBytes()) {
             local.extend(project, desire.id(), desire.sizeBytes());
+            copies.resized(desire.id());
         }
         if (!desire.name().equals(held.name())
                 || (desire.compression() != null && desire.compression() != held.compression())) {
             local.update(project, desire.id(), new UpdateVolumeRequest(desire.name(), desire.compression()));
+        }
+        if (!desire.holder().equals(self)) {
+            return local.find(project, desire.id()).orElseThrow();
         }
         if (!Set.copyOf(desire.hosts()).equals(Set.copyOf(held.hosts()))) {
             local.setHosts(project, desire.id(), desire.hosts());
@@ -149,20 +190,27 @@ final class AssignedVolumes implements AutoCloseable {
             why = refusal.getMessage();
         }
         Optional<Volume> held = local.find(desire.project(), desire.id());
-        cluster.volumeTransactions().putState(desire.id(), ClusterJson.encode(new VolumeReport(self, desire.project(),
-                desire.generation(), held.map(Volume::nqn).orElse(null), held.map(Volume::nsid).orElse(0),
+        cluster.volumeTransactions().putState(VolumeReport.stateId(desire, self), ClusterJson.encode(new VolumeReport(
+                self, desire.project(), desire.generation(), held.map(Volume::nqn).orElse(null),
+                held.map(Volume::nsid).orElse(0),
                 held.map(Volume::compression).orElse(false), why, kind,
                 field)));
     }
 
-    private void remove(String id, String project) throws ClusterException {
+    /**
+     * A secondary stops serving its copy to the primary before the copy goes; a primary stops serving
+     * hosts (the deletion hides the namespace) before it closes its connections to the secondaries.
+     */
+    private void remove(String id, String project, String stateId) throws ClusterException {
+        copies.stopServingSecondary(id);
         try {
             local.delete(project, id);
             LOG.info("deleted volume {} of project {}: the cluster no longer has it", id, project);
         } catch (NotFoundException alreadyGone) {
             // A create this node refused, or a deletion done before a restart: nothing to delete.
         }
-        cluster.volumeTransactions().deleteState(id);
+        copies.closePrimary(id);
+        cluster.volumeTransactions().deleteState(stateId);
     }
 
     /** Stops applying changes; one under way finishes first (bounded by the engine's own timeouts). */

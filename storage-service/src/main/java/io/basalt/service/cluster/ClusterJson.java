@@ -3,6 +3,7 @@ package io.basalt.service.cluster;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,6 +24,21 @@ final class ClusterJson {
             return JSON.writeValueAsBytes(record);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("records of plain fields can be written as JSON", e);
+        }
+    }
+
+    /**
+     * {@code record} written over the JSON {@code stored} in etcd: the record's fields replace those of
+     * {@code stored}, and the fields it does not know (a newer node's, or another writer's such as the
+     * in-sync set) are carried over unchanged.
+     */
+    static byte[] encodeOver(byte[] stored, Object record) {
+        try {
+            ObjectNode merged = JSON.readTree(stored) instanceof ObjectNode read ? read : JSON.createObjectNode();
+            merged.setAll((ObjectNode) JSON.valueToTree(record));
+            return JSON.writeValueAsBytes(merged);
+        } catch (IOException e) {
+            throw new IllegalStateException("a record that was read as JSON can be read again", e);
         }
     }
 

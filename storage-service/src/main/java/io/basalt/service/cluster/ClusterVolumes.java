@@ -48,6 +48,8 @@ final class ClusterVolumes implements VolumeService {
     static final Duration APPLY_TIMEOUT = Duration.ofSeconds(10);
     /** A change that lost this many races against others in a row gives up: the caller may retry. */
     private static final int MAX_ATTEMPTS = 5;
+    /** Copies a volume may have, each in a failure domain of its own. */
+    private static final int MAX_REPLICAS = 3;
 
     private final VolumeManager local;
     private final Supplier<Cluster> cluster;
@@ -60,9 +62,9 @@ final class ClusterVolumes implements VolumeService {
     @Override
     public Volume create(String project, CreateVolumeRequest request) {
         int replicas = request.replicas() == null ? 1 : request.replicas();
-        if (replicas != 1) {
-            throw new InvalidVolumeRequestException("replicas", "replication is not built yet: a volume in a cluster"
-                    + " keeps 1 replica, on the node placement chooses");
+        if (replicas < 1 || replicas > MAX_REPLICAS) {
+            throw new InvalidVolumeRequestException("replicas", "a volume keeps 1 to " + MAX_REPLICAS
+                    + " replicas, not " + replicas);
         }
         if (request.sourceSnapshotId() != null || request.sourceVolumeId() != null) {
             throw new InvalidVolumeRequestException(request.sourceSnapshotId() != null ? "sourceSnapshotId"
@@ -76,17 +78,18 @@ final class ClusterVolumes implements VolumeService {
             throw new InsufficientCapacityException("the cluster cannot place the volume: " + e.getMessage());
         }
         VolumeManager.Identity identity = local.newIdentity();
+        List<String> nodeIds = chosen.stream().map(Member::nodeId).toList();
         VolumeDesire desire = new VolumeDesire(identity.id(), project, request.name(), request.sizeBytes(),
-                request.compression(), replicas, chosen.stream().map(Member::nodeId).toList(),
-                List.copyOf(new LinkedHashSet<>(request.hosts())), request.authenticationRequired(), request.qos(),
-                identity.uuid(), identity.nguid(), 1);
+                request.compression(), replicas, nodeIds, List.copyOf(new LinkedHashSet<>(request.hosts())),
+                request.authenticationRequired(), request.qos(), identity.uuid(), identity.nguid(), 1, nodeIds);
         boolean created = etcd(() -> joined.volumeTransactions().create(desire.id(), project, desire.name(),
                 ClusterJson.encode(desire)));
         if (!created) {
             throw new VolumeConflictException("name", "a volume named '" + request.name() + "' already exists");
         }
-        LOG.info("volume {} '{}' of project {} placed on node {}", desire.id(), desire.name(), project, desire.holder());
-        Optional<VolumeReport> report = awaitReport(joined, desire.id(), 1);
+        LOG.info("volume {} '{}' of project {} placed on node(s) {}", desire.id(), desire.name(), project,
+                desire.nodeIds());
+        Optional<VolumeReport> report = awaitReports(joined, desire, 1);
         if (report.isPresent() && report.get().error() != null) {
             // The holder refused: the volume is not made, so its record goes too (and from this node's
             // copy before it answers, so that the caller's next read here does not show it).
@@ -124,6 +127,12 @@ final class ClusterVolumes implements VolumeService {
             if (sizeBytes < d.sizeBytes()) {
                 throw new InvalidVolumeRequestException("sizeBytes", "volumes cannot shrink: " + sizeBytes
                         + " is smaller than the current " + d.sizeBytes() + " bytes");
+            }
+            if (sizeBytes != d.sizeBytes() && !d.inSyncNodes().containsAll(d.nodeIds())) {
+                // The copy that is out has a fixed size and a dirty map of that size until it rejoins.
+                throw new ChangeNotMadeException("volume " + id + " cannot grow while its copy on node(s) "
+                        + d.nodeIds().stream().filter(n -> !d.inSyncNodes().contains(n)).toList()
+                        + " is out of sync; it can once every copy is in sync again", null);
             }
             return d.next(d.name(), sizeBytes, d.compression(), d.hosts(), d.qos());
         });
@@ -170,9 +179,13 @@ final class ClusterVolumes implements VolumeService {
             VolumeDesire desire = decodeOwned(id, stored, project);
             requireHolderLive(joined, desire);
             if (etcd(() -> joined.volumeTransactions().delete(id, stored.modRevision(), project, desire.name()))) {
-                LOG.info("volume {} '{}' of project {} deleted; node {} removes it", id, desire.name(), project,
-                        desire.holder());
-                await(() -> joined.volumes().await(() -> !joined.volumes().states().containsKey(id), APPLY_TIMEOUT));
+                LOG.info("volume {} '{}' of project {} deleted; node(s) {} remove it", id, desire.name(), project,
+                        desire.nodeIds());
+                // A node that is down removes its copy (and its report) when it is back.
+                List<String> reportsOfLiveCopies = desire.nodeIds().stream().filter(n -> live(joined, n))
+                        .map(n -> VolumeReport.stateId(desire, n)).toList();
+                await(() -> joined.volumes().await(() -> reportsOfLiveCopies.stream()
+                        .noneMatch(joined.volumes().states()::containsKey), APPLY_TIMEOUT));
                 return;
             }
         }
@@ -193,8 +206,9 @@ final class ClusterVolumes implements VolumeService {
             if (wanted.sameAs(current)) {
                 return view(joined, current, report(id, joined.volumes().states().get(id)));
             }
-            requireHolderLive(joined, current);
-            if (!etcd(() -> joined.volumeTransactions().update(id, stored.modRevision(), ClusterJson.encode(wanted),
+            requireInSyncCopiesLive(joined, current);
+            if (!etcd(() -> joined.volumeTransactions().update(id, stored.modRevision(),
+                    ClusterJson.encodeOver(stored.json(), wanted),
                     project, current.name(), wanted.name()))) {
                 if (!current.name().equals(wanted.name()) && list(project, wanted.name()).stream()
                         .anyMatch(v -> !v.id().equals(id))) {
@@ -202,9 +216,9 @@ final class ClusterVolumes implements VolumeService {
                 }
                 continue;
             }
-            Optional<VolumeReport> report = awaitReport(joined, id, wanted.generation());
+            Optional<VolumeReport> report = awaitReports(joined, wanted, wanted.generation());
             if (report.isPresent() && report.get().error() != null) {
-                undo(joined, id, current, wanted);
+                undo(joined, id, current);
                 throw refusal(report.get());
             }
             return view(joined, wanted, report.orElse(null));
@@ -212,21 +226,51 @@ final class ClusterVolumes implements VolumeService {
         throw new ChangeNotMadeException("volume " + id + " kept changing under this change", null);
     }
 
-    /** Puts back what the holder refused, as a newer generation, so the record says what the node has. */
-    private void undo(Cluster joined, String id, VolumeDesire before, VolumeDesire refused) {
-        VolumeDesire restored = refused.next(before.name(), before.sizeBytes(), before.compression(), before.hosts(),
-                before.qos());
-        etcd(() -> joined.volumeTransactions().read(id).map(stored -> etcd(() -> joined.volumeTransactions()
-                .update(id, stored.modRevision(), ClusterJson.encode(restored), before.project(), refused.name(),
-                        before.name()))).orElse(false));
+    /**
+     * Puts back what a node refused, as a newer generation of the record as it is now, so the record says
+     * what the nodes have: the in-sync set and generation the primary may have changed meanwhile are
+     * kept (writing back those of the refused record would list a copy that left as in sync again and
+     * reuse a generation).
+     */
+    private void undo(Cluster joined, String id, VolumeDesire before) {
+        for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+            Optional<VolumeRecords.Stored> read = etcd(() -> joined.volumeTransactions().read(id));
+            Optional<VolumeDesire> latest = read.flatMap(stored -> ClusterJson.decode(id, stored.json(),
+                    VolumeDesire.class));
+            if (latest.isEmpty()) {
+                return; // deleted meanwhile: nothing to put back
+            }
+            VolumeDesire restored = latest.get().next(before.name(), before.sizeBytes(), before.compression(),
+                    before.hosts(), before.qos());
+            if (etcd(() -> joined.volumeTransactions().update(id, read.get().modRevision(),
+                    ClusterJson.encodeOver(read.get().json(), restored), before.project(), latest.get().name(),
+                    before.name()))) {
+                return;
+            }
+        }
+        LOG.warn("volume {}: the refused change could not be undone, the record kept changing", id);
     }
 
     private static void requireHolderLive(Cluster joined, VolumeDesire desire) {
-        boolean live = joined.liveMembers().stream().anyMatch(m -> m.nodeId().equals(desire.holder()));
-        if (!live) {
+        if (!live(joined, desire.holder())) {
             throw new ChangeNotMadeException("node " + desire.holder() + ", which holds volume " + desire.id()
                     + ", is down: the volume can change once it is back", null);
         }
+    }
+
+    /** A change is carried out by every in-sync copy: all of their nodes must be there to do it. */
+    private static void requireInSyncCopiesLive(Cluster joined, VolumeDesire desire) {
+        requireHolderLive(joined, desire);
+        for (String nodeId : desire.inSyncNodes()) {
+            if (!live(joined, nodeId)) {
+                throw new ChangeNotMadeException("node " + nodeId + ", which holds a copy of volume " + desire.id()
+                        + ", is down: the volume can change once it is back or out of the in-sync set", null);
+            }
+        }
+    }
+
+    private static boolean live(Cluster joined, String nodeId) {
+        return joined.liveMembers().stream().anyMatch(m -> m.nodeId().equals(nodeId));
     }
 
     private static VolumeDesire decodeOwned(String id, VolumeRecords.Stored stored, String project) {
@@ -244,14 +288,25 @@ final class ClusterVolumes implements VolumeService {
         return stored == null ? null : ClusterJson.decode(id, stored.json(), VolumeReport.class).orElse(null);
     }
 
-    /** The holder's report on {@code generation} (applied or refused), or empty if it did not come in time. */
-    private static Optional<VolumeReport> awaitReport(Cluster joined, String id, long generation) {
+    /**
+     * The reports on {@code generation} of every in-sync copy: the first refusal among them, else the
+     * primary's report; empty if the primary's did not come in time.
+     */
+    private static Optional<VolumeReport> awaitReports(Cluster joined, VolumeDesire desire, long generation) {
+        List<String> stateIds = desire.inSyncNodes().stream().map(n -> VolumeReport.stateId(desire, n)).toList();
         await(() -> joined.volumes().await(() -> {
-            VolumeReport report = report(id, joined.volumes().states().get(id));
-            return report != null && report.generation() >= generation;
+            List<VolumeReport> reports = reportsOn(joined, stateIds, generation);
+            return reports.size() == stateIds.size() || reports.stream().anyMatch(r -> r.error() != null);
         }, APPLY_TIMEOUT));
-        return Optional.ofNullable(report(id, joined.volumes().states().get(id)))
-                .filter(r -> r.generation() >= generation);
+        List<VolumeReport> reports = reportsOn(joined, stateIds, generation);
+        return reports.stream().filter(r -> r.error() != null).findFirst()
+                .or(() -> reports.stream().filter(r -> r.nodeId().equals(desire.holder())).findFirst());
+    }
+
+    private static List<VolumeReport> reportsOn(Cluster joined, List<String> stateIds, long generation) {
+        Map<String, VolumeRecords.Stored> states = joined.volumes().states();
+        return stateIds.stream().map(stateId -> report(stateId, states.get(stateId)))
+                .filter(r -> r != null && r.generation() >= generation).toList();
     }
 
     private static RuntimeException refusal(VolumeReport report) {
@@ -282,20 +337,30 @@ final class ClusterVolumes implements VolumeService {
                 portals, null, null, held.map(Volume::space).orElse(null), desire.requireAuthentication(), desire.qos());
     }
 
-    /** Every portal of every node holding the volume, in the order of its {@code nodeIds}. */
+    /**
+     * The portals where hosts reach the volume: its primary's. The secondaries' copies are not served to
+     * hosts (only to the primary, through their replica subsystems) until every copy shows the namespace
+     * in one subsystem with ANA states.
+     */
     static List<Portal> portals(Cluster joined, VolumeDesire desire) {
         List<Portal> portals = new ArrayList<>();
-        for (String nodeId : desire.nodeIds()) {
-            joined.members().stream().filter(m -> m.nodeId().equals(nodeId))
-                    .flatMap(m -> m.description().portals().stream())
-                    .forEach(p -> portals.add(new Portal(p.transport(), p.address(), p.port())));
-        }
+        joined.members().stream().filter(m -> m.nodeId().equals(desire.holder()))
+                .flatMap(m -> m.description().portals().stream())
+                .forEach(p -> portals.add(new Portal(p.transport(), p.address(), p.port())));
         return portals;
     }
 
-    /** Snapshots are made by the node that holds the volume; another node says which one to ask. */
+    /**
+     * Snapshots are made by the node that holds the volume; another node says which one to ask. A
+     * replicated volume has none: a snapshot of the primary's copy alone would not survive its loss, and
+     * reverting it would leave the copies different.
+     */
     private void requireHeldHere(String project, String volumeId, String field) {
         Cluster joined = joined();
+        desire(joined, project, volumeId).filter(d -> d.replicas() > 1).ifPresent(d -> {
+            throw new InvalidVolumeRequestException(field, "volume " + volumeId + " has " + d.replicas()
+                    + " replicas: snapshots of replicated volumes are not built yet");
+        });
         desire(joined, project, volumeId).filter(d -> !d.holder().equals(joined.self().nodeId())).ifPresent(d -> {
             String api = joined.members().stream().filter(m -> m.nodeId().equals(d.holder()))
                     .map(m -> m.description().apiAddress()).findFirst().orElse("unknown");

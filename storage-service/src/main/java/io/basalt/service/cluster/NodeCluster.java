@@ -16,9 +16,11 @@ import io.basalt.cluster.membership.Member;
 import io.basalt.cluster.membership.MemberStatus;
 import io.basalt.cluster.membership.NodeDescription;
 import io.basalt.cluster.membership.PortalAddress;
+import io.basalt.nvmetcp.nvmet.NvmeTarget;
 import io.basalt.nvmetcp.nvmet.SubsystemPortal;
 import io.basalt.service.volume.VolumeManager;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.netty.channel.EventLoopGroup;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -36,6 +38,7 @@ public final class NodeCluster implements ClusterService, AutoCloseable {
     private final ClusterSettings settings;
     private volatile Cluster cluster;
     private AssignedVolumes assigned;
+    private volatile VolumeCopies copies;
 
     public NodeCluster(ClusterSettings settings) {
         this.settings = settings;
@@ -48,13 +51,16 @@ public final class NodeCluster implements ClusterService, AutoCloseable {
 
     /**
      * Registers the node with its portals and API address (its capacity is read from {@code local} from
-     * now on), then carries out the desired state of the volumes placed on it.
+     * now on), then carries out the desired state of the volumes placed on it: their copies are served
+     * by {@code target}, and a primary reaches its secondaries' copies on {@code eventLoops}.
      */
-    public void join(String nodeId, String apiAddress, List<Portal> portals, VolumeManager local) throws ClusterException {
+    public void join(String nodeId, String apiAddress, List<Portal> portals, VolumeManager local, NvmeTarget target,
+                     EventLoopGroup eventLoops) throws ClusterException {
         NodeDescription self = new NodeDescription(nodeId, settings.failureDomain(), apiAddress,
                 portals.stream().map(p -> new PortalAddress(p.transport(), p.address(), p.port())).toList());
         Cluster joined = Cluster.join(settings, self, () -> capacity(local.stats()));
-        assigned = new AssignedVolumes(joined, local);
+        copies = new VolumeCopies(joined, local, target, eventLoops);
+        assigned = new AssignedVolumes(joined, local, copies);
         assigned.start();
         cluster = joined;
     }
@@ -80,6 +86,10 @@ public final class NodeCluster implements ClusterService, AutoCloseable {
                 .register(registry);
         FunctionCounter.builder("basalt.cluster.lease.losses", this, c -> c.cluster == null ? 0 : c.cluster.leaseLosses())
                 .description("Times this node lost its etcd lease and so was not a live member until it registered again")
+                .register(registry);
+        FunctionCounter.builder("basalt.replication.rejoin.blocks.copied", this,
+                        c -> c.copies == null ? 0 : c.copies.rejoinedBlocks())
+                .description("Blocks this node, as a primary, copied to secondaries that came back out of sync")
                 .register(registry);
         Gauge.builder("basalt.cluster.members.live", this, c -> c.cluster == null ? 0 : c.cluster.liveMembers().size())
                 .description("Live members of the cluster, as this node sees them").register(registry);
@@ -132,6 +142,9 @@ public final class NodeCluster implements ClusterService, AutoCloseable {
     public void close() {
         if (assigned != null) {
             assigned.close();
+        }
+        if (copies != null) {
+            copies.close();
         }
         Cluster joined = cluster;
         if (joined != null) {

@@ -1,5 +1,6 @@
 package io.basalt.service.cluster;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.basalt.bridge.api.Qos;
 
 import java.util.List;
@@ -15,11 +16,15 @@ import java.util.UUID;
  * @param nodeIds      the nodes holding a copy (one until replication exists)
  * @param uuid         namespace UUID, chosen at creation so every future replica shows the same one
  * @param nguid        namespace NGUID, likewise
- * @param generation   1 at creation, one more for every change: the holder reports the generation it applied
+ * @param generation   1 at creation, one more for every change: every node holding a copy reports the
+ *                     generation it applied
+ * @param inSync       the nodes whose copies take every write (the primary's {@code ReplicatedStore} changes it
+ *                     through {@code EtcdInSyncSet}); null means all of {@code nodeIds}
  */
 record VolumeDesire(String id, String project, String name, long sizeBytes, Boolean compression, int replicas,
                     List<String> nodeIds, List<String> hosts, boolean requireAuthentication, Qos qos, UUID uuid,
-                    String nguid, long generation) {
+                    String nguid, long generation,
+                    @JsonInclude(JsonInclude.Include.NON_NULL) List<String> inSync) {
     /** A record that lacks what every node relies on is not read at all (the reader warns and leaves it out). */
     VolumeDesire {
         if (id == null || project == null || name == null || uuid == null || nguid == null || nodeIds == null
@@ -29,16 +34,28 @@ record VolumeDesire(String id, String project, String name, long sizeBytes, Bool
         }
         nodeIds = List.copyOf(nodeIds);
         hosts = List.copyOf(hosts);
+        inSync = inSync == null ? null : List.copyOf(inSync);
         qos = qos == null ? Qos.UNLIMITED : qos;
     }
 
+    /** The primary: the node that serves the volume to hosts and forwards writes to the other copies. */
     String holder() {
         return nodeIds.getFirst();
     }
 
+    /** The nodes other than the primary holding a copy. */
+    List<String> secondaries() {
+        return nodeIds.subList(1, nodeIds.size());
+    }
+
+    /** The nodes whose copies take every write, the primary included. */
+    List<String> inSyncNodes() {
+        return inSync == null ? nodeIds : inSync;
+    }
+
     VolumeDesire next(String name, long sizeBytes, Boolean compression, List<String> hosts, Qos qos) {
         return new VolumeDesire(id, project, name, sizeBytes, compression, replicas, nodeIds, hosts,
-                requireAuthentication, qos, uuid, nguid, generation + 1);
+                requireAuthentication, qos, uuid, nguid, generation + 1, inSync);
     }
 
     boolean sameAs(VolumeDesire other) {

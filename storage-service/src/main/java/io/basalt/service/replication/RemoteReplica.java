@@ -214,7 +214,7 @@ public final class RemoteReplica implements BlockStore {
     }
 
     /** Disconnects cleanly (bounded). */
-    void close() {
+    public void close() {
         controller.close();
     }
 

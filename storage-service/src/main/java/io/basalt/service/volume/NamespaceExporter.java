@@ -3,6 +3,7 @@ package io.basalt.service.volume;
 import io.basalt.nvmetcp.nvmet.Namespace;
 import io.basalt.nvmetcp.nvmet.Subsystem;
 import io.basalt.service.dataplane.VolumeDevice;
+import io.basalt.service.engine.BlockStore;
 import io.basalt.service.engine.Engine;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 
 /**
  * Shows volumes to hosts: the node's one subsystem, whose namespaces are the volumes, each served
@@ -50,10 +52,11 @@ final class NamespaceExporter implements AutoCloseable {
         return subsystem;
     }
 
-    void expose(VolumeRecord record) {
-        var store = engine.volume(record.mapId()).orElseThrow(
+    /** Shows the volume through the store {@code through} makes of its engine map's. */
+    void expose(VolumeRecord record, UnaryOperator<BlockStore> through) {
+        BlockStore store = engine.volume(record.mapId()).orElseThrow(
                 () -> new IllegalStateException("volume " + record.id() + " has no engine map " + record.mapId()));
-        VolumeDevice device = new VolumeDevice(store, false, qosDelayed);
+        VolumeDevice device = new VolumeDevice(through.apply(store), false, qosDelayed);
         device.limits(record.qos());
         devices.put(record.id(), device);
         Namespace namespace = new Namespace(record.nsid(), record.uuid(), record.nguidBytes(), device,
@@ -68,23 +71,21 @@ final class NamespaceExporter implements AutoCloseable {
         observers.volumeDeleted(record.id());
     }
 
-    /** Applies the volume's limits to its I/O from the next command on. */
+    /**
+     * Applies the volume's limits to its I/O from the next command on; a volume not shown (yet) gets them
+     * from its record when it is.
+     */
     void limit(VolumeRecord record) {
-        device(record.id()).limits(record.qos());
+        VolumeDevice device = devices.get(record.id());
+        if (device != null) {
+            device.limits(record.qos());
+        }
     }
 
     /** Seconds the volume's commands waited for their QoS slot so far (0 for a volume not shown). */
     double throttledSeconds(String volumeId) {
         VolumeDevice device = devices.get(volumeId);
         return device == null ? 0 : device.throttledNanos() / 1e9;
-    }
-
-    private VolumeDevice device(String volumeId) {
-        VolumeDevice device = devices.get(volumeId);
-        if (device == null) {
-            throw new IllegalStateException("volume " + volumeId + " is not shown");
-        }
-        return device;
     }
 
     /**
@@ -96,8 +97,11 @@ final class NamespaceExporter implements AutoCloseable {
         qosDelayed.shutdownNow().forEach(Runnable::run);
     }
 
+    /** A volume not shown (yet) gets its ACL from its record when it is. */
     void allowHosts(VolumeRecord record) {
-        subsystem.setAllowedHosts(record.nsid(), admittedHosts(record));
+        if (devices.containsKey(record.id())) {
+            subsystem.setAllowedHosts(record.nsid(), admittedHosts(record));
+        }
     }
 
     /** From now on only hosts {@code hasSecret} accepts see volumes that require authentication. */

@@ -19,6 +19,7 @@ import io.basalt.bridge.api.UpdateVolumeRequest;
 import io.basalt.bridge.api.Volume;
 import io.basalt.nvmetcp.nvmet.Subsystem;
 import io.basalt.service.dataplane.QosLimits;
+import io.basalt.service.engine.BlockStore;
 import io.basalt.service.engine.ControlCancelledException;
 import io.basalt.service.engine.Engine;
 import org.slf4j.Logger;
@@ -40,6 +41,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
 /**
@@ -119,6 +121,10 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
 
     @Override
     public Volume create(String project, CreateVolumeRequest request) {
+        if (request.replicas() != null && request.replicas() != 1) {
+            throw new InvalidVolumeRequestException("replicas",
+                    "this node is not part of a cluster and keeps exactly 1 replica");
+        }
         return create(newIdentity(), project, request);
     }
 
@@ -139,7 +145,9 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
 
     /**
      * Creates a volume whose names were chosen elsewhere: by the cluster, which records them before the
-     * node holding the volume makes it.
+     * node holding the volume makes it. A copy of a replicated volume ({@code replicas} 2 or 3) is made
+     * but not shown to hosts, now or when the node restarts: the cluster serves it, through
+     * {@link #serve} on the primary or the node's replica subsystem on a secondary.
      */
     public Volume create(Identity identity, String project, CreateVolumeRequest request) {
         synchronized (mutations) {
@@ -148,10 +156,6 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
                 throw new VolumeConflictException("id", "a volume with id " + identity.id() + " already exists");
             }
             int replicas = request.replicas() == null ? 1 : request.replicas();
-            if (replicas != 1) {
-                throw new InvalidVolumeRequestException("replicas",
-                        "this node is not part of a cluster and keeps exactly 1 replica");
-            }
             if (request.sourceSnapshotId() != null && request.sourceVolumeId() != null) {
                 throw new InvalidVolumeRequestException("sourceVolumeId",
                         "give sourceSnapshotId or sourceVolumeId, not both");
@@ -176,7 +180,7 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
                 throw e;
             }
             VolumeRecord record = new VolumeRecord(identity.id(), request.name(), project, size,
-                    blockSize, nsid, identity.uuid(), identity.nguid(), request.hosts(), compression, 1, mapId,
+                    blockSize, nsid, identity.uuid(), identity.nguid(), request.hosts(), compression, replicas, mapId,
                     request.sourceSnapshotId(), request.sourceVolumeId(), request.authenticationRequired(),
                     VolumeViews.limitsOf(request.qos()));
             try {
@@ -187,7 +191,9 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
                 throw new UncheckedIOException("cannot create volume '" + request.name() + "': " + e.getMessage(),
                         e.getCause());
             }
-            exporter.expose(record);
+            if (!replicated(record)) {
+                exporter.expose(record, store -> store);
+            }
             LOG.info("created volume {} '{}' of project {} ({} bytes{}) as NSID {}", record.id(), record.name(),
                     project, size, source == null ? "" : ", from " + source.describe(), record.nsid());
             return views.of(record);
@@ -547,10 +553,40 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
                 catalog.saveAll(restored, persisted.snapshots(), nsids.next());
             }
             catalog.restored(restored, persisted.snapshots());
-            restored.forEach(exporter::expose);
+            restored.stream().filter(r -> !replicated(r)).forEach(r -> exporter.expose(r, store -> store));
             LOG.info("subsystem {} serves {} volume(s) and keeps {} snapshot(s)", subsystem().nqn(),
                     restored.size(), persisted.snapshots().size());
         }
+    }
+
+    /** A copy of a replicated volume: the cluster decides how it is served. */
+    private static boolean replicated(VolumeRecord record) {
+        return record.replicas() > 1;
+    }
+
+    /**
+     * Shows a copy of a replicated volume to its hosts, as the primary does, through the store
+     * {@code through} makes of the engine's (the replicated store that forwards writes to the other
+     * copies).
+     */
+    public void serve(String id, UnaryOperator<BlockStore> through) {
+        synchronized (mutations) {
+            VolumeRecord record = catalog.volume(id);
+            if (record == null) {
+                throw new VolumeNotFoundException(id);
+            }
+            exporter.expose(record, through);
+        }
+    }
+
+    /** The engine's store of a volume's blocks, for a secondary to serve its copy to its primary. */
+    public BlockStore store(String id) {
+        VolumeRecord record = catalog.volume(id);
+        if (record == null) {
+            throw new VolumeNotFoundException(id);
+        }
+        return engine.volume(record.mapId()).orElseThrow(
+                () -> new IllegalStateException("volume " + id + " has no engine map " + record.mapId()));
     }
 
     private void checkNameFree(String project, String name) {

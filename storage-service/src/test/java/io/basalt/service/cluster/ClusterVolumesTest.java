@@ -13,7 +13,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import org.junit.jupiter.api.AfterAll;
@@ -29,14 +28,12 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Three real nodes, one per failure domain, on a real etcd: a volume created through node A's API is
@@ -69,12 +66,12 @@ class ClusterVolumesTest {
         NioEventLoopGroup hostGroup = new NioEventLoopGroup(1);
         try (EtcdProcess etcd = EtcdProcess.start();
              StorageNode a = StorageNode.start(ConfigLoader.load(args("a", "rack-a", "64MiB", etcd), Map.of()));
-             StorageNode b = StorageNode.start(ConfigLoader.load(onDisk(args("b", "rack-b", "256MiB", etcd)), Map.of()));
+             StorageNode b = StorageNode.start(ConfigLoader.load(ClusterTestApi.onDisk(args("b", "rack-b", "256MiB", etcd)), Map.of()));
              StorageNode c = StorageNode.start(ConfigLoader.load(args("c", "rack-c", "64MiB", etcd), Map.of()))) {
-            awaitLiveNodes(a, 3);
-            awaitLiveNodes(c, 3);
+            api.awaitLiveNodes(a, 3);
+            api.awaitLiveNodes(c, 3);
 
-            HttpResponse<Buffer> created = send(a, "POST", "/api/v1/volumes",
+            HttpResponse<Buffer> created = api.send(a, "POST", "/api/v1/volumes",
                     new JsonObject().put("name", "shared").put("sizeBytes", 8L << 20).put("hosts", List.of(HOST_NQN)));
             assertEquals(201, created.statusCode(), created.bodyAsString());
             JsonNode volume = JSON.readTree(created.bodyAsString());
@@ -85,12 +82,12 @@ class ClusterVolumesTest {
             assertEquals(b.nvmeAddress().getPort(), volume.get("portals").get(0).get("port").asInt(),
                     "placed on B, the emptiest node, and shown with B's portal: " + volume);
             assertEquals(1, volume.get("portals").size(), volume.toString());
-            assertEquals(0, stats(a).get("volumes").asInt(), "A only recorded it");
-            assertEquals(1, stats(b).get("volumes").asInt(), "B made it");
+            assertEquals(0, api.stats(a).get("volumes").asInt(), "A only recorded it");
+            assertEquals(1, api.stats(b).get("volumes").asInt(), "B made it");
 
             for (StorageNode node : List.of(a, b, c)) {
-                awaitAnswer(node, "/api/v1/volumes/" + id, answer -> answer.bodyAsString().contains("\"nsid\":" + nsid));
-                HttpResponse<Buffer> shown = send(node, "GET", "/api/v1/volumes/" + id, null);
+                api.awaitAnswer(node, "/api/v1/volumes/" + id, answer -> answer.bodyAsString().contains("\"nsid\":" + nsid));
+                HttpResponse<Buffer> shown = api.send(node, "GET", "/api/v1/volumes/" + id, null);
                 assertEquals(200, shown.statusCode(), shown.bodyAsString());
                 JsonNode seen = JSON.readTree(shown.bodyAsString());
                 assertEquals(nqn, seen.get("nqn").asText());
@@ -98,11 +95,11 @@ class ClusterVolumesTest {
                 assertEquals(volume.get("uuid").asText(), seen.get("uuid").asText());
                 assertEquals(volume.get("compression"), seen.get("compression"));
                 assertEquals(node == b, seen.has("space"), "only the holding node knows the space it uses: " + seen);
-                JsonNode listed = JSON.readTree(send(node, "GET", "/api/v1/volumes?name=shared", null).bodyAsString());
+                JsonNode listed = JSON.readTree(api.send(node, "GET", "/api/v1/volumes?name=shared", null).bodyAsString());
                 assertEquals(id, listed.get("volumes").get(0).get("id").asText(), listed.toString());
             }
 
-            JsonNode overview = JSON.readTree(send(c, "GET", "/api/v1/cluster", null).bodyAsString());
+            JsonNode overview = JSON.readTree(api.send(c, "GET", "/api/v1/cluster", null).bodyAsString());
             assertEquals(1, overview.get("volumes").asInt(), overview.toString());
             assertEquals(8L << 20, overview.get("provisionedBytes").asLong(), "what Cinder's pool reports: " + overview);
 
@@ -142,12 +139,12 @@ class ClusterVolumesTest {
                 assertArrayEquals(written, got);
                 readBack.release();
 
-                HttpResponse<Buffer> extended = send(c, "PUT", "/api/v1/volumes/" + id,
+                HttpResponse<Buffer> extended = api.send(c, "PUT", "/api/v1/volumes/" + id,
                         new JsonObject().put("sizeBytes", 16L << 20));
                 assertEquals(200, extended.statusCode(), extended.bodyAsString());
                 assertEquals(16L << 20, throughB.identifyNamespace(nsid).get(10, TimeUnit.SECONDS).sizeBytes(),
                         "extended through C, B grew the namespace before C answered");
-                awaitAnswer(a, "/api/v1/volumes/" + id, answer -> answer.bodyAsString().contains("\"sizeBytes\":" + (16L << 20)));
+                api.awaitAnswer(a, "/api/v1/volumes/" + id, answer -> answer.bodyAsString().contains("\"sizeBytes\":" + (16L << 20)));
             } finally {
                 throughB.closeAsync().get(10, TimeUnit.SECONDS);
             }
@@ -155,45 +152,45 @@ class ClusterVolumesTest {
                     a.nvmeAddress().getPort(), nqn).get(10, TimeUnit.SECONDS).closeAsync().get(10, TimeUnit.SECONDS),
                     "A does not serve B's subsystem: a host connecting to the wrong node gets nothing");
 
-            HttpResponse<Buffer> hostRemoved = send(a, "DELETE", "/api/v1/volumes/" + id + "/hosts/" + HOST_NQN, null);
+            HttpResponse<Buffer> hostRemoved = api.send(a, "DELETE", "/api/v1/volumes/" + id + "/hosts/" + HOST_NQN, null);
             assertEquals(200, hostRemoved.statusCode(), hostRemoved.bodyAsString());
             Throwable refused = assertThrows(ExecutionException.class, () -> HostController.connect(hostGroup, options,
                     HOST, b.nvmeAddress().getPort(), nqn).get(10, TimeUnit.SECONDS).closeAsync().get(10, TimeUnit.SECONDS));
             assertTrue(refused.getMessage().contains("SC 0x84"), "the host removed through A may no longer connect"
                     + " to B's subsystem, where it is allowed nothing: " + refused.getMessage());
 
-            HttpResponse<Buffer> deleted = send(c, "DELETE", "/api/v1/volumes/" + id, null);
+            HttpResponse<Buffer> deleted = api.send(c, "DELETE", "/api/v1/volumes/" + id, null);
             assertEquals(204, deleted.statusCode(), deleted.bodyAsString());
-            assertEquals(0, stats(b).get("volumes").asInt(), "B removed it before C answered");
+            assertEquals(0, api.stats(b).get("volumes").asInt(), "B removed it before C answered");
             for (StorageNode node : List.of(a, b, c)) {
-                awaitAnswer(node, "/api/v1/volumes/" + id, answer -> answer.statusCode() == 404);
+                api.awaitAnswer(node, "/api/v1/volumes/" + id, answer -> answer.statusCode() == 404);
             }
 
-            HttpResponse<Buffer> later = send(a, "POST", "/api/v1/volumes",
+            HttpResponse<Buffer> later = api.send(a, "POST", "/api/v1/volumes",
                     new JsonObject().put("name", "later").put("sizeBytes", 4L << 20));
             assertEquals(201, later.statusCode(), later.bodyAsString());
             String laterId = JSON.readTree(later.bodyAsString()).get("id").asText();
             b.close();
-            awaitLiveNodes(a, 2);
-            HttpResponse<Buffer> whileDown = send(a, "PUT", "/api/v1/volumes/" + laterId,
+            api.awaitLiveNodes(a, 2);
+            HttpResponse<Buffer> whileDown = api.send(a, "PUT", "/api/v1/volumes/" + laterId,
                     new JsonObject().put("sizeBytes", 8L << 20));
             assertEquals(503, whileDown.statusCode(), whileDown.bodyAsString());
             assertTrue(whileDown.bodyAsString().contains("is down"), whileDown.bodyAsString());
-            assertEquals(503, send(c, "DELETE", "/api/v1/volumes/" + laterId, null).statusCode(),
+            assertEquals(503, api.send(c, "DELETE", "/api/v1/volumes/" + laterId, null).statusCode(),
                     "only the holder can delete its copy");
-            assertEquals(200, send(c, "GET", "/api/v1/volumes/" + laterId, null).statusCode(),
+            assertEquals(200, api.send(c, "GET", "/api/v1/volumes/" + laterId, null).statusCode(),
                     "the volume is still listed while its node is down");
 
-            try (StorageNode backAgain = StorageNode.start(ConfigLoader.load(onDisk(args("b", "rack-b", "256MiB", etcd)),
+            try (StorageNode backAgain = StorageNode.start(ConfigLoader.load(ClusterTestApi.onDisk(args("b", "rack-b", "256MiB", etcd)),
                     Map.of()))) {
-                awaitLiveNodes(a, 3);
-                HttpResponse<Buffer> extended = send(a, "PUT", "/api/v1/volumes/" + laterId,
+                api.awaitLiveNodes(a, 3);
+                HttpResponse<Buffer> extended = api.send(a, "PUT", "/api/v1/volumes/" + laterId,
                         new JsonObject().put("sizeBytes", 8L << 20));
                 assertEquals(200, extended.statusCode(), extended.bodyAsString());
                 JsonNode shown = JSON.readTree(extended.bodyAsString());
                 assertEquals(backAgain.nvmeAddress().getPort(), shown.get("portals").get(0).get("port").asInt(),
                         "the restarted node's new portal: " + shown);
-                assertEquals(1, stats(backAgain).get("volumes").asInt(), "its volume survived the restart, once");
+                assertEquals(1, api.stats(backAgain).get("volumes").asInt(), "its volume survived the restart, once");
             }
         } finally {
             hostGroup.shutdownGracefully(0, 0, TimeUnit.SECONDS).get(10, TimeUnit.SECONDS);
@@ -205,30 +202,31 @@ class ClusterVolumesTest {
         try (EtcdProcess etcd = EtcdProcess.start();
              StorageNode a = StorageNode.start(ConfigLoader.load(args("a", "rack-a", "64MiB", etcd), Map.of()));
              StorageNode b = StorageNode.start(ConfigLoader.load(args("b", "rack-a", "64MiB", etcd), Map.of()))) {
-            awaitLiveNodes(a, 2);
-            HttpResponse<Buffer> tooLarge = send(a, "POST", "/api/v1/volumes",
+            api.awaitLiveNodes(a, 2);
+            HttpResponse<Buffer> tooLarge = api.send(a, "POST", "/api/v1/volumes",
                     new JsonObject().put("name", "huge").put("sizeBytes", 1L << 30));
             assertEquals(507, tooLarge.statusCode(), tooLarge.bodyAsString());
             assertTrue(tooLarge.bodyAsString().contains("the cluster cannot place the volume: 1 replica needs a live node"
                     + " with 1073741824 bytes free; the cluster has 2 live nodes in 1 failure domain [rack-a], of which 0"
                     + " have a node with that much free"), tooLarge.bodyAsString());
 
-            HttpResponse<Buffer> replicated = send(b, "POST", "/api/v1/volumes",
+            HttpResponse<Buffer> replicated = api.send(b, "POST", "/api/v1/volumes",
                     new JsonObject().put("name", "copies").put("sizeBytes", 1L << 20).put("replicas", 2));
-            assertEquals(400, replicated.statusCode(), replicated.bodyAsString());
-            assertTrue(replicated.bodyAsString().contains("replication is not built yet"), replicated.bodyAsString());
+            assertEquals(507, replicated.statusCode(), replicated.bodyAsString());
+            assertTrue(replicated.bodyAsString().contains("2 replicas need live nodes in 2 distinct failure domains"),
+                    replicated.bodyAsString());
 
-            HttpResponse<Buffer> holderRefuses = send(a, "POST", "/api/v1/volumes",
+            HttpResponse<Buffer> holderRefuses = api.send(a, "POST", "/api/v1/volumes",
                     new JsonObject().put("name", "odd").put("sizeBytes", (1L << 20) + 512));
             assertEquals(400, holderRefuses.statusCode(), holderRefuses.bodyAsString());
             assertTrue(holderRefuses.bodyAsString().contains("multiple of the volume's block size"),
                     holderRefuses.bodyAsString());
-            assertEquals(0, JSON.readTree(send(a, "GET", "/api/v1/volumes", null).bodyAsString()).get("volumes").size(),
+            assertEquals(0, JSON.readTree(api.send(a, "GET", "/api/v1/volumes", null).bodyAsString()).get("volumes").size(),
                     "a create the holding node refused leaves no record, as the node that answered knows at once");
 
-            assertEquals(201, send(a, "POST", "/api/v1/volumes", new JsonObject().put("name", "once")
+            assertEquals(201, api.send(a, "POST", "/api/v1/volumes", new JsonObject().put("name", "once")
                     .put("sizeBytes", 1L << 20)).statusCode());
-            HttpResponse<Buffer> sameName = send(b, "POST", "/api/v1/volumes", new JsonObject().put("name", "once")
+            HttpResponse<Buffer> sameName = api.send(b, "POST", "/api/v1/volumes", new JsonObject().put("name", "once")
                     .put("sizeBytes", 2L << 20));
             assertEquals(409, sameName.statusCode(), "one name, one volume, whichever node is asked: "
                     + sameName.bodyAsString());
@@ -244,12 +242,12 @@ class ClusterVolumesTest {
                         ByteSequence.from("{\"nodeId\":\"x\"}", UTF_8)).get(10, TimeUnit.SECONDS);
             }
             // Written after the bad records, so once B shows it, B's watch has delivered them too.
-            assertEquals(201, send(a, "POST", "/api/v1/volumes", new JsonObject().put("name", "after")
+            assertEquals(201, api.send(a, "POST", "/api/v1/volumes", new JsonObject().put("name", "after")
                     .put("sizeBytes", 1L << 20)).statusCode());
-            awaitAnswer(b, "/api/v1/volumes?name=after", answer -> answer.bodyAsString().contains("\"after\""));
+            api.awaitAnswer(b, "/api/v1/volumes?name=after", answer -> answer.bodyAsString().contains("\"after\""));
             // Without VolumeDesire's checks, the record without a node made B answer 500 here.
-            assertEquals(404, send(b, "GET", "/api/v1/volumes/nowhere", null).statusCode());
-            HttpResponse<Buffer> listed = send(b, "GET", "/api/v1/volumes", null);
+            assertEquals(404, api.send(b, "GET", "/api/v1/volumes/nowhere", null).statusCode());
+            HttpResponse<Buffer> listed = api.send(b, "GET", "/api/v1/volumes", null);
             assertEquals(200, listed.statusCode(), listed.bodyAsString());
             assertEquals(2, JSON.readTree(listed.bodyAsString()).get("volumes").size(),
                     "records that are not ours are left out, the others listed: " + listed.bodyAsString());
@@ -258,43 +256,5 @@ class ClusterVolumesTest {
 
     private List<String> args(String name, String failureDomain, String drive, EtcdProcess etcd) {
         return ClusterTestApi.args(dir, name, failureDomain, drive, etcd.clientUrl());
-    }
-
-    /** The same node with a drive file of the size it had in memory, so that it can restart. */
-    private static List<String> onDisk(List<String> args) {
-        return args.stream().map(arg -> arg.startsWith("--engine.drives=memory:")
-                ? "--engine.drive-size=" + arg.substring("--engine.drives=memory:".length()) : arg).toList();
-    }
-
-    private void awaitLiveNodes(StorageNode observer, int live) throws Exception {
-        for (int attempt = 0; attempt < 300; attempt++) {
-            HttpResponse<Buffer> answer = send(observer, "GET", "/api/v1/cluster", null);
-            if (answer.statusCode() == 200 && JSON.readTree(answer.bodyAsString()).get("liveNodes").asInt() == live) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        fail("the cluster never had " + live + " live nodes");
-    }
-
-    /** Other nodes see a change once their watch has delivered it: within 10 s here. */
-    private void awaitAnswer(StorageNode node, String path, Predicate<HttpResponse<Buffer>> expected) throws Exception {
-        HttpResponse<Buffer> answer = null;
-        for (int attempt = 0; attempt < 100; attempt++) {
-            answer = send(node, "GET", path, null);
-            if (expected.test(answer)) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        fail(path + " never answered as expected; last: " + answer.statusCode() + " " + answer.bodyAsString());
-    }
-
-    private JsonNode stats(StorageNode node) throws Exception {
-        return JSON.readTree(send(node, "GET", "/api/v1/stats", null).bodyAsString());
-    }
-
-    private HttpResponse<Buffer> send(StorageNode node, String method, String path, JsonObject body) throws Exception {
-        return api.send(node, HttpMethod.valueOf(method), path, body);
     }
 }

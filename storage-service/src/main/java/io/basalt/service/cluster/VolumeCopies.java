@@ -1,0 +1,353 @@
+package io.basalt.service.cluster;
+
+import io.basalt.cluster.Cluster;
+import io.basalt.cluster.ClusterException;
+import io.basalt.cluster.membership.Member;
+import io.basalt.cluster.membership.PortalAddress;
+import io.basalt.nvmetcp.host.HostOptions;
+import io.basalt.nvmetcp.nvmet.NvmeTarget;
+import io.basalt.service.dataplane.VolumeDevice;
+import io.basalt.service.replication.EtcdInSyncSet;
+import io.basalt.service.replication.RemoteReplica;
+import io.basalt.service.replication.ReplicaSubsystem;
+import io.basalt.service.replication.ReplicatedStore;
+import io.basalt.service.replication.ReplicationException;
+import io.basalt.service.volume.VolumeManager;
+import io.netty.channel.EventLoopGroup;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.stream.Collectors;
+
+/**
+ * How this node serves its copies of replicated volumes (see docs/cluster.md, "Replication"). On the
+ * primary (the first of a record's {@code nodeIds}) the volume's namespace is served to hosts through a
+ * {@link ReplicatedStore} that forwards every write to the in-sync secondaries' copies, reached through
+ * their portals with this node's host NQN. On a secondary the copy is served only through its replica
+ * subsystem, whose ACL lists the host NQNs of the volume's nodes, behind a {@code GenerationFence}.
+ *
+ * <p>Used by {@link AssignedVolumes} on its one thread, which may wait here for a secondary's connection
+ * ({@value #CONNECT_TIMEOUT_SECONDS} s at most each) or for etcd to record a secondary out of sync (the
+ * cluster's call timeout, per attempt); never on an event loop.
+ */
+final class VolumeCopies implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(VolumeCopies.class);
+    /** A node's host NQN, the one it connects to other nodes' replica subsystems with: from its node id. */
+    private static final String HOST_NQN_PREFIX = "nqn.2014-08.org.nvmexpress:uuid:";
+    /** How long connecting to a secondary's replica subsystem (and identifying its namespace) may take. */
+    static final long CONNECT_TIMEOUT_SECONDS = 10;
+    /** A secondary with commands outstanding that completes none for this long is cut and taken out of sync. */
+    static final long REPLICATION_TIMEOUT_SECONDS = 5;
+    /** How long a primary waits for its secondaries' reports before it serves a volume without them. */
+    static final long SECONDARIES_WAIT_SECONDS = 10;
+    /** How long each step of a rejoin may take: a pass over the dirty regions, the drain, etcd's record. */
+    static final long REJOIN_STEP_TIMEOUT_SECONDS = 60;
+    /** Regions of the dirty maps of small volumes: 1 MiB of 4 KiB blocks (larger volumes get larger ones). */
+    private static final int REGION_BLOCKS = 256;
+    private static final int QUEUES_PER_SECONDARY = 2;
+
+    private final Cluster cluster;
+    private final VolumeManager local;
+    private final NvmeTarget target;
+    private final EventLoopGroup eventLoops;
+    private final String self;
+    /** Runs the replicated stores' stall checks and their in-sync set transactions; never an event loop. */
+    private final ScheduledExecutorService control = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("basalt-replication").daemon().factory());
+    private final Map<String, ReplicatedStore> primaries = new ConcurrentHashMap<>();
+    private final Map<String, ReplicaSubsystem> secondaries = new ConcurrentHashMap<>();
+    /**
+     * Brings returning secondaries back in sync, one at a time: a copy may take long, and must not hold up
+     * the changes {@link AssignedVolumes} applies meanwhile.
+     */
+    private final ExecutorService rejoins = Executors.newSingleThreadExecutor(
+            Thread.ofPlatform().name("basalt-rejoin").daemon().factory());
+    private final LongAdder rejoinedBlocks = new LongAdder();
+    /** Volumes whose primary waits for its secondaries' first reports: since when ({@link System#nanoTime}). */
+    private final Map<String, Long> waitingSince = new ConcurrentHashMap<>();
+    /** {@code <volume id>@<node id>} of the rejoins queued or running. */
+    private final Set<String> rejoining = ConcurrentHashMap.newKeySet();
+
+    VolumeCopies(Cluster cluster, VolumeManager local, NvmeTarget target, EventLoopGroup eventLoops) {
+        this.cluster = cluster;
+        this.local = local;
+        this.target = target;
+        this.eventLoops = eventLoops;
+        this.self = cluster.self().nodeId();
+    }
+
+    static String hostNqn(String nodeId) {
+        return HOST_NQN_PREFIX + nodeId;
+    }
+
+    /** The subsystem that serves this node's copy of {@code volumeId} to its primary. */
+    String replicaNqn(String volumeId) {
+        return ReplicaSubsystem.nqn(local.subsystem().nqn(), volumeId);
+    }
+
+    /** Whether this node's copy is served as its role says (a single-copy volume: by the node's subsystem). */
+    boolean serving(VolumeDesire desire) {
+        if (desire.replicas() == 1) {
+            return true;
+        }
+        return desire.holder().equals(self) ? primaries.containsKey(desire.id())
+                : secondaries.containsKey(desire.id());
+    }
+
+    /**
+     * Whether every in-sync secondary has applied {@code desire}'s generation and serves its copy: the
+     * primary applies a generation only then, so it never forwards a write past a copy's end, nor
+     * serves hosts before every copy can take their writes.
+     */
+    boolean secondariesReady(VolumeDesire desire) {
+        return desire.secondaries().stream().filter(desire.inSyncNodes()::contains)
+                .allMatch(nodeId -> servesCurrentGeneration(desire, nodeId));
+    }
+
+    /**
+     * For a primary not serving the volume yet (a new volume, or after its restart) whose in-sync
+     * secondaries have not all reported: whether it has waited {@link #SECONDARIES_WAIT_SECONDS} for them
+     * since it first found them missing, after which it serves the volume without them (recording them
+     * out of sync, to rejoin when they report). Until then {@code again} is run once the wait is over. A
+     * primary that serves the volume already waits for its in-sync secondaries' reports of a change as
+     * long as they take (the API refuses changes while one of their nodes is down).
+     */
+    boolean waitedForSecondaries(VolumeDesire desire, Runnable again) {
+        if (serving(desire)) {
+            return false;
+        }
+        long now = System.nanoTime();
+        long since = waitingSince.computeIfAbsent(desire.id(), id -> {
+            control.schedule(again, SECONDARIES_WAIT_SECONDS, TimeUnit.SECONDS);
+            return now;
+        });
+        return now - since >= TimeUnit.SECONDS.toNanos(SECONDARIES_WAIT_SECONDS);
+    }
+
+    /** Whether the copy on {@code nodeId} reported {@code desire}'s generation applied and its copy served. */
+    private boolean servesCurrentGeneration(VolumeDesire desire, String nodeId) {
+        VolumeReport report = reportOf(desire, nodeId);
+        return report != null && report.applied(desire.generation()) && report.nsid() > 0;
+    }
+
+    private VolumeReport reportOf(VolumeDesire desire, String nodeId) {
+        String stateId = VolumeReport.stateId(desire, nodeId);
+        return ClusterVolumes.report(stateId, cluster.volumes().states().get(stateId));
+    }
+
+    /** Serves this node's copy as its role says, if it is not served yet; the copy exists in {@link #local}. */
+    void serve(VolumeDesire desire) throws ClusterException {
+        if (serving(desire)) {
+            return;
+        }
+        if (desire.holder().equals(self)) {
+            servePrimary(desire);
+        } else {
+            serveSecondary(desire);
+        }
+    }
+
+    private void serveSecondary(VolumeDesire desire) {
+        Set<String> nodes = desire.nodeIds().stream().map(VolumeCopies::hostNqn).collect(Collectors.toSet());
+        String nqn = replicaNqn(desire.id());
+        // Generation 0: this copy's primary is the record's, whose commands raise the fence. A fence
+        // raised from etcd here could refuse that primary for a bump it made itself and has not sent yet.
+        ReplicaSubsystem replica = ReplicaSubsystem.of(nqn, serial(desire.id()),
+                new VolumeDevice(local.store(desire.id()), false), 0, nodes, desire.uuid(),
+                HexFormat.of().parseHex(desire.nguid()));
+        target.addSubsystem(replica.subsystem());
+        secondaries.put(desire.id(), replica);
+        LOG.info("serving the copy of volume {} to its primary {} as {}", desire.id(), desire.holder(), nqn);
+    }
+
+    /**
+     * Connects to every in-sync secondary and serves the volume to hosts through a replicated store. A
+     * secondary that cannot be reached is taken out of the in-sync set first (and then copied whole when
+     * it rejoins), as one that fails later would be.
+     */
+    private void servePrimary(VolumeDesire desire) throws ClusterException {
+        EtcdInSyncSet inSyncSet = new EtcdInSyncSet(cluster.volumeTransactions(), desire.id(), control);
+        long generation = desire.generation();
+        List<RemoteReplica> connected = new ArrayList<>();
+        List<String> unknown = new ArrayList<>();
+        try {
+            for (String nodeId : desire.secondaries()) {
+                if (!desire.inSyncNodes().contains(nodeId)) {
+                    unknown.add(nodeId);
+                    continue;
+                }
+                Optional<RemoteReplica> replica = Optional.empty();
+                if (servesCurrentGeneration(desire, nodeId)) {
+                    replica = connect(desire, nodeId, generation);
+                } else {
+                    LOG.warn("volume {}: the copy on {} has not reported generation {}; serving without it",
+                            desire.id(), nodeId, desire.generation());
+                }
+                if (replica.isPresent()) {
+                    connected.add(replica.get());
+                } else {
+                    generation = recorded(inSyncSet.remove(nodeId), desire.id(), nodeId);
+                    unknown.add(nodeId);
+                }
+            }
+            long atGeneration = generation;
+            local.serve(desire.id(), store -> {
+                ReplicatedStore replicated = new ReplicatedStore(desire.id(), store, connected, atGeneration,
+                        inSyncSet, REGION_BLOCKS, REPLICATION_TIMEOUT_SECONDS, TimeUnit.SECONDS, control);
+                unknown.forEach(replicated::trackUnknown);
+                primaries.put(desire.id(), replicated);
+                return replicated;
+            });
+        } catch (ClusterException | RuntimeException e) {
+            connected.forEach(RemoteReplica::close); // nothing forwards to them: the next attempt connects again
+            throw e;
+        }
+        waitingSince.remove(desire.id());
+        LOG.info("serving volume {} as its primary, forwarding to {} (out of sync: {}), generation {}",
+                desire.id(), connected.stream().map(RemoteReplica::nodeId).toList(), unknown, generation);
+    }
+
+    /** The generation that records {@code nodeId} out of sync, once etcd has it ({@link EtcdInSyncSet} bounds each call). */
+    private static long recorded(CompletableFuture<Long> removal, String volumeId, String nodeId)
+            throws ClusterException {
+        try {
+            return removal.get();
+        } catch (ExecutionException e) {
+            throw new ClusterException("volume " + volumeId + ": cannot record the copy on " + nodeId
+                    + " out of sync: " + e.getCause().getMessage(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ClusterException("interrupted while recording the copy on " + nodeId + " out of sync", e);
+        }
+    }
+
+    /** The secondary's copy over NVMe/TCP, or empty (logged) when it cannot be reached in time. */
+    private Optional<RemoteReplica> connect(VolumeDesire desire, String nodeId, long generation) {
+        VolumeReport report = reportOf(desire, nodeId);
+        Optional<PortalAddress> portal = cluster.members().stream().filter(m -> m.nodeId().equals(nodeId))
+                .filter(Member::live).flatMap(m -> m.description().portals().stream())
+                .filter(p -> "tcp".equals(p.transport())).findFirst();
+        if (report == null || report.nqn() == null || portal.isEmpty()) {
+            LOG.warn("volume {}: the copy on {} is not served or its node is down", desire.id(), nodeId);
+            return Optional.empty();
+        }
+        HostOptions options = HostOptions.defaults(hostNqn(self))
+                .withIoQueues(QUEUES_PER_SECONDARY, HostOptions.DEFAULT_QUEUE_SIZE);
+        CompletableFuture<RemoteReplica> connecting = RemoteReplica.connect(nodeId, eventLoops, options,
+                portal.get().address(), portal.get().port(), report.nqn(), generation);
+        try {
+            return Optional.of(connecting.get(CONNECT_TIMEOUT_SECONDS, TimeUnit.SECONDS));
+        } catch (ExecutionException | TimeoutException e) {
+            connecting.thenAccept(RemoteReplica::close); // one that connects after all is not kept
+            LOG.warn("volume {}: cannot reach the copy on {} at {}:{}: {}", desire.id(), nodeId,
+                    portal.get().address(), portal.get().port(), e.toString());
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            connecting.thenAccept(RemoteReplica::close);
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * On the primary: starts bringing back each secondary out of the in-sync set that serves its copy
+     * again (its live node reported the record's current generation, which the generation bump that took
+     * it out makes newer than any report from before). The rejoin copies only the regions written since
+     * it left ({@link ReplicatedStore#rejoin}); one that fails leaves it out until the next report.
+     */
+    void rejoinReturned(VolumeDesire desire) {
+        ReplicatedStore store = primaries.get(desire.id());
+        if (store == null) {
+            return;
+        }
+        for (String nodeId : desire.secondaries()) {
+            String stateId = VolumeReport.stateId(desire, nodeId);
+            if (desire.inSyncNodes().contains(nodeId) || !servesCurrentGeneration(desire, nodeId)
+                    || !rejoining.add(stateId)) {
+                continue;
+            }
+            rejoins.execute(() -> {
+                try {
+                    rejoin(desire, nodeId, store);
+                } finally {
+                    rejoining.remove(stateId);
+                }
+            });
+        }
+    }
+
+    private void rejoin(VolumeDesire desire, String nodeId, ReplicatedStore store) {
+        Optional<RemoteReplica> replica = connect(desire, nodeId, store.generation());
+        if (replica.isEmpty()) {
+            return;
+        }
+        try {
+            long copied = store.rejoin(replica.get(), REJOIN_STEP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            rejoinedBlocks.add(copied);
+            LOG.info("volume {}: the copy on {} is in sync again ({} blocks copied)", desire.id(), nodeId, copied);
+        } catch (ReplicationException | RuntimeException e) {
+            replica.get().close();
+            LOG.warn("volume {}: the copy on {} could not rejoin: {}", desire.id(), nodeId, e.toString());
+        }
+    }
+
+    /** Blocks this node copied, as a primary, to secondaries that came back: the cost of their returns. */
+    long rejoinedBlocks() {
+        return rejoinedBlocks.sum();
+    }
+
+    /** A secondary's copy grew: its primary learns the new size from the namespace. */
+    void resized(String volumeId) {
+        ReplicaSubsystem replica = secondaries.get(volumeId);
+        if (replica != null) {
+            replica.subsystem().namespaceResized(ReplicaSubsystem.NSID);
+        }
+    }
+
+    /** On a primary whose volume hosts no longer see: stops forwarding and closes the secondaries' connections. */
+    void closePrimary(String volumeId) {
+        waitingSince.remove(volumeId);
+        ReplicatedStore store = primaries.remove(volumeId);
+        if (store != null) {
+            store.close();
+        }
+    }
+
+    /** On a secondary, before its copy is deleted: the primary can reach it no more. */
+    void stopServingSecondary(String volumeId) {
+        ReplicaSubsystem replica = secondaries.remove(volumeId);
+        if (replica != null) {
+            target.removeSubsystem(replica.subsystem().nqn());
+            replica.subsystem().removeNamespace(ReplicaSubsystem.NSID);
+        }
+    }
+
+    /** Identify Controller's serial number holds 20 characters: the volume id's first hex digits. */
+    private static String serial(String volumeId) {
+        String digits = volumeId.replace("-", "");
+        return digits.length() > 20 ? digits.substring(0, 20) : digits;
+    }
+
+    @Override
+    public void close() {
+        rejoins.shutdownNow();
+        primaries.values().forEach(ReplicatedStore::close);
+        primaries.clear();
+        control.shutdownNow();
+    }
+}
