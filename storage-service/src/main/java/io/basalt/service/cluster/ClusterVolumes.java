@@ -81,7 +81,7 @@ final class ClusterVolumes implements VolumeService {
         List<String> nodeIds = chosen.stream().map(Member::nodeId).toList();
         VolumeDesire desire = new VolumeDesire(identity.id(), project, request.name(), request.sizeBytes(),
                 request.compression(), replicas, nodeIds, List.copyOf(new LinkedHashSet<>(request.hosts())),
-                request.authenticationRequired(), request.qos(), identity.uuid(), identity.nguid(), 1, nodeIds);
+                request.authenticationRequired(), request.qos(), identity.uuid(), identity.nguid(), 1, null, nodeIds);
         boolean created = etcd(() -> joined.volumeTransactions().create(desire.id(), project, desire.name(),
                 ClusterJson.encode(desire)));
         if (!created) {

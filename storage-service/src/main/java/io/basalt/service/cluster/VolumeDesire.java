@@ -18,12 +18,14 @@ import java.util.UUID;
  * @param nguid        namespace NGUID, likewise
  * @param generation   1 at creation, one more for every change: every node holding a copy reports the
  *                     generation it applied
+ * @param primary      the node serving the volume, set by a promotion ({@code Promotion}); null means the first
+ *                     of {@code nodeIds}, as {@code ReplicaRoles.primary} reads it
  * @param inSync       the nodes whose copies take every write (the primary's {@code ReplicatedStore} changes it
  *                     through {@code EtcdInSyncSet}); null means all of {@code nodeIds}
  */
 record VolumeDesire(String id, String project, String name, long sizeBytes, Boolean compression, int replicas,
                     List<String> nodeIds, List<String> hosts, boolean requireAuthentication, Qos qos, UUID uuid,
-                    String nguid, long generation,
+                    String nguid, long generation, @JsonInclude(JsonInclude.Include.NON_NULL) String primary,
                     @JsonInclude(JsonInclude.Include.NON_NULL) List<String> inSync) {
     /** A record that lacks what every node relies on is not read at all (the reader warns and leaves it out). */
     VolumeDesire {
@@ -40,12 +42,12 @@ record VolumeDesire(String id, String project, String name, long sizeBytes, Bool
 
     /** The primary: the node that serves the volume to hosts and forwards writes to the other copies. */
     String holder() {
-        return nodeIds.getFirst();
+        return primary == null ? nodeIds.getFirst() : primary;
     }
 
     /** The nodes other than the primary holding a copy. */
     List<String> secondaries() {
-        return nodeIds.subList(1, nodeIds.size());
+        return nodeIds.stream().filter(node -> !node.equals(holder())).toList();
     }
 
     /** The nodes whose copies take every write, the primary included. */
@@ -55,7 +57,7 @@ record VolumeDesire(String id, String project, String name, long sizeBytes, Bool
 
     VolumeDesire next(String name, long sizeBytes, Boolean compression, List<String> hosts, Qos qos) {
         return new VolumeDesire(id, project, name, sizeBytes, compression, replicas, nodeIds, hosts,
-                requireAuthentication, qos, uuid, nguid, generation + 1, inSync);
+                requireAuthentication, qos, uuid, nguid, generation + 1, primary, inSync);
     }
 
     boolean sameAs(VolumeDesire other) {

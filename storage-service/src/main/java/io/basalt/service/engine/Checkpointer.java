@@ -229,9 +229,11 @@ final class Checkpointer {
             Checkpoint.Link link = base ? new Checkpoint.Link(number, 0, number)
                     : new Checkpoint.Link(number, current.last(), current.base());
             image = Checkpoint.capture(maps, segments, link, writer.sequence(), nextMapId.get());
-            if (!base && segments.freeCount() - segmentsFor(image, current) < writer.keptForCheckpoints()) {
-                // The delta would take segments the next base needs, and only a base lets the chain's
-                // segments go: a base instead, under the same number (the delta was never written).
+            int fresh = base ? 0 : segmentsFor(image, current);
+            if (fresh > 0 && segments.freeCount() - fresh <= writer.keptForCheckpoints()) {
+                // The delta would take the segments the next base needs or the one garbage collection
+                // needs to go on, and only a base lets the chain's segments go: a base instead, under
+                // the same number (the delta was never written).
                 maps.thaw(image.generation());
                 image = Checkpoint.capture(maps, segments, new Checkpoint.Link(number, 0, number), writer.sequence(),
                         nextMapId.get());

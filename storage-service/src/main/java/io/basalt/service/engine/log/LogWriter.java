@@ -71,7 +71,10 @@ public final class LogWriter implements Runnable {
     /**
      * Free segments no batch may take: what the next base checkpoint needs ({@link #keepForCheckpoints}).
      * Without them a checkpoint finds no segment for its records, and nothing frees space any more:
-     * garbage collection frees its victims only with a checkpoint, and a restart begins with one.
+     * garbage collection frees its victims only with a checkpoint, and a restart begins with one. Host
+     * batches (writes, unmaps, map changes) leave one more, for garbage collection: it can then always
+     * move a victim (less than a segment of live blocks) and take the checkpoint that frees it, where
+     * a node left with only the checkpoints' share would never free a segment again.
      */
     private volatile int keptForCheckpoints;
     private final long throttleNanos;
@@ -176,7 +179,10 @@ public final class LogWriter implements Runnable {
         return failure;
     }
 
-    /** Leaves {@code free} segments on the free list for checkpoints, which take them directly; any thread. */
+    /**
+     * Leaves {@code free} segments on the free list for checkpoints, which take them directly, and one more
+     * for garbage collection; any thread.
+     */
     public void keepForCheckpoints(int free) {
         keptForCheckpoints = free;
     }
@@ -531,10 +537,11 @@ public final class LogWriter implements Runnable {
         if (open >= 0 && fits(open, raw)) {
             return open;
         }
-        if (segments.freeCount() <= keptForCheckpoints) {
+        int kept = batchStream == GC_STREAM ? keptForCheckpoints : keptForCheckpoints + 1;
+        if (segments.freeCount() <= kept) {
             listener.spaceLow();
             throw new CapacityException("no free segment left on the node's drives (" + segments.freeCount()
-                    + " kept for checkpoints)");
+                    + " kept for checkpoints and garbage collection)");
         }
         // The free list changes on this thread only (checkpoints free segments in a writer task).
         int next;
@@ -563,7 +570,7 @@ public final class LogWriter implements Runnable {
     /** Host writes may take a new segment only while more than the reserve (and the checkpoints' share) is free. */
     private boolean hostMayWrite() {
         int open = openSegment[HOST_STREAM];
-        return segments.freeCount() > Math.max(reserveSegments, keptForCheckpoints)
+        return segments.freeCount() > Math.max(reserveSegments, keptForCheckpoints + 1)
                 || (open >= 0 && segments.written(open) + 2L * MAX_BATCH_PAYLOAD <= segments.segmentSize());
     }
 
