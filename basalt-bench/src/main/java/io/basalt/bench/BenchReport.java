@@ -222,7 +222,7 @@ final class BenchReport {
                 .append(" MiB of ").append(SelfTarget.BLOCK_SIZE).append("-byte blocks, written through once before.\n\n");
         md.append("""
                 *Alloc B/IO* is the heap the target allocated per I/O while measuring (every thread of the
-                process but the host's event loops, `TargetAllocation`).
+                process but the host's event loops, `TargetThreadCosts`).
 
                 """);
         md.append("| Workload | Basalt IOPS | Basalt MiB/s | p50 µs | p99 µs | p99.9 µs | Alloc B/IO | Echo IOPS | Echo MiB/s | Echo p50 µs | Echo p99 µs | Ratio |\n");

@@ -126,11 +126,11 @@ final class Benchmark {
             all.forEach(ConnectionLoad::start);
             TimeUnit.SECONDS.sleep(timing.warmUpSeconds());
             long start = System.nanoTime();
-            TargetAllocation allocation = TargetAllocation.start();
+            TargetThreadCosts costs = TargetThreadCosts.start();
             phase.set(Phase.MEASURE);
             TimeUnit.SECONDS.sleep(timing.seconds());
             phase.set(Phase.STOP);
-            long allocatedBytes = allocation.bytesSinceStart();
+            TargetThreadCosts.Spent spent = costs.sinceStart();
             double seconds = (System.nanoTime() - start) / 1e9;
             drained = idle.await(DRAIN_SECONDS, TimeUnit.SECONDS);
             if (!drained) {
@@ -151,10 +151,11 @@ final class Benchmark {
                     firstError = firstError != null ? firstError : load.firstError;
                 }
                 BenchOptions o = groups.get(g).options();
-                double allocatedPerIo = o.self() || o.echoBaseline() ? (double) allocatedBytes / Math.max(1, allIos)
-                        : Double.NaN;
+                boolean inProcess = o.self() || o.echoBaseline();
+                double allocatedPerIo = inProcess ? (double) spent.allocatedBytes() / Math.max(1, allIos) : Double.NaN;
+                double cpuMicrosPerIo = inProcess ? spent.cpuNanos() / 1e3 / Math.max(1, allIos) : Double.NaN;
                 results.add(new BenchResult(groups.get(g).system(), o, ios, seconds, latencies, errors, firstError,
-                        allocatedPerIo));
+                        allocatedPerIo, cpuMicrosPerIo));
             }
             return results;
         } finally {

@@ -23,9 +23,9 @@ final class EventLoops {
         return Epoll.isAvailable() ? new EpollEventLoopGroup(threads) : new NioEventLoopGroup(threads);
     }
 
-    /** The built-in host's event loops, named so that {@link TargetAllocation} leaves them out. */
+    /** The built-in host's event loops, named so that {@link TargetThreadCosts} leaves them out. */
     static EventLoopGroup createForHost(int threads) {
-        DefaultThreadFactory named = new DefaultThreadFactory(TargetAllocation.HOST_THREADS);
+        DefaultThreadFactory named = new DefaultThreadFactory(TargetThreadCosts.HOST_THREADS);
         return Epoll.isAvailable() ? new EpollEventLoopGroup(threads, named) : new NioEventLoopGroup(threads, named);
     }
 

@@ -40,6 +40,6 @@ class RebuildBenchTest {
                 workload, 4096, 32, 1, 1, 0, false, false, 64 * MIB, false, null, false);
         LatencyHistogram latencies = new LatencyHistogram();
         latencies.record(1_000_000);
-        return new BenchResult("basalt", options, iops, 1.0, latencies, 0, null, Double.NaN);
+        return new BenchResult("basalt", options, iops, 1.0, latencies, 0, null, Double.NaN, Double.NaN);
     }
 }

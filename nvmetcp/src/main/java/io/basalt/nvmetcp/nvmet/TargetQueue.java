@@ -10,7 +10,6 @@ import io.basalt.nvmetcp.pdu.PduException;
 import io.basalt.nvmetcp.pdu.PduReader;
 import io.basalt.nvmetcp.pdu.PduWriter;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -442,7 +441,10 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
             writer.writeR2T(channel, req.cid, req.index, 0, req.transferLength);
             channel.flush();
         } else {
-            req.data = channel.alloc().directBuffer(req.transferLength, req.transferLength);
+            // Room for the C2HData header in front and the CapsuleResp behind: the read leaves as one buffer.
+            int room = writer.inPlaceHeaderRoom();
+            int capacity = room + req.transferLength + writer.inPlaceTrailerRoom(!sqFlowControlDisabled);
+            req.data = channel.alloc().directBuffer(capacity, capacity).setIndex(room, room);
             execute(req);
         }
     }
@@ -530,22 +532,22 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         boolean sendsData = Status.isSuccess(status) && req.data != null && req.transferLength > 0
                 && DataDirection.of(req.sqe) == DataDirection.CONTROLLER_TO_HOST;
         if (sendsData) {
+            // The buffer startTransfer made: the data after the C2HData header's room, the trailer's room after it.
             ByteBuf data = req.data;
             req.data = null;
-            if (data.writerIndex() < req.transferLength) {
-                data.writeZero(req.transferLength - data.writerIndex());
+            int end = writer.inPlaceHeaderRoom() + req.transferLength;
+            if (data.writerIndex() < end) {
+                data.writeZero(end - data.writerIndex());
             }
-            data.writerIndex(req.transferLength);
             int flags = Pdu.FLAG_DATA_LAST | (sqFlowControlDisabled ? Pdu.FLAG_DATA_SUCCESS : 0);
-            writer.writeData(channel, Pdu.C2H_DATA, flags, req.cid, 0, 0, data);
-        }
-        if (!sendsData || !sqFlowControlDisabled) {
-            writer.writeCapsuleResp(channel, req.dw0, req.dw1, sqhd, Math.max(qid, 0), req.cid, status);
-        }
-        if (sendsData) {
+            writer.c2hDataInPlace(data, flags, req.cid, req.transferLength);
+            if (!sqFlowControlDisabled) {
+                writer.appendCapsuleResp(data, req.dw0, req.dw1, sqhd, Math.max(qid, 0), req.cid, status);
+            }
             // The slot and the read's bytes return once the data is on the wire, not when it is queued.
-            channel.writeAndFlush(Unpooled.EMPTY_BUFFER, channel.newPromise().addListener(req));
+            channel.writeAndFlush(data, channel.newPromise().addListener(req));
         } else {
+            writer.writeCapsuleResp(channel, req.dw0, req.dw1, sqhd, Math.max(qid, 0), req.cid, status);
             channel.flush();
             release(req);
         }

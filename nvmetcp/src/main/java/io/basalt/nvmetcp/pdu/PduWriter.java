@@ -55,7 +55,7 @@ public final class PduWriter {
     private static ByteBuf icHeader(ByteBufAllocator alloc, int type, int pda, boolean headerDigest, boolean dataDigest) {
         ByteBuf buf = alloc.buffer(Pdu.IC_LENGTH);
         buf.writeZero(Pdu.IC_LENGTH);
-        commonHeader(buf, type, 0, Pdu.IC_LENGTH, 0, Pdu.IC_LENGTH);
+        commonHeader(buf, 0, type, 0, Pdu.IC_LENGTH, 0, Pdu.IC_LENGTH);
         buf.setShortLE(Pdu.IC_PFV, 0);
         buf.setByte(Pdu.IC_PDA, pda);
         buf.setByte(Pdu.IC_DIGEST, (headerDigest ? Pdu.IC_DIGEST_HEADER : 0) | (dataDigest ? Pdu.IC_DIGEST_DATA : 0));
@@ -71,7 +71,7 @@ public final class PduWriter {
         int plen = Pdu.TERM_REQ_HEADER_LENGTH + errorData;
         ByteBuf buf = alloc.buffer(plen);
         buf.writeZero(Pdu.TERM_REQ_HEADER_LENGTH);
-        commonHeader(buf, type, 0, Pdu.TERM_REQ_HEADER_LENGTH, errorData == 0 ? 0 : Pdu.TERM_REQ_HEADER_LENGTH, plen);
+        commonHeader(buf, 0, type, 0, Pdu.TERM_REQ_HEADER_LENGTH, errorData == 0 ? 0 : Pdu.TERM_REQ_HEADER_LENGTH, plen);
         buf.setShortLE(Pdu.TERM_FES, fes);
         buf.setIntLE(Pdu.TERM_FEI, fei);
         if (errorData > 0) {
@@ -82,21 +82,69 @@ public final class PduWriter {
 
     /** Writes a CapsuleResp carrying one completion queue entry. */
     public void writeCapsuleResp(Channel ch, int dw0, int dw1, int sqhd, int sqid, int cid, int status) {
-        ByteBuf buf = headerBuffer(ch.alloc(), Pdu.CAPSULE_RESP, 0, Pdu.CAPSULE_RESP_HEADER_LENGTH, 0);
-        buf.setIntLE(8, dw0);
-        buf.setIntLE(12, dw1);
-        buf.setShortLE(16, sqhd);
-        buf.setShortLE(18, sqid);
-        buf.setShortLE(20, cid);
-        buf.setShortLE(22, status << 1);
-        ch.write(finishHeader(buf, Pdu.CAPSULE_RESP_HEADER_LENGTH), ch.voidPromise());
+        ByteBuf buf = ch.alloc().buffer(capsuleRespLength());
+        appendCapsuleResp(buf, dw0, dw1, sqhd, sqid, cid, status);
+        ch.write(buf, ch.voidPromise());
+    }
+
+    /**
+     * Bytes a buffer for controller-to-host data leaves in front of the data for its C2HData header
+     * (with header digest and padding), so that the PDU goes out as that one buffer
+     * ({@link #c2hDataInPlace}).
+     */
+    public int inPlaceHeaderRoom() {
+        return headerEnd(Pdu.DATA_HEADER_LENGTH, 1);
+    }
+
+    /** Bytes such a buffer leaves after the data: the data digest, and the CapsuleResp if one follows. */
+    public int inPlaceTrailerRoom(boolean withCapsuleResp) {
+        return (dataDigest ? Pdu.DIGEST_LENGTH : 0) + (withCapsuleResp ? capsuleRespLength() : 0);
+    }
+
+    /**
+     * Turns {@code buf}, holding {@code length} bytes of data after {@link #inPlaceHeaderRoom()} bytes
+     * and room for {@link #inPlaceTrailerRoom} after them, into a command's whole C2HData PDU (the
+     * only one of its transfer), ready to write as one buffer; {@link #appendCapsuleResp} may follow.
+     */
+    public void c2hDataInPlace(ByteBuf buf, int extraFlags, int cid, int length) {
+        int room = inPlaceHeaderRoom();
+        buf.setZero(0, room);
+        header(buf, 0, Pdu.C2H_DATA, extraFlags, Pdu.DATA_HEADER_LENGTH, length);
+        dataFields(buf, 0, cid, 0, 0, length);
+        finishHeader(buf, 0, Pdu.DATA_HEADER_LENGTH);
+        buf.setIndex(0, room + length);
+        if (dataDigest) {
+            buf.writeIntLE(digest.compute(buf, room, length));
+        }
+    }
+
+    /**
+     * Appends a CapsuleResp to {@code buf} (at its writer index, within the room of
+     * {@link #inPlaceTrailerRoom}), so that a read's data and its completion leave as one buffer.
+     */
+    public void appendCapsuleResp(ByteBuf buf, int dw0, int dw1, int sqhd, int sqid, int cid, int status) {
+        int at = buf.writerIndex();
+        int length = capsuleRespLength();
+        buf.writeZero(length);
+        header(buf, at, Pdu.CAPSULE_RESP, 0, Pdu.CAPSULE_RESP_HEADER_LENGTH, 0);
+        buf.setIntLE(at + 8, dw0);
+        buf.setIntLE(at + 12, dw1);
+        buf.setShortLE(at + 16, sqhd);
+        buf.setShortLE(at + 18, sqid);
+        buf.setShortLE(at + 20, cid);
+        buf.setShortLE(at + 22, status << 1);
+        finishHeader(buf, at, Pdu.CAPSULE_RESP_HEADER_LENGTH);
+    }
+
+    private int capsuleRespLength() {
+        return headerEnd(Pdu.CAPSULE_RESP_HEADER_LENGTH, 0);
     }
 
     /** Writes an R2T asking for {@code length} bytes at {@code offset} of command {@code cid}. */
     public void writeR2T(Channel ch, int cid, int ttag, int offset, int length) {
         ByteBuf buf = headerBuffer(ch.alloc(), Pdu.R2T, 0, Pdu.R2T_HEADER_LENGTH, 0);
-        dataFields(buf, cid, ttag, offset, length);
-        ch.write(finishHeader(buf, Pdu.R2T_HEADER_LENGTH), ch.voidPromise());
+        dataFields(buf, 0, cid, ttag, offset, length);
+        ch.write(finishHeader(buf, 0, Pdu.R2T_HEADER_LENGTH), ch.voidPromise());
     }
 
     /** Writes a CapsuleCmd: the 64-byte SQE and optional in-capsule data (consumed, may be null). */
@@ -113,15 +161,15 @@ public final class PduWriter {
      */
     public void writeData(Channel ch, int type, int extraFlags, int cid, int ttag, int offset, ByteBuf data) {
         ByteBuf buf = headerBuffer(ch.alloc(), type, extraFlags, Pdu.DATA_HEADER_LENGTH, data.readableBytes());
-        dataFields(buf, cid, ttag, offset, data.readableBytes());
+        dataFields(buf, 0, cid, ttag, offset, data.readableBytes());
         writeWithData(ch, buf, Pdu.DATA_HEADER_LENGTH, data);
     }
 
-    private static void dataFields(ByteBuf buf, int cid, int ttag, int offset, int length) {
-        buf.setShortLE(Pdu.DATA_CCCID, cid);
-        buf.setShortLE(Pdu.DATA_TTAG, ttag);
-        buf.setIntLE(Pdu.DATA_OFFSET, offset);
-        buf.setIntLE(Pdu.DATA_LENGTH, length);
+    private static void dataFields(ByteBuf buf, int at, int cid, int ttag, int offset, int length) {
+        buf.setShortLE(at + Pdu.DATA_CCCID, cid);
+        buf.setShortLE(at + Pdu.DATA_TTAG, ttag);
+        buf.setIntLE(at + Pdu.DATA_OFFSET, offset);
+        buf.setIntLE(at + Pdu.DATA_LENGTH, length);
     }
 
     private void writeWithData(Channel ch, ByteBuf header, int hlen, ByteBuf data) {
@@ -129,11 +177,11 @@ public final class PduWriter {
             if (data != null) {
                 data.release();
             }
-            ch.write(finishHeader(header, hlen), ch.voidPromise());
+            ch.write(finishHeader(header, 0, hlen), ch.voidPromise());
             return;
         }
         int crc = dataDigest ? digest.compute(data, data.readerIndex(), data.readableBytes()) : 0;
-        ch.write(finishHeader(header, hlen), ch.voidPromise());
+        ch.write(finishHeader(header, 0, hlen), ch.voidPromise());
         ch.write(data, ch.voidPromise());
         if (dataDigest) {
             ch.write(ch.alloc().buffer(Pdu.DIGEST_LENGTH).writeIntLE(crc), ch.voidPromise());
@@ -145,28 +193,39 @@ public final class PduWriter {
      * the padding before the data, with PDO and PLEN set for {@code dataLength} bytes of data.
      */
     private ByteBuf headerBuffer(ByteBufAllocator alloc, int type, int extraFlags, int hlen, int dataLength) {
-        int pdo = dataLength > 0 ? dataOffset(hlen) : 0;
-        int headerEnd = dataLength > 0 ? pdo : hlen + (headerDigest ? Pdu.DIGEST_LENGTH : 0);
-        int plen = headerEnd + dataLength + (dataLength > 0 && dataDigest ? Pdu.DIGEST_LENGTH : 0);
-        int flags = extraFlags | (headerDigest ? Pdu.FLAG_HDGST : 0) | (dataLength > 0 && dataDigest ? Pdu.FLAG_DDGST : 0);
+        int headerEnd = headerEnd(hlen, dataLength);
         ByteBuf buf = alloc.buffer(headerEnd);
         buf.writeZero(headerEnd);
-        commonHeader(buf, type, flags, hlen, pdo, plen);
+        header(buf, 0, type, extraFlags, hlen, dataLength);
         return buf;
     }
 
-    private ByteBuf finishHeader(ByteBuf buf, int hlen) {
+    /** Where the data starts (after header, header digest and padding), or the header's end without data. */
+    private int headerEnd(int hlen, int dataLength) {
+        return dataLength > 0 ? dataOffset(hlen) : hlen + (headerDigest ? Pdu.DIGEST_LENGTH : 0);
+    }
+
+    /** Sets the common header at {@code at} for {@code dataLength} bytes of data: flags, PDO and PLEN. */
+    private void header(ByteBuf buf, int at, int type, int extraFlags, int hlen, int dataLength) {
+        int headerEnd = headerEnd(hlen, dataLength);
+        int plen = headerEnd + dataLength + (dataLength > 0 && dataDigest ? Pdu.DIGEST_LENGTH : 0);
+        int flags = extraFlags | (headerDigest ? Pdu.FLAG_HDGST : 0) | (dataLength > 0 && dataDigest ? Pdu.FLAG_DDGST : 0);
+        commonHeader(buf, at, type, flags, hlen, dataLength > 0 ? headerEnd : 0, plen);
+    }
+
+    /** Adds the header digest, if negotiated, to the header of {@code hlen} bytes at {@code at}. */
+    private ByteBuf finishHeader(ByteBuf buf, int at, int hlen) {
         if (headerDigest) {
-            buf.setIntLE(hlen, digest.compute(buf, 0, hlen));
+            buf.setIntLE(at + hlen, digest.compute(buf, at, hlen));
         }
         return buf;
     }
 
-    private static void commonHeader(ByteBuf buf, int type, int flags, int hlen, int pdo, int plen) {
-        buf.setByte(Pdu.TYPE, type);
-        buf.setByte(Pdu.FLAGS, flags);
-        buf.setByte(Pdu.HLEN, hlen);
-        buf.setByte(Pdu.PDO, pdo);
-        buf.setIntLE(Pdu.PLEN, plen);
+    private static void commonHeader(ByteBuf buf, int at, int type, int flags, int hlen, int pdo, int plen) {
+        buf.setByte(at + Pdu.TYPE, type);
+        buf.setByte(at + Pdu.FLAGS, flags);
+        buf.setByte(at + Pdu.HLEN, hlen);
+        buf.setByte(at + Pdu.PDO, pdo);
+        buf.setIntLE(at + Pdu.PLEN, plen);
     }
 }

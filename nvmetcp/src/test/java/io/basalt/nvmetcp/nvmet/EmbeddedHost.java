@@ -51,9 +51,16 @@ final class EmbeddedHost implements AutoCloseable {
         return received();
     }
 
+    /** Buffers holding bytes that the target wrote to the channel in the last {@link #received()}. */
+    int buffersLastWritten;
+
     List<ByteBuf> received() {
+        buffersLastWritten = 0;
         ByteBuf out;
         while ((out = target.readOutbound()) != null) {
+            if (out.isReadable()) {
+                buffersLastWritten++;
+            }
             responses.writeInbound(out);
         }
         List<ByteBuf> frames = new ArrayList<>();
