@@ -209,6 +209,9 @@ final class VolumeCopies implements AutoCloseable {
             local.serve(desire.id(), store -> {
                 ReplicatedStore replicated = new ReplicatedStore(desire.id(), store, connected, atGeneration,
                         inSyncSet, REGION_BLOCKS, REPLICATION_TIMEOUT_SECONDS, TimeUnit.SECONDS, control);
+                // Before hosts see the namespace: no write is acknowledged once this node's lease may have
+                // expired, so before a secondary can be promoted in its place.
+                replicated.acknowledgeOnlyWithin(cluster.leaseFence());
                 unknown.forEach(replicated::trackUnknown);
                 primaries.put(desire.id(), replicated);
                 return replicated;
