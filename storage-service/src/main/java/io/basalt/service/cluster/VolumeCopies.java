@@ -181,7 +181,7 @@ final class VolumeCopies implements AutoCloseable {
      * it rejoins), as one that fails later would be.
      */
     private void servePrimary(VolumeDesire desire) throws ClusterException {
-        EtcdInSyncSet inSyncSet = new EtcdInSyncSet(cluster.volumeTransactions(), desire.id(), control);
+        EtcdInSyncSet inSyncSet = new EtcdInSyncSet(cluster.volumeTransactions(), desire.id(), self, control);
         long generation = desire.generation();
         List<RemoteReplica> connected = new ArrayList<>();
         List<String> unknown = new ArrayList<>();
