@@ -156,6 +156,8 @@ final class VolumeCopies implements AutoCloseable {
             return;
         }
         if (desire.holder().equals(self)) {
+            // Promoted: its copy is no longer a replica (a deposed primary's writes to it find no subsystem).
+            stopServingSecondary(desire.id());
             servePrimary(desire);
         } else {
             serveSecondary(desire);

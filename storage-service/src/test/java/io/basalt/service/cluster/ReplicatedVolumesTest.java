@@ -406,6 +406,75 @@ class ReplicatedVolumesTest {
         assertArrayEquals(image, readCopy(id, secondaryId, 2048), "the copy made late holds every write");
     }
 
+    /**
+     * The primary node stops (a clean stop: its lease is revoked, so the promotion need not wait for a
+     * TTL; the fixture has no abrupt kill): its in-sync secondary makes itself the primary, hosts reach
+     * the volume at its portal with every acknowledged block, writes go on, and the old primary, back,
+     * is brought in sync as the new primary's secondary. Without the node's promotion trigger
+     * ({@code VolumePromotions}) the record never named another primary (shown failing so).
+     */
+    @Test
+    void aSecondaryTakesOverFromAPrimaryThatStopsAndTheOldPrimaryComesBackAsItsSecondary() throws Exception {
+        HttpResponse<Buffer> created = api.send(started.get(0), "POST", "/api/v1/volumes", new JsonObject()
+                .put("name", "failover").put("sizeBytes", 8L << 20).put("replicas", 2).put("hosts", List.of(HOST_NQN)));
+        assertEquals(201, created.statusCode(), created.bodyAsString());
+        JsonNode volume = JSON.readTree(created.bodyAsString());
+        String id = volume.get("id").asText();
+        List<String> nodeIds = ids(record(id).get("nodeIds"));
+        String oldPrimary = nodeIds.get(0);
+        String newPrimary = nodeIds.get(1);
+        byte[] image = new byte[(int) (8L << 20)];
+        Random random = new Random(11);
+        HostController host = HostController.connect(hostGroup, HostOptions.defaults(HOST_NQN), HOST,
+                nodes.get(oldPrimary).nvmeAddress().getPort(), volume.get("nqn").asText()).get(10, TimeUnit.SECONDS);
+        try {
+            for (int i = 0; i < 50; i++) {
+                write(host, volume.get("nsid").asInt(), random.nextInt(2048 - 8), 1 + random.nextInt(8), random,
+                        false, image);
+            }
+            assertEquals(0, flush(host, volume.get("nsid").asInt()));
+        } finally {
+            host.closeAsync().get(10, TimeUnit.SECONDS);
+        }
+
+        long stopped = System.nanoTime();
+        nodes.get(oldPrimary).close();
+        JsonNode promoted = awaitRecord(id, r -> newPrimary.equals(r.path("primary").asText()));
+        assertEquals(newPrimary, promoted.path("primary").asText(), "promoted: " + promoted);
+        System.out.printf("promotion committed %d ms after the primary stopped%n",
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopped));
+        assertEquals(List.of(newPrimary), ids(promoted.get("inSync")), promoted.toString());
+        long generation = promoted.get("generation").asLong();
+        JsonNode served = awaitEtcdValue("/basalt/test/volume-states/" + id, r -> newPrimary.equals(
+                r.path("nodeId").asText()) && r.path("generation").asLong() >= generation && r.path("nsid").asInt() > 0);
+        assertEquals(newPrimary, served.path("nodeId").asText(), "the new primary serves the volume: " + served);
+        System.out.printf("the new primary served the volume %d ms after the primary stopped%n",
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopped));
+        StorageNode serving = nodes.get(newPrimary);
+        api.awaitAnswer(serving, "/api/v1/volumes/" + id, answer -> answer.statusCode() == 200
+                && answer.bodyAsJsonObject().getJsonArray("portals").getJsonObject(0).getInteger("port")
+                == serving.nvmeAddress().getPort());
+
+        int nsid = served.get("nsid").asInt();
+        HostController again = HostController.connect(hostGroup, HostOptions.defaults(HOST_NQN), HOST,
+                serving.nvmeAddress().getPort(), served.get("nqn").asText()).get(10, TimeUnit.SECONDS);
+        try {
+            assertArrayEquals(image, readAll(again, nsid, 2048), "every acknowledged block, from the new primary");
+            for (int i = 0; i < 50; i++) {
+                write(again, nsid, random.nextInt(2048 - 8), 1 + random.nextInt(8), random, i % 5 == 0, image);
+            }
+            assertEquals(0, flush(again, nsid));
+        } finally {
+            again.closeAsync().get(10, TimeUnit.SECONDS);
+        }
+
+        start(names.get(oldPrimary));
+        JsonNode rejoined = awaitRecord(id, r -> ids(r.get("inSync")).size() == 2);
+        assertEquals(nodeIds, ids(rejoined.get("inSync")), "in the order of nodeIds: " + rejoined);
+        assertEquals(newPrimary, rejoined.path("primary").asText(), "no failback: " + rejoined);
+        assertArrayEquals(image, readCopy(id, oldPrimary, 2048), "the old primary's copy, caught up as a secondary");
+    }
+
     private String nodeIdOf(StorageNode node) {
         return nodes.entrySet().stream().filter(e -> e.getValue() == node).findFirst().orElseThrow().getKey();
     }

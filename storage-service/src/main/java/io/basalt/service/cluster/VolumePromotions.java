@@ -1,0 +1,120 @@
+package io.basalt.service.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.basalt.cluster.Cluster;
+import io.basalt.cluster.membership.Member;
+import io.basalt.cluster.volumes.VolumeRecords;
+import io.basalt.service.replication.Promotion;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+
+/**
+ * Makes this node the primary of the volumes whose primary is down, when it is its turn
+ * ({@link Promotion#turn}; see docs/cluster.md, "Failover and fencing"). Every {@link #CHECK_EVERY} it
+ * looks at its watched copy of etcd (the member list and the volume records); a volume for which
+ * {@code turn} says to wait is remembered from that moment, and once the wait is over, if {@code turn}
+ * still says so for the record as it is then, {@link Promotion#promote} is called with that record (its
+ * mod revision). The record it commits reaches every node's {@link AssignedVolumes} through the watch,
+ * which serves the volume as the record's roles say: this node as the primary, over the other in-sync
+ * copies.
+ *
+ * <p>Runs on a thread of its own, never the watch thread or an event loop; each attempt waits for one
+ * etcd transaction, bounded by the cluster's call timeout ({@link #ATTEMPT_TIMEOUT_SECONDS} s at most).
+ */
+final class VolumePromotions implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(VolumePromotions.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * How often the member list is looked at: a tenth of the turn spacing, so a turn starts at most that
+     * late (the member list has no listener of its own; a volume record's change is not what says a
+     * primary is down).
+     */
+    static final Duration CHECK_EVERY = Promotion.TURN_SPACING.dividedBy(10);
+    /** More than the cluster's call timeout, which bounds the transaction itself. */
+    static final long ATTEMPT_TIMEOUT_SECONDS = 10;
+
+    private final Cluster cluster;
+    private final String self;
+    private final Promotion promotion;
+    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("basalt-promotion").daemon().factory());
+    /** Volumes whose turn this node waits for: since when ({@link System#nanoTime}). */
+    private final Map<String, Long> waitingSince = new ConcurrentHashMap<>();
+
+    VolumePromotions(Cluster cluster) {
+        this.cluster = cluster;
+        this.self = cluster.self().nodeId();
+        this.promotion = new Promotion(cluster.volumeTransactions(), self, Runnable::run);
+    }
+
+    void start() {
+        thread.scheduleWithFixedDelay(this::check, 0, CHECK_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void check() {
+        try {
+            Set<String> live = cluster.members().stream().filter(Member::live).map(Member::nodeId)
+                    .collect(Collectors.toSet());
+            Map<String, VolumeRecords.Stored> records = cluster.volumes().desired();
+            waitingSince.keySet().retainAll(records.keySet());
+            records.forEach((id, stored) -> consider(id, stored, live));
+        } catch (RuntimeException e) {
+            LOG.error("looking for volumes to take over failed", e);
+        }
+    }
+
+    private void consider(String id, VolumeRecords.Stored stored, Set<String> live) {
+        Optional<Duration> turn;
+        try {
+            JsonNode record = JSON.readTree(stored.json());
+            turn = Promotion.turn(record, live, self);
+        } catch (IOException e) {
+            return; // the member list's reader warned of a record it cannot read
+        }
+        if (turn.isEmpty()) {
+            waitingSince.remove(id);
+            return;
+        }
+        long now = System.nanoTime();
+        long since = waitingSince.computeIfAbsent(id, v -> now);
+        if (now - since < turn.get().toNanos()) {
+            return;
+        }
+        waitingSince.remove(id);
+        try {
+            Promotion.Result result = promotion.promote(id, stored).get(ATTEMPT_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            if (result.outcome() != Promotion.Outcome.PROMOTED) {
+                LOG.info("volume {}: not taken over from {}: {}", id, result.oldPrimary(), result.outcome());
+            }
+        } catch (ExecutionException | TimeoutException e) {
+            // The next check, with the record as the watch then shows it, decides anew.
+            LOG.warn("volume {}: taking it over failed: {}", id, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        thread.shutdownNow();
+        try {
+            thread.awaitTermination(ATTEMPT_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
