@@ -63,7 +63,7 @@ public final class NodeCluster implements ClusterService, AutoCloseable {
         copies = new VolumeCopies(joined, local, target, eventLoops);
         assigned = new AssignedVolumes(joined, local, copies);
         assigned.start();
-        promotions = new VolumePromotions(joined);
+        promotions = new VolumePromotions(joined, assigned::reapply);
         promotions.start();
         cluster = joined;
     }

@@ -11,6 +11,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -25,12 +26,13 @@ import java.util.stream.Collectors;
 /**
  * Makes this node the primary of the volumes whose primary is down, when it is its turn
  * ({@link Promotion#turn}; see docs/cluster.md, "Failover and fencing"). Every {@link #CHECK_EVERY} it
- * looks at its watched copy of etcd (the member list and the volume records); a volume for which
+ * looks at its watched copy of etcd: the member list, and when a member is down the volume records
+ * (a primary whose node was removed from the cluster altogether is not looked for); a volume for which
  * {@code turn} says to wait is remembered from that moment, and once the wait is over, if {@code turn}
  * still says so for the record as it is then, {@link Promotion#promote} is called with that record (its
  * mod revision). The record it commits reaches every node's {@link AssignedVolumes} through the watch,
  * which serves the volume as the record's roles say: this node as the primary, over the other in-sync
- * copies.
+ * copies. It also tells when a member is live again, since the volume records' watch does not.
  *
  * <p>Runs on a thread of its own, never the watch thread or an event loop; each attempt waits for one
  * etcd transaction, bounded by the cluster's call timeout ({@link #ATTEMPT_TIMEOUT_SECONDS} s at most).
@@ -52,11 +54,20 @@ final class VolumePromotions implements AutoCloseable {
     private final Promotion promotion;
     private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("basalt-promotion").daemon().factory());
+    private final Runnable membersReturned;
+    /** The live members at the last check (this class's thread only). */
+    private Set<String> lastLive = Set.of();
     /** Volumes whose turn this node waits for: since when ({@link System#nanoTime}). */
     private final Map<String, Long> waitingSince = new ConcurrentHashMap<>();
 
-    VolumePromotions(Cluster cluster) {
+    /**
+     * @param membersReturned run (on this class's thread) when a member is live again, or for the first
+     *                        time: a primary brings a returning secondary back in sync only once it can
+     *                        reach it, which its report of the current generation may have come before
+     */
+    VolumePromotions(Cluster cluster, Runnable membersReturned) {
         this.cluster = cluster;
+        this.membersReturned = membersReturned;
         this.self = cluster.self().nodeId();
         this.promotion = new Promotion(cluster.volumeTransactions(), self, Runnable::run);
     }
@@ -67,8 +78,17 @@ final class VolumePromotions implements AutoCloseable {
 
     private void check() {
         try {
-            Set<String> live = cluster.members().stream().filter(Member::live).map(Member::nodeId)
-                    .collect(Collectors.toSet());
+            List<Member> members = cluster.members();
+            Set<String> live = members.stream().filter(Member::live).map(Member::nodeId).collect(Collectors.toSet());
+            boolean returned = !lastLive.containsAll(live);
+            lastLive = live;
+            if (returned) {
+                membersReturned.run();
+            }
+            if (live.size() == members.size()) {
+                waitingSince.clear(); // no primary is down: the records need not be read
+                return;
+            }
             Map<String, VolumeRecords.Stored> records = cluster.volumes().desired();
             waitingSince.keySet().retainAll(records.keySet());
             records.forEach((id, stored) -> consider(id, stored, live));
