@@ -12,6 +12,8 @@ import io.basalt.nvmetcp.host.HostOptions;
 import io.basalt.nvmetcp.nvme.Status;
 import io.basalt.service.StorageNode;
 import io.basalt.service.config.ConfigLoader;
+import io.basalt.service.engine.IoResult;
+import io.basalt.service.replication.RemoteReplica;
 import io.basalt.service.replication.ReplicaSubsystem;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
@@ -47,6 +49,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -405,22 +408,24 @@ class ReplicatedVolumesTest {
     }
 
     /**
-     * The primary node stops (a clean stop: its lease is revoked, so the promotion need not wait for a
-     * TTL; the fixture has no abrupt kill): its in-sync secondary makes itself the primary, hosts reach
-     * the volume at its portal with every acknowledged block, writes go on, and the old primary, back,
-     * is brought in sync as the new primary's secondary. Without the node's promotion trigger
+     * The primary node of a 3-copy volume stops (a clean stop: its lease is revoked, so the promotion need
+     * not wait for a TTL; the fixture has no abrupt kill): the first in-sync secondary makes itself the
+     * primary, the other refuses a write at the old generation, hosts reach the volume at the new
+     * primary's portal with every acknowledged block, writes go on, and the old primary, back, is brought
+     * in sync as the new primary's secondary. Without the node's promotion trigger
      * ({@code VolumePromotions}) the record never named another primary (shown failing so).
      */
     @Test
     void aSecondaryTakesOverFromAPrimaryThatStopsAndTheOldPrimaryComesBackAsItsSecondary() throws Exception {
         HttpResponse<Buffer> created = api.send(started.get(0), "POST", "/api/v1/volumes", new JsonObject()
-                .put("name", "failover").put("sizeBytes", 8L << 20).put("replicas", 2).put("hosts", List.of(HOST_NQN)));
+                .put("name", "failover").put("sizeBytes", 8L << 20).put("replicas", 3).put("hosts", List.of(HOST_NQN)));
         assertEquals(201, created.statusCode(), created.bodyAsString());
         JsonNode volume = JSON.readTree(created.bodyAsString());
         String id = volume.get("id").asText();
         List<String> nodeIds = ids(record(id).get("nodeIds"));
         String oldPrimary = nodeIds.get(0);
         String newPrimary = nodeIds.get(1);
+        String other = nodeIds.get(2);
         byte[] image = new byte[(int) (8L << 20)];
         Random random = new Random(11);
         HostController host = HostController.connect(hostGroup, HostOptions.defaults(HOST_NQN), HOST,
@@ -437,11 +442,24 @@ class ReplicatedVolumesTest {
         assertEquals(newPrimary, promoted.path("primary").asText(), "promoted: " + promoted);
         System.out.printf("promotion committed %d ms after the primary stopped%n",
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopped));
-        assertEquals(List.of(newPrimary), ids(promoted.get("inSync")), promoted.toString());
+        assertEquals(List.of(newPrimary, other), ids(promoted.get("inSync")), promoted.toString());
         long generation = promoted.get("generation").asLong();
         JsonNode served = awaitEtcdValue("/basalt/test/volume-states/" + id, r -> newPrimary.equals(
                 r.path("nodeId").asText()) && r.path("generation").asLong() >= generation && r.path("nsid").asInt() > 0);
         assertEquals(newPrimary, served.path("nodeId").asText(), "the new primary serves the volume: " + served);
+        // Before the new primary forwarded anything, the other secondary refuses a write at the old
+        // generation, as the old primary would send it (shown failing, OK, without the fence raised from etcd).
+        awaitEtcdValue("/basalt/test/volume-states/" + id + "@" + other, r -> r.path("generation").asLong() >= generation);
+        RemoteReplica stale = RemoteReplica.connect(oldPrimary, hostGroup, HostOptions.defaults(
+                VolumeCopies.hostNqn(oldPrimary)), HOST, nodes.get(other).nvmeAddress().getPort(),
+                report(id, other).get("nqn").asText(), generation - 1).get(10, TimeUnit.SECONDS);
+        try {
+            CompletableFuture<IoResult> refused = new CompletableFuture<>();
+            stale.write(0, 1, Unpooled.wrappedBuffer(image, 0, BLOCK), false, refused::complete);
+            assertNotEquals(IoResult.OK, refused.get(10, TimeUnit.SECONDS));
+        } finally {
+            stale.close();
+        }
         System.out.printf("the new primary served the volume %d ms after the primary stopped%n",
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopped));
         StorageNode serving = nodes.get(newPrimary);
@@ -460,10 +478,11 @@ class ReplicatedVolumesTest {
         }
 
         start(names.get(oldPrimary));
-        JsonNode rejoined = awaitRecord(id, r -> ids(r.get("inSync")).size() == 2);
+        JsonNode rejoined = awaitRecord(id, r -> ids(r.get("inSync")).size() == nodeIds.size());
         assertEquals(nodeIds, ids(rejoined.get("inSync")), "in the order of nodeIds: " + rejoined);
         assertEquals(newPrimary, rejoined.path("primary").asText(), "no failback: " + rejoined);
         assertArrayEquals(image, readCopy(id, oldPrimary, 2048), "the old primary's copy, caught up as a secondary");
+        assertArrayEquals(image, readCopy(id, other, 2048), "the other secondary's copy");
     }
 
     /**
