@@ -16,11 +16,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 
 /**
@@ -34,8 +33,8 @@ import java.util.stream.Collectors;
  * which serves the volume as the record's roles say: this node as the primary, over the other in-sync
  * copies. It also tells when a member is live again, since the volume records' watch does not.
  *
- * <p>Runs on a thread of its own, never the watch thread or an event loop; each attempt waits for one
- * etcd transaction, bounded by the cluster's call timeout ({@link #ATTEMPT_TIMEOUT_SECONDS} s at most).
+ * <p>Runs on a thread of its own, never the watch thread or an event loop; each attempt is one etcd
+ * transaction on that thread, bounded by the cluster's call timeout.
  */
 final class VolumePromotions implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(VolumePromotions.class);
@@ -46,8 +45,8 @@ final class VolumePromotions implements AutoCloseable {
      * primary is down).
      */
     static final Duration CHECK_EVERY = Promotion.TURN_SPACING.dividedBy(10);
-    /** More than the cluster's call timeout, which bounds the transaction itself. */
-    static final long ATTEMPT_TIMEOUT_SECONDS = 10;
+    /** How long closing waits for an attempt under way: more than the cluster's call timeout, which bounds it. */
+    private static final long CLOSE_WAIT_SECONDS = 10;
 
     private final Cluster cluster;
     private final String self;
@@ -116,15 +115,13 @@ final class VolumePromotions implements AutoCloseable {
         }
         waitingSince.remove(id);
         try {
-            Promotion.Result result = promotion.promote(id, stored).get(ATTEMPT_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            Promotion.Result result = promotion.promote(id, stored).join(); // run here, on this thread
             if (result.outcome() != Promotion.Outcome.PROMOTED) {
                 LOG.info("volume {}: not taken over from {}: {}", id, result.oldPrimary(), result.outcome());
             }
-        } catch (ExecutionException | TimeoutException e) {
+        } catch (CompletionException e) {
             // The next check, with the record as the watch then shows it, decides anew.
-            LOG.warn("volume {}: taking it over failed: {}", id, e.toString());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            LOG.warn("volume {}: taking it over failed: {}", id, e.getCause().toString());
         }
     }
 
@@ -132,7 +129,7 @@ final class VolumePromotions implements AutoCloseable {
     public void close() {
         thread.shutdownNow();
         try {
-            thread.awaitTermination(ATTEMPT_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            thread.awaitTermination(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
