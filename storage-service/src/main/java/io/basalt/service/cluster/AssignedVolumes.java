@@ -55,6 +55,14 @@ final class AssignedVolumes implements AutoCloseable {
     /** Applies every volume record as it is now, then each change as the watch reports it. */
     void start() {
         cluster.volumes().onChange(this::submit);
+        reapply();
+    }
+
+    /**
+     * Looks at every volume record again, as it is now: a volume already applied and served costs a read of
+     * its record and report, and a primary brings back the secondaries it can reach again.
+     */
+    void reapply() {
         Set<String> all = new HashSet<>(cluster.volumes().desired().keySet());
         all.addAll(cluster.volumes().states().keySet());
         submit(all);

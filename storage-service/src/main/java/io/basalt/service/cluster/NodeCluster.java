@@ -39,6 +39,7 @@ public final class NodeCluster implements ClusterService, AutoCloseable {
     private volatile Cluster cluster;
     private AssignedVolumes assigned;
     private volatile VolumeCopies copies;
+    private VolumePromotions promotions;
 
     public NodeCluster(ClusterSettings settings) {
         this.settings = settings;
@@ -62,6 +63,8 @@ public final class NodeCluster implements ClusterService, AutoCloseable {
         copies = new VolumeCopies(joined, local, target, eventLoops);
         assigned = new AssignedVolumes(joined, local, copies);
         assigned.start();
+        promotions = new VolumePromotions(joined, assigned::reapply);
+        promotions.start();
         cluster = joined;
     }
 
@@ -140,6 +143,9 @@ public final class NodeCluster implements ClusterService, AutoCloseable {
     /** Leaves the cluster: the node's lease is revoked, so the others see it down at once. */
     @Override
     public void close() {
+        if (promotions != null) {
+            promotions.close();
+        }
         if (assigned != null) {
             assigned.close();
         }

@@ -80,6 +80,8 @@ final class VolumeCopies implements AutoCloseable {
     private final LongAdder rejoinedBlocks = new LongAdder();
     /** Volumes whose primary waits for its secondaries' first reports: since when ({@link System#nanoTime}). */
     private final Map<String, Long> waitingSince = new ConcurrentHashMap<>();
+    /** The primary each copy served here was last served as or for: a change is a promotion. */
+    private final Map<String, String> primaryOf = new ConcurrentHashMap<>();
     /** {@code <volume id>@<node id>} of the rejoins queued or running. */
     private final Set<String> rejoining = ConcurrentHashMap.newKeySet();
 
@@ -152,13 +154,43 @@ final class VolumeCopies implements AutoCloseable {
 
     /** Serves this node's copy as its role says, if it is not served yet; the copy exists in {@link #local}. */
     void serve(VolumeDesire desire) throws ClusterException {
+        if (!desire.holder().equals(self)) {
+            followPrimary(desire);
+        }
         if (serving(desire)) {
             return;
         }
         if (desire.holder().equals(self)) {
+            // Promoted: its copy is no longer a replica (a deposed primary's writes to it find no subsystem).
+            stopServingSecondary(desire.id());
             servePrimary(desire);
         } else {
             serveSecondary(desire);
+        }
+    }
+
+    /**
+     * On a node whose copy the record serves as a secondary: a record that names a primary other than the
+     * one this node served the volume for, or served it to, is a promotion. A deposed primary stops
+     * serving hosts and forwarding (its copy is served as a secondary next, and the new primary, which
+     * tracks it whole, copies it back in sync); a secondary raises its fence to the promotion's generation
+     * at once, so that the old primary's forwarded writes are refused even before the new primary's first
+     * command raises it.
+     */
+    private void followPrimary(VolumeDesire desire) {
+        String before = primaryOf.put(desire.id(), desire.holder());
+        if (before == null || before.equals(desire.holder())) {
+            return;
+        }
+        if (primaries.containsKey(desire.id())) {
+            local.withdraw(desire.id());
+            closePrimary(desire.id());
+            LOG.warn("volume {}: node {} is its primary now, at generation {}; this node serves its copy as a"
+                    + " secondary", desire.id(), desire.holder(), desire.generation());
+        }
+        ReplicaSubsystem replica = secondaries.get(desire.id());
+        if (replica != null) {
+            replica.fence().raise(desire.generation());
         }
     }
 
@@ -172,6 +204,7 @@ final class VolumeCopies implements AutoCloseable {
                 HexFormat.of().parseHex(desire.nguid()));
         target.addSubsystem(replica.subsystem());
         secondaries.put(desire.id(), replica);
+        primaryOf.put(desire.id(), desire.holder());
         LOG.info("serving the copy of volume {} to its primary {} as {}", desire.id(), desire.holder(), nqn);
     }
 
@@ -181,7 +214,7 @@ final class VolumeCopies implements AutoCloseable {
      * it rejoins), as one that fails later would be.
      */
     private void servePrimary(VolumeDesire desire) throws ClusterException {
-        EtcdInSyncSet inSyncSet = new EtcdInSyncSet(cluster.volumeTransactions(), desire.id(), control);
+        EtcdInSyncSet inSyncSet = new EtcdInSyncSet(cluster.volumeTransactions(), desire.id(), self, control);
         long generation = desire.generation();
         List<RemoteReplica> connected = new ArrayList<>();
         List<String> unknown = new ArrayList<>();
@@ -209,8 +242,12 @@ final class VolumeCopies implements AutoCloseable {
             local.serve(desire.id(), store -> {
                 ReplicatedStore replicated = new ReplicatedStore(desire.id(), store, connected, atGeneration,
                         inSyncSet, REGION_BLOCKS, REPLICATION_TIMEOUT_SECONDS, TimeUnit.SECONDS, control);
+                // Before hosts see the namespace: no write is acknowledged once this node's lease may have
+                // expired, so before a secondary can be promoted in its place.
+                replicated.acknowledgeOnlyWithin(cluster.leaseFence());
                 unknown.forEach(replicated::trackUnknown);
                 primaries.put(desire.id(), replicated);
+                primaryOf.put(desire.id(), self);
                 return replicated;
             });
         } catch (ClusterException | RuntimeException e) {
@@ -330,6 +367,7 @@ final class VolumeCopies implements AutoCloseable {
 
     /** On a secondary, before its copy is deleted: the primary can reach it no more. */
     void stopServingSecondary(String volumeId) {
+        primaryOf.remove(volumeId);
         ReplicaSubsystem replica = secondaries.remove(volumeId);
         if (replica != null) {
             target.removeSubsystem(replica.subsystem().nqn());

@@ -20,6 +20,10 @@ import java.util.concurrent.Executor;
  * retried when another change won (up to {@value #ATTEMPTS} times). Only these two fields are touched:
  * the rest of the record (the API's business) is written back as read.
  *
+ * <p>It works for one primary, and changes nothing once the record names another
+ * ({@link ReplicaRoles#primary}): a deposed primary whose forwarded writes a secondary refuses (it
+ * follows the new generation) must not take that secondary out of the new primary's in-sync set.
+ *
  * <p>The calls run on {@code executor} (never an event loop), each etcd call bounded by the
  * transactions' timeout.
  */
@@ -29,11 +33,14 @@ public final class EtcdInSyncSet implements InSyncSet {
 
     private final VolumeTransactions transactions;
     private final String volumeId;
+    private final String primary;
     private final Executor executor;
 
-    public EtcdInSyncSet(VolumeTransactions transactions, String volumeId, Executor executor) {
+    /** @param primary the node whose replicated store changes the set: changes are refused once it is not primary */
+    public EtcdInSyncSet(VolumeTransactions transactions, String volumeId, String primary, Executor executor) {
         this.transactions = transactions;
         this.volumeId = volumeId;
+        this.primary = primary;
         this.executor = executor;
     }
 
@@ -61,6 +68,11 @@ public final class EtcdInSyncSet implements InSyncSet {
             VolumeRecords.Stored stored = transactions.read(volumeId).orElseThrow(
                     () -> new ClusterException("volume " + volumeId + " has no record in etcd"));
             ObjectNode record = (ObjectNode) JSON.readTree(stored.json());
+            String recordedPrimary = ReplicaRoles.primary(record);
+            if (!primary.equals(recordedPrimary)) {
+                throw new ClusterException("volume " + volumeId + " has another primary, " + recordedPrimary
+                        + ": node " + primary + " no longer changes its in-sync set");
+            }
             if (!ReplicaRoles.nodeIds(record).contains(nodeId)) {
                 throw new ClusterException("node " + nodeId + " holds no copy of volume " + volumeId);
             }

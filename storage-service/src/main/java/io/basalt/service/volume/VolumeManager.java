@@ -579,6 +579,20 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
         }
     }
 
+    /**
+     * Hides a copy of a replicated volume from its hosts, keeping the copy: a primary that another node
+     * replaced serves it as a secondary from now on.
+     */
+    public void withdraw(String id) {
+        synchronized (mutations) {
+            VolumeRecord record = catalog.volume(id);
+            if (record == null) {
+                throw new VolumeNotFoundException(id);
+            }
+            exporter.hide(record);
+        }
+    }
+
     /** The engine's store of a volume's blocks, for a secondary to serve its copy to its primary. */
     public BlockStore store(String id) {
         VolumeRecord record = catalog.volume(id);

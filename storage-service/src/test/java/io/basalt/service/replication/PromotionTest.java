@@ -3,6 +3,7 @@ package io.basalt.service.replication;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.basalt.cluster.Cluster;
+import io.basalt.cluster.ClusterException;
 import io.basalt.cluster.ClusterSettings;
 import io.basalt.cluster.etcd.ClusterKeys;
 import io.basalt.cluster.etcd.EtcdProcess;
@@ -29,6 +30,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -37,6 +39,7 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -147,7 +150,7 @@ class PromotionTest {
     void aRecordReadBeforeAnotherChangeLoses() throws Exception {
         stop(a);
         VolumeRecords.Stored stale = current();
-        EtcdInSyncSet inSyncSet = new EtcdInSyncSet(transactions, VOLUME, control);
+        EtcdInSyncSet inSyncSet = new EtcdInSyncSet(transactions, VOLUME, a, control);
         assertEquals(8, inSyncSet.remove(c).get(10, TimeUnit.SECONDS), "C taken out of sync after B read the record");
         VolumeRecords.Stored changed = current();
 
@@ -159,6 +162,22 @@ class PromotionTest {
         assertEquals(Outcome.NOT_IN_SYNC, new Promotion(transactions, c, control).promote(VOLUME, changed)
                 .get(10, TimeUnit.SECONDS).outcome());
         assertUnchanged(changed);
+    }
+
+    @Test
+    void aDeposedPrimaryChangesNotTheNewPrimarysInSyncSet() throws Exception {
+        stop(a);
+        assertEquals(Outcome.PROMOTED, new Promotion(transactions, b, control).promote(VOLUME, current())
+                .get(10, TimeUnit.SECONDS).outcome());
+        VolumeRecords.Stored promoted = current();
+        // A back, its writes to C refused (C follows B's generation): A's store takes C out of sync.
+        ExecutionException refused = assertThrows(ExecutionException.class,
+                () -> new EtcdInSyncSet(transactions, VOLUME, a, control).remove(c).get(10, TimeUnit.SECONDS));
+        // (Without the record's primary compared, C left B's in-sync set: shown failing so.)
+        assertTrue(refused.getCause() instanceof ClusterException, refused.toString());
+        assertUnchanged(promoted);
+        assertEquals(9, new EtcdInSyncSet(transactions, VOLUME, b, control).remove(c).get(10, TimeUnit.SECONDS),
+                "the new primary changes it");
     }
 
     @Test

@@ -143,7 +143,7 @@ class ReplicationTest {
             }
         }
         store = new ReplicatedStore("v1", nodes.getFirst().volume, secondaries, 1,
-                new EtcdInSyncSet(inSyncRecords, "v1", control), REGION, replicationTimeoutSeconds, TimeUnit.SECONDS,
+                new EtcdInSyncSet(inSyncRecords, "v1", "A", control), REGION, replicationTimeoutSeconds, TimeUnit.SECONDS,
                 control);
         return proxy;
     }
@@ -285,7 +285,7 @@ class ReplicationTest {
         assertEquals(List.of(), store.inSyncNodes());
         store.close();
         store = new ReplicatedStore("v1", nodes.getFirst().volume, List.of(), 2,
-                new EtcdInSyncSet(transactions, "v1", control), REGION, 2, TimeUnit.SECONDS, control);
+                new EtcdInSyncSet(transactions, "v1", "A", control), REGION, 2, TimeUnit.SECONDS, control);
         store.trackUnknown("B");
         assertEquals(BLOCKS / REGION, store.dirtyRegions("B"));
         b.serve(2);
