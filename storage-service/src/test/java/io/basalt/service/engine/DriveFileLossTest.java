@@ -95,6 +95,8 @@ class DriveFileLossTest {
             int id = engine.createVolume(BLOCK, VOLUME_BLOCKS, false);
             EngineVolume volume = engine.volume(id).orElseThrow();
             writeAndFlush(volume, model, new long[] {1}, new Random(14), 400);
+            // The writes asked for a checkpoint, whose syncs would find the zeroed drive first: let it end.
+            engine.checkpoint();
             try (RandomAccessFile file = new RandomAccessFile(dir.resolve("drive3").toFile(), "rw")) {
                 file.setLength(0);
                 file.setLength(DRIVE_BYTES);

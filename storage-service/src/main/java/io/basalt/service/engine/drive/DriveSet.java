@@ -116,6 +116,7 @@ public final class DriveSet implements Closeable {
                     opened[i] = Drive.open(media, paths.get(i), nodeId, i, segmentSize, createBytes, formatBlank,
                             layout, true);
                 }
+                markFormatted(opened);
             } else if (layout == null) {
                 throw firstRefusal(refused);
             } else {
@@ -197,12 +198,13 @@ public final class DriveSet implements Closeable {
     }
 
     /**
-     * Creates the erasure-coded drives missing at start if no drive there ever had a reservation slot
-     * written: then no log batch was ever written (the writer reserves sequence numbers before its first
-     * batch) and no drive failure recorded, so nothing on the missing drives can be lost. That is a new
-     * node whose formatting a power cut interrupted after its first drives were created, which would
-     * otherwise never start (more drives missing than the code survives). Drives refused at start
-     * (blank, another node's) stay refused. Returns whether it created any.
+     * Creates the erasure-coded drives missing at start if no drive there has a reservation slot written:
+     * a new node's drives get one ({@link #markFormatted}) once all of them exist, so this is a new node
+     * whose formatting a power cut interrupted after its first drives were created, which would otherwise
+     * never start (more drives missing than the code survives). Nothing was logged on it, and no failure
+     * recorded. (A node formatted before drives were marked so, that never logged a batch, is taken for
+     * one too: nothing on its missing drives can be lost either.) Drives refused at start (blank, another
+     * node's) stay refused. Returns whether it created any.
      */
     private static boolean createUnlogged(NodeMedia media, List<Path> paths, Drive[] opened, String[] reasons,
                                           UUID nodeId, int segmentSize, long createBytes, ErasureCode layout)
@@ -223,7 +225,20 @@ public final class DriveSet implements Closeable {
                 reasons[i] = null;
             }
         }
+        markFormatted(opened);
         return true;
+    }
+
+    /**
+     * Marks a new node's drives formatted once every one of them exists: a reservation slot of sequence 0
+     * (reserving nothing), synced, on each. From then on a drive missing at start is a lost drive.
+     */
+    private static void markFormatted(Drive[] drives) throws IOException {
+        for (Drive drive : drives) {
+            if (drive != null) {
+                drive.reserveSequences(0);
+            }
+        }
     }
 
     /** Reads a drive's reservation slots at start; false (with the reason) if it cannot be read. */

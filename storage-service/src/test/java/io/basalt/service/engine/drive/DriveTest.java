@@ -111,8 +111,11 @@ class DriveTest {
                 () -> DriveSet.open(FileMedia.INSTANCE, List.of(b, a), node, SEGMENT, 64L << 20, false));
         assertTrue(order.getMessage().contains("drive order"), order.getMessage());
         try (RandomAccessFile file = new RandomAccessFile(a.toFile(), "rw")) {
+            // Flipped, not overwritten: byte 20 is in the random node id and may already be any value.
             file.seek(20);
-            file.write(0x55);
+            int value = file.read();
+            file.seek(20);
+            file.write(value ^ 0xFF);
         }
         DriveFormatException damaged = assertThrows(DriveFormatException.class,
                 () -> DriveSet.open(FileMedia.INSTANCE, List.of(a, b), node, SEGMENT, 64L << 20, false));

@@ -17,7 +17,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A new erasure-coded node whose formatting a power cut interrupted: its first drive was created, the
  * others not yet. Nothing was ever logged, so the missing drives are created at the next start. Found by
  * PowerLossTest (seed 33269398454180: "2 of the node's drives are missing ... missing at start", the node
- * never started again); the first test fails without {@code DriveSet.createUnlogged}.
+ * never started again); the first test fails without {@code DriveSet.createUnlogged}. A node whose
+ * formatting completed (every drive then gets a reservation slot) counts a missing drive as lost, even
+ * if it never logged anything (DriveReplacementApiTest failed when only logging counted).
  */
 class InterruptedFormatTest {
     private static final int SEGMENT = 2 << 20;
@@ -37,12 +39,10 @@ class InterruptedFormatTest {
     }
 
     @Test
-    void drivesMissingFromANodeThatLoggedAreLostNotCreated(@TempDir Path dir) throws Exception {
+    void drivesMissingFromANodeWhoseFormattingCompletedAreLostNotCreated(@TempDir Path dir) throws Exception {
         UUID node = UUID.randomUUID();
         List<Path> paths = List.of(dir.resolve("d0"), dir.resolve("d1"), dir.resolve("d2"));
-        try (DriveSet drives = DriveSet.open(FileMedia.INSTANCE, paths, node, SEGMENT, BYTES, false, CODE)) {
-            drives.reserveSequences(100); // what the log writer does before its first batch
-        }
+        DriveSet.open(FileMedia.INSTANCE, paths, node, SEGMENT, BYTES, false, CODE).close();
         Files.delete(paths.get(1));
         Files.delete(paths.get(2));
 
