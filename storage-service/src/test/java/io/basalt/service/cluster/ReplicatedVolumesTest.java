@@ -224,10 +224,7 @@ class ReplicatedVolumesTest {
 
     @Test
     void aSecondaryThatStopsInTheMiddleOfWritesLeavesTheInSyncSetWritesGoOnAndItRejoinsWhenBack() throws Exception {
-        HttpResponse<Buffer> created = api.send(started.get(0), "POST", "/api/v1/volumes", new JsonObject()
-                .put("name", "three").put("sizeBytes", 8L << 20).put("replicas", 3).put("hosts", List.of(HOST_NQN)));
-        assertEquals(201, created.statusCode(), created.bodyAsString());
-        JsonNode volume = JSON.readTree(created.bodyAsString());
+        JsonNode volume = createVolume("three", 3);
         String id = volume.get("id").asText();
         int nsid = volume.get("nsid").asInt();
         JsonNode record = record(id);
@@ -327,10 +324,7 @@ class ReplicatedVolumesTest {
 
     @Test
     void aPrimaryThatRestartsWithItsSecondaryServesTheVolumeAgainOverItsCopies() throws Exception {
-        HttpResponse<Buffer> created = api.send(started.get(0), "POST", "/api/v1/volumes", new JsonObject()
-                .put("name", "two").put("sizeBytes", 8L << 20).put("replicas", 2).put("hosts", List.of(HOST_NQN)));
-        assertEquals(201, created.statusCode(), created.bodyAsString());
-        JsonNode volume = JSON.readTree(created.bodyAsString());
+        JsonNode volume = createVolume("two", 2);
         String id = volume.get("id").asText();
         int nsid = volume.get("nsid").asInt();
         List<String> nodeIds = ids(record(id).get("nodeIds"));
@@ -417,10 +411,7 @@ class ReplicatedVolumesTest {
      */
     @Test
     void aSecondaryTakesOverFromAPrimaryThatStopsAndTheOldPrimaryComesBackAsItsSecondary() throws Exception {
-        HttpResponse<Buffer> created = api.send(started.get(0), "POST", "/api/v1/volumes", new JsonObject()
-                .put("name", "failover").put("sizeBytes", 8L << 20).put("replicas", 3).put("hosts", List.of(HOST_NQN)));
-        assertEquals(201, created.statusCode(), created.bodyAsString());
-        JsonNode volume = JSON.readTree(created.bodyAsString());
+        JsonNode volume = createVolume("failover", 3);
         String id = volume.get("id").asText();
         List<String> nodeIds = ids(record(id).get("nodeIds"));
         String oldPrimary = nodeIds.get(0);
@@ -649,6 +640,14 @@ class ReplicatedVolumesTest {
         return HostController.connect(hostGroup, HostOptions.defaults(VolumeCopies.hostNqn(nodeId)), HOST,
                 nodes.get(nodeId).nvmeAddress().getPort(), report(volumeId, nodeId).get("nqn").asText())
                 .get(10, TimeUnit.SECONDS);
+    }
+
+    /** An 8 MiB volume of {@code replicas} copies the test's host may see, created through the first node. */
+    private JsonNode createVolume(String name, int replicas) throws Exception {
+        HttpResponse<Buffer> created = api.send(started.get(0), "POST", "/api/v1/volumes", new JsonObject()
+                .put("name", name).put("sizeBytes", 8L << 20).put("replicas", replicas).put("hosts", List.of(HOST_NQN)));
+        assertEquals(201, created.statusCode(), created.bodyAsString());
+        return JSON.readTree(created.bodyAsString());
     }
 
     private JsonNode record(String volumeId) throws Exception {
