@@ -32,7 +32,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * generation. No command that missed a secondary completes before that transaction is recorded: the
  * secondary could otherwise be promoted without a write the host was told is done. From then on
  * every write and unmap that completes marks its regions in a {@link DirtyRegions} of that secondary,
- * which {@link #rejoin} copies when it returns. A secondary that refuses a command for its generation
+ * which {@link #rejoin} copies when it returns; so do the regions it acknowledged writes to since its
+ * last completed flush ({@link UnflushedRegions}), which its node may have lost. A secondary that refuses a command for its generation
  * (Reservation Conflict) means a newer primary exists: this store then fails every read and write
  * (fenced).
  * Given the node's {@link LeaseFence} ({@link #acknowledgeOnlyWithin}), it also fails them while the
@@ -94,13 +95,17 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
         this.regionBlocks = regionBlocks;
         this.timeoutNanos = unit.toNanos(timeout);
         this.generation = generation;
-        this.members = new Members(secondaries.toArray(RemoteReplica[]::new), new Behind[0]);
+        this.members = new Members(secondaries.toArray(RemoteReplica[]::new),
+                secondaries.stream().map(r -> unflushedRegions()).toArray(UnflushedRegions[]::new), new Behind[0]);
         long tick = Math.max(1, timeoutNanos / 4);
         this.watchdog = control.scheduleWithFixedDelay(this::checkStalls, tick, tick, TimeUnit.NANOSECONDS);
     }
 
-    /** The copies that take every write: the local one and these secondaries. */
-    record Members(RemoteReplica[] inSync, Behind[] behind) {
+    /**
+     * The copies that take every write: the local one and these secondaries, with what each of them may
+     * not have made durable yet ({@code unflushed[i]} is {@code inSync[i]}'s).
+     */
+    record Members(RemoteReplica[] inSync, UnflushedRegions[] unflushed, Behind[] behind) {
         Behind behind(String nodeId) {
             for (Behind b : behind) {
                 if (b.nodeId.equals(nodeId)) {
@@ -202,6 +207,7 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
             return;
         }
         Command c = command(Kind.WRITE, lba, blocks, completion);
+        c.fua = fua;
         // Read before anything is sent: once the last part completes, the command may be reused.
         RemoteReplica[] to = c.members.inSync;
         Leg[] legs = c.legs;
@@ -239,6 +245,7 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
             return;
         }
         Command c = command(Kind.FLUSH, 0, 0, completion);
+        c.sentNanos = System.nanoTime(); // before any copy gets it: it covers the writes acknowledged before
         RemoteReplica[] to = c.members.inSync;
         Leg[] legs = c.legs;
         local.flush(c);
@@ -303,6 +310,10 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
         private Kind kind;
         private long lba;
         private long blocks;
+        /** A write's: the copies made it durable when they acknowledged it. */
+        private boolean fua;
+        /** A flush's: when it was sent to the copies. */
+        private long sentNanos;
         private IoCompletion caller;
         private Members members;
         private volatile IoResult localResult;
@@ -317,6 +328,7 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
             this.kind = kind;
             this.lba = lba;
             this.blocks = blocks;
+            this.fua = false;
             this.caller = caller;
             this.members = members;
             this.failures.set(0);
@@ -336,6 +348,10 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
                 failures.getAndAccumulate(1 << 31, ReplicatedStore::union);
             } else if (code != Status.SUCCESS) {
                 failures.getAndAccumulate(1 << index, ReplicatedStore::union);
+            } else if (kind == Kind.FLUSH) {
+                members.unflushed[index].flushed(sentNanos);
+            } else if (!fua) {
+                members.unflushed[index].acknowledged(lba, blocks, System.nanoTime());
             }
             partDone();
         }
@@ -365,7 +381,7 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
             List<CompletableFuture<Long>> waits = null;
             for (int i = 0; i < m.inSync.length; i++) {
                 if ((failed & 1 << i) != 0) {
-                    Behind b = dropOut(m.inSync[i]);
+                    Behind b = dropOut(m.inSync[i], m.unflushed[i]);
                     if (changesData) {
                         b.dirty.mark(at, count);
                     }
@@ -426,7 +442,7 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
      * Takes {@code replica} out of the in-sync set, once however many commands fail on it: locally at
      * once, then in the {@link InSyncSet}. Its connection is cut so that its other commands fail now.
      */
-    private synchronized Behind dropOut(RemoteReplica replica) {
+    private synchronized Behind dropOut(RemoteReplica replica, UnflushedRegions unflushed) {
         Members m = members;
         Behind known = m.behind(replica.nodeId());
         if (known != null) {
@@ -434,9 +450,11 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
         }
         LOG.warn("Volume {}: the copy on {} failed or stopped answering; taking it out of the in-sync set",
                 volumeId, replica.nodeId());
-        Behind b = new Behind(replica.nodeId(), new DirtyRegions(local.blockCount(), regionBlocks), null);
+        DirtyRegions dirty = new DirtyRegions(local.blockCount(), regionBlocks);
+        unflushed.markNotDurable(dirty, local.blockCount());
+        Behind b = new Behind(replica.nodeId(), dirty, null);
         b.recorded = record(b);
-        members = new Members(without(m.inSync, replica), append(m.behind, b));
+        members = new Members(without(m.inSync, replica), without(m.unflushed, unflushed), append(m.behind, b));
         replica.cut();
         return b;
     }
@@ -508,7 +526,7 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
         }
         DirtyRegions dirty = new DirtyRegions(local.blockCount(), regionBlocks);
         dirty.markAll(local.blockCount());
-        members = new Members(m.inSync, append(m.behind, new Behind(nodeId, dirty,
+        members = new Members(m.inSync, m.unflushed, append(m.behind, new Behind(nodeId, dirty,
                 CompletableFuture.completedFuture(generation))));
     }
 
@@ -546,7 +564,9 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
                 replica.generation(g);
                 raiseGeneration(g);
                 Members m = members;
-                members = new Members(append(m.inSync, replica), without(m.behind, b));
+                // The copy was flushed at the end of the catch-up: nothing it holds is volatile yet.
+                members = new Members(append(m.inSync, replica), append(m.unflushed, unflushedRegions()),
+                        without(m.behind, b));
             }
             LOG.info("Volume {}: the copy on {} is in sync again at generation {} after {} blocks copied",
                     volumeId, replica.nodeId(), g, copier.copiedBlocks());
@@ -588,12 +608,13 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
         }
     }
 
-    private static RemoteReplica[] without(RemoteReplica[] all, RemoteReplica gone) {
-        return Arrays.stream(all).filter(r -> r != gone).toArray(RemoteReplica[]::new);
+    private UnflushedRegions unflushedRegions() {
+        return new UnflushedRegions(local.blockCount(), regionBlocks);
     }
 
-    private static Behind[] without(Behind[] all, Behind gone) {
-        return Arrays.stream(all).filter(b -> b != gone).toArray(Behind[]::new);
+    private static <T> T[] without(T[] all, T gone) {
+        return Arrays.stream(all).filter(x -> x != gone)
+                .toArray(n -> Arrays.copyOf(all, n));
     }
 
     private static <T> T[] append(T[] all, T more) {

@@ -31,7 +31,7 @@ import java.util.concurrent.CountDownLatch;
  * writeback error: the drive's unsynced writes stay readable but never reach the medium, and the
  * next sync succeeds.
  */
-final class PowerLossMedia implements NodeMedia {
+public final class PowerLossMedia implements NodeMedia {
     static final int SECTOR = 4096;
     private static final int PIECE = 512;
 
@@ -68,7 +68,7 @@ final class PowerLossMedia implements NodeMedia {
     private record Write(int position, byte[] bytes) {
     }
 
-    synchronized void cutAfter(long operations) {
+    public synchronized void cutAfter(long operations) {
         operationsUntilCut = operations;
     }
 
@@ -120,7 +120,7 @@ final class PowerLossMedia implements NodeMedia {
     }
 
     /** Decides what of the unsynced writes survived, and powers the media up again. */
-    synchronized void powerCut(Random random) {
+    public synchronized void powerCut(Random random) {
         List<Medium> keptSome = new ArrayList<>();
         List<Medium> lostSome = new ArrayList<>();
         for (Medium medium : drives.values()) {

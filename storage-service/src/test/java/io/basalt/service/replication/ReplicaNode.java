@@ -9,6 +9,8 @@ import io.basalt.service.engine.Engine;
 import io.basalt.service.engine.EngineConfig;
 import io.basalt.service.engine.EngineVolume;
 import io.basalt.service.engine.IoResult;
+import io.basalt.service.engine.drive.FileMedia;
+import io.basalt.service.engine.drive.NodeMedia;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoopGroup;
@@ -34,19 +36,36 @@ final class ReplicaNode implements AutoCloseable {
     static final String REPLICA_NQN = "nqn.2024-01.io.basalt:replica:v1";
 
     final String id;
-    final Engine engine;
-    final EngineVolume volume;
+    private final EngineConfig config;
+    private final NodeMedia media;
+    Engine engine;
+    EngineVolume volume;
     private final EventLoopGroup group;
     private NvmeTarget target;
     GenerationFence fence;
     private int port;
 
     ReplicaNode(String id, Path dir, long blocks, EventLoopGroup group) throws IOException {
+        this(id, dir, blocks, group, FileMedia.INSTANCE);
+    }
+
+    /** A node whose engine runs on {@code media}: drives that can lose power, for instance. */
+    ReplicaNode(String id, Path dir, long blocks, EventLoopGroup group, NodeMedia media) throws IOException {
         this.id = id;
         this.group = group;
-        this.engine = Engine.open(new EngineConfig(List.of(dir.resolve("drive")), 128L << 20, dir.resolve("meta"),
-                UUID.randomUUID(), 2 << 20, false, 8L << 20, 600_000, 500, 4.0));
+        this.media = media;
+        this.config = new EngineConfig(List.of(dir.resolve("drive")), 128L << 20, dir.resolve("meta"),
+                UUID.randomUUID(), 2 << 20, false, 8L << 20, 600_000, 500, 4.0);
+        this.engine = Engine.open(config, media);
         this.volume = engine.volume(engine.createVolume(BLOCK, blocks, false)).orElseThrow();
+    }
+
+    /** Closes the engine (one that stopped after a drive error writes nothing more) and opens it again. */
+    void restartEngine() throws IOException {
+        int map = volume.id();
+        engine.close();
+        engine = Engine.open(config, media);
+        volume = engine.volume(map).orElseThrow();
     }
 
     /** Serves the copy to the primary, fenced at {@code generation}. */

@@ -13,6 +13,9 @@ import io.basalt.cluster.volumes.VolumeTransactions;
 import io.basalt.nvmetcp.nvme.Status;
 import io.basalt.service.dataplane.VolumeDevice;
 import io.basalt.service.engine.IoResult;
+import io.basalt.service.engine.PowerLossMedia;
+import io.basalt.service.engine.drive.FileMedia;
+import io.basalt.service.engine.drive.NodeMedia;
 import io.etcd.jetcd.Client;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -78,6 +81,8 @@ class ReplicationTest {
     private final boolean[] busy = new boolean[(int) BLOCKS];
     /** How long a secondary may answer nothing before the primary cuts it. */
     private long replicationTimeoutSeconds = 2;
+    /** B's drives, when a test makes them ones that lose power; files otherwise. */
+    private NodeMedia mediaOfB = FileMedia.INSTANCE;
 
     @BeforeAll
     static void startEtcd() throws Exception {
@@ -129,7 +134,8 @@ class ReplicationTest {
                 + "[\"" + String.join("\",\"", ids) + "\"],\"generation\":1}").getBytes(StandardCharsets.UTF_8)));
         List<RemoteReplica> secondaries = new ArrayList<>();
         for (String id : ids) {
-            ReplicaNode node = new ReplicaNode(id, dir.resolve(id), BLOCKS, group);
+            ReplicaNode node = new ReplicaNode(id, dir.resolve(id), BLOCKS, group,
+                    id.equals("B") ? mediaOfB : FileMedia.INSTANCE);
             nodes.add(node);
             if (!id.equals("A")) {
                 node.serve(1);
@@ -256,6 +262,48 @@ class ReplicationTest {
         for (ReplicaNode node : nodes) {
             assertArrayEquals(image, node.image(), "the copy on " + node.id);
         }
+    }
+
+    /**
+     * B's node loses power in the middle of writes: the writes it acknowledged since the last flush may
+     * be gone from its drive (a secondary's engine makes them durable only at a flush, as a drive with
+     * a volatile write cache does). The host's next flush reaches A only; when B returns, its rejoin must
+     * copy those regions too, or B would be "in sync" without writes the host flushed, and a failover to
+     * it would lose them. Shown failing (B's copy differed from what the host wrote) without
+     * {@link UnflushedRegions} marking them in B's dirty map. The seed of the power cut is printed.
+     */
+    @Test
+    void aSecondaryThatLosesPowerGetsBackTheWritesItHadNotMadeDurable() throws Exception {
+        PowerLossMedia power = new PowerLossMedia();
+        mediaOfB = power;
+        start(2);
+        ReplicaNode b = nodes.get(1);
+        long seed = System.nanoTime();
+        System.out.println("power cut seed " + seed);
+        Random random = new Random(seed);
+        for (long lba = 0; lba < BLOCKS; lba += 8) {
+            assertEquals(IoResult.OK, write(lba, 8, random.nextLong(), false).get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+        }
+        assertEquals(IoResult.OK, flush().get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+        // Acknowledged by both copies, never flushed: B holds them in its volatile cache only.
+        for (int i = 0; i < 200; i++) {
+            assertEquals(IoResult.OK, write(claim(random, (int) BLOCKS, 2), 2, random.nextLong(), false)
+                    .get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+        }
+        power.cutAfter(1);
+        assertEquals(IoResult.OK, write(7, 1, random.nextLong(), false).get(TIMEOUT_SECONDS, TimeUnit.SECONDS),
+                "the write fails on B and completes without it");
+        assertEquals(List.of(), store.inSyncNodes());
+        assertEquals(IoResult.OK, flush().get(TIMEOUT_SECONDS, TimeUnit.SECONDS), "the host's flush, on A only");
+
+        b.stopServing();
+        power.powerCut(random);
+        b.restartEngine();
+        assertFalse(Arrays.equals(image, b.image()), "B lost writes it had acknowledged (else this proves nothing)");
+        b.serve(2);
+        long copied = store.rejoin(b.connect(2), TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        assertEquals(List.of("B"), store.inSyncNodes());
+        assertArrayEquals(image, b.image(), "B's copy after its rejoin (" + copied + " blocks copied)");
     }
 
     @Test
