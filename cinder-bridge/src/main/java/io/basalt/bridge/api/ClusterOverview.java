@@ -12,7 +12,7 @@ package io.basalt.bridge.api;
  * @param totalBytes          capacity of the live nodes together
  * @param freeBytes           free space of the live nodes together
  * @param volumes             volumes recorded in the cluster, every project's
- * @param provisionedBytes    their sizes added up (one copy each)
+ * @param provisionedBytes    their sizes added up, once per copy (what they may take of {@code totalBytes})
  */
 public record ClusterOverview(String name, String nodeId, String failureDomain, int nodes, int liveNodes,
                               int liveFailureDomains, long totalBytes, long freeBytes, int volumes,

@@ -111,7 +111,7 @@ public final class NodeCluster implements ClusterService, AutoCloseable {
                 joined.members().size(), live.size(), (int) live.stream().map(Member::failureDomain).distinct().count(),
                 live.stream().mapToLong(m -> m.status().orElseThrow().capacity().totalBytes()).sum(),
                 live.stream().mapToLong(Member::freeBytes).sum(),
-                volumes.size(), volumes.stream().mapToLong(VolumeDesire::sizeBytes).sum());
+                volumes.size(), volumes.stream().mapToLong(v -> v.sizeBytes() * Math.max(1, v.nodeIds().size())).sum());
     }
 
     @Override

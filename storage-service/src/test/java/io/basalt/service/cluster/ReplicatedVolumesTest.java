@@ -154,6 +154,9 @@ class ReplicatedVolumesTest {
             for (String nodeId : nodeIds) {
                 assertEquals(1, api.stats(nodes.get(nodeId)).get("volumes").asInt(), "every node named makes its copy");
             }
+            JsonNode overview = JSON.readTree(api.send(through, "GET", "/api/v1/cluster", null).bodyAsString());
+            assertEquals(replicas * (8L << 20), overview.get("provisionedBytes").asLong(),
+                    "every copy takes the cluster's space: " + overview);
 
             byte[] image = new byte[(int) ((8L << 20))];
             HostController host = HostController.connect(hostGroup, HostOptions.defaults(HOST_NQN), HOST,
