@@ -116,15 +116,20 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
         }
     }
 
-    /** A secondary out of the in-sync set: what changed since, and the transaction that recorded it. */
+    /**
+     * A secondary out of the in-sync set: what changed since, whether what it holds is known at all (else
+     * its rejoin compares every region), and the transaction that recorded it.
+     */
     static final class Behind {
         final String nodeId;
         final DirtyRegions dirty;
+        final boolean contentsUnknown;
         volatile CompletableFuture<Long> recorded;
 
-        Behind(String nodeId, DirtyRegions dirty, CompletableFuture<Long> recorded) {
+        Behind(String nodeId, DirtyRegions dirty, boolean contentsUnknown, CompletableFuture<Long> recorded) {
             this.nodeId = nodeId;
             this.dirty = dirty;
+            this.contentsUnknown = contentsUnknown;
             this.recorded = recorded;
         }
 
@@ -452,7 +457,7 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
                 volumeId, replica.nodeId());
         DirtyRegions dirty = new DirtyRegions(local.blockCount(), regionBlocks);
         unflushed.markNotDurable(dirty, local.blockCount());
-        Behind b = new Behind(replica.nodeId(), dirty, null);
+        Behind b = new Behind(replica.nodeId(), dirty, false, null);
         b.recorded = record(b);
         members = new Members(without(m.inSync, replica), without(m.unflushed, unflushed), append(m.behind, b));
         replica.cut();
@@ -516,8 +521,9 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
 
     /**
      * For a secondary whose changes this primary does not know (it was out of sync when this primary
-     * started): every region counts as dirty, so its rejoin copies the whole volume. The caller knows
-     * the secondary is already out of the in-sync set in etcd.
+     * started, or it is the primary this one replaced): every region counts as dirty, and its rejoin
+     * compares the whole volume, writing only the blocks that differ ({@link CatchUp}). The caller
+     * knows the secondary is already out of the in-sync set in etcd.
      */
     public synchronized void trackUnknown(String nodeId) {
         Members m = members;
@@ -526,7 +532,7 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
         }
         DirtyRegions dirty = new DirtyRegions(local.blockCount(), regionBlocks);
         dirty.markAll(local.blockCount());
-        members = new Members(m.inSync, m.unflushed, append(m.behind, new Behind(nodeId, dirty,
+        members = new Members(m.inSync, m.unflushed, append(m.behind, new Behind(nodeId, dirty, true,
                 CompletableFuture.completedFuture(generation))));
     }
 
@@ -549,7 +555,7 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
                     + " blocks, the local one " + local.blockCount());
         }
         replica.generation(generation);
-        CatchUp copier = new CatchUp(local, replica, b.dirty, unit.toNanos(timeout));
+        CatchUp copier = new CatchUp(local, replica, b.dirty, b.contentsUnknown, unit.toNanos(timeout));
         try {
             for (int pass = 0; pass < MAX_LIVE_PASSES && b.dirty.count() > FINAL_PASS_REGIONS; pass++) {
                 copier.copyDirty();
