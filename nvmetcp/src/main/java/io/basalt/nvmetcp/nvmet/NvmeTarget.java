@@ -250,6 +250,14 @@ public final class NvmeTarget implements AutoCloseable {
         }
     }
 
+    /**
+     * Sets the ANA state of a subsystem's group on every port of this target: a node whose every path to
+     * the subsystem is in one state, as a node holding one copy of a volume served from several nodes.
+     */
+    public void anaState(String subsystemNqn, int anaGroup, AnaState state) {
+        anaByListener.keySet().forEach(listener -> anaState(listener, subsystemNqn, anaGroup, state));
+    }
+
     /** The ANA state of {@code anaGroup} of a subsystem through the port listening at {@code listener}. */
     public AnaState anaState(InetSocketAddress listener, String subsystemNqn, int anaGroup) {
         return anaGroupStates(listener, subsystemNqn, anaGroup).state(anaGroup);
