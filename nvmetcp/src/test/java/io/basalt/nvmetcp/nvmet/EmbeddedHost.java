@@ -113,6 +113,26 @@ final class EmbeddedHost implements AutoCloseable {
         return sendWritten();
     }
 
+    /**
+     * Sends several commands (consuming the SQEs, each with the in-capsule data at the same index of
+     * {@code data} unless it is null there) in one stream write, as a host that pipelines them does,
+     * and returns everything the target answered.
+     */
+    List<ByteBuf> commandsTogether(List<ByteBuf> sqes, List<ByteBuf> data) {
+        for (int i = 0; i < sqes.size(); i++) {
+            ByteBuf sqe = sqes.get(i);
+            ByteBuf d = data.get(i);
+            sqe.setShortLE(Sqe.CID, nextCid++);
+            if (d != null) {
+                sqe.setByte(Sqe.SGL_TYPE, Sqe.SGL_INCAPSULE);
+                sqe.setIntLE(Sqe.SGL_LENGTH, d.readableBytes());
+            }
+            writer.writeCapsuleCmd(wire, sqe, 0, d);
+            sqe.release();
+        }
+        return sendWritten();
+    }
+
     List<ByteBuf> h2cData(int cid, int ttag, int offset, ByteBuf data, boolean last) {
         writer.writeData(wire, Pdu.H2C_DATA, last ? Pdu.FLAG_DATA_LAST : 0, cid, ttag, offset, data);
         return sendWritten();

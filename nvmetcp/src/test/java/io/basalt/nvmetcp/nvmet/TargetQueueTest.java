@@ -288,6 +288,74 @@ class TargetQueueTest {
         }
     }
 
+    /**
+     * Writes pipelined by a host complete in one event-loop turn: their CapsuleResps, and the R2Ts of
+     * writes above the in-capsule size, leave as one buffer per turn, not one each. Without the
+     * per-turn buffer ({@code TargetQueue.controlPdus}) this fails: 4 buffers for 4 completions.
+     */
+    @Test
+    void completionsAndR2TsOfOneTurnLeaveAsOneBuffer() {
+        int cntlid = adminReady(host(), 32);
+        for (boolean digests : new boolean[] {false, true}) {
+            EmbeddedHost io = host();
+            io.initialize(digests, digests);
+            assertEquals(Status.SUCCESS, single(io.command(EmbeddedHost.connect(digests ? 2 : 1, 32, 0),
+                    EmbeddedHost.connectData(SUBNQN, HOST_NQN, cntlid))).status());
+            List<ByteBuf> sqes = new ArrayList<>();
+            List<ByteBuf> data = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                sqes.add(rw(Opcodes.IO_WRITE, 8 * i, 8));
+                data.add(Unpooled.wrappedBuffer(new byte[4096]));
+            }
+            int firstCid = io.lastCid() + 1;
+            List<ByteBuf> completions = io.commandsTogether(sqes, data);
+            assertEquals(1, io.buffersLastWritten, "one buffer for the 4 completions");
+            assertEquals(4, completions.size());
+            for (int i = 0; i < 4; i++) {
+                Completion c = Completion.of(completions.get(i));
+                assertEquals(Status.SUCCESS, c.status());
+                assertEquals(firstCid + i, c.cid(), "completions in the order the writes completed");
+                assertHeaderDigest(digests, completions.get(i), Pdu.CAPSULE_RESP_HEADER_LENGTH);
+            }
+
+            byte[] pattern = new byte[WRITE_BYTES];
+            new Random(digests ? 4 : 5).nextBytes(pattern);
+            sqes.clear();
+            data.clear();
+            for (int i = 0; i < 3; i++) {
+                sqes.add(EmbeddedHost.withTransfer(rw(Opcodes.IO_WRITE, 1000 + WRITE_BLOCKS * i, WRITE_BLOCKS), WRITE_BYTES));
+                data.add(null);
+            }
+            firstCid = io.lastCid() + 1;
+            List<ByteBuf> r2ts = io.commandsTogether(sqes, data);
+            assertEquals(1, io.buffersLastWritten, "one buffer for the 3 R2Ts");
+            assertEquals(3, r2ts.size());
+            for (int i = 0; i < 3; i++) {
+                ByteBuf r = r2ts.get(i);
+                assertEquals(Pdu.R2T, Pdu.type(r));
+                assertEquals(firstCid + i, r.getUnsignedShortLE(r.readerIndex() + Pdu.DATA_CCCID));
+                assertEquals(WRITE_BYTES, r.getIntLE(r.readerIndex() + Pdu.DATA_LENGTH));
+                assertHeaderDigest(digests, r, Pdu.R2T_HEADER_LENGTH);
+                int ttag = r.getUnsignedShortLE(r.readerIndex() + Pdu.DATA_TTAG);
+                List<ByteBuf> answer = List.of();
+                for (int offset = 0; offset < WRITE_BYTES; offset += OPTIONS.maxH2CData()) {
+                    answer = io.h2cData(firstCid + i, ttag, offset, Unpooled.wrappedBuffer(pattern, offset, OPTIONS.maxH2CData()),
+                            offset + OPTIONS.maxH2CData() == WRITE_BYTES);
+                }
+                assertEquals(Status.SUCCESS, single(answer).status());
+            }
+            assertArrayEquals(pattern, read(io, 1000 + 2 * WRITE_BLOCKS, WRITE_BLOCKS));
+        }
+    }
+
+    private static void assertHeaderDigest(boolean digests, ByteBuf pdu, int hlen) {
+        assertEquals(digests ? Pdu.FLAG_HDGST : 0, Pdu.flags(pdu));
+        assertEquals(hlen + (digests ? Pdu.DIGEST_LENGTH : 0), Pdu.plen(pdu));
+        if (digests) {
+            assertTrue(new Crc32cDigest().verify(pdu, pdu.readerIndex(), hlen), "header digest");
+        }
+    }
+
     private static ByteBuf rw(int opcode, long slba, int blocks) {
         ByteBuf sqe = EmbeddedHost.sqe(opcode);
         sqe.setIntLE(Sqe.NSID, 1);
