@@ -70,6 +70,8 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
     private final ArrayDeque<Request> waitingForBudget;
     /** Data bytes the commands of this connection hold. */
     private long dataBytesHeld;
+    /** The node's budget as this connection's event loop takes it; set once the connection is admitted. */
+    private LoopDataBudget dataBudget;
     /** Registered with the node's budget, to be woken when it has bytes again. */
     private boolean nodeBudgetWaiter;
     private final Runnable startWaiting = this::startWaiting;
@@ -208,6 +210,8 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
             return;
         }
         admitted = true;
+        dataBudget = target.dataBudget().forLoop(channel.eventLoop());
+        dataBudget.connectionOpened();
         ticker = channel.eventLoop().scheduleAtFixedRate(this::tick, tickMillis, tickMillis, TimeUnit.MILLISECONDS);
         ctx.fireChannelActive();
     }
@@ -242,6 +246,7 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
                 r.reset();
             }
         }
+        dataBudget.connectionClosed();
         ctx.fireChannelInactive();
     }
 
@@ -429,10 +434,10 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         if (dataBytesHeld + bytes > limits.connectionDataBytes()) {
             return false;
         }
-        if (!target.dataBudget().tryReserve(bytes)) {
+        if (!dataBudget.tryReserve(bytes)) {
             if (!nodeBudgetWaiter) {
                 nodeBudgetWaiter = true;
-                target.dataBudget().await(this);
+                target.dataBudget().await(this, bytes);
             }
             return false;
         }
@@ -444,7 +449,7 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
     private void returnData(Request req) {
         if (req.reservedBytes > 0) {
             dataBytesHeld -= req.reservedBytes;
-            target.dataBudget().release(req.reservedBytes);
+            dataBudget.release(req.reservedBytes);
             req.reservedBytes = 0;
         }
     }
