@@ -104,13 +104,18 @@ final class EmbeddedHost implements AutoCloseable {
 
     /** Like {@link #command}, but with the CID already in {@code sqe}, even one in use. */
     List<ByteBuf> commandAsIs(ByteBuf sqe, ByteBuf data) {
+        writeCommand(sqe, data);
+        return sendWritten();
+    }
+
+    /** Puts a command capsule (consuming the SQE and its in-capsule data, if any) on the wire, unsent. */
+    private void writeCommand(ByteBuf sqe, ByteBuf data) {
         if (data != null) {
             sqe.setByte(Sqe.SGL_TYPE, Sqe.SGL_INCAPSULE);
             sqe.setIntLE(Sqe.SGL_LENGTH, data.readableBytes());
         }
         writer.writeCapsuleCmd(wire, sqe, 0, data);
         sqe.release();
-        return sendWritten();
     }
 
     /**
@@ -120,15 +125,8 @@ final class EmbeddedHost implements AutoCloseable {
      */
     List<ByteBuf> commandsTogether(List<ByteBuf> sqes, List<ByteBuf> data) {
         for (int i = 0; i < sqes.size(); i++) {
-            ByteBuf sqe = sqes.get(i);
-            ByteBuf d = data.get(i);
-            sqe.setShortLE(Sqe.CID, nextCid++);
-            if (d != null) {
-                sqe.setByte(Sqe.SGL_TYPE, Sqe.SGL_INCAPSULE);
-                sqe.setIntLE(Sqe.SGL_LENGTH, d.readableBytes());
-            }
-            writer.writeCapsuleCmd(wire, sqe, 0, d);
-            sqe.release();
+            sqes.get(i).setShortLE(Sqe.CID, nextCid++);
+            writeCommand(sqes.get(i), data.get(i));
         }
         return sendWritten();
     }

@@ -97,6 +97,15 @@ class TargetQueueTest {
         return io;
     }
 
+    /** An I/O queue of controller {@code cntlid} with header and data digests or without, as queue 2 or 1. */
+    private EmbeddedHost ioQueueWithDigests(int cntlid, boolean digests) {
+        EmbeddedHost io = host();
+        io.initialize(digests, digests);
+        assertEquals(Status.SUCCESS, single(io.command(EmbeddedHost.connect(digests ? 2 : 1, 32, 0),
+                EmbeddedHost.connectData(SUBNQN, HOST_NQN, cntlid))).status());
+        return io;
+    }
+
     private static void assertTerminated(EmbeddedHost host, List<ByteBuf> frames, int fes, int fei) {
         ByteBuf term = frames.get(frames.size() - 1);
         assertEquals(Pdu.C2H_TERM_REQ, Pdu.type(term));
@@ -254,10 +263,7 @@ class TargetQueueTest {
     void aReadLeavesAsOneBufferHoldingItsDataAndCompletion() {
         int cntlid = adminReady(host(), 32);
         for (boolean digests : new boolean[] {false, true}) {
-            EmbeddedHost io = host();
-            io.initialize(digests, digests);
-            assertEquals(Status.SUCCESS, single(io.command(EmbeddedHost.connect(digests ? 2 : 1, 32, 0),
-                    EmbeddedHost.connectData(SUBNQN, HOST_NQN, cntlid))).status());
+            EmbeddedHost io = ioQueueWithDigests(cntlid, digests);
             byte[] pattern = new byte[4096];
             new Random(digests ? 2 : 3).nextBytes(pattern);
             assertEquals(Status.SUCCESS, single(io.command(rw(Opcodes.IO_WRITE, 40, 8), Unpooled.wrappedBuffer(pattern))).status());
@@ -297,10 +303,7 @@ class TargetQueueTest {
     void completionsAndR2TsOfOneTurnLeaveAsOneBuffer() {
         int cntlid = adminReady(host(), 32);
         for (boolean digests : new boolean[] {false, true}) {
-            EmbeddedHost io = host();
-            io.initialize(digests, digests);
-            assertEquals(Status.SUCCESS, single(io.command(EmbeddedHost.connect(digests ? 2 : 1, 32, 0),
-                    EmbeddedHost.connectData(SUBNQN, HOST_NQN, cntlid))).status());
+            EmbeddedHost io = ioQueueWithDigests(cntlid, digests);
             List<ByteBuf> sqes = new ArrayList<>();
             List<ByteBuf> data = new ArrayList<>();
             for (int i = 0; i < 4; i++) {
