@@ -40,6 +40,11 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
     /** Linux sends admin queue capsules with up to 8 KiB of data (NVME_TCP_ADMIN_CCSZ). */
     static final int ADMIN_IN_CAPSULE_DATA = 8192;
     static final int ADMIN_QUEUE_SIZE = 32;
+    /**
+     * Room of a buffer of {@link #controlPdus}: 73 CapsuleResps or R2Ts with header digests, 85
+     * without; a turn that has more sends several buffers.
+     */
+    private static final int CONTROL_PDUS_BYTES = 2048;
 
     private final NvmeTarget target;
     private final TargetOptions options;
@@ -65,9 +70,19 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
     private final ArrayDeque<Request> waitingForBudget;
     /** Data bytes the commands of this connection hold. */
     private long dataBytesHeld;
+    /** The node's budget as this connection's event loop takes it; set once the connection is admitted. */
+    private LoopDataBudget dataBudget;
     /** Registered with the node's budget, to be woken when it has bytes again. */
     private boolean nodeBudgetWaiter;
     private final Runnable startWaiting = this::startWaiting;
+    /**
+     * The CapsuleResps and R2Ts (PDUs without data) this event-loop turn produced, in order, not yet
+     * written: they leave as one pooled buffer and one outbound entry by {@link #sendControlPdus},
+     * queued behind the completions the loop has to run, rather than one buffer and one entry each.
+     */
+    private ByteBuf controlPdus;
+    private boolean controlPdusScheduled;
+    private final Runnable sendControlPdus = this::sendControlPdus;
     private String host;
     private boolean admitted;
     private ScheduledFuture<?> ticker;
@@ -195,6 +210,8 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
             return;
         }
         admitted = true;
+        dataBudget = target.dataBudget().forLoop(channel.eventLoop());
+        dataBudget.connectionOpened();
         ticker = channel.eventLoop().scheduleAtFixedRate(this::tick, tickMillis, tickMillis, TimeUnit.MILLISECONDS);
         ctx.fireChannelActive();
     }
@@ -211,6 +228,10 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
             return;
         }
         ticker.cancel(false);
+        if (controlPdus != null) {
+            controlPdus.release();
+            controlPdus = null;
+        }
         target.connectionClosed(this, host);
         if (authenticationDeadline != null && authenticationDeadline.cancel(false)) {
             Authentication.abandoned(this, controller, target);
@@ -225,6 +246,7 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
                 r.reset();
             }
         }
+        dataBudget.connectionClosed();
         ctx.fireChannelInactive();
     }
 
@@ -344,8 +366,7 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         }
         if (isCidInUse(cid)) {
             // Answered without a slot: the command that holds the CID keeps it.
-            writer.writeCapsuleResp(channel, 0, 0, sqhd, Math.max(qid, 0), cid, Status.CID_CONFLICT | Status.DNR);
-            channel.flush();
+            writer.appendCapsuleResp(controlPdusWithRoom(), 0, 0, sqhd, Math.max(qid, 0), cid, Status.CID_CONFLICT | Status.DNR);
             return;
         }
         Request req = acquire();
@@ -413,10 +434,10 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         if (dataBytesHeld + bytes > limits.connectionDataBytes()) {
             return false;
         }
-        if (!target.dataBudget().tryReserve(bytes)) {
+        if (!dataBudget.tryReserve(bytes)) {
             if (!nodeBudgetWaiter) {
                 nodeBudgetWaiter = true;
-                target.dataBudget().await(this);
+                target.dataBudget().await(this, bytes);
             }
             return false;
         }
@@ -428,7 +449,7 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
     private void returnData(Request req) {
         if (req.reservedBytes > 0) {
             dataBytesHeld -= req.reservedBytes;
-            target.dataBudget().release(req.reservedBytes);
+            dataBudget.release(req.reservedBytes);
             req.reservedBytes = 0;
         }
     }
@@ -438,8 +459,7 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         if (DataDirection.of(req.sqe) == DataDirection.HOST_TO_CONTROLLER) {
             req.awaitingData = true;
             req.awaitingSinceTick = ticks;
-            writer.writeR2T(channel, req.cid, req.index, 0, req.transferLength);
-            channel.flush();
+            writer.appendR2T(controlPdusWithRoom(), req.cid, req.index, 0, req.transferLength);
         } else {
             // Room for the C2HData header in front and the CapsuleResp behind: the read leaves as one buffer.
             int room = writer.inPlaceHeaderRoom();
@@ -544,13 +564,49 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
             if (!sqFlowControlDisabled) {
                 writer.appendCapsuleResp(data, req.dw0, req.dw1, sqhd, Math.max(qid, 0), req.cid, status);
             }
+            writeControlPdus(); // completions leave in the order they were made (their SQHDs never go back)
             // The slot and the read's bytes return once the data is on the wire, not when it is queued.
             channel.writeAndFlush(data, channel.newPromise().addListener(req));
         } else {
-            writer.writeCapsuleResp(channel, req.dw0, req.dw1, sqhd, Math.max(qid, 0), req.cid, status);
-            channel.flush();
+            writer.appendCapsuleResp(controlPdusWithRoom(), req.dw0, req.dw1, sqhd, Math.max(qid, 0), req.cid, status);
             release(req);
         }
+    }
+
+    /**
+     * The buffer to append a CapsuleResp or R2T to: this turn's, or a new one (the full one is written
+     * first); the first of a turn schedules {@link #sendControlPdus}. Event loop only.
+     */
+    private ByteBuf controlPdusWithRoom() {
+        if (controlPdus != null && controlPdus.writableBytes() < writer.controlPduLength()) {
+            writeControlPdus();
+        }
+        if (controlPdus == null) {
+            controlPdus = channel.alloc().directBuffer(CONTROL_PDUS_BYTES, CONTROL_PDUS_BYTES);
+        }
+        if (!controlPdusScheduled) {
+            controlPdusScheduled = true;
+            channel.eventLoop().execute(sendControlPdus);
+        }
+        return controlPdus;
+    }
+
+    /** Queues the control PDUs made so far on the channel, without a flush. */
+    private void writeControlPdus() {
+        if (controlPdus != null) {
+            channel.write(controlPdus, channel.voidPromise());
+            controlPdus = null;
+        }
+    }
+
+    /** Runs after the tasks already queued on the loop (the completions that came together): sends what they made. */
+    private void sendControlPdus() {
+        controlPdusScheduled = false;
+        if (terminated || !channel.isActive()) {
+            return; // released by terminate or channelInactive
+        }
+        writeControlPdus();
+        channel.flush();
     }
 
     /** A command's last PDU left (see {@link Request#operationComplete}). */
@@ -620,6 +676,7 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
                 e.getMessage(), Integer.toHexString(e.fes()), e.fei());
         ByteBuf header = offending == null ? null : offending.slice(offending.readerIndex(),
                 Math.min(offending.readableBytes(), Pdu.hlen(offending)));
+        writeControlPdus(); // what was answered before the violation still goes out, before the TermReq
         channel.writeAndFlush(PduWriter.termReq(channel.alloc(), Pdu.C2H_TERM_REQ, e.fes(), e.fei(), header))
                 .addListener(ChannelFutureListener.CLOSE);
     }

@@ -119,8 +119,9 @@ public final class PduWriter {
     }
 
     /**
-     * Appends a CapsuleResp to {@code buf} (at its writer index, within the room of
-     * {@link #inPlaceTrailerRoom}), so that a read's data and its completion leave as one buffer.
+     * Appends a CapsuleResp to {@code buf} at its writer index: after a read's data (within the room of
+     * {@link #inPlaceTrailerRoom}), so that the data and its completion leave as one buffer, or after
+     * other completions and R2Ts, so that several leave as one buffer.
      */
     public void appendCapsuleResp(ByteBuf buf, int dw0, int dw1, int sqhd, int sqid, int cid, int status) {
         int at = buf.writerIndex();
@@ -140,11 +141,28 @@ public final class PduWriter {
         return headerEnd(Pdu.CAPSULE_RESP_HEADER_LENGTH, 0);
     }
 
+    /**
+     * Bytes of the longest PDU without data a controller sends per command, a CapsuleResp or an R2T
+     * (both have 24-byte headers), with the header digest if negotiated.
+     */
+    public int controlPduLength() {
+        return Math.max(capsuleRespLength(), headerEnd(Pdu.R2T_HEADER_LENGTH, 0));
+    }
+
     /** Writes an R2T asking for {@code length} bytes at {@code offset} of command {@code cid}. */
     public void writeR2T(Channel ch, int cid, int ttag, int offset, int length) {
-        ByteBuf buf = headerBuffer(ch.alloc(), Pdu.R2T, 0, Pdu.R2T_HEADER_LENGTH, 0);
-        dataFields(buf, 0, cid, ttag, offset, length);
-        ch.write(finishHeader(buf, 0, Pdu.R2T_HEADER_LENGTH), ch.voidPromise());
+        ByteBuf buf = ch.alloc().buffer(headerEnd(Pdu.R2T_HEADER_LENGTH, 0));
+        appendR2T(buf, cid, ttag, offset, length);
+        ch.write(buf, ch.voidPromise());
+    }
+
+    /** Appends an R2T to {@code buf} at its writer index, so that several leave as one buffer. */
+    public void appendR2T(ByteBuf buf, int cid, int ttag, int offset, int length) {
+        int at = buf.writerIndex();
+        buf.writeZero(headerEnd(Pdu.R2T_HEADER_LENGTH, 0));
+        header(buf, at, Pdu.R2T, 0, Pdu.R2T_HEADER_LENGTH, 0);
+        dataFields(buf, at, cid, ttag, offset, length);
+        finishHeader(buf, at, Pdu.R2T_HEADER_LENGTH);
     }
 
     /** Writes a CapsuleCmd: the 64-byte SQE and optional in-capsule data (consumed, may be null). */

@@ -104,12 +104,30 @@ final class EmbeddedHost implements AutoCloseable {
 
     /** Like {@link #command}, but with the CID already in {@code sqe}, even one in use. */
     List<ByteBuf> commandAsIs(ByteBuf sqe, ByteBuf data) {
+        writeCommand(sqe, data);
+        return sendWritten();
+    }
+
+    /** Puts a command capsule (consuming the SQE and its in-capsule data, if any) on the wire, unsent. */
+    private void writeCommand(ByteBuf sqe, ByteBuf data) {
         if (data != null) {
             sqe.setByte(Sqe.SGL_TYPE, Sqe.SGL_INCAPSULE);
             sqe.setIntLE(Sqe.SGL_LENGTH, data.readableBytes());
         }
         writer.writeCapsuleCmd(wire, sqe, 0, data);
         sqe.release();
+    }
+
+    /**
+     * Sends several commands (consuming the SQEs, each with the in-capsule data at the same index of
+     * {@code data} unless it is null there) in one stream write, as a host that pipelines them does,
+     * and returns everything the target answered.
+     */
+    List<ByteBuf> commandsTogether(List<ByteBuf> sqes, List<ByteBuf> data) {
+        for (int i = 0; i < sqes.size(); i++) {
+            sqes.get(i).setShortLE(Sqe.CID, nextCid++);
+            writeCommand(sqes.get(i), data.get(i));
+        }
         return sendWritten();
     }
 

@@ -97,6 +97,15 @@ class TargetQueueTest {
         return io;
     }
 
+    /** An I/O queue of controller {@code cntlid} with header and data digests or without, as queue 2 or 1. */
+    private EmbeddedHost ioQueueWithDigests(int cntlid, boolean digests) {
+        EmbeddedHost io = host();
+        io.initialize(digests, digests);
+        assertEquals(Status.SUCCESS, single(io.command(EmbeddedHost.connect(digests ? 2 : 1, 32, 0),
+                EmbeddedHost.connectData(SUBNQN, HOST_NQN, cntlid))).status());
+        return io;
+    }
+
     private static void assertTerminated(EmbeddedHost host, List<ByteBuf> frames, int fes, int fei) {
         ByteBuf term = frames.get(frames.size() - 1);
         assertEquals(Pdu.C2H_TERM_REQ, Pdu.type(term));
@@ -254,10 +263,7 @@ class TargetQueueTest {
     void aReadLeavesAsOneBufferHoldingItsDataAndCompletion() {
         int cntlid = adminReady(host(), 32);
         for (boolean digests : new boolean[] {false, true}) {
-            EmbeddedHost io = host();
-            io.initialize(digests, digests);
-            assertEquals(Status.SUCCESS, single(io.command(EmbeddedHost.connect(digests ? 2 : 1, 32, 0),
-                    EmbeddedHost.connectData(SUBNQN, HOST_NQN, cntlid))).status());
+            EmbeddedHost io = ioQueueWithDigests(cntlid, digests);
             byte[] pattern = new byte[4096];
             new Random(digests ? 2 : 3).nextBytes(pattern);
             assertEquals(Status.SUCCESS, single(io.command(rw(Opcodes.IO_WRITE, 40, 8), Unpooled.wrappedBuffer(pattern))).status());
@@ -285,6 +291,62 @@ class TargetQueueTest {
                 ByteBuf resp = frames.get(1);
                 assertTrue(crc.verify(resp, resp.readerIndex(), Pdu.CAPSULE_RESP_HEADER_LENGTH), "CapsuleResp header digest");
             }
+        }
+    }
+
+    /**
+     * Writes pipelined by a host complete in one event-loop turn: their CapsuleResps, and the R2Ts of
+     * writes above the in-capsule size, leave as one buffer per turn, not one each. Without the
+     * per-turn buffer ({@code TargetQueue.controlPdus}) this fails: 4 buffers for 4 completions.
+     */
+    @Test
+    void completionsAndR2TsOfOneTurnLeaveAsOneBuffer() {
+        int cntlid = adminReady(host(), 32);
+        for (boolean digests : new boolean[] {false, true}) {
+            EmbeddedHost io = ioQueueWithDigests(cntlid, digests);
+            List<ByteBuf> sqes = new ArrayList<>();
+            List<ByteBuf> data = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                sqes.add(rw(Opcodes.IO_WRITE, 8 * i, 8));
+                data.add(Unpooled.wrappedBuffer(new byte[4096]));
+            }
+            int firstCid = io.lastCid() + 1;
+            List<ByteBuf> completions = io.commandsTogether(sqes, data);
+            assertEquals(1, io.buffersLastWritten, "one buffer for the 4 completions");
+            assertEquals(4, completions.size());
+            for (int i = 0; i < 4; i++) {
+                Completion c = Completion.of(completions.get(i));
+                assertEquals(Status.SUCCESS, c.status());
+                assertEquals(firstCid + i, c.cid(), "completions in the order the writes completed");
+                assertHeaderDigest(digests, completions.get(i), Pdu.CAPSULE_RESP_HEADER_LENGTH);
+            }
+
+            sqes.clear();
+            data.clear();
+            for (int i = 0; i < 3; i++) {
+                sqes.add(EmbeddedHost.withTransfer(rw(Opcodes.IO_WRITE, 1000 + WRITE_BLOCKS * i, WRITE_BLOCKS), WRITE_BYTES));
+                data.add(null);
+            }
+            firstCid = io.lastCid() + 1;
+            List<ByteBuf> r2ts = io.commandsTogether(sqes, data);
+            assertEquals(1, io.buffersLastWritten, "one buffer for the 3 R2Ts");
+            assertEquals(3, r2ts.size());
+            for (int i = 0; i < 3; i++) {
+                ByteBuf r = r2ts.get(i);
+                assertEquals(Pdu.R2T, Pdu.type(r));
+                assertEquals(firstCid + i, r.getUnsignedShortLE(r.readerIndex() + Pdu.DATA_CCCID));
+                assertEquals(WRITE_BYTES, r.getIntLE(r.readerIndex() + Pdu.DATA_LENGTH));
+                assertHeaderDigest(digests, r, Pdu.R2T_HEADER_LENGTH);
+                assertEquals(Status.SUCCESS, single(answer(io, r)).status());
+            }
+        }
+    }
+
+    private static void assertHeaderDigest(boolean digests, ByteBuf pdu, int hlen) {
+        assertEquals(digests ? Pdu.FLAG_HDGST : 0, Pdu.flags(pdu));
+        assertEquals(hlen + (digests ? Pdu.DIGEST_LENGTH : 0), Pdu.plen(pdu));
+        if (digests) {
+            assertTrue(new Crc32cDigest().verify(pdu, pdu.readerIndex(), hlen), "header digest");
         }
     }
 
@@ -534,6 +596,34 @@ class TargetQueueTest {
         greedy.close();
         other.target.runPendingTasks();
         assertEquals(1, r2tCount(other.received()), "woken when the other connection returned its bytes");
+    }
+
+    /**
+     * Each event loop keeps a few KiB of the node's budget for its next commands; when a queue of
+     * another loop waits for bytes, the loop gives them back. Without that give-back
+     * ({@code NodeDataBudget.await} asking the loops) the second connection waits forever.
+     */
+    @Test
+    void bytesAnotherLoopKeepsGoToAQueueThatWaitsForThem() {
+        limits(TIGHT);
+        int cntlid = adminReady(host(), 32);
+        EmbeddedHost done = ioQueue(cntlid); // an embedded channel is an event loop of its own
+        ByteBuf r2t = done.command(EmbeddedHost.withTransfer(rw(Opcodes.IO_WRITE, 0, WRITE_BLOCKS), WRITE_BYTES), null).get(0);
+        assertEquals(Status.SUCCESS, single(answer(done, r2t)).status());
+        assertEquals(0, nvme.dataBytesInUse());
+        assertTrue(nvme.dataBudget().takenByLoops() > 0, "the loop keeps some bytes for its next commands");
+
+        EmbeddedHost busy = ioQueue(cntlid, 2);
+        int granted = 0;
+        for (int i = 0; i < 16; i++) {
+            granted += r2tCount(busy.command(
+                    EmbeddedHost.withTransfer(rw(Opcodes.IO_WRITE, i * WRITE_BLOCKS, WRITE_BLOCKS), WRITE_BYTES), null));
+        }
+        assertEquals(15, granted, "the 16th fits only with the bytes the first loop keeps");
+        done.target.runPendingTasks(); // the first loop runs the give-back the waiting queue asked for
+        busy.target.runPendingTasks();
+        assertEquals(1, r2tCount(busy.received()), "woken when the other loop gave its bytes back");
+        assertEquals(16L * WRITE_BYTES, nvme.dataBytesInUse());
     }
 
     @Test
