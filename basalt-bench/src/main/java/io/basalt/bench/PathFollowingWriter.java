@@ -39,12 +39,15 @@ final class PathFollowingWriter implements AutoCloseable, IoCompletion {
     private static final Duration API_TIMEOUT = Duration.ofSeconds(2);
     private static final long STOP_TIMEOUT_MILLIS = 30_000;
 
-    /** From the last write acknowledged before a failure to the first acknowledged after it, and where. */
-    record Outage(long lastAcknowledged, long firstAcknowledged, String pathBefore, String pathAfter) {
+    /**
+     * From the last write acknowledged before a failure to the first acknowledged after it, when the
+     * connection that took that write was made, and the paths before and after.
+     */
+    record Outage(long lastAcknowledged, long connected, long firstAcknowledged, String pathBefore, String pathAfter) {
     }
 
     /** The connection writes go through, and what they need of its namespace. */
-    private record Path(HostController controller, int nsid, int blocksPerWrite, String label) {
+    private record Path(HostController controller, int nsid, int blocksPerWrite, String label, long connected) {
     }
 
     private final String volumeId;
@@ -135,7 +138,7 @@ final class PathFollowingWriter implements AutoCloseable, IoCompletion {
                     long now = System.nanoTime();
                     if (failed && lastAcknowledged >= 0) {
                         synchronized (outages) {
-                            outages.add(new Outage(lastAcknowledged, now, lastPath, path.label()));
+                            outages.add(new Outage(lastAcknowledged, path.connected(), now, lastPath, path.label()));
                             outages.notifyAll();
                         }
                     }
@@ -192,7 +195,7 @@ final class PathFollowingWriter implements AutoCloseable, IoCompletion {
                 if (!ns.isActive() || IO_BYTES % ns.blockSize() != 0) {
                     throw new IllegalStateException("namespace " + volume.nsid() + " is not active there");
                 }
-                return new Path(controller, volume.nsid(), IO_BYTES / ns.blockSize(), label);
+                return new Path(controller, volume.nsid(), IO_BYTES / ns.blockSize(), label, System.nanoTime());
             } catch (InterruptedException e) {
                 throw e;
             } catch (Exception e) {

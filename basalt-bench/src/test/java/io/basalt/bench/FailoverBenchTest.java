@@ -31,6 +31,6 @@ class FailoverBenchTest {
 
     private static FailoverBench.Kill kill(int ttl, int round, double pauseMs) {
         return new FailoverBench.Kill(ttl, round, 0, round == 2 && ttl == 2 ? Double.NaN : pauseMs - 300,
-                pauseMs - 200, pauseMs, "127.0.0.1:1", "127.0.0.1:2", 9.5);
+                pauseMs - 200, pauseMs - 50, pauseMs, "127.0.0.1:1", "127.0.0.1:2", 9.5);
     }
 }
