@@ -21,10 +21,11 @@ import java.util.concurrent.TimeUnit;
 /**
  * A host that keeps writing 4 KiB at queue depth 1 to one volume and follows it to whichever node
  * serves it: when a write fails or gets no answer, it drops the connection and asks the nodes' API, one
- * after the other, for the volume's portals and NQN, and tries the portals in turn (a different one
- * after each failure) until a write succeeds. Today the API names the primary's portal only; with ANA
- * multipath (the same NQN on every copy's portal) the same loop moves on from a path that is not
- * optimized. Each stretch without an acknowledged write that ends in one is an {@link Outage}.
+ * after the other, for the volume's portals and NQN, and tries the first portal, then after each
+ * further failure the next, until a write succeeds. The API names the primary's portal first (today
+ * the only one); with ANA multipath (the same NQN on every copy's portal) the same loop moves on from
+ * a path that is not optimized. Each stretch without an acknowledged write that ends in one is an
+ * {@link Outage}.
  *
  * <p>The writes run on a platform thread of their own, which waits for each completion (bounded); the
  * completion itself only records the status on the host's event loop, without allocating.
@@ -62,7 +63,8 @@ final class PathFollowingWriter implements AutoCloseable, IoCompletion {
     private volatile long acknowledged;
     private volatile String lastError = "none";
     private int nextApi;
-    private int nextPortal;
+    /** Failures since the last acknowledged write: which of the volume's portals to try next. */
+    private int failuresInARow;
 
     private PathFollowingWriter(String volumeId, List<VolumeApiClient> apis) {
         this.volumeId = volumeId;
@@ -146,6 +148,7 @@ final class PathFollowingWriter implements AutoCloseable, IoCompletion {
                     lastAcknowledged = now;
                     lastPath = path.label();
                     acknowledged++;
+                    failuresInARow = 0;
                     offset = (offset + IO_BYTES) % SPAN_BYTES;
                 } else {
                     failed = true;
@@ -153,7 +156,8 @@ final class PathFollowingWriter implements AutoCloseable, IoCompletion {
                             : "no answer to a write within " + WRITE_TIMEOUT_MILLIS + " ms") + " at " + path.label();
                     disconnect(path);
                     path = null;
-                    nextPortal++;
+                    failuresInARow++;
+                    Thread.sleep(RETRY_MILLIS);
                 }
             }
         } catch (InterruptedException e) {
@@ -182,7 +186,7 @@ final class PathFollowingWriter implements AutoCloseable, IoCompletion {
                 lastError = "the volume is not served yet (" + api.base() + ")";
                 return null;
             }
-            Portal portal = portals.get(Math.floorMod(nextPortal, portals.size()));
+            Portal portal = portals.get(Math.floorMod(failuresInARow, portals.size()));
             String label = portal.address() + ":" + portal.port();
             HostOptions options = HostOptions.defaults(BenchOptions.DEFAULT_HOST_NQN).withIoQueues(1, 2)
                     .withConnectTimeout(CONNECT_TIMEOUT_MILLIS);
@@ -203,7 +207,7 @@ final class PathFollowingWriter implements AutoCloseable, IoCompletion {
                 if (controller != null) {
                     controller.close();
                 }
-                nextPortal++;
+                failuresInARow++;
                 return null;
             }
         }
