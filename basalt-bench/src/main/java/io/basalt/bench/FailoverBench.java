@@ -394,8 +394,9 @@ final class FailoverBench {
                 start). A lease expires one TTL after the last keep-alive that reached etcd, and keep-alives go
                 every third of the TTL, so the lease of a node killed at a random moment expires two thirds of a
                 TTL to one TTL after the kill, plus etcd's own delay in revoking it
-                ([cluster.md](cluster.md#failover-and-fencing)). Issue 11 aims at a pause of at most 5 s (2 s hoped for): with the default TTL of 10 s the lease alone
-                takes longer, so a cluster that wants it sets a smaller `cluster.lease-ttl-seconds`.
+                ([cluster.md](cluster.md#failover-and-fencing)). Issue 11 aims at a pause of at most 5 s (2 s
+                hoped for): with the default TTL of 10 s the lease alone takes longer, so a cluster that wants
+                it sets a smaller `cluster.lease-ttl-seconds`.
 
                 """);
         md.append("- Command: `").append(command).append("`\n").append(BenchReport.machineLines())
