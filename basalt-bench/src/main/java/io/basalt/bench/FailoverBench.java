@@ -10,7 +10,6 @@ import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.Watch;
-import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 
@@ -218,7 +217,7 @@ final class FailoverBench {
     /** The node is live again and every copy of the volume is in its in-sync set. */
     private static boolean inSync(Client client, ClusterKeys keys, String volumeId, String nodeId) {
         try {
-            if (client.getKVClient().get(keys.member(nodeId)).get(5, TimeUnit.SECONDS).getKvs().isEmpty()) {
+            if (client.getKVClient().get(keys.member(nodeId)).get(ETCD_CALL_TIMEOUT.toSeconds(), TimeUnit.SECONDS).getKvs().isEmpty()) {
                 return false;
             }
             JsonNode record = record(client, keys.volume(volumeId));
