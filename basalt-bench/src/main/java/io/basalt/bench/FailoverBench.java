@@ -217,7 +217,8 @@ final class FailoverBench {
     /** The node is live again and every copy of the volume is in its in-sync set. */
     private static boolean inSync(Client client, ClusterKeys keys, String volumeId, String nodeId) {
         try {
-            if (client.getKVClient().get(keys.member(nodeId)).get(ETCD_CALL_TIMEOUT.toSeconds(), TimeUnit.SECONDS).getKvs().isEmpty()) {
+            if (client.getKVClient().get(keys.member(nodeId)).get(ETCD_CALL_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
+                    .getKvs().isEmpty()) {
                 return false;
             }
             JsonNode record = record(client, keys.volume(volumeId));
