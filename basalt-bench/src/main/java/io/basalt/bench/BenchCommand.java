@@ -42,6 +42,7 @@ import java.util.concurrent.ExecutionException;
                 "basalt bench --qos [--seconds N] [--warmup N] [--output FILE]",
                 "basalt bench --scrape-metrics [--seconds N] [--warmup N] [--output FILE]",
                 "basalt bench --replication [--seconds N] [--warmup N] [--output FILE]",
+                "basalt bench --failover [--kills N] [--lease-ttl SECONDS]... [--output FILE]",
                 "basalt bench --report [--seconds N] [--warmup N] [--connections N] [--digest] [--engine-dir DIR]",
                 "             [--output FILE]"},
         footerHeading = "%nTarget and load:%n",
@@ -108,6 +109,14 @@ import java.util.concurrent.ExecutionException;
                 "                      2 and 3 copies at queue depth 1 and 32 (--seconds per run, default 5, after",
                 "                      --warmup, default 2); --output FILE puts the section into FILE in place of its",
                 "                      previous version",
+                "  --failover          etcd (Debian's /usr/bin/etcd) on loopback and three nodes, each a process of its",
+                "                      own in a failure domain of its own, one 3-copy volume written 4 KiB at queue",
+                "                      depth 1 by the built-in host: the primary's process is killed (kill -9) --kills",
+                "                      times (default 5), the host follows the volume's portals from the API, and the",
+                "                      write pause (median, worst) and its parts are printed; the killed node is",
+                "                      restarted and back in sync before the next kill. Each --lease-ttl (the nodes'",
+                "                      cluster.lease-ttl-seconds, default 10 and the smallest, 2) runs a fresh",
+                "                      cluster; --output FILE puts the section into FILE in place of its previous version",
                 "  --report            run the standard matrix against --self (memory, engine on a drive file and",
                 "                      on a memory drive) and the echo baseline, the first seconds of fresh JVMs",
                 "                      against steady state, then --write-amplification, --compression,",
@@ -164,6 +173,9 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (list.contains("--replication")) {
             return ReplicationBench.run(args);
+        }
+        if (list.contains("--failover")) {
+            return FailoverBench.run(args);
         }
         if (list.contains("--scrape-metrics")) {
             return ScrapeBench.run(args);

@@ -3,31 +3,21 @@ package io.basalt.bench;
 import io.basalt.bridge.api.CreateVolumeRequest;
 import io.basalt.bridge.api.Volume;
 import io.basalt.bridge.client.VolumeApiClient;
-import io.basalt.service.Main;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDate;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * {@code bench --node-startup}: how fast a whole node serves right after {@code serve} says it is
  * ready, with and without its warm-up ({@code node.warmup-seconds}) and, when given, a JVM
  * ahead-of-time cache, in the same run. Each node is a process of its own, started as
- * {@code bin/basalt serve} starts one (this JVM's options and class path, {@link Main}), on one data
+ * {@code bin/basalt serve} starts one ({@link NodeProcess}), on one data
  * directory with one volume written through once; the load comes from this process's NVMe/TCP host,
  * warm after the volume was filled, so that only the node is cold. Per node: the first
  * {@code --seconds} of I/O from the moment the node logged that it is ready, then the same workload
@@ -35,14 +25,10 @@ import java.util.regex.Pattern;
  */
 final class NodeStartupBench {
     static final String SECTION_TITLE = "## Start-up of a whole node: the first seconds after `serve` is ready";
-    private static final Pattern READY = Pattern.compile("Basalt ready: nvme=(\\S+):(\\d+) \\S+ api=(\\S+)");
     private static final long VOLUME_BYTES = 256L << 20;
     private static final String DRIVE_SIZE = "1GiB";
     private static final int FILL_SECONDS = 10;
-    private static final long READY_TIMEOUT_SECONDS = 180;
-    private static final long STOP_TIMEOUT_SECONDS = 60;
     private static final int DEFAULT_WARMUP_SECONDS = 5;
-    private static final int OUTPUT_LINES_KEPT = 20;
 
     /** One way of starting the node: its extra JVM options and configuration keys. */
     record Variant(String label, List<String> jvmOptions, List<String> serveOptions) {
@@ -118,11 +104,7 @@ final class NodeStartupBench {
                 }
             }
             String text = markdown(results, String.join(" ", args));
-            System.out.print(text);
-            if (output != null) {
-                SectionMode.writeSection(output, SECTION_TITLE, text);
-                System.out.println("Wrote " + output);
-            }
+            SectionMode.printSection(text, output, SECTION_TITLE);
             return 0;
         } catch (Exception e) {
             System.err.println("basalt bench: " + BenchCommand.describe(e));
@@ -140,7 +122,7 @@ final class NodeStartupBench {
      * cache's training run: the JVM writes the cache when the node stops.
      */
     private static String prepare(Path dataDir, List<String> workload, List<String> jvmOptions) throws Exception {
-        try (NodeProcess node = NodeProcess.start(dataDir, jvmOptions, List.of("--node.warmup-seconds=0"))) {
+        try (NodeProcess node = NodeProcess.start(jvmOptions, serveArguments(dataDir, List.of("--node.warmup-seconds=0")))) {
             VolumeApiClient client = new VolumeApiClient(node.api, QosBench.adminToken(dataDir), Duration.ofSeconds(30));
             Volume volume = client.createVolume(new CreateVolumeRequest("startup", VOLUME_BYTES,
                     List.of(BenchOptions.DEFAULT_HOST_NQN)));
@@ -161,7 +143,7 @@ final class NodeStartupBench {
     private static Result measure(Path dataDir, Variant variant, int round, List<String> workload, String nqn)
             throws Exception {
         long started = System.nanoTime();
-        try (NodeProcess node = NodeProcess.start(dataDir, variant.jvmOptions(), variant.serveOptions())) {
+        try (NodeProcess node = NodeProcess.start(variant.jvmOptions(), serveArguments(dataDir, variant.serveOptions()))) {
             double ready = (System.nanoTime() - started) / 1e9;
             BenchOptions options = BenchOptions.parse(targetArguments(workload, node.nvmeHost, node.nvmePort, nqn));
             BenchResult first = Benchmark.run(options.warmedUpFor(0));
@@ -171,6 +153,14 @@ final class NodeStartupBench {
             }
             return new Result(variant, round, ready, first.iops(), steady.iops());
         }
+    }
+
+    /** One node on {@code dataDir}, every port chosen by the system, its drive file small. */
+    private static List<String> serveArguments(Path dataDir, List<String> options) {
+        List<String> arguments = new ArrayList<>(List.of("--data-dir", dataDir.toString(), "--nvme.port=0",
+                "--nvme.discovery-port=0", "--api.port=0", "--engine.drive-size=" + DRIVE_SIZE));
+        arguments.addAll(options);
+        return arguments;
     }
 
     private static String[] targetArguments(List<String> workload, String host, int port, String nqn) {
@@ -203,81 +193,5 @@ final class NodeStartupBench {
                     r.round(), r.readySeconds(), r.firstIops(), r.steadyIops(), 100 * r.ratio()));
         }
         return md.toString();
-    }
-
-    /** A node process, stopped (SIGTERM, as an operator stops one) when closed. */
-    private static final class NodeProcess implements AutoCloseable {
-        private final Process process;
-        private final Deque<String> lastLines = new ArrayDeque<>();
-        String nvmeHost;
-        int nvmePort;
-        URI api;
-
-        private NodeProcess(Process process) {
-            this.process = process;
-        }
-
-        static NodeProcess start(Path dataDir, List<String> jvmOptions, List<String> serveOptions) throws Exception {
-            List<String> command = StartupBench.childJvm();
-            command.addAll(jvmOptions);
-            command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "serve",
-                    "--data-dir", dataDir.toString(), "--nvme.port=0", "--nvme.discovery-port=0", "--api.port=0",
-                    "--engine.drive-size=" + DRIVE_SIZE));
-            command.addAll(serveOptions);
-            NodeProcess node = new NodeProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
-            try {
-                node.awaitReady();
-            } catch (Exception e) {
-                node.close();
-                throw e;
-            }
-            return node;
-        }
-
-        /** Reads the node's output until its ready line, then keeps draining it on a thread of its own. */
-        private void awaitReady() throws Exception {
-            BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                    StandardCharsets.UTF_8));
-            Thread reader = Thread.ofVirtual().start(() -> {
-                try {
-                    for (String line; (line = lines.readLine()) != null; ) {
-                        synchronized (lastLines) {
-                            Matcher ready = READY.matcher(line);
-                            if (ready.find() && api == null) {
-                                nvmeHost = ready.group(1);
-                                nvmePort = Integer.parseInt(ready.group(2));
-                                api = URI.create(ready.group(3));
-                                lastLines.notifyAll();
-                            }
-                            lastLines.addLast(line);
-                            if (lastLines.size() > OUTPUT_LINES_KEPT) {
-                                lastLines.removeFirst();
-                            }
-                        }
-                    }
-                } catch (IOException e) {
-                    // the node is gone; its exit status says the rest
-                }
-            });
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(READY_TIMEOUT_SECONDS);
-            synchronized (lastLines) {
-                while (api == null) {
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0 || !process.isAlive() && !reader.isAlive()) {
-                        throw new IllegalStateException("the node did not get ready: "
-                                + String.join(" / ", lastLines));
-                    }
-                    lastLines.wait(Math.max(1, Math.min(1000, TimeUnit.NANOSECONDS.toMillis(left))));
-                }
-            }
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            process.destroy();
-            if (!process.waitFor(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor();
-            }
-        }
     }
 }

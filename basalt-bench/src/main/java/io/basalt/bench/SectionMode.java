@@ -59,16 +59,21 @@ final class SectionMode {
         try {
             R results = measurement.measure(seconds, warmUp);
             String text = section.markdown(results, "bin/basalt bench " + String.join(" ", args));
-            System.out.println();
-            System.out.print(text);
-            if (output != null) {
-                writeSection(output, title, text);
-                System.out.println("Wrote " + output);
-            }
+            printSection(text, output, title);
             return failed.test(results) ? BenchCommand.EXIT_FAILED : 0;
         } catch (Exception e) {
             System.err.println("basalt bench: " + BenchCommand.describe(e));
             return BenchCommand.EXIT_FAILED;
+        }
+    }
+
+    /** Prints a mode's section and, with {@code --output FILE} ({@code output} not null), puts it into FILE. */
+    static void printSection(String text, Path output, String title) throws IOException {
+        System.out.println();
+        System.out.print(text);
+        if (output != null) {
+            writeSection(output, title, text);
+            System.out.println("Wrote " + output);
         }
     }
 

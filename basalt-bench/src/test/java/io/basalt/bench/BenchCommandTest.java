@@ -23,7 +23,7 @@ class BenchCommandTest {
         Outcome help = bench("--help");
         assertEquals(0, help.status());
         for (String mode : new String[]{"--target ADDR:PORT", "--self", "--engine", "--report", "--startup", "--checkpoint", "--qos",
-                "--scrape-metrics"}) {
+                "--scrape-metrics", "--failover"}) {
             assertTrue(help.out().contains(mode), mode + " in:\n" + help.out());
         }
     }
@@ -33,6 +33,14 @@ class BenchCommandTest {
         Outcome bad = bench("--self", "--qd", "none");
         assertEquals(BenchCommand.EXIT_USAGE, bad.status());
         assertTrue(bad.err().contains("basalt bench:"), bad.err());
+    }
+
+    /** Refused before anything is started: a node would refuse a lease TTL below 2 s only once it starts. */
+    @Test
+    void aFailoverRunWithALeaseTtlBelowTheSmallestIsAUsageMistake() {
+        Outcome bad = bench("--failover", "--lease-ttl", "1");
+        assertEquals(BenchCommand.EXIT_USAGE, bad.status());
+        assertTrue(bad.err().contains("--lease-ttl must be from 2"), bad.err());
     }
 
     /** The whole path the tool measures: the in-process target on memory and the built-in host. */
