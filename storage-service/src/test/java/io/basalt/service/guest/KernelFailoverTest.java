@@ -73,93 +73,85 @@ class KernelFailoverTest {
         boolean passed = false;
         try (EtcdProcess etcd = EtcdProcess.start();
              Client etcdClient = Client.builder().endpoints(etcd.endpoints().toArray(URI[]::new)).build()) {
-            for (String name : List.of("a", "b", "c")) {
-                ServiceProcess node = startNode(work.resolve("node-" + name), "rack-" + name, etcd.clientUrl());
-                nodes.put(nodeId(node), node);
+            try {
+                for (String name : List.of("a", "b", "c")) {
+                    ServiceProcess node = startNode(work.resolve("node-" + name), "rack-" + name, etcd.clientUrl());
+                    nodes.put(nodeId(node), node);
+                }
+                for (ServiceProcess node : nodes.values()) {
+                    awaitLiveNodes(node, 3);
+                }
+                JsonNode volume = createVolume(nodes.values().iterator().next(), hostNqn);
+                String id = volume.path("id").asText();
+                JsonNode record = record(etcdClient, id);
+                List<String> copies = ids(record.path("nodeIds"));
+                assertEquals(3, copies.size(), "three copies: " + record);
+                assertEquals(copies, ids(record.path("inSync")), "every copy in sync at first: " + record);
+                ServiceProcess primary = nodes.get(copies.get(0));
+                String secondaryId = copies.get(2);
+                ServiceProcess secondary = nodes.get(secondaryId);
+                assertEquals(primary.nvmePort(), volume.path("portals").path(0).path("port").asInt(),
+                        "hosts are sent to the primary: " + volume);
+                System.out.printf("[test] volume %s: primary %s (pid %d), secondaries %s; killing %s (pid %d)%n", id,
+                        copies.get(0), primary.pid(), copies.subList(1, 3), secondaryId, secondary.pid());
+
+                guest = QemuGuest.named("kernel-failover")
+                        .script(KernelHostTest.resource("/guest/failover-host-test.sh"))
+                        .param("HOSTNQN", hostNqn)
+                        .param("HOSTID", hostId)
+                        .param("TARGET_ADDR", "10.0.2.2")
+                        .param("NVME_PORT", primary.nvmePort())
+                        .param("SUBNQN", volume.path("nqn").asText())
+                        .param("VOL_UUID", volume.path("uuid").asText())
+                        .param("LOAD_MB", LOAD_MB)
+                        .param("FIO_SECS", Integer.getInteger("basalt.guest.failoverFioSecs", 200))
+                        .param("REQUESTS", "kill-secondary restart-secondary")
+                        .workDir(work)
+                        .boot();
+
+                long[] rejoinBlocks = {-1};
+                Map<String, QemuGuest.HostAction> actions = new LinkedHashMap<>();
+                actions.put("kill-secondary", () -> {
+                    long killedAt = System.nanoTime();
+                    secondary.kill9();
+                    JsonNode left = awaitRecord(etcdClient, id, r -> !ids(r.path("inSync")).contains(secondaryId));
+                    assertTrue(left.path("generation").asLong() > record.path("generation").asLong(),
+                            "leaving the in-sync set bumped the generation: " + left);
+                    System.out.printf("[test] the killed secondary was out of the in-sync set %d ms after kill -9: %s%n",
+                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt), left.path("inSync"));
+                });
+                actions.put("restart-secondary", () -> {
+                    double before = primary.metric(REJOIN_BLOCKS);
+                    long restartedAt = System.nanoTime();
+                    secondary.start();
+                    JsonNode back = awaitRecord(etcdClient, id, r -> ids(r.path("inSync")).size() == 3);
+                    assertEquals(3, ids(back.path("inSync")).size(), "the restarted secondary is in sync again: " + back);
+                    rejoinBlocks[0] = (long) (primary.metric(REJOIN_BLOCKS) - before);
+                    System.out.printf("[test] the restarted secondary was in sync %d ms after its start; the primary "
+                                    + "sent it %d blocks%n",
+                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - restartedAt), rejoinBlocks[0]);
+                });
+
+                int rc = guest.serveRequests(actions, GUEST_BUDGET);
+                String reason = guest.failureReason();
+                assertEquals(0, rc, "the guest's failover test failed: " + (reason != null ? reason : "exit code " + rc));
+                assertTrue(guest.consoleLog().contains("BASALT-TEST-PASS"), "the guest script did not finish");
+                Matcher pause = IO_PAUSE.matcher(guest.consoleLog());
+                assertTrue(pause.find(), "the guest measured no I/O pause");
+                do {
+                    System.out.printf("[test] I/O paused at most %s ms after %s (the longest gap between fio's "
+                            + "completions in the minute after it)%n", pause.group(2), pause.group(1));
+                } while (pause.find());
+                long loadBlocks = ((long) LOAD_MB << 20) / BLOCK;
+                assertTrue(rejoinBlocks[0] > 0 && rejoinBlocks[0] <= loadBlocks, "the catch-up sent " + rejoinBlocks[0]
+                        + " blocks: some, and only of the " + loadBlocks + " the load writes, not the whole volume's "
+                        + VOLUME_BYTES / BLOCK);
+                passed = true;
+            } finally {
+                // the nodes leave the cluster while etcd still runs
+                QemuGuest.closeAfterTest(guest, nodes.values(), passed);
             }
-            for (ServiceProcess node : nodes.values()) {
-                awaitLiveNodes(node, 3);
-            }
-            JsonNode volume = createVolume(nodes.values().iterator().next(), hostNqn);
-            String id = volume.path("id").asText();
-            JsonNode record = record(etcdClient, id);
-            List<String> copies = ids(record.path("nodeIds"));
-            assertEquals(3, copies.size(), "three copies: " + record);
-            assertEquals(copies, ids(record.path("inSync")), "every copy in sync at first: " + record);
-            ServiceProcess primary = nodes.get(copies.get(0));
-            String secondaryId = copies.get(2);
-            ServiceProcess secondary = nodes.get(secondaryId);
-            assertEquals(primary.nvmePort(), volume.path("portals").path(0).path("port").asInt(),
-                    "hosts are sent to the primary: " + volume);
-            System.out.printf("[test] volume %s: primary %s (pid %d), secondaries %s; killing %s (pid %d)%n", id,
-                    copies.get(0), primary.pid(), copies.subList(1, 3), secondaryId, secondary.pid());
-
-            guest = QemuGuest.named("kernel-failover")
-                    .script(KernelHostTest.resource("/guest/failover-host-test.sh"))
-                    .param("HOSTNQN", hostNqn)
-                    .param("HOSTID", hostId)
-                    .param("TARGET_ADDR", "10.0.2.2")
-                    .param("NVME_PORT", primary.nvmePort())
-                    .param("SUBNQN", volume.path("nqn").asText())
-                    .param("VOL_UUID", volume.path("uuid").asText())
-                    .param("LOAD_MB", LOAD_MB)
-                    .param("FIO_SECS", Integer.getInteger("basalt.guest.failoverFioSecs", 200))
-                    .param("REQUESTS", "kill-secondary restart-secondary")
-                    .workDir(work)
-                    .boot();
-
-            long[] rejoinBlocks = {-1};
-            Map<String, QemuGuest.HostAction> actions = new LinkedHashMap<>();
-            actions.put("kill-secondary", () -> {
-                long killedAt = System.nanoTime();
-                secondary.kill9();
-                JsonNode left = awaitRecord(etcdClient, id, r -> !ids(r.path("inSync")).contains(secondaryId));
-                assertTrue(left.path("generation").asLong() > record.path("generation").asLong(),
-                        "leaving the in-sync set bumped the generation: " + left);
-                System.out.printf("[test] the killed secondary was out of the in-sync set %d ms after kill -9: %s%n",
-                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt), left.path("inSync"));
-            });
-            actions.put("restart-secondary", () -> {
-                double before = primary.metric(REJOIN_BLOCKS);
-                long restartedAt = System.nanoTime();
-                secondary.start();
-                JsonNode back = awaitRecord(etcdClient, id, r -> ids(r.path("inSync")).size() == 3);
-                assertEquals(3, ids(back.path("inSync")).size(), "the restarted secondary is in sync again: " + back);
-                rejoinBlocks[0] = (long) (primary.metric(REJOIN_BLOCKS) - before);
-                System.out.printf("[test] the restarted secondary was in sync %d ms after its start; the primary "
-                                + "sent it %d blocks%n",
-                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - restartedAt), rejoinBlocks[0]);
-            });
-
-            int rc = guest.serveRequests(actions, GUEST_BUDGET);
-            String reason = guest.failureReason();
-            assertEquals(0, rc, "the guest's failover test failed: " + (reason != null ? reason : "exit code " + rc));
-            assertTrue(guest.consoleLog().contains("BASALT-TEST-PASS"), "the guest script did not finish");
-            Matcher pause = IO_PAUSE.matcher(guest.consoleLog());
-            assertTrue(pause.find(), "the guest measured no I/O pause");
-            do {
-                System.out.printf("[test] I/O paused at most %s ms after %s (the longest gap between fio's "
-                        + "completions in the minute after it)%n", pause.group(2), pause.group(1));
-            } while (pause.find());
-            long loadBlocks = ((long) LOAD_MB << 20) / BLOCK;
-            assertTrue(rejoinBlocks[0] > 0 && rejoinBlocks[0] <= loadBlocks, "the catch-up sent " + rejoinBlocks[0]
-                    + " blocks: some, and only of the " + loadBlocks + " the load writes, not the whole volume's "
-                    + VOLUME_BYTES / BLOCK);
-            passed = true;
         } finally {
-            if (guest != null) {
-                if (!passed) {
-                    guest.printConsole(System.out);
-                }
-                guest.close();
-            }
-            for (ServiceProcess node : nodes.values()) {
-                if (!passed) {
-                    System.out.println("======== node log (tail) " + node.logFile() + " ========");
-                    System.out.println(node.logTail(150));
-                }
-                node.close();
-            }
             if (passed) {
                 ServiceProcess.deleteTree(work);
             }
