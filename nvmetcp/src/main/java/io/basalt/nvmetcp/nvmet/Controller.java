@@ -44,6 +44,8 @@ final class Controller implements Subsystem.NamespaceChangeListener {
     private final String hostNqn;
     private final UUID hostId;
     private final TargetQueue adminQueue;
+    /** Its subsystem's ANA states through the port it was created on (null for discovery): the path it is. */
+    private final AnaGroupStates anaStates;
     private final TargetQueue[] ioQueues;
     private final ArrayDeque<Request> asyncEventRequests = new ArrayDeque<>();
     private final ArrayDeque<Integer> pendingEvents = new ArrayDeque<>();
@@ -80,6 +82,7 @@ final class Controller implements Subsystem.NamespaceChangeListener {
         this.hostNqn = hostNqn;
         this.hostId = hostId;
         this.adminQueue = adminQueue;
+        this.anaStates = subsystem == null ? null : adminQueue.portAnaStates().of(subsystem.nqn());
         this.grantedIoQueues = target.options().maxIoQueues();
         this.ioQueues = new TargetQueue[grantedIoQueues + 1];
         this.keepAliveMillis = keepAliveMillis;
@@ -112,9 +115,12 @@ final class Controller implements Subsystem.NamespaceChangeListener {
         return target;
     }
 
-    /** The ANA states of the port the controller was created through: what its ANA log reports. */
-    PortAnaStates anaStates() {
-        return adminQueue.anaStates();
+    /**
+     * Its subsystem's ANA states through the port the controller was created on: what its ANA log reports
+     * and what its I/O queues' commands are checked against.
+     */
+    AnaGroupStates anaStates() {
+        return anaStates;
     }
 
     boolean isReady() {

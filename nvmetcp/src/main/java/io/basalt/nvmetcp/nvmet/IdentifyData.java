@@ -32,7 +32,8 @@ final class IdentifyData {
         out.writeZero(SIZE);
         Subsystem subsystem = ctrl.subsystem();
         boolean discovery = subsystem == null;
-        ascii(out, base + 4, 20, options.serial());
+        // SN with MN names the NVM subsystem: a subsystem served by several targets reports its own.
+        ascii(out, base + 4, 20, discovery ? options.serial() : subsystem.serial());
         ascii(out, base + 24, 40, discovery ? "Basalt discovery controller" : subsystem.model());
         ascii(out, base + 64, 8, FIRMWARE_REVISION);
         out.setByte(base + 72, 6); // RAB: recommended arbitration burst

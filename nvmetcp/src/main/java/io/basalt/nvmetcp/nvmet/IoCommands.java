@@ -22,7 +22,7 @@ final class IoCommands {
             req.complete(Status.INVALID_NAMESPACE | Status.DNR);
             return;
         }
-        AnaState path = req.queue.anaStates().state(ns.anaGroup());
+        AnaState path = ctrl.anaStates().state(ns.anaGroup());
         if (!path.servesIo()) {
             req.complete(path.ioStatus());
             return;

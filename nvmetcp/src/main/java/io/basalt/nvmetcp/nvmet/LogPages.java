@@ -129,7 +129,7 @@ final class LogPages {
      *
      * @param namespaces the host's visible namespaces, by ascending NSID
      */
-    static void asymmetricNamespaceAccess(ByteBuf out, List<Namespace> namespaces, PortAnaStates states,
+    static void asymmetricNamespaceAccess(ByteBuf out, List<Namespace> namespaces, AnaGroupStates states,
                                           long changeCount, boolean groupsOnly) {
         SortedMap<Integer, List<Integer>> groups = new TreeMap<>();
         for (Namespace ns : namespaces) {

@@ -47,7 +47,6 @@ import java.util.function.Function;
  */
 public final class NvmeTarget implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NvmeTarget.class);
-    private static final int MAX_CNTLID = 0xFFEF;
     private static final int AUTHENTICATION_THREADS = 2;
 
     private final TargetOptions options;
@@ -56,7 +55,8 @@ public final class NvmeTarget implements AutoCloseable {
     private final Map<Integer, Controller> controllers = new ConcurrentHashMap<>();
     private final List<BoundPort> ports = new CopyOnWriteArrayList<>();
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-    private final AtomicInteger nextCntlid = new AtomicInteger(1);
+    /** The next controller ID tried for discovery controllers, which belong to no subsystem. */
+    private final AtomicInteger nextDiscoveryCntlid = new AtomicInteger(CntlidRange.ALL.first());
     private final AtomicInteger connections = new AtomicInteger();
     private final AtomicInteger queuePairs = new AtomicInteger();
     private final Map<String, Integer> connectionsPerHost = new ConcurrentHashMap<>();
@@ -66,7 +66,7 @@ public final class NvmeTarget implements AutoCloseable {
     private final LongAdder authentications = new LongAdder();
     /** Each port's ANA states, by the address {@link #listen} completed with. */
     private final Map<InetSocketAddress, PortAnaStates> anaByListener = new ConcurrentHashMap<>();
-    /** Incremented on every ANA state change of any port: the ANA log's change count. */
+    /** Incremented on every ANA state change of any port and subsystem: the ANA log's change count. */
     private final AtomicLong anaChangeCount = new AtomicLong();
     private volatile Function<String, DhchapCredentials> credentials = hostNqn -> null;
     private volatile DhchapPolicy dhchapPolicy = DhchapPolicy.defaults();
@@ -167,7 +167,9 @@ public final class NvmeTarget implements AutoCloseable {
      * whatever namespaces it still has (remove them first to end their I/O).
      */
     public void removeSubsystem(String nqn) {
-        subsystems.remove(nqn);
+        if (subsystems.remove(nqn) != null) {
+            anaByListener.values().forEach(port -> port.forget(nqn));
+        }
     }
 
     public Subsystem subsystem(String nqn) {
@@ -223,13 +225,16 @@ public final class NvmeTarget implements AutoCloseable {
     }
 
     /**
-     * Sets the ANA state of {@code anaGroup} as hosts see it through the port listening at
-     * {@code listener} (the address {@link #listen} completed with). Controllers connected through
-     * that port whose host sees a namespace of the group are sent an ANA change notice; I/O to the
-     * group's namespaces through that port follows the new state from the next command on.
+     * Sets the ANA state of {@code anaGroup} of subsystem {@code subsystemNqn} as hosts see it through the
+     * port listening at {@code listener} (the address {@link #listen} completed with). ANA groups are a
+     * subsystem's own: other subsystems' groups of the same number keep their states. Controllers of
+     * that subsystem connected through that port whose host sees a namespace of the group are sent an
+     * ANA change notice; I/O to the group's namespaces through that port follows the new state from the
+     * next command on. The subsystem need not be added yet: a state set first is the one its first
+     * host sees (until the subsystem is removed).
      */
-    public void anaState(InetSocketAddress listener, int anaGroup, AnaState state) {
-        PortAnaStates ana = portAnaStates(listener, anaGroup);
+    public void anaState(InetSocketAddress listener, String subsystemNqn, int anaGroup, AnaState state) {
+        AnaGroupStates ana = anaGroupStates(listener, subsystemNqn, anaGroup);
         synchronized (anaChangeCount) { // one count per change, whichever port it is on
             long count = anaChangeCount.get() + 1;
             if (!ana.set(anaGroup, state, count)) {
@@ -237,7 +242,7 @@ public final class NvmeTarget implements AutoCloseable {
             }
             anaChangeCount.set(count);
         }
-        log.info("ANA group {} on {}: {}", anaGroup, listener, state);
+        log.info("ANA group {} of {} on {}: {}", anaGroup, subsystemNqn, listener, state);
         for (Controller ctrl : controllers.values()) {
             if (ctrl.anaStates() == ana && !ctrl.isDiscovery() && ctrl.subsystem().seesAnaGroup(ctrl.hostNqn(), anaGroup)) {
                 ctrl.anaChanged();
@@ -245,12 +250,20 @@ public final class NvmeTarget implements AutoCloseable {
         }
     }
 
-    /** The ANA state of {@code anaGroup} through the port listening at {@code listener}. */
-    public AnaState anaState(InetSocketAddress listener, int anaGroup) {
-        return portAnaStates(listener, anaGroup).state(anaGroup);
+    /**
+     * Sets the ANA state of a subsystem's group on every port of this target: a node whose every path to
+     * the subsystem is in one state, as a node holding one copy of a volume served from several nodes.
+     */
+    public void anaState(String subsystemNqn, int anaGroup, AnaState state) {
+        anaByListener.keySet().forEach(listener -> anaState(listener, subsystemNqn, anaGroup, state));
     }
 
-    private PortAnaStates portAnaStates(InetSocketAddress listener, int anaGroup) {
+    /** The ANA state of {@code anaGroup} of a subsystem through the port listening at {@code listener}. */
+    public AnaState anaState(InetSocketAddress listener, String subsystemNqn, int anaGroup) {
+        return anaGroupStates(listener, subsystemNqn, anaGroup).state(anaGroup);
+    }
+
+    private AnaGroupStates anaGroupStates(InetSocketAddress listener, String subsystemNqn, int anaGroup) {
         if (anaGroup < 1 || anaGroup > Namespace.MAX_ANA_GROUP) {
             throw new IllegalArgumentException("ANA group " + anaGroup + " outside 1.." + Namespace.MAX_ANA_GROUP);
         }
@@ -258,17 +271,22 @@ public final class NvmeTarget implements AutoCloseable {
         if (ana == null) {
             throw new IllegalArgumentException("no port listens at " + listener);
         }
-        return ana;
+        return ana.of(subsystemNqn);
     }
 
     long anaChangeCount() {
         return anaChangeCount.get();
     }
 
-    /** Creates a controller for an admin queue Connect; null when every controller ID is taken. */
+    /**
+     * Creates a controller for an admin queue Connect, with an ID from its subsystem's range and unused
+     * on this target; null when every ID of the range is taken.
+     */
     Controller createController(Subsystem subsystem, String hostNqn, UUID hostId, int keepAliveMillis, TargetQueue admin) {
-        for (int attempt = 0; attempt < MAX_CNTLID; attempt++) {
-            int cntlid = nextCntlid.getAndUpdate(id -> id >= MAX_CNTLID ? 1 : id + 1);
+        CntlidRange range = subsystem == null ? CntlidRange.ALL : subsystem.cntlids();
+        AtomicInteger next = subsystem == null ? nextDiscoveryCntlid : subsystem.nextCntlid();
+        for (int attempt = 0; attempt < range.size(); attempt++) {
+            int cntlid = range.next(next);
             if (!controllers.containsKey(cntlid)) {
                 Controller ctrl = new Controller(this, cntlid, subsystem, hostNqn, hostId, keepAliveMillis, admin);
                 if (controllers.putIfAbsent(cntlid, ctrl) == null) {

@@ -1,34 +1,22 @@
 package io.basalt.nvmetcp.nvmet;
 
-import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The ANA state of every ANA group as seen through one port of the target, the way a host sees one
- * path. Groups never set are optimized, so a single-port target behaves as before ANA states
- * existed. I/O reads a state with a plain array load (no allocation per command); changes are rare
- * and synchronized.
+ * The ANA states of one port of the target, each subsystem's groups apart. Keyed by subsystem NQN, so
+ * a state can be set before the subsystem is added (a node serving a copy that must not take I/O sets
+ * its path inaccessible first) and outlives a subsystem removed and added again.
  */
 final class PortAnaStates {
-    private final AtomicReferenceArray<AnaState> states = new AtomicReferenceArray<>(Namespace.MAX_ANA_GROUP + 1);
-    /** The target's ANA change count when each group last changed on this port (descriptor CHGCNT). */
-    private final long[] changeCounts = new long[Namespace.MAX_ANA_GROUP + 1];
+    private final ConcurrentHashMap<String, AnaGroupStates> bySubsystem = new ConcurrentHashMap<>();
 
-    AnaState state(int anaGroup) {
-        AnaState state = states.get(anaGroup);
-        return state == null ? AnaState.OPTIMIZED : state;
+    /** The states of {@code subsystemNqn}'s groups through this port; a controller keeps them for its life. */
+    AnaGroupStates of(String subsystemNqn) {
+        return bySubsystem.computeIfAbsent(subsystemNqn, nqn -> new AnaGroupStates());
     }
 
-    /** Sets a group's state; false (and nothing recorded) when it already was in that state. */
-    synchronized boolean set(int anaGroup, AnaState state, long changeCount) {
-        if (state(anaGroup) == state) {
-            return false;
-        }
-        states.set(anaGroup, state);
-        changeCounts[anaGroup] = changeCount;
-        return true;
-    }
-
-    synchronized long changeCount(int anaGroup) {
-        return changeCounts[anaGroup];
+    /** Forgets a subsystem that no longer exists, so a port does not keep states of every subsystem it ever had. */
+    void forget(String subsystemNqn) {
+        bySubsystem.remove(subsystemNqn);
     }
 }

@@ -10,6 +10,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -28,6 +29,9 @@ public final class Subsystem {
     /** When each connected controller registered, counted in registrations: see {@link #controllerEpoch()}. */
     private final ConcurrentHashMap<NamespaceChangeListener, Long> registeredAt = new ConcurrentHashMap<>();
     private final AtomicLong registrations = new AtomicLong();
+    private final CntlidRange cntlids;
+    /** The controller ID tried next for a new controller. */
+    private final AtomicInteger nextCntlid;
 
     /** A connected controller, told which namespaces changed for its host. */
     public interface NamespaceChangeListener {
@@ -37,9 +41,16 @@ public final class Subsystem {
     }
 
     public Subsystem(String nqn, String serial, String model) {
+        this(nqn, serial, model, CntlidRange.ALL);
+    }
+
+    /** @param cntlids the controller IDs this target gives the subsystem's controllers */
+    public Subsystem(String nqn, String serial, String model, CntlidRange cntlids) {
         this.nqn = Nqn.requireValid(nqn);
         this.serial = Objects.requireNonNull(serial);
         this.model = Objects.requireNonNull(model);
+        this.cntlids = Objects.requireNonNull(cntlids);
+        this.nextCntlid = new AtomicInteger(cntlids.first());
     }
 
     public String nqn() {
@@ -52,6 +63,14 @@ public final class Subsystem {
 
     public String model() {
         return model;
+    }
+
+    public CntlidRange cntlids() {
+        return cntlids;
+    }
+
+    AtomicInteger nextCntlid() {
+        return nextCntlid;
     }
 
     public Namespace namespace(int nsid) {

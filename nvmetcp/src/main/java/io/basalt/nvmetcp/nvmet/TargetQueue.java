@@ -123,7 +123,7 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         return discoveryOnly;
     }
 
-    PortAnaStates anaStates() {
+    PortAnaStates portAnaStates() {
         return anaStates;
     }
 

@@ -8,6 +8,7 @@ import io.basalt.nvmetcp.host.NamespaceInfo;
 import io.basalt.nvmetcp.nvme.Opcodes;
 import io.basalt.nvmetcp.nvme.Status;
 import io.basalt.nvmetcp.nvmet.AnaState;
+import io.basalt.nvmetcp.nvmet.CntlidRange;
 import io.basalt.nvmetcp.nvmet.Namespace;
 import io.basalt.nvmetcp.nvmet.NvmeTarget;
 import io.basalt.nvmetcp.nvmet.Subsystem;
@@ -112,7 +113,7 @@ class AnaTest {
         assertEquals(2, before.groups().size());
         assertEquals(AnaLog.OPTIMIZED, before.group(1).state(), "groups never set are optimized");
 
-        target.anaState(portB, 1, AnaState.INACCESSIBLE);
+        target.anaState(portB, SUBNQN, 1, AnaState.INACCESSIBLE);
 
         AnaLog a = await(pathA.anaLog(false));
         AnaLog b = await(pathB.anaLog(false));
@@ -150,7 +151,7 @@ class AnaTest {
 
     @Test
     void inaccessiblePathRefusesIoWithARetryablePathStatusAndFlippingMovesIo() {
-        target.anaState(portB, 1, AnaState.INACCESSIBLE);
+        target.anaState(portB, SUBNQN, 1, AnaState.INACCESSIBLE);
         byte[] pattern = new byte[512];
         java.util.Arrays.fill(pattern, (byte) 0x5A);
         IoResult write = new IoResult();
@@ -163,10 +164,10 @@ class AnaTest {
         pathB.flush(1, flush);
         assertEquals(Status.ANA_INACCESSIBLE, flush.status(), "every command that reaches the namespace");
 
-        target.anaState(portA, 1, AnaState.CHANGE);
+        target.anaState(portA, SUBNQN, 1, AnaState.CHANGE);
         assertEquals(Status.ANA_TRANSITION, read(pathA, 1, 7).status());
-        target.anaState(portB, 1, AnaState.OPTIMIZED);
-        target.anaState(portA, 1, AnaState.INACCESSIBLE);
+        target.anaState(portB, SUBNQN, 1, AnaState.OPTIMIZED);
+        target.anaState(portA, SUBNQN, 1, AnaState.INACCESSIBLE);
 
         ByteBuf data = Unpooled.buffer(512);
         IoResult moved = new IoResult();
@@ -174,10 +175,10 @@ class AnaTest {
         assertEquals(Status.SUCCESS, moved.status(), "I/O moved to port B");
         assertEquals(0x5A, data.getByte(0));
         assertEquals(Status.ANA_INACCESSIBLE, read(pathA, 1, 7).status());
-        assertEquals(AnaState.INACCESSIBLE, target.anaState(portA, 1));
-        assertThrows(IllegalArgumentException.class, () -> target.anaState(portA, 0, AnaState.OPTIMIZED));
+        assertEquals(AnaState.INACCESSIBLE, target.anaState(portA, SUBNQN, 1));
+        assertThrows(IllegalArgumentException.class, () -> target.anaState(portA, SUBNQN, 0, AnaState.OPTIMIZED));
         assertThrows(IllegalArgumentException.class,
-                () -> target.anaState(new InetSocketAddress("127.0.0.1", 1), 1, AnaState.OPTIMIZED));
+                () -> target.anaState(new InetSocketAddress("127.0.0.1", 1), SUBNQN, 1, AnaState.OPTIMIZED));
     }
 
     @Test
@@ -185,26 +186,85 @@ class AnaTest {
         CompletableFuture<Integer> eventA = outstandingEventRequest(pathA);
         CompletableFuture<Integer> eventB = outstandingEventRequest(pathB);
 
-        target.anaState(portB, 2, AnaState.NON_OPTIMIZED);
+        target.anaState(portB, SUBNQN, 2, AnaState.NON_OPTIMIZED);
 
         assertEquals(ANA_CHANGE_EVENT, (int) await(eventB), "notice, ANA change, log page 0Ch");
         await(pathA.getFeatures(Opcodes.FEATURE_ASYNC_EVENT_CONFIG));
         assertFalse(eventA.isDone(), "port A's states did not change");
 
         CompletableFuture<Integer> next = outstandingEventRequest(pathB);
-        target.anaState(portB, 2, AnaState.INACCESSIBLE);
+        target.anaState(portB, SUBNQN, 2, AnaState.INACCESSIBLE);
         await(pathB.getFeatures(Opcodes.FEATURE_ASYNC_EVENT_CONFIG));
         assertFalse(next.isDone(), "masked until the host reads the ANA log");
         assertEquals(AnaLog.INACCESSIBLE, await(pathB.anaLog(false)).group(2).state());
-        target.anaState(portB, 2, AnaState.OPTIMIZED);
+        target.anaState(portB, SUBNQN, 2, AnaState.OPTIMIZED);
         assertEquals(ANA_CHANGE_EVENT, (int) await(next), "reading the log re-armed the notice");
 
         await(pathB.anaLog(false));
         await(pathB.setFeatures(Opcodes.FEATURE_ASYNC_EVENT_CONFIG, 1 << 8));
         CompletableFuture<Integer> disabled = outstandingEventRequest(pathB);
-        target.anaState(portB, 2, AnaState.INACCESSIBLE);
+        target.anaState(portB, SUBNQN, 2, AnaState.INACCESSIBLE);
         await(pathB.getFeatures(Opcodes.FEATURE_ASYNC_EVENT_CONFIG));
         assertFalse(disabled.isDone(), "AEC bit 11 clear: no ANA notice");
+    }
+
+    /**
+     * ANA group IDs are a subsystem's own: a second subsystem's group 1 on the same port keeps its state
+     * when the first one's changes, and its controllers hear no notice. With the states kept per port
+     * only, this test failed (the other subsystem's path went inaccessible too).
+     */
+    @Test
+    void anaGroupsOfTwoSubsystemsHaveTheirOwnStates() {
+        String other = "nqn.2026-11.io.basalt:ana-test-other";
+        Subsystem second = new Subsystem(other, "BASALT-ANA2", "Basalt ANA test");
+        second.addNamespace(new Namespace(1, UUID.randomUUID(), new byte[16],
+                new TestDevice(512, 2048, completer), Set.of(HOST), 1));
+        target.addSubsystem(second);
+        HostController otherPath = await(HostController.connect(hostGroup, HostOptions.defaults(HOST)
+                .withIoQueues(1, 16), "127.0.0.1", portB.getPort(), other));
+        try {
+            CompletableFuture<Integer> otherEvent = outstandingEventRequest(otherPath);
+            target.anaState(portB, SUBNQN, 1, AnaState.INACCESSIBLE);
+            assertEquals(Status.ANA_INACCESSIBLE, read(pathB, 1, 0).status());
+            assertEquals(Status.SUCCESS, read(otherPath, 1, 0).status(), "the other subsystem's group 1 is optimized");
+            assertEquals(AnaLog.OPTIMIZED, await(otherPath.anaLog(false)).group(1).state());
+            assertFalse(otherEvent.isDone(), "no notice for a subsystem whose states did not change");
+
+            target.anaState(portB, other, 1, AnaState.INACCESSIBLE);
+            assertEquals(ANA_CHANGE_EVENT, (int) await(otherEvent));
+            assertEquals(AnaState.INACCESSIBLE, target.anaState(portB, other, 1));
+        } finally {
+            otherPath.close();
+        }
+    }
+
+    /**
+     * A subsystem served by several targets gives its controllers IDs from its own part of the range, so
+     * a host connected to every target sees no ID twice. Allocation from one target-wide counter gave
+     * both subsystems' controllers IDs from 1 up, outside the part (this test failed so before).
+     */
+    @Test
+    void controllersGetIdsFromTheirSubsystemsRange() {
+        String shared = "nqn.2026-11.io.basalt:ana-test-shared";
+        CntlidRange range = CntlidRange.part(1, 3);
+        Subsystem second = new Subsystem(shared, "BASALT-ANA3", "Basalt ANA test", range);
+        second.addNamespace(new Namespace(1, UUID.randomUUID(), new byte[16],
+                new TestDevice(512, 2048, completer), Set.of(HOST), 1));
+        target.addSubsystem(second);
+        HostOptions options = HostOptions.defaults(HOST).withIoQueues(1, 16);
+        HostController first = await(HostController.connect(hostGroup, options, "127.0.0.1", portA.getPort(), shared));
+        HostController next = await(HostController.connect(hostGroup, options, "127.0.0.1", portB.getPort(), shared));
+        try {
+            assertEquals(range.first(), first.cntlid());
+            assertEquals(range.first() + 1, next.cntlid());
+            assertTrue(pathA.cntlid() < CntlidRange.part(0, 3).last(), "the node's subsystem keeps its IDs");
+            assertEquals(new CntlidRange(1, 21839), CntlidRange.part(0, 3));
+            assertEquals(new CntlidRange(43679, 65517), CntlidRange.part(2, 3));
+            assertThrows(IllegalArgumentException.class, () -> CntlidRange.part(3, 3));
+        } finally {
+            first.close();
+            next.close();
+        }
     }
 
     private static IoResult read(HostController path, int nsid, long lba) {

@@ -137,13 +137,15 @@ final class AssignedVolumes implements AutoCloseable {
                 secondary ? ReplicaSubsystem.NSID : volume.nsid(), volume.compression(), null, null, null)));
     }
 
-    /** A secondary's copy admits no host in the node's subsystem (it is not shown there at all) and has no limits. */
+    /**
+     * Every copy gets the volume's hosts and limits: each node holding one shows it to the hosts (a
+     * secondary's path inaccessible), and a secondary promoted later serves them as the primary did.
+     */
     private Volume create(VolumeDesire desire) {
-        boolean primary = desire.holder().equals(self);
         Volume volume = local.create(new VolumeManager.Identity(desire.id(), desire.uuid(), desire.nguid()),
                 desire.project(), new CreateVolumeRequest(desire.name(), desire.sizeBytes(),
-                        primary ? desire.hosts() : List.of(), desire.compression(), desire.replicas(), null, null,
-                        desire.requireAuthentication(), primary ? desire.qos() : null));
+                        desire.hosts(), desire.compression(), desire.replicas(), null, null,
+                        desire.requireAuthentication(), desire.qos()));
         LOG.info("made volume {} '{}' of project {}, placed here by the cluster (generation {})", desire.id(),
                 desire.name(), desire.project(), desire.generation());
         return volume;
@@ -151,7 +153,7 @@ final class AssignedVolumes implements AutoCloseable {
 
     /**
      * Each API change the desired state differs in; the local manager skips what already matches. Hosts
-     * and limits apply where hosts connect: on the primary.
+     * and limits apply on every copy: hosts have a path to each.
      */
     private Volume change(VolumeDesire desire, Volume held) {
         String project = desire.project();
@@ -162,9 +164,6 @@ final class AssignedVolumes implements AutoCloseable {
         if (!desire.name().equals(held.name())
                 || (desire.compression() != null && desire.compression() != held.compression())) {
             local.update(project, desire.id(), new UpdateVolumeRequest(desire.name(), desire.compression()));
-        }
-        if (!desire.holder().equals(self)) {
-            return local.find(project, desire.id()).orElseThrow();
         }
         if (!Set.copyOf(desire.hosts()).equals(Set.copyOf(held.hosts()))) {
             local.setHosts(project, desire.id(), desire.hosts());
@@ -218,6 +217,7 @@ final class AssignedVolumes implements AutoCloseable {
             // A create this node refused, or a deletion done before a restart: nothing to delete.
         }
         copies.closePrimary(id);
+        copies.stopServingHosts(id);
         cluster.volumeTransactions().deleteState(stateId);
     }
 

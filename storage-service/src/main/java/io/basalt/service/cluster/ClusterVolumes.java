@@ -338,15 +338,20 @@ final class ClusterVolumes implements VolumeService {
     }
 
     /**
-     * The portals where hosts reach the volume: its primary's. The secondaries' copies are not served to
-     * hosts (only to the primary, through their replica subsystems) until every copy shows the namespace
-     * in one subsystem with ANA states.
+     * The portals where hosts reach the volume: every copy's node's, the primary's first (the others in
+     * the order of {@code nodeIds}). A replicated volume is shown in one subsystem on each of them, the
+     * primary's path ANA optimized and the others inaccessible, so a host with multipath connects to all.
      */
     static List<Portal> portals(Cluster joined, VolumeDesire desire) {
+        List<String> nodes = new ArrayList<>();
+        nodes.add(desire.holder());
+        desire.nodeIds().stream().filter(id -> !id.equals(desire.holder())).forEach(nodes::add);
         List<Portal> portals = new ArrayList<>();
-        joined.members().stream().filter(m -> m.nodeId().equals(desire.holder()))
-                .flatMap(m -> m.description().portals().stream())
-                .forEach(p -> portals.add(new Portal(p.transport(), p.address(), p.port())));
+        for (String nodeId : nodes) {
+            joined.members().stream().filter(m -> m.nodeId().equals(nodeId))
+                    .flatMap(m -> m.description().portals().stream())
+                    .forEach(p -> portals.add(new Portal(p.transport(), p.address(), p.port())));
+        }
         return portals;
     }
 

@@ -5,7 +5,10 @@ import io.basalt.cluster.ClusterException;
 import io.basalt.cluster.membership.Member;
 import io.basalt.cluster.membership.PortalAddress;
 import io.basalt.nvmetcp.host.HostOptions;
+import io.basalt.nvmetcp.nvmet.AnaState;
+import io.basalt.nvmetcp.nvmet.CntlidRange;
 import io.basalt.nvmetcp.nvmet.NvmeTarget;
+import io.basalt.nvmetcp.nvmet.Subsystem;
 import io.basalt.service.dataplane.VolumeDevice;
 import io.basalt.service.replication.EtcdInSyncSet;
 import io.basalt.service.replication.RemoteReplica;
@@ -35,11 +38,15 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Collectors;
 
 /**
- * How this node serves its copies of replicated volumes (see docs/cluster.md, "Replication"). On the
- * primary (the first of a record's {@code nodeIds}) the volume's namespace is served to hosts through a
- * {@link ReplicatedStore} that forwards every write to the in-sync secondaries' copies, reached through
- * their portals with this node's host NQN. On a secondary the copy is served only through its replica
- * subsystem, whose ACL lists the host NQNs of the volume's nodes, behind a {@code GenerationFence}.
+ * How this node serves its copies of replicated volumes (see docs/cluster.md, "Replication" and
+ * "Discovery and multipath"). Every node holding a copy shows hosts the volume's namespace in the
+ * volume's own subsystem (the same NQN, NSID, UUID and NGUID everywhere; controller IDs from this node's
+ * part of the range), through a {@link HostPath}. On the primary that path is ANA optimized while its
+ * lease fence holds and serves through a {@link ReplicatedStore} that forwards every write to the
+ * in-sync secondaries' copies, reached through their portals with this node's host NQN. On a secondary
+ * the path is ANA inaccessible and refuses every command; the copy is written only by the primary,
+ * through its replica subsystem, whose ACL lists the host NQNs of the volume's nodes, behind a
+ * {@code GenerationFence}.
  *
  * <p>Used by {@link AssignedVolumes} on its one thread, which may wait here for a secondary's connection
  * ({@value #CONNECT_TIMEOUT_SECONDS} s at most each) or for etcd to record a secondary out of sync (the
@@ -60,6 +67,12 @@ final class VolumeCopies implements AutoCloseable {
     /** Regions of the dirty maps of small volumes: 1 MiB of 4 KiB blocks (larger volumes get larger ones). */
     private static final int REGION_BLOCKS = 256;
     private static final int QUEUES_PER_SECONDARY = 2;
+    /** The parts of the controller ID range, one per position in a record's {@code nodeIds} (replicas are 1 to 3). */
+    private static final int CNTLID_PARTS = 3;
+    /** The ANA group of a replicated volume's namespace in its own subsystem. */
+    private static final int ANA_GROUP = 1;
+    /** How often a primary's path state is matched to its lease fence. */
+    static final long FENCE_CHECK_MILLIS = 100;
 
     private final Cluster cluster;
     private final VolumeManager local;
@@ -71,6 +84,10 @@ final class VolumeCopies implements AutoCloseable {
             Thread.ofPlatform().name("basalt-replication").daemon().factory());
     private final Map<String, ReplicatedStore> primaries = new ConcurrentHashMap<>();
     private final Map<String, ReplicaSubsystem> secondaries = new ConcurrentHashMap<>();
+    /** Each replicated volume's path to hosts on this node, shown in the volume's subsystem, by volume id. */
+    private final Map<String, HostPath> hostPaths = new ConcurrentHashMap<>();
+    /** Held while a volume's ANA state changes with its role: the fence check never undoes a step-down. */
+    private final Object anaStates = new Object();
     /**
      * Brings returning secondaries back in sync, one at a time: a copy may take long, and must not hold up
      * the changes {@link AssignedVolumes} applies meanwhile.
@@ -91,6 +108,25 @@ final class VolumeCopies implements AutoCloseable {
         this.target = target;
         this.eventLoops = eventLoops;
         this.self = cluster.self().nodeId();
+        control.scheduleWithFixedDelay(this::matchPathsToFence, FENCE_CHECK_MILLIS, FENCE_CHECK_MILLIS,
+                TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * A primary's paths are optimized only while it may acknowledge writes: once its lease fence falls
+     * (its commands end {@code FENCED} already) they turn inaccessible, so hosts' multipath stops sending
+     * there and waits for the path the promotion makes optimized; they turn optimized again when the
+     * fence rises. Runs every {@value #FENCE_CHECK_MILLIS} ms on the control thread.
+     */
+    private void matchPathsToFence() {
+        AnaState state = cluster.leaseFence().mayAcknowledge() ? AnaState.OPTIMIZED : AnaState.INACCESSIBLE;
+        for (String volumeId : primaries.keySet()) {
+            synchronized (anaStates) {
+                if (primaries.containsKey(volumeId)) {
+                    target.anaState(VolumeManager.volumeNqn(volumeId), ANA_GROUP, state);
+                }
+            }
+        }
     }
 
     static String hostNqn(String nodeId) {
@@ -183,7 +219,6 @@ final class VolumeCopies implements AutoCloseable {
             return;
         }
         if (primaries.containsKey(desire.id())) {
-            local.withdraw(desire.id());
             closePrimary(desire.id());
             LOG.warn("volume {}: node {} is its primary now, at generation {}; this node serves its copy as a"
                     + " secondary", desire.id(), desire.holder(), desire.generation());
@@ -195,6 +230,7 @@ final class VolumeCopies implements AutoCloseable {
     }
 
     private void serveSecondary(VolumeDesire desire) {
+        showToHosts(desire);
         Set<String> nodes = desire.nodeIds().stream().map(VolumeCopies::hostNqn).collect(Collectors.toSet());
         String nqn = replicaNqn(desire.id());
         // Generation 0: this copy's primary is the record's, whose commands raise the fence. A fence
@@ -206,6 +242,26 @@ final class VolumeCopies implements AutoCloseable {
         secondaries.put(desire.id(), replica);
         primaryOf.put(desire.id(), desire.holder());
         LOG.info("serving the copy of volume {} to its primary {} as {}", desire.id(), desire.holder(), nqn);
+    }
+
+    /**
+     * Shows hosts this node's path to the volume, in the volume's subsystem, if it is not shown yet: it
+     * is inaccessible (before the subsystem is reachable) and refuses every command until this node
+     * serves the volume as its primary.
+     */
+    private HostPath showToHosts(VolumeDesire desire) {
+        HostPath shown = hostPaths.get(desire.id());
+        if (shown != null) {
+            return shown;
+        }
+        HostPath path = new HostPath(local.store(desire.id()));
+        String nqn = VolumeManager.volumeNqn(desire.id());
+        target.anaState(nqn, ANA_GROUP, AnaState.INACCESSIBLE);
+        int position = desire.nodeIds().indexOf(self);
+        Subsystem subsystem = local.serve(desire.id(), store -> path, CntlidRange.part(position, CNTLID_PARTS));
+        target.addSubsystem(subsystem);
+        hostPaths.put(desire.id(), path);
+        return path;
     }
 
     /**
@@ -238,18 +294,21 @@ final class VolumeCopies implements AutoCloseable {
                     unknown.add(nodeId);
                 }
             }
-            long atGeneration = generation;
-            local.serve(desire.id(), store -> {
-                ReplicatedStore replicated = new ReplicatedStore(desire.id(), store, connected, atGeneration,
-                        inSyncSet, REGION_BLOCKS, REPLICATION_TIMEOUT_SECONDS, TimeUnit.SECONDS, control);
-                // Before hosts see the namespace: no write is acknowledged once this node's lease may have
-                // expired, so before a secondary can be promoted in its place.
-                replicated.acknowledgeOnlyWithin(cluster.leaseFence());
-                unknown.forEach(replicated::trackUnknown);
+            HostPath path = showToHosts(desire);
+            ReplicatedStore replicated = new ReplicatedStore(desire.id(), local.store(desire.id()), connected,
+                    generation, inSyncSet, REGION_BLOCKS, REPLICATION_TIMEOUT_SECONDS, TimeUnit.SECONDS, control);
+            // Before hosts' commands reach it: no write is acknowledged once this node's lease may have
+            // expired, so before a secondary can be promoted in its place.
+            replicated.acknowledgeOnlyWithin(cluster.leaseFence());
+            unknown.forEach(replicated::trackUnknown);
+            path.serveThrough(replicated);
+            synchronized (anaStates) {
                 primaries.put(desire.id(), replicated);
                 primaryOf.put(desire.id(), self);
-                return replicated;
-            });
+                // Optimized only once it serves; the fence check turns it inaccessible if the fence is down.
+                target.anaState(VolumeManager.volumeNqn(desire.id()), ANA_GROUP, cluster.leaseFence().mayAcknowledge()
+                        ? AnaState.OPTIMIZED : AnaState.INACCESSIBLE);
+            }
         } catch (ClusterException | RuntimeException e) {
             connected.forEach(RemoteReplica::close); // nothing forwards to them: the next attempt connects again
             throw e;
@@ -356,12 +415,33 @@ final class VolumeCopies implements AutoCloseable {
         }
     }
 
-    /** On a primary whose volume hosts no longer see: stops forwarding and closes the secondaries' connections. */
+    /**
+     * On a primary that is replaced or whose volume goes: its paths turn inaccessible (hosts are told, and
+     * its commands are refused from the next one on), then it stops forwarding and closes the
+     * secondaries' connections.
+     */
     void closePrimary(String volumeId) {
         waitingSince.remove(volumeId);
-        ReplicatedStore store = primaries.remove(volumeId);
+        ReplicatedStore store;
+        synchronized (anaStates) {
+            store = primaries.remove(volumeId);
+            if (store != null) {
+                target.anaState(VolumeManager.volumeNqn(volumeId), ANA_GROUP, AnaState.INACCESSIBLE);
+            }
+        }
+        HostPath path = hostPaths.get(volumeId);
+        if (path != null) {
+            path.serveThrough(null);
+        }
         if (store != null) {
             store.close();
+        }
+    }
+
+    /** Once the volume is deleted here (its namespace hidden): its subsystem goes from the target. */
+    void stopServingHosts(String volumeId) {
+        if (hostPaths.remove(volumeId) != null) {
+            target.removeSubsystem(VolumeManager.volumeNqn(volumeId));
         }
     }
 

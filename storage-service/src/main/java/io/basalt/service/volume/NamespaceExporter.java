@@ -1,5 +1,6 @@
 package io.basalt.service.volume;
 
+import io.basalt.nvmetcp.nvmet.CntlidRange;
 import io.basalt.nvmetcp.nvmet.Namespace;
 import io.basalt.nvmetcp.nvmet.Subsystem;
 import io.basalt.service.dataplane.VolumeDevice;
@@ -20,19 +21,28 @@ import java.util.function.UnaryOperator;
 
 /**
  * Shows volumes to hosts: the node's one subsystem, whose namespaces are the volumes, each served
- * through the data-plane volume layer over its engine map, visible to the hosts of its ACL.
+ * through the data-plane volume layer over its engine map, visible to the hosts of its ACL. A copy of a
+ * replicated volume is shown in a subsystem of its own instead ({@link #volumeNqn}), the same on every
+ * node holding a copy, as NSID {@value #VOLUME_NSID} in ANA group {@value #VOLUME_ANA_GROUP}: a host sees
+ * one namespace with a path through each of those nodes.
  */
 final class NamespaceExporter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NamespaceExporter.class);
     static final String MODEL = "Basalt";
     /** Identify Controller's serial number field holds 20 ASCII characters. */
     private static final int SERIAL_LENGTH = 20;
+    /** A replicated volume's subsystems are named after the volume, beside the nodes' {@link VolumeRegistry#NQN_PREFIX}. */
+    private static final String VOLUME_NQN_PREFIX = "nqn.2026-11.io.basalt:volume:";
+    static final int VOLUME_NSID = 1;
+    static final int VOLUME_ANA_GROUP = 1;
 
     private final Subsystem subsystem;
     private final Engine engine;
     private final VolumeObservers observers;
     /** The data-plane device of each shown volume, by volume ID: where its QoS limits apply. */
     private final Map<String, VolumeDevice> devices = new ConcurrentHashMap<>();
+    /** The subsystem of each shown replicated volume, by volume ID (the others are in {@link #subsystem}). */
+    private final Map<String, Subsystem> volumeSubsystems = new ConcurrentHashMap<>();
     /**
      * Runs commands that wait for their volume's QoS slot. One thread for the node: it only hands
      * commands to the engine, which does not block it.
@@ -52,23 +62,50 @@ final class NamespaceExporter implements AutoCloseable {
         return subsystem;
     }
 
-    /** Shows the volume through the store {@code through} makes of its engine map's. */
+    /** Shows the volume, in the node's subsystem, through the store {@code through} makes of its engine map's. */
     void expose(VolumeRecord record, UnaryOperator<BlockStore> through) {
+        subsystem.addNamespace(namespace(record, record.nsid(), through));
+    }
+
+    /**
+     * Shows a copy of a replicated volume in its own subsystem, made here with the controller IDs
+     * {@code cntlids}: the caller adds it to the target (after setting its ANA state there).
+     */
+    Subsystem exposeAlone(VolumeRecord record, UnaryOperator<BlockStore> through, CntlidRange cntlids) {
+        String nqn = volumeNqn(record.id());
+        Subsystem own = new Subsystem(nqn, serialOf(nqn), MODEL, cntlids);
+        own.addNamespace(namespace(record, VOLUME_NSID, through));
+        volumeSubsystems.put(record.id(), own);
+        return own;
+    }
+
+    private Namespace namespace(VolumeRecord record, int nsid, UnaryOperator<BlockStore> through) {
         BlockStore store = engine.volume(record.mapId()).orElseThrow(
                 () -> new IllegalStateException("volume " + record.id() + " has no engine map " + record.mapId()));
         VolumeDevice device = new VolumeDevice(through.apply(store), false, qosDelayed);
         device.limits(record.qos());
         devices.put(record.id(), device);
-        Namespace namespace = new Namespace(record.nsid(), record.uuid(), record.nguidBytes(), device,
-                admittedHosts(record));
+        Namespace namespace = new Namespace(nsid, record.uuid(), record.nguidBytes(), device, admittedHosts(record),
+                VOLUME_ANA_GROUP);
         namespace.observer(observers.observerFor(record.id(), record.name()));
-        subsystem.addNamespace(namespace);
+        return namespace;
     }
 
+    /** Hides the volume from hosts; a replicated volume's subsystem stays, empty, until the caller removes it. */
     void hide(VolumeRecord record) {
-        subsystem.removeNamespace(record.nsid());
+        Subsystem own = volumeSubsystems.remove(record.id());
+        if (own != null) {
+            own.removeNamespace(VOLUME_NSID);
+        } else {
+            subsystem.removeNamespace(record.nsid());
+        }
         devices.remove(record.id());
         observers.volumeDeleted(record.id());
+    }
+
+    /** The subsystem NQN of a replicated volume, on every node holding a copy. */
+    static String volumeNqn(String volumeId) {
+        return VOLUME_NQN_PREFIX + volumeId;
     }
 
     /**
@@ -100,7 +137,12 @@ final class NamespaceExporter implements AutoCloseable {
     /** A volume not shown (yet) gets its ACL from its record when it is. */
     void allowHosts(VolumeRecord record) {
         if (devices.containsKey(record.id())) {
-            subsystem.setAllowedHosts(record.nsid(), admittedHosts(record));
+            Subsystem own = volumeSubsystems.get(record.id());
+            if (own != null) {
+                own.setAllowedHosts(VOLUME_NSID, admittedHosts(record));
+            } else {
+                subsystem.setAllowedHosts(record.nsid(), admittedHosts(record));
+            }
         }
     }
 
@@ -132,7 +174,12 @@ final class NamespaceExporter implements AutoCloseable {
     }
 
     void resized(VolumeRecord record) {
-        subsystem.namespaceResized(record.nsid());
+        Subsystem own = volumeSubsystems.get(record.id());
+        if (own != null) {
+            own.namespaceResized(VOLUME_NSID);
+        } else {
+            subsystem.namespaceResized(record.nsid());
+        }
     }
 
     /** The UUID digits of the NQN, which make the serial as unique as the NQN. */

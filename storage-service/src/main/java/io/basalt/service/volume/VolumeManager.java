@@ -17,6 +17,7 @@ import io.basalt.bridge.api.Snapshot;
 import io.basalt.bridge.api.SnapshotGroup;
 import io.basalt.bridge.api.UpdateVolumeRequest;
 import io.basalt.bridge.api.Volume;
+import io.basalt.nvmetcp.nvmet.CntlidRange;
 import io.basalt.nvmetcp.nvmet.Subsystem;
 import io.basalt.service.dataplane.QosLimits;
 import io.basalt.service.engine.BlockStore;
@@ -565,32 +566,24 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
     }
 
     /**
-     * Shows a copy of a replicated volume to its hosts, as the primary does, through the store
-     * {@code through} makes of the engine's (the replicated store that forwards writes to the other
-     * copies).
+     * Shows a copy of a replicated volume to its hosts in the volume's own subsystem
+     * ({@link #volumeNqn}, NSID 1, ANA group 1, the same on every node holding a copy), through the store
+     * {@code through} makes of the engine's, and returns that subsystem for the caller to add to the
+     * target. Its controllers get IDs from {@code cntlids}, this node's part of the range.
      */
-    public void serve(String id, UnaryOperator<BlockStore> through) {
+    public Subsystem serve(String id, UnaryOperator<BlockStore> through, CntlidRange cntlids) {
         synchronized (mutations) {
             VolumeRecord record = catalog.volume(id);
             if (record == null) {
                 throw new VolumeNotFoundException(id);
             }
-            exporter.expose(record, through);
+            return exporter.exposeAlone(record, through, cntlids);
         }
     }
 
-    /**
-     * Hides a copy of a replicated volume from its hosts, keeping the copy: a primary that another node
-     * replaced serves it as a secondary from now on.
-     */
-    public void withdraw(String id) {
-        synchronized (mutations) {
-            VolumeRecord record = catalog.volume(id);
-            if (record == null) {
-                throw new VolumeNotFoundException(id);
-            }
-            exporter.hide(record);
-        }
+    /** The subsystem NQN every node holding a copy of replicated volume {@code id} shows it to hosts in. */
+    public static String volumeNqn(String id) {
+        return NamespaceExporter.volumeNqn(id);
     }
 
     /** The engine's store of a volume's blocks, for a secondary to serve its copy to its primary. */

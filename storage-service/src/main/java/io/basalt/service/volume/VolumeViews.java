@@ -27,8 +27,10 @@ final class VolumeViews {
     }
 
     Volume of(VolumeRecord record) {
+        boolean alone = record.replicas() > 1; // in a subsystem of its own on every node holding a copy
         return new Volume(record.id(), record.name(), record.project(), record.sizeBytes(), record.compression(),
-                record.replicas(), subsystemNqn, record.nsid(), record.uuid(), record.nguid(), record.hosts(),
+                record.replicas(), alone ? NamespaceExporter.volumeNqn(record.id()) : subsystemNqn,
+                alone ? NamespaceExporter.VOLUME_NSID : record.nsid(), record.uuid(), record.nguid(), record.hosts(),
                 portals.get(), record.sourceSnapshotId(), record.sourceVolumeId(), space(record.mapId()),
                 record.requireAuthentication(), of(record.qos()));
     }

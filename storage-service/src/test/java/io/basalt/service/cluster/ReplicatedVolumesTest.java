@@ -7,7 +7,11 @@ import io.basalt.cluster.etcd.ClusterKeys;
 import io.basalt.cluster.etcd.EtcdProcess;
 import io.basalt.cluster.etcd.PausableProxy;
 import io.basalt.cluster.volumes.VolumeTransactions;
+import io.basalt.nvmetcp.host.AnaLog;
+import io.basalt.nvmetcp.host.DiscoveryLogEntry;
 import io.basalt.nvmetcp.host.HostController;
+import io.basalt.nvmetcp.host.NamespaceIdentifiers;
+import io.basalt.nvmetcp.host.NamespaceInfo;
 import io.basalt.nvmetcp.host.HostOptions;
 import io.basalt.nvmetcp.nvme.Status;
 import io.basalt.service.StorageNode;
@@ -15,6 +19,7 @@ import io.basalt.service.config.ConfigLoader;
 import io.basalt.service.engine.IoResult;
 import io.basalt.service.replication.RemoteReplica;
 import io.basalt.service.replication.ReplicaSubsystem;
+import io.basalt.service.volume.VolumeManager;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.kv.GetResponse;
@@ -35,6 +40,8 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -66,6 +73,8 @@ class ReplicatedVolumesTest {
     private static final String HOST = "127.0.0.1";
     private static final String HOST_NQN = "nqn.2014-08.com.example:replicated-host";
     private static final int BLOCK = 4096;
+    /** The event an ANA change notice completes an Asynchronous Event Request with: notice 03h, log page 0Ch. */
+    private static final int ANA_CHANGE_EVENT = 0x2 | 0x03 << 8 | 0x0C << 16;
     private static ClusterTestApi api;
     private static NioEventLoopGroup hostGroup;
 
@@ -219,6 +228,78 @@ class ReplicatedVolumesTest {
                     HostOptions.defaults(VolumeCopies.hostNqn(secondary)), HOST, nodes.get(secondary).nvmeAddress()
                             .getPort(), replicaNqn).get(10, TimeUnit.SECONDS).closeAsync().get(10, TimeUnit.SECONDS),
                     "the replica subsystem went with the copy");
+        }
+    }
+
+    /**
+     * ANA multipath: every node holding a copy of a 3-copy volume shows it in the volume's one subsystem
+     * (the API's nqn, NSID 1, same UUID and NGUID), with controller IDs that differ across the nodes; the
+     * ANA log says optimized through the primary and inaccessible through the secondaries; a write through
+     * a secondary's path gets ANA Inaccessible and changes no copy; the API's portals and the discovery
+     * log of every node list every copy's portal, the primary's first. Shown failing without each part:
+     * with the volume in the primary's node subsystem only, a connect to a secondary with the volume's NQN
+     * was refused; with one target-wide cntlid counter, the three controllers got the same ID; without the
+     * secondaries' paths set inaccessible, the write through a secondary was refused by its store only
+     * (ANA Transition) and its log said optimized; with the primary's portal alone, discovery listed one.
+     */
+    @Test
+    void everyCopyShowsTheVolumeInOneSubsystemOptimizedOnlyThroughThePrimary() throws Exception {
+        JsonNode volume = createVolume("multipath", 3);
+        String id = volume.get("id").asText();
+        String nqn = volume.get("nqn").asText();
+        assertEquals(VolumeManager.volumeNqn(id), nqn, volume.toString());
+        assertEquals(1, volume.get("nsid").asInt(), volume.toString());
+        List<String> nodeIds = ids(record(id).get("nodeIds"));
+        List<Integer> ports = new ArrayList<>();
+        volume.get("portals").forEach(p -> ports.add(p.get("port").asInt()));
+        assertEquals(nodeIds.stream().map(n -> nodes.get(n).nvmeAddress().getPort()).toList(), ports,
+                "every copy's portal, the primary's first: " + volume);
+
+        List<HostController> paths = new ArrayList<>();
+        try {
+            for (String nodeId : nodeIds) {
+                paths.add(HostController.connect(hostGroup, HostOptions.defaults(HOST_NQN), HOST,
+                        nodes.get(nodeId).nvmeAddress().getPort(), nqn).get(10, TimeUnit.SECONDS));
+            }
+            for (HostController path : paths) {
+                NamespaceIdentifiers ids = path.namespaceIdentifiers(1).get(10, TimeUnit.SECONDS);
+                assertEquals(UUID.fromString(volume.get("uuid").asText()), ids.uuid());
+                assertEquals(volume.get("nguid").asText(), HexFormat.of().formatHex(ids.nguid()));
+                NamespaceInfo ns = path.identifyNamespace(1).get(10, TimeUnit.SECONDS);
+                assertEquals(1, ns.anagrpid());
+                assertEquals(1, ns.nmic() & 1, "NMIC: shared");
+                assertEquals(paths.getFirst().info().serial(), path.info().serial(), "one subsystem");
+            }
+            assertEquals(3, paths.stream().map(HostController::cntlid).distinct().count(),
+                    "controller IDs unique across the nodes: " + paths.stream().map(HostController::cntlid).toList());
+            assertEquals(AnaLog.OPTIMIZED, paths.get(0).anaLog(false).get(10, TimeUnit.SECONDS).group(1).state());
+            for (HostController secondary : paths.subList(1, paths.size())) {
+                assertEquals(AnaLog.INACCESSIBLE, secondary.anaLog(false).get(10, TimeUnit.SECONDS).group(1).state());
+            }
+
+            byte[] image = new byte[(int) (8L << 20)];
+            Random random = new Random(3);
+            write(paths.getFirst(), 1, 0, 8, random, true, image);
+            byte[] refused = new byte[8 * BLOCK];
+            Arrays.fill(refused, (byte) 0x77);
+            CompletableFuture<Integer> status = new CompletableFuture<>();
+            paths.get(1).write(1, 0, 8, Unpooled.wrappedBuffer(refused), true, (s, result) -> status.complete(s));
+            assertEquals(Status.ANA_INACCESSIBLE, (int) status.get(10, TimeUnit.SECONDS));
+            assertArrayEquals(image, readAll(paths.getFirst(), 1, 2048), "the primary's copy is unchanged");
+            for (String secondary : nodeIds.subList(1, nodeIds.size())) {
+                assertArrayEquals(image, readCopy(id, secondary, 2048), "the copy on " + secondary + " is unchanged");
+            }
+        } finally {
+            for (HostController path : paths) {
+                path.closeAsync().get(10, TimeUnit.SECONDS);
+            }
+        }
+
+        for (StorageNode node : started) {
+            List<Integer> listed = HostController.discover(hostGroup, HostOptions.defaults(HOST_NQN), HOST,
+                    node.discoveryAddress().getPort()).get(10, TimeUnit.SECONDS).stream()
+                    .filter(e -> e.subnqn().equals(nqn)).map(DiscoveryLogEntry::port).sorted().toList();
+            assertEquals(ports.stream().sorted().toList(), listed, "discovery of " + node.nvmeAddress());
         }
     }
 
@@ -406,8 +487,11 @@ class ReplicatedVolumesTest {
      * not wait for a TTL; the fixture has no abrupt kill): the first in-sync secondary makes itself the
      * primary, the other refuses a write at the old generation, hosts reach the volume at the new
      * primary's portal with every acknowledged block, writes go on, and the old primary, back, is brought
-     * in sync as the new primary's secondary. Without the node's promotion trigger
-     * ({@code VolumePromotions}) the record never named another primary (shown failing so).
+     * in sync as the new primary's secondary. A host connected beforehand to the new primary's path
+     * (inaccessible then) is told of the ANA change and writes through that same path once it is optimized
+     * (shown failing with the path left inaccessible after the promotion: no notice came). Without the
+     * node's promotion trigger ({@code VolumePromotions}) the record never named another primary (shown
+     * failing so).
      */
     @Test
     void aSecondaryTakesOverFromAPrimaryThatStopsAndTheOldPrimaryComesBackAsItsSecondary() throws Exception {
@@ -425,6 +509,16 @@ class ReplicatedVolumesTest {
             writeAndFlush(host, volume.get("nsid").asInt(), 50, random, 0, image);
         } finally {
             host.closeAsync().get(10, TimeUnit.SECONDS);
+        }
+        HostController standby = HostController.connect(hostGroup, HostOptions.defaults(HOST_NQN), HOST,
+                nodes.get(newPrimary).nvmeAddress().getPort(), volume.get("nqn").asText()).get(10, TimeUnit.SECONDS);
+        CompletableFuture<Integer> anaChange;
+        try {
+            assertEquals(AnaLog.INACCESSIBLE, standby.anaLog(false).get(10, TimeUnit.SECONDS).group(1).state());
+            anaChange = standby.asyncEventRequest();
+        } catch (Exception | AssertionError e) {
+            standby.closeAsync().get(10, TimeUnit.SECONDS);
+            throw e;
         }
 
         long stopped = System.nanoTime();
@@ -453,6 +547,13 @@ class ReplicatedVolumesTest {
         }
         System.out.printf("the new primary served the volume %d ms after the primary stopped%n",
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopped));
+        try {
+            assertEquals(ANA_CHANGE_EVENT, (int) anaChange.get(10, TimeUnit.SECONDS), "notice, ANA change, log page 0Ch");
+            assertEquals(AnaLog.OPTIMIZED, standby.anaLog(false).get(10, TimeUnit.SECONDS).group(1).state());
+            writeAndFlush(standby, 1, 10, random, 2, image);
+        } finally {
+            standby.closeAsync().get(10, TimeUnit.SECONDS);
+        }
         StorageNode serving = nodes.get(newPrimary);
         api.awaitAnswer(serving, "/api/v1/volumes/" + id, answer -> answer.statusCode() == 200
                 && answer.bodyAsJsonObject().getJsonArray("portals").getJsonObject(0).getInteger("port")
@@ -482,8 +583,9 @@ class ReplicatedVolumesTest {
      * primary once the lease has expired; the host's writes to the old primary fail from then on, and the
      * new primary serves every acknowledged block. Back in touch with etcd, the old primary stops serving
      * hosts, serves its copy as a secondary and is brought back in sync by the new primary. Shown failing
-     * without the step-down (the deposed primary kept its namespace: the host's write got Write Fault, not
-     * Invalid Namespace), and without the volumes looked at again when a member is live again (the old
+     * without the step-down (the deposed primary kept serving: the host's write got Write Fault, not
+     * ANA Inaccessible), without the fence check (the path stayed optimized while the fence was down),
+     * and without the volumes looked at again when a member is live again (the old
      * primary reported its copy before its new lease, was not reachable then, and never rejoined).
      */
     @Test
@@ -513,6 +615,8 @@ class ReplicatedVolumesTest {
                 System.out.printf("promotion committed %d ms after the primary was cut off from etcd (TTL 3 s)%n",
                         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - cut));
                 assertTrue(writeStatus(host, nsid) != 0, "the old primary acknowledges no write once replaced");
+                assertEquals(AnaLog.INACCESSIBLE, host.anaLog(false).get(10, TimeUnit.SECONDS).group(1).state(),
+                        "its path turned inaccessible when its fence fell");
 
                 JsonNode served = awaitEtcdValue("/basalt/test/volume-states/" + id, r -> secondaryId.equals(
                         r.path("nodeId").asText()) && r.path("nsid").asInt() > 0);
@@ -533,8 +637,8 @@ class ReplicatedVolumesTest {
                 assertEquals(secondaryId, rejoined.path("primary").asText(), "no failback: " + rejoined);
                 assertArrayEquals(image, readCopy(id, primaryId, 2048), "the old primary's copy, caught up");
                 int status = writeStatus(host, nsid);
-                assertEquals(Status.INVALID_NAMESPACE, status & ~Status.DNR,
-                        "the old primary shows the volume to hosts no more: " + Status.describe(status));
+                assertEquals(Status.ANA_INACCESSIBLE, status,
+                        "the old primary's path is a secondary's now: " + Status.describe(status));
             } finally {
                 host.closeAsync().get(10, TimeUnit.SECONDS);
             }

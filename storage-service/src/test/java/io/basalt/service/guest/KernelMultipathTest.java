@@ -67,7 +67,7 @@ class KernelMultipathTest {
                     .get(10, TimeUnit.SECONDS);
             InetSocketAddress portB = target.listen(new TargetPort("127.0.0.1", 0, "127.0.0.1", false))
                     .get(10, TimeUnit.SECONDS);
-            target.anaState(portB, ANA_GROUP, AnaState.INACCESSIBLE);
+            target.anaState(portB, SUBNQN, ANA_GROUP, AnaState.INACCESSIBLE);
 
             guest = QemuGuest.named("kernel-multipath")
                     .script(KernelHostTest.resource("/guest/multipath-host-test.sh"))
@@ -83,8 +83,8 @@ class KernelMultipathTest {
                     .boot();
             guest.awaitLine(Pattern.compile("BASALT-ANA-FLIP$|BASALT-TEST-FAIL"), Duration.ofMinutes(10));
             assertTrue(guest.failureReason() == null, "before the flip: " + guest.failureReason());
-            target.anaState(portB, ANA_GROUP, AnaState.OPTIMIZED);
-            target.anaState(portA, ANA_GROUP, AnaState.INACCESSIBLE);
+            target.anaState(portB, SUBNQN, ANA_GROUP, AnaState.OPTIMIZED);
+            target.anaState(portA, SUBNQN, ANA_GROUP, AnaState.INACCESSIBLE);
 
             int rc = guest.awaitExit(Duration.ofMinutes(8));
             assertEquals(0, rc, "guest failed: " + guest.failureReason());
