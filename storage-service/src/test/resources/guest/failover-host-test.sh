@@ -5,19 +5,20 @@
 # completed around each kill is measured from fio's completion log and printed.
 #
 # Parameters (from /params):
-#   TARGET_ADDR NVME_PORT SUBNQN   the portal the guest connects to (the primary's) and the volume's NQN
+#   TARGET_ADDR NVME_PORTS SUBNQN  the volume's portals (ports separated by spaces; the guest connects to
+#                                  each: one namespace with a path per portal) and its NQN
 #   VOL_UUID                       the volume's namespace uuid
 #   LOAD_MB                        the region fio keeps writing, from offset 0 (default 32)
-#   FIO_SECS                       how long the load runs (default 300); every host action must fit in it
+#   FIO_SECS                       how long the load runs (default 240); every host action must fit in it
 #   REQUESTS                       the host actions asked for in order while the load runs, separated by
-#                                  spaces (e.g. "kill-secondary restart-secondary")
+#                                  spaces (e.g. "kill-secondary restart-killed kill-primary")
 #   WAIT_SECS HOST_WAIT_SECS FIO_TIMEOUT_SECS   bounds, see nvme-host-lib.sh
 #
 # The region after the load's, LOAD_MB long, is written once before the load and verified at the end:
 # the copies must keep what they had before a kill, and a copy catching up after a restart must be sent
 # only the load's region (the host checks that count).
 # Output: "BASALT-IO-PAUSE <request> <ms>" for each request whose name starts with kill-: the longest gap
-# between two fio completions in the 60 s after the request.
+# between two fio completions from the request to the next one (at most 60 s).
 
 . /etc/basalt-lib.sh
 . /params
@@ -25,18 +26,36 @@ WAIT_SECS="${WAIT_SECS:-90}"
 HOST_WAIT_SECS="${HOST_WAIT_SECS:-300}"
 FIO_TIMEOUT_SECS="${FIO_TIMEOUT_SECS:-900}"
 LOAD_MB="${LOAD_MB:-32}"
-FIO_SECS="${FIO_SECS:-300}"
+FIO_SECS="${FIO_SECS:-240}"
 . /nvme-host-lib.sh
 
 # milliseconds since boot (the guest's busybox date has only whole seconds)
 now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 
-step "connect"
-nvme connect -t tcp -a "$TARGET_ADDR" -s "$NVME_PORT" -n "$SUBNQN" --reconnect-delay=1 --ctrl-loss-tmo=-1 \
-    || fail "nvme connect to $SUBNQN at $TARGET_ADDR:$NVME_PORT failed"
+# paths: the hidden per-path block devices (nvmeXcYnZ) of the namespace, with their ANA states
+paths() {
+    for p in /sys/class/nvme/nvme*/nvme*c*n*; do
+        [ -e "$p" ] && echo "$(basename "$p")=$(cat "$p/ana_state" 2>/dev/null)"
+    done
+}
+
+step "connect to every portal: $NVME_PORTS"
+# ctrl-loss-tmo -1: the path of a killed node keeps reconnecting, so I/O waits for a usable path
+# instead of failing when none is optimized for a moment
+for port in $NVME_PORTS; do
+    nvme connect -t tcp -a "$TARGET_ADDR" -s "$port" -n "$SUBNQN" --reconnect-delay=1 --ctrl-loss-tmo=-1 \
+        || fail "nvme connect to $SUBNQN at $TARGET_ADDR:$port failed"
+done
 wait_ctrl_live "$WAIT_SECS" >/dev/null || fail "controller for $SUBNQN not live within ${WAIT_SECS}s"
 DEV="$(wait_ns_by_uuid "$VOL_UUID" "$WAIT_SECS")" || fail "no namespace with uuid $VOL_UUID within ${WAIT_SECS}s"
-echo "the volume is /dev/$DEV"
+[ "$(visible_namespaces | wc -l)" -eq 1 ] || fail "$(visible_namespaces | wc -l) namespace block devices; one expected"
+want=$(echo $NVME_PORTS | wc -w)
+deadline=$(( $(date +%s) + WAIT_SECS ))
+while [ "$(paths | wc -l)" -ne "$want" ] || ! paths | grep -q "=optimized"; do
+    [ "$(date +%s)" -lt "$deadline" ] || fail "paths after ${WAIT_SECS}s: $(paths | tr '\n' ' '); $want expected, one optimized"
+    sleep 1
+done
+echo "BASALT-PATHS /dev/$DEV: $(paths | tr '\n' ' ')"
 
 step "write the region after the load's once"
 fio_job kept "$DEV" "$LOAD_MB" 17 write-flush "$LOAD_MB" || fail "fio writing the kept region failed"
@@ -57,6 +76,7 @@ for r in $REQUESTS; do
     asked="$asked $r:$(( $(now_ms) - fio_start ))"
     host_request "$r"
     sleep 5
+    echo "BASALT-PATHS after $r: $(paths | tr '\n' ' ')"
 done
 kill -0 "$FIO" 2>/dev/null || fail "the load ended before the host's last action was over; raise FIO_SECS"
 
@@ -71,12 +91,16 @@ grep -q "err= 0" /tmp/load.out || fail "fio reported an error"
 LAT="$(ls /tmp/load*clat*.log 2>/dev/null | head -n 1)"
 [ -n "$LAT" ] || fail "fio wrote no completion log"
 echo "completion log $LAT: $(wc -l < "$LAT") I/Os"
-for entry in $asked; do
-    r="${entry%%:*}"
-    at="${entry#*:}"
+# "name:ms name:ms ..." with each request's window end: the next request's time, or 60 s after it
+set -- $asked
+while [ $# -gt 0 ]; do
+    r="${1%%:*}"
+    at="${1#*:}"
+    shift
+    if [ $# -gt 0 ]; then to="${1#*:}"; else to=$(( at + 60000 )); fi
     case "$r" in kill-*) ;; *) continue ;; esac
     # fio's clock starts a little after the launch, so the window opens 2 s early
-    gap="$(awk -F', *' -v from=$(( at - 2000 )) -v to=$(( at + 60000 )) '
+    gap="$(awk -F', *' -v from=$(( at - 2000 )) -v to="$to" '
         $1 >= from && $1 <= to { if (seen && $1 - prev > max) max = $1 - prev; prev = $1; seen = 1 }
         END { printf "%d\n", max }' "$LAT")"
     echo "BASALT-IO-PAUSE $r $gap"
