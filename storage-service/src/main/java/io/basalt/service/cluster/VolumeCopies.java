@@ -121,10 +121,15 @@ final class VolumeCopies implements AutoCloseable {
     private void matchPathsToFence() {
         AnaState state = cluster.leaseFence().mayAcknowledge() ? AnaState.OPTIMIZED : AnaState.INACCESSIBLE;
         for (String volumeId : primaries.keySet()) {
-            synchronized (anaStates) {
-                if (primaries.containsKey(volumeId)) {
-                    target.anaState(VolumeManager.volumeNqn(volumeId), ANA_GROUP, state);
+            try {
+                synchronized (anaStates) {
+                    if (primaries.containsKey(volumeId)) {
+                        target.anaState(VolumeManager.volumeNqn(volumeId), ANA_GROUP, state);
+                    }
                 }
+            } catch (RuntimeException e) {
+                // A periodic task that throws is never run again: log it and keep checking the others.
+                LOG.error("volume {}: cannot set its path {}", volumeId, state, e);
             }
         }
     }

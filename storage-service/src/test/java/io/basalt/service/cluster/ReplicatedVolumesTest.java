@@ -489,7 +489,8 @@ class ReplicatedVolumesTest {
      * primary's portal with every acknowledged block, writes go on, and the old primary, back, is brought
      * in sync as the new primary's secondary. A host connected beforehand to the new primary's path
      * (inaccessible then) is told of the ANA change and writes through that same path once it is optimized
-     * (shown failing with the path left inaccessible after the promotion: no notice came). Without the
+     * (shown failing with a primary's path never set optimized: the host's first write got ANA
+     * Inaccessible). Without the
      * node's promotion trigger ({@code VolumePromotions}) the record never named another primary (shown
      * failing so).
      */
