@@ -50,8 +50,9 @@ public final class EtcdProcess implements AutoCloseable {
     public static EtcdProcess start() throws IOException, InterruptedException {
         assumeInstalled();
         Path dataDir = Files.createTempDirectory("basalt-etcd-");
-        int clientPort = freePort();
-        int peerPort = freePort();
+        int[] ports = freePorts();
+        int clientPort = ports[0];
+        int peerPort = ports[1];
         String client = "http://127.0.0.1:" + clientPort;
         String peer = "http://127.0.0.1:" + peerPort;
         Process process = new ProcessBuilder(BINARY.toString(), "--name", "basalt-test", "--data-dir",
@@ -101,9 +102,15 @@ public final class EtcdProcess implements AutoCloseable {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
+    /**
+     * Two distinct free ports for the client and peer URLs: both sockets are held open together, since a
+     * port closed before the second is asked for may be handed out again, and etcd cannot listen twice on
+     * one port.
+     */
+    private static int[] freePorts() throws IOException {
+        try (ServerSocket client = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             ServerSocket peer = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return new int[] {client.getLocalPort(), peer.getLocalPort()};
         }
     }
 

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -453,13 +454,19 @@ public final class QemuGuest implements AutoCloseable {
      * guest's console and the tail of the node's log, where the reason is.
      */
     static void closeAfterTest(QemuGuest guest, ServiceProcess node, boolean passed) throws InterruptedException {
+        closeAfterTest(guest, node == null ? List.of() : List.of(node), passed);
+    }
+
+    /** {@link #closeAfterTest(QemuGuest, ServiceProcess, boolean)} for a test of several nodes. */
+    static void closeAfterTest(QemuGuest guest, Collection<ServiceProcess> nodes, boolean passed)
+            throws InterruptedException {
         if (guest != null) {
             if (!passed) {
                 guest.printConsole(System.out);
             }
             guest.close();
         }
-        if (node != null) {
+        for (ServiceProcess node : nodes) {
             if (!passed) {
                 System.out.println("======== service log (tail) " + node.logFile().toAbsolutePath() + " ========");
                 System.out.println(node.logTail(200));

@@ -189,6 +189,17 @@ public final class ServiceProcess implements AutoCloseable {
                 .method(method, HttpRequest.BodyPublishers.ofString(jsonBody)));
     }
 
+    /** The value of the metric {@code name} (a line {@code name value} of /metrics, no labels); fails if absent. */
+    public double metric(String name) throws IOException, InterruptedException {
+        HttpResponse<String> r = get("/metrics");
+        if (r.statusCode() != 200) {
+            throw new IllegalStateException("GET /metrics -> " + r.statusCode() + " " + r.body());
+        }
+        return r.body().lines().filter(line -> line.startsWith(name + " "))
+                .mapToDouble(line -> Double.parseDouble(line.substring(name.length() + 1).trim())).findFirst()
+                .orElseThrow(() -> new IllegalStateException(name + " is not among the node's metrics"));
+    }
+
     private void awaitHealthy() throws InterruptedException {
         long deadline = System.nanoTime() + HEALTH_TIMEOUT.toNanos();
         URI health = api("/api/v1/health");
