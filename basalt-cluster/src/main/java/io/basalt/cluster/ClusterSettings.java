@@ -14,9 +14,11 @@ import java.util.regex.Pattern;
  *                        volume go to distinct failure domains
  * @param leaseTtl        how long the node stays listed after its last keep-alive reached etcd
  * @param capacityRefresh how often the node publishes its capacity
+ * @param failback        whether a volume's primary gives it back to the preferred copy (the first of the
+ *                        record's {@code nodeIds}) once that copy is in sync again after a failover
  */
 public record ClusterSettings(List<URI> etcdEndpoints, String name, String failureDomain, Duration leaseTtl,
-                              Duration capacityRefresh) {
+                              Duration capacityRefresh, boolean failback) {
     /** Names and labels become parts of etcd keys: no slash, nothing to escape, bounded. */
     private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,62}");
     /** etcd raises shorter TTLs to its own minimum (about 1.5 s with default timing) anyway. */
@@ -42,6 +44,12 @@ public record ClusterSettings(List<URI> etcdEndpoints, String name, String failu
         if (capacityRefresh.toMillis() < 1000) {
             throw new IllegalArgumentException("the capacity refresh interval must be at least one second");
         }
+    }
+
+    /** Settings with failback on, the default. */
+    public ClusterSettings(List<URI> etcdEndpoints, String name, String failureDomain, Duration leaseTtl,
+                           Duration capacityRefresh) {
+        this(etcdEndpoints, name, failureDomain, leaseTtl, capacityRefresh, true);
     }
 
     private static void requireLabel(String what, String value) {

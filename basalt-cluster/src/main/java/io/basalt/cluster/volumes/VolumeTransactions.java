@@ -118,6 +118,19 @@ public final class VolumeTransactions {
         return TakeOver.RECORD_CHANGED;
     }
 
+    /**
+     * Replaces the record, in one transaction, only if it was last changed at {@code modRevision} and node
+     * {@code taker} is live: how a primary that stopped serving a volume gives it back to its preferred
+     * copy (failback). False when either changed.
+     */
+    public boolean handOver(String volumeId, long modRevision, byte[] record, String taker) throws ClusterException {
+        return EtcdCalls.await(client.getKVClient().txn()
+                .If(new Cmp(keys.volume(volumeId), Cmp.Op.EQUAL, CmpTarget.modRevision(modRevision)),
+                        new Cmp(keys.member(taker), Cmp.Op.GREATER, CmpTarget.version(0)))
+                .Then(Op.put(keys.volume(volumeId), ByteSequence.from(record), PutOption.DEFAULT))
+                .commit(), timeout, "give volume " + volumeId + " back to node " + taker).isSucceeded();
+    }
+
     /** Deletes the record and frees its name if it was last changed at {@code modRevision}. */
     public boolean delete(String volumeId, long modRevision, String project, String name) throws ClusterException {
         return EtcdCalls.await(client.getKVClient().txn()

@@ -112,6 +112,7 @@ final class AssignedVolumes implements AutoCloseable {
         boolean primary = desire.holder().equals(self);
         if (primary) {
             copies.rejoinReturned(desire); // a secondary's report that it serves its copy again brings it here
+            copies.giveBack(desire);
         }
         Optional<Volume> held = local.find(desire.project(), desire.id());
         if (report != null && report.nodeId().equals(self) && report.generation() == desire.generation()

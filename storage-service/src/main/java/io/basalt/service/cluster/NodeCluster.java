@@ -60,7 +60,7 @@ public final class NodeCluster implements ClusterService, AutoCloseable {
         NodeDescription self = new NodeDescription(nodeId, settings.failureDomain(), apiAddress,
                 portals.stream().map(p -> new PortalAddress(p.transport(), p.address(), p.port())).toList());
         Cluster joined = Cluster.join(settings, self, () -> capacity(local.stats()));
-        copies = new VolumeCopies(joined, local, target, eventLoops);
+        copies = new VolumeCopies(joined, local, target, eventLoops, settings.failback());
         assigned = new AssignedVolumes(joined, local, copies);
         assigned.start();
         promotions = new VolumePromotions(joined, assigned::reapply);

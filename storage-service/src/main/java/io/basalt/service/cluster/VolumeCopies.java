@@ -1,9 +1,12 @@
 package io.basalt.service.cluster;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.basalt.cluster.Cluster;
 import io.basalt.cluster.ClusterException;
 import io.basalt.cluster.membership.Member;
 import io.basalt.cluster.membership.PortalAddress;
+import io.basalt.cluster.volumes.VolumeRecords;
 import io.basalt.nvmetcp.host.HostOptions;
 import io.basalt.nvmetcp.nvmet.AnaState;
 import io.basalt.nvmetcp.nvmet.CntlidRange;
@@ -12,6 +15,7 @@ import io.basalt.nvmetcp.nvmet.Subsystem;
 import io.basalt.service.dataplane.VolumeDevice;
 import io.basalt.service.replication.EtcdInSyncSet;
 import io.basalt.service.replication.RemoteReplica;
+import io.basalt.service.replication.ReplicaRoles;
 import io.basalt.service.replication.ReplicaSubsystem;
 import io.basalt.service.replication.ReplicatedStore;
 import io.basalt.service.replication.ReplicationException;
@@ -20,6 +24,7 @@ import io.netty.channel.EventLoopGroup;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -68,6 +73,7 @@ final class VolumeCopies implements AutoCloseable {
     private static final int REGION_BLOCKS = 256;
     private static final int QUEUES_PER_SECONDARY = 2;
     /** The parts of the controller ID range, one per position in a record's {@code nodeIds} (replicas are 1 to 3). */
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final int CNTLID_PARTS = 3;
     /** The ANA group of a replicated volume's namespace in its own subsystem. */
     private static final int ANA_GROUP = 1;
@@ -101,9 +107,14 @@ final class VolumeCopies implements AutoCloseable {
     private final Map<String, String> primaryOf = new ConcurrentHashMap<>();
     /** {@code <volume id>@<node id>} of the rejoins queued or running. */
     private final Set<String> rejoining = ConcurrentHashMap.newKeySet();
+    /** Whether a primary gives a volume back to its preferred copy once that copy is in sync again. */
+    private final boolean failback;
+    /** Volumes this primary is giving back (under {@link #anaStates}): the fence check leaves their paths alone. */
+    private final Set<String> handingOver = ConcurrentHashMap.newKeySet();
 
-    VolumeCopies(Cluster cluster, VolumeManager local, NvmeTarget target, EventLoopGroup eventLoops) {
+    VolumeCopies(Cluster cluster, VolumeManager local, NvmeTarget target, EventLoopGroup eventLoops, boolean failback) {
         this.cluster = cluster;
+        this.failback = failback;
         this.local = local;
         this.target = target;
         this.eventLoops = eventLoops;
@@ -123,7 +134,7 @@ final class VolumeCopies implements AutoCloseable {
         for (String volumeId : primaries.keySet()) {
             try {
                 synchronized (anaStates) {
-                    if (primaries.containsKey(volumeId)) {
+                    if (primaries.containsKey(volumeId) && !handingOver.contains(volumeId)) {
                         target.anaState(VolumeManager.volumeNqn(volumeId), ANA_GROUP, state);
                     }
                 }
@@ -392,6 +403,71 @@ final class VolumeCopies implements AutoCloseable {
         }
     }
 
+    /**
+     * Failback: on the primary, once the volume's preferred copy (the first of {@code nodeIds}, where
+     * placement put the primary) is live, in sync here and in etcd, and serves the record's generation,
+     * gives the volume back to it ({@link #handOver}, on the rejoin thread). Called with every change of
+     * the record or of a copy's report, so the last of those conditions to come true brings it here.
+     */
+    void giveBack(VolumeDesire desire) {
+        String preferred = desire.nodeIds().getFirst();
+        ReplicatedStore store = primaries.get(desire.id());
+        if (!failback || store == null || preferred.equals(self) || !desire.inSyncNodes().contains(preferred)
+                || !store.inSyncNodes().contains(preferred) || !servesCurrentGeneration(desire, preferred)
+                || cluster.liveMembers().stream().noneMatch(m -> m.nodeId().equals(preferred))
+                || !handingOver.add(desire.id())) {
+            return;
+        }
+        rejoins.execute(() -> handOver(desire.id(), preferred, store));
+    }
+
+    /**
+     * Gives the volume to {@code preferred}: this node's path turns inaccessible and refuses hosts'
+     * commands (ANA Transition: a multipath host holds them until a path is optimized), the writes in
+     * flight complete on every in-sync copy, and then one etcd transaction names {@code preferred} the
+     * primary, with the same in-sync set (every copy holds every acknowledged write, and nothing changes
+     * any more) and the generation bumped; the record's watch then makes this node a secondary and
+     * {@code preferred} the primary, whose path turns optimized. If anything fails first, this node
+     * serves on as before.
+     */
+    private void handOver(String volumeId, String preferred, ReplicatedStore store) {
+        HostPath path = hostPaths.get(volumeId);
+        synchronized (anaStates) {
+            if (primaries.get(volumeId) != store || path == null) {
+                handingOver.remove(volumeId); // no longer this node's to give
+                return;
+            }
+            target.anaState(VolumeManager.volumeNqn(volumeId), ANA_GROUP, AnaState.INACCESSIBLE);
+        }
+        boolean given = false;
+        try {
+            path.serveThrough(null);
+            store.pauseForHandOver(REJOIN_STEP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            VolumeRecords.Stored stored = cluster.volumes().desired().get(volumeId);
+            if (stored != null && JSON.readTree(stored.json()) instanceof ObjectNode record
+                    && self.equals(ReplicaRoles.primary(record)) && ReplicaRoles.inSync(record).contains(preferred)) {
+                record.put("primary", preferred);
+                record.put("generation", ReplicaRoles.generation(record) + 1);
+                given = cluster.volumeTransactions().handOver(volumeId, stored.modRevision(),
+                        JSON.writeValueAsBytes(record), preferred);
+            }
+            if (given) {
+                store.handedOver();
+                LOG.info("volume {}: given back to its preferred copy on {} (failback)", volumeId, preferred);
+            }
+        } catch (ReplicationException | ClusterException | IOException | RuntimeException e) {
+            LOG.warn("volume {}: could not give it back to {}: {}", volumeId, preferred, e.toString());
+        } finally {
+            if (!given) {
+                store.keepServing();
+                path.serveThrough(store);
+                synchronized (anaStates) {
+                    handingOver.remove(volumeId); // the fence check sets the path's state again
+                }
+            }
+        }
+    }
+
     private void rejoin(VolumeDesire desire, String nodeId, ReplicatedStore store) {
         Optional<RemoteReplica> replica = connect(desire, nodeId, store.generation());
         if (replica.isEmpty()) {
@@ -429,6 +505,7 @@ final class VolumeCopies implements AutoCloseable {
         waitingSince.remove(volumeId);
         ReplicatedStore store;
         synchronized (anaStates) {
+            handingOver.remove(volumeId);
             store = primaries.remove(volumeId);
             if (store != null) {
                 target.anaState(VolumeManager.volumeNqn(volumeId), ANA_GROUP, AnaState.INACCESSIBLE);

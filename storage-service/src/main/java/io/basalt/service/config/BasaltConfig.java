@@ -124,7 +124,8 @@ public record BasaltConfig(Path dataDir, String nvmeBind, int nvmePort, int disc
         try {
             return Optional.of(new ClusterSettings(urls, required(config, ConfigKey.CLUSTER_NAME), failureDomain,
                     Duration.ofSeconds(positive(config, ConfigKey.CLUSTER_LEASE_TTL_SECONDS)),
-                    Duration.ofSeconds(positive(config, ConfigKey.CLUSTER_CAPACITY_REFRESH_SECONDS))));
+                    Duration.ofSeconds(positive(config, ConfigKey.CLUSTER_CAPACITY_REFRESH_SECONDS)),
+                    bool(config, ConfigKey.CLUSTER_FAILBACK)));
         } catch (IllegalArgumentException e) {
             throw new ConfigException(ConfigKey.CLUSTER_ETCD_ENDPOINTS.key() + ", " + ConfigKey.CLUSTER_NAME.key() + ", "
                     + ConfigKey.CLUSTER_FAILURE_DOMAIN.key() + " or " + ConfigKey.CLUSTER_LEASE_TTL_SECONDS.key()

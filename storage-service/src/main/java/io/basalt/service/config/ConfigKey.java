@@ -60,6 +60,8 @@ public enum ConfigKey {
     CLUSTER_LEASE_TTL_SECONDS("cluster.lease-ttl-seconds", "10",
             "how long the node stays a live member after its last keep-alive reached etcd (2 to 3600)"),
     CLUSTER_CAPACITY_REFRESH_SECONDS("cluster.capacity-refresh-seconds", "10", "how often the node publishes its capacity to etcd"),
+    CLUSTER_FAILBACK("cluster.failback", "true", "whether a replicated volume's primary gives the volume back to its "
+            + "preferred copy (the first node placement chose) once that copy is in sync again after a failover"),
     NODE_WARMUP_SECONDS("node.warmup-seconds", "0", "seconds of synthetic I/O over loopback, on a scratch engine on a "
             + "drive of the node's kind, before the node listens, so its data path is compiled when hosts come "
             + "(0: none; at most 60)");

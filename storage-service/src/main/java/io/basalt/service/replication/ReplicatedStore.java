@@ -588,6 +588,32 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
         runParked();
     }
 
+    /**
+     * Before this primary gives the volume to another copy (failback): makes new writes, unmaps and
+     * flushes wait, and waits (bounded) for those in flight, after which every write acknowledged has
+     * reached every in-sync copy and nothing more changes. Then either {@link #handedOver} or
+     * {@link #keepServing}.
+     */
+    public void pauseForHandOver(long timeout, TimeUnit unit) throws ReplicationException {
+        try {
+            pauseAndDrain(unit.toNanos(timeout));
+        } catch (ReplicationException e) {
+            resume();
+            throw e;
+        }
+    }
+
+    /** The volume went to another copy: the commands that waited, and every later one, end {@code FENCED}. */
+    public void handedOver() {
+        fenced = true;
+        resume();
+    }
+
+    /** The hand-over did not happen: the commands that waited go on. */
+    public void keepServing() {
+        resume();
+    }
+
     /** Parks new changing commands and waits (bounded) for those in flight to complete; the caller resumes. */
     private void pauseAndDrain(long timeoutNanos) throws ReplicationException {
         paused = true;

@@ -580,8 +580,27 @@ class ReplicatedVolumesTest {
         start(names.get(oldPrimary));
         JsonNode rejoined = awaitRecord(id, r -> ids(r.get("inSync")).size() == nodeIds.size());
         assertEquals(nodeIds, ids(rejoined.get("inSync")), "in the order of nodeIds: " + rejoined);
-        assertEquals(newPrimary, rejoined.path("primary").asText(), "no failback: " + rejoined);
-        assertArrayEquals(image, readCopy(id, oldPrimary, 2048), "the old primary's copy, caught up as a secondary");
+        assertArrayEquals(image, readCopy(id, other, 2048), "the other secondary's copy");
+
+        // Failback: in sync again, the preferred copy gets the volume back from the new primary, with every
+        // copy still in sync and one more generation (shown failing, the record still naming the new primary,
+        // without VolumeCopies#giveBack called).
+        JsonNode givenBack = awaitRecord(id, r -> oldPrimary.equals(r.path("primary").asText()));
+        assertEquals(oldPrimary, givenBack.path("primary").asText(), "failback: " + givenBack);
+        assertEquals(nodeIds, ids(givenBack.get("inSync")), givenBack.toString());
+        assertTrue(givenBack.get("generation").asLong() >= generation + 2, "the rejoin and the failback each add "
+                + "a generation to the promotion's " + generation + ": " + givenBack);
+        HostController back = HostController.connect(hostGroup, HostOptions.defaults(HOST_NQN), HOST,
+                nodes.get(oldPrimary).nvmeAddress().getPort(), volume.get("nqn").asText()).get(10, TimeUnit.SECONDS);
+        try {
+            awaitWriteStatus(back, 1, Status.SUCCESS);
+            System.arraycopy(new byte[BLOCK], 0, image, 0, BLOCK); // the probe wrote zeroes to block 0
+            assertArrayEquals(image, readAll(back, 1, 2048), "every acknowledged block, from the preferred copy again");
+            writeAndFlush(back, 1, 20, random, 5, image);
+        } finally {
+            back.closeAsync().get(10, TimeUnit.SECONDS);
+        }
+        assertArrayEquals(image, readCopy(id, newPrimary, 2048), "the copy that gave the volume back, a secondary again");
         assertArrayEquals(image, readCopy(id, other, 2048), "the other secondary's copy");
     }
 
@@ -600,11 +619,15 @@ class ReplicatedVolumesTest {
     void aPrimaryCutOffFromEtcdIsReplacedAndComesBackAsASecondary() throws Exception {
         String primaryId = nodeIdOf(started.get(0));
         String secondaryId = nodeIdOf(started.get(1));
+        // Failback off on the node that takes over: this test is about the deposed primary stepping down
+        // (failback is the failover test's).
+        nodes.get(secondaryId).close();
+        StorageNode takesOver = start(names.get(secondaryId), etcd.clientUrl(), List.of("--cluster.failback=false"));
         nodes.get(primaryId).close();
         try (PausableProxy toEtcd = new PausableProxy(etcd.clientPort())) {
             StorageNode primary = start(names.get(primaryId), URI.create("http://127.0.0.1:" + toEtcd.port()),
                     List.of("--cluster.lease-ttl-seconds=3"));
-            api.awaitLiveNodes(started.get(1), 3);
+            api.awaitLiveNodes(takesOver, 3);
             String id = createRecord("cut", primaryId, secondaryId);
             JsonNode primaryReport = awaitEtcdValue("/basalt/test/volume-states/" + id,
                     r -> r.path("nsid").asInt() > 0);
@@ -642,7 +665,7 @@ class ReplicatedVolumesTest {
                 toEtcd.resume();
                 JsonNode rejoined = awaitRecord(id, r -> ids(r.get("inSync")).size() == 2);
                 assertEquals(List.of(primaryId, secondaryId), ids(rejoined.get("inSync")), rejoined.toString());
-                assertEquals(secondaryId, rejoined.path("primary").asText(), "no failback: " + rejoined);
+                assertEquals(secondaryId, rejoined.path("primary").asText(), "no failback (off here): " + rejoined);
                 assertArrayEquals(image, readCopy(id, primaryId, 2048), "the old primary's copy, caught up");
                 int status = writeStatus(host, nsid);
                 assertEquals(Status.ANA_INACCESSIBLE, status,
@@ -651,6 +674,17 @@ class ReplicatedVolumesTest {
                 host.closeAsync().get(10, TimeUnit.SECONDS);
             }
         }
+    }
+
+    /** Writes zeroes to block 0 until the answer is {@code expected} (a path turning optimized), at most 10 s. */
+    private static void awaitWriteStatus(HostController host, int nsid, int expected) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        int status = writeStatus(host, nsid);
+        while (status != expected && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            status = writeStatus(host, nsid);
+        }
+        assertEquals(expected, status, Status.describe(status));
     }
 
     /** The status a one-block write of zeroes at block 0 is answered with, which may be an error. */

@@ -157,6 +157,14 @@ class KernelFailoverTest {
                     System.out.printf("[test] the restarted %s (%s) was in sync %d ms after its start; the primary "
                             + "sent it %d blocks%n", killed[0], killedWasPrimary[0] ? "an old primary" : "a secondary",
                             TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - restartedAt), sent);
+                    if (killed[0].equals(ReplicaRoles.nodeIds(back).getFirst())) {
+                        // The preferred copy (where placement put the primary) gets the volume back: failback,
+                        // while fio writes; the next kill is of the primary it makes.
+                        JsonNode givenBack = awaitRecord(etcdClient, id, r -> killed[0].equals(ReplicaRoles.primary(r)));
+                        assertEquals(killed[0], ReplicaRoles.primary(givenBack), "failback: " + givenBack);
+                        System.out.printf("[test] failback: %s was the primary again %d ms after its start%n", killed[0],
+                                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - restartedAt));
+                    }
                 });
 
                 int rc = guest.serveRequests(actions, GUEST_BUDGET);
