@@ -139,7 +139,15 @@ class PowerLossTest {
         int cycles = runs * CYCLES_PER_RUN;
         assertTrue(cutDuringOperations > cycles / 2, cutDuringOperations + " of " + cycles + " cut during operations");
         assertTrue(cutDuringRecovery > cycles / 20, cutDuringRecovery + " of " + cycles + " cut during recovery");
-        assertTrue(segmentsReclaimed > cycles / 20, segmentsReclaimed + " segments reclaimed in " + cycles + " cycles");
+        // Garbage collection frees whole segments, or whole stripes (a segment on each of k + m drives) with
+        // erasure coding: the 2+1 node has 8 stripes where the plain one has 16 segments, and frees half as
+        // many in as many cycles. So the bar is a share of the node's units: cycles / 20 for 16. How many it
+        // frees also depends on the collector's share of the CPU: a loaded CI run of the failed-drive test
+        // freed 30 stripes in 600 cycles (seed 50089834078480, which passed replayed on a quiet machine)
+        // when the bar was cycles / 20 = 30 for both.
+        long units = drives.size() * (DRIVE_BYTES / SEGMENT) / (code.enabled() ? code.width() : 1);
+        assertTrue(segmentsReclaimed > cycles * units / 320, segmentsReclaimed + " segments (or stripes) of " + units
+                + " reclaimed in " + cycles + " cycles");
         System.out.printf("power-loss: %d of %d recoveries from a chain with deltas, %d ignored a newer torn checkpoint%n",
                 fromDeltas, cycles, tornCheckpointsIgnored);
         assertTrue(fromDeltas > cycles / 2, fromDeltas + " of " + cycles + " recoveries from a chain with deltas");
