@@ -110,9 +110,10 @@ final class AssignedVolumes implements AutoCloseable {
 
     private void apply(VolumeDesire desire, VolumeReport report) throws ClusterException {
         boolean primary = desire.holder().equals(self);
+        Runnable again = () -> submit(Set.of(desire.id())); // the volume looked at anew, as it is then
         if (primary) {
-            copies.rejoinReturned(desire); // a secondary's report that it serves its copy again brings it here
-            copies.giveBack(desire);
+            copies.rejoinReturned(desire, again); // a secondary's report that it serves its copy again brings it here
+            copies.giveBack(desire, again);
         }
         Optional<Volume> held = local.find(desire.project(), desire.id());
         if (report != null && report.nodeId().equals(self) && report.generation() == desire.generation()
@@ -120,7 +121,7 @@ final class AssignedVolumes implements AutoCloseable {
             return; // already reported, and (if it was applied) still here and served
         }
         if (primary && desire.replicas() > 1 && !copies.secondariesReady(desire)
-                && !copies.waitedForSecondaries(desire, () -> submit(Set.of(desire.id())))) {
+                && !copies.waitedForSecondaries(desire, again)) {
             return; // each in-sync secondary's report of this generation, or the end of the wait, brings it back
         }
         Volume volume;

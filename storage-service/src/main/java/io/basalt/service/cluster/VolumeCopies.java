@@ -35,6 +35,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -69,6 +70,8 @@ final class VolumeCopies implements AutoCloseable {
     static final long SECONDARIES_WAIT_SECONDS = 10;
     /** How long each step of a rejoin may take: a pass over the dirty regions, the drain, etcd's record. */
     static final long REJOIN_STEP_TIMEOUT_SECONDS = 60;
+    /** How long after a rejoin or a hand-over failed the primary looks at the volume again. */
+    static final long RETRY_SECONDS = 5;
     /** Regions of the dirty maps of small volumes: 1 MiB of 4 KiB blocks (larger volumes get larger ones). */
     private static final int REGION_BLOCKS = 256;
     private static final int QUEUES_PER_SECONDARY = 2;
@@ -380,9 +383,12 @@ final class VolumeCopies implements AutoCloseable {
      * On the primary: starts bringing back each secondary out of the in-sync set that serves its copy
      * again (its live node reported the record's current generation, which the generation bump that took
      * it out makes newer than any report from before). The rejoin copies only the regions written since
-     * it left ({@link ReplicatedStore#rejoin}); one that fails leaves it out until the next report.
+     * it left ({@link ReplicatedStore#rejoin}). {@code again} (the volume looked at anew) runs once a
+     * rejoin is done, since a copy in sync here may now be given the volume back ({@link #giveBack}: no
+     * change in etcd follows the store's own step, and the secondary's report may have come before it),
+     * and {@value #RETRY_SECONDS} s after one failed.
      */
-    void rejoinReturned(VolumeDesire desire) {
+    void rejoinReturned(VolumeDesire desire, Runnable again) {
         ReplicatedStore store = primaries.get(desire.id());
         if (store == null) {
             return;
@@ -390,12 +396,16 @@ final class VolumeCopies implements AutoCloseable {
         for (String nodeId : desire.secondaries()) {
             String stateId = VolumeReport.stateId(desire, nodeId);
             if (desire.inSyncNodes().contains(nodeId) || !servesCurrentGeneration(desire, nodeId)
-                    || !rejoining.add(stateId)) {
+                    || !live(nodeId) || !rejoining.add(stateId)) {
                 continue;
             }
             rejoins.execute(() -> {
                 try {
-                    rejoin(desire, nodeId, store);
+                    if (rejoin(desire, nodeId, store)) {
+                        again.run();
+                    } else {
+                        retryLater(again);
+                    }
                 } finally {
                     rejoining.remove(stateId);
                 }
@@ -407,18 +417,23 @@ final class VolumeCopies implements AutoCloseable {
      * Failback: on the primary, once the volume's preferred copy (the first of {@code nodeIds}, where
      * placement put the primary) is live, in sync here and in etcd, and serves the record's generation,
      * gives the volume back to it ({@link #handOver}, on the rejoin thread). Called with every change of
-     * the record or of a copy's report, so the last of those conditions to come true brings it here.
+     * the record or of a copy's report, and after each rejoin, so the last of those conditions to come
+     * true brings it here; a hand-over that fails runs {@code again} {@value #RETRY_SECONDS} s later.
      */
-    void giveBack(VolumeDesire desire) {
+    void giveBack(VolumeDesire desire, Runnable again) {
         String preferred = desire.nodeIds().getFirst();
         ReplicatedStore store = primaries.get(desire.id());
         if (!failback || store == null || preferred.equals(self) || !desire.inSyncNodes().contains(preferred)
                 || !store.inSyncNodes().contains(preferred) || !servesCurrentGeneration(desire, preferred)
-                || cluster.liveMembers().stream().noneMatch(m -> m.nodeId().equals(preferred))
+                || !live(preferred)
                 || !handingOver.add(desire.id())) {
             return;
         }
-        rejoins.execute(() -> handOver(desire.id(), preferred, store));
+        rejoins.execute(() -> {
+            if (!handOver(desire.id(), preferred, store)) {
+                retryLater(again);
+            }
+        });
     }
 
     /**
@@ -429,13 +444,15 @@ final class VolumeCopies implements AutoCloseable {
      * any more) and the generation bumped; the record's watch then makes this node a secondary and
      * {@code preferred} the primary, whose path turns optimized. If anything fails first, this node
      * serves on as before.
+     *
+     * @return whether the volume was given, or is no longer this node's to give
      */
-    private void handOver(String volumeId, String preferred, ReplicatedStore store) {
+    private boolean handOver(String volumeId, String preferred, ReplicatedStore store) {
         HostPath path = hostPaths.get(volumeId);
         synchronized (anaStates) {
             if (primaries.get(volumeId) != store || path == null) {
                 handingOver.remove(volumeId); // no longer this node's to give
-                return;
+                return true;
             }
             target.anaState(VolumeManager.volumeNqn(volumeId), ANA_GROUP, AnaState.INACCESSIBLE);
         }
@@ -466,21 +483,38 @@ final class VolumeCopies implements AutoCloseable {
                 }
             }
         }
+        return given;
     }
 
-    private void rejoin(VolumeDesire desire, String nodeId, ReplicatedStore store) {
+    /** @return whether the copy on {@code nodeId} is in sync again */
+    private boolean rejoin(VolumeDesire desire, String nodeId, ReplicatedStore store) {
         Optional<RemoteReplica> replica = connect(desire, nodeId, store.generation());
         if (replica.isEmpty()) {
-            return;
+            return false;
         }
         try {
             long copied = store.rejoin(replica.get(), REJOIN_STEP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
             rejoinedBlocks.add(copied);
             LOG.info("volume {}: the copy on {} is in sync again ({} blocks copied)", desire.id(), nodeId, copied);
+            return true;
         } catch (ReplicationException | RuntimeException e) {
             replica.get().close();
             LOG.warn("volume {}: the copy on {} could not rejoin: {}", desire.id(), nodeId, e.toString());
+            return false;
         }
+    }
+
+    /** Runs {@code again} on the control thread {@value #RETRY_SECONDS} s from now, unless the node stops. */
+    private void retryLater(Runnable again) {
+        try {
+            control.schedule(again, RETRY_SECONDS, TimeUnit.SECONDS);
+        } catch (RejectedExecutionException stopping) {
+            LOG.debug("not retrying: the node is stopping");
+        }
+    }
+
+    private boolean live(String nodeId) {
+        return cluster.liveMembers().stream().anyMatch(m -> m.nodeId().equals(nodeId));
     }
 
     /** Blocks this node copied, as a primary, to secondaries that came back: the cost of their returns. */
