@@ -15,11 +15,13 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * acknowledged by the secondary; a flush sent at time f and completed makes everything acknowledged
  * before f durable (NVMe: a Flush covers the writes that completed before it was submitted). No lock
  * and no allocation on the write path: one clock read and one compare-and-set per region a write
- * touches. At most {@value #MAX_REGIONS} regions (4 MiB of memory per secondary); larger volumes get
- * larger regions, and writes past the end of a volume that grew are kept as one "tail".
+ * touches. At most {@value #MAX_REGIONS} regions, 512 KiB of memory per secondary whatever the volume's
+ * size: larger volumes get larger regions (a 1 TiB volume of 4 KiB blocks 16 MiB ones, which is what a
+ * power cut on the secondary then costs in copying per region written since the last flush), and writes
+ * past the end of a volume that grew are kept as one "tail".
  */
 final class UnflushedRegions {
-    static final int MAX_REGIONS = 1 << 19;
+    static final int MAX_REGIONS = 1 << 16;
 
     private final int regionBlocks;
     /** Times are kept as nanoseconds since just before this map was made: 0 is "never", and they compare plainly. */
