@@ -115,7 +115,7 @@ import java.util.concurrent.ExecutionException;
                 "                      times (default 5), the host follows the volume's portals from the API, and the",
                 "                      write pause (median, worst) and its parts are printed; the killed node is",
                 "                      restarted and back in sync before the next kill. Each --lease-ttl (the nodes'",
-                "                      cluster.lease-ttl-seconds, default 10 and the smallest, 2) runs a fresh",
+                "                      cluster.lease-ttl-seconds, default 4 and the smallest, 2) runs a fresh",
                 "                      cluster; --output FILE puts the section into FILE in place of its previous version",
                 "  --report            run the standard matrix against --self (memory, engine on a drive file and",
                 "                      on a memory drive) and the echo baseline, the first seconds of fresh JVMs",

@@ -19,8 +19,8 @@ import java.time.Duration;
  * <li>{@value #DRIFT_PERCENT}% of the TTL for the rates of this node's and etcd's clocks differing
  * (quartz is within 0.01%, NTP slews at most 0.05%).</li>
  * </ul>
- * With the default TTL of 10 s: keep-alives every 3.33 s, margin 3.43 s, so the fence falls at most
- * 6.57 s after the last keep-alive that got through was sent. A healthy node renews it every keep-alive
+ * With the default TTL of 4 s: keep-alives every 1.33 s, margin 1.37 s, so the fence falls at most
+ * 2.63 s after the last keep-alive that got through was sent. A healthy node renews it every keep-alive
  * interval (plus the call's time), well inside that window.
  *
  * <p>Only {@link System#nanoTime()} is used: wall-clock steps change nothing. {@link #mayAcknowledge()}

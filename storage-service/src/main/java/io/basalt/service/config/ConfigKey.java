@@ -57,7 +57,7 @@ public enum ConfigKey {
     CLUSTER_NAME("cluster.name", "basalt", "the cluster's name, the etcd prefix /basalt/<name>/ its keys live under"),
     CLUSTER_FAILURE_DOMAIN("cluster.failure-domain", null, "the host's name",
             "what fails together with this node (a rack, a host): replicas go to distinct failure domains"),
-    CLUSTER_LEASE_TTL_SECONDS("cluster.lease-ttl-seconds", "10",
+    CLUSTER_LEASE_TTL_SECONDS("cluster.lease-ttl-seconds", "4",
             "how long the node stays a live member after its last keep-alive reached etcd (2 to 3600)"),
     CLUSTER_CAPACITY_REFRESH_SECONDS("cluster.capacity-refresh-seconds", "10", "how often the node publishes its capacity to etcd"),
     CLUSTER_FAILBACK("cluster.failback", "true", "whether a replicated volume's primary gives the volume back to its "

@@ -298,7 +298,7 @@ class ConfigLoaderTest {
                 "http://127.0.0.1:2379")).cluster().orElseThrow();
         assertEquals("basalt", defaults.name());
         assertEquals(InetAddress.getLocalHost().getHostName(), defaults.failureDomain());
-        assertEquals(Duration.ofSeconds(10), defaults.leaseTtl());
+        assertEquals(Duration.ofSeconds(4), defaults.leaseTtl());
 
         assertError("cluster.etcd-endpoints", List.of("--cluster.etcd-endpoints=127.0.0.1:2379"));
         assertError("http://host:port", List.of("--cluster.etcd-endpoints=etcd:2379"));
