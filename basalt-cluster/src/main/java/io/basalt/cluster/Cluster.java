@@ -1,6 +1,7 @@
 package io.basalt.cluster;
 
 import io.basalt.cluster.etcd.ClusterKeys;
+import io.basalt.cluster.membership.ClusterSecret;
 import io.basalt.cluster.membership.Capacity;
 import io.basalt.cluster.membership.LeaseFence;
 import io.basalt.cluster.membership.Member;
@@ -12,6 +13,7 @@ import io.basalt.cluster.volumes.VolumeTransactions;
 import io.etcd.jetcd.Client;
 
 import java.net.URI;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Executors;
@@ -29,6 +31,7 @@ public final class Cluster implements AutoCloseable {
     private final ScheduledExecutorService executor;
     private final Membership membership;
     private final VolumeTransactions volumeTransactions;
+    private volatile ClusterSecret secret;
 
     private Cluster(NodeDescription self, Client client, ClusterKeys keys, ScheduledExecutorService executor,
                     Membership membership) {
@@ -54,6 +57,7 @@ public final class Cluster implements AutoCloseable {
         Membership membership = new Membership(client, keys, settings, self, capacity, executor);
         Cluster cluster = new Cluster(self, client, keys, executor, membership);
         try {
+            cluster.secret = ClusterSecret.readOrMake(client, keys, new SecureRandom(), Membership.CALL_TIMEOUT);
             membership.start();
         } catch (ClusterException | RuntimeException e) {
             cluster.close();
@@ -83,6 +87,11 @@ public final class Cluster implements AutoCloseable {
     /** Changes of volume records, each one etcd transaction. */
     public VolumeTransactions volumeTransactions() {
         return volumeTransactions;
+    }
+
+    /** The secret the cluster's nodes share, read (or made, by the first node) when this node joined. */
+    public ClusterSecret secret() {
+        return secret;
     }
 
     /** Whether this node may still acknowledge writes as a primary: its lease is known to be alive. */

@@ -17,7 +17,9 @@ import java.util.Optional;
  * transactions that compare its mod revision;</li>
  * <li>{@code volume-states/<volume id>}: what the node holding the volume has made of it;</li>
  * <li>{@code volume-names/<project>/<name>}: the volume id a name belongs to, so that two nodes cannot
- * give one name to two volumes.</li>
+ * give one name to two volumes;</li>
+ * <li>{@code node-secret}: the secret the cluster's nodes prove themselves to each other with
+ * ({@code ClusterSecret}).</li>
  * </ul>
  */
 public final class ClusterKeys {
@@ -27,6 +29,7 @@ public final class ClusterKeys {
     public static final String VOLUMES = "volumes/";
     public static final String VOLUME_STATES = "volume-states/";
     static final String VOLUME_NAMES = "volume-names/";
+    static final String SECRET = "node-secret";
     private static final String[] KINDS = {NODES, MEMBERS, VOLUMES, VOLUME_STATES};
 
     private final String prefix;
@@ -54,6 +57,10 @@ public final class ClusterKeys {
 
     public ByteSequence volumeState(String volumeId) {
         return bytes(prefix + VOLUME_STATES + volumeId);
+    }
+
+    public ByteSequence secret() {
+        return bytes(prefix + SECRET);
     }
 
     /** Projects and names are letters, digits, '.', '_' and '-' (the API checks): no escaping needed. */

@@ -17,6 +17,7 @@ import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -24,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -56,6 +58,10 @@ class ClusterMembershipTest {
                 for (Cluster node : List.of(nodeA, nodeB, nodeC)) {
                     awaitMembers(node, members -> members.stream().filter(Member::live).count() == 3, "three live members");
                 }
+                // One secret for the cluster: the first node to join made it, the others read it.
+                assertArrayEquals(nodeA.secret().derive("purpose"), nodeB.secret().derive("purpose"));
+                assertArrayEquals(nodeA.secret().derive("purpose"), nodeC.secret().derive("purpose"));
+                assertFalse(Arrays.equals(nodeA.secret().derive("purpose"), nodeA.secret().derive("other")));
                 Member seenC = memberOf(nodeA, c);
                 assertEquals(c, seenC.description());
                 assertEquals(new Capacity(200 * GIB, 190 * GIB), seenC.status().orElseThrow().capacity());

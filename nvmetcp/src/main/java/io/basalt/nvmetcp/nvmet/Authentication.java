@@ -31,12 +31,13 @@ final class Authentication {
     }
 
     /**
-     * Called when Connect of a queue to an I/O controller succeeds: if the target holds a secret for
-     * the host, the queue now requires authentication within the policy's timeout. Returns the
-     * AUTHREQ bits for the Connect result.
+     * Called when Connect of a queue to an I/O controller succeeds: if the subsystem has credentials of
+     * its own, or else the target holds a secret for the host, the queue now requires authentication
+     * within the policy's timeout. Returns the AUTHREQ bits for the Connect result.
      */
     static int require(TargetQueue queue, NvmeTarget target, Controller ctrl) {
-        DhchapCredentials credentials = target.credentials(ctrl.hostNqn());
+        DhchapCredentials own = ctrl.subsystem().ownCredentials(ctrl.hostNqn());
+        DhchapCredentials credentials = own != null ? own : target.credentials(ctrl.hostNqn());
         if (credentials == null) {
             return 0;
         }

@@ -1,5 +1,6 @@
 package io.basalt.nvmetcp.nvmet;
 
+import io.basalt.nvmetcp.auth.DhchapCredentials;
 import io.basalt.nvmetcp.nvme.Nqn;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -12,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 
 /**
  * An NVM subsystem: an NQN and its namespaces. Controllers created by hosts that connect to it
@@ -32,6 +34,8 @@ public final class Subsystem {
     private final CntlidRange cntlids;
     /** The controller ID tried next for a new controller. */
     private final AtomicInteger nextCntlid;
+    /** Set when every host must authenticate here with credentials of this subsystem's own. */
+    private volatile Function<String, DhchapCredentials> ownCredentials;
 
     /** A connected controller, told which namespaces changed for its host. */
     public interface NamespaceChangeListener {
@@ -67,6 +71,22 @@ public final class Subsystem {
 
     public CntlidRange cntlids() {
         return cntlids;
+    }
+
+    /**
+     * From the next Connect on, every host must authenticate (DH-HMAC-CHAP) to this subsystem with the
+     * credentials {@code credentials} gives for its NQN, which must give some for every NQN; the target's
+     * own credentials (and whether it holds any for the host) do not count here. For a subsystem whose
+     * hosts prove they hold a secret shared among them, such as a cluster's nodes.
+     */
+    public void authenticateEveryHost(Function<String, DhchapCredentials> credentials) {
+        this.ownCredentials = Objects.requireNonNull(credentials);
+    }
+
+    /** The credentials {@code hostNqn} must authenticate with here, if the subsystem has its own; else null. */
+    DhchapCredentials ownCredentials(String hostNqn) {
+        Function<String, DhchapCredentials> own = ownCredentials;
+        return own == null ? null : Objects.requireNonNull(own.apply(hostNqn), "credentials of " + hostNqn);
     }
 
     AtomicInteger nextCntlid() {

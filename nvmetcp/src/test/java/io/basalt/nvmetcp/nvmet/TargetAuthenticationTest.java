@@ -40,6 +40,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The target's side of in-band authentication, command by command, with a host that follows no script. */
 class TargetAuthenticationTest {
     private static final String SUBNQN = "nqn.2026-11.io.basalt:subsystem:auth";
+    /** A subsystem with credentials of its own for every host, as a cluster's replica subsystems have. */
+    private static final String OWN_SUBNQN = "nqn.2026-11.io.basalt:subsystem:own-credentials";
+    private static final DhchapCredentials OWN_CREDENTIALS = new DhchapCredentials(DhchapKey.of(0, new byte[32]), null);
     private static final String OTHER_HOST = "nqn.2014-08.org.nvmexpress:uuid:99999999-2222-3333-4444-555555555555";
     private static final DhchapCredentials CREDENTIALS = new DhchapCredentials(
             DhchapKey.parse("DHHC-1:01:bHuByyp0b3RFSx1xQPMVO1HKmUWfzveoahfydpW4fNgSLMVm:"), null);
@@ -55,6 +58,11 @@ class TargetAuthenticationTest {
         subsystem.addNamespace(new Namespace(1, UUID.randomUUID(), new byte[16], new TestDevice(512, 64, Runnable::run),
                 Set.of(HOST_NQN, OTHER_HOST)));
         nvme.addSubsystem(subsystem);
+        Subsystem own = new Subsystem(OWN_SUBNQN, "BASALT-OWN", "Basalt test");
+        own.addNamespace(new Namespace(1, UUID.randomUUID(), new byte[16], new TestDevice(512, 64, Runnable::run),
+                Set.of(HOST_NQN, OTHER_HOST)));
+        own.authenticateEveryHost(hostNqn -> OWN_CREDENTIALS);
+        nvme.addSubsystem(own);
         nvme.runAuthenticationOn(ImmediateEventExecutor.INSTANCE);
         nvme.authentication(Map.of(HOST_NQN, CREDENTIALS)::get,
                 new DhchapPolicy(List.of(DhchapHash.SHA_256), List.of(DhGroup.FFDHE2048), Duration.ofSeconds(2)));
@@ -67,10 +75,14 @@ class TargetAuthenticationTest {
     }
 
     private EmbeddedHost connected(String hostNqn, int expectedAuthreq) {
+        return connected(SUBNQN, hostNqn, expectedAuthreq);
+    }
+
+    private EmbeddedHost connected(String subnqn, String hostNqn, int expectedAuthreq) {
         EmbeddedHost host = new EmbeddedHost(nvme, alloc);
         hosts.add(host);
         host.initialize(false, false);
-        Completion c = single(host.command(EmbeddedHost.connect(0, 32, 0), EmbeddedHost.connectData(SUBNQN, hostNqn, 0xFFFF)));
+        Completion c = single(host.command(EmbeddedHost.connect(0, 32, 0), EmbeddedHost.connectData(subnqn, hostNqn, 0xFFFF)));
         assertEquals(Status.SUCCESS, c.status());
         assertEquals(expectedAuthreq, c.dw0() & 0xFFFF0000, "AUTHREQ of the Connect result");
         return host;
@@ -125,6 +137,25 @@ class TargetAuthenticationTest {
         assertNull(auth.success2(receive(host, 64)));
         assertEquals(Status.SUCCESS, single(host.command(EmbeddedHost.propertySet(Opcodes.PROP_CC, CC_ENABLE), null)).status());
         assertEquals(1, nvme.authenticationCount());
+    }
+
+    /**
+     * A subsystem with credentials of its own makes every host authenticate, one the target holds no
+     * secret for too, and with the subsystem's credentials, not the target's (shown failing without
+     * {@code Subsystem#ownCredentials} asked: no AUTHREQ for the other host).
+     */
+    @Test
+    void aSubsystemWithCredentialsOfItsOwnMakesEveryHostAuthenticateWithThem() throws Exception {
+        EmbeddedHost other = connected(OWN_SUBNQN, OTHER_HOST, Authentication.CONNECT_AUTHREQ_ATR);
+        assertEquals(Status.AUTHENTICATION_REQUIRED | Status.DNR,
+                single(other.command(EmbeddedHost.propertySet(Opcodes.PROP_CC, CC_ENABLE), null)).status());
+
+        EmbeddedHost host = connected(OWN_SUBNQN, HOST_NQN, Authentication.CONNECT_AUTHREQ_ATR);
+        HostAuthentication auth = new HostAuthentication(OWN_CREDENTIALS, HOST_NQN, OWN_SUBNQN, 7, new SecureRandom());
+        assertEquals(Status.SUCCESS, send(host, auth.negotiate()));
+        assertEquals(Status.SUCCESS, send(host, auth.reply(receive(host, 4096))));
+        assertNull(auth.success2(receive(host, 64)));
+        assertEquals(Status.SUCCESS, single(host.command(EmbeddedHost.propertySet(Opcodes.PROP_CC, CC_ENABLE), null)).status());
     }
 
     @Test

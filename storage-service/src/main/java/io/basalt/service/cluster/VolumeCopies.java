@@ -114,6 +114,8 @@ final class VolumeCopies implements AutoCloseable {
     private final boolean failback;
     /** Volumes this primary is giving back (under {@link #anaStates}): the fence check leaves their paths alone. */
     private final Set<String> handingOver = ConcurrentHashMap.newKeySet();
+    /** What nodes authenticate with to each other's replica subsystems. */
+    private final NodeCredentials credentials;
 
     VolumeCopies(Cluster cluster, VolumeManager local, NvmeTarget target, EventLoopGroup eventLoops, boolean failback) {
         this.cluster = cluster;
@@ -122,6 +124,7 @@ final class VolumeCopies implements AutoCloseable {
         this.target = target;
         this.eventLoops = eventLoops;
         this.self = cluster.self().nodeId();
+        this.credentials = new NodeCredentials(cluster.secret());
         control.scheduleWithFixedDelay(this::matchPathsToFence, FENCE_CHECK_MILLIS, FENCE_CHECK_MILLIS,
                 TimeUnit.MILLISECONDS);
     }
@@ -257,6 +260,7 @@ final class VolumeCopies implements AutoCloseable {
         ReplicaSubsystem replica = ReplicaSubsystem.of(nqn, serial(desire.id()),
                 new VolumeDevice(local.store(desire.id()), false), 0, nodes, desire.uuid(),
                 HexFormat.of().parseHex(desire.nguid()));
+        replica.subsystem().authenticateEveryHost(credentials::of); // the ACL's node NQNs are no secret
         target.addSubsystem(replica.subsystem());
         secondaries.put(desire.id(), replica);
         primaryOf.put(desire.id(), desire.holder());
@@ -362,7 +366,8 @@ final class VolumeCopies implements AutoCloseable {
             return Optional.empty();
         }
         HostOptions options = HostOptions.defaults(hostNqn(self))
-                .withIoQueues(QUEUES_PER_SECONDARY, HostOptions.DEFAULT_QUEUE_SIZE);
+                .withIoQueues(QUEUES_PER_SECONDARY, HostOptions.DEFAULT_QUEUE_SIZE)
+                .withDhchap(credentials.of(hostNqn(self)));
         CompletableFuture<RemoteReplica> connecting = RemoteReplica.connect(nodeId, eventLoops, options,
                 portal.get().address(), portal.get().port(), report.nqn(), generation);
         try {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.basalt.cluster.etcd.ClusterKeys;
+import io.basalt.cluster.membership.ClusterSecret;
 import io.basalt.cluster.etcd.EtcdProcess;
 import io.basalt.cluster.etcd.PausableProxy;
 import io.basalt.cluster.volumes.VolumeTransactions;
@@ -13,6 +14,7 @@ import io.basalt.nvmetcp.host.HostController;
 import io.basalt.nvmetcp.host.NamespaceIdentifiers;
 import io.basalt.nvmetcp.host.NamespaceInfo;
 import io.basalt.nvmetcp.host.HostOptions;
+import io.basalt.nvmetcp.host.NvmeAuthenticationException;
 import io.basalt.nvmetcp.nvme.Status;
 import io.basalt.service.StorageNode;
 import io.basalt.service.config.ConfigLoader;
@@ -55,6 +57,7 @@ import java.util.function.Predicate;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -228,9 +231,48 @@ class ReplicatedVolumesTest {
                         "node " + nodeId + " removed its copy before the delete answered");
             }
             assertThrows(ExecutionException.class, () -> HostController.connect(hostGroup,
-                    HostOptions.defaults(VolumeCopies.hostNqn(secondary)), HOST, nodes.get(secondary).nvmeAddress()
+                    asNode(secondary), HOST, nodes.get(secondary).nvmeAddress()
                             .getPort(), replicaNqn).get(10, TimeUnit.SECONDS).closeAsync().get(10, TimeUnit.SECONDS),
                     "the replica subsystem went with the copy");
+        }
+    }
+
+    /**
+     * A node's host NQN is no secret (it is made of the node id, which the API shows): a host that
+     * presents the primary's NQN reaches a secondary's copy only with the credentials derived from the
+     * cluster's secret in etcd, not without credentials nor with those of another secret (shown failing
+     * without {@code authenticateEveryHost} on the replica subsystem: the connect without credentials
+     * succeeded and could have written the copy).
+     */
+    @Test
+    void onlyAHostHoldingTheClusterSecretReachesACopy() throws Exception {
+        JsonNode volume = createVolume("node-auth", 2);
+        String id = volume.get("id").asText();
+        List<String> nodeIds = ids(record(id).get("nodeIds"));
+        String primary = nodeIds.get(0);
+        String secondary = nodeIds.get(1);
+        int port = nodes.get(secondary).nvmeAddress().getPort();
+        String replicaNqn = report(id, secondary).get("nqn").asText();
+
+        ExecutionException without = assertThrows(ExecutionException.class, () -> HostController.connect(hostGroup,
+                HostOptions.defaults(VolumeCopies.hostNqn(primary)), HOST, port, replicaNqn).get(10, TimeUnit.SECONDS)
+                .closeAsync().get(10, TimeUnit.SECONDS));
+        assertInstanceOf(NvmeAuthenticationException.class, without.getCause(), without.toString());
+        byte[] other = new byte[32];
+        new Random(5).nextBytes(other);
+        HostOptions forged = HostOptions.defaults(VolumeCopies.hostNqn(primary))
+                .withDhchap(new NodeCredentials(new ClusterSecret(other)).of(VolumeCopies.hostNqn(primary)));
+        ExecutionException wrong = assertThrows(ExecutionException.class, () -> HostController.connect(hostGroup,
+                forged, HOST, port, replicaNqn).get(10, TimeUnit.SECONDS).closeAsync().get(10, TimeUnit.SECONDS));
+        assertInstanceOf(NvmeAuthenticationException.class, wrong.getCause(), wrong.toString());
+
+        HostController asPrimary = HostController.connect(hostGroup, asNode(primary), HOST, port, replicaNqn)
+                .get(10, TimeUnit.SECONDS);
+        try {
+            assertEquals(8L << 20, asPrimary.identifyNamespace(ReplicaSubsystem.NSID).get(10, TimeUnit.SECONDS)
+                    .sizeBytes());
+        } finally {
+            asPrimary.closeAsync().get(10, TimeUnit.SECONDS);
         }
     }
 
@@ -543,8 +585,7 @@ class ReplicatedVolumesTest {
         // Before the new primary forwarded anything, the other secondary refuses a write at the old
         // generation, as the old primary would send it (shown failing, OK, without the fence raised from etcd).
         awaitEtcdValue("/basalt/test/volume-states/" + id + "@" + other, r -> r.path("generation").asLong() >= generation);
-        RemoteReplica stale = RemoteReplica.connect(oldPrimary, hostGroup, HostOptions.defaults(
-                VolumeCopies.hostNqn(oldPrimary)), HOST, nodes.get(other).nvmeAddress().getPort(),
+        RemoteReplica stale = RemoteReplica.connect(oldPrimary, hostGroup, asNode(oldPrimary), HOST, nodes.get(other).nvmeAddress().getPort(),
                 report(id, other).get("nqn").asText(), generation - 1).get(10, TimeUnit.SECONDS);
         try {
             CompletableFuture<IoResult> refused = new CompletableFuture<>();
@@ -782,8 +823,20 @@ class ReplicatedVolumesTest {
         }
     }
 
+    /**
+     * How node {@code nodeId} connects to other nodes' copies: its host NQN, with the credentials derived
+     * from the cluster's secret as etcd holds it.
+     */
+    private HostOptions asNode(String nodeId) throws Exception {
+        GetResponse got = etcdClient.getKVClient().get(ByteSequence.from("/basalt/test/node-secret", UTF_8))
+                .get(10, TimeUnit.SECONDS);
+        ClusterSecret secret = new ClusterSecret(got.getKvs().getFirst().getValue().getBytes());
+        return HostOptions.defaults(VolumeCopies.hostNqn(nodeId))
+                .withDhchap(new NodeCredentials(secret).of(VolumeCopies.hostNqn(nodeId)));
+    }
+
     private HostController connectToCopy(String volumeId, String nodeId) throws Exception {
-        return HostController.connect(hostGroup, HostOptions.defaults(VolumeCopies.hostNqn(nodeId)), HOST,
+        return HostController.connect(hostGroup, asNode(nodeId), HOST,
                 nodes.get(nodeId).nvmeAddress().getPort(), report(volumeId, nodeId).get("nqn").asText())
                 .get(10, TimeUnit.SECONDS);
     }
