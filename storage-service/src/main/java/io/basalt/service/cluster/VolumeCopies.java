@@ -2,6 +2,7 @@ package io.basalt.service.cluster;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.basalt.bridge.api.CreateSnapshotRequest;
 import io.basalt.cluster.Cluster;
 import io.basalt.cluster.ClusterException;
 import io.basalt.cluster.membership.Member;
@@ -25,6 +26,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -40,6 +43,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
 /**
@@ -77,6 +81,10 @@ final class VolumeCopies implements AutoCloseable {
     private static final int CNTLID_PARTS = 3;
     /** The ANA group of a replicated volume's namespace in its own subsystem. */
     private static final int ANA_GROUP = 1;
+    /** How long a primary holds writes back for its in-sync secondaries to take a snapshot. */
+    static final long SNAPSHOT_WAIT_SECONDS = 10;
+    /** A change of a record that lost this many races against others in a row gives up. */
+    private static final int RECORD_ATTEMPTS = 5;
     /** How often a primary's path state is matched to its lease fence. */
     static final long FENCE_CHECK_MILLIS = 100;
 
@@ -111,6 +119,8 @@ final class VolumeCopies implements AutoCloseable {
     private final boolean failback;
     /** Volumes this primary is giving back (under {@link #anaStates}): the fence check leaves their paths alone. */
     private final Set<String> handingOver = ConcurrentHashMap.newKeySet();
+    /** {@code <volume id>/<snapshot id>} of the snapshots this primary is taking, queued or under way. */
+    private final Set<String> snapshotting = ConcurrentHashMap.newKeySet();
 
     VolumeCopies(Cluster cluster, VolumeManager local, NvmeTarget target, EventLoopGroup eventLoops, boolean failback) {
         this.cluster = cluster;
@@ -466,6 +476,112 @@ final class VolumeCopies implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * On the primary: takes each snapshot the record asks for ({@link SnapshotEntry.State#WANTED}) on every
+     * copy, on the rejoin thread (so never while a rejoin or a hand-over has the store paused).
+     */
+    void takeSnapshots(VolumeDesire desire) {
+        ReplicatedStore store = primaries.get(desire.id());
+        if (store == null) {
+            return;
+        }
+        for (SnapshotEntry entry : desire.snapshots()) {
+            String key = desire.id() + "/" + entry.id();
+            if (entry.state() == SnapshotEntry.State.WANTED && snapshotting.add(key)) {
+                rejoins.execute(() -> {
+                    try {
+                        takeSnapshot(desire.id(), entry, store);
+                    } finally {
+                        snapshotting.remove(key);
+                    }
+                });
+            }
+        }
+    }
+
+    /**
+     * Takes one snapshot on every copy at one point of the write stream: parks new writes and waits for
+     * those in flight (after which every copy holds the same blocks), takes this copy's, records the
+     * snapshot {@link SnapshotEntry.State#TAKING} so that every in-sync secondary takes its own, waits
+     * (at most {@value #SNAPSHOT_WAIT_SECONDS} s) for their reports of that generation, resumes the writes
+     * and records it {@link SnapshotEntry.State#TAKEN}. All or nothing: if a copy does not take it in
+     * time (or refuses, or a copy is out of sync), the snapshot goes from the record, and so from every copy.
+     */
+    private void takeSnapshot(String volumeId, SnapshotEntry entry, ReplicatedStore store) {
+        VolumeDesire current = desired(volumeId).orElse(null);
+        if (current == null || primaries.get(volumeId) != store
+                || !current.snapshot(entry.id()).map(s -> s.state() == SnapshotEntry.State.WANTED).orElse(false)) {
+            return; // no longer this node's to take, or taken or given up meanwhile
+        }
+        List<String> secondariesInSync = current.secondaries();
+        boolean taken = false;
+        try {
+            if (!current.allInSync() || !store.inSyncNodes().containsAll(secondariesInSync)) {
+                throw new ReplicationException("a copy is out of sync");
+            }
+            store.pauseForHandOver(SNAPSHOT_WAIT_SECONDS, TimeUnit.SECONDS);
+            try {
+                local.createSnapshot(entry.id(), Instant.ofEpochMilli(entry.createdAtMillis()), current.project(),
+                        new CreateSnapshotRequest(entry.name(), volumeId));
+                VolumeDesire taking = changeRecord(volumeId, d -> d.snapshot(entry.id()).isEmpty() ? null
+                        : d.withSnapshot(entry.in(SnapshotEntry.State.TAKING)));
+                // Each secondary's report of that generation, or its refusal, ends its part of the wait.
+                taken = taking != null && cluster.volumes().await(() -> secondariesInSync.stream().allMatch(n -> {
+                    VolumeReport report = reportOf(taking, n);
+                    return report != null && report.generation() >= taking.generation();
+                }), Duration.ofSeconds(SNAPSHOT_WAIT_SECONDS)) && secondariesInSync.stream()
+                        .map(n -> reportOf(taking, n)).allMatch(r -> r != null && r.applied(taking.generation()));
+            } finally {
+                store.keepServing();
+            }
+            if (taken && changeRecord(volumeId, d -> d.snapshot(entry.id()).isEmpty() ? null
+                    : d.withSnapshot(entry.in(SnapshotEntry.State.TAKEN))) != null) {
+                LOG.info("volume {}: snapshot {} '{}' taken on every copy {}", volumeId, entry.id(), entry.name(),
+                        current.nodeIds());
+                return;
+            }
+            LOG.warn("volume {}: snapshot {} not taken by every copy within {} s; removing it", volumeId, entry.id(),
+                    SNAPSHOT_WAIT_SECONDS);
+        } catch (ReplicationException | ClusterException | RuntimeException e) {
+            LOG.warn("volume {}: cannot take snapshot {}: {}; removing it", volumeId, entry.id(), e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            // Every copy, this one included, deletes what it took once the record no longer lists it.
+            changeRecord(volumeId, d -> d.snapshot(entry.id()).isEmpty() ? null : d.withoutSnapshot(entry.id()));
+        } catch (ClusterException | RuntimeException e) {
+            LOG.warn("volume {}: cannot remove snapshot {} from its record: {}", volumeId, entry.id(), e.toString());
+        }
+    }
+
+    private Optional<VolumeDesire> desired(String volumeId) {
+        VolumeRecords.Stored stored = cluster.volumes().desired().get(volumeId);
+        return stored == null ? Optional.empty() : ClusterJson.decode(volumeId, stored.json(), VolumeDesire.class);
+    }
+
+    /**
+     * Writes the change {@code next} makes of the volume's record as it is in etcd (read again after losing
+     * a race, {@value #RECORD_ATTEMPTS} attempts at most), fields this node does not know carried over; the
+     * record written, or null when {@code next} said there was nothing to change (or the record is gone).
+     */
+    private VolumeDesire changeRecord(String volumeId, UnaryOperator<VolumeDesire> next) throws ClusterException {
+        for (int attempt = 0; attempt < RECORD_ATTEMPTS; attempt++) {
+            Optional<VolumeRecords.Stored> stored = cluster.volumeTransactions().read(volumeId);
+            Optional<VolumeDesire> read = stored.flatMap(s -> ClusterJson.decode(volumeId, s.json(), VolumeDesire.class));
+            VolumeDesire changed = read.map(next).orElse(null);
+            if (changed == null) {
+                return null;
+            }
+            if (cluster.volumeTransactions().update(volumeId, stored.get().modRevision(),
+                    ClusterJson.encodeOver(stored.get().json(), changed), changed.project(), read.get().name(),
+                    changed.name())) {
+                return changed;
+            }
+        }
+        throw new ClusterException("volume " + volumeId + ": its record kept changing under this change");
     }
 
     private void rejoin(VolumeDesire desire, String nodeId, ReplicatedStore store) {

@@ -589,10 +589,10 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
     }
 
     /**
-     * Before this primary gives the volume to another copy (failback): makes new writes, unmaps and
-     * flushes wait, and waits (bounded) for those in flight, after which every write acknowledged has
-     * reached every in-sync copy and nothing more changes. Then either {@link #handedOver} or
-     * {@link #keepServing}.
+     * Before this primary gives the volume to another copy (failback), or while every copy takes a
+     * snapshot: makes new writes, unmaps and flushes wait, and waits (bounded) for those in flight, after
+     * which every write acknowledged has reached every in-sync copy and nothing more changes. Then either
+     * {@link #handedOver} or {@link #keepServing}.
      */
     public void pauseForHandOver(long timeout, TimeUnit unit) throws ReplicationException {
         try {
@@ -609,7 +609,7 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
         resume();
     }
 
-    /** The hand-over did not happen: the commands that waited go on. */
+    /** The hand-over did not happen, or the snapshot is taken: the commands that waited go on. */
     public void keepServing() {
         resume();
     }

@@ -212,13 +212,6 @@ class ReplicatedVolumesTest {
                 host.closeAsync().get(10, TimeUnit.SECONDS);
             }
 
-            // Without the refusal, the primary made a snapshot of its copy alone (201).
-            HttpResponse<Buffer> snapshot = api.send(primary, "POST", "/api/v1/snapshots",
-                    new JsonObject().put("name", "snap-" + replicas).put("sourceVolumeId", id));
-            assertEquals(400, snapshot.statusCode(), snapshot.bodyAsString());
-            assertTrue(snapshot.bodyAsString().contains("snapshots of replicated volumes are not built yet"),
-                    snapshot.bodyAsString());
-
             String secondary = nodeIds.get(1);
             String replicaNqn = report(id, secondary).get("nqn").asText();
             HttpResponse<Buffer> deleted = api.send(started.get(1), "DELETE", "/api/v1/volumes/" + id, null);
@@ -232,6 +225,137 @@ class ReplicatedVolumesTest {
                             .getPort(), replicaNqn).get(10, TimeUnit.SECONDS).closeAsync().get(10, TimeUnit.SECONDS),
                     "the replica subsystem went with the copy");
         }
+    }
+
+    /**
+     * Snapshots of a replicated volume: asked for through a secondary's node while a host writes, the
+     * snapshot is taken on every copy at one point of the writes (a volume made from it, whose copies are
+     * made by each node from its own copy of the snapshot, is the same on every copy, and holds every block
+     * written before); every node lists it; it survives the primary's loss (listed and made into a volume
+     * by the promoted primary); it is refused while a copy is out of sync; deleting it removes it from every
+     * copy, and a copy that was down when it was deleted removes it when back. Shown failing without the
+     * writes parked while the copies take it (secondaries taking theirs as soon as they saw the record,
+     * the clone's copies differed), and, before snapshots were built, with the snapshot refused (400).
+     */
+    @Test
+    void aSnapshotIsTakenOnEveryCopyAtOnePointOfTheWritesAndDeletedFromEvery() throws Exception {
+        JsonNode volume = createVolume("snapped", 3);
+        String id = volume.get("id").asText();
+        List<String> nodeIds = ids(record(id).get("nodeIds"));
+        StorageNode primary = nodes.get(nodeIds.get(0));
+        StorageNode secondary = nodes.get(nodeIds.get(1));
+        int nsid = volume.get("nsid").asInt();
+        byte[] image = new byte[(int) (8L << 20)];
+        Random random = new Random(21);
+        HostController host = HostController.connect(hostGroup, HostOptions.defaults(HOST_NQN), HOST,
+                primary.nvmeAddress().getPort(), volume.get("nqn").asText()).get(10, TimeUnit.SECONDS);
+        HttpResponse<Buffer> snapshot;
+        try {
+            writeAndFlush(host, nsid, 50, random, 0, image); // within the first 1,024 blocks
+            // A writer goes on over the second half while the snapshot is taken.
+            java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+            CompletableFuture<Integer> writer = CompletableFuture.supplyAsync(() -> {
+                int writes = 0;
+                Random own = new Random(22);
+                try {
+                    while (writing.get()) {
+                        write(host, nsid, 1024 + own.nextInt(1024 - 8), 1 + own.nextInt(8), own, false,
+                                new byte[image.length]);
+                        writes++;
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+                return writes;
+            });
+            Thread.sleep(200);
+            snapshot = api.send(secondary, "POST", "/api/v1/snapshots",
+                    new JsonObject().put("name", "snap").put("sourceVolumeId", id));
+            Thread.sleep(200);
+            writing.set(false);
+            System.out.printf("%d writes while the snapshot was taken%n", writer.get(30, TimeUnit.SECONDS));
+            assertEquals(201, snapshot.statusCode(), snapshot.bodyAsString());
+            writeAndFlush(host, nsid, 50, random, 0, new byte[image.length]); // after the snapshot
+        } finally {
+            host.closeAsync().get(10, TimeUnit.SECONDS);
+        }
+        String snapshotId = JSON.readTree(snapshot.bodyAsString()).get("id").asText();
+        for (StorageNode node : started) {
+            api.awaitAnswer(node, "/api/v1/snapshots/" + snapshotId, answer -> answer.statusCode() == 200);
+            JsonNode listed = JSON.readTree(api.send(node, "GET", "/api/v1/snapshots", null).bodyAsString())
+                    .get("snapshots");
+            assertEquals(1, listed.size(), "listed once by every node: " + listed);
+            assertEquals(1, api.stats(node).get("snapshots").asInt(), "every copy holds the snapshot");
+        }
+        HttpResponse<Buffer> again = api.send(primary, "POST", "/api/v1/snapshots",
+                new JsonObject().put("name", "snap").put("sourceVolumeId", id));
+        assertEquals(200, again.statusCode(), "a retry answers the snapshot it made: " + again.bodyAsString());
+        assertEquals(snapshotId, JSON.readTree(again.bodyAsString()).get("id").asText());
+
+        byte[] snapped = assertEveryCopyOfACloneEqual(snapshotId, "clone", started.get(2), 3);
+        assertArrayEquals(Arrays.copyOf(image, 1024 * BLOCK), Arrays.copyOf(snapped, 1024 * BLOCK),
+                "the snapshot holds every block written before it was asked for");
+
+        // The primary stops: the promoted secondary lists the snapshot and makes a volume from it.
+        nodes.get(nodeIds.get(0)).close();
+        started.remove(primary);
+        awaitRecord(id, r -> nodeIds.get(1).equals(r.path("primary").asText()));
+        api.awaitAnswer(secondary, "/api/v1/snapshots/" + snapshotId, answer -> answer.statusCode() == 200);
+        assertArrayEquals(snapped, assertEveryCopyOfACloneEqual(snapshotId, "after-failover", secondary, 2),
+                "the snapshot, read after the failover");
+        // With the old primary's copy out of sync, no snapshot can be taken on every copy.
+        HttpResponse<Buffer> refused = api.send(secondary, "POST", "/api/v1/snapshots",
+                new JsonObject().put("name", "while-out").put("sourceVolumeId", id));
+        assertEquals(503, refused.statusCode(), refused.bodyAsString());
+        assertTrue(refused.bodyAsString().contains("out of sync"), refused.bodyAsString());
+
+        // Deleted while the old primary is down: the copies that are up delete theirs, it deletes its own when back.
+        for (String clone : List.of("clone", "after-failover")) {
+            JsonNode made = JSON.readTree(api.send(secondary, "GET", "/api/v1/volumes?name=" + clone, null)
+                    .bodyAsString()).get("volumes").get(0);
+            assertEquals(204, api.send(secondary, "DELETE", "/api/v1/volumes/" + made.get("id").asText(), null)
+                    .statusCode());
+        }
+        HttpResponse<Buffer> deleted = api.send(nodes.get(nodeIds.get(2)), "DELETE", "/api/v1/snapshots/" + snapshotId,
+                null);
+        assertEquals(204, deleted.statusCode(), deleted.bodyAsString());
+        for (String nodeId : nodeIds.subList(1, 3)) {
+            assertEquals(0, api.stats(nodes.get(nodeId)).get("snapshots").asInt(), "deleted from the copy on " + nodeId);
+            assertEquals(404, api.send(nodes.get(nodeId), "GET", "/api/v1/snapshots/" + snapshotId, null).statusCode());
+        }
+        StorageNode back = start(names.get(nodeIds.get(0)));
+        awaitRecord(id, r -> ids(r.get("inSync")).size() == 3);
+        api.awaitAnswer(back, "/api/v1/stats", answer -> answer.bodyAsJsonObject().getInteger("snapshots") == 0);
+    }
+
+    /**
+     * Makes a volume of {@code replicas} copies from {@code snapshotId} through {@code through} and checks
+     * every copy of it holds the same blocks (each was made by its node from its own copy of the snapshot);
+     * those blocks.
+     */
+    private byte[] assertEveryCopyOfACloneEqual(String snapshotId, String name, StorageNode through, int replicas)
+            throws Exception {
+        HttpResponse<Buffer> created = api.send(through, "POST", "/api/v1/volumes", new JsonObject()
+                .put("name", name).put("sizeBytes", 0).put("sourceSnapshotId", snapshotId)
+                .put("replicas", replicas).put("hosts", List.of(HOST_NQN)));
+        assertEquals(201, created.statusCode(), created.bodyAsString());
+        JsonNode clone = JSON.readTree(created.bodyAsString());
+        String cloneId = clone.get("id").asText();
+        List<String> cloneNodes = ids(record(cloneId).get("nodeIds"));
+        assertEquals(replicas, cloneNodes.size());
+        HostController host = HostController.connect(hostGroup, HostOptions.defaults(HOST_NQN), HOST,
+                nodes.get(cloneNodes.getFirst()).nvmeAddress().getPort(), clone.get("nqn").asText())
+                .get(10, TimeUnit.SECONDS);
+        byte[] blocks;
+        try {
+            blocks = readAll(host, clone.get("nsid").asInt(), 2048);
+        } finally {
+            host.closeAsync().get(10, TimeUnit.SECONDS);
+        }
+        for (String copy : cloneNodes.subList(1, replicas)) {
+            assertArrayEquals(blocks, readCopy(cloneId, copy, 2048), "the copy of " + name + " on " + copy);
+        }
+        return blocks;
     }
 
     /**
