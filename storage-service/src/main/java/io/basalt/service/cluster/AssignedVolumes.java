@@ -116,7 +116,7 @@ final class AssignedVolumes implements AutoCloseable {
         if (primary) {
             copies.rejoinReturned(desire); // a secondary's report that it serves its copy again brings it here
             copies.giveBack(desire);
-            copies.takeSnapshots(desire);
+            copies.carryOutSnapshots(desire);
         }
         Optional<Volume> held = local.find(desire.project(), desire.id());
         if (report != null && report.nodeId().equals(self) && report.generation() == desire.generation()
@@ -129,6 +129,7 @@ final class AssignedVolumes implements AutoCloseable {
         }
         Volume volume;
         try {
+            revertIfAsked(desire, report);
             volume = held.isEmpty() ? create(desire) : change(desire, held.get());
             copies.serve(desire);
         } catch (RuntimeException e) {
@@ -180,6 +181,19 @@ final class AssignedVolumes implements AutoCloseable {
             matchSnapshots(desire);
         }
         return local.find(project, desire.id()).orElseThrow();
+    }
+
+    /**
+     * A secondary reverts its copy at the generation at which the primary, its writes parked, recorded
+     * that it reverted its own; once only: a copy that reported that generation already (before a
+     * restart, say) may have taken writes since.
+     */
+    private void revertIfAsked(VolumeDesire desire, VolumeReport report) {
+        RevertEntry revert = desire.revert();
+        if (revert != null && revert.generation() == desire.generation() && !desire.holder().equals(self)
+                && (report == null || report.generation() < desire.generation())) {
+            local.revert(desire.project(), desire.id(), revert.snapshotId());
+        }
     }
 
     /**

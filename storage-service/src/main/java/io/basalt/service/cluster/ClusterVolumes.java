@@ -3,6 +3,7 @@ package io.basalt.service.cluster;
 import io.basalt.bridge.ChangeNotMadeException;
 import io.basalt.bridge.InsufficientCapacityException;
 import io.basalt.bridge.InvalidVolumeRequestException;
+import io.basalt.bridge.SnapshotNotFoundException;
 import io.basalt.bridge.VolumeConflictException;
 import io.basalt.bridge.VolumeNotFoundException;
 import io.basalt.bridge.VolumeService;
@@ -119,7 +120,7 @@ final class ClusterVolumes implements VolumeService {
         VolumeDesire desire = new VolumeDesire(identity.id(), project, request.name(), sizeBytes,
                 request.compression(), replicas, nodeIds, List.copyOf(new LinkedHashSet<>(request.hosts())),
                 request.authenticationRequired(), request.qos(), identity.uuid(), identity.nguid(), 1, null, nodeIds,
-                List.of(), request.sourceSnapshotId());
+                List.of(), request.sourceSnapshotId(), null);
         boolean created = etcd(() -> joined.volumeTransactions().create(desire.id(), project, desire.name(),
                 ClusterJson.encode(desire)));
         if (!created) {
@@ -245,6 +246,11 @@ final class ClusterVolumes implements VolumeService {
             VolumeRecords.Stored stored = etcd(() -> joined.volumeTransactions().read(id))
                     .orElseThrow(() -> new VolumeNotFoundException(id));
             VolumeDesire current = decodeOwned(id, stored, project);
+            if (current.revert() != null && current.revert().error() == null) {
+                // Its copies are being reverted, writes parked: nothing else changes until that is over.
+                throw new ChangeNotMadeException("volume " + id + " is being reverted to snapshot "
+                        + current.revert().snapshotId() + "; retry once it is", null);
+            }
             VolumeDesire wanted = next.apply(current);
             if (wanted.sameAs(current)) {
                 return view(joined, current, report(id, joined.volumes().states().get(id)));
@@ -491,11 +497,60 @@ final class ClusterVolumes implements VolumeService {
         change(project, holder.get().id(), d -> d.snapshot(id).isPresent() ? d.withoutSnapshot(id) : d);
     }
 
+    /**
+     * A replicated volume is reverted on every copy: the revert is asked for in its record, its primary
+     * carries it out with the writes parked ({@link VolumeCopies#carryOutSnapshots}) and removes it once
+     * every in-sync copy reported it; the call answers then (at most {@link #SNAPSHOT_TIMEOUT}).
+     */
     @Override
     public Volume revert(String project, String volumeId, String snapshotId) {
-        requireHeldHere(project, volumeId, "volumeId", "reverts");
-        local.revert(project, volumeId, snapshotId);
+        Cluster joined = joined();
+        Optional<VolumeDesire> volume = desire(joined, project, volumeId);
+        if (volume.isEmpty() || volume.get().replicas() == 1) {
+            requireHeldHere(project, volumeId, "volumeId", "reverts");
+            local.revert(project, volumeId, snapshotId);
+            return find(project, volumeId).orElseThrow(() -> new VolumeNotFoundException(volumeId));
+        }
+        if (volume.get().snapshot(snapshotId).filter(e -> e.state() == SnapshotEntry.State.TAKEN).isEmpty()) {
+            throw snapshotHolder(joined, project, snapshotId).isPresent()
+                    ? new InvalidVolumeRequestException("snapshotId", "snapshot " + snapshotId
+                            + " was not taken of volume " + volumeId)
+                    : new SnapshotNotFoundException(snapshotId);
+        }
+        RevertEntry wanted = new RevertEntry(snapshotId, 0, null);
+        change(project, volumeId, d -> {
+            requireEveryCopyInSync(d, "revert it");
+            return d.withRevert(wanted);
+        });
+        await(() -> joined.volumes().await(() -> desire(joined, project, volumeId)
+                .map(d -> d.revert() == null || d.revert().error() != null).orElse(true), SNAPSHOT_TIMEOUT));
+        Optional<RevertEntry> left = desire(joined, project, volumeId).map(VolumeDesire::revert);
+        if (left.isPresent()) {
+            String why = left.get().error();
+            if (why != null) {
+                clearRevert(joined, volumeId, left.get());
+            }
+            throw new ChangeNotMadeException("volume " + volumeId + " was not reverted to snapshot " + snapshotId
+                    + (why != null ? ": " + why : " in time; its primary may still do it"), null);
+        }
         return find(project, volumeId).orElseThrow(() -> new VolumeNotFoundException(volumeId));
+    }
+
+    /** Removes a revert its primary gave up, changing nothing else. */
+    private static void clearRevert(Cluster joined, String volumeId, RevertEntry given) {
+        for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+            Optional<VolumeRecords.Stored> read = etcd(() -> joined.volumeTransactions().read(volumeId));
+            Optional<VolumeDesire> latest = read.flatMap(s -> ClusterJson.decode(volumeId, s.json(), VolumeDesire.class));
+            if (latest.isEmpty() || !given.equals(latest.get().revert())) {
+                return;
+            }
+            VolumeDesire cleared = latest.get().withRevert(null);
+            if (etcd(() -> joined.volumeTransactions().update(volumeId, read.get().modRevision(),
+                    ClusterJson.encodeOver(read.get().json(), cleared), cleared.project(), cleared.name(),
+                    cleared.name()))) {
+                return;
+            }
+        }
     }
 
     @Override

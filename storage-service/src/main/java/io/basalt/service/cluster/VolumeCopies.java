@@ -480,12 +480,23 @@ final class VolumeCopies implements AutoCloseable {
 
     /**
      * On the primary: takes each snapshot the record asks for ({@link SnapshotEntry.State#WANTED}) on every
-     * copy, on the rejoin thread (so never while a rejoin or a hand-over has the store paused).
+     * copy, and reverts every copy when the record asks for it, on the rejoin thread (so never while a
+     * rejoin or a hand-over has the store paused).
      */
-    void takeSnapshots(VolumeDesire desire) {
+    void carryOutSnapshots(VolumeDesire desire) {
         ReplicatedStore store = primaries.get(desire.id());
         if (store == null) {
             return;
+        }
+        String revertKey = desire.id() + "/revert";
+        if (desire.revert() != null && desire.revert().error() == null && snapshotting.add(revertKey)) {
+            rejoins.execute(() -> {
+                try {
+                    revertCopies(desire.id(), store);
+                } finally {
+                    snapshotting.remove(revertKey);
+                }
+            });
         }
         for (SnapshotEntry entry : desire.snapshots()) {
             String key = desire.id() + "/" + entry.id();
@@ -510,7 +521,13 @@ final class VolumeCopies implements AutoCloseable {
      * time (or refuses, or a copy is out of sync), the snapshot goes from the record, and so from every copy.
      */
     private void takeSnapshot(String volumeId, SnapshotEntry entry, ReplicatedStore store) {
-        VolumeDesire current = desired(volumeId).orElse(null);
+        VolumeDesire current;
+        try {
+            current = desired(volumeId).orElse(null);
+        } catch (ClusterException e) {
+            LOG.warn("volume {}: cannot read its record to take snapshot {}: {}", volumeId, entry.id(), e.getMessage());
+            return; // the record's next change brings it back
+        }
         if (current == null || primaries.get(volumeId) != store
                 || !current.snapshot(entry.id()).map(s -> s.state() == SnapshotEntry.State.WANTED).orElse(false)) {
             return; // no longer this node's to take, or taken or given up meanwhile
@@ -557,9 +574,96 @@ final class VolumeCopies implements AutoCloseable {
         }
     }
 
-    private Optional<VolumeDesire> desired(String volumeId) {
-        VolumeRecords.Stored stored = cluster.volumes().desired().get(volumeId);
-        return stored == null ? Optional.empty() : ClusterJson.decode(volumeId, stored.json(), VolumeDesire.class);
+    /**
+     * Reverts every copy to a snapshot at one point of the write stream: parks new writes and waits for
+     * those in flight, reverts this copy, records the revert with the generation at which every in-sync
+     * secondary reverts its own, waits (at most {@value #SNAPSHOT_WAIT_SECONDS} s) for their reports of it,
+     * removes the revert from the record, and lets the writes go on. A secondary that did not report in
+     * time may revert later or not at all: it leaves the in-sync set, to be compared whole when it
+     * rejoins, before any write goes on. A revert recorded by a primary that stopped in the middle (some
+     * copies reverted, some maybe not) makes every secondary leave the in-sync set the same way.
+     */
+    private void revertCopies(String volumeId, ReplicatedStore store) {
+        VolumeDesire current;
+        try {
+            current = desired(volumeId).orElse(null);
+        } catch (ClusterException e) {
+            LOG.warn("volume {}: cannot read its record to revert it: {}", volumeId, e.getMessage());
+            return; // the record's next change brings it back
+        }
+        if (current == null || primaries.get(volumeId) != store || current.revert() == null
+                || current.revert().error() != null) {
+            return;
+        }
+        RevertEntry wanted = current.revert();
+        List<String> secondariesInSync = store.inSyncNodes();
+        try {
+            store.pauseForHandOver(SNAPSHOT_WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (ReplicationException e) {
+            LOG.warn("volume {}: cannot revert it: {}", volumeId, e.getMessage());
+            giveUpRevert(volumeId, wanted, "the volume's writes did not drain in time; retry");
+            return;
+        }
+        try {
+            List<String> unknown = secondariesInSync;
+            if (wanted.generation() == 0) {
+                try {
+                    local.revert(current.project(), volumeId, wanted.snapshotId());
+                } catch (RuntimeException e) {
+                    LOG.warn("volume {}: cannot revert it to snapshot {}: {}", volumeId, wanted.snapshotId(), e.toString());
+                    giveUpRevert(volumeId, wanted, e.getMessage());
+                    return;
+                }
+                VolumeDesire reverting = changeRecord(volumeId, d -> wanted.equals(d.revert())
+                        ? d.withRevert(new RevertEntry(wanted.snapshotId(), d.generation() + 1, null)) : null);
+                if (reverting != null) {
+                    cluster.volumes().await(() -> secondariesInSync.stream().allMatch(n -> {
+                        VolumeReport report = reportOf(reverting, n);
+                        return report != null && report.generation() >= reverting.generation();
+                    }), Duration.ofSeconds(SNAPSHOT_WAIT_SECONDS));
+                    unknown = secondariesInSync.stream().filter(n -> {
+                        VolumeReport report = reportOf(reverting, n);
+                        return report == null || !report.applied(reverting.generation());
+                    }).toList();
+                }
+            }
+            for (String nodeId : unknown) {
+                LOG.warn("volume {}: the copy on {} did not report the revert to snapshot {}; it leaves the in-sync"
+                        + " set and is compared whole when it rejoins", volumeId, nodeId, wanted.snapshotId());
+                recorded(store.leaveOutUnknown(nodeId), volumeId, nodeId);
+            }
+            changeRecord(volumeId, d -> d.revert() != null && d.revert().snapshotId().equals(wanted.snapshotId())
+                    ? d.withRevert(null) : null);
+            List<String> left = unknown;
+            LOG.info("volume {}: reverted to snapshot {} on this copy and {}", volumeId, wanted.snapshotId(),
+                    secondariesInSync.stream().filter(n -> !left.contains(n)).toList());
+        } catch (ClusterException | RuntimeException e) {
+            LOG.warn("volume {}: the revert to snapshot {} did not complete: {}", volumeId, wanted.snapshotId(),
+                    e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            store.keepServing();
+        }
+    }
+
+    /** Writes why a revert that changed no copy was not made, for the API that asked to answer. */
+    private void giveUpRevert(String volumeId, RevertEntry wanted, String why) {
+        try {
+            changeRecord(volumeId, d -> wanted.equals(d.revert())
+                    ? d.withRevert(new RevertEntry(wanted.snapshotId(), 0, why)) : null);
+        } catch (ClusterException | RuntimeException e) {
+            LOG.warn("volume {}: cannot record why the revert was not made: {}", volumeId, e.toString());
+        }
+    }
+
+    /**
+     * The record as etcd has it now, not as this node's watch last delivered it: a snapshot or revert
+     * already carried out must not be started again from a record the watch has not replaced yet.
+     */
+    private Optional<VolumeDesire> desired(String volumeId) throws ClusterException {
+        return cluster.volumeTransactions().read(volumeId)
+                .flatMap(stored -> ClusterJson.decode(volumeId, stored.json(), VolumeDesire.class));
     }
 
     /**

@@ -28,12 +28,15 @@ import java.util.UUID;
  *                     its node's alone and are not listed); always written, so that removing the last one
  *                     is not undone by {@link ClusterJson#encodeOver} carrying the stored list over
  * @param sourceSnapshotId the snapshot a clone was made of, on each of its nodes from their copy of it
+ * @param revert       a replicated volume's revert to one of its snapshots, while it is under way; written
+ *                     even when null, so that removing it is not undone by {@link ClusterJson#encodeOver}
  */
 record VolumeDesire(String id, String project, String name, long sizeBytes, Boolean compression, int replicas,
                     List<String> nodeIds, List<String> hosts, boolean requireAuthentication, Qos qos, UUID uuid,
                     String nguid, long generation, @JsonInclude(JsonInclude.Include.NON_NULL) String primary,
                     @JsonInclude(JsonInclude.Include.NON_NULL) List<String> inSync, List<SnapshotEntry> snapshots,
-                    @JsonInclude(JsonInclude.Include.NON_NULL) String sourceSnapshotId) {
+                    @JsonInclude(JsonInclude.Include.NON_NULL) String sourceSnapshotId,
+                    @JsonInclude(JsonInclude.Include.ALWAYS) RevertEntry revert) {
     /** A record that lacks what every node relies on is not read at all (the reader warns and leaves it out). */
     VolumeDesire {
         if (id == null || project == null || name == null || uuid == null || nguid == null || nodeIds == null
@@ -65,13 +68,21 @@ record VolumeDesire(String id, String project, String name, long sizeBytes, Bool
 
     VolumeDesire next(String name, long sizeBytes, Boolean compression, List<String> hosts, Qos qos) {
         return new VolumeDesire(id, project, name, sizeBytes, compression, replicas, nodeIds, hosts,
-                requireAuthentication, qos, uuid, nguid, generation + 1, primary, inSync, snapshots, sourceSnapshotId);
+                requireAuthentication, qos, uuid, nguid, generation + 1, primary, inSync, snapshots, sourceSnapshotId, revert);
+    }
+
+    /** The next generation, with {@code revert} instead (null: none under way). */
+    VolumeDesire withRevert(RevertEntry revert) {
+        return new VolumeDesire(id, project, name, sizeBytes, compression, replicas, nodeIds, hosts,
+                requireAuthentication, qos, uuid, nguid, generation + 1, primary, inSync, snapshots, sourceSnapshotId,
+                revert);
     }
 
     /** The next generation, with {@code snapshots} instead. */
     VolumeDesire withSnapshots(List<SnapshotEntry> snapshots) {
         return new VolumeDesire(id, project, name, sizeBytes, compression, replicas, nodeIds, hosts,
-                requireAuthentication, qos, uuid, nguid, generation + 1, primary, inSync, snapshots, sourceSnapshotId);
+                requireAuthentication, qos, uuid, nguid, generation + 1, primary, inSync, snapshots, sourceSnapshotId,
+                revert);
     }
 
     /** The next generation, with {@code entry} in place of the snapshot of its id, or added. */
@@ -99,6 +110,6 @@ record VolumeDesire(String id, String project, String name, long sizeBytes, Bool
         return name.equals(other.name) && sizeBytes == other.sizeBytes
                 && Objects.equals(compression, other.compression)
                 && Set.copyOf(hosts).equals(Set.copyOf(other.hosts)) && qos.equals(other.qos)
-                && snapshots.equals(other.snapshots);
+                && snapshots.equals(other.snapshots) && Objects.equals(revert, other.revert);
     }
 }

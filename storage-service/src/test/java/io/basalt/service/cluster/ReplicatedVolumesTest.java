@@ -231,14 +231,15 @@ class ReplicatedVolumesTest {
      * Snapshots of a replicated volume: asked for through a secondary's node while a host writes, the
      * snapshot is taken on every copy at one point of the writes (a volume made from it, whose copies are
      * made by each node from its own copy of the snapshot, is the same on every copy, and holds every block
-     * written before); every node lists it; it survives the primary's loss (listed and made into a volume
+     * written before); every node lists it; a revert to it makes every copy the snapshot again; it survives the primary's loss (listed and made into a volume
      * by the promoted primary); it is refused while a copy is out of sync; deleting it removes it from every
      * copy, and a copy that was down when it was deleted removes it when back. Shown failing without the
      * writes parked while the copies take it (secondaries taking theirs as soon as they saw the record,
-     * the clone's copies differed), and, before snapshots were built, with the snapshot refused (400).
+     * the clone's copies differed), without the secondaries' revert (their copies not reverted), and,
+     * before snapshots were built, with the snapshot refused (400).
      */
     @Test
-    void aSnapshotIsTakenOnEveryCopyAtOnePointOfTheWritesAndDeletedFromEvery() throws Exception {
+    void aSnapshotIsTakenOnEveryCopyAtOnePointOfTheWritesRevertsEveryCopyAndIsDeletedFromEvery() throws Exception {
         JsonNode volume = createVolume("snapped", 3);
         String id = volume.get("id").asText();
         List<String> nodeIds = ids(record(id).get("nodeIds"));
@@ -295,6 +296,27 @@ class ReplicatedVolumesTest {
         byte[] snapped = assertEveryCopyOfACloneEqual(snapshotId, "clone", started.get(2), 3);
         assertArrayEquals(Arrays.copyOf(image, 1024 * BLOCK), Arrays.copyOf(snapped, 1024 * BLOCK),
                 "the snapshot holds every block written before it was asked for");
+
+        // Reverted through the third node: every copy is the snapshot again, and stays in sync for writes after.
+        HttpResponse<Buffer> reverted = api.send(nodes.get(nodeIds.get(2)), "POST", "/api/v1/volumes/" + id + "/revert",
+                new JsonObject().put("snapshotId", snapshotId));
+        assertEquals(200, reverted.statusCode(), reverted.bodyAsString());
+        assertEquals(nodeIds, ids(record(id).get("inSync")), "every copy reported the revert in time");
+        byte[] after = snapped.clone();
+        HostController writer = HostController.connect(hostGroup, HostOptions.defaults(HOST_NQN), HOST,
+                primary.nvmeAddress().getPort(), volume.get("nqn").asText()).get(10, TimeUnit.SECONDS);
+        try {
+            assertArrayEquals(snapped, readAll(writer, nsid, 2048), "the primary's copy, reverted");
+            for (String copy : nodeIds.subList(1, 3)) {
+                assertArrayEquals(snapped, readCopy(id, copy, 2048), "the copy on " + copy + ", reverted");
+            }
+            writeAndFlush(writer, nsid, 20, random, 0, after);
+        } finally {
+            writer.closeAsync().get(10, TimeUnit.SECONDS);
+        }
+        for (String copy : nodeIds.subList(1, 3)) {
+            assertArrayEquals(after, readCopy(id, copy, 2048), "the copy on " + copy + " takes writes after the revert");
+        }
 
         // The primary stops: the promoted secondary lists the snapshot and makes a volume from it.
         nodes.get(nodeIds.get(0)).close();
