@@ -56,6 +56,8 @@ final class ClusterVolumes implements VolumeService {
      * How long a snapshot of a replicated volume may take once asked for: the primary's turn to apply the
      * record, and its wait for the secondaries ({@link VolumeCopies#SNAPSHOT_WAIT_SECONDS}), with room.
      */
+    /** Names the snapshot taken to make a volume from a replicated volume, for the while it takes. */
+    private static final String CLONE_SOURCE_PREFIX = "clone-source-";
     static final Duration SNAPSHOT_TIMEOUT = APPLY_TIMEOUT.plusSeconds(2 * VolumeCopies.SNAPSHOT_WAIT_SECONDS);
     /** A change that lost this many races against others in a row gives up: the caller may retry. */
     private static final int MAX_ATTEMPTS = 5;
@@ -72,14 +74,19 @@ final class ClusterVolumes implements VolumeService {
 
     @Override
     public Volume create(String project, CreateVolumeRequest request) {
+        Cluster joined = joined();
+        if (request.sourceVolumeId() != null) {
+            return cloneOfVolume(joined, project, request);
+        }
+        return create(project, request, null);
+    }
+
+    /** @param sourceVolumeId the volume whose snapshot {@code request} names, when it is made for this volume */
+    private Volume create(String project, CreateVolumeRequest request, String sourceVolumeId) {
         int replicas = request.replicas() == null ? 1 : request.replicas();
         if (replicas < 1 || replicas > MAX_REPLICAS) {
             throw new InvalidVolumeRequestException("replicas", "a volume keeps 1 to " + MAX_REPLICAS
                     + " replicas, not " + replicas);
-        }
-        if (request.sourceVolumeId() != null) {
-            throw new InvalidVolumeRequestException("sourceVolumeId", "volumes made from another volume are not"
-                    + " built for clusters yet; take a snapshot of it and make the volume from that");
         }
         Cluster joined = joined();
         List<String> nodeIds;
@@ -120,7 +127,7 @@ final class ClusterVolumes implements VolumeService {
         VolumeDesire desire = new VolumeDesire(identity.id(), project, request.name(), sizeBytes,
                 request.compression(), replicas, nodeIds, List.copyOf(new LinkedHashSet<>(request.hosts())),
                 request.authenticationRequired(), request.qos(), identity.uuid(), identity.nguid(), 1, null, nodeIds,
-                List.of(), request.sourceSnapshotId(), null);
+                List.of(), request.sourceSnapshotId(), sourceVolumeId, null);
         boolean created = etcd(() -> joined.volumeTransactions().create(desire.id(), project, desire.name(),
                 ClusterJson.encode(desire)));
         if (!created) {
@@ -140,6 +147,52 @@ final class ClusterVolumes implements VolumeService {
             throw refusal(report.get());
         }
         return view(joined, desire, report.orElse(null));
+    }
+
+    /**
+     * A volume made from a replicated volume: from a snapshot of it taken for the purpose (on every copy at
+     * one point of its writes), deleted again once the new volume is made, whether it was or not.
+     */
+    private Volume cloneOfVolume(Cluster joined, String project, CreateVolumeRequest request) {
+        if (request.sourceSnapshotId() != null) {
+            throw new InvalidVolumeRequestException("sourceVolumeId", "give sourceSnapshotId or sourceVolumeId, not both");
+        }
+        VolumeDesire source = desire(joined, project, request.sourceVolumeId())
+                .orElseThrow(() -> new VolumeNotFoundException(request.sourceVolumeId()));
+        if (source.replicas() == 1) {
+            throw new InvalidVolumeRequestException("sourceVolumeId", "volumes made from a single-copy volume are"
+                    + " not built for clusters yet; volume " + source.id() + " has 1 replica");
+        }
+        Snapshot point = createSnapshot(project, new CreateSnapshotRequest(CLONE_SOURCE_PREFIX + UUID.randomUUID(),
+                source.id()));
+        Volume made;
+        try {
+            made = create(project, new CreateVolumeRequest(request.name(), request.sizeBytes(), request.hosts(),
+                    request.compression(), request.replicas(), point.id(), null, request.authenticationRequired(),
+                    request.qos()), source.id());
+        } catch (RuntimeException e) {
+            if (list(project, request.name()).stream().noneMatch(v -> point.id().equals(v.sourceSnapshotId())
+                    || source.id().equals(v.sourceVolumeId()))) {
+                deleteCloneSource(project, point, request.name());
+            }
+            throw e;
+        }
+        // A copy still to be made needs the snapshot: it stays (listed) until someone deletes it.
+        desire(joined, project, made.id()).filter(d -> awaitReports(joined, d, 1).isPresent()
+                && reportsOn(joined, d.nodeIds().stream().map(n -> VolumeReport.stateId(d, n)).toList(), 1).stream()
+                .allMatch(r -> r.applied(1))).ifPresentOrElse(d -> deleteCloneSource(project, point, request.name()),
+                () -> LOG.warn("volume {} '{}': not every copy was made from snapshot {} yet; the snapshot stays",
+                        made.id(), request.name(), point.id()));
+        return made;
+    }
+
+    private void deleteCloneSource(String project, Snapshot point, String cloneName) {
+        try {
+            deleteSnapshot(project, point.id());
+        } catch (RuntimeException e) {
+            LOG.warn("volume {}: the snapshot {} taken to make volume '{}' from it could not be deleted ({});"
+                    + " delete it through the API", point.sourceVolumeId(), point.id(), cloneName, e.getMessage());
+        }
     }
 
     @Override
@@ -383,7 +436,8 @@ final class ClusterVolumes implements VolumeService {
                 desire.compression() != null ? desire.compression() : report != null && report.compression(),
                 desire.replicas(),
                 made ? report.nqn() : null, made ? report.nsid() : 0, desire.uuid(), desire.nguid(), desire.hosts(),
-                portals, null, null, held.map(Volume::space).orElse(null), desire.requireAuthentication(), desire.qos());
+                portals, desire.sourceVolumeId() == null ? desire.sourceSnapshotId() : null, desire.sourceVolumeId(),
+                held.map(Volume::space).orElse(null), desire.requireAuthentication(), desire.qos());
     }
 
     /**

@@ -28,6 +28,8 @@ import java.util.UUID;
  *                     its node's alone and are not listed); always written, so that removing the last one
  *                     is not undone by {@link ClusterJson#encodeOver} carrying the stored list over
  * @param sourceSnapshotId the snapshot a clone was made of, on each of its nodes from their copy of it
+ * @param sourceVolumeId the volume a clone was made of (through {@code sourceSnapshotId}, taken for it and
+ *                     deleted once the clone is made)
  * @param revert       a replicated volume's revert to one of its snapshots, while it is under way; written
  *                     even when null, so that removing it is not undone by {@link ClusterJson#encodeOver}
  */
@@ -36,6 +38,7 @@ record VolumeDesire(String id, String project, String name, long sizeBytes, Bool
                     String nguid, long generation, @JsonInclude(JsonInclude.Include.NON_NULL) String primary,
                     @JsonInclude(JsonInclude.Include.NON_NULL) List<String> inSync, List<SnapshotEntry> snapshots,
                     @JsonInclude(JsonInclude.Include.NON_NULL) String sourceSnapshotId,
+                    @JsonInclude(JsonInclude.Include.NON_NULL) String sourceVolumeId,
                     @JsonInclude(JsonInclude.Include.ALWAYS) RevertEntry revert) {
     /** A record that lacks what every node relies on is not read at all (the reader warns and leaves it out). */
     VolumeDesire {
@@ -68,21 +71,21 @@ record VolumeDesire(String id, String project, String name, long sizeBytes, Bool
 
     VolumeDesire next(String name, long sizeBytes, Boolean compression, List<String> hosts, Qos qos) {
         return new VolumeDesire(id, project, name, sizeBytes, compression, replicas, nodeIds, hosts,
-                requireAuthentication, qos, uuid, nguid, generation + 1, primary, inSync, snapshots, sourceSnapshotId, revert);
+                requireAuthentication, qos, uuid, nguid, generation + 1, primary, inSync, snapshots, sourceSnapshotId, sourceVolumeId, revert);
     }
 
     /** The next generation, with {@code revert} instead (null: none under way). */
     VolumeDesire withRevert(RevertEntry revert) {
         return new VolumeDesire(id, project, name, sizeBytes, compression, replicas, nodeIds, hosts,
                 requireAuthentication, qos, uuid, nguid, generation + 1, primary, inSync, snapshots, sourceSnapshotId,
-                revert);
+                sourceVolumeId, revert);
     }
 
     /** The next generation, with {@code snapshots} instead. */
     VolumeDesire withSnapshots(List<SnapshotEntry> snapshots) {
         return new VolumeDesire(id, project, name, sizeBytes, compression, replicas, nodeIds, hosts,
                 requireAuthentication, qos, uuid, nguid, generation + 1, primary, inSync, snapshots, sourceSnapshotId,
-                revert);
+                sourceVolumeId, revert);
     }
 
     /** The next generation, with {@code entry} in place of the snapshot of its id, or added. */

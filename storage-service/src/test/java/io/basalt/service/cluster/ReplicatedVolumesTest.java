@@ -231,7 +231,8 @@ class ReplicatedVolumesTest {
      * Snapshots of a replicated volume: asked for through a secondary's node while a host writes, the
      * snapshot is taken on every copy at one point of the writes (a volume made from it, whose copies are
      * made by each node from its own copy of the snapshot, is the same on every copy, and holds every block
-     * written before); every node lists it; a revert to it makes every copy the snapshot again; it survives the primary's loss (listed and made into a volume
+     * written before); every node lists it; a revert to it makes every copy the snapshot again; a volume
+     * made from the volume is the same on every copy (through a snapshot deleted once it is made); it survives the primary's loss (listed and made into a volume
      * by the promoted primary); it is refused while a copy is out of sync; deleting it removes it from every
      * copy, and a copy that was down when it was deleted removes it when back. Shown failing without the
      * writes parked while the copies take it (secondaries taking theirs as soon as they saw the record,
@@ -317,6 +318,12 @@ class ReplicatedVolumesTest {
         for (String copy : nodeIds.subList(1, 3)) {
             assertArrayEquals(after, readCopy(id, copy, 2048), "the copy on " + copy + " takes writes after the revert");
         }
+        // A volume made from the volume itself, through a snapshot taken for it and deleted once every copy is made.
+        assertArrayEquals(after, assertEveryCopyOfACloneEqual("sourceVolumeId", id, "from-volume", started.get(1), 3),
+                "a volume made from the volume holds what it held");
+        for (String nodeId : nodeIds) {
+            assertEquals(1, api.stats(nodes.get(nodeId)).get("snapshots").asInt(), "the snapshot taken for it is gone");
+        }
 
         // The primary stops: the promoted secondary lists the snapshot and makes a volume from it.
         nodes.get(nodeIds.get(0)).close();
@@ -332,7 +339,7 @@ class ReplicatedVolumesTest {
         assertTrue(refused.bodyAsString().contains("out of sync"), refused.bodyAsString());
 
         // Deleted while the old primary is down: the copies that are up delete theirs, it deletes its own when back.
-        for (String clone : List.of("clone", "after-failover")) {
+        for (String clone : List.of("clone", "from-volume", "after-failover")) {
             JsonNode made = JSON.readTree(api.send(secondary, "GET", "/api/v1/volumes?name=" + clone, null)
                     .bodyAsString()).get("volumes").get(0);
             assertEquals(204, api.send(secondary, "DELETE", "/api/v1/volumes/" + made.get("id").asText(), null)
@@ -357,8 +364,14 @@ class ReplicatedVolumesTest {
      */
     private byte[] assertEveryCopyOfACloneEqual(String snapshotId, String name, StorageNode through, int replicas)
             throws Exception {
+        return assertEveryCopyOfACloneEqual("sourceSnapshotId", snapshotId, name, through, replicas);
+    }
+
+    /** The same, made from the volume or snapshot {@code sourceId} named by the request's field {@code source}. */
+    private byte[] assertEveryCopyOfACloneEqual(String source, String sourceId, String name, StorageNode through,
+                                                int replicas) throws Exception {
         HttpResponse<Buffer> created = api.send(through, "POST", "/api/v1/volumes", new JsonObject()
-                .put("name", name).put("sizeBytes", 0).put("sourceSnapshotId", snapshotId)
+                .put("name", name).put("sizeBytes", 0).put(source, sourceId)
                 .put("replicas", replicas).put("hosts", List.of(HOST_NQN)));
         assertEquals(201, created.statusCode(), created.bodyAsString());
         JsonNode clone = JSON.readTree(created.bodyAsString());
