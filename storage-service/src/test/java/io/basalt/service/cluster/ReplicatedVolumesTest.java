@@ -358,6 +358,49 @@ class ReplicatedVolumesTest {
     }
 
     /**
+     * All or nothing: a snapshot one copy refuses (its node has a single-copy volume's snapshot of that name,
+     * which the cluster's records do not list) is removed from every copy that took it and from the record,
+     * the API answers 503, and the volume's writes go on. Shown failing, 201 and the snapshot kept on the
+     * primary, with the primary recording it taken whatever the secondaries reported.
+     */
+    @Test
+    void aSnapshotACopyRefusesIsKeptByNone() throws Exception {
+        JsonNode volume = createVolume("refused", 2);
+        String id = volume.get("id").asText();
+        List<String> nodeIds = ids(record(id).get("nodeIds"));
+        StorageNode secondary = nodes.get(nodeIds.get(1));
+        String single = UUID.randomUUID().toString();
+        ObjectNode desire = JSON.createObjectNode().put("id", single).put("project", "default").put("name", "single")
+                .put("sizeBytes", 8L << 20).put("replicas", 1).put("requireAuthentication", false)
+                .put("uuid", UUID.randomUUID().toString()).put("nguid", "0123456789abcdef0123456789abcdef")
+                .put("generation", 1);
+        desire.putArray("nodeIds").add(nodeIds.get(1));
+        desire.putArray("hosts");
+        assertTrue(new VolumeTransactions(etcdClient, new ClusterKeys("test"), Duration.ofSeconds(5))
+                .create(single, "default", "single", JSON.writeValueAsBytes(desire)));
+        awaitEtcdValue("/basalt/test/volume-states/" + single, r -> r.path("nsid").asInt() > 0);
+        HttpResponse<Buffer> own = api.send(secondary, "POST", "/api/v1/snapshots",
+                new JsonObject().put("name", "taken").put("sourceVolumeId", single));
+        assertEquals(201, own.statusCode(), own.bodyAsString());
+
+        HttpResponse<Buffer> refused = api.send(nodes.get(nodeIds.get(0)), "POST", "/api/v1/snapshots",
+                new JsonObject().put("name", "taken").put("sourceVolumeId", id));
+        assertEquals(503, refused.statusCode(), refused.bodyAsString());
+        assertTrue(refused.bodyAsString().contains("no copy keeps it"), refused.bodyAsString());
+        assertEquals(0, record(id).get("snapshots").size(), "gone from the record: " + record(id));
+        api.awaitAnswer(nodes.get(nodeIds.get(0)), "/api/v1/stats",
+                answer -> answer.bodyAsJsonObject().getInteger("snapshots") == 0);
+        assertEquals(1, api.stats(secondary).get("snapshots").asInt(), "the secondary keeps only its own");
+        HostController host = HostController.connect(hostGroup, HostOptions.defaults(HOST_NQN), HOST,
+                nodes.get(nodeIds.get(0)).nvmeAddress().getPort(), volume.get("nqn").asText()).get(10, TimeUnit.SECONDS);
+        try {
+            writeAndFlush(host, volume.get("nsid").asInt(), 10, new Random(31), 2, new byte[(int) (8L << 20)]);
+        } finally {
+            host.closeAsync().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
      * Makes a volume of {@code replicas} copies from {@code snapshotId} through {@code through} and checks
      * every copy of it holds the same blocks (each was made by its node from its own copy of the snapshot);
      * those blocks.
