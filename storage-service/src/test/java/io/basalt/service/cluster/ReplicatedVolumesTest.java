@@ -234,9 +234,11 @@ class ReplicatedVolumesTest {
      * written before); every node lists it; a revert to it makes every copy the snapshot again; a volume
      * made from the volume is the same on every copy (through a snapshot deleted once it is made); it survives the primary's loss (listed and made into a volume
      * by the promoted primary); it is refused while a copy is out of sync; deleting it removes it from every
-     * copy, and a copy that was down when it was deleted removes it when back. Shown failing without the
+     * copy, and a copy that was down when it was deleted removes it when back; the volume cannot be deleted
+     * before its snapshots (409). Shown failing without the
      * writes parked while the copies take it (secondaries taking theirs as soon as they saw the record,
-     * the clone's copies differed), without the secondaries' revert (their copies not reverted), and,
+     * the clone's copies differed), without the secondaries' revert (their copies not reverted), without
+     * the deletion's check (204: the volume went, its snapshots with it, unlisted on every copy), and,
      * before snapshots were built, with the snapshot refused (400).
      */
     @Test
@@ -345,6 +347,9 @@ class ReplicatedVolumesTest {
             assertEquals(204, api.send(secondary, "DELETE", "/api/v1/volumes/" + made.get("id").asText(), null)
                     .statusCode());
         }
+        // Its snapshots live in its record: the volume cannot go before them.
+        HttpResponse<Buffer> kept = api.send(secondary, "DELETE", "/api/v1/volumes/" + id, null);
+        assertEquals(409, kept.statusCode(), kept.bodyAsString());
         HttpResponse<Buffer> deleted = api.send(nodes.get(nodeIds.get(2)), "DELETE", "/api/v1/snapshots/" + snapshotId,
                 null);
         assertEquals(204, deleted.statusCode(), deleted.bodyAsString());
@@ -355,6 +360,8 @@ class ReplicatedVolumesTest {
         StorageNode back = start(names.get(nodeIds.get(0)));
         awaitRecord(id, r -> ids(r.get("inSync")).size() == 3);
         api.awaitAnswer(back, "/api/v1/stats", answer -> answer.bodyAsJsonObject().getInteger("snapshots") == 0);
+        assertEquals(0, api.stats(back).get("snapshots").asInt(), "the old primary deleted its copy of the snapshot");
+        assertEquals(204, api.send(back, "DELETE", "/api/v1/volumes/" + id, null).statusCode());
     }
 
     /**
