@@ -500,15 +500,38 @@ final class VolumeCopies implements AutoCloseable {
         }
         for (SnapshotEntry entry : desire.snapshots()) {
             String key = desire.id() + "/" + entry.id();
-            if (entry.state() == SnapshotEntry.State.WANTED && snapshotting.add(key)) {
+            if (entry.state() != SnapshotEntry.State.TAKEN && snapshotting.add(key)) {
                 rejoins.execute(() -> {
                     try {
-                        takeSnapshot(desire.id(), entry, store);
+                        if (entry.state() == SnapshotEntry.State.WANTED) {
+                            takeSnapshot(desire.id(), entry, store);
+                        } else {
+                            dropHalfTaken(desire.id(), entry, store);
+                        }
                     } finally {
                         snapshotting.remove(key);
                     }
                 });
             }
+        }
+    }
+
+    /**
+     * A snapshot {@link SnapshotEntry.State#TAKING} that this primary is not taking was left by a primary
+     * that stopped in the middle (this node before a restart, or the one it replaced): copies may have
+     * taken it at different points of the writes since, so it goes from the record, and so from every copy.
+     */
+    private void dropHalfTaken(String volumeId, SnapshotEntry entry, ReplicatedStore store) {
+        try {
+            VolumeDesire removed = primaries.get(volumeId) != store ? null : changeRecord(volumeId, d -> d.snapshot(
+                    entry.id()).filter(e -> e.state() == SnapshotEntry.State.TAKING).isEmpty() ? null
+                    : d.withoutSnapshot(entry.id()));
+            if (removed != null) {
+                LOG.warn("volume {}: snapshot {} '{}' was left half taken by a primary that stopped; removed from"
+                        + " every copy", volumeId, entry.id(), entry.name());
+            }
+        } catch (ClusterException | RuntimeException e) {
+            LOG.warn("volume {}: cannot remove half-taken snapshot {}: {}", volumeId, entry.id(), e.toString());
         }
     }
 
