@@ -52,12 +52,12 @@ final class ClusterVolumes implements VolumeService {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterVolumes.class);
     /** How long a call waits for the holding node to carry a change out before answering without it. */
     static final Duration APPLY_TIMEOUT = Duration.ofSeconds(10);
-    /**
-     * How long a snapshot of a replicated volume may take once asked for: the primary's turn to apply the
-     * record, and its wait for the secondaries ({@link VolumeCopies#SNAPSHOT_WAIT_SECONDS}), with room.
-     */
     /** Names the snapshot taken to make a volume from a replicated volume, for the while it takes. */
     private static final String CLONE_SOURCE_PREFIX = "clone-source-";
+    /**
+     * How long a snapshot or revert of a replicated volume may take once asked for: the primary's turn to
+     * apply the record, and its wait for the secondaries ({@link VolumeCopies#SNAPSHOT_WAIT_SECONDS}), with room.
+     */
     static final Duration SNAPSHOT_TIMEOUT = APPLY_TIMEOUT.plusSeconds(2 * VolumeCopies.SNAPSHOT_WAIT_SECONDS);
     /** A change that lost this many races against others in a row gives up: the caller may retry. */
     private static final int MAX_ATTEMPTS = 5;
@@ -97,6 +97,10 @@ final class ClusterVolumes implements VolumeService {
                     .orElseThrow(() -> new InvalidVolumeRequestException("sourceSnapshotId", "volumes made from a"
                             + " snapshot of a single-copy volume are not built for clusters yet; snapshot "
                             + request.sourceSnapshotId() + " is not one of a replicated volume"));
+            if (source.snapshot(request.sourceSnapshotId()).filter(e -> e.state() == SnapshotEntry.State.TAKEN)
+                    .isEmpty()) {
+                throw new SnapshotNotFoundException(request.sourceSnapshotId()); // not on every copy (yet)
+            }
             replicas = request.replicas() == null ? source.replicas() : replicas;
             if (replicas > source.nodeIds().size()) {
                 throw new InvalidVolumeRequestException("replicas", "a volume made from snapshot "
@@ -151,7 +155,8 @@ final class ClusterVolumes implements VolumeService {
 
     /**
      * A volume made from a replicated volume: from a snapshot of it taken for the purpose (on every copy at
-     * one point of its writes), deleted again once the new volume is made, whether it was or not.
+     * one point of its writes), deleted again once every copy of the new volume is made, or once it is
+     * certain that no record of the new volume needs it.
      */
     private Volume cloneOfVolume(Cluster joined, String project, CreateVolumeRequest request) {
         if (request.sourceSnapshotId() != null) {
@@ -460,8 +465,8 @@ final class ClusterVolumes implements VolumeService {
 
     /**
      * A single-copy volume's snapshots are made by the node that holds it; another node says which one to
-     * ask. A replicated volume's are in its record, made on every copy ({@link #createSnapshot}), but its
-     * reverts and snapshot groups are not built yet: the copies would differ.
+     * ask. A replicated volume's snapshots and reverts are in its record, made on every copy
+     * ({@link #createSnapshot}, {@link #revert}); its snapshot groups are not built yet.
      */
     private void requireHeldHere(String project, String volumeId, String field, String what) {
         Cluster joined = joined();
@@ -479,7 +484,7 @@ final class ClusterVolumes implements VolumeService {
 
     /**
      * A replicated volume's snapshot is asked for in its record, through any node; its primary takes it on
-     * every copy at one point of the write stream ({@link VolumeCopies#takeSnapshots}) and the call
+     * every copy at one point of the write stream ({@link VolumeCopies#carryOutSnapshots}) and the call
      * answers once every copy has it ({@link SnapshotEntry.State#TAKEN}), or fails if the record lost it
      * (a copy did not take it in time) or it took longer than {@link #SNAPSHOT_TIMEOUT} (then it is removed).
      */
