@@ -225,6 +225,11 @@ final class ClusterVolumes implements VolumeService {
                 throw new InvalidVolumeRequestException("sizeBytes", "volumes cannot shrink: " + sizeBytes
                         + " is smaller than the current " + d.sizeBytes() + " bytes");
             }
+            if (sizeBytes != d.sizeBytes() && d.snapshots().stream().anyMatch(e -> e.state() != SnapshotEntry.State.TAKEN)) {
+                // Copies that took a snapshot before and after the extend would hold it at different sizes.
+                throw new ChangeNotMadeException("volume " + id + " cannot grow while a snapshot of it is being"
+                        + " taken; it can once that is done", null);
+            }
             if (sizeBytes != d.sizeBytes() && !d.inSyncNodes().containsAll(d.nodeIds())) {
                 // The copy that is out has a fixed size and a dirty map of that size until it rejoins.
                 throw new ChangeNotMadeException("volume " + id + " cannot grow while its copy on node(s) "

@@ -416,15 +416,7 @@ class ReplicatedVolumesTest {
     void aSnapshotLeftHalfTakenGoesFromEveryCopy() throws Exception {
         JsonNode volume = createVolume("half", 2);
         String id = volume.get("id").asText();
-        VolumeTransactions transactions = new VolumeTransactions(etcdClient, new ClusterKeys("test"), Duration.ofSeconds(5));
-        GetResponse got = etcdClient.getKVClient().get(ByteSequence.from("/basalt/test/volumes/" + id, UTF_8))
-                .get(10, TimeUnit.SECONDS);
-        ObjectNode record = (ObjectNode) JSON.readTree(got.getKvs().getFirst().getValue().getBytes());
-        record.put("generation", record.get("generation").asLong() + 1);
-        record.putArray("snapshots").addObject().put("id", UUID.randomUUID().toString()).put("name", "half")
-                .put("sizeBytes", 8L << 20).put("createdAtMillis", System.currentTimeMillis()).put("state", "TAKING");
-        assertTrue(transactions.update(id, got.getKvs().getFirst().getModRevision(), JSON.writeValueAsBytes(record),
-                "default", "half", "half"));
+        recordSnapshot(id, "half", "TAKING");
         JsonNode cleaned = awaitRecord(id, r -> r.get("snapshots").isEmpty());
         assertEquals(0, cleaned.get("snapshots").size(), "removed from the record: " + cleaned);
         for (String nodeId : ids(cleaned.get("nodeIds"))) {
@@ -432,6 +424,44 @@ class ReplicatedVolumesTest {
                     answer -> answer.bodyAsJsonObject().getInteger("snapshots") == 0);
             assertEquals(0, api.stats(nodes.get(nodeId)).get("snapshots").asInt(), "gone from the copy on " + nodeId);
         }
+    }
+
+    /**
+     * An extend is refused while a snapshot is being taken (copies that took it before and after the extend
+     * would hold it at different sizes): a record asking for a snapshot that no primary takes (both copies'
+     * nodes stopped) refuses it, saying why. Shown failing without the check (refused only because the
+     * nodes are down).
+     */
+    @Test
+    void anExtendWaitsForASnapshotBeingTaken() throws Exception {
+        JsonNode volume = createVolume("busy", 2);
+        String id = volume.get("id").asText();
+        List<String> nodeIds = ids(record(id).get("nodeIds"));
+        StorageNode third = started.stream().filter(n -> !nodeIds.contains(nodeIdOf(n))).findFirst().orElseThrow();
+        nodes.get(nodeIds.get(1)).close();
+        nodes.get(nodeIds.get(0)).close();
+        recordSnapshot(id, "pending", "WANTED");
+        HttpResponse<Buffer> extended = api.send(third, "PUT", "/api/v1/volumes/" + id,
+                new JsonObject().put("sizeBytes", 16L << 20));
+        assertEquals(503, extended.statusCode(), extended.bodyAsString());
+        assertTrue(extended.bodyAsString().contains("while a snapshot of it is being taken"), extended.bodyAsString());
+    }
+
+    /**
+     * Writes into the record of 8 MiB volume {@code volumeId} (of project default) one snapshot {@code name}
+     * in {@code state}, as a new generation, as a primary or the API would leave it.
+     */
+    private void recordSnapshot(String volumeId, String name, String state) throws Exception {
+        GetResponse got = etcdClient.getKVClient().get(ByteSequence.from("/basalt/test/volumes/" + volumeId, UTF_8))
+                .get(10, TimeUnit.SECONDS);
+        ObjectNode record = (ObjectNode) JSON.readTree(got.getKvs().getFirst().getValue().getBytes());
+        record.put("generation", record.get("generation").asLong() + 1);
+        record.putArray("snapshots").addObject().put("id", UUID.randomUUID().toString()).put("name", name)
+                .put("sizeBytes", 8L << 20).put("createdAtMillis", System.currentTimeMillis()).put("state", state);
+        String volumeName = record.get("name").asText();
+        assertTrue(new VolumeTransactions(etcdClient, new ClusterKeys("test"), Duration.ofSeconds(5)).update(volumeId,
+                got.getKvs().getFirst().getModRevision(), JSON.writeValueAsBytes(record), "default", volumeName,
+                volumeName));
     }
 
     /**
