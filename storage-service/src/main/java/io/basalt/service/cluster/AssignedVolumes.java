@@ -5,7 +5,9 @@ import io.basalt.bridge.InsufficientCapacityException;
 import io.basalt.bridge.InvalidVolumeRequestException;
 import io.basalt.bridge.NotFoundException;
 import io.basalt.bridge.VolumeConflictException;
+import io.basalt.bridge.api.CreateSnapshotRequest;
 import io.basalt.bridge.api.CreateVolumeRequest;
+import io.basalt.bridge.api.Snapshot;
 import io.basalt.bridge.api.UpdateVolumeRequest;
 import io.basalt.bridge.api.Volume;
 import io.basalt.cluster.Cluster;
@@ -16,6 +18,7 @@ import io.basalt.service.volume.VolumeManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Instant;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -114,6 +117,7 @@ final class AssignedVolumes implements AutoCloseable {
         if (primary) {
             copies.rejoinReturned(desire, again); // a secondary's report that it serves its copy again brings it here
             copies.giveBack(desire, again);
+            copies.carryOutSnapshots(desire);
         }
         Optional<Volume> held = local.find(desire.project(), desire.id());
         if (report != null && report.nodeId().equals(self) && report.generation() == desire.generation()
@@ -126,6 +130,7 @@ final class AssignedVolumes implements AutoCloseable {
         }
         Volume volume;
         try {
+            revertIfAsked(desire, report);
             volume = held.isEmpty() ? create(desire) : change(desire, held.get());
             copies.serve(desire);
         } catch (RuntimeException e) {
@@ -146,7 +151,7 @@ final class AssignedVolumes implements AutoCloseable {
     private Volume create(VolumeDesire desire) {
         Volume volume = local.create(new VolumeManager.Identity(desire.id(), desire.uuid(), desire.nguid()),
                 desire.project(), new CreateVolumeRequest(desire.name(), desire.sizeBytes(),
-                        desire.hosts(), desire.compression(), desire.replicas(), null, null,
+                        desire.hosts(), desire.compression(), desire.replicas(), desire.sourceSnapshotId(), null,
                         desire.requireAuthentication(), desire.qos()));
         LOG.info("made volume {} '{}' of project {}, placed here by the cluster (generation {})", desire.id(),
                 desire.name(), desire.project(), desire.generation());
@@ -173,7 +178,45 @@ final class AssignedVolumes implements AutoCloseable {
         if (!desire.qos().equals(held.qos())) {
             local.setQos(project, desire.id(), desire.qos());
         }
+        if (desire.replicas() > 1) {
+            matchSnapshots(desire);
+        }
         return local.find(project, desire.id()).orElseThrow();
+    }
+
+    /**
+     * A secondary reverts its copy at the generation at which the primary, its writes parked, recorded
+     * that it reverted its own; once only: a copy that reported that generation already (before a
+     * restart, say) may have taken writes since.
+     */
+    private void revertIfAsked(VolumeDesire desire, VolumeReport report) {
+        RevertEntry revert = desire.revert();
+        if (revert != null && revert.generation() == desire.generation() && !desire.holder().equals(self)
+                && (report == null || report.generation() < desire.generation())) {
+            local.revert(desire.project(), desire.id(), revert.snapshotId());
+        }
+    }
+
+    /**
+     * A replicated volume's copy keeps the snapshots its record lists: it takes those the primary took
+     * (with the volume's writes parked, so that every copy's is the same) and deletes those the record no
+     * longer lists (deleted, or not taken by every copy in time), also when it comes back after missing
+     * their deletion. One the primary has not taken yet is left to it.
+     */
+    private void matchSnapshots(VolumeDesire desire) {
+        String project = desire.project();
+        Set<String> listed = desire.snapshots().stream().map(SnapshotEntry::id).collect(Collectors.toSet());
+        for (Snapshot own : local.listSnapshots(project, null)) {
+            if (own.sourceVolumeId().equals(desire.id()) && !listed.contains(own.id())) {
+                local.deleteSnapshot(project, own.id());
+            }
+        }
+        for (SnapshotEntry entry : desire.snapshots()) {
+            if (entry.state() != SnapshotEntry.State.WANTED && local.findSnapshot(project, entry.id()).isEmpty()) {
+                local.createSnapshot(entry.id(), Instant.ofEpochMilli(entry.createdAtMillis()), project,
+                        new CreateSnapshotRequest(entry.name(), desire.id()));
+            }
+        }
     }
 
     /** Reports why the generation was not applied, in terms the API that wrote it can answer with. */

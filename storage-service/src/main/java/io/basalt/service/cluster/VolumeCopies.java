@@ -2,6 +2,7 @@ package io.basalt.service.cluster;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.basalt.bridge.api.CreateSnapshotRequest;
 import io.basalt.cluster.Cluster;
 import io.basalt.cluster.ClusterException;
 import io.basalt.cluster.membership.Member;
@@ -25,6 +26,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -41,6 +44,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
 /**
@@ -80,6 +84,10 @@ final class VolumeCopies implements AutoCloseable {
     private static final int CNTLID_PARTS = 3;
     /** The ANA group of a replicated volume's namespace in its own subsystem. */
     private static final int ANA_GROUP = 1;
+    /** How long a primary holds writes back for its in-sync secondaries to take a snapshot. */
+    static final long SNAPSHOT_WAIT_SECONDS = 10;
+    /** A change of a record that lost this many races against others in a row gives up. */
+    private static final int RECORD_ATTEMPTS = 5;
     /** How often a primary's path state is matched to its lease fence. */
     static final long FENCE_CHECK_MILLIS = 100;
 
@@ -116,6 +124,8 @@ final class VolumeCopies implements AutoCloseable {
     private final Set<String> handingOver = ConcurrentHashMap.newKeySet();
     /** What nodes authenticate with to each other's replica subsystems. */
     private final NodeCredentials credentials;
+    /** {@code <volume id>/<snapshot id>} of the snapshots this primary is taking, queued or under way. */
+    private final Set<String> snapshotting = ConcurrentHashMap.newKeySet();
 
     VolumeCopies(Cluster cluster, VolumeManager local, NvmeTarget target, EventLoopGroup eventLoops, boolean failback) {
         this.cluster = cluster;
@@ -489,6 +499,239 @@ final class VolumeCopies implements AutoCloseable {
             }
         }
         return given;
+    }
+
+    /**
+     * On the primary: takes each snapshot the record asks for ({@link SnapshotEntry.State#WANTED}) on every
+     * copy, and reverts every copy when the record asks for it, on the rejoin thread (so never while a
+     * rejoin or a hand-over has the store paused).
+     */
+    void carryOutSnapshots(VolumeDesire desire) {
+        ReplicatedStore store = primaries.get(desire.id());
+        if (store == null) {
+            return;
+        }
+        String revertKey = desire.id() + "/revert";
+        if (desire.revert() != null && desire.revert().error() == null && snapshotting.add(revertKey)) {
+            rejoins.execute(() -> {
+                try {
+                    revertCopies(desire.id(), store);
+                } finally {
+                    snapshotting.remove(revertKey);
+                }
+            });
+        }
+        for (SnapshotEntry entry : desire.snapshots()) {
+            String key = desire.id() + "/" + entry.id();
+            if (entry.state() != SnapshotEntry.State.TAKEN && snapshotting.add(key)) {
+                rejoins.execute(() -> {
+                    try {
+                        if (entry.state() == SnapshotEntry.State.WANTED) {
+                            takeSnapshot(desire.id(), entry, store);
+                        } else {
+                            dropHalfTaken(desire.id(), entry, store);
+                        }
+                    } finally {
+                        snapshotting.remove(key);
+                    }
+                });
+            }
+        }
+    }
+
+    /**
+     * A snapshot {@link SnapshotEntry.State#TAKING} that this primary is not taking was left by a primary
+     * that stopped in the middle (this node before a restart, or the one it replaced): copies may have
+     * taken it at different points of the writes since, so it goes from the record, and so from every copy.
+     */
+    private void dropHalfTaken(String volumeId, SnapshotEntry entry, ReplicatedStore store) {
+        try {
+            VolumeDesire removed = primaries.get(volumeId) != store ? null : changeRecord(volumeId, d -> d.snapshot(
+                    entry.id()).filter(e -> e.state() == SnapshotEntry.State.TAKING).isEmpty() ? null
+                    : d.withoutSnapshot(entry.id()));
+            if (removed != null) {
+                LOG.warn("volume {}: snapshot {} '{}' was left half taken by a primary that stopped; removed from"
+                        + " every copy", volumeId, entry.id(), entry.name());
+            }
+        } catch (ClusterException | RuntimeException e) {
+            LOG.warn("volume {}: cannot remove half-taken snapshot {}: {}", volumeId, entry.id(), e.toString());
+        }
+    }
+
+    /**
+     * Takes one snapshot on every copy at one point of the write stream: parks new writes and waits for
+     * those in flight (after which every copy holds the same blocks), takes this copy's, records the
+     * snapshot {@link SnapshotEntry.State#TAKING} so that every in-sync secondary takes its own, waits
+     * (at most {@value #SNAPSHOT_WAIT_SECONDS} s) for their reports of that generation, resumes the writes
+     * and records it {@link SnapshotEntry.State#TAKEN}. All or nothing: if a copy does not take it in
+     * time (or refuses, or a copy is out of sync), the snapshot goes from the record, and so from every copy.
+     */
+    private void takeSnapshot(String volumeId, SnapshotEntry entry, ReplicatedStore store) {
+        VolumeDesire current;
+        try {
+            current = desired(volumeId).orElse(null);
+        } catch (ClusterException e) {
+            LOG.warn("volume {}: cannot read its record to take snapshot {}: {}", volumeId, entry.id(), e.getMessage());
+            return; // the record's next change brings it back
+        }
+        if (current == null || primaries.get(volumeId) != store
+                || !current.snapshot(entry.id()).map(s -> s.state() == SnapshotEntry.State.WANTED).orElse(false)) {
+            return; // no longer this node's to take, or taken or given up meanwhile
+        }
+        List<String> secondariesInSync = current.secondaries();
+        boolean taken = false;
+        try {
+            if (!current.allInSync() || !store.inSyncNodes().containsAll(secondariesInSync)) {
+                throw new ReplicationException("a copy is out of sync");
+            }
+            store.pauseForHandOver(SNAPSHOT_WAIT_SECONDS, TimeUnit.SECONDS);
+            try {
+                local.createSnapshot(entry.id(), Instant.ofEpochMilli(entry.createdAtMillis()), current.project(),
+                        new CreateSnapshotRequest(entry.name(), volumeId));
+                VolumeDesire taking = changeRecord(volumeId, d -> d.snapshot(entry.id()).isEmpty() ? null
+                        : d.withSnapshot(entry.in(SnapshotEntry.State.TAKING)));
+                // Each secondary's report of that generation, or its refusal, ends its part of the wait.
+                taken = taking != null && cluster.volumes().await(() -> secondariesInSync.stream().allMatch(n -> {
+                    VolumeReport report = reportOf(taking, n);
+                    return report != null && report.generation() >= taking.generation();
+                }), Duration.ofSeconds(SNAPSHOT_WAIT_SECONDS)) && secondariesInSync.stream()
+                        .map(n -> reportOf(taking, n)).allMatch(r -> r != null && r.applied(taking.generation()));
+            } finally {
+                store.keepServing();
+            }
+            if (taken && changeRecord(volumeId, d -> d.snapshot(entry.id()).isEmpty() ? null
+                    : d.withSnapshot(entry.in(SnapshotEntry.State.TAKEN))) != null) {
+                LOG.info("volume {}: snapshot {} '{}' taken on every copy {}", volumeId, entry.id(), entry.name(),
+                        current.nodeIds());
+                return;
+            }
+            LOG.warn("volume {}: snapshot {} not taken by every copy within {} s; removing it", volumeId, entry.id(),
+                    SNAPSHOT_WAIT_SECONDS);
+        } catch (ReplicationException | ClusterException | RuntimeException e) {
+            LOG.warn("volume {}: cannot take snapshot {}: {}; removing it", volumeId, entry.id(), e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            // Every copy, this one included, deletes what it took once the record no longer lists it.
+            changeRecord(volumeId, d -> d.snapshot(entry.id()).isEmpty() ? null : d.withoutSnapshot(entry.id()));
+        } catch (ClusterException | RuntimeException e) {
+            LOG.warn("volume {}: cannot remove snapshot {} from its record: {}", volumeId, entry.id(), e.toString());
+        }
+    }
+
+    /**
+     * Reverts every copy to a snapshot at one point of the write stream: parks new writes and waits for
+     * those in flight, reverts this copy, records the revert with the generation at which every in-sync
+     * secondary reverts its own, waits (at most {@value #SNAPSHOT_WAIT_SECONDS} s) for their reports of it,
+     * removes the revert from the record, and lets the writes go on. A secondary that did not report in
+     * time may revert later or not at all: it leaves the in-sync set, to be compared whole when it
+     * rejoins, before any write goes on. A revert recorded by a primary that stopped in the middle (some
+     * copies reverted, some maybe not) makes every secondary leave the in-sync set the same way.
+     */
+    private void revertCopies(String volumeId, ReplicatedStore store) {
+        VolumeDesire current;
+        try {
+            current = desired(volumeId).orElse(null);
+        } catch (ClusterException e) {
+            LOG.warn("volume {}: cannot read its record to revert it: {}", volumeId, e.getMessage());
+            return; // the record's next change brings it back
+        }
+        if (current == null || primaries.get(volumeId) != store || current.revert() == null
+                || current.revert().error() != null) {
+            return;
+        }
+        RevertEntry wanted = current.revert();
+        List<String> secondariesInSync = store.inSyncNodes();
+        try {
+            store.pauseForHandOver(SNAPSHOT_WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (ReplicationException e) {
+            LOG.warn("volume {}: cannot revert it: {}", volumeId, e.getMessage());
+            giveUpRevert(volumeId, wanted, "the volume's writes did not drain in time; retry");
+            return;
+        }
+        try {
+            List<String> unknown = secondariesInSync;
+            if (wanted.generation() == 0) {
+                try {
+                    local.revert(current.project(), volumeId, wanted.snapshotId());
+                } catch (RuntimeException e) {
+                    LOG.warn("volume {}: cannot revert it to snapshot {}: {}", volumeId, wanted.snapshotId(), e.toString());
+                    giveUpRevert(volumeId, wanted, e.getMessage());
+                    return;
+                }
+                VolumeDesire reverting = changeRecord(volumeId, d -> wanted.equals(d.revert())
+                        ? d.withRevert(new RevertEntry(wanted.snapshotId(), d.generation() + 1, null)) : null);
+                if (reverting != null) {
+                    cluster.volumes().await(() -> secondariesInSync.stream().allMatch(n -> {
+                        VolumeReport report = reportOf(reverting, n);
+                        return report != null && report.generation() >= reverting.generation();
+                    }), Duration.ofSeconds(SNAPSHOT_WAIT_SECONDS));
+                    unknown = secondariesInSync.stream().filter(n -> {
+                        VolumeReport report = reportOf(reverting, n);
+                        return report == null || !report.applied(reverting.generation());
+                    }).toList();
+                }
+            }
+            for (String nodeId : unknown) {
+                LOG.warn("volume {}: the copy on {} did not report the revert to snapshot {}; it leaves the in-sync"
+                        + " set and is compared whole when it rejoins", volumeId, nodeId, wanted.snapshotId());
+                recorded(store.leaveOutUnknown(nodeId), volumeId, nodeId);
+            }
+            changeRecord(volumeId, d -> d.revert() != null && d.revert().snapshotId().equals(wanted.snapshotId())
+                    ? d.withRevert(null) : null);
+            List<String> left = unknown;
+            LOG.info("volume {}: reverted to snapshot {} on this copy and {}", volumeId, wanted.snapshotId(),
+                    secondariesInSync.stream().filter(n -> !left.contains(n)).toList());
+        } catch (ClusterException | RuntimeException e) {
+            LOG.warn("volume {}: the revert to snapshot {} did not complete: {}", volumeId, wanted.snapshotId(),
+                    e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            store.keepServing();
+        }
+    }
+
+    /** Writes why a revert that changed no copy was not made, for the API that asked to answer. */
+    private void giveUpRevert(String volumeId, RevertEntry wanted, String why) {
+        try {
+            changeRecord(volumeId, d -> wanted.equals(d.revert())
+                    ? d.withRevert(new RevertEntry(wanted.snapshotId(), 0, why)) : null);
+        } catch (ClusterException | RuntimeException e) {
+            LOG.warn("volume {}: cannot record why the revert was not made: {}", volumeId, e.toString());
+        }
+    }
+
+    /**
+     * The record as etcd has it now, not as this node's watch last delivered it: a snapshot or revert
+     * already carried out must not be started again from a record the watch has not replaced yet.
+     */
+    private Optional<VolumeDesire> desired(String volumeId) throws ClusterException {
+        return cluster.volumeTransactions().read(volumeId)
+                .flatMap(stored -> ClusterJson.decode(volumeId, stored.json(), VolumeDesire.class));
+    }
+
+    /**
+     * Writes the change {@code next} makes of the volume's record as it is in etcd (read again after losing
+     * a race, {@value #RECORD_ATTEMPTS} attempts at most), fields this node does not know carried over; the
+     * record written, or null when {@code next} said there was nothing to change (or the record is gone).
+     */
+    private VolumeDesire changeRecord(String volumeId, UnaryOperator<VolumeDesire> next) throws ClusterException {
+        for (int attempt = 0; attempt < RECORD_ATTEMPTS; attempt++) {
+            Optional<VolumeRecords.Stored> stored = cluster.volumeTransactions().read(volumeId);
+            Optional<VolumeDesire> read = stored.flatMap(s -> ClusterJson.decode(volumeId, s.json(), VolumeDesire.class));
+            VolumeDesire changed = read.map(next).orElse(null);
+            if (changed == null) {
+                return null;
+            }
+            if (cluster.volumeTransactions().update(volumeId, stored.get().modRevision(),
+                    ClusterJson.encodeOver(stored.get().json(), changed), changed.project(), read.get().name(),
+                    changed.name())) {
+                return changed;
+            }
+        }
+        throw new ClusterException("volume " + volumeId + ": its record kept changing under this change");
     }
 
     /** @return whether the copy on {@code nodeId} is in sync again */

@@ -520,6 +520,30 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
     }
 
     /**
+     * Takes an in-sync secondary that may or may not have made a change of its whole copy (a revert it
+     * did not report in time) out of the in-sync set, to be compared whole when it rejoins
+     * ({@link #trackUnknown}); its connection is cut. Call while writes are paused. The transaction
+     * recording it out, completed at once if it is not in sync here.
+     */
+    public synchronized CompletableFuture<Long> leaveOutUnknown(String nodeId) {
+        Members m = members;
+        for (int i = 0; i < m.inSync.length; i++) {
+            RemoteReplica replica = m.inSync[i];
+            if (replica.nodeId().equals(nodeId)) {
+                DirtyRegions dirty = new DirtyRegions(local.blockCount(), regionBlocks);
+                dirty.markAll(local.blockCount());
+                Behind b = new Behind(nodeId, dirty, true, null);
+                b.recorded = record(b);
+                members = new Members(without(m.inSync, replica), without(m.unflushed, m.unflushed[i]),
+                        append(m.behind, b));
+                replica.cut();
+                return b.recorded;
+            }
+        }
+        return CompletableFuture.completedFuture(generation);
+    }
+
+    /**
      * For a secondary whose changes this primary does not know (it was out of sync when this primary
      * started, or it is the primary this one replaced): every region counts as dirty, and its rejoin
      * compares the whole volume, writing only the blocks that differ ({@link CatchUp}). The caller
@@ -589,10 +613,10 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
     }
 
     /**
-     * Before this primary gives the volume to another copy (failback): makes new writes, unmaps and
-     * flushes wait, and waits (bounded) for those in flight, after which every write acknowledged has
-     * reached every in-sync copy and nothing more changes. Then either {@link #handedOver} or
-     * {@link #keepServing}.
+     * Before this primary gives the volume to another copy (failback), or while every copy takes a
+     * snapshot: makes new writes, unmaps and flushes wait, and waits (bounded) for those in flight, after
+     * which every write acknowledged has reached every in-sync copy and nothing more changes. Then either
+     * {@link #handedOver} or {@link #keepServing}.
      */
     public void pauseForHandOver(long timeout, TimeUnit unit) throws ReplicationException {
         try {
@@ -609,7 +633,7 @@ public final class ReplicatedStore implements BlockStore, AutoCloseable {
         resume();
     }
 
-    /** The hand-over did not happen: the commands that waited go on. */
+    /** The hand-over did not happen, or the snapshot is taken: the commands that waited go on. */
     public void keepServing() {
         resume();
     }

@@ -324,16 +324,27 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
 
     @Override
     public Snapshot createSnapshot(String project, CreateSnapshotRequest request) {
+        return createSnapshot(UUID.randomUUID().toString(), Instant.now(), project, request);
+    }
+
+    /**
+     * Takes a snapshot whose id and time were chosen elsewhere: by the cluster, which takes one of every
+     * copy of a replicated volume under one id.
+     */
+    public Snapshot createSnapshot(String id, Instant createdAt, String project, CreateSnapshotRequest request) {
         synchronized (mutations) {
             if (catalog.snapshots().stream().anyMatch(s -> s.project().equals(project)
                     && s.name().equals(request.name()))) {
                 throw new VolumeConflictException("name", "a snapshot named '" + request.name() + "' already exists");
             }
+            if (catalog.snapshot(id) != null) {
+                throw new VolumeConflictException("id", "a snapshot with id " + id + " already exists");
+            }
             VolumeRecord volume = existing(project, request.sourceVolumeId());
             int mapId = engineChange(() -> engine.cloneOf(volume.mapId(), volume.sizeBytes() / volume.blockSize(),
                     volume.compression(), true));
-            SnapshotRecord snapshot = new SnapshotRecord(UUID.randomUUID().toString(), request.name(), project,
-                    volume.id(), volume.sizeBytes(), Instant.now(), mapId);
+            SnapshotRecord snapshot = new SnapshotRecord(id, request.name(), project,
+                    volume.id(), volume.sizeBytes(), createdAt, mapId);
             try {
                 catalog.putSnapshot(snapshot);
             } catch (RuntimeException e) {

@@ -353,6 +353,35 @@ class ReplicationTest {
     }
 
     /**
+     * A secondary that may or may not have changed its whole copy (a revert it did not report in time) is
+     * taken out of the in-sync set with every region dirty: writes go on without it, and its rejoin
+     * compares the whole volume, undoing a block only it changed. Shown failing without the regions
+     * marked dirty (no region dirty: 0 instead of 64).
+     */
+    @Test
+    void aSecondaryLeftOutUnknownIsComparedWholeWhenItRejoins() throws Exception {
+        start(2);
+        ReplicaNode b = nodes.get(1);
+        for (long lba = 0; lba < BLOCKS; lba += 64) {
+            assertEquals(IoResult.OK, write(lba, 64, lba, false).get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+        }
+        long generation = store.generation();
+        assertTrue(store.leaveOutUnknown("B").get(TIMEOUT_SECONDS, TimeUnit.SECONDS) > generation,
+                "recorded out of sync with a new generation");
+        assertEquals(List.of(), store.inSyncNodes());
+        assertEquals(BLOCKS / REGION, store.dirtyRegions("B"));
+        // What a late revert on B alone would leave: a block that differs from the primary's.
+        CompletableFuture<IoResult> onlyOnB = new CompletableFuture<>();
+        b.volume.write(2000, 1, pattern(1, 99), false, onlyOnB::complete);
+        assertEquals(IoResult.OK, onlyOnB.get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+        assertEquals(IoResult.OK, write(100, 4, 5, true).get(TIMEOUT_SECONDS, TimeUnit.SECONDS), "writes go on");
+        assertEquals(5, store.rejoin(b.connect(2), TIMEOUT_SECONDS, TimeUnit.SECONDS),
+                "the 4 blocks B missed and the one only B changed");
+        assertEquals(List.of("B"), store.inSyncNodes());
+        assertArrayEquals(image, b.image());
+    }
+
+    /**
      * C stops answering without closing anything (its packets held by a paused proxy): the write waiting
      * for it completes once the replication timeout (2 s here) has cut C, and C is out of the in-sync set.
      * The connection to C has no Keep Alive, so nothing else would end the wait: shown failing (the write
