@@ -43,6 +43,7 @@ import java.util.concurrent.ExecutionException;
                 "basalt bench --scrape-metrics [--seconds N] [--warmup N] [--output FILE]",
                 "basalt bench --replication [--seconds N] [--warmup N] [--output FILE]",
                 "basalt bench --failover [--kills N] [--lease-ttl SECONDS]... [--output FILE]",
+                "basalt bench --transfer-sweep [--rounds N] [--seconds N] [--warmup N] [--memory-namespace] [--output FILE]",
                 "basalt bench --report [--seconds N] [--warmup N] [--connections N] [--digest] [--engine-dir DIR]",
                 "             [--output FILE]"},
         footerHeading = "%nTarget and load:%n",
@@ -117,6 +118,12 @@ import java.util.concurrent.ExecutionException;
                 "                      restarted and back in sync before the next kill. Each --lease-ttl (the nodes'",
                 "                      cluster.lease-ttl-seconds, default 4 and the smallest, 2) runs a fresh",
                 "                      cluster; --output FILE puts the section into FILE in place of its previous version",
+                "  --transfer-sweep    in-process targets on one namespace (an engine volume on a drive in memory, or",
+                "                      --memory-namespace) that differ only in the in-capsule data size (0 to 32 KiB,",
+                "                      for 4, 16 and 32 KiB writes) or MAXH2CDATA (32 KiB to 1 MiB, for 128 KiB and",
+                "                      1 MiB writes), one connection at queue depth 1 and 32: IOPS and the target's",
+                "                      CPU per write, medians of --rounds (default 3) of --seconds (default 2) after",
+                "                      --warmup (default 1), settings alternated; --output FILE puts the section into FILE",
                 "  --report            run the standard matrix against --self (memory, engine on a drive file and",
                 "                      on a memory drive) and the echo baseline, the first seconds of fresh JVMs",
                 "                      against steady state, then --write-amplification, --compression,",
@@ -173,6 +180,9 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (list.contains("--replication")) {
             return ReplicationBench.run(args);
+        }
+        if (list.contains("--transfer-sweep")) {
+            return TransferSweepBench.run(args);
         }
         if (list.contains("--failover")) {
             return FailoverBench.run(args);

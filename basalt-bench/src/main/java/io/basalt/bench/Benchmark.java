@@ -32,18 +32,23 @@ final class Benchmark {
     }
 
     private static BenchResult runNvme(BenchOptions o) throws Exception {
+        if (!o.self()) {
+            return runNvme(o, o.address(), o.port(), o.nqn(), o.nsid());
+        }
         long localSize = o.workingSet() > 0 ? o.workingSet() : DEFAULT_LOCAL_WORKING_SET;
-        SelfTarget self = o.self() ? new SelfTarget(localSize, o.hostNqn(), o.engine(), o.engineDir(),
-                o.memoryDrive()) : null;
+        try (SelfTarget self = new SelfTarget(localSize, o.hostNqn(), o.engine(), o.engineDir(), o.memoryDrive())) {
+            return runNvme(o, "127.0.0.1", self.port(), SelfTarget.NQN, SelfTarget.NSID);
+        }
+    }
+
+    /** {@code o}'s workload against namespace {@code nsid} of subsystem {@code nqn} at {@code address:port}. */
+    static BenchResult runNvme(BenchOptions o, String address, int port, String nqn, int nsid) throws Exception {
         EventLoopGroup group = EventLoops.createForHost(clientThreads(o));
         try {
             HostOptions host = HostOptions.defaults(o.hostNqn()).withDigests(o.digests(), o.digests())
                     .withIoQueues(o.connections(), o.queueDepth() + 1);
-            HostController controller = self != null
-                    ? HostController.connect(group, host, "127.0.0.1", self.port(), SelfTarget.NQN).get()
-                    : HostController.connect(group, host, o.address(), o.port(), o.nqn()).get();
+            HostController controller = HostController.connect(group, host, address, port, nqn).get();
             try {
-                int nsid = self != null ? SelfTarget.NSID : o.nsid();
                 NamespaceInfo ns = controller.identifyNamespace(nsid).get();
                 if (!ns.isActive()) {
                     throw new IllegalStateException("namespace " + nsid + " is not visible to " + o.hostNqn());
@@ -63,9 +68,6 @@ final class Benchmark {
             }
         } finally {
             EventLoops.shutdown(group);
-            if (self != null) {
-                self.close();
-            }
         }
     }
 

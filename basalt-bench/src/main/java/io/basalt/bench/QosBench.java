@@ -388,7 +388,8 @@ final class QosBench {
         return md.toString();
     }
 
-    private static double median(double[] values) {
+    /** The median (the mean of the middle two for an even count). */
+    static double median(double[] values) {
         double[] sorted = values.clone();
         Arrays.sort(sorted);
         int middle = sorted.length / 2;

@@ -24,6 +24,7 @@ import java.util.UUID;
 final class SelfTarget implements AutoCloseable {
     static final String NQN = "nqn.2026-11.io.basalt:bench-self";
     static final int NSID = 1;
+    static final String SERIAL = "BASALT-BENCH";
     /** The node's default volume block size. */
     static final int BLOCK_SIZE = 4096;
     /** Size of the engine's (sparse) drive file. */
@@ -32,9 +33,18 @@ final class SelfTarget implements AutoCloseable {
     private static final int FILL_DEPTH = 16;
 
     private final EventLoopGroup group;
-    private final NvmeTarget target;
+    private final BlockDevice device;
+    private final String hostNqn;
     private final BenchEngine engine;
-    private final int port;
+    private final Served served;
+
+    /** A target on this device and these event loops, listening on 127.0.0.1 at {@code port}. */
+    record Served(NvmeTarget target, int port) implements AutoCloseable {
+        @Override
+        public void close() {
+            target.close();
+        }
+    }
 
     /**
      * @param sizeBytes namespace size, written through once (random data) so that reads return data, not holes
@@ -43,9 +53,15 @@ final class SelfTarget implements AutoCloseable {
      * @param memoryDrive the engine's drive is in memory rather than a file
      */
     SelfTarget(long sizeBytes, String hostNqn, boolean onEngine, Path engineDir, boolean memoryDrive) throws Exception {
-        BlockDevice device;
+        this(sizeBytes, hostNqn, onEngine, engineDir, memoryDrive, ENGINE_DRIVE_BYTES);
+    }
+
+    /** @param driveBytes size of the engine's drive */
+    SelfTarget(long sizeBytes, String hostNqn, boolean onEngine, Path engineDir, boolean memoryDrive, long driveBytes)
+            throws Exception {
+        this.hostNqn = hostNqn;
         if (onEngine) {
-            engine = BenchEngine.open(engineDir, ENGINE_DRIVE_BYTES, memoryDrive);
+            engine = BenchEngine.open(engineDir, driveBytes, memoryDrive);
             device = new VolumeDevice(engine.createVolume(BLOCK_SIZE, sizeBytes, false), false);
         } else {
             engine = null;
@@ -54,11 +70,7 @@ final class SelfTarget implements AutoCloseable {
         group = EventLoops.create(EventLoops.serverThreads());
         try {
             fill(device, sizeBytes);
-            target = new NvmeTarget(TargetOptions.defaults("BASALT-BENCH"), group);
-            Subsystem subsystem = new Subsystem(NQN, "BASALT-BENCH", "Basalt benchmark");
-            subsystem.addNamespace(new Namespace(NSID, UUID.randomUUID(), new byte[16], device, Set.of(hostNqn)));
-            target.addSubsystem(subsystem);
-            port = target.listen(new TargetPort("127.0.0.1", 0, "127.0.0.1", false)).get().getPort();
+            served = serve(TargetOptions.defaults(SERIAL));
         } catch (Exception | Error e) {
             EventLoops.shutdown(group);
             closeEngine();
@@ -67,7 +79,25 @@ final class SelfTarget implements AutoCloseable {
     }
 
     int port() {
-        return port;
+        return served.port();
+    }
+
+    /**
+     * Another target with {@code options} on the same namespace and event loops (subsystem {@link #NQN},
+     * namespace {@link #NSID}), on a port of its own: to compare target settings on one device. The
+     * caller closes it, before this.
+     */
+    Served serve(TargetOptions options) throws Exception {
+        NvmeTarget target = new NvmeTarget(options, group);
+        try {
+            Subsystem subsystem = new Subsystem(NQN, SERIAL, "Basalt benchmark");
+            subsystem.addNamespace(new Namespace(NSID, UUID.randomUUID(), new byte[16], device, Set.of(hostNqn)));
+            target.addSubsystem(subsystem);
+            return new Served(target, target.listen(new TargetPort("127.0.0.1", 0, "127.0.0.1", false)).get().getPort());
+        } catch (Exception | Error e) {
+            target.close();
+            throw e;
+        }
     }
 
     private static void fill(BlockDevice device, long sizeBytes) throws Exception {
@@ -85,7 +115,7 @@ final class SelfTarget implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
-        target.close();
+        served.close();
         EventLoops.shutdown(group);
         closeEngine();
     }

@@ -23,7 +23,7 @@ class BenchCommandTest {
         Outcome help = bench("--help");
         assertEquals(0, help.status());
         for (String mode : new String[]{"--target ADDR:PORT", "--self", "--engine", "--report", "--startup", "--checkpoint", "--qos",
-                "--scrape-metrics", "--failover"}) {
+                "--scrape-metrics", "--failover", "--transfer-sweep"}) {
             assertTrue(help.out().contains(mode), mode + " in:\n" + help.out());
         }
     }
@@ -41,6 +41,21 @@ class BenchCommandTest {
         Outcome bad = bench("--failover", "--lease-ttl", "1");
         assertEquals(BenchCommand.EXIT_USAGE, bad.status());
         assertTrue(bad.err().contains("--lease-ttl must be from 2"), bad.err());
+    }
+
+    /**
+     * Every write of the transfer sweep has exactly one variant that moves it as the target's defaults
+     * do, the base of its ratios: a default changed to a way of moving a write the sweep does not try
+     * fails here, and so would two variants that do the same.
+     */
+    @Test
+    void everyWriteOfTheTransferSweepHasOneVariantMovingItAsTheDefaults() {
+        TransferSweepBench.Setting defaults = TransferSweepBench.Setting.defaults();
+        for (TransferSweepBench.Write w : TransferSweepBench.writes()) {
+            assertEquals(1, w.variants().stream().filter(v -> v.sameTransfer(defaults, w.ioSize())).count(), w.toString());
+            assertEquals(w.variants().size(), w.variants().stream().map(v -> v.transfer(w.ioSize())).distinct().count(),
+                    w.toString());
+        }
     }
 
     /** The whole path the tool measures: the in-process target on memory and the built-in host. */

@@ -384,8 +384,9 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         int sglType = Sqe.sglType(req.sqe);
         int sglLength = Sqe.sglLength(req.sqe);
         if (dataIndex >= 0) {
-            int limit = isAdmin() || controller == null ? Math.max(ADMIN_IN_CAPSULE_DATA, options.inCapsuleDataSize())
-                    : options.inCapsuleDataSize();
+            // The admin queue's capsules are Linux's and Basalt's hosts' 8 KiB whatever IOCCSZ is, and a
+            // connection that has not connected gets no more than that before anyone knows its host.
+            int limit = isAdmin() || controller == null ? ADMIN_IN_CAPSULE_DATA : options.inCapsuleDataSize();
             if (dataLength > limit) {
                 throw new PduException(Pdu.FES_DATA_LIMIT_EXCEEDED, Pdu.PLEN,
                         dataLength + " bytes of in-capsule data, the limit is " + limit);

@@ -489,6 +489,31 @@ class TargetQueueTest {
         assertEquals(2, active.getIntLE(4), "namespace 2 is now active for the host");
     }
 
+    /**
+     * A target whose IOCCSZ (32 KiB) is above the admin queue's 8 KiB still takes no more than 8 KiB in a
+     * capsule before Connect, where nobody knows the host yet, and on the admin queue. Failed before the
+     * admin limit was fixed at 8 KiB: both accepted up to IOCCSZ.
+     */
+    @Test
+    void inCapsuleDataBeforeConnectAndOnTheAdminQueueStaysWithin8KiBWhateverIoccsz() {
+        nvme = new NvmeTarget(new TargetOptions(4, 32, 32 * 1024, 4096, 1 << 20, "BASALT-TEST"), null);
+        nvme.addSubsystem(subsystem);
+        EmbeddedHost unknown = host();
+        unknown.initialize(false, false);
+        List<ByteBuf> frames = unknown.command(EmbeddedHost.connect(0, 32, 0), Unpooled.wrappedBuffer(new byte[12 * 1024]));
+        assertTerminated(unknown, frames, Pdu.FES_DATA_LIMIT_EXCEEDED, Pdu.PLEN);
+
+        EmbeddedHost admin = host();
+        adminReady(admin, 32);
+        ByteBuf setFeatures = EmbeddedHost.sqe(Opcodes.ADMIN_SET_FEATURES);
+        frames = admin.command(setFeatures, Unpooled.wrappedBuffer(new byte[12 * 1024]));
+        assertTerminated(admin, frames, Pdu.FES_DATA_LIMIT_EXCEEDED, Pdu.PLEN);
+
+        EmbeddedHost io = ioQueue(adminReady(host(), 32));
+        Completion written = single(io.command(rw(Opcodes.IO_WRITE, 0, 64), Unpooled.wrappedBuffer(new byte[32 * 1024])));
+        assertEquals(Status.SUCCESS, written.status(), "32 KiB in the capsule on an I/O queue");
+    }
+
     @Test
     void inCapsuleDataBeyondTheLimitTerminates() {
         EmbeddedHost admin = host();

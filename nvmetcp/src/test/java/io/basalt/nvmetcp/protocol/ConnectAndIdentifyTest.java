@@ -56,8 +56,8 @@ class ConnectAndIdentifyTest {
         assertEquals(1024, info.nn());
         assertEquals(8, info.mdts(), "1 MiB in 4 KiB pages");
         assertEquals(1 << 20, info.maxTransferBytes());
-        assertEquals((64 + 8192) / 16, info.ioccsz());
-        assertEquals(8192, info.inCapsuleDataSize());
+        assertEquals((64 + 32768) / 16, info.ioccsz());
+        assertEquals(32768, info.inCapsuleDataSize());
         assertEquals(1, info.iorcsz());
         assertTrue((info.oaes() & (1 << 8)) != 0, "namespace attribute notices");
         assertTrue(info.volatileWriteCache());

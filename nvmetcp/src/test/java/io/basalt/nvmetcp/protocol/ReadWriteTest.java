@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Data round trips through a live target: in-capsule writes (up to the 8 KiB IOCCSZ), writes through
+ * Data round trips through a live target: in-capsule writes (up to the 32 KiB IOCCSZ), writes through
  * R2T and H2CData (up to MDTS, 1 MiB, several H2CData PDUs of at most MAXH2CDATA 128 KiB), reads through
  * C2HData, with every digest combination, and with SQ flow control disabled so that reads end with
  * a C2HData PDU carrying the SUCCESS flag instead of a CapsuleResp.
@@ -50,8 +50,11 @@ class ReadWriteTest {
                 Arguments.of("SUCCESS flag, both digests", plain.withDigests(true, true).withSqFlowControlDisabled(true)));
     }
 
-    /** Block counts: in-capsule (1, 8, 16 = 8 KiB), just above it, 128 KiB, one H2CData more, MDTS. */
-    private static final int[] SIZES = {1, 8, 16, 17, 256, 257, 2048};
+    /**
+     * Block counts of 512 bytes: in the capsule (1, 8, 16, 64 = the 32 KiB IOCCSZ), just above it (R2T),
+     * 128 KiB, one H2CData more, MDTS.
+     */
+    private static final int[] SIZES = {1, 8, 16, 64, 65, 256, 257, 2048};
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("connections")

@@ -48,7 +48,7 @@ class SmartLogTest {
                     dst.release();
                 }
             }
-            IoResult written = new IoResult(); // and one write of 64 blocks (through R2T) on the second
+            IoResult written = new IoResult(); // and one write of 64 blocks (in the capsule) on the second
             second.write(1, 100, 64, data.slice(), false, written);
             assertEquals(SUCCESS, written.status());
         } finally {
