@@ -39,6 +39,19 @@ public final class VolumeTransactions {
         this.timeout = timeout;
     }
 
+    /**
+     * A record larger than {@link VolumeRecords#MAX_VALUE_BYTES} would be skipped by every node's reader
+     * (and, read afresh, taken for a volume without a record): it is refused before it is written.
+     */
+    private static ByteSequence recordBytes(String volumeId, byte[] record) throws ClusterException {
+        if (record.length > VolumeRecords.MAX_VALUE_BYTES) {
+            throw new ClusterException("the record of volume " + volumeId + " would be " + record.length
+                    + " bytes, more than the " + VolumeRecords.MAX_VALUE_BYTES + " a node reads (too many snapshots"
+                    + " or hosts?); the change is not made");
+        }
+        return ByteSequence.from(record);
+    }
+
     /** The volume's record as etcd has it now (not the watched copy), or empty. */
     public Optional<VolumeRecords.Stored> read(String volumeId) throws ClusterException {
         GetResponse answer = EtcdCalls.await(client.getKVClient().get(keys.volume(volumeId), GetOption.DEFAULT), timeout,
@@ -56,7 +69,7 @@ public final class VolumeTransactions {
         return EtcdCalls.await(client.getKVClient().txn()
                 .If(new Cmp(nameKey, Cmp.Op.EQUAL, CmpTarget.version(0)),
                         new Cmp(keys.volume(volumeId), Cmp.Op.EQUAL, CmpTarget.version(0)))
-                .Then(Op.put(keys.volume(volumeId), ByteSequence.from(record), PutOption.DEFAULT),
+                .Then(Op.put(keys.volume(volumeId), recordBytes(volumeId, record), PutOption.DEFAULT),
                         Op.put(nameKey, text(volumeId), PutOption.DEFAULT))
                 .commit(), timeout, "create volume " + volumeId).isSucceeded();
     }
@@ -69,7 +82,7 @@ public final class VolumeTransactions {
                           String newName) throws ClusterException {
         List<Cmp> conditions = new ArrayList<>(List.of(new Cmp(keys.volume(volumeId), Cmp.Op.EQUAL,
                 CmpTarget.modRevision(modRevision))));
-        List<Op> changes = new ArrayList<>(List.of(Op.put(keys.volume(volumeId), ByteSequence.from(record),
+        List<Op> changes = new ArrayList<>(List.of(Op.put(keys.volume(volumeId), recordBytes(volumeId, record),
                 PutOption.DEFAULT)));
         if (!oldName.equals(newName)) {
             conditions.add(new Cmp(keys.volumeName(project, newName), Cmp.Op.EQUAL, CmpTarget.version(0)));
@@ -103,7 +116,7 @@ public final class VolumeTransactions {
                 .If(new Cmp(keys.volume(volumeId), Cmp.Op.EQUAL, CmpTarget.modRevision(modRevision)),
                         new Cmp(keys.member(holder), Cmp.Op.EQUAL, CmpTarget.version(0)),
                         new Cmp(keys.member(taker), Cmp.Op.GREATER, CmpTarget.version(0)))
-                .Then(Op.put(keys.volume(volumeId), ByteSequence.from(record), PutOption.DEFAULT))
+                .Then(Op.put(keys.volume(volumeId), recordBytes(volumeId, record), PutOption.DEFAULT))
                 .Else(Op.get(keys.member(holder), COUNT_ONLY), Op.get(keys.member(taker), COUNT_ONLY))
                 .commit(), timeout, "give volume " + volumeId + " to node " + taker);
         if (answer.isSucceeded()) {
@@ -127,7 +140,7 @@ public final class VolumeTransactions {
         return EtcdCalls.await(client.getKVClient().txn()
                 .If(new Cmp(keys.volume(volumeId), Cmp.Op.EQUAL, CmpTarget.modRevision(modRevision)),
                         new Cmp(keys.member(taker), Cmp.Op.GREATER, CmpTarget.version(0)))
-                .Then(Op.put(keys.volume(volumeId), ByteSequence.from(record), PutOption.DEFAULT))
+                .Then(Op.put(keys.volume(volumeId), recordBytes(volumeId, record), PutOption.DEFAULT))
                 .commit(), timeout, "give volume " + volumeId + " back to node " + taker).isSucceeded();
     }
 

@@ -1,5 +1,6 @@
 package io.basalt.cluster.volumes;
 
+import io.basalt.cluster.ClusterException;
 import io.basalt.cluster.etcd.ClusterKeys;
 import io.basalt.cluster.etcd.EtcdProcess;
 import io.etcd.jetcd.Client;
@@ -11,6 +12,7 @@ import java.time.Duration;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -44,6 +46,16 @@ class VolumeTransactionsTest {
             assertTrue(volumes.delete("v1", volumes.read("v1").orElseThrow().modRevision(), "p", "logs"));
             assertTrue(volumes.read("v1").isEmpty());
             assertTrue(volumes.create("v5", "p", "logs", bytes("fifth")), "the deletion freed the name");
+
+            // A record no node would read is not written: it would be taken for a volume without one.
+            byte[] tooLarge = new byte[VolumeRecords.MAX_VALUE_BYTES + 1];
+            long fifth = volumes.read("v5").orElseThrow().modRevision();
+            ClusterException refused = assertThrows(ClusterException.class,
+                    () -> volumes.update("v5", fifth, tooLarge, "p", "logs", "logs"));
+            assertTrue(refused.getMessage().contains("more than the 65536 a node reads"), refused.getMessage());
+            assertArrayEquals(bytes("fifth"), volumes.read("v5").orElseThrow().json());
+            assertThrows(ClusterException.class, () -> volumes.create("v6", "p", "large", tooLarge));
+            assertTrue(volumes.read("v6").isEmpty());
         }
     }
 
