@@ -82,6 +82,7 @@ final class BenchEngine implements AutoCloseable {
         try {
             engine.close();
         } finally {
+            media.close();
             delete(directory);
         }
     }

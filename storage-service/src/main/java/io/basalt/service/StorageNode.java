@@ -61,6 +61,8 @@ public final class StorageNode implements AutoCloseable {
     private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile List<Portal> portals = List.of();
+    /** The engine's drives: closed after the store, which frees memory drives. */
+    private NodeMedia media;
     private NodeStore store;
     private volatile VolumeManager volumes;
     private ApiTokens tokens;
@@ -119,7 +121,8 @@ public final class StorageNode implements AutoCloseable {
 
     private void startParts() throws StartupException {
         try {
-            store = NodeStore.open(config.dataDir(), config.engine().media(),
+            media = config.engine().media();
+            store = NodeStore.open(config.dataDir(), media,
                     nodeId -> config.engine().engineConfig(config.dataDir(), nodeId));
             volumes = VolumeManager.open(store, new VolumeManager.Defaults(config.blockSize(), config.compression()),
                     () -> portals,
@@ -191,10 +194,11 @@ public final class StorageNode implements AutoCloseable {
         }
         long started = System.nanoTime();
         NodeWarmUp.Outcome outcome;
-        try {
+        // Media of its own, released with the scratch engine: a memory drive's memory is not held twice.
+        try (NodeMedia scratchMedia = config.engine().media()) {
             outcome = warmUp.run(eventLoops, config.targetOptions("BASALT-WARM-UP"),
                     Runtime.getRuntime().availableProcessors(), Duration.ofSeconds(config.warmUpSeconds()),
-                    config.engine().media(), config.dataDir().resolve(WARM_UP_DIRECTORY));
+                    scratchMedia, config.dataDir().resolve(WARM_UP_DIRECTORY));
         } catch (RuntimeException e) {
             outcome = new NodeWarmUp.Outcome(0, e.toString());
         }
@@ -261,6 +265,9 @@ public final class StorageNode implements AutoCloseable {
             } catch (IOException e) {
                 LOG.warn("closing the engine: {}", e.toString());
             }
+        }
+        if (media != null) {
+            media.close();
         }
         metrics.close();
         LOG.info("Basalt stopped");

@@ -49,10 +49,12 @@ class NodeWarmUpTest extends LiveNodeTest {
     void warmUpThatCannotRunReportsWhy() {
         NioEventLoopGroup group = new NioEventLoopGroup(1);
         group.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
-        NodeWarmUp.Outcome outcome = NodeWarmUp.run(group, TargetOptions.defaults("WARM-UP-TEST"), 1,
-                Duration.ofSeconds(1), new MemoryMedia(), dataDir.resolve("scratch"));
-        assertNotNull(outcome.failure());
-        assertEquals(0, outcome.commands());
+        try (MemoryMedia media = new MemoryMedia()) {
+            NodeWarmUp.Outcome outcome = NodeWarmUp.run(group, TargetOptions.defaults("WARM-UP-TEST"), 1,
+                    Duration.ofSeconds(1), media, dataDir.resolve("scratch"));
+            assertNotNull(outcome.failure());
+            assertEquals(0, outcome.commands());
+        }
     }
 
     /**

@@ -5,6 +5,7 @@ import io.basalt.service.engine.drive.DriveRebuild;
 import io.basalt.service.engine.drive.DriveSet;
 import io.basalt.service.engine.drive.MemoryMedia;
 import io.basalt.service.engine.ec.ErasureCode;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
@@ -46,6 +47,12 @@ class DriveRebuildTest {
     private Random random;
     private long tag;
     private int volumeId;
+
+    /** Frees the memory drives' memory. */
+    @AfterEach
+    void freeDrives() {
+        media.close();
+    }
 
     private EngineConfig config() {
         List<Path> paths = new ArrayList<>();

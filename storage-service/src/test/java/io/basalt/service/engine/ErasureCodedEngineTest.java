@@ -3,6 +3,7 @@ package io.basalt.service.engine;
 import io.basalt.service.engine.drive.DriveFormatException;
 import io.basalt.service.engine.drive.MemoryMedia;
 import io.basalt.service.engine.ec.ErasureCode;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -34,6 +35,12 @@ class ErasureCodedEngineTest {
 
     private final UUID node = UUID.randomUUID();
     private final FailingDrives media = new FailingDrives(new MemoryMedia());
+
+    /** Frees the memory drives' memory. */
+    @AfterEach
+    void freeDrives() {
+        media.close();
+    }
 
     private EngineConfig config(ErasureCode code, int drives) {
         List<Path> paths = new ArrayList<>();

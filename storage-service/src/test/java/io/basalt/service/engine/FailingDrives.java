@@ -43,6 +43,11 @@ final class FailingDrives implements NodeMedia {
         return media.metadata(directory);
     }
 
+    @Override
+    public void close() {
+        media.close();
+    }
+
     private final class Failing implements DriveIo {
         private final Path path;
         private final DriveIo io;

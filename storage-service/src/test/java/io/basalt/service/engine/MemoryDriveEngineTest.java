@@ -1,6 +1,7 @@
 package io.basalt.service.engine;
 
 import io.basalt.service.engine.drive.MemoryMedia;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -12,9 +13,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /** The whole engine on memory drives: what {@code engine.drives=memory:SIZE} runs. */
 class MemoryDriveEngineTest {
 
+    private final MemoryMedia media = new MemoryMedia();
+
+    /** Frees the memory drives' memory. */
+    @AfterEach
+    void freeDrives() {
+        media.close();
+    }
+
     @Test
     void volumesLiveInMemoryAcrossAnEngineRestartWithinTheProcessAndReadsNeverTakeThePool() throws Exception {
-        MemoryMedia media = new MemoryMedia();
         EngineConfig config = new EngineConfig(List.of(Path.of("memory-drive-0")), 256L << 20, Path.of("engine"),
                 UUID.randomUUID(), EngineHarness.SEGMENT, false, 64L << 20, 600_000, 2_000, 4.0);
         long[] model = new long[1024];

@@ -3,6 +3,7 @@ package io.basalt.service.engine;
 import io.basalt.service.engine.drive.DriveSet;
 import io.basalt.service.engine.drive.MemoryMedia;
 import io.basalt.service.engine.ec.ErasureCode;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -19,10 +20,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class StripedSegmentsTest {
     private static final int SEGMENT = 2 << 20;
 
+    private final FailingDrives media = new FailingDrives(new MemoryMedia());
+
+    /** Frees the memory drives' memory. */
+    @AfterEach
+    void freeDrives() {
+        media.close();
+    }
+
     @ParameterizedTest
     @CsvSource({"2, 1, 3", "2, 1, 4", "4, 2, 6", "4, 2, 7"})
     void everySegmentReadsBackWithAnyDriveFailed(int k, int m, int driveCount) throws Exception {
-        FailingDrives media = new FailingDrives(new MemoryMedia());
         List<Path> paths = new ArrayList<>();
         for (int i = 0; i < driveCount; i++) {
             paths.add(Path.of("stripes", "drive" + i));

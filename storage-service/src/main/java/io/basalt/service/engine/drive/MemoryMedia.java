@@ -2,6 +2,7 @@ package io.basalt.service.engine.drive;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.foreign.Arena;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Map;
@@ -11,10 +12,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * Drives in the process's memory ({@code engine.drives=memory:SIZE}): the whole
  * engine with nothing between it and RAM, to compare the data path with SPDK's malloc bdev like for
  * like and to run tests without files. Nothing survives the process: a node on memory drives starts
- * empty every time.
+ * empty every time. A drive holds its whole size from its creation until the media is closed.
  */
 public final class MemoryMedia implements NodeMedia {
     private final Map<Path, MemoryDrive> drives = new ConcurrentHashMap<>();
+    /** Closed explicitly, not left to the garbage collector, which would not notice gigabytes off its heap. */
+    private final Arena arena = Arena.ofShared();
 
     @Override
     public DriveIo open(Path path) {
@@ -23,7 +26,7 @@ public final class MemoryMedia implements NodeMedia {
 
     @Override
     public DriveIo create(Path path, long bytes, ByteBuffer head) throws IOException {
-        MemoryDrive drive = new MemoryDrive(bytes);
+        MemoryDrive drive = new MemoryDrive(bytes, arena);
         drive.write(new ByteBuffer[] {head.duplicate()}, 0);
         drives.put(path, drive);
         return drive;
@@ -42,5 +45,12 @@ public final class MemoryMedia implements NodeMedia {
             public void delete(String name) {
             }
         };
+    }
+
+    /** Frees every drive's memory: only once nothing reads or writes them (their engines are closed). */
+    @Override
+    public void close() {
+        drives.clear();
+        arena.close();
     }
 }

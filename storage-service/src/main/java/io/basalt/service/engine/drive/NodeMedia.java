@@ -8,7 +8,7 @@ import java.nio.file.Path;
  * Where a node's state lives: its drives and the small metadata files next to them. {@link FileMedia}
  * is the real one; tests substitute media that fail or lose power.
  */
-public interface NodeMedia {
+public interface NodeMedia extends AutoCloseable {
     /** The drive at {@code path}; null if nothing is there. */
     DriveIo open(Path path) throws IOException;
 
@@ -21,4 +21,9 @@ public interface NodeMedia {
 
     /** Small files replaced atomically, kept in {@code directory}. */
     MetadataFiles metadata(Path directory);
+
+    /** Releases what the media holds in this process (memory drives' memory), after its engines closed. */
+    @Override
+    default void close() {
+    }
 }

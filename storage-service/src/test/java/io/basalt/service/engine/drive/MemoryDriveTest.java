@@ -39,9 +39,29 @@ class MemoryDriveTest {
         ByteBuffer untouched = ByteBuffer.allocate(64);
         drive.read(untouched, 2 * CHUNK + 5);
         assertArrayEquals(new byte[64], untouched.array(), "a chunk never written reads as zeros");
+        ByteBuffer partChunk = ByteBuffer.allocate(8);
+        DriveIo small = media.create(Path.of("memory-drive-1"), CHUNK + 8, ByteBuffer.allocate(0));
+        small.read(partChunk, CHUNK);
+        assertArrayEquals(new byte[8], partChunk.array(), "a drive that ends inside a chunk has its last bytes");
         assertEquals(3 * CHUNK, drive.size());
         assertThrows(EOFException.class, () -> drive.read(ByteBuffer.allocate(2), 3 * CHUNK - 1));
         assertThrows(EOFException.class, () -> drive.write(new ByteBuffer[] {ByteBuffer.allocate(2)}, 3 * CHUNK - 1));
         drive.close();
+        assertSame(drive, media.open(path), "a closed drive stays in its media for a reopen");
+        media.close();
+    }
+
+    /**
+     * Closing the media frees the drives' memory, which the garbage collector would not do in time for
+     * gigabytes off its heap: a drive used afterwards fails instead of reading freed memory. (With a
+     * media that left its memory to the garbage collector, the read after close succeeded.)
+     */
+    @Test
+    void closingTheMediaFreesItsDrives() throws Exception {
+        MemoryMedia media = new MemoryMedia();
+        DriveIo drive = media.create(Path.of("memory-drive-0"), CHUNK, ByteBuffer.wrap(new byte[] {9}));
+        media.close();
+        assertNull(media.open(Path.of("memory-drive-0")));
+        assertThrows(IllegalStateException.class, () -> drive.read(ByteBuffer.allocate(1), 0));
     }
 }
