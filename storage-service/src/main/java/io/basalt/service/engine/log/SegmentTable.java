@@ -7,7 +7,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
@@ -30,7 +29,7 @@ public final class SegmentTable implements MapStore.Liveness {
     private final long[] written;
     private final long[] lastSequence;
     private final long[] sealedAtSequence;
-    private final AtomicIntegerArray pins;
+    private final SegmentPins pins = new SegmentPins();
     private final Deque<Integer> free = new ArrayDeque<>();
 
     public SegmentTable(int segmentCount, int segmentSize) {
@@ -40,7 +39,6 @@ public final class SegmentTable implements MapStore.Liveness {
         this.written = new long[segmentCount];
         this.lastSequence = new long[segmentCount];
         this.sealedAtSequence = new long[segmentCount];
-        this.pins = new AtomicIntegerArray(segmentCount);
         java.util.Arrays.fill(states, State.FREE);
     }
 
@@ -151,7 +149,7 @@ public final class SegmentTable implements MapStore.Liveness {
 
     /** Returns an EMPTY segment to the free list if nothing reads from it any more. */
     public boolean release(int segment) {
-        if (states[segment] != State.EMPTY || pins.get(segment) != 0) {
+        if (states[segment] != State.EMPTY || pins.pinned(segment)) {
             return false;
         }
         states[segment] = State.FREE;
@@ -186,12 +184,13 @@ public final class SegmentTable implements MapStore.Liveness {
         free.add(segment);
     }
 
+    /** The calling thread reads from {@code segment} until it unpins it; one segment per thread at a time. */
     public void pin(int segment) {
-        pins.incrementAndGet(segment);
+        pins.pin(segment);
     }
 
     public void unpin(int segment) {
-        pins.decrementAndGet(segment);
+        pins.unpin(segment);
     }
 
     /** Bytes of live data on all drives. */
