@@ -8,6 +8,7 @@ import io.basalt.bridge.api.Snapshot;
 import io.basalt.bridge.api.UpdateVolumeRequest;
 import io.basalt.bridge.api.Volume;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -23,6 +24,30 @@ import java.util.Optional;
  * block on I/O, so callers must not invoke them on an event loop. A failed call changes nothing.
  */
 public interface VolumeService extends SnapshotGroupService {
+    /**
+     * The most host NQNs one volume allows: a project cannot make a node keep (and, for a replicated
+     * volume, every node read from etcd) an access list without end.
+     */
+    int MAX_HOSTS = 64;
+
+    /**
+     * {@code hosts} with {@code hostNqn} added at the end; the same hosts if it is there already.
+     *
+     * @throws VolumeConflictException if volume {@code volumeId} already allows {@link #MAX_HOSTS} hosts
+     */
+    static List<String> withHost(String volumeId, List<String> hosts, String hostNqn) {
+        if (hosts.contains(hostNqn)) {
+            return hosts;
+        }
+        if (hosts.size() >= MAX_HOSTS) {
+            throw new VolumeConflictException("hostNqn", "volume " + volumeId + " already allows " + MAX_HOSTS
+                    + " hosts, the most a volume allows; remove one first");
+        }
+        List<String> more = new ArrayList<>(hosts);
+        more.add(hostNqn);
+        return List.copyOf(more);
+    }
+
     String DEFAULT_PROJECT = "default";
 
     /**
@@ -75,7 +100,12 @@ public interface VolumeService extends SnapshotGroupService {
      */
     Volume setHosts(String project, String id, List<String> hosts);
 
-    /** Allows one more host; allowing a host twice is not an error. @throws NotFoundException */
+    /**
+     * Allows one more host; allowing a host twice is not an error.
+     *
+     * @throws NotFoundException         if there is no such volume
+     * @throws VolumeConflictException  if the volume already allows {@link #MAX_HOSTS} hosts
+     */
     Volume addHost(String project, String id, String hostNqn);
 
     /** Stops allowing a host; removing a host that is not allowed is not an error. @throws NotFoundException */

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.basalt.bridge.InvalidVolumeRequestException;
 import io.basalt.bridge.Names;
+import io.basalt.bridge.VolumeService;
 import io.basalt.bridge.api.CreateSnapshotGroupRequest;
 import io.basalt.bridge.api.CreateSnapshotRequest;
 import io.basalt.bridge.api.CreateVolumeRequest;
@@ -316,6 +317,9 @@ final class RequestValidator {
 
     /** Duplicates are dropped, first occurrence kept, so a repeated host is not an error. */
     private static List<String> hosts(List<String> nqns) {
+        if (nqns.size() > VolumeService.MAX_HOSTS) {
+            throw invalid("hosts", "at most " + VolumeService.MAX_HOSTS + " hosts may see a volume, not " + nqns.size());
+        }
         Set<String> hosts = new LinkedHashSet<>();
         for (int i = 0; i < nqns.size(); i++) {
             String nqn = nqns.get(i);

@@ -146,9 +146,8 @@ final class InMemoryVolumeService implements VolumeService {
     @Override
     public synchronized Volume addHost(String project, String id, String hostNqn) {
         enter();
-        Set<String> hosts = new LinkedHashSet<>(volume(project, id).orElseThrow(() -> new VolumeNotFoundException(id)).hosts());
-        hosts.add(hostNqn);
-        return withHosts(project, id, List.copyOf(hosts));
+        List<String> hosts = volume(project, id).orElseThrow(() -> new VolumeNotFoundException(id)).hosts();
+        return withHosts(project, id, VolumeService.withHost(id, hosts, hostNqn));
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.basalt.bridge.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.basalt.bridge.InvalidVolumeRequestException;
+import io.basalt.bridge.VolumeService;
 import io.basalt.bridge.auth.ApiTokens;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -303,6 +304,36 @@ class VolumeApiTest extends ApiServerTest {
         assertEquals(List.of(HOST_A), strings(json(api.send(HttpMethod.POST, path, body)).get("hosts")));
         assertEquals(List.of(HOST_A, HOST_B),
                 strings(json(api.send(HttpMethod.POST, path, "{\"hostNqn\":\"" + HOST_B + "\"}")).get("hosts")));
+    }
+
+    /**
+     * A volume allows at most VolumeService.MAX_HOSTS hosts: a longer list is refused (400), and so is one
+     * more host (409), while a host already allowed is still no error; the list stays as it was.
+     */
+    @Test
+    void aVolumeAllowsAtMostMaxHostsHosts() throws Exception {
+        String id = api.createVolume("v");
+        String path = VOLUMES + "/" + id + "/hosts";
+        List<String> most = new java.util.ArrayList<>();
+        for (int i = 0; i < VolumeService.MAX_HOSTS; i++) {
+            most.add("nqn.2014-08.org.example:host-" + i);
+        }
+        String tooMany = "nqn.2014-08.org.example:one-too-many";
+        List<String> more = new java.util.ArrayList<>(most);
+        more.add(tooMany);
+        assertError(api.send(HttpMethod.PUT, path, hostsBody(more)), 400, "hosts", "at most " + VolumeService.MAX_HOSTS);
+        assertError(api.send(HttpMethod.POST, VOLUMES, "{\"name\":\"w\",\"sizeBytes\":512,"
+                + hostsBody(more).substring(1)), 400, "hosts", "at most " + VolumeService.MAX_HOSTS);
+
+        assertEquals(most, strings(json(api.send(HttpMethod.PUT, path, hostsBody(most))).get("hosts")));
+        assertError(api.send(HttpMethod.POST, path, "{\"hostNqn\":\"" + tooMany + "\"}"), 409, "hostNqn", "remove one first");
+        HttpResponse<Buffer> again = api.send(HttpMethod.POST, path, "{\"hostNqn\":\"" + most.get(0) + "\"}");
+        assertEquals(200, again.statusCode(), again.bodyAsString());
+        assertEquals(most, strings(json(api.send(HttpMethod.GET, VOLUMES + "/" + id, null)).get("hosts")));
+    }
+
+    private static String hostsBody(List<String> hosts) {
+        return "{\"hosts\":[" + String.join(",", hosts.stream().map(h -> "\"" + h + "\"").toList()) + "]}";
     }
 
     @Test

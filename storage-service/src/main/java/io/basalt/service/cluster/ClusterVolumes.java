@@ -52,6 +52,11 @@ final class ClusterVolumes implements VolumeService {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterVolumes.class);
     /** How long a call waits for the holding node to carry a change out before answering without it. */
     static final Duration APPLY_TIMEOUT = Duration.ofSeconds(10);
+    /**
+     * The most snapshots a replicated volume keeps: they are listed in its record, which must stay within
+     * what every node reads from etcd ({@code VolumeRecords.MAX_VALUE_BYTES}) with the most hosts too.
+     */
+    static final int MAX_SNAPSHOTS = 128;
     /** Names the snapshot taken to make a volume from a replicated volume, for the while it takes. */
     private static final String CLONE_SOURCE_PREFIX = "clone-source-";
     /**
@@ -259,11 +264,8 @@ final class ClusterVolumes implements VolumeService {
 
     @Override
     public Volume addHost(String project, String id, String hostNqn) {
-        return change(project, id, d -> {
-            LinkedHashSet<String> hosts = new LinkedHashSet<>(d.hosts());
-            hosts.add(hostNqn);
-            return d.next(d.name(), d.sizeBytes(), d.compression(), List.copyOf(hosts), d.qos());
-        });
+        return change(project, id, d -> d.next(d.name(), d.sizeBytes(), d.compression(),
+                VolumeService.withHost(id, d.hosts(), hostNqn), d.qos()));
     }
 
     @Override
@@ -509,6 +511,11 @@ final class ClusterVolumes implements VolumeService {
         String volumeId = source.get().id();
         change(project, volumeId, d -> {
             requireEveryCopyInSync(d, "take a snapshot of it");
+            if (d.snapshots().size() >= MAX_SNAPSHOTS) {
+                throw new VolumeConflictException("sourceVolumeId", "volume " + volumeId + " has " + MAX_SNAPSHOTS
+                        + " snapshots, the most a replicated volume keeps (they are listed in its record in etcd);"
+                        + " delete one first");
+            }
             return d.withSnapshot(new SnapshotEntry(snapshotId, request.name(), d.sizeBytes(), askedAt,
                     SnapshotEntry.State.WANTED));
         });

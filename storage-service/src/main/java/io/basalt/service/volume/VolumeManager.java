@@ -291,9 +291,7 @@ public final class VolumeManager implements VolumeService, AutoCloseable {
             if (record.hosts().contains(hostNqn)) {
                 return views.of(record);
             }
-            List<String> hosts = new ArrayList<>(record.hosts());
-            hosts.add(hostNqn);
-            return changeHosts(record, hosts);
+            return changeHosts(record, VolumeService.withHost(id, record.hosts(), hostNqn));
         }
     }
 

@@ -4,6 +4,7 @@ import io.basalt.bridge.InsufficientCapacityException;
 import io.basalt.bridge.InvalidVolumeRequestException;
 import io.basalt.bridge.VolumeConflictException;
 import io.basalt.bridge.VolumeNotFoundException;
+import io.basalt.bridge.VolumeService;
 import io.basalt.bridge.api.CreateVolumeRequest;
 import io.basalt.bridge.api.Qos;
 import io.basalt.bridge.api.UpdateVolumeRequest;
@@ -378,6 +379,20 @@ class VolumeManagerTest extends ManagerTest {
         assertEquals(List.of(HOST_B), manager.find(PROJECT, volume.id()).orElseThrow().hosts());
         assertThrows(VolumeNotFoundException.class, () -> manager.addHost(PROJECT, "nope", HOST_A));
         assertThrows(VolumeNotFoundException.class, () -> manager.removeHost(PROJECT, "nope", HOST_A));
+    }
+
+    /** One host more than a volume allows is refused and changes nothing; one already allowed is fine. */
+    @Test
+    void aVolumeAllowsAtMostMaxHostsHosts() {
+        Volume volume = node.create("v", MIB);
+        List<String> most = new ArrayList<>();
+        for (int i = 0; i < VolumeService.MAX_HOSTS; i++) {
+            most.add("nqn.2014-08.org.example:host-" + i);
+            manager.addHost(PROJECT, volume.id(), most.get(i));
+        }
+        assertThrows(VolumeConflictException.class, () -> manager.addHost(PROJECT, volume.id(), HOST_A));
+        assertEquals(most, manager.addHost(PROJECT, volume.id(), most.get(0)).hosts());
+        assertEquals(Set.copyOf(most), manager.subsystem().namespace(volume.nsid()).allowedHosts());
     }
 
     @Test
