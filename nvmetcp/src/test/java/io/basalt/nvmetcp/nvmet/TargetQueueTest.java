@@ -654,8 +654,8 @@ class TargetQueueTest {
     // --- in-capsule data against the budgets (issue 13 follow-up) ---
 
     private static final int IN_CAPSULE = 32 * 1024;
-    /** The writes namespace 3's device holds: each completes when the test runs it. */
-    private final List<Runnable> heldWrites = new ArrayList<>();
+    /** Namespace 3's device, set by {@link #heldWritesTarget}. */
+    private TestDevice held;
 
     /**
      * A target taking writes of up to 32 KiB in the capsule, with {@code limits}, and namespace 3 on a
@@ -663,37 +663,8 @@ class TargetQueueTest {
      */
     private void heldWritesTarget(ResourceLimits limits) {
         nvme = new NvmeTarget(new TargetOptions(4, 32, IN_CAPSULE, 4096, 64 * 1024, "BASALT-TEST", limits), null);
-        BlockDevice memory = new MemoryBlockDevice(512, BLOCKS);
-        BlockDevice holding = new BlockDevice() {
-            public int blockSize() {
-                return memory.blockSize();
-            }
-
-            public long blockCount() {
-                return memory.blockCount();
-            }
-
-            public void read(long lba, int blocks, ByteBuf dst, IoCallback callback) {
-                memory.read(lba, blocks, dst, callback);
-            }
-
-            public void write(long lba, int blocks, ByteBuf src, boolean fua, IoCallback callback) {
-                memory.write(lba, blocks, src, fua, status -> heldWrites.add(() -> callback.complete(status)));
-            }
-
-            public void flush(IoCallback callback) {
-                memory.flush(callback);
-            }
-
-            public void writeZeroes(long lba, int blocks, IoCallback callback) {
-                memory.writeZeroes(lba, blocks, callback);
-            }
-
-            public void deallocate(long lba, int blocks, IoCallback callback) {
-                memory.deallocate(lba, blocks, callback);
-            }
-        };
-        subsystem.addNamespace(new Namespace(3, UUID.randomUUID(), new byte[16], holding, Set.of(HOST_NQN)));
+        held = new TestDevice(512, BLOCKS, Runnable::run).holdWrites();
+        subsystem.addNamespace(new Namespace(3, UUID.randomUUID(), new byte[16], held, Set.of(HOST_NQN)));
         nvme.addSubsystem(subsystem);
     }
 
@@ -702,12 +673,6 @@ class TargetQueueTest {
         ByteBuf sqe = rw(Opcodes.IO_WRITE, (long) n * (IN_CAPSULE / 512), IN_CAPSULE / 512);
         sqe.setIntLE(Sqe.NSID, 3);
         return io.command(sqe, Unpooled.wrappedBuffer(new byte[IN_CAPSULE]));
-    }
-
-    private void completeHeldWrites() {
-        List<Runnable> writes = new ArrayList<>(heldWrites);
-        heldWrites.clear();
-        writes.forEach(Runnable::run);
     }
 
     /**
@@ -723,21 +688,21 @@ class TargetQueueTest {
         for (int i = 0; i < 5; i++) {
             assertEquals(List.of(), inCapsuleWrite(io, i), "write " + i + " was answered");
         }
-        assertEquals(4, heldWrites.size(), "writes beyond the connection's budget reached the device");
+        assertEquals(4, held.heldWrites(), "writes beyond the connection's budget reached the device");
         assertEquals(4L * IN_CAPSULE, nvme.dataBytesInUse(), "in-capsule data counted");
         assertFalse(io.target.config().isAutoRead(), "the target still reads a connection whose write waits for bytes");
 
-        heldWrites.remove(0).run();
+        held.completeOldestHeldWrite();
         io.target.runPendingTasks();
         assertEquals(Status.SUCCESS, single(io.received()).status());
-        assertEquals(4, heldWrites.size(), "the waiting write runs once a write's bytes came back");
+        assertEquals(4, held.heldWrites(), "the waiting write runs once a write's bytes came back");
         assertEquals(4L * IN_CAPSULE, nvme.dataBytesInUse());
         assertTrue(io.target.config().isAutoRead(), "reading again once no write waits");
 
         inCapsuleWrite(io, 5);
         assertFalse(io.target.config().isAutoRead());
         io.close(); // the waiting write's data is released with the connection (the leak check below)
-        completeHeldWrites();
+        held.completeHeldWrites();
         assertEquals(0, nvme.dataBytesInUse(), "bytes held after the connection closed and its writes completed");
     }
 
@@ -756,19 +721,19 @@ class TargetQueueTest {
         for (int i = 0; i < 4; i++) {
             inCapsuleWrite(greedy, i);
         }
-        assertEquals(4, heldWrites.size());
+        assertEquals(4, held.heldWrites());
         assertEquals(List.of(), inCapsuleWrite(other, 4));
-        assertEquals(4, heldWrites.size(), "a write reached the device over the node's budget");
+        assertEquals(4, held.heldWrites(), "a write reached the device over the node's budget");
         assertFalse(other.target.config().isAutoRead(), "the target still reads a connection whose write waits");
         assertTrue(greedy.target.config().isAutoRead(), "a connection within its budgets is read");
 
-        completeHeldWrites();
+        held.completeHeldWrites();
         other.target.runPendingTasks(); // woken on its own loop
-        assertEquals(1, heldWrites.size(), "the waiting write runs once the node's bytes came back");
+        assertEquals(1, held.heldWrites(), "the waiting write runs once the node's bytes came back");
         assertTrue(other.target.config().isAutoRead(), "reading again once no write waits");
         greedy.target.runPendingTasks();
         assertEquals(4, greedy.received().size(), "completions of the first connection");
-        completeHeldWrites();
+        held.completeHeldWrites();
         other.target.runPendingTasks();
         assertEquals(Status.SUCCESS, single(other.received()).status());
     }
@@ -790,19 +755,19 @@ class TargetQueueTest {
         assertEquals(1, r2tCount(r2t));
         inCapsuleWrite(io, 0);
         inCapsuleWrite(io, 1);
-        assertEquals(2, heldWrites.size());
+        assertEquals(2, held.heldWrites());
         assertEquals(List.of(), inCapsuleWrite(io, 2));
         assertTrue(io.target.config().isAutoRead(), "reading stopped before the R2T's data came");
 
         assertEquals(List.of(), answer(io, r2t.get(0)));
-        assertEquals(3, heldWrites.size(), "the R2T's write runs");
+        assertEquals(3, held.heldWrites(), "the R2T's write runs");
         assertFalse(io.target.config().isAutoRead(), "the target still reads with a write waiting and no R2T data to come");
 
-        heldWrites.remove(0).run();
+        held.completeOldestHeldWrite();
         io.target.runPendingTasks();
-        assertEquals(3, heldWrites.size(), "the waiting write runs");
+        assertEquals(3, held.heldWrites(), "the waiting write runs");
         assertTrue(io.target.config().isAutoRead());
-        completeHeldWrites();
+        held.completeHeldWrites();
         io.target.runPendingTasks();
         assertEquals(4, io.received().size());
         assertEquals(0, nvme.dataBytesInUse());
