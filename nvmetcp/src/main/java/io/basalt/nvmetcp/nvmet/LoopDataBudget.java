@@ -8,10 +8,10 @@ import java.lang.invoke.VarHandle;
 /**
  * The node's data budget ({@link NodeDataBudget}) as the connections of one event loop take it: bytes
  * taken from the node in chunks and handed to this loop's commands from a field only this loop
- * writes, so that reserving a read's or an R2T's bytes and returning them touch no counter shared
- * between cores (the node's is touched once per chunk). The node's limit stays exact: a loop hands
- * out only bytes it took. A loop keeps at most two chunks for no command, and none while a queue
- * waits for the node's budget or once it has no connection left.
+ * writes, so that reserving a read's, an R2T's or an in-capsule write's bytes and returning them
+ * touch no counter shared between cores (the node's is touched once per chunk). The node's limit
+ * stays exact: a loop hands out only bytes it took. A loop keeps at most two chunks for no command,
+ * and none while a queue waits for the node's budget or once it has no connection left.
  * <p>
  * Event loop only, but for {@link #idle()} (read from any thread) and {@link #giveBackIdleSoon()}.
  */

@@ -312,7 +312,7 @@ public final class NvmeTarget implements AutoCloseable {
         return dataBudget;
     }
 
-    /** Data bytes held by commands in flight on every connection (writes asked for, reads not yet sent). */
+    /** Data bytes held by commands in flight on every connection (writes asked for or sent in I/O capsules, reads not yet sent). */
     public long dataBytesInUse() {
         return dataBudget.used();
     }

@@ -28,6 +28,8 @@ final class Request implements IoCallback, Runnable, ChannelFutureListener {
     int received;
     /** Bytes of the queue's and the node's data budget this command holds, returned on release. */
     int reservedBytes;
+    /** The command's data came inside its capsule (held by {@link #writeData} until it runs). */
+    boolean inCapsuleData;
     /** An R2T was sent and not all of its data has come. */
     boolean awaitingData;
     /** The queue's tick when the R2T was sent, for the data timeout. */
@@ -105,6 +107,7 @@ final class Request implements IoCallback, Runnable, ChannelFutureListener {
         writeData.release();
         transferLength = 0;
         received = 0;
+        inCapsuleData = false;
         awaitingData = false;
         completed = false;
         status = 0;

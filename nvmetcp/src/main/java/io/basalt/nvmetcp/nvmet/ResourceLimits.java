@@ -3,11 +3,13 @@ package io.basalt.nvmetcp.nvmet;
 /**
  * What one host may hold of a target's memory and connections, so that no host can exhaust the
  * node for the others. Data bytes are the buffers of commands in flight: write data asked for by
- * R2T (reserved when the R2T is sent, until the command completes) and read data (reserved before
- * the read runs, until its last byte is handed to the socket). A command that does not fit waits,
- * holding its queue slot but no memory, until bytes are returned.
+ * R2T (reserved when the R2T is sent, until the command completes), write data sent in an I/O
+ * queue's capsule (charged when it arrives, until the command completes) and read data (reserved
+ * before the read runs, until its last byte is handed to the socket). A command that does not fit
+ * waits, holding its queue slot but no memory (an in-capsule write holds its data, and its
+ * connection stops reading until it runs), until bytes are returned.
  *
- * @param connectionDataBytes data bytes in flight on one connection (at least the largest transfer)
+ * @param connectionDataBytes data bytes in flight on one connection (at least the largest transfer and in-capsule data)
  * @param nodeDataBytes       data bytes in flight on all connections together
  * @param connectionsPerHost  connections from one IP address
  * @param connectionsPerNode  connections in all

@@ -18,8 +18,8 @@ public record TargetOptions(int maxIoQueues, int maxQueueSize, int inCapsuleData
      * The defaults, chosen from {@code bin/basalt bench --transfer-sweep} (docs/benchmarks.md, "NVMe/TCP
      * transfer settings"): writes of up to 32 KiB in the capsule, which saves them the R2T round trip (16
      * and 32 KiB writes at queue depth 1: 1.7 to 2.5 times the IOPS through R2T, at depth 32 1.0 to 1.2;
-     * fewer target cycles per write) for at most 32 KiB of received data per queue slot that no budget
-     * counts (docs/protocol.md, "Resource limits"); MAXH2CDATA 128 KiB, as neither 32 KiB
+     * fewer target cycles per write), data the budgets count like any other (docs/protocol.md, "Resource
+     * limits"); MAXH2CDATA 128 KiB, as neither 32 KiB
      * nor 1 MiB PDUs moved 1 MiB writes measurably faster, and it bounds what a connection's frame decoder
      * gathers before a PDU is checked.
      */
@@ -53,9 +53,11 @@ public record TargetOptions(int maxIoQueues, int maxQueueSize, int inCapsuleData
         if (maxTransferSize < 4096 || Integer.bitCount(maxTransferSize) != 1) {
             throw new IllegalArgumentException("maxTransferSize must be a power of two >= 4096");
         }
-        if (limits.connectionDataBytes() < maxTransferSize) {
+        // A command larger than the connection's budget would wait for bytes that never come.
+        int largest = Math.max(maxTransferSize, inCapsuleDataSize);
+        if (limits.connectionDataBytes() < largest) {
             throw new IllegalArgumentException("data bytes per connection (" + limits.connectionDataBytes()
-                    + ") must be at least the largest transfer (" + maxTransferSize + ")");
+                    + ") must be at least the largest transfer or in-capsule data (" + largest + ")");
         }
     }
 }

@@ -32,8 +32,10 @@ import java.util.concurrent.TimeUnit;
  * <p>
  * A command's data bytes are reserved from this connection's and the node's budgets before its
  * buffer exists (see {@link ResourceLimits}); a command that does not fit waits in arrival order,
- * holding its slot but no memory. A slot is free again only when its completion is on the wire, so
- * a host that does not read cannot have more than a queue's worth of commands.
+ * holding its slot but no memory. Data that came inside the command's capsule is already in memory:
+ * it is charged on arrival, and while such a command waits for bytes the connection stops reading
+ * its socket (see {@link #applyBackPressure}). A slot is free again only when its completion is on
+ * the wire, so a host that does not read cannot have more than a queue's worth of commands.
  */
 final class TargetQueue extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(TargetQueue.class);
@@ -68,6 +70,10 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
     /** The ANA states of the port this connection came through: the path its commands take. */
     private final PortAnaStates anaStates;
     private final ArrayDeque<Request> waitingForBudget;
+    /** Commands among {@link #waitingForBudget} that hold their in-capsule data. */
+    private int inCapsuleWaiting;
+    /** Reading the socket is stopped by {@link #applyBackPressure}. */
+    private boolean readingPaused;
     /** Data bytes the commands of this connection hold. */
     private long dataBytesHeld;
     /** The node's budget as this connection's event loop takes it; set once the connection is admitted. */
@@ -239,7 +245,10 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         if (controller != null) {
             controller.queueClosed(this);
         }
-        waitingForBudget.clear(); // they hold neither bytes nor buffers
+        for (Request r : waitingForBudget) {
+            r.reset(); // no bytes, but an in-capsule write holds its data
+        }
+        waitingForBudget.clear();
         for (Request r : requests) {
             if (r.inUse && r.awaitingData) {
                 returnData(r); // no device holds it: release its buffer and bytes now
@@ -386,7 +395,8 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         if (dataIndex >= 0) {
             // The admin queue's capsules are Linux's and Basalt's hosts' 8 KiB whatever IOCCSZ is, and a
             // connection that has not connected gets no more than that before anyone knows its host.
-            int limit = isAdmin() || controller == null ? ADMIN_IN_CAPSULE_DATA : options.inCapsuleDataSize();
+            boolean ioQueue = controller != null && !isAdmin();
+            int limit = ioQueue ? options.inCapsuleDataSize() : ADMIN_IN_CAPSULE_DATA;
             if (dataLength > limit) {
                 throw new PduException(Pdu.FES_DATA_LIMIT_EXCEEDED, Pdu.PLEN,
                         dataLength + " bytes of in-capsule data, the limit is " + limit);
@@ -399,8 +409,20 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
                 req.complete(Status.SGL_DATA_LENGTH_INVALID | Status.DNR);
             } else {
                 req.transferLength = sglLength;
-                req.data = pdu.retainedSlice(dataIndex, dataLength);
-                execute(req);
+                req.inCapsuleData = true;
+                // Taken out of the socket's buffer now, as R2T data is (copied if small, see WriteData), so
+                // that the command pins about its own bytes, which are what it is charged, and not a whole
+                // receive buffer, whether it runs now or waits.
+                req.writeData.add(channel.alloc(), pdu, dataIndex, dataLength, dataLength);
+                if (!ioQueue) {
+                    startTransfer(req); // not counted: see applyBackPressure
+                } else if (waitingForBudget.isEmpty() && reserve(req)) {
+                    startTransfer(req);
+                } else {
+                    waitingForBudget.add(req);
+                    inCapsuleWaiting++;
+                    applyBackPressure();
+                }
             }
             return;
         }
@@ -455,9 +477,15 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Asks for a write's data (gathered from its H2CData PDUs, see {@link WriteData}), or runs a read into a new buffer. */
+    /**
+     * Runs a write whose data came in its capsule, asks for a write's data (gathered from its H2CData
+     * PDUs, see {@link WriteData}), or runs a read into a new buffer.
+     */
     private void startTransfer(Request req) {
-        if (DataDirection.of(req.sqe) == DataDirection.HOST_TO_CONTROLLER) {
+        if (req.inCapsuleData) {
+            req.data = req.writeData.take(channel.alloc(), req.transferLength);
+            execute(req);
+        } else if (DataDirection.of(req.sqe) == DataDirection.HOST_TO_CONTROLLER) {
             req.awaitingData = true;
             req.awaitingSinceTick = ticks;
             writer.appendR2T(controlPdusWithRoom(), req.cid, req.index, 0, req.transferLength);
@@ -474,8 +502,50 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
     private void startWaiting() {
         nodeBudgetWaiter = false;
         while (!terminated && channel.isActive() && !waitingForBudget.isEmpty() && reserve(waitingForBudget.peek())) {
-            startTransfer(waitingForBudget.poll());
+            Request req = waitingForBudget.poll();
+            if (req.inCapsuleData) {
+                inCapsuleWaiting--;
+            }
+            startTransfer(req);
         }
+        applyBackPressure();
+    }
+
+    /**
+     * Stops reading the socket while an I/O queue's command waits for bytes with its in-capsule data,
+     * and reads again once none does: a host cannot have the target hold more data than the budgets
+     * by sending it inside capsules. The commands decoded from what was already read still come, and
+     * wait in arrival order: beyond the budgets, a connection holds at most what one read brought.
+     * <p>
+     * It keeps reading while an R2T's data has not all come, since the bytes that data's command holds
+     * return only once it has come (paused, a connection whose budget those commands hold would
+     * wait for itself until the data timeout): what the host sends meanwhile is bounded by the
+     * connection's slots, each with at most the in-capsule size, and by the data timeout, and no new
+     * R2T is sent while an in-capsule write waits ahead of it.
+     * <p>
+     * The in-capsule data of the admin queue, and of a connection not yet connected (its Connect), is
+     * neither counted nor waits, and those connections are never stopped: the admin queue carries the
+     * Keep Alive commands that keep the controller alive, and a Connect must not wait for other
+     * connections' bytes. What they hold is bounded by their slots of 8 KiB at most (one before
+     * Connect, 32 on an admin queue), copied out of the socket's buffers. Completions are written
+     * whether reading is stopped or not. Event loop only.
+     */
+    private void applyBackPressure() {
+        boolean pause = inCapsuleWaiting > 0 && !awaitingR2tData();
+        if (pause != readingPaused) {
+            readingPaused = pause;
+            channel.config().setAutoRead(!pause);
+        }
+    }
+
+    /** Whether an R2T was sent whose data has not all come. */
+    private boolean awaitingR2tData() {
+        for (Request r : requests) {
+            if (r.inUse && r.awaitingData) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The node's budget has bytes again; called from any thread. */
@@ -512,6 +582,9 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         if (req.received == req.transferLength) {
             req.data = req.writeData.take(channel.alloc(), req.transferLength);
             execute(req);
+            if (inCapsuleWaiting > 0) {
+                applyBackPressure(); // this may have been the last R2T data reading went on for
+            }
         }
     }
 

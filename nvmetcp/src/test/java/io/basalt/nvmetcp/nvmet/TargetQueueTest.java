@@ -651,6 +651,131 @@ class TargetQueueTest {
         assertEquals(16L * WRITE_BYTES, nvme.dataBytesInUse());
     }
 
+    // --- in-capsule data against the budgets (issue 13 follow-up) ---
+
+    private static final int IN_CAPSULE = 32 * 1024;
+    /** Namespace 3's device, set by {@link #heldWritesTarget}. */
+    private TestDevice held;
+
+    /**
+     * A target taking writes of up to 32 KiB in the capsule, with {@code limits}, and namespace 3 on a
+     * device that holds every write until the test completes it.
+     */
+    private void heldWritesTarget(ResourceLimits limits) {
+        nvme = new NvmeTarget(new TargetOptions(4, 32, IN_CAPSULE, 4096, 64 * 1024, "BASALT-TEST", limits), null);
+        held = new TestDevice(512, BLOCKS, Runnable::run).holdWrites();
+        subsystem.addNamespace(new Namespace(3, UUID.randomUUID(), new byte[16], held, Set.of(HOST_NQN)));
+        nvme.addSubsystem(subsystem);
+    }
+
+    /** Sends a 32 KiB write to namespace 3 with its data in the capsule; returns what the target answered. */
+    private static List<ByteBuf> inCapsuleWrite(EmbeddedHost io, int n) {
+        ByteBuf sqe = rw(Opcodes.IO_WRITE, (long) n * (IN_CAPSULE / 512), IN_CAPSULE / 512);
+        sqe.setIntLE(Sqe.NSID, 3);
+        return io.command(sqe, Unpooled.wrappedBuffer(new byte[IN_CAPSULE]));
+    }
+
+    /**
+     * A host sending its writes' data inside their capsules to a device that does not complete them
+     * has no more of them held than the connection's budget: the next one waits, with its data, and the
+     * target stops reading the connection until a write's bytes come back. Failed before in-capsule data
+     * was counted (all five writes reached the device, nothing counted, the connection still read).
+     */
+    @Test
+    void inCapsuleWritesStopAtTheConnectionsBudgetAndReadingPausesUntilBytesReturn() {
+        heldWritesTarget(new ResourceLimits(4 * IN_CAPSULE, 16 * IN_CAPSULE, 3, 8, 1000, 1000));
+        EmbeddedHost io = ioQueue(adminReady(host(), 32));
+        for (int i = 0; i < 5; i++) {
+            assertEquals(List.of(), inCapsuleWrite(io, i), "write " + i + " was answered");
+        }
+        assertEquals(4, held.heldWrites(), "writes beyond the connection's budget reached the device");
+        assertEquals(4L * IN_CAPSULE, nvme.dataBytesInUse(), "in-capsule data counted");
+        assertFalse(io.target.config().isAutoRead(), "the target still reads a connection whose write waits for bytes");
+
+        held.completeOldestHeldWrite();
+        io.target.runPendingTasks();
+        assertEquals(Status.SUCCESS, single(io.received()).status());
+        assertEquals(4, held.heldWrites(), "the waiting write runs once a write's bytes came back");
+        assertEquals(4L * IN_CAPSULE, nvme.dataBytesInUse());
+        assertTrue(io.target.config().isAutoRead(), "reading again once no write waits");
+
+        inCapsuleWrite(io, 5);
+        assertFalse(io.target.config().isAutoRead());
+        io.close(); // the waiting write's data is released with the connection (the leak check below)
+        held.completeHeldWrites();
+        assertEquals(0, nvme.dataBytesInUse(), "bytes held after the connection closed and its writes completed");
+    }
+
+    /**
+     * A connection whose in-capsule write waits for the node's budget, spent by another connection,
+     * is woken and reads again once the other returns its bytes. Failed before in-capsule data was
+     * counted (the second connection's write reached the device over the node's budget). Meanwhile a
+     * new queue still connects: Connect's in-capsule data is not counted (failed when it was, already
+     * earlier: the bytes the other loops kept from their Connects left the first connection three
+     * writes, not four).
+     */
+    @Test
+    void aConnectionStoppedByTheNodesBudgetResumesWhenAnotherReturnsIt() {
+        heldWritesTarget(new ResourceLimits(4 * IN_CAPSULE, 4 * IN_CAPSULE, 4, 8, 1000, 1000)); // four writes
+        int cntlid = adminReady(host(), 32);
+        EmbeddedHost greedy = ioQueue(cntlid);
+        EmbeddedHost other = ioQueue(cntlid, 2);
+        for (int i = 0; i < 4; i++) {
+            inCapsuleWrite(greedy, i);
+        }
+        assertEquals(4, held.heldWrites());
+        assertEquals(List.of(), inCapsuleWrite(other, 4));
+        assertEquals(4, held.heldWrites(), "a write reached the device over the node's budget");
+        assertFalse(other.target.config().isAutoRead(), "the target still reads a connection whose write waits");
+        assertTrue(greedy.target.config().isAutoRead(), "a connection within its budgets is read");
+        ioQueue(cntlid, 3); // connects (asserted there) with the node's budget spent
+
+        held.completeHeldWrites();
+        other.target.runPendingTasks(); // woken on its own loop
+        assertEquals(1, held.heldWrites(), "the waiting write runs once the node's bytes came back");
+        assertTrue(other.target.config().isAutoRead(), "reading again once no write waits");
+        greedy.target.runPendingTasks();
+        assertEquals(4, greedy.received().size(), "completions of the first connection");
+        held.completeHeldWrites();
+        other.target.runPendingTasks();
+        assertEquals(Status.SUCCESS, single(other.received()).status());
+    }
+
+    /**
+     * While an R2T's data has not all come the connection keeps reading even though an in-capsule write
+     * waits: the bytes it waits for are those the R2T's command holds, returned only once its data has
+     * come through the socket. Failed with the pause not waiting for R2T data (reading stopped with the
+     * R2T outstanding, and the connection waited for itself), and before in-capsule data was counted
+     * (every write reached the device).
+     */
+    @Test
+    void readingGoesOnUntilTheDataOfR2TsHasCome() {
+        heldWritesTarget(new ResourceLimits(4 * IN_CAPSULE, 16 * IN_CAPSULE, 3, 8, 1000, 1000));
+        EmbeddedHost io = ioQueue(adminReady(host(), 32));
+        ByteBuf large = EmbeddedHost.withTransfer(rw(Opcodes.IO_WRITE, 1000, 2 * IN_CAPSULE / 512), 2 * IN_CAPSULE);
+        large.setIntLE(Sqe.NSID, 3);
+        List<ByteBuf> r2t = io.command(large, null);
+        assertEquals(1, r2tCount(r2t));
+        inCapsuleWrite(io, 0);
+        inCapsuleWrite(io, 1);
+        assertEquals(2, held.heldWrites());
+        assertEquals(List.of(), inCapsuleWrite(io, 2));
+        assertTrue(io.target.config().isAutoRead(), "reading stopped before the R2T's data came");
+
+        assertEquals(List.of(), answer(io, r2t.get(0)));
+        assertEquals(3, held.heldWrites(), "the R2T's write runs");
+        assertFalse(io.target.config().isAutoRead(), "the target still reads with a write waiting and no R2T data to come");
+
+        held.completeOldestHeldWrite();
+        io.target.runPendingTasks();
+        assertEquals(3, held.heldWrites(), "the waiting write runs");
+        assertTrue(io.target.config().isAutoRead());
+        held.completeHeldWrites();
+        io.target.runPendingTasks();
+        assertEquals(4, io.received().size());
+        assertEquals(0, nvme.dataBytesInUse());
+    }
+
     @Test
     void dataThatNeverComesEndsTheConnection() {
         limits(TIGHT);
