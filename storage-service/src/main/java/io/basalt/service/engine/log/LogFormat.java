@@ -92,7 +92,7 @@ public final class LogFormat {
     /** Bytes {@link #encode} writes for the entry. */
     static int encodedLength(LogEntry entry) {
         return 4 + switch (entry) {
-            case LogEntry.Write w -> 14 + 6 * w.lengths().length;
+            case LogEntry.Write w -> writeEntryLength(w.lengths().length) - 4;
             case LogEntry.Unmap u -> 20;
             case LogEntry.Relocate r -> 26;
             case LogEntry.Create c -> 17;
@@ -102,6 +102,11 @@ public final class LogFormat {
             case LogEntry.Revert r -> 8;
             case LogEntry.Compression c -> 5;
         };
+    }
+
+    /** Bytes {@link #encode} writes for a WRITE entry of {@code blocks} blocks, without making the entry. */
+    static int writeEntryLength(int blocks) {
+        return 4 + 14 + 6 * blocks;
     }
 
     /** Payload bytes the entry carries. */
@@ -122,16 +127,18 @@ public final class LogFormat {
     /**
      * Writes the batch header into {@code header} (at 0) for the entries in {@code entries[0, entryBytes)}.
      * The writer keeps header and entries in separate buffers (one gathering write), so the CRC is taken
-     * over both rather than over bytes after the header in the same buffer, which would not exist.
+     * over both rather than over bytes after the header in the same buffer, which would not exist. Once
+     * per batch on the writer, so it takes the caller's {@code crc} and makes no views: it leaves
+     * {@code header} cleared and {@code entries}' position and limit at {@code entryBytes}.
      */
     static void sealBatch(ByteBuffer header, ByteBuffer entries, int entryBytes, int payloadBytes, int entryCount,
-                          long sequence) {
+                          long sequence, CRC32C crc) {
         header.putInt(0, BATCH_MAGIC).putInt(4, entryBytes).putInt(8, payloadBytes).putInt(12, entryCount)
                 .putLong(16, sequence);
-        CRC32C crc = new CRC32C();
-        crc.update(header.duplicate().position(0).limit(24));
-        crc.update(entries.duplicate().position(0).limit(entryBytes));
-        header.putInt(24, (int) crc.getValue()).putInt(28, 0);
+        crc.reset();
+        crc.update(header.limit(24).position(0));
+        crc.update(entries.limit(entryBytes).position(0));
+        header.clear().putInt(24, (int) crc.getValue()).putInt(28, 0);
     }
 
     /** A batch read back from a segment. */

@@ -20,6 +20,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.LockSupport;
+import java.util.zip.CRC32C;
 
 /**
  * Appends to the log, one batch at a time, on its own thread. Callers queue operations; the writer
@@ -90,6 +91,14 @@ public final class LogWriter implements Runnable {
     private final ByteBuffer header = ByteBuffer.allocateDirect(LogFormat.BATCH_HEADER).order(ByteOrder.LITTLE_ENDIAN);
     private final ByteBuffer entries = ByteBuffer.allocateDirect(MAX_BATCH_ENTRIES).order(ByteOrder.LITTLE_ENDIAN);
     private final ByteBuffer payload = ByteBuffer.allocateDirect(MAX_BATCH_PAYLOAD);
+    /**
+     * The buffers of one batch's gathering write (segment header, batch header, entries, payload,
+     * padding), refilled for each batch: the drives are done with them when their write returns.
+     */
+    private final ByteBuffer[] parts = new ByteBuffer[5];
+    /** Stands for the segment header in {@link #parts} when the batch does not open its segment. */
+    private final ByteBuffer noSegmentHeader = ByteBuffer.allocate(0);
+    private final CRC32C batchCrc = new CRC32C();
     /** Zeros after a batch up to the drive set's write alignment. */
     private final ByteBuffer padding;
     private final int alignment;
@@ -410,7 +419,7 @@ public final class LogWriter implements Runnable {
         useStream(HOST_STREAM);
         int blockSize = map.blockSize();
         int bytes = write.blocks() * blockSize;
-        makeRoom(LogFormat.encodedLength(new LogEntry.Write(0, 0, new int[write.blocks()], null)), bytes);
+        makeRoom(LogFormat.writeEntryLength(write.blocks()), bytes);
         int[] lengths = new int[write.blocks()];
         int[] crcs = new int[write.blocks()];
         int from = write.data().readerIndex();
@@ -498,12 +507,13 @@ public final class LogWriter implements Runnable {
             int offset = (int) segments.written(segment);
             int length = LogFormat.batchLength(offset, raw, alignment);
             boolean first = offset == LogFormat.SEGMENT_HEADER;
-            LogFormat.sealBatch(header.clear().limit(LogFormat.BATCH_HEADER), entries, entryBytes, payloadBytes,
-                    batchEntries.size(), batchSequence);
-            ByteBuffer[] parts = {
-                    first ? LogFormat.segmentHeader(segment, batchSequence) : ByteBuffer.allocate(0),
-                    header.clear(), entries.flip(), payload.flip(),
-                    padding.clear().limit(length - LogFormat.BATCH_HEADER - entryBytes - payloadBytes)};
+            LogFormat.sealBatch(header, entries, entryBytes, payloadBytes, batchEntries.size(), batchSequence,
+                    batchCrc);
+            parts[0] = first ? LogFormat.segmentHeader(segment, batchSequence) : noSegmentHeader;
+            parts[1] = header.clear();
+            parts[2] = entries.flip();
+            parts[3] = payload.flip();
+            parts[4] = padding.clear().limit(length - LogFormat.BATCH_HEADER - entryBytes - payloadBytes);
             drives.write(segment, first ? 0 : offset, parts);
             sequence = batchSequence;
             drives.markWritten(segment, drivesDirty);

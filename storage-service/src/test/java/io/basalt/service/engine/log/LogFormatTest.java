@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
+import java.util.zip.CRC32C;
 import java.nio.ByteOrder;
 import java.util.List;
 import java.util.Random;
@@ -39,7 +40,7 @@ class LogFormatTest {
             assertEquals(LogFormat.encodedLength(e), body.position() - before, e.toString());
         }
         int entryBytes = body.position();
-        LogFormat.sealBatch(header, body, entryBytes, payload.length, entries.size(), sequence);
+        LogFormat.sealBatch(header, body, entryBytes, payload.length, entries.size(), sequence, new CRC32C());
         int length = LogFormat.align(LogFormat.BATCH_HEADER + entryBytes + payload.length);
         ByteBuffer out = ByteBuffer.allocate(length + 64);
         out.put(header.array()).put(body.array(), 0, entryBytes).put(payload);
