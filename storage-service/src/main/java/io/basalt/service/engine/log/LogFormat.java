@@ -69,9 +69,9 @@ public final class LogFormat {
         out.putInt(0);
         switch (entry) {
             case LogEntry.Write w -> {
-                out.putInt(w.volume()).putLong(w.lba()).putShort((short) w.lengths().length);
-                for (int i = 0; i < w.lengths().length; i++) {
-                    out.putShort((short) w.lengths()[i]).putInt(w.crcs()[i]);
+                out.putInt(w.volume()).putLong(w.lba()).putShort((short) w.blocks());
+                for (int i = 0; i < w.blocks(); i++) {
+                    out.putShort((short) w.length(i)).putInt(w.crc(i));
                 }
             }
             case LogEntry.Unmap u -> out.putInt(u.volume()).putLong(u.lba()).putLong(u.count());
@@ -92,7 +92,7 @@ public final class LogFormat {
     /** Bytes {@link #encode} writes for the entry. */
     static int encodedLength(LogEntry entry) {
         return 4 + switch (entry) {
-            case LogEntry.Write w -> writeEntryLength(w.lengths().length) - 4;
+            case LogEntry.Write w -> writeEntryLength(w.blocks()) - 4;
             case LogEntry.Unmap u -> 20;
             case LogEntry.Relocate r -> 26;
             case LogEntry.Create c -> 17;
@@ -114,8 +114,8 @@ public final class LogFormat {
         return switch (entry) {
             case LogEntry.Write w -> {
                 int sum = 0;
-                for (int length : w.lengths()) {
-                    sum += length;
+                for (int i = 0; i < w.blocks(); i++) {
+                    sum += w.length(i);
                 }
                 yield sum;
             }
@@ -249,29 +249,23 @@ public final class LogFormat {
     private static int payloadEnd(Batch batch, ByteBuffer segmentBytes, BlockCodec codec) {
         int at = batch.payloadOffset();
         for (LogEntry entry : batch.entries()) {
-            int[] lengths;
-            int[] crcs;
-            long lba;
             switch (entry) {
                 case LogEntry.Write w -> {
-                    lengths = w.lengths();
-                    crcs = w.crcs();
-                    lba = w.lba();
+                    for (int i = 0; i < w.blocks(); i++) {
+                        if (codec.crc(w.lba() + i, segmentBytes, at, w.length(i)) != w.crc(i)) {
+                            return -1;
+                        }
+                        at += w.length(i);
+                    }
                 }
                 case LogEntry.Relocate r -> {
-                    lengths = new int[] {r.length()};
-                    crcs = new int[] {r.crc()};
-                    lba = r.lba();
+                    if (codec.crc(r.lba(), segmentBytes, at, r.length()) != r.crc()) {
+                        return -1;
+                    }
+                    at += r.length();
                 }
                 default -> {
-                    continue;
                 }
-            }
-            for (int i = 0; i < lengths.length; i++) {
-                if (codec.crc(lba + i, segmentBytes, at, lengths[i]) != crcs[i]) {
-                    return -1;
-                }
-                at += lengths[i];
             }
         }
         return at;

@@ -103,6 +103,13 @@ public final class LogWriter implements Runnable {
     private final ByteBuffer padding;
     private final int alignment;
     private final List<LogEntry> batchEntries = new ArrayList<>();
+    /**
+     * The write entries batches have used so far, refilled batch after batch (see {@link LogEntry.Write}):
+     * the first {@link #writeEntriesUsed} are in the batch being built. At most as many as one batch's
+     * entry bytes hold, each with room for the largest write seen.
+     */
+    private final List<LogEntry.Write> writeEntries = new ArrayList<>();
+    private int writeEntriesUsed;
     private final List<LogOp> batchOps = new ArrayList<>();
     private final boolean[] drivesDirty;
     private final Thread thread;
@@ -420,15 +427,14 @@ public final class LogWriter implements Runnable {
         int blockSize = map.blockSize();
         int bytes = write.blocks() * blockSize;
         makeRoom(LogFormat.writeEntryLength(write.blocks()), bytes);
-        int[] lengths = new int[write.blocks()];
-        int[] crcs = new int[write.blocks()];
+        LogEntry.Write entry = nextWriteEntry();
+        entry.reset(map.id(), write.lba(), write.blocks());
         int from = write.data().readerIndex();
         for (int i = 0; i < write.blocks(); i++) {
             int start = payload.position();
-            lengths[i] = codec.encode(write.data(), from + i * blockSize, blockSize, map.compressed(), payload);
-            crcs[i] = codec.crc(write.lba() + i, payload, start, lengths[i]);
+            int length = codec.encode(write.data(), from + i * blockSize, blockSize, map.compressed(), payload);
+            entry.block(i, length, codec.crc(write.lba() + i, payload, start, length));
         }
-        LogEntry.Write entry = new LogEntry.Write(map.id(), write.lba(), lengths, crcs);
         LogFormat.encode(entry, entries);
         batchEntries.add(entry);
         batchOps.add(write);
@@ -436,6 +442,14 @@ public final class LogWriter implements Runnable {
         if (write.fua() || syncEveryWrite) {
             batchNeedsSync = true;
         }
+    }
+
+    /** A write entry of this writer's for the batch being built: reused from earlier batches when there is one. */
+    private LogEntry.Write nextWriteEntry() {
+        if (writeEntriesUsed == writeEntries.size()) {
+            writeEntries.add(new LogEntry.Write());
+        }
+        return writeEntries.get(writeEntriesUsed++);
     }
 
     /** Adds an entry (with its payload bytes, if any) to the batch, writing out the batch first if it is full. */
@@ -697,8 +711,14 @@ public final class LogWriter implements Runnable {
                 LOG.error("a completion callback threw; the log writer goes on", e);
             }
         }
+        clearBatch();
+    }
+
+    /** Empties the batch after it completed or failed; its write entries are free for the next. */
+    private void clearBatch() {
         batchOps.clear();
         batchEntries.clear();
+        writeEntriesUsed = 0;
         entries.clear();
         payload.clear();
         batchNeedsSync = false;
@@ -714,11 +734,7 @@ public final class LogWriter implements Runnable {
 
     private void failBatch(Throwable e) {
         batchOps.forEach(op -> fail(op, e));
-        batchOps.clear();
-        batchEntries.clear();
-        entries.clear();
-        payload.clear();
-        batchNeedsSync = false;
+        clearBatch();
     }
 
     /** Fails an operation: nothing of it can be relied on. */
