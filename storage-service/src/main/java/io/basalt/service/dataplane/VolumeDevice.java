@@ -6,6 +6,7 @@ import io.basalt.nvmetcp.nvmet.IoCallback;
 import io.basalt.service.engine.BlockStore;
 import io.basalt.service.engine.IoCompletion;
 import io.basalt.service.engine.IoResult;
+import io.basalt.service.engine.log.LogOp;
 import io.netty.buffer.ByteBuf;
 
 import java.util.concurrent.RejectedExecutionException;
@@ -183,11 +184,31 @@ public final class VolumeDevice implements BlockDevice {
         return made;
     }
 
-    /** Completes {@code callback} with the NVMe status of the store's result. */
-    private record NvmeCompletion(IoCallback callback) implements IoCompletion {
+    /**
+     * Completes {@code callback} with the NVMe status of the store's result. Serves its slot's commands
+     * one at a time, so it also keeps the engine's write operation for them ({@link IoCompletion#keptWrite}).
+     */
+    private static final class NvmeCompletion implements IoCompletion {
+        private final IoCallback callback;
+        private LogOp.HostWrite keptWrite;
+
+        NvmeCompletion(IoCallback callback) {
+            this.callback = callback;
+        }
+
         @Override
         public void done(IoResult result) {
             callback.complete(NvmeStatuses.of(result));
+        }
+
+        @Override
+        public LogOp.HostWrite keptWrite() {
+            return keptWrite;
+        }
+
+        @Override
+        public void keepWrite(LogOp.HostWrite write) {
+            keptWrite = write;
         }
     }
 }

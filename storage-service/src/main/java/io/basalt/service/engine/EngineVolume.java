@@ -103,7 +103,14 @@ public final class EngineVolume implements BlockStore {
         if (refused != null) {
             completion.done(refused);
         } else {
-            writer.submit(new LogOp.HostWrite(map, lba, blocks, src, fua, completion, System.nanoTime()));
+            LogOp.HostWrite kept = completion.keptWrite();
+            if (kept == null) {
+                kept = new LogOp.HostWrite(map, lba, blocks, src, fua, completion, System.nanoTime());
+                completion.keepWrite(kept);
+            } else {
+                kept.refill(map, lba, blocks, src, fua, completion, System.nanoTime());
+            }
+            writer.submit(kept);
         }
     }
 

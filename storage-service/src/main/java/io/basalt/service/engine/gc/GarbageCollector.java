@@ -218,10 +218,10 @@ public final class GarbageCollector implements Runnable {
                 switch (entry) {
                     case LogEntry.Write w -> {
                         int lineage = lineage(w.volume());
-                        for (int i = 0; i < w.lengths().length; i++) {
-                            pending += keepIfLive(victim, lineage, w.lba() + i, at, w.lengths()[i], w.crcs()[i],
+                        for (int i = 0; i < w.blocks(); i++) {
+                            pending += keepIfLive(victim, lineage, w.lba() + i, at, w.length(i), w.crc(i),
                                     bytes, blocks, payloads);
-                            at += w.lengths()[i];
+                            at += w.length(i);
                         }
                     }
                     case LogEntry.Relocate r -> {

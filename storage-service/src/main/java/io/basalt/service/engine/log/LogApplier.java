@@ -35,12 +35,11 @@ public final class LogApplier {
             switch (entry) {
                 case LogEntry.Write w -> {
                     boolean exists = maps.get(w.volume()) != null;
-                    for (int i = 0; i < w.lengths().length; i++) {
+                    for (int i = 0; i < w.blocks(); i++) {
                         if (exists) {
-                            maps.write(w.volume(), w.lba() + i, Address.of(segment, payloadAt, w.lengths()[i]),
-                                    w.crcs()[i]);
+                            maps.write(w.volume(), w.lba() + i, Address.of(segment, payloadAt, w.length(i)), w.crc(i));
                         }
-                        payloadAt += w.lengths()[i];
+                        payloadAt += w.length(i);
                     }
                     if (!exists) {
                         LOG.debug("write to map {}, which no longer exists, ignored", w.volume());

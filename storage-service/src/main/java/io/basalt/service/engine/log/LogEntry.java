@@ -16,10 +16,80 @@ public sealed interface LogEntry {
     byte COMPRESSION = 9;
 
     /**
-     * Blocks {@code lba..lba+lengths.length-1} of map {@code volume}, stored one after another in the
-     * batch's payload; a length below the block size means LZ4-compressed.
+     * Blocks {@code lba..lba+blocks()-1} of map {@code volume}, stored one after another in the batch's
+     * payload, each with its stored length (below the block size means LZ4-compressed) and CRC32C.
+     *
+     * <p>Not a record, unlike the other entries: the log writer reuses its write entries from batch to
+     * batch ({@link #reset}, {@link #block}), so that a host write leaves no entry and no arrays behind
+     * as garbage. An entry of the writer's batch holds until that batch has completed, and none leaves
+     * the writer; an entry parsed from the log is never changed.
      */
-    record Write(int volume, long lba, int[] lengths, int[] crcs) implements LogEntry {
+    final class Write implements LogEntry {
+        private int volume;
+        private long lba;
+        private int blocks;
+        private int[] lengths;
+        private int[] crcs;
+
+        public Write(int volume, long lba, int[] lengths, int[] crcs) {
+            if (lengths.length != crcs.length) {
+                throw new IllegalArgumentException(lengths.length + " lengths but " + crcs.length + " CRCs");
+            }
+            this.volume = volume;
+            this.lba = lba;
+            this.blocks = lengths.length;
+            this.lengths = lengths;
+            this.crcs = crcs;
+        }
+
+        /** An empty entry, for the writer to fill. */
+        Write() {
+            this(0, 0, new int[1], new int[1]);
+        }
+
+        /** Makes this entry one of {@code blocks} blocks, whose lengths and CRCs {@link #block} sets next. Writer only. */
+        void reset(int volume, long lba, int blocks) {
+            if (blocks > lengths.length) {
+                lengths = new int[blocks];
+                crcs = new int[blocks];
+            }
+            this.volume = volume;
+            this.lba = lba;
+            this.blocks = blocks;
+        }
+
+        /** Sets block {@code i}'s stored length and CRC32C. Writer only. */
+        void block(int i, int length, int crc) {
+            lengths[i] = length;
+            crcs[i] = crc;
+        }
+
+        public int volume() {
+            return volume;
+        }
+
+        public long lba() {
+            return lba;
+        }
+
+        public int blocks() {
+            return blocks;
+        }
+
+        /** The stored length of block {@code i}. */
+        public int length(int i) {
+            return lengths[i];
+        }
+
+        /** The CRC32C (seeded with its LBA) of block {@code i}'s stored bytes. */
+        public int crc(int i) {
+            return crcs[i];
+        }
+
+        @Override
+        public String toString() {
+            return "Write[volume=" + volume + ", lba=" + lba + ", blocks=" + blocks + "]";
+        }
     }
 
     /** Blocks that now read as zeros (Deallocate, Write Zeroes). */

@@ -69,9 +69,9 @@ public final class LogFormat {
         out.putInt(0);
         switch (entry) {
             case LogEntry.Write w -> {
-                out.putInt(w.volume()).putLong(w.lba()).putShort((short) w.lengths().length);
-                for (int i = 0; i < w.lengths().length; i++) {
-                    out.putShort((short) w.lengths()[i]).putInt(w.crcs()[i]);
+                out.putInt(w.volume()).putLong(w.lba()).putShort((short) w.blocks());
+                for (int i = 0; i < w.blocks(); i++) {
+                    out.putShort((short) w.length(i)).putInt(w.crc(i));
                 }
             }
             case LogEntry.Unmap u -> out.putInt(u.volume()).putLong(u.lba()).putLong(u.count());
@@ -92,7 +92,7 @@ public final class LogFormat {
     /** Bytes {@link #encode} writes for the entry. */
     static int encodedLength(LogEntry entry) {
         return 4 + switch (entry) {
-            case LogEntry.Write w -> 14 + 6 * w.lengths().length;
+            case LogEntry.Write w -> writeEntryLength(w.blocks()) - 4;
             case LogEntry.Unmap u -> 20;
             case LogEntry.Relocate r -> 26;
             case LogEntry.Create c -> 17;
@@ -104,13 +104,18 @@ public final class LogFormat {
         };
     }
 
+    /** Bytes {@link #encode} writes for a WRITE entry of {@code blocks} blocks, without making the entry. */
+    static int writeEntryLength(int blocks) {
+        return 4 + 14 + 6 * blocks;
+    }
+
     /** Payload bytes the entry carries. */
     static int payloadLength(LogEntry entry) {
         return switch (entry) {
             case LogEntry.Write w -> {
                 int sum = 0;
-                for (int length : w.lengths()) {
-                    sum += length;
+                for (int i = 0; i < w.blocks(); i++) {
+                    sum += w.length(i);
                 }
                 yield sum;
             }
@@ -122,16 +127,18 @@ public final class LogFormat {
     /**
      * Writes the batch header into {@code header} (at 0) for the entries in {@code entries[0, entryBytes)}.
      * The writer keeps header and entries in separate buffers (one gathering write), so the CRC is taken
-     * over both rather than over bytes after the header in the same buffer, which would not exist.
+     * over both rather than over bytes after the header in the same buffer, which would not exist. Once
+     * per batch on the writer, so it takes the caller's {@code crc} and makes no views: it leaves
+     * {@code header} cleared and {@code entries}' position and limit at {@code entryBytes}.
      */
     static void sealBatch(ByteBuffer header, ByteBuffer entries, int entryBytes, int payloadBytes, int entryCount,
-                          long sequence) {
+                          long sequence, CRC32C crc) {
         header.putInt(0, BATCH_MAGIC).putInt(4, entryBytes).putInt(8, payloadBytes).putInt(12, entryCount)
                 .putLong(16, sequence);
-        CRC32C crc = new CRC32C();
-        crc.update(header.duplicate().position(0).limit(24));
-        crc.update(entries.duplicate().position(0).limit(entryBytes));
-        header.putInt(24, (int) crc.getValue()).putInt(28, 0);
+        crc.reset();
+        crc.update(header.limit(24).position(0));
+        crc.update(entries.limit(entryBytes).position(0));
+        header.clear().putInt(24, (int) crc.getValue()).putInt(28, 0);
     }
 
     /** A batch read back from a segment. */
@@ -242,29 +249,23 @@ public final class LogFormat {
     private static int payloadEnd(Batch batch, ByteBuffer segmentBytes, BlockCodec codec) {
         int at = batch.payloadOffset();
         for (LogEntry entry : batch.entries()) {
-            int[] lengths;
-            int[] crcs;
-            long lba;
             switch (entry) {
                 case LogEntry.Write w -> {
-                    lengths = w.lengths();
-                    crcs = w.crcs();
-                    lba = w.lba();
+                    for (int i = 0; i < w.blocks(); i++) {
+                        if (codec.crc(w.lba() + i, segmentBytes, at, w.length(i)) != w.crc(i)) {
+                            return -1;
+                        }
+                        at += w.length(i);
+                    }
                 }
                 case LogEntry.Relocate r -> {
-                    lengths = new int[] {r.length()};
-                    crcs = new int[] {r.crc()};
-                    lba = r.lba();
+                    if (codec.crc(r.lba(), segmentBytes, at, r.length()) != r.crc()) {
+                        return -1;
+                    }
+                    at += r.length();
                 }
                 default -> {
-                    continue;
                 }
-            }
-            for (int i = 0; i < lengths.length; i++) {
-                if (codec.crc(lba + i, segmentBytes, at, lengths[i]) != crcs[i]) {
-                    return -1;
-                }
-                at += lengths[i];
             }
         }
         return at;

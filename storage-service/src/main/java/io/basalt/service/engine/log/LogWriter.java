@@ -20,6 +20,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.LockSupport;
+import java.util.zip.CRC32C;
 
 /**
  * Appends to the log, one batch at a time, on its own thread. Callers queue operations; the writer
@@ -90,10 +91,25 @@ public final class LogWriter implements Runnable {
     private final ByteBuffer header = ByteBuffer.allocateDirect(LogFormat.BATCH_HEADER).order(ByteOrder.LITTLE_ENDIAN);
     private final ByteBuffer entries = ByteBuffer.allocateDirect(MAX_BATCH_ENTRIES).order(ByteOrder.LITTLE_ENDIAN);
     private final ByteBuffer payload = ByteBuffer.allocateDirect(MAX_BATCH_PAYLOAD);
+    /**
+     * The buffers of one batch's gathering write (segment header, batch header, entries, payload,
+     * padding), refilled for each batch: the drives are done with them when their write returns.
+     */
+    private final ByteBuffer[] parts = new ByteBuffer[5];
+    /** Stands for the segment header in {@link #parts} when the batch does not open its segment. */
+    private final ByteBuffer noSegmentHeader = ByteBuffer.allocate(0);
+    private final CRC32C batchCrc = new CRC32C();
     /** Zeros after a batch up to the drive set's write alignment. */
     private final ByteBuffer padding;
     private final int alignment;
     private final List<LogEntry> batchEntries = new ArrayList<>();
+    /**
+     * The write entries batches have used so far, refilled batch after batch (see {@link LogEntry.Write}):
+     * the first {@link #writeEntriesUsed} are in the batch being built. At most as many as one batch's
+     * entry bytes hold, each with room for the largest write seen.
+     */
+    private final List<LogEntry.Write> writeEntries = new ArrayList<>();
+    private int writeEntriesUsed;
     private final List<LogOp> batchOps = new ArrayList<>();
     private final boolean[] drivesDirty;
     private final Thread thread;
@@ -410,16 +426,15 @@ public final class LogWriter implements Runnable {
         useStream(HOST_STREAM);
         int blockSize = map.blockSize();
         int bytes = write.blocks() * blockSize;
-        makeRoom(LogFormat.encodedLength(new LogEntry.Write(0, 0, new int[write.blocks()], null)), bytes);
-        int[] lengths = new int[write.blocks()];
-        int[] crcs = new int[write.blocks()];
+        makeRoom(LogFormat.writeEntryLength(write.blocks()), bytes);
+        LogEntry.Write entry = nextWriteEntry();
+        entry.reset(map.id(), write.lba(), write.blocks());
         int from = write.data().readerIndex();
         for (int i = 0; i < write.blocks(); i++) {
             int start = payload.position();
-            lengths[i] = codec.encode(write.data(), from + i * blockSize, blockSize, map.compressed(), payload);
-            crcs[i] = codec.crc(write.lba() + i, payload, start, lengths[i]);
+            int length = codec.encode(write.data(), from + i * blockSize, blockSize, map.compressed(), payload);
+            entry.block(i, length, codec.crc(write.lba() + i, payload, start, length));
         }
-        LogEntry.Write entry = new LogEntry.Write(map.id(), write.lba(), lengths, crcs);
         LogFormat.encode(entry, entries);
         batchEntries.add(entry);
         batchOps.add(write);
@@ -427,6 +442,14 @@ public final class LogWriter implements Runnable {
         if (write.fua() || syncEveryWrite) {
             batchNeedsSync = true;
         }
+    }
+
+    /** A write entry of this writer's for the batch being built: reused from earlier batches when there is one. */
+    private LogEntry.Write nextWriteEntry() {
+        if (writeEntriesUsed == writeEntries.size()) {
+            writeEntries.add(new LogEntry.Write());
+        }
+        return writeEntries.get(writeEntriesUsed++);
     }
 
     /** Adds an entry (with its payload bytes, if any) to the batch, writing out the batch first if it is full. */
@@ -498,12 +521,13 @@ public final class LogWriter implements Runnable {
             int offset = (int) segments.written(segment);
             int length = LogFormat.batchLength(offset, raw, alignment);
             boolean first = offset == LogFormat.SEGMENT_HEADER;
-            LogFormat.sealBatch(header.clear().limit(LogFormat.BATCH_HEADER), entries, entryBytes, payloadBytes,
-                    batchEntries.size(), batchSequence);
-            ByteBuffer[] parts = {
-                    first ? LogFormat.segmentHeader(segment, batchSequence) : ByteBuffer.allocate(0),
-                    header.clear(), entries.flip(), payload.flip(),
-                    padding.clear().limit(length - LogFormat.BATCH_HEADER - entryBytes - payloadBytes)};
+            LogFormat.sealBatch(header, entries, entryBytes, payloadBytes, batchEntries.size(), batchSequence,
+                    batchCrc);
+            parts[0] = first ? LogFormat.segmentHeader(segment, batchSequence) : noSegmentHeader;
+            parts[1] = header.clear();
+            parts[2] = entries.flip();
+            parts[3] = payload.flip();
+            parts[4] = padding.clear().limit(length - LogFormat.BATCH_HEADER - entryBytes - payloadBytes);
             drives.write(segment, first ? 0 : offset, parts);
             sequence = batchSequence;
             drives.markWritten(segment, drivesDirty);
@@ -687,8 +711,14 @@ public final class LogWriter implements Runnable {
                 LOG.error("a completion callback threw; the log writer goes on", e);
             }
         }
+        clearBatch();
+    }
+
+    /** Empties the batch after it completed or failed; its write entries are free for the next. */
+    private void clearBatch() {
         batchOps.clear();
         batchEntries.clear();
+        writeEntriesUsed = 0;
         entries.clear();
         payload.clear();
         batchNeedsSync = false;
@@ -704,11 +734,7 @@ public final class LogWriter implements Runnable {
 
     private void failBatch(Throwable e) {
         batchOps.forEach(op -> fail(op, e));
-        batchOps.clear();
-        batchEntries.clear();
-        entries.clear();
-        payload.clear();
-        batchNeedsSync = false;
+        clearBatch();
     }
 
     /** Fails an operation: nothing of it can be relied on. */

@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
+import java.util.zip.CRC32C;
 import java.nio.ByteOrder;
 import java.util.List;
 import java.util.Random;
@@ -39,7 +40,7 @@ class LogFormatTest {
             assertEquals(LogFormat.encodedLength(e), body.position() - before, e.toString());
         }
         int entryBytes = body.position();
-        LogFormat.sealBatch(header, body, entryBytes, payload.length, entries.size(), sequence);
+        LogFormat.sealBatch(header, body, entryBytes, payload.length, entries.size(), sequence, new CRC32C());
         int length = LogFormat.align(LogFormat.BATCH_HEADER + entryBytes + payload.length);
         ByteBuffer out = ByteBuffer.allocate(length + 64);
         out.put(header.array()).put(body.array(), 0, entryBytes).put(payload);
@@ -66,8 +67,11 @@ class LogFormatTest {
                 LogEntry.Write a = (LogEntry.Write) actual;
                 assertEquals(w.volume(), a.volume());
                 assertEquals(w.lba(), a.lba());
-                assertArrayEquals(w.lengths(), a.lengths());
-                assertArrayEquals(w.crcs(), a.crcs());
+                assertEquals(w.blocks(), a.blocks());
+                for (int b = 0; b < w.blocks(); b++) {
+                    assertEquals(w.length(b), a.length(b));
+                    assertEquals(w.crc(b), a.crc(b));
+                }
             } else {
                 assertEquals(expected, actual);
             }
