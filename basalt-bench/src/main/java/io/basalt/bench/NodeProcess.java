@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
@@ -54,6 +55,12 @@ final class NodeProcess implements AutoCloseable {
 
     long pid() {
         return process.pid();
+    }
+
+    /** CPU time the node's process has used so far, every thread (the JIT's too); clock-tick resolution. */
+    Duration cpuTime() {
+        return process.toHandle().info().totalCpuDuration()
+                .orElseThrow(() -> new IllegalStateException("the CPU time of node " + process.pid() + " cannot be read"));
     }
 
     /** Reads the node's output until its ready line, then keeps draining it on a thread of its own. */

@@ -34,8 +34,12 @@ final class NodeStartupBench {
     record Variant(String label, List<String> jvmOptions, List<String> serveOptions) {
     }
 
-    /** One node started: seconds until ready, IOPS of its first window and of its steady state. */
-    record Result(Variant variant, int round, double readySeconds, double firstIops, double steadyIops) {
+    /**
+     * One node started: seconds until ready, IOPS of its first window and of its steady state, and the
+     * node's CPU time per I/O in its first window and in one more window at steady state.
+     */
+    record Result(Variant variant, int round, double readySeconds, double firstIops, double steadyIops,
+                  double firstCpuMicros, double steadyCpuMicros) {
         double ratio() {
             return firstIops / steadyIops;
         }
@@ -98,8 +102,9 @@ final class NodeStartupBench {
             for (int round = 1; round <= rounds; round++) {
                 for (Variant v : variants) {
                     Result r = measure(dataDir, v, round, workload, nqn);
-                    System.err.printf(Locale.ROOT, "%s, round %d: ready in %.1f s, first %,.0f IOPS, steady %,.0f%n",
-                            v.label(), round, r.readySeconds(), r.firstIops(), r.steadyIops());
+                    System.err.printf(Locale.ROOT, "%s, round %d: ready in %.1f s, first %,.0f IOPS (%.1f CPU us/IO),"
+                                    + " steady %,.0f (%.1f CPU us/IO)%n", v.label(), round, r.readySeconds(),
+                            r.firstIops(), r.firstCpuMicros(), r.steadyIops(), r.steadyCpuMicros());
                     results.add(r);
                 }
             }
@@ -146,13 +151,26 @@ final class NodeStartupBench {
         try (NodeProcess node = NodeProcess.start(variant.jvmOptions(), serveArguments(dataDir, variant.serveOptions()))) {
             double ready = (System.nanoTime() - started) / 1e9;
             BenchOptions options = BenchOptions.parse(targetArguments(workload, node.nvmeHost, node.nvmePort, nqn));
+            Duration beforeFirst = node.cpuTime();
             BenchResult first = Benchmark.run(options.warmedUpFor(0));
+            Duration afterFirst = node.cpuTime();
             BenchResult steady = Benchmark.run(options);
-            if (first.errors() + steady.errors() > 0) {
-                throw new IllegalStateException(variant.label() + ": " + first.summary() + " / " + steady.summary());
+            // IOPS swing with whatever else the two cores run; the node's CPU per I/O much less, so it is
+            // measured too, over one more window (the steady run's own includes its warm-up).
+            Duration beforeSteady = node.cpuTime();
+            BenchResult again = Benchmark.run(options.warmedUpFor(0));
+            Duration afterSteady = node.cpuTime();
+            if (first.errors() + steady.errors() + again.errors() > 0) {
+                throw new IllegalStateException(variant.label() + ": " + first.summary() + " / " + steady.summary()
+                        + " / " + again.summary());
             }
-            return new Result(variant, round, ready, first.iops(), steady.iops());
+            return new Result(variant, round, ready, first.iops(), steady.iops(), micros(afterFirst.minus(beforeFirst), first),
+                    micros(afterSteady.minus(beforeSteady), again));
         }
+    }
+
+    private static double micros(Duration cpu, BenchResult result) {
+        return cpu.toNanos() / 1e3 / result.ios();
     }
 
     /** One node on {@code dataDir}, every port chosen by the system, its drive file small. */
@@ -183,14 +201,19 @@ final class NodeStartupBench {
                 node. The load comes from the benchmark's own NVMe/TCP host, warm after filling the volume. With
                 `--aot-cache FILE` nodes also run with `-XX:AOTCache=FILE`, without and with the warm-up; a missing
                 FILE is first made by the node that fills the volume (`-XX:AOTCacheOutput`, its training run:
-                the fill and the workload once).
+                the fill and the workload once). *CPU µs/IO* is the node process's CPU time (every thread, the
+                JIT compiler's too) over the I/Os of a window: in the first window, and in one more window
+                after the steady one; *steady ÷ first CPU* is the share of the steady throughput the first
+                window's CPU cost allows when the node is CPU-bound, steadier than the IOPS on a shared machine.
 
                 """);
-        md.append("| Node | Round | Ready, s | First window IOPS | Steady IOPS | First ÷ steady |\n");
-        md.append("| --- | ---: | ---: | ---: | ---: | ---: |\n");
+        md.append("| Node | Round | Ready, s | First window IOPS | Steady IOPS | First ÷ steady | First CPU µs/IO"
+                + " | Steady CPU µs/IO | Steady ÷ first CPU |\n");
+        md.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         for (Result r : results) {
-            md.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %,.0f | %,.0f | %.0f%% |%n", r.variant().label(),
-                    r.round(), r.readySeconds(), r.firstIops(), r.steadyIops(), 100 * r.ratio()));
+            md.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %,.0f | %,.0f | %.0f%% | %.1f | %.1f | %.0f%% |%n",
+                    r.variant().label(), r.round(), r.readySeconds(), r.firstIops(), r.steadyIops(), 100 * r.ratio(),
+                    r.firstCpuMicros(), r.steadyCpuMicros(), 100 * r.steadyCpuMicros() / r.firstCpuMicros()));
         }
         return md.toString();
     }
