@@ -54,6 +54,11 @@ public final class GarbageCollector implements Runnable {
     private final int stopAtFree;
     private final Object signal = new Object();
     private final Thread thread;
+    /**
+     * A victim's bytes, read whole, made once: a segment's worth per victim (4 MiB, a humongous object
+     * to the garbage collector) was 45 KB of heap per 128 KiB host write once the drive had wrapped.
+     */
+    private ByteBuffer victimBytes;
     private volatile boolean running = true;
     private boolean requested;
 
@@ -116,8 +121,11 @@ public final class GarbageCollector implements Runnable {
         }
     }
 
-    /** Runs rounds until enough segments are free or nothing is worth moving. */
-    public void collect() throws IOException, InterruptedException {
+    /**
+     * Runs rounds until enough segments are free or nothing is worth moving. One caller at a time (the
+     * collector's thread, or {@code Engine.collectGarbage}), since they share {@link #victimBytes}.
+     */
+    public synchronized void collect() throws IOException, InterruptedException {
         while (running && freeSegments() < stopAtFree) {
             int reclaimed = 0;
             for (int i = 0; i < VICTIMS_PER_ROUND && running; i++) {
@@ -201,7 +209,11 @@ public final class GarbageCollector implements Runnable {
     }
 
     private void moveLiveBlocks(int victim) throws IOException, InterruptedException {
-        ByteBuffer bytes = ByteBuffer.allocate((int) segments.written(victim));
+        if (victimBytes == null) {
+            victimBytes = ByteBuffer.allocate(segments.segmentSize());
+        }
+        // Free again once this returns: every relocation made from it was waited for (submit).
+        ByteBuffer bytes = victimBytes.clear().limit((int) segments.written(victim));
         drives.read(victim, 0, bytes);
         bytes.flip();
         List<LogEntry.Relocate> blocks = new ArrayList<>();
